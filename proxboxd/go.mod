@@ -1,0 +1,28 @@
+module github.com/proxbox-go/proxbox/proxboxd
+
+go 1.26.0
+
+require (
+	github.com/gorilla/websocket v1.5.3 // indirect
+	github.com/labstack/echo/v4 v4.16.0 // indirect
+	github.com/labstack/gommon v0.5.0 // indirect
+	github.com/mattn/go-colorable v0.1.15 // indirect
+	github.com/mattn/go-isatty v0.0.22 // indirect
+	github.com/mattn/go-sqlite3 v1.14.53 // indirect
+	github.com/valyala/bytebufferpool v1.0.0 // indirect
+	github.com/valyala/fasttemplate v1.2.2 // indirect
+	golang.org/x/crypto v0.53.0 // indirect
+	golang.org/x/net v0.56.0 // indirect
+	golang.org/x/sys v0.46.0 // indirect
+	golang.org/x/text v0.40.0 // indirect
+)
+
+require (
+	github.com/proxbox-go/proxbox/netboxsdk v0.0.0
+	github.com/proxbox-go/proxbox/proxmoxsdk v0.0.0
+)
+
+replace (
+	github.com/proxbox-go/proxbox/netboxsdk => ../netboxsdk
+	github.com/proxbox-go/proxbox/proxmoxsdk => ../proxmoxsdk
+)
