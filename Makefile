@@ -1,0 +1,80 @@
+# proxbox-go: Proxmox VE -> NetBox. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+MODULES   := netboxsdk proxmoxsdk proxboxd tools bench
+GO        ?= go
+GOTEST    ?= $(GO) test
+FUZZTIME  ?= 5s
+NETBOX    := bash tools/netbox-dev/netbox.sh
+# Tests that need a live NetBox read it from here (written by netbox-up).
+NETBOX_ENV := .netbox/env
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-14s %s\n",$$1,$$2}'
+
+.PHONY: demo
+demo: ## run proxboxd demo: in-process PVE mock + in-memory NetBox, full sync, summary, then serve /admin
+	$(GO) run ./proxboxd/cmd/proxboxd demo
+
+.PHONY: build
+build: ## build every module
+	@for m in $(MODULES); do (cd $$m && $(GO) build ./...) || exit 1; done
+
+.PHONY: vet
+vet: ## go vet every module
+	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
+
+.PHONY: fmt-check
+fmt-check: ## fail if hand-written Go code is not gofmt-clean
+	@bad=$$(git ls-files '*.go' | xargs grep -L '^// Code generated .* DO NOT EDIT\.$$' | xargs gofmt -l); \
+	if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
+
+.PHONY: lint
+lint: fmt-check vet ## gofmt, go vet and staticcheck (hand-written code)
+	@for m in $(MODULES); do (cd $$m && $(GO) run honnef.co/go/tools/cmd/staticcheck@2026.1 $$($(GO) list ./... | grep -v '/gen') ) || exit 1; done
+
+.PHONY: test
+test: ## unit, contract, conformance (in-memory NetBox) and example tests; no services needed
+	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GOTEST) -count=1 ./...) || exit 1; done
+	@$(MAKE) --no-print-directory sse-check
+
+.PHONY: sse-check
+sse-check: ## apply the plugin's SSE parsing and success rules (Python, stdlib) to a live proxboxd stream
+	bash proxboxd/contrib/sse_check.sh
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each
+	bash tools/fuzz-all.sh $(FUZZTIME)
+
+.PHONY: schemas schemas-proxmox schemas-netbox
+schemas: schemas-proxmox schemas-netbox ## re-create schemas/ from their sources
+schemas-proxmox: ## PVE API viewer data -> schemas/proxmox/pve-*.json
+	cd tools && $(GO) run ./pveschema -in ../../shared/upstream/proxmox/pve-8.1.5-apidata.js -out ../schemas/proxmox/pve-8.1.json
+	cd tools && $(GO) run ./pveschema -in ../../shared/upstream/proxmox/pve-9.1.3-apidata.js -out ../schemas/proxmox/pve-9.1.json
+schemas-netbox: ## dump /api/schema from the live NetBox (make netbox-up first)
+	source $(NETBOX_ENV) && cd tools && $(GO) run ./netboxschema -out ../schemas/netbox
+
+.PHONY: generate
+generate: ## regenerate both clients from schemas/ (deterministic)
+	cd tools && $(GO) run ./genpve
+	cd tools && $(GO) run ./gennetbox
+
+.PHONY: netbox-up netbox-down netbox-reset netbox-status
+netbox-up: ## install (first time) and start a real NetBox on loopback; writes .netbox/env
+	$(NETBOX) up
+netbox-down: ## stop the NetBox web server, worker and services it started
+	$(NETBOX) down
+netbox-reset: ## empty the NetBox database and re-create the API tokens
+	$(NETBOX) reset
+netbox-status: ## show whether NetBox answers
+	$(NETBOX) status
+
+.PHONY: e2e
+e2e: netbox-up ## end-to-end and conformance tests against the real NetBox (starts it)
+	bash bench/e2e.sh
+
+.PHONY: bench
+bench: netbox-up ## scenario benchmarks against the real NetBox; appends to bench/RESULTS.md
+	bash bench/bench.sh

@@ -1,0 +1,248 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/proxbox-go/proxbox/bench/faultproxy"
+	"github.com/proxbox-go/proxbox/bench/plugin"
+	"github.com/proxbox-go/proxbox/proxmoxsdk/pvemock"
+)
+
+// NoNetBox is the skip message of every test that needs the real NetBox.
+const NoNetBox = "no NetBox: run `make netbox-up` and source .netbox/env (or use make e2e)"
+
+// PluginPK is the plugin-side primary key the replay uses for its endpoint
+// records (the "(nb:<pk>)" suffix).
+const PluginPK = 1
+
+// Options configure an Env.
+type Options struct {
+	Scenario    pvemock.Scenario
+	Dir         string // work directory (proxboxd db and log)
+	ProxboxdBin string
+	NetBoxURL   string
+	NetBoxToken string
+	Seed        int64
+}
+
+// Env is one running end-to-end setup: NetBox behind a counting/fault
+// proxy, the PVE mock behind another, proxboxd, and the plugin replay
+// client registered with both endpoints pushed.
+type Env struct {
+	Opts     Options
+	NB       *NetBox
+	NBProxy  *faultproxy.Server
+	PVE      *PVE
+	Proxboxd *Proxboxd
+	Client   *plugin.Client
+	Nodes    []string
+}
+
+// Start brings the setup up and does what the plugin does before a job:
+// key bootstrap, then the NetBox and Proxmox endpoint pushes.
+func Start(ctx context.Context, o Options) (*Env, error) {
+	e := &Env{Opts: o, NB: NewNetBox(o.NetBoxURL, o.NetBoxToken)}
+	sc := o.Scenario
+	nodes := max(sc.Nodes, 1)
+	for i := range nodes {
+		e.Nodes = append(e.Nodes, fmt.Sprintf("pve%d", i+1))
+	}
+	fp, err := faultproxy.New(faultproxy.Config{Upstream: o.NetBoxURL, Seed: o.Seed, HoldMax: 10 * time.Second, SlowDelay: time.Second})
+	if err != nil {
+		return nil, err
+	}
+	if e.NBProxy, err = faultproxy.Listen(fp, "127.0.0.1:0", false); err != nil {
+		return nil, err
+	}
+	if e.PVE, err = StartPVE(sc, o.Seed); err != nil {
+		e.Close()
+		return nil, err
+	}
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("harness: %w", err)
+	}
+	if e.Proxboxd, err = StartProxboxd(ctx, o.ProxboxdBin, o.Dir, 0, filepath.Join(o.Dir, "proxboxd.db")); err != nil {
+		e.Close()
+		return nil, err
+	}
+	e.Client = plugin.NewClient(e.Proxboxd.URL, plugin.NewAPIKey())
+	if err := e.Bootstrap(ctx); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Bootstrap runs A1/A2 and the N1–N3 and P1–P3 pushes (job preflight).
+func (e *Env) Bootstrap(ctx context.Context) error {
+	if err := e.Client.Root(ctx); err != nil {
+		return err
+	}
+	if err := e.Client.EnsureKeyRegistered(ctx, fmt.Sprintf("netbox-fastapi-%d", PluginPK)); err != nil {
+		return err
+	}
+	nbEP, err := plugin.NetBoxEndpointFor("NetBox", e.NBProxy.URL, e.Opts.NetBoxToken)
+	if err != nil {
+		return err
+	}
+	if err := e.Client.PushNetBox(ctx, nbEP); err != nil {
+		return err
+	}
+	user, name, secret := e.PVE.Token()
+	_, err = e.Client.PushProxmox(ctx, plugin.ProxmoxEndpoint{
+		Name: plugin.BackendName(e.Opts.Scenario.Name, PluginPK), IPAddress: "127.0.0.1",
+		Port: e.PVE.Proxy.Port(), Username: user, VerifySSL: false, TokenName: &name, TokenValue: &secret,
+	})
+	return err
+}
+
+// Close stops everything started.
+func (e *Env) Close() {
+	if e.Proxboxd != nil && e.Proxboxd.Proc != nil {
+		_ = e.Proxboxd.Stop(10 * time.Second)
+	}
+	if e.PVE != nil {
+		e.PVE.Close()
+	}
+	if e.NBProxy != nil {
+		_ = e.NBProxy.Close()
+	}
+}
+
+// StageStat is one stage of a sync as measured from outside.
+type StageStat struct {
+	Slug     string              `json:"stage"`
+	OK       bool                `json:"ok"`
+	Attempts int                 `json:"attempts"`
+	Seconds  float64             `json:"seconds"`
+	NetBox   map[string]int      `json:"netbox_requests"`
+	PVE      int                 `json:"pve_requests"`
+	Error    string              `json:"error,omitempty"`
+	Result   any                 `json:"result,omitempty"`
+	Partial  bool                `json:"partial"`
+	Errors   []map[string]any    `json:"errors,omitempty"`
+	Events   map[string]int      `json:"events"`
+	Attempt  []*plugin.Attempt   `json:"-"`
+	Counters faultproxy.Counters `json:"-"`
+}
+
+// SyncRun is one replay of the 12 stages.
+type SyncRun struct {
+	Stages   []*StageStat        `json:"stages"`
+	Seconds  float64             `json:"seconds"`
+	NetBox   faultproxy.Counters `json:"netbox"`
+	PVE      faultproxy.Counters `json:"pve"`
+	PeakRSS  int                 `json:"proxboxd_peak_rss_kib"`
+	OK       bool                `json:"ok"`
+	Error    string              `json:"error,omitempty"`
+	Started  time.Time           `json:"started"`
+	Finished time.Time           `json:"finished"`
+}
+
+// Sync replays the plugin's Full update job: the 12 stages in order with the
+// default settings, each with the plugin's retries, stopping at the first
+// failed stage.
+func (e *Env) Sync(ctx context.Context, stages []plugin.Stage) *SyncRun {
+	if stages == nil {
+		stages = plugin.Stages
+	}
+	run := &SyncRun{OK: true, Started: time.Now()}
+	nb0, px0 := e.NBProxy.Counters(), e.PVE.Proxy.Counters()
+	base := plugin.DefaultSettings().Query()
+	for _, st := range stages {
+		b0, p0 := e.NBProxy.Counters(), e.PVE.Proxy.Counters()
+		r := e.Client.RunStage(ctx, st, base)
+		b1, p1 := e.NBProxy.Counters(), e.PVE.Proxy.Counters()
+		s := &StageStat{Slug: st.Slug, OK: r.OK(), Attempts: len(r.Attempts), Seconds: r.Duration.Seconds(),
+			NetBox: b1.Sub(b0).ByMethod, PVE: p1.Sub(p0).Requests, Attempt: r.Attempts, Counters: b1.Sub(b0), Events: r.Last().Events}
+		if c := r.Last().Complete; c != nil {
+			s.Result = c.Result
+			s.Errors = c.Errors
+			if m, ok := c.Result.(map[string]any); ok {
+				if p, ok := m["partial"].(bool); ok && p {
+					s.Partial = true
+				}
+			}
+		}
+		if !r.OK() {
+			s.Error = r.Error()
+			run.OK = false
+			run.Error = s.Error
+		}
+		run.Stages = append(run.Stages, s)
+		if !r.OK() {
+			break
+		}
+	}
+	run.Finished = time.Now()
+	run.Seconds = run.Finished.Sub(run.Started).Seconds()
+	run.NetBox = e.NBProxy.Counters().Sub(nb0)
+	run.PVE = e.PVE.Proxy.Counters().Sub(px0)
+	run.PeakRSS = e.Proxboxd.PeakRSS()
+	return run
+}
+
+// Summary is a one-line-per-stage text of a run.
+func (r *SyncRun) Summary() string {
+	var b strings.Builder
+	for _, s := range r.Stages {
+		fmt.Fprintf(&b, "  %-19s ok=%-5v attempts=%d %6.2fs netbox=%v pve=%d", s.Slug, s.OK, s.Attempts, s.Seconds, fmtCounts(s.NetBox), s.PVE)
+		if s.Error != "" {
+			fmt.Fprintf(&b, " error=%q", s.Error)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "  total %.2fs netbox=%v pve=%v rss=%d KiB", r.Seconds, fmtCounts(r.NetBox.ByMethod), fmtCounts(r.PVE.ByMethod), r.PeakRSS)
+	return b.String()
+}
+
+func fmtCounts(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s:%d", k, m[k]))
+	}
+	return "{" + strings.Join(parts, " ") + "}"
+}
+
+// Binaries builds proxboxd once per process into dir.
+type Binaries struct {
+	once     sync.Once
+	Proxboxd string
+	err      error
+}
+
+// Get builds (once) and returns the proxboxd binary.
+func (b *Binaries) Get(ctx context.Context, root, dir string) (string, error) {
+	b.once.Do(func() {
+		b.Proxboxd, b.err = Build(ctx, root, "./proxboxd/cmd/proxboxd", dir)
+	})
+	return b.Proxboxd, b.err
+}
+
+// NetBoxFromEnv returns NETBOX_URL and NETBOX_TOKEN, "" when unset.
+func NetBoxFromEnv() (string, string) {
+	return os.Getenv("NETBOX_URL"), os.Getenv("NETBOX_TOKEN")
+}
+
+// StageQuery is the query a stage of the Full update job carries.
+func StageQuery(st plugin.Stage) url.Values {
+	q := plugin.DefaultSettings().Query()
+	for k, v := range st.Extra {
+		q[k] = v
+	}
+	return q
+}

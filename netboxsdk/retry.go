@@ -1,0 +1,142 @@
+package netboxsdk
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// RetryPolicy decides which failed requests are retried and how long to wait.
+// Only idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE) are retried unless
+// RetryNonIdempotent is set: a POST or PATCH that timed out may have been applied.
+type RetryPolicy struct {
+	MaxAttempts        int           // total attempts, including the first; <= 1 disables retries
+	MinBackoff         time.Duration // first backoff (default 250ms)
+	MaxBackoff         time.Duration // cap of one backoff and of Retry-After (default 30s)
+	Statuses           []int         // statuses to retry (default 429, 502, 503, 504)
+	RetryNonIdempotent bool          // also retry POST and PATCH
+	RetryConnErrors    bool          // retry connection errors (refused, reset, EOF, timeouts)
+}
+
+// DefaultRetryPolicy: 4 attempts, 250ms doubling to 30s with full jitter, statuses
+// 429/502/503/504 and connection errors, idempotent methods only.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{
+		MaxAttempts:     4,
+		MinBackoff:      250 * time.Millisecond,
+		MaxBackoff:      30 * time.Second,
+		Statuses:        []int{429, 502, 503, 504},
+		RetryConnErrors: true,
+	}
+}
+
+func (p RetryPolicy) normalized() RetryPolicy {
+	if p.MinBackoff <= 0 {
+		p.MinBackoff = 250 * time.Millisecond
+	}
+	if p.MaxBackoff <= 0 {
+		p.MaxBackoff = 30 * time.Second
+	}
+	if p.MaxBackoff < p.MinBackoff {
+		p.MaxBackoff = p.MinBackoff
+	}
+	if p.Statuses == nil {
+		p.Statuses = []int{429, 502, 503, 504}
+	}
+	return p
+}
+
+func idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// shouldRetry reports whether attempt (1-based) may be followed by another.
+func (p RetryPolicy) shouldRetry(method string, attempt, status int, err error) bool {
+	if attempt >= p.MaxAttempts {
+		return false
+	}
+	if !idempotent(method) && !p.RetryNonIdempotent {
+		return false
+	}
+	if err != nil {
+		return p.RetryConnErrors && isConnError(err)
+	}
+	return slices.Contains(p.Statuses, status)
+}
+
+// backoff returns the wait before attempt+1: full jitter over min*2^(attempt-1),
+// capped; a Retry-After header wins when present (capped by MaxBackoff).
+func (p RetryPolicy) backoff(attempt int, h http.Header) time.Duration {
+	if d, ok := retryAfter(h); ok {
+		return min(d, p.MaxBackoff)
+	}
+	ceil := p.MinBackoff << min(attempt-1, 20)
+	if ceil <= 0 || ceil > p.MaxBackoff {
+		ceil = p.MaxBackoff
+	}
+	// Full jitter with a floor of half the ceiling keeps the expected growth.
+	return ceil/2 + time.Duration(rand.Int64N(int64(ceil/2)+1))
+}
+
+func retryAfter(h http.Header) (time.Duration, bool) {
+	if h == nil {
+		return 0, false
+	}
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0), true
+	}
+	return 0, false
+}
+
+func isConnError(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var te *TransportError
+	if errors.As(err, &te) {
+		return true
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,547 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
+	"github.com/proxbox-go/proxbox/proxboxd/connector"
+	"github.com/proxbox-go/proxbox/proxmoxsdk"
+)
+
+// session is what proxboxd knows about one opened Proxmox endpoint.
+type session struct {
+	t       proxbox.ProxmoxTarget
+	Name    string           // cluster name, or the node name when standalone
+	Mode    string           // cluster or standalone
+	Status  []map[string]any // PVE /cluster/status records
+	Version map[string]any
+	err     error
+	at      time.Time
+}
+
+type sessionCache struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[int]*session
+}
+
+func newSessionCache(ttl time.Duration) *sessionCache {
+	return &sessionCache{ttl: ttl, m: map[int]*session{}}
+}
+
+func (c *sessionCache) clear() {
+	c.mu.Lock()
+	c.m = map[int]*session{}
+	c.mu.Unlock()
+}
+
+func (c *sessionCache) get(id int) (*session, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.m[id]
+	if !ok || time.Since(s.at) > c.ttl {
+		return nil, false
+	}
+	return s, true
+}
+
+func (c *sessionCache) put(s *session) {
+	c.mu.Lock()
+	c.m[s.t.Endpoint.ID] = s
+	c.mu.Unlock()
+}
+
+func callList(ctx context.Context, cl *proxmoxsdk.Client, path string, params any) ([]map[string]any, error) {
+	raw, err := cl.CallRaw(ctx, http.MethodGet, path, params)
+	if err != nil {
+		return nil, err
+	}
+	var out []map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, fmt.Errorf("proxmox %s: unexpected data: %w", path, err)
+	}
+	return out, nil
+}
+
+// open reads /cluster/status (and /version) of a target, cached for a TTL.
+func (s *Server) open(ctx context.Context, t proxbox.ProxmoxTarget) *session {
+	if ss, ok := s.sess.get(t.Endpoint.ID); ok && ss.t.Client == t.Client {
+		return ss
+	}
+	ss := &session{t: t, at: time.Now(), Mode: "standalone"}
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	st, err := callList(cctx, t.Client, "/cluster/status", nil)
+	if err != nil {
+		ss.err = err
+		ss.at = time.Now().Add(-s.sess.ttl + 5*time.Second) // retry failures sooner
+		s.sess.put(ss)
+		return ss
+	}
+	ss.Status = st
+	nodes := 0
+	for _, r := range st {
+		switch r["type"] {
+		case "cluster":
+			ss.Name, _ = r["name"].(string)
+			ss.Mode = "cluster"
+		case "node":
+			nodes++
+			if ss.Name == "" {
+				ss.Name, _ = r["name"].(string)
+			}
+		}
+	}
+	if ss.Mode == "cluster" && nodes <= 1 {
+		ss.Mode = "cluster"
+	}
+	if ss.Name == "" {
+		ss.Name = t.Endpoint.Name
+	}
+	var ver map[string]any
+	if err := t.Client.Call(cctx, http.MethodGet, "/version", nil, &ver); err == nil {
+		ss.Version = ver
+	}
+	s.sess.put(ss)
+	return ss
+}
+
+// selectTargets applies the session selectors (name, domain, ip_address;
+// exact match). source=netbox is accepted and treated like database.
+func (s *Server) selectTargets(c echo.Context) ([]proxbox.ProxmoxTarget, error) {
+	q := c.QueryParams()
+	ctx := c.Request().Context()
+	ts, err := s.d.Connector.Proxmox(ctx, nil)
+	if errors.Is(err, connector.ErrNoProxmox) {
+		return nil, fail(c, http.StatusNotFound, "No Proxmox endpoints configured.")
+	}
+	if err != nil {
+		s.log.Warn("opening Proxmox endpoints failed", "error", err.Error())
+		return nil, fail(c, http.StatusBadGateway, "cannot open Proxmox endpoints: "+err.Error())
+	}
+	for _, f := range []string{"name", "domain", "ip_address"} {
+		v, ok := q[f]
+		if !ok || len(v) == 0 {
+			continue
+		}
+		want := v[0]
+		var keep []proxbox.ProxmoxTarget
+		for _, t := range ts {
+			var have string
+			switch f {
+			case "name":
+				have = t.Endpoint.Name
+			case "domain":
+				have = t.Endpoint.Domain
+			case "ip_address":
+				have = connector.HostOf(t.Endpoint.IPAddress)
+				if t.Endpoint.IPAddress == want {
+					have = want
+				}
+			}
+			if have == want {
+				keep = append(keep, t)
+			}
+		}
+		if len(keep) == 0 {
+			return nil, fail(c, http.StatusBadRequest, "No result found for Proxmox Sessions based on the provided "+f)
+		}
+		ts = keep
+	}
+	return ts, nil
+}
+
+// sessions opens every selected target in parallel; unreachable ones are
+// skipped (the Python backend failed the whole request, QUIRK fixed) unless
+// all fail, which is a 502.
+func (s *Server) sessions(c echo.Context) ([]*session, error) {
+	ts, err := s.selectTargets(c)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*session, len(ts))
+	var wg sync.WaitGroup
+	for i, t := range ts {
+		wg.Add(1)
+		go func() { defer wg.Done(); out[i] = s.open(c.Request().Context(), t) }()
+	}
+	wg.Wait()
+	var ok []*session
+	var errs []string
+	for _, ss := range out {
+		if ss.err != nil {
+			errs = append(errs, ss.t.Endpoint.Name+": "+ss.err.Error())
+			continue
+		}
+		ok = append(ok, ss)
+	}
+	if len(ok) == 0 {
+		return nil, fail(c, http.StatusBadGateway, "Proxmox unreachable: "+strings.Join(errs, "; "))
+	}
+	return ok, nil
+}
+
+// GET /proxmox/version -> [{"<session name>": {version, release, repoid}}]
+func (s *Server) proxmoxVersion(c echo.Context) error {
+	ss, err := s.sessions(c)
+	if err != nil {
+		return err
+	}
+	out := []map[string]any{}
+	for _, x := range ss {
+		v := x.Version
+		if v == nil {
+			v = map[string]any{}
+		}
+		out = append(out, map[string]any{x.Name: v})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// GET /proxmox/sessions
+func (s *Server) proxmoxSessions(c echo.Context) error {
+	ss, err := s.sessions(c)
+	if err != nil {
+		return err
+	}
+	out := []map[string]any{}
+	for _, x := range ss {
+		e := x.t.Endpoint
+		var dom any
+		if e.Domain != "" {
+			dom = e.Domain
+		}
+		ver, _ := x.Version["version"].(string)
+		rel, _ := x.Version["release"].(string)
+		out = append(out, map[string]any{
+			"name": x.Name, "mode": x.Mode, "ip_address": connector.HostOf(e.IPAddress), "domain": dom,
+			"http_port": e.Port, "user": e.Username, "endpoint_id": e.ID, "endpoint_name": e.Name,
+			"proxmox_version": ver, "schema_release": rel, "schema_status": "bundled",
+		})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// GET /proxmox/cluster/status -> flat PVE records (works with plugin
+// b3c09da1 and HEAD); a standalone node gets a synthesised cluster record
+// named like the node, with mode "standalone".
+func (s *Server) clusterStatus(c echo.Context) error {
+	ss, err := s.sessions(c)
+	if err != nil {
+		return err
+	}
+	out := []map[string]any{}
+	for _, x := range ss {
+		hasCluster := false
+		for _, r := range x.Status {
+			if r["type"] == "cluster" {
+				hasCluster = true
+			}
+		}
+		if !hasCluster {
+			out = append(out, map[string]any{"type": "cluster", "id": "cluster", "name": x.Name, "nodes": 1, "quorate": 1, "version": 1, "mode": "standalone"})
+		}
+		for _, r := range x.Status {
+			rec := make(map[string]any, len(r)+1)
+			for k, v := range r {
+				rec[k] = v
+			}
+			if r["type"] == "cluster" {
+				rec["mode"] = x.Mode
+			}
+			out = append(out, rec)
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// GET /proxmox/cluster/resources -> [{"<cluster>": [resource…]}]; a
+// resource id seen in an earlier session is dropped.
+func (s *Server) clusterResources(c echo.Context) error {
+	ss, err := s.sessions(c)
+	if err != nil {
+		return err
+	}
+	var params url.Values
+	if t := c.QueryParam("type"); t != "" {
+		switch t {
+		case "vm", "storage", "node", "sdn":
+			params = url.Values{"type": {t}}
+		default:
+			return jsonError(c, http.StatusUnprocessableEntity, "type must be vm, storage, node or sdn")
+		}
+	}
+	seen := map[string]bool{}
+	out := []map[string]any{}
+	for _, x := range ss {
+		res, err := callList(c.Request().Context(), x.t.Client, "/cluster/resources", params)
+		if err != nil {
+			s.log.Warn("cluster resources failed", "endpoint", x.t.Endpoint.Name, "error", err.Error())
+			continue
+		}
+		keep := make([]map[string]any, 0, len(res))
+		for _, r := range res {
+			id, _ := r["id"].(string)
+			if id != "" && seen[id] {
+				continue
+			}
+			seen[id] = true
+			keep = append(keep, r)
+		}
+		out = append(out, map[string]any{x.Name: keep})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// GET /proxmox/nodes/ -> a flat list of every node's metrics (the Python
+// backend returned only the first node per session, QUIRK fixed).
+func (s *Server) proxmoxNodes(c echo.Context) error {
+	ss, err := s.sessions(c)
+	if err != nil {
+		return err
+	}
+	out := []map[string]any{}
+	for _, x := range ss {
+		nodes, err := callList(c.Request().Context(), x.t.Client, "/nodes", nil)
+		if err != nil {
+			s.log.Warn("node list failed", "endpoint", x.t.Endpoint.Name, "error", err.Error())
+			continue
+		}
+		sort.Slice(nodes, func(i, j int) bool { return fmt.Sprint(nodes[i]["node"]) < fmt.Sprint(nodes[j]["node"]) })
+		for _, n := range nodes {
+			n["cluster"] = x.Name
+			out = append(out, n)
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func num(v any) float64 {
+	switch t := v.(type) {
+	case float64:
+		return t
+	case json.Number:
+		f, _ := t.Float64()
+		return f
+	}
+	return 0
+}
+
+// GET /proxmox/storage -> [{"<cluster>": [storage…]}] with usage summed from
+// /cluster/resources.
+func (s *Server) proxmoxStorage(c echo.Context) error {
+	ss, err := s.sessions(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	out := []map[string]any{}
+	for _, x := range ss {
+		cfg, err := callList(ctx, x.t.Client, "/storage", nil)
+		if err != nil {
+			s.log.Warn("storage list failed", "endpoint", x.t.Endpoint.Name, "error", err.Error())
+			continue
+		}
+		res, _ := callList(ctx, x.t.Client, "/cluster/resources", url.Values{"type": {"storage"}})
+		type usage struct{ total, used float64 }
+		use := map[string]*usage{}
+		for _, r := range res {
+			name, _ := r["storage"].(string)
+			u := use[name]
+			if u == nil {
+				u = &usage{}
+				use[name] = u
+			}
+			shared := num(r["shared"]) == 1
+			if shared && u.total > 0 {
+				continue
+			}
+			u.total += num(r["maxdisk"])
+			u.used += num(r["disk"])
+		}
+		items := make([]map[string]any, 0, len(cfg))
+		for _, st := range cfg {
+			name, _ := st["storage"].(string)
+			rec := make(map[string]any, len(st)+8)
+			for k, v := range st {
+				rec[k] = v
+			}
+			rec["name"] = name
+			rec["cluster"] = x.Name
+			rec["enabled"] = num(st["disable"]) == 0
+			rec["shared"] = num(st["shared"]) == 1
+			if u := use[name]; u != nil {
+				rec["total"], rec["used"], rec["avail"] = u.total, u.used, u.total-u.used
+			}
+			items = append(items, rec)
+		}
+		out = append(out, map[string]any{x.Name: items})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+var segRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+func validSeg(v string) bool { return segRe.MatchString(v) && !strings.Contains(v, "..") }
+
+// GET /proxmox/nodes/{node}/storage/{storage}/content
+func (s *Server) storageContent(c echo.Context) error {
+	node, storage := c.Param("node"), c.Param("storage")
+	if !validSeg(node) || !validSeg(storage) {
+		return jsonError(c, http.StatusBadRequest, "invalid node or storage name")
+	}
+	ss, err := s.sessions(c)
+	if err != nil {
+		return err
+	}
+	params := url.Values{}
+	if v := c.QueryParam("vmid"); v != "" {
+		params.Set("vmid", v)
+	}
+	if v := c.QueryParam("content"); v != "" {
+		params.Set("content", v)
+	}
+	for _, x := range ss {
+		items, err := callList(c.Request().Context(), x.t.Client, "/nodes/"+node+"/storage/"+storage+"/content", params)
+		if err != nil {
+			continue
+		}
+		return c.JSON(http.StatusOK, items)
+	}
+	return jsonError(c, http.StatusNotFound, "Node or Storage not found")
+}
+
+// GET /proxmox/{node}/{type}/{vmid}/config
+func (s *Server) vmConfig(c echo.Context) error {
+	node, typ, vmid := c.Param("node"), c.Param("type"), c.Param("vmid")
+	if typ != "qemu" && typ != "lxc" {
+		return jsonError(c, http.StatusBadRequest, "type must be qemu or lxc")
+	}
+	if !validSeg(node) || !regexp.MustCompile(`^\d{1,10}$`).MatchString(vmid) {
+		return jsonError(c, http.StatusBadRequest, "invalid node or vmid")
+	}
+	ss, err := s.sessions(c)
+	if err != nil {
+		return err
+	}
+	for _, x := range ss {
+		var cfg map[string]any
+		if err := x.t.Client.Call(c.Request().Context(), http.MethodGet, "/nodes/"+node+"/"+typ+"/"+vmid+"/config", nil, &cfg); err != nil || cfg == nil {
+			continue
+		}
+		for k, v := range cfg {
+			if v == nil {
+				delete(cfg, k)
+			}
+		}
+		return c.JSON(http.StatusOK, cfg)
+	}
+	return jsonError(c, http.StatusBadRequest, "VM Config not found.")
+}
+
+// GET /proxmox/nodes/{node}/qemu/{vmid}/firewall (HEAD plugin; optional).
+func (s *Server) vmFirewall(c echo.Context) error {
+	node, vmid := c.Param("node"), c.Param("vmid")
+	if !validSeg(node) || !regexp.MustCompile(`^\d{1,10}$`).MatchString(vmid) {
+		return jsonError(c, http.StatusBadRequest, "invalid node or vmid")
+	}
+	ss, err := s.sessions(c)
+	if err != nil {
+		return err
+	}
+	for _, x := range ss {
+		ctx := c.Request().Context()
+		rules, err := callList(ctx, x.t.Client, "/nodes/"+node+"/qemu/"+vmid+"/firewall/rules", nil)
+		if err != nil {
+			continue
+		}
+		var opts map[string]any
+		_ = x.t.Client.Call(ctx, http.MethodGet, "/nodes/"+node+"/qemu/"+vmid+"/firewall/options", nil, &opts)
+		return c.JSON(http.StatusOK, map[string]any{"rules": rules, "options": opts})
+	}
+	return jsonError(c, http.StatusNotFound, "VM firewall not found")
+}
+
+var api2Seg = regexp.MustCompile(`^[A-Za-z0-9._:@!+=-]{1,256}$`)
+
+// ANY /proxmox/api2/* passes through to the selected endpoint. Reads only,
+// unless allow_writes is on (the Python backend proxied writes for any key
+// holder, QUIRK fixed). The path is validated segment by segment: no "..",
+// no empty segments, no encoded slashes.
+func (s *Server) api2(c echo.Context) error {
+	method := c.Request().Method
+	if method != http.MethodGet && !s.cfg.AllowWrites {
+		return jsonError(c, http.StatusForbidden, "Proxmox writes are disabled (allow_writes is off)")
+	}
+	raw := c.Request().URL.EscapedPath()
+	rest := strings.TrimPrefix(raw, "/proxmox/api2")
+	rest = strings.TrimPrefix(rest, "/")
+	if strings.Contains(rest, "%") {
+		return jsonError(c, http.StatusBadRequest, "encoded characters are not allowed in the Proxmox path")
+	}
+	segs := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+	if len(segs) > 0 && strings.HasPrefix(segs[0], "json") { // /proxmox/api2/json/... alias
+		segs = segs[1:]
+	}
+	if len(segs) == 0 || segs[0] == "" || len(segs) > 16 {
+		return jsonError(c, http.StatusBadRequest, "a Proxmox API path is required")
+	}
+	for _, sg := range segs {
+		if sg == "." || sg == ".." || !api2Seg.MatchString(sg) {
+			return jsonError(c, http.StatusBadRequest, "invalid Proxmox API path")
+		}
+	}
+	if segs[0] == "access" && len(segs) > 1 && (segs[1] == "ticket" || segs[1] == "users" || segs[1] == "password") && method != http.MethodGet {
+		return jsonError(c, http.StatusForbidden, "credential routes are not proxied")
+	}
+	ts, err := s.selectTargets(c)
+	if err != nil {
+		return err
+	}
+	if len(ts) > 1 {
+		return jsonError(c, http.StatusBadRequest, "several Proxmox endpoints: select one with name, domain or ip_address")
+	}
+	params := url.Values{}
+	for k, v := range c.QueryParams() {
+		switch k {
+		case "name", "domain", "ip_address", "source", "port", "endpoint_ids":
+			continue
+		}
+		params[k] = v
+	}
+	if method != http.MethodGet {
+		var body map[string]any
+		if c.Request().ContentLength > 0 {
+			if err := decodeJSON(c, &body); err != nil {
+				return err
+			}
+		}
+		for k, v := range body {
+			params.Set(k, fmt.Sprint(v))
+		}
+	}
+	data, err := ts[0].Client.CallRaw(c.Request().Context(), method, "/"+strings.Join(segs, "/"), params)
+	if err != nil {
+		var ae *proxmoxsdk.APIError
+		if errors.As(err, &ae) && ae.StatusCode >= 400 && ae.StatusCode < 500 {
+			return jsonError(c, ae.StatusCode, ae.Message)
+		}
+		return jsonError(c, http.StatusBadGateway, "Proxmox request failed: "+err.Error())
+	}
+	if len(data) == 0 {
+		data = json.RawMessage("null")
+	}
+	return c.JSONBlob(http.StatusOK, data)
+}

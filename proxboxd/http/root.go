@@ -1,0 +1,98 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+func (s *Server) root(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{
+		"message": "Proxbox Backend (proxboxd, Go)",
+		"proxbox": map[string]string{"github": "https://github.com/emersonfelipesp/netbox-proxbox", "docs": "/openapi.json"},
+		"version": Version,
+	})
+}
+
+// GET /health: always 200 while the process serves (the plugin polls it
+// before every stage and accepts any 200).
+func (s *Server) health(c echo.Context) error {
+	status := "ready"
+	if s.baseCtx.Err() != nil {
+		status = "shutting_down"
+	}
+	src, err := s.d.Settings.Source()
+	out := map[string]any{"status": status, "init_ok": true, "settings_source": src}
+	if err != nil {
+		out["settings_error"] = "plugin settings unavailable"
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) version(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"version": Version, "backend": "proxboxd"})
+}
+
+type cacheClearer interface{ Invalidate() }
+
+func (s *Server) cacheInfo(c echo.Context) error {
+	s.sess.mu.Lock()
+	n := len(s.sess.m)
+	s.sess.mu.Unlock()
+	return c.JSON(http.StatusOK, map[string]any{
+		"proxbox_cache":            map[string]any{"proxmox_sessions": n, "ttl_seconds": s.sess.ttl.Seconds()},
+		"netbox_get_cache_metrics": s.cacheMetricsMap(),
+		"netbox_get_cache_sample":  []any{},
+	})
+}
+
+func (s *Server) cacheMetricsMap() map[string]any {
+	st := s.d.Settings.Get(context.Background())
+	return map[string]any{"hits": 0, "misses": 0, "hit_rate": 0.0, "invalidations": 0, "evictions_ttl": 0, "evictions_size": 0,
+		"evictions_bytes": 0, "current_entries": 0, "current_bytes": 0, "max_entries": 4096, "max_bytes": 52428800,
+		"ttl_seconds": st.NetBoxGetCacheTTL, "oldest_entry_age_seconds": 0}
+}
+
+func (s *Server) cacheMetrics(c echo.Context) error { return c.JSON(http.StatusOK, s.cacheMetricsMap()) }
+
+func (s *Server) cacheMetricsProm(c echo.Context) error {
+	m := NewMetrics()
+	for k, v := range s.cacheMetricsMap() {
+		switch n := v.(type) {
+		case int:
+			m.Add("proxbox_cache_"+k, nil, float64(n))
+		case float64:
+			m.Add("proxbox_cache_"+k, nil, n)
+		}
+	}
+	c.Response().Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	c.Response().WriteHeader(http.StatusOK)
+	_, err := m.WriteTo(c.Response())
+	return err
+}
+
+func (s *Server) clearCache(c echo.Context) error {
+	s.sess.clear()
+	if cc, ok := s.d.Connector.(cacheClearer); ok {
+		cc.Invalidate()
+	}
+	s.d.Settings.Invalidate()
+	return c.JSON(http.StatusOK, map[string]string{"message": "All caches cleared"})
+}
+
+// GET /netbox/status: NetBox /api/status/ passthrough.
+func (s *Server) netboxStatus(c echo.Context) error {
+	nb, err := s.d.Connector.NetBox(c.Request().Context())
+	if err != nil {
+		return jsonError(c, http.StatusBadRequest, err.Error())
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 15*time.Second)
+	defer cancel()
+	var out map[string]any
+	if _, err := nb.Do(ctx, http.MethodGet, "/api/status/", nil, nil, &out); err != nil {
+		return jsonError(c, http.StatusBadGateway, "NetBox status failed: "+err.Error())
+	}
+	return c.JSON(http.StatusOK, out)
+}

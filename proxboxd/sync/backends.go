@@ -1,0 +1,113 @@
+package sync
+
+import (
+	"context"
+	"net/url"
+	gosync "sync"
+	"sync/atomic"
+)
+
+// obj is an untyped NetBox record (netboxsdk.Object).
+type obj = map[string]any
+
+// netboxAPI is the narrow NetBox surface the engine uses. The production
+// implementation adapts *netboxsdk.Client; tests may use fakes.
+type netboxAPI interface {
+	// List returns every record of path matching q, following all pages.
+	List(ctx context.Context, path string, q url.Values) ([]obj, error)
+	// Create bulk-creates items (one POST of a JSON array).
+	Create(ctx context.Context, path string, items []obj) ([]obj, error)
+	// Patch bulk-patches items; each carries "id".
+	Patch(ctx context.Context, path string, items []obj) ([]obj, error)
+	// Delete bulk-deletes ids.
+	Delete(ctx context.Context, path string, ids []int) error
+}
+
+// pveAPI is the narrow Proxmox surface: a GET of path whose "data" decodes
+// into out.
+type pveAPI interface {
+	Get(ctx context.Context, path string, params url.Values, out any) error
+}
+
+// counter counts NetBox calls by method for StageResult.Requests.
+type counter struct {
+	mu gosync.Mutex
+	m  map[string]int
+}
+
+func (c *counter) add(k string) {
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]int{}
+	}
+	c.m[k]++
+	c.mu.Unlock()
+}
+
+func (c *counter) snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.m))
+	for k, v := range c.m {
+		out[k] = v
+	}
+	return out
+}
+
+// countingNB wraps a netboxAPI, bounding concurrency and counting calls.
+type countingNB struct {
+	nb  netboxAPI
+	sem chan struct{}
+	c   *counter
+	w   atomic.Int64 // writes
+}
+
+func (n *countingNB) acquire(ctx context.Context) error {
+	select {
+	case n.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (n *countingNB) release() { <-n.sem }
+
+func (n *countingNB) List(ctx context.Context, path string, q url.Values) ([]obj, error) {
+	if err := n.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer n.release()
+	n.c.add("GET")
+	return n.nb.List(ctx, path, q)
+}
+
+func (n *countingNB) Create(ctx context.Context, path string, items []obj) ([]obj, error) {
+	if err := n.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer n.release()
+	n.c.add("POST")
+	n.w.Add(1)
+	return n.nb.Create(ctx, path, items)
+}
+
+func (n *countingNB) Patch(ctx context.Context, path string, items []obj) ([]obj, error) {
+	if err := n.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer n.release()
+	n.c.add("PATCH")
+	n.w.Add(1)
+	return n.nb.Patch(ctx, path, items)
+}
+
+func (n *countingNB) Delete(ctx context.Context, path string, ids []int) error {
+	if err := n.acquire(ctx); err != nil {
+		return err
+	}
+	defer n.release()
+	n.c.add("DELETE")
+	n.w.Add(1)
+	return n.nb.Delete(ctx, path, ids)
+}

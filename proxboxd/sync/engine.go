@@ -1,0 +1,495 @@
+package sync
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	gosync "sync"
+	"time"
+
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
+)
+
+// OrphanMode is what happens to a managed NetBox object whose Proxmox object
+// is gone.
+type OrphanMode string
+
+// Orphan modes.
+const (
+	OrphanKeep   OrphanMode = "keep"   // leave it alone
+	OrphanMark   OrphanMode = "mark"   // status offline/stale, tag proxbox-orphan, custom field proxbox_last_seen
+	OrphanDelete OrphanMode = "delete" // delete it
+)
+
+// OrphanPolicy is the per-object-type orphan policy. With OrphanMark and
+// AfterDays > 0, an object marked at least AfterDays ago is deleted.
+type OrphanPolicy struct {
+	Mode      OrphanMode
+	AfterDays int
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
+
+// WithOrphanPolicy sets the orphan policy of one object type (counts key,
+// e.g. "virtualization.virtualmachine").
+func WithOrphanPolicy(objectType string, p OrphanPolicy) Option {
+	return func(e *Engine) { e.policies[objectType] = p }
+}
+
+// WithBatchSize sets the bulk write batch size (default 50).
+func WithBatchSize(n int) Option {
+	return func(e *Engine) {
+		if n > 0 {
+			e.batch = n
+		}
+	}
+}
+
+// WithNetBoxConcurrency bounds concurrent NetBox requests of one sync (default 4).
+func WithNetBoxConcurrency(n int) Option {
+	return func(e *Engine) {
+		if n > 0 {
+			e.nbConc = n
+		}
+	}
+}
+
+// WithClock sets the time source (tests).
+func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
+
+// withBackends replaces the SDK adapters (tests).
+func withBackends(nb func(ctx context.Context) (netboxAPI, error), pve func(t proxbox.ProxmoxTarget) pveAPI) Option {
+	return func(e *Engine) { e.nbOpen = nb; e.pveOpen = pve }
+}
+
+// Engine runs the sync stages. It is safe for concurrent use; syncs touching
+// the same Proxmox endpoint are serialised (the later one waits).
+type Engine struct {
+	conn     proxbox.Connector
+	log      *slog.Logger
+	policies map[string]OrphanPolicy
+	batch    int
+	nbConc   int
+	now      func() time.Time
+	nbOpen   func(ctx context.Context) (netboxAPI, error)
+	pveOpen  func(t proxbox.ProxmoxTarget) pveAPI
+
+	mu    gosync.Mutex
+	locks map[string]chan struct{}
+}
+
+var _ proxbox.Syncer = (*Engine)(nil)
+
+// defaultPolicies: parents are marked, children whose parent is fully
+// described by Proxmox are deleted, shared and historical objects are kept.
+func defaultPolicies() map[string]OrphanPolicy {
+	return map[string]OrphanPolicy{
+		kDevice.Type:     {Mode: OrphanMark},
+		kVM.Type:         {Mode: OrphanMark},
+		kVMIface.Type:    {Mode: OrphanDelete},
+		kVDisk.Type:      {Mode: OrphanDelete},
+		kIP.Type:         {Mode: OrphanDelete},
+		kNodeIface.Type:  {Mode: OrphanDelete},
+		kStorage.Type:    {Mode: OrphanKeep},
+		kBackup.Type:     {Mode: OrphanDelete}, // only with delete_nonexistent_backup
+		kSnapshot.Type:   {Mode: OrphanDelete}, // only with delete_nonexistent_snapshot, else marked stale
+		kReplication.Type: {Mode: OrphanMark},
+		kRoutine.Type:    {Mode: OrphanMark},
+	}
+}
+
+// New returns an Engine reading endpoints through conn.
+func New(conn proxbox.Connector, opts ...Option) *Engine {
+	e := &Engine{
+		conn: conn, log: slog.Default(), policies: defaultPolicies(), batch: 50, nbConc: 4,
+		now: time.Now, locks: map[string]chan struct{}{},
+	}
+	e.nbOpen = func(ctx context.Context) (netboxAPI, error) {
+		c, err := conn.NetBox(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return newNetBoxAdapter(c), nil
+	}
+	e.pveOpen = func(t proxbox.ProxmoxTarget) pveAPI { return newPVEAdapter(t.Client) }
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
+
+func (e *Engine) policy(typ string) OrphanPolicy {
+	if p, ok := e.policies[typ]; ok {
+		return p
+	}
+	return OrphanPolicy{Mode: OrphanKeep}
+}
+
+// StepName is the SSE step name of a stage (contract §7.0).
+func StepName(s proxbox.Stage) string {
+	switch s {
+	case proxbox.StageVMDisks:
+		return "virtual-disks"
+	case proxbox.StageVMBackups:
+		return "backups"
+	case proxbox.StageVMSnapshots:
+		return "snapshots"
+	case proxbox.StageNetworkInterfaces:
+		return "node-interfaces"
+	case proxbox.StageIPAddresses:
+		return "vm-ip-addresses"
+	}
+	return string(s)
+}
+
+// FullResult is the outcome of FullUpdate.
+type FullResult struct {
+	OK              bool                   `json:"ok"`
+	Message         string                 `json:"message"`
+	OperationID     string                 `json:"operation_id"`
+	DurationSeconds float64                `json:"duration_seconds"`
+	Stages          []*proxbox.StageResult `json:"stages"`
+}
+
+// lock takes the per-endpoint locks of targets (sorted, so two syncs never
+// deadlock); a later sync waits for the earlier one.
+func (e *Engine) lock(ctx context.Context, targets []proxbox.ProxmoxTarget, emit proxbox.Emitter, step string) (func(), error) {
+	keys := make([]string, 0, len(targets))
+	for _, t := range targets {
+		keys = append(keys, endpointKey(t))
+	}
+	sort.Strings(keys)
+	var held []chan struct{}
+	unlock := func() {
+		for _, c := range held {
+			<-c
+		}
+	}
+	for _, k := range keys {
+		e.mu.Lock()
+		c, ok := e.locks[k]
+		if !ok {
+			c = make(chan struct{}, 1)
+			e.locks[k] = c
+		}
+		e.mu.Unlock()
+		select {
+		case c <- struct{}{}:
+		default:
+			emit(proxbox.Event{Name: "step", Data: map[string]any{"step": step, "status": "progress",
+				"message": fmt.Sprintf("waiting for the sync already running on %s to finish", k)}})
+			select {
+			case c <- struct{}{}:
+			case <-ctx.Done():
+				unlock()
+				return nil, ctx.Err()
+			}
+		}
+		held = append(held, c)
+	}
+	return unlock, nil
+}
+
+func endpointKey(t proxbox.ProxmoxTarget) string {
+	if t.Endpoint.ID != 0 {
+		return "endpoint:" + strconv.Itoa(t.Endpoint.ID)
+	}
+	return "endpoint:" + t.Endpoint.Name + "@" + t.Endpoint.Domain + t.Endpoint.IPAddress
+}
+
+// RunStage runs one stage and reports its result; see notes in doc.go.
+func (e *Engine) RunStage(ctx context.Context, req proxbox.StageRequest, emit proxbox.Emitter) (*proxbox.StageResult, error) {
+	if emit == nil {
+		emit = func(proxbox.Event) {}
+	}
+	p := normParams(req.Params)
+	if req.VMID != 0 {
+		p.NetBoxVMIDs = append(p.NetBoxVMIDs, req.VMID)
+	}
+	r, unlock, err := e.open(ctx, p, emit, StepName(req.Stage))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return r.stage(ctx, req.Stage, p, false), nil
+}
+
+// FullUpdate runs the 12 stages in the plugin's order over one shared read
+// snapshot, stopping at the first stage that fails.
+func (e *Engine) FullUpdate(ctx context.Context, params proxbox.StageParams, emit proxbox.Emitter) (*FullResult, error) {
+	if emit == nil {
+		emit = func(proxbox.Event) {}
+	}
+	p := normParams(params)
+	opID := newID()
+	start := time.Now()
+	emit(proxbox.Event{Name: "step", Data: map[string]any{"step": "stream", "status": "started",
+		"message": "Full update stream connected (operation_id=" + opID + ")"}})
+	items := make([]any, 0, len(proxbox.Stages))
+	for _, s := range proxbox.Stages {
+		items = append(items, map[string]any{"name": StepName(s), "type": "stage"})
+	}
+	emit(proxbox.Event{Name: "discovery", Data: map[string]any{"event": "discovery", "phase": "full-update",
+		"status": "discovered", "message": fmt.Sprintf("Discovered %d sync stage(s) for full update", len(items)),
+		"count": len(items), "items": items, "progress": progress(0, len(items)),
+		"metadata": map[string]any{"operation_id": opID}}})
+	r, unlock, err := e.open(ctx, p, emit, "full-update")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	fr := &FullResult{OK: true, OperationID: opID, Message: "Full update sync completed."}
+	for _, s := range proxbox.Stages {
+		sp := p
+		if s == proxbox.StageVirtualMachines {
+			sp.SyncVMNetwork = false
+		}
+		if s == proxbox.StageVMBackups {
+			sp.DeleteNonexistentBackup = true
+		}
+		if s == proxbox.StageVMSnapshots {
+			sp.DeleteNonexistentSnapshot = true
+		}
+		res := r.stage(ctx, s, sp, true)
+		fr.Stages = append(fr.Stages, res)
+		if !res.OK {
+			fr.OK = false
+			fr.Message = "Error while syncing " + StepName(s) + ": " + res.Message
+			emit(proxbox.Event{Name: "error_detail", Data: map[string]any{"event": "error_detail", "phase": "full-update",
+				"category": "internal", "message": "Full update synchronization failed", "detail": res.Message,
+				"suggestion": "Review backend logs and retry the full update"}})
+			break
+		}
+		if ctx.Err() != nil {
+			fr.OK = false
+			fr.Message = "Server shutdown or request cancelled."
+			break
+		}
+	}
+	fr.DurationSeconds = time.Since(start).Seconds()
+	return fr, nil
+}
+
+func normParams(p proxbox.StageParams) proxbox.StageParams {
+	if p.FetchMaxConcurrency <= 0 {
+		p.FetchMaxConcurrency = 8
+	}
+	if p.FetchMaxConcurrency > 64 {
+		p.FetchMaxConcurrency = 64
+	}
+	if p.PrimaryIPPreference != "ipv6" {
+		p.PrimaryIPPreference = "ipv4"
+	}
+	return p
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// open connects to NetBox and the Proxmox endpoints and takes the locks.
+func (e *Engine) open(ctx context.Context, p proxbox.StageParams, emit proxbox.Emitter, step string) (*run, func(), error) {
+	nb, err := e.nbOpen(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("netbox: %w", err)
+	}
+	targets, err := e.conn.Proxmox(ctx, p.ProxmoxEndpointIDs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("proxmox endpoints: %w", err)
+	}
+	unlock, err := e.lock(ctx, targets, emit, step)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := &run{
+		e: e, emit: emit, now: e.now(), tagIDs: map[string]int{}, cfOK: map[string]bool{},
+		nb:     &countingNB{nb: nb, sem: make(chan struct{}, e.nbConc), c: &counter{}},
+		tables: map[string]*table{},
+	}
+	for _, t := range targets {
+		r.clusters = append(r.clusters, &cluster{t: t, pve: e.pveOpen(t)})
+	}
+	return r, unlock, nil
+}
+
+// run is the state of one sync (one stage, or a full update).
+type run struct {
+	e        *Engine
+	nb       *countingNB
+	emit     proxbox.Emitter
+	now      time.Time
+	p        proxbox.StageParams
+	dry      bool
+	res      *proxbox.StageResult
+	fake     int
+	tagIDs   map[string]int
+	cfOK     map[string]bool
+	prepared bool
+	plugin   *bool
+	clusters []*cluster
+	tables   map[string]*table // shared NetBox tables (full update reuses them)
+	phase    string
+	only     map[string]bool // individual sync: "<cluster>|<type>/<vmid>"
+	depsDone bool
+	roleIDs  map[string]int
+	override map[string]OrphanPolicy
+}
+
+func (r *run) counts(typ string) *proxbox.Counts {
+	c, ok := r.res.Counts[typ]
+	if !ok {
+		c = &proxbox.Counts{}
+		r.res.Counts[typ] = c
+	}
+	return c
+}
+
+func (r *run) fail(typ, name string, err error) {
+	r.counts(typ).Failed++
+	detail := "unknown error"
+	if err != nil {
+		detail = err.Error()
+	}
+	r.res.Failures = append(r.res.Failures, proxbox.ItemFailure{ObjectType: typ, Name: name, Detail: detail})
+	r.emit(proxbox.Event{Name: "error_detail", Data: map[string]any{"event": "error_detail", "phase": r.phase,
+		"item": map[string]any{"name": name, "item_type": typ}, "category": category(err),
+		"message": fmt.Sprintf("Failed to write %s %q", typ, name), "detail": detail}})
+}
+
+func category(err error) string {
+	if err == nil {
+		return "unknown"
+	}
+	s := strings.ToLower(err.Error())
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || strings.Contains(s, "timeout"):
+		return "timeout"
+	case strings.Contains(s, "401") || strings.Contains(s, "unauthorized"):
+		return "authentication"
+	case strings.Contains(s, "403") || strings.Contains(s, "forbidden"):
+		return "permission"
+	case strings.Contains(s, "404") || strings.Contains(s, "not found"):
+		return "not_found"
+	case strings.Contains(s, "429"):
+		return "rate_limit"
+	case strings.Contains(s, "400"):
+		return "validation"
+	case strings.Contains(s, "connect") || strings.Contains(s, "dial"):
+		return "connection"
+	}
+	return "internal"
+}
+
+// itemDone emits item_progress for parents (nodes and VMs).
+func (r *run) itemDone(k *kind, name string, id int, operation string) {
+	if k != kDevice && k != kVM {
+		return
+	}
+	r.emit(proxbox.Event{Name: "item_progress", Data: map[string]any{"event": "item_progress", "phase": r.phase,
+		"status": "completed", "message": fmt.Sprintf("Synced %s '%s'", itemType(k), name),
+		"item": map[string]any{"name": name, "netbox_id": id, "item_type": itemType(k)}, "operation": operation}})
+}
+
+func itemType(k *kind) string {
+	if k == kDevice {
+		return "node"
+	}
+	return "virtual_machine"
+}
+
+func progress(cur, total int) map[string]any {
+	pct := 0.0
+	if total > 0 {
+		pct = float64(int(float64(cur)*1000/float64(total))) / 10
+	}
+	return map[string]any{"current": cur, "total": total, "percent": pct}
+}
+
+func (r *run) discovery(count int, items []any, meta map[string]any) {
+	if len(items) > 200 {
+		items = items[:200]
+	}
+	d := map[string]any{"event": "discovery", "phase": r.phase, "status": "discovered",
+		"message": fmt.Sprintf("Discovered %d %s item(s) to synchronize", count, r.phase),
+		"count": count, "items": items, "progress": progress(0, count)}
+	if meta != nil {
+		d["metadata"] = meta
+	}
+	r.emit(proxbox.Event{Name: "discovery", Data: d})
+}
+
+// stage runs one stage with events around it.
+func (r *run) stage(ctx context.Context, s proxbox.Stage, p proxbox.StageParams, full bool) *proxbox.StageResult {
+	start := time.Now()
+	r.p = p
+	r.dry = p.DryRun
+	r.phase = StepName(s)
+	r.res = &proxbox.StageResult{Stage: s, OK: true, Counts: map[string]*proxbox.Counts{}}
+	before := r.nb.c.snapshot()
+	step := StepName(s)
+	r.emit(proxbox.Event{Name: "step", Data: map[string]any{"step": step, "status": "started",
+		"message": "Starting " + step + " synchronization."}})
+	count, msg, err := r.runStage(ctx, s)
+	res := r.res
+	if err != nil {
+		res.OK = false
+		res.Message = err.Error()
+		r.emit(proxbox.Event{Name: "error", Data: map[string]any{"step": step, "status": "failed", "error": err.Error(), "detail": err.Error()}})
+	} else {
+		if msg == "" {
+			msg = step + " sync completed."
+		}
+		res.Message = msg
+	}
+	for _, c := range r.clusters {
+		if c.partial {
+			res.Partial = true
+		}
+	}
+	after := r.nb.c.snapshot()
+	res.Requests = map[string]int{}
+	for k, v := range after {
+		if d := v - before[k]; d > 0 {
+			res.Requests[k] = d
+		}
+	}
+	var tot proxbox.Counts
+	for _, c := range res.Counts {
+		tot.Created += c.Created
+		tot.Updated += c.Updated
+		tot.Deleted += c.Deleted
+		tot.Failed += c.Failed
+		tot.Unchanged += c.Unchanged
+	}
+	status := "completed"
+	if tot.Failed > 0 {
+		status = "completed_with_errors"
+	}
+	r.emit(proxbox.Event{Name: "phase_summary", Data: map[string]any{"event": "phase_summary", "phase": step, "status": status,
+		"message": fmt.Sprintf("%s sync completed: %d created, %d updated, %d deleted, %d unchanged, %d failed", step, tot.Created, tot.Updated, tot.Deleted, tot.Unchanged, tot.Failed),
+		"result": map[string]any{"created": tot.Created, "updated": tot.Updated, "deleted": tot.Deleted, "failed": tot.Failed,
+			"skipped": tot.Unchanged, "total": tot.Created + tot.Updated + tot.Deleted + tot.Unchanged + tot.Failed},
+		"timing": map[string]any{"elapsed_ms": time.Since(start).Milliseconds()}}})
+	if res.OK {
+		done := map[string]any{"step": step, "status": "completed", "message": step + " synchronization finished.",
+			"result": map[string]any{"count": count}}
+		if full {
+			done["duration_seconds"] = time.Since(start).Seconds()
+		}
+		r.emit(proxbox.Event{Name: "step", Data: done})
+	}
+	return res
+}

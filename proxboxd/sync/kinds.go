@@ -1,0 +1,199 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+const (
+	tagProxbox    = "proxbox"
+	tagOrphan     = "proxbox-orphan"
+	cfLastUpdated = "proxmox_last_updated"
+	cfLastSeen    = "proxbox_last_seen"
+)
+
+func k(typ, path string, tagged, stamp, mark bool, status string, fields ...string) *kind {
+	return &kind{Type: typ, Path: path, Fields: fields, Tagged: tagged, Stamp: stamp, CFMark: mark, Status: status,
+		Plugin: strings.HasPrefix(path, "/api/plugins/")}
+}
+
+// The NetBox object types the engine manages.
+var (
+	kTag          = k("extras.tag", "/api/extras/tags/", false, false, false, "", "name", "slug", "color", "description")
+	kCF           = k("extras.customfield", "/api/extras/custom-fields/", false, false, false, "", "name", "type", "object_types", "related_object_type")
+	kClusterType  = k("virtualization.clustertype", "/api/virtualization/cluster-types/", true, true, false, "", "name", "slug", "description")
+	kManufacturer = k("dcim.manufacturer", "/api/dcim/manufacturers/", true, true, false, "", "name", "slug")
+	kDeviceType   = k("dcim.devicetype", "/api/dcim/device-types/", true, true, false, "", "model", "slug", "manufacturer")
+	kRole         = k("dcim.devicerole", "/api/dcim/device-roles/", true, true, false, "", "name", "slug", "color", "vm_role", "description")
+	kSite         = k("dcim.site", "/api/dcim/sites/", true, true, false, "", "name", "slug", "status")
+	kCluster      = k("virtualization.cluster", "/api/virtualization/clusters/", true, true, false, "", "name", "type", "scope_type", "scope_id", "status", "description")
+	kDevice       = k("dcim.device", "/api/dcim/devices/", true, true, true, "offline", "name", "status", "description", "cluster", "device_type", "role", "site")
+	kVM           = k("virtualization.virtualmachine", "/api/virtualization/virtual-machines/", true, true, true, "offline", "name", "status", "cluster", "device", "site", "role", "vcpus", "memory", "description", "primary_ip4", "primary_ip6")
+	kVMIface      = k("virtualization.vminterface", "/api/virtualization/interfaces/", true, true, true, "", "virtual_machine", "name", "enabled", "mode", "untagged_vlan", "description")
+	kVDisk        = k("virtualization.virtualdisk", "/api/virtualization/virtual-disks/", true, true, true, "", "virtual_machine", "name", "size", "description")
+	kVLAN         = k("ipam.vlan", "/api/ipam/vlans/", true, true, false, "", "vid", "name", "status", "group")
+	kIP           = k("ipam.ipaddress", "/api/ipam/ip-addresses/", true, true, true, "", "address", "vrf", "status", "assigned_object_type", "assigned_object_id", "description")
+	kNodeIface    = k("dcim.interface", "/api/dcim/interfaces/", true, true, true, "", "device", "name", "type", "enabled", "mtu", "mode", "untagged_vlan", "parent", "lag", "bridge", "description")
+
+	kStorage     = k("netbox_proxbox.proxmoxstorage", "/api/plugins/proxbox/storage/", true, false, false, "", "cluster", "name", "storage_type", "content", "path", "nodes", "shared", "enabled", "server", "port", "username", "export", "share", "pool", "monhost", "namespace", "datastore", "subdir", "mountpoint", "is_mountpoint", "preallocation", "format", "prune_backups", "max_protected_backups", "raw_config")
+	kBackup      = k("netbox_proxbox.vmbackup", "/api/plugins/proxbox/backups/", false, false, false, "", "storage", "proxmox_storage", "virtual_machine", "subtype", "format", "creation_time", "size", "used", "encrypted", "verification_state", "verification_upid", "volume_id", "notes", "vmid")
+	kSnapshot    = k("netbox_proxbox.vmsnapshot", "/api/plugins/proxbox/snapshots/", false, false, false, "stale", "virtual_machine", "name", "description", "vmid", "node", "snaptime", "parent", "subtype", "status")
+	kTask        = k("netbox_proxbox.vmtaskhistory", "/api/plugins/proxbox/task-history/", false, false, false, "", "virtual_machine", "vm_type", "upid", "node", "pid", "pstart", "task_id", "task_type", "username", "start_time", "end_time", "description", "status", "task_state", "exitstatus")
+	kReplication = k("netbox_proxbox.replication", "/api/plugins/proxbox/replications/", false, false, false, "stale", "replication_id", "endpoint", "guest", "target", "job_type", "schedule", "rate", "comment", "disable", "source", "jobnum", "remove_job", "virtual_machine", "proxmox_node", "raw_config", "status")
+	kRoutine     = k("netbox_proxbox.backuproutine", "/api/plugins/proxbox/backup-routines/", false, false, false, "stale", "job_id", "endpoint", "enabled", "schedule", "comment", "notes_template", "selection", "keep_last", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly", "keep_all", "bwlimit", "zstd", "io_workers", "fleecing", "repeat_missed", "pbs_change_detection_mode", "raw_config", "status")
+	kPEndpoint   = k("netbox_proxbox.proxmoxendpoint", "/api/plugins/proxbox/endpoints/proxmox/", false, false, false, "", "name", "domain", "ip_address")
+	kPNode       = k("netbox_proxbox.proxmoxnode", "/api/plugins/proxbox/nodes/", false, false, false, "", "name", "endpoint")
+)
+
+// customField is one custom field the engine writes.
+type customField struct {
+	Name, Label, Type string
+	Types             []string
+	Related           string
+	Plugin            bool // needs the plugin installed
+}
+
+var (
+	vmT    = "virtualization.virtualmachine"
+	devT   = "dcim.device"
+	coreTs = []string{"dcim.device", "dcim.devicerole", "dcim.devicetype", "dcim.interface", "dcim.manufacturer", "dcim.site",
+		"ipam.ipaddress", "ipam.vlan", "virtualization.cluster", "virtualization.clustertype", "virtualization.virtualdisk",
+		"virtualization.virtualmachine", "virtualization.vminterface"}
+	markTs = []string{"dcim.device", "virtualization.virtualmachine", "virtualization.vminterface", "virtualization.virtualdisk", "ipam.ipaddress", "dcim.interface"}
+)
+
+var customFields = []customField{
+	{Name: "proxmox_vm_id", Label: "Proxmox VM ID", Type: "integer", Types: []string{vmT}},
+	{Name: "proxmox_vm_type", Label: "Proxmox VM Type", Type: "text", Types: []string{vmT}},
+	{Name: "proxmox_start_at_boot", Label: "Start at Boot", Type: "boolean", Types: []string{vmT}},
+	{Name: "proxmox_unprivileged_container", Label: "Unprivileged Container", Type: "boolean", Types: []string{vmT}},
+	{Name: "proxmox_qemu_agent", Label: "QEMU Guest Agent", Type: "boolean", Types: []string{vmT}},
+	{Name: "proxmox_search_domain", Label: "Search Domain", Type: "text", Types: []string{vmT}},
+	{Name: "proxmox_status", Label: "Proxmox Status", Type: "text", Types: []string{vmT}},
+	{Name: "proxmox_node", Label: "Proxmox Node", Type: "text", Types: []string{vmT, devT}},
+	{Name: "proxmox_cluster", Label: "Proxmox Cluster", Type: "text", Types: []string{vmT, devT}},
+	{Name: "proxmox_link", Label: "Proxmox Link", Type: "url", Types: []string{vmT, devT}},
+	{Name: cfLastUpdated, Label: "Proxmox Last Updated", Type: "datetime", Types: coreTs},
+	{Name: cfLastSeen, Label: "Proxbox Last Seen (orphan)", Type: "date", Types: markTs},
+	{Name: "proxbox_bridge", Label: "Bridge", Type: "object", Types: []string{"virtualization.vminterface"}, Related: "dcim.interface"},
+	{Name: "proxbox_storage_id", Label: "Proxmox Storage", Type: "object", Types: []string{"virtualization.virtualdisk"}, Related: "netbox_proxbox.proxmoxstorage", Plugin: true},
+}
+
+func (r *run) tagRef(slug string) obj {
+	if id := r.tagIDs[slug]; id > 0 {
+		return obj{"id": id}
+	}
+	return obj{"slug": slug}
+}
+
+// prepare ensures the proxbox tags and custom fields (once per run).
+func (r *run) prepare(ctx context.Context) error {
+	if r.prepared {
+		return nil
+	}
+	q := url.Values{"slug": {tagProxbox, tagOrphan}}
+	tags, err := r.load(ctx, kTag, q, func(o obj) string { return asStr(o["slug"]) })
+	if err != nil {
+		return fmt.Errorf("ensure proxbox tag: %w", err)
+	}
+	wants := []*want{
+		{Key: tagProxbox, Name: "Proxbox", Body: obj{"name": "Proxbox", "slug": tagProxbox, "color": "ff5722",
+			"description": "Proxbox Identifier (used to identify the items the plugin created)"}},
+		{Key: tagOrphan, Name: "Proxbox orphan", Body: obj{"name": "Proxbox orphan", "slug": tagOrphan, "color": "9e9e9e",
+			"description": "Proxbox: the Proxmox object of this item is gone"}},
+	}
+	r.apply(ctx, tags, r.plan(tags, wants))
+	for _, w := range wants {
+		r.tagIDs[w.Key] = w.id
+	}
+	if r.tagIDs[tagProxbox] == 0 && !r.dry {
+		return errors.New("ensure proxbox tag: could not create it")
+	}
+	plugin := r.pluginInstalled(ctx)
+	names := url.Values{}
+	for _, cf := range customFields {
+		names.Add("name", cf.Name)
+	}
+	cfs, err := r.load(ctx, kCF, names, func(o obj) string { return asStr(o["name"]) })
+	if err != nil {
+		return fmt.Errorf("ensure custom fields: %w", err)
+	}
+	var cws []*want
+	for _, cf := range customFields {
+		if cf.Plugin && !plugin {
+			continue
+		}
+		types := append([]string(nil), cf.Types...)
+		if ex := cfs.byKey[cf.Name]; ex != nil {
+			// keep object types someone else added
+			have := map[string]bool{}
+			for _, t := range types {
+				have[t] = true
+			}
+			if l, ok := ex["object_types"].([]any); ok {
+				for _, t := range l {
+					if s := asStr(t); !have[s] {
+						types = append(types, s)
+						have[s] = true
+					}
+				}
+			}
+		}
+		body := obj{"name": cf.Name, "object_types": sortedStrings(types)}
+		create := obj{"label": cf.Label, "type": cf.Type, "group_name": "Proxmox", "ui_visible": "if-set",
+			"ui_editable": "hidden", "weight": 100, "filter_logic": "loose", "search_weight": 1000}
+		if cf.Related != "" {
+			create["related_object_type"] = cf.Related
+		}
+		cws = append(cws, &want{Key: cf.Name, Name: cf.Name, Body: body, CreateOnly: create})
+	}
+	r.apply(ctx, cfs, r.plan(cfs, cws))
+	for _, w := range cws {
+		if w.id != 0 {
+			r.cfOK[w.Key] = true
+		}
+	}
+	r.prepared = true
+	return nil
+}
+
+func sortedStrings(in []string) []any {
+	s := append([]string(nil), in...)
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// pluginInstalled reports whether the netbox-proxbox plugin API answers; it
+// loads the plugin storage table as a side effect.
+func (r *run) pluginInstalled(ctx context.Context) bool {
+	if r.plugin != nil {
+		return *r.plugin
+	}
+	ok := true
+	t, err := r.load(ctx, kStorage, nil, func(o obj) string { return strconv.Itoa(refID(o, "cluster")) + "|" + asStr(o["name"]) })
+	if err != nil {
+		ok = false
+		if !errors.Is(err, errPathNotFound) {
+			r.e.log.Warn("proxbox plugin API unusable; plugin stages skipped", "err", err)
+		}
+	} else {
+		r.tables["storage"] = t
+	}
+	r.plugin = &ok
+	return ok
+}
+
+var nbPKRE = regexp.MustCompile(`\(nb:(\d+)\)\s*$`)

@@ -1,0 +1,415 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	gosync "sync"
+
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
+)
+
+// pveNode is a node of a Proxmox cluster.
+type pveNode struct {
+	Name   string
+	Online bool
+	IP     string
+}
+
+// guest is a QEMU VM or LXC container with what was read about it.
+type guest struct {
+	VMID     int
+	Type     string // qemu | lxc
+	Name     string
+	Node     string
+	Status   string
+	MaxMem   float64
+	MaxCPU   float64
+	MaxDisk  float64
+	Template bool
+
+	Config    map[string]any
+	ConfigErr error
+	Agent     []agentIface
+	AgentOK   bool  // agent data was read (or the guest has no agent)
+	HasAgent  bool  // agent enabled and running
+	Snaps     []obj // PVE snapshot list (without "current")
+	SnapErr   error
+}
+
+func (g *guest) key() string { return g.Type + "/" + strconv.Itoa(g.VMID) }
+
+// cluster is one Proxmox endpoint with its read state and NetBox ids.
+type cluster struct {
+	t   proxbox.ProxmoxTarget
+	pve pveAPI
+
+	mu        gosync.Mutex
+	loaded    map[string]error // part name -> error of its read
+	partial   bool
+	failed    error // cluster status could not be read: the cluster is skipped
+	name      string
+	mode      string
+	nodes     []pveNode
+	guests    []*guest
+	storages  []obj
+	backups   []obj // storage content entries, with "_storage"
+	backupsOK bool
+	tasks     map[string][]obj // node -> task rows
+	repl      []obj
+	jobs      []obj
+	networks  map[string][]obj // node -> interfaces
+
+	// NetBox ids
+	nbCluster int
+	nbSite    int
+	devices   map[string]int // node name -> device id
+	endpoint  int            // plugin ProxmoxEndpoint id (0 unknown)
+}
+
+func (c *cluster) label() string {
+	if c.name != "" {
+		return c.name
+	}
+	return c.t.Endpoint.Name
+}
+
+func (c *cluster) get(ctx context.Context, path string, q url.Values, out any) error {
+	return c.pve.Get(ctx, path, q, out)
+}
+
+// once runs a read part at most once per run.
+func (c *cluster) once(part string, fn func() error) error {
+	c.mu.Lock()
+	if c.loaded == nil {
+		c.loaded = map[string]error{}
+	}
+	if err, ok := c.loaded[part]; ok {
+		c.mu.Unlock()
+		return err
+	}
+	c.mu.Unlock()
+	err := fn()
+	c.mu.Lock()
+	c.loaded[part] = err
+	c.mu.Unlock()
+	return err
+}
+
+// forEach runs fn(i) for i in [0,n) with at most limit in flight.
+func forEach(ctx context.Context, n, limit int, fn func(i int)) {
+	if limit < 1 {
+		limit = 1
+	}
+	sem := make(chan struct{}, limit)
+	var wg gosync.WaitGroup
+	for i := 0; i < n; i++ {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn(i)
+		}(i)
+	}
+	wg.Wait()
+}
+
+// readStatus reads /cluster/status: name, mode and nodes.
+func (c *cluster) readStatus(ctx context.Context) error {
+	return c.once("status", func() error {
+		var items []obj
+		err := c.get(ctx, "/cluster/status", nil, &items)
+		if err != nil {
+			if !strings.Contains(err.Error(), "403") {
+				c.failed = fmt.Errorf("cluster %s: read /cluster/status: %w", c.t.Endpoint.Name, err)
+				return c.failed
+			}
+			// restricted token: fall back to /nodes
+			c.mode = "restricted"
+			var nodes []obj
+			if err2 := c.get(ctx, "/nodes", nil, &nodes); err2 != nil {
+				c.failed = fmt.Errorf("cluster %s: read /nodes: %w", c.t.Endpoint.Name, err2)
+				return c.failed
+			}
+			for _, n := range nodes {
+				c.nodes = append(c.nodes, pveNode{Name: asStr(n["node"]), Online: asStr(n["status"]) == "online"})
+			}
+		}
+		for _, it := range items {
+			switch asStr(it["type"]) {
+			case "cluster":
+				c.name = asStr(it["name"])
+				c.mode = "cluster"
+			case "node":
+				c.nodes = append(c.nodes, pveNode{Name: asStr(it["name"]), Online: truthy(it["online"]), IP: asStr(it["ip"])})
+			}
+		}
+		sort.Slice(c.nodes, func(i, j int) bool { return c.nodes[i].Name < c.nodes[j].Name })
+		if c.mode == "" {
+			if len(c.nodes) > 1 {
+				c.mode = "cluster"
+			} else {
+				c.mode = "standalone"
+			}
+		}
+		if c.name == "" && len(c.nodes) > 0 {
+			c.name = c.nodes[0].Name
+		}
+		if c.name == "" {
+			c.failed = fmt.Errorf("cluster %s: no nodes in /cluster/status", c.t.Endpoint.Name)
+			return c.failed
+		}
+		return nil
+	})
+}
+
+func (c *cluster) nodeOnline(name string) bool {
+	for _, n := range c.nodes {
+		if n.Name == name {
+			return n.Online
+		}
+	}
+	return false
+}
+
+// readGuests reads /cluster/resources and every guest config (concurrently).
+func (c *cluster) readGuests(ctx context.Context, limit int) error {
+	return c.once("guests", func() error {
+		var res []obj
+		if err := c.get(ctx, "/cluster/resources", url.Values{"type": {"vm"}}, &res); err != nil {
+			c.partial = true
+			return fmt.Errorf("cluster %s: read /cluster/resources: %w", c.label(), err)
+		}
+		for _, it := range res {
+			typ := asStr(it["type"])
+			if typ != "qemu" && typ != "lxc" {
+				continue
+			}
+			g := &guest{VMID: asInt(it["vmid"]), Type: typ, Name: asStr(it["name"]), Node: asStr(it["node"]),
+				Status: asStr(it["status"]), MaxMem: asFloat(it["maxmem"]), MaxCPU: asFloat(it["maxcpu"]),
+				MaxDisk: asFloat(it["maxdisk"]), Template: truthy(it["template"])}
+			if g.VMID <= 0 {
+				continue
+			}
+			if g.Name == "" {
+				g.Name = typ + "-" + strconv.Itoa(g.VMID)
+			}
+			c.guests = append(c.guests, g)
+		}
+		sort.Slice(c.guests, func(i, j int) bool {
+			if c.guests[i].VMID != c.guests[j].VMID {
+				return c.guests[i].VMID < c.guests[j].VMID
+			}
+			return c.guests[i].Type < c.guests[j].Type
+		})
+		forEach(ctx, len(c.guests), limit, func(i int) {
+			g := c.guests[i]
+			var cfg map[string]any
+			err := c.get(ctx, fmt.Sprintf("/nodes/%s/%s/%d/config", url.PathEscape(g.Node), g.Type, g.VMID), nil, &cfg)
+			if err != nil {
+				g.ConfigErr = err
+				return
+			}
+			g.Config = cfg
+		})
+		for _, g := range c.guests {
+			if g.ConfigErr != nil {
+				c.partial = true
+			}
+		}
+		return ctx.Err()
+	})
+}
+
+// readAgents reads guest-agent interfaces of running QEMU guests with the agent enabled.
+func (c *cluster) readAgents(ctx context.Context, limit int, dropLinkLocal bool) {
+	_ = c.once("agents", func() error {
+		forEach(ctx, len(c.guests), limit, func(i int) {
+			g := c.guests[i]
+			g.AgentOK = true
+			if g.Type != "qemu" || g.Config == nil || !truthy(g.Config["agent"]) || g.Status != "running" {
+				return
+			}
+			g.HasAgent = true
+			var raw json.RawMessage
+			err := c.get(ctx, fmt.Sprintf("/nodes/%s/qemu/%d/agent/network-get-interfaces", url.PathEscape(g.Node), g.VMID), nil, &raw)
+			if err != nil {
+				g.AgentOK = false
+				return
+			}
+			ifs, err := parseAgentInterfaces(raw, dropLinkLocal)
+			if err != nil {
+				g.AgentOK = false
+				return
+			}
+			g.Agent = ifs
+		})
+		return nil
+	})
+}
+
+func (c *cluster) readStorages(ctx context.Context) error {
+	return c.once("storages", func() error {
+		if err := c.get(ctx, "/storage", nil, &c.storages); err != nil {
+			c.partial = true
+			return fmt.Errorf("cluster %s: read /storage: %w", c.label(), err)
+		}
+		sort.Slice(c.storages, func(i, j int) bool { return asStr(c.storages[i]["storage"]) < asStr(c.storages[j]["storage"]) })
+		return nil
+	})
+}
+
+// readBackups lists backup volumes of every backup storage on every node that
+// has it (shared storages once). backupsOK is false when any list failed.
+func (c *cluster) readBackups(ctx context.Context, limit int) error {
+	return c.once("backups", func() error {
+		if err := c.readStorages(ctx); err != nil {
+			return err
+		}
+		type job struct{ node, storage string }
+		var jobs []job
+		for _, s := range c.storages {
+			if !strings.Contains(asStr(s["content"]), "backup") || truthy(s["disable"]) {
+				continue
+			}
+			name := asStr(s["storage"])
+			var nodes []string
+			if ns := asStr(s["nodes"]); ns != "" {
+				for _, n := range strings.Split(ns, ",") {
+					nodes = append(nodes, strings.TrimSpace(n))
+				}
+			} else {
+				for _, n := range c.nodes {
+					nodes = append(nodes, n.Name)
+				}
+			}
+			shared := truthy(s["shared"]) || asStr(s["type"]) == "pbs"
+			for _, n := range nodes {
+				if !c.nodeOnline(n) {
+					if !shared {
+						c.partial = true
+					}
+					continue
+				}
+				jobs = append(jobs, job{n, name})
+				if shared {
+					break
+				}
+			}
+		}
+		results := make([][]obj, len(jobs))
+		errs := make([]error, len(jobs))
+		forEach(ctx, len(jobs), limit, func(i int) {
+			errs[i] = c.get(ctx, fmt.Sprintf("/nodes/%s/storage/%s/content", url.PathEscape(jobs[i].node), url.PathEscape(jobs[i].storage)),
+				url.Values{"content": {"backup"}}, &results[i])
+		})
+		seen := map[string]bool{}
+		c.backupsOK = true
+		for i, items := range results {
+			if errs[i] != nil {
+				c.backupsOK = false
+				c.partial = true
+				continue
+			}
+			for _, it := range items {
+				v := asStr(it["volid"])
+				if v == "" || seen[v] || (asStr(it["content"]) != "" && asStr(it["content"]) != "backup") {
+					continue
+				}
+				seen[v] = true
+				it["_storage"] = jobs[i].storage
+				it["_node"] = jobs[i].node
+				c.backups = append(c.backups, it)
+			}
+		}
+		sort.Slice(c.backups, func(i, j int) bool { return asStr(c.backups[i]["volid"]) < asStr(c.backups[j]["volid"]) })
+		return ctx.Err()
+	})
+}
+
+// readSnapshots reads the snapshot list of every guest.
+func (c *cluster) readSnapshots(ctx context.Context, limit int, only map[string]bool) {
+	_ = c.once("snapshots", func() error {
+		forEach(ctx, len(c.guests), limit, func(i int) {
+			g := c.guests[i]
+			if only != nil && !only[g.key()] {
+				return
+			}
+			var items []obj
+			err := c.get(ctx, fmt.Sprintf("/nodes/%s/%s/%d/snapshot", url.PathEscape(g.Node), g.Type, g.VMID), nil, &items)
+			if err != nil {
+				g.SnapErr = err
+				return
+			}
+			for _, s := range items {
+				if asStr(s["name"]) != "current" {
+					g.Snaps = append(g.Snaps, s)
+				}
+			}
+		})
+		return nil
+	})
+}
+
+// readTasks reads each online node's task archive once (paged by 500, at
+// most 20 pages).
+func (c *cluster) readTasks(ctx context.Context, limit int) {
+	_ = c.once("tasks", func() error {
+		c.tasks = map[string][]obj{}
+		var mu gosync.Mutex
+		forEach(ctx, len(c.nodes), limit, func(i int) {
+			n := c.nodes[i]
+			if !n.Online {
+				return
+			}
+			var all []obj
+			for page := 0; page < 20; page++ {
+				var rows []obj
+				q := url.Values{"source": {"archive"}, "limit": {"500"}, "start": {strconv.Itoa(page * 500)}}
+				if err := c.get(ctx, "/nodes/"+url.PathEscape(n.Name)+"/tasks", q, &rows); err != nil {
+					break
+				}
+				all = append(all, rows...)
+				if len(rows) < 500 {
+					break
+				}
+			}
+			mu.Lock()
+			c.tasks[n.Name] = all
+			mu.Unlock()
+		})
+		return nil
+	})
+}
+
+func (c *cluster) readNetworks(ctx context.Context, limit int) {
+	_ = c.once("networks", func() error {
+		c.networks = map[string][]obj{}
+		var mu gosync.Mutex
+		forEach(ctx, len(c.nodes), limit, func(i int) {
+			n := c.nodes[i]
+			if !n.Online {
+				return
+			}
+			var rows []obj
+			if err := c.get(ctx, "/nodes/"+url.PathEscape(n.Name)+"/network", nil, &rows); err != nil {
+				mu.Lock()
+				c.partial = true
+				mu.Unlock()
+				return
+			}
+			mu.Lock()
+			c.networks[n.Name] = rows
+			mu.Unlock()
+		})
+		return nil
+	})
+}

@@ -1,0 +1,468 @@
+package sync
+
+import (
+	"context"
+
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// vmGuests pairs the in-scope guests of all clusters with their NetBox VM id.
+type vmGuest struct {
+	c    *cluster
+	g    *guest
+	vmID int
+}
+
+func (r *run) scopedGuests(ctx context.Context, cls []*cluster) ([]vmGuest, *table, error) {
+	t, err := r.vmTable(ctx, cls)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []vmGuest
+	for _, c := range cls {
+		if err := c.readGuests(ctx, r.p.FetchMaxConcurrency); err != nil {
+			r.fail("proxmox.cluster", c.label(), err)
+			continue
+		}
+		for _, g := range c.guests {
+			id := r.vmOf(t, c, g)
+			if id == 0 || !r.guestInScope(c, g, id) {
+				continue
+			}
+			out = append(out, vmGuest{c, g, id})
+		}
+	}
+	return out, t, nil
+}
+
+func vmIDs(gs []vmGuest) []int {
+	ids := make([]int, 0, len(gs))
+	for _, g := range gs {
+		ids = append(ids, g.vmID)
+	}
+	return ids
+}
+
+func (r *run) storageID(c *cluster, name string) any {
+	t := r.tables["storage"]
+	if t == nil || name == "" {
+		return nil
+	}
+	if o := t.byKey[strconv.Itoa(c.nbCluster)+"|"+name]; o != nil {
+		return idOf(o)
+	}
+	return nil
+}
+
+func (r *run) stageDisks(ctx context.Context, cls []*cluster) (int, string, error) {
+	gs, _, err := r.scopedGuests(ctx, cls)
+	if err != nil {
+		return 0, "", err
+	}
+	r.pluginInstalled(ctx)
+	t := newTable(kVDisk, func(o obj) string { return strconv.Itoa(refID(o, "virtual_machine")) + "|" + asStr(o["name"]) })
+	if err := r.loadChunked(ctx, t, "virtual_machine_id", vmIDs(gs), nil); err != nil {
+		return 0, "", err
+	}
+	var wants []*want
+	complete := map[int]bool{}
+	for _, vg := range gs {
+		if vg.g.Config == nil {
+			continue
+		}
+		complete[vg.vmID] = true
+		for _, d := range parseDisks(vg.g.Config) {
+			desc := "Storage: " + d.Storage
+			if d.Format != "" {
+				desc += " | Format: " + d.Format
+			}
+			body := obj{"virtual_machine": vg.vmID, "name": d.Name, "size": d.SizeMiB, "description": desc}
+			if r.cfOK["proxbox_storage_id"] {
+				body["custom_fields"] = obj{"proxbox_storage_id": r.storageID(vg.c, d.Storage)}
+			}
+			wants = append(wants, &want{Key: strconv.Itoa(vg.vmID) + "|" + d.Name, Name: vg.g.Name + "/" + d.Name, Body: body})
+		}
+	}
+	r.discovery(len(wants), nil, nil)
+	ops := r.plan(t, wants)
+	ops = append(ops, r.childOrphans(t, wants, "virtual_machine", complete)...)
+	r.apply(ctx, t, ops)
+	return len(wants), "", nil
+}
+
+// childOrphans returns orphan ops for managed children (tag proxbox) of the
+// parents in complete that no want covers.
+func (r *run) childOrphans(t *table, wants []*want, parentField string, complete map[int]bool) []op {
+	wanted := map[int]bool{}
+	for _, w := range wants {
+		if w.id != 0 {
+			wanted[w.id] = true
+		}
+	}
+	var orphans []obj
+	for _, o := range t.all() {
+		if wanted[idOf(o)] || !complete[refID(o, parentField)] || (t.k.Tagged && !hasTag(o, tagProxbox)) {
+			continue
+		}
+		orphans = append(orphans, o)
+	}
+	return r.orphanOps(t, orphans, func(o obj) string { return asStr(o["name"]) })
+}
+
+// vlanIDs ensures VLAN <vid> objects (global, tagged proxbox) and returns their ids.
+func (r *run) vlanIDs(ctx context.Context, vids []int) (map[int]int, error) {
+	t := r.tables["vlans"]
+	if t == nil {
+		t = newTable(kVLAN, func(o obj) string {
+			if refID(o, "group") != 0 {
+				return ""
+			}
+			return strconv.Itoa(asInt(o["vid"]))
+		})
+		if err := r.loadInto(ctx, t, url.Values{"tag": {tagProxbox}}); err != nil {
+			return nil, err
+		}
+		r.tables["vlans"] = t
+	}
+	var wants []*want
+	seen := map[int]bool{}
+	for _, v := range vids {
+		if v <= 0 || seen[v] {
+			continue
+		}
+		seen[v] = true
+		wants = append(wants, &want{Key: strconv.Itoa(v), Name: fmt.Sprintf("VLAN %d", v),
+			Body: obj{"vid": v, "name": fmt.Sprintf("VLAN %d", v), "status": "active"}})
+	}
+	sort.Slice(wants, func(i, j int) bool { return asInt(wants[i].Body["vid"]) < asInt(wants[j].Body["vid"]) })
+	r.apply(ctx, t, r.plan(t, wants))
+	out := map[int]int{}
+	for _, w := range wants {
+		out[asInt(w.Body["vid"])] = w.id
+	}
+	return out, nil
+}
+
+// resolvedNIC is a config NIC with its NetBox name and guest-agent data.
+type resolvedNIC struct {
+	nic   vmNIC
+	name  string
+	agent *agentIface
+}
+
+// guestNICs names the NICs of a guest: the guest-agent name (matched by MAC,
+// else by name) when use_guest_agent_interface_name, else the config name.
+func (r *run) guestNICs(g *guest) []resolvedNIC {
+	var out []resolvedNIC
+	used := map[string]bool{}
+	for _, n := range parseNICs(g.Config) {
+		rn := resolvedNIC{nic: n, name: n.Name}
+		for i := range g.Agent {
+			a := &g.Agent[i]
+			if (n.MAC != "" && a.MAC == n.MAC) || (n.MAC == "" && a.Name == n.Name) {
+				rn.agent = a
+				break
+			}
+		}
+		if rn.agent != nil && r.p.UseGuestAgentInterfaceName && rn.agent.Name != "" {
+			rn.name = rn.agent.Name
+		}
+		if used[rn.name] {
+			rn.name = n.Key
+		}
+		used[rn.name] = true
+		// cloud-init static addresses of QEMU guests
+		if g.Type == "qemu" {
+			idx := strings.TrimPrefix(n.Key, "net")
+			if ic := asStr(g.Config["ipconfig"+idx]); ic != "" {
+				_, kv := parseProps(ic)
+				for _, k := range []string{"ip", "ip6"} {
+					if p, err := netip.ParsePrefix(kv[k]); err == nil {
+						rn.nic.IPs = append(rn.nic.IPs, p.String())
+					}
+				}
+			}
+		}
+		out = append(out, rn)
+	}
+	return out
+}
+
+// bridgeIDs maps "<device id>|<name>" to node bridge interfaces.
+func (r *run) bridgeIDs(ctx context.Context, cls []*cluster) (map[string]int, error) {
+	out := map[string]int{}
+	t := r.tables["nodeifaces"]
+	if t == nil {
+		var ids []int
+		for _, c := range cls {
+			for _, id := range c.devices {
+				ids = append(ids, id)
+			}
+		}
+		t = newTable(kNodeIface, func(o obj) string { return strconv.Itoa(refID(o, "device")) + "|" + asStr(o["name"]) })
+		if err := r.loadChunked(ctx, t, "device_id", ids, url.Values{"type": {"bridge"}}); err != nil {
+			return nil, err
+		}
+	}
+	for k, o := range t.byKey {
+		out[k] = idOf(o)
+	}
+	return out, nil
+}
+
+func (r *run) vmIfaceTable(ctx context.Context, gs []vmGuest) (*table, error) {
+	if t := r.tables["vmifaces"]; t != nil {
+		return t, nil
+	}
+	t := newTable(kVMIface, func(o obj) string { return strconv.Itoa(refID(o, "virtual_machine")) + "|" + asStr(o["name"]) })
+	if err := r.loadChunked(ctx, t, "virtual_machine_id", vmIDs(gs), nil); err != nil {
+		return nil, err
+	}
+	r.tables["vmifaces"] = t
+	return t, nil
+}
+
+func (r *run) stageVMIfaces(ctx context.Context, cls []*cluster) (int, string, error) {
+	gs, _, err := r.scopedGuests(ctx, cls)
+	if err != nil {
+		return 0, "", err
+	}
+	for _, c := range cls {
+		c.readAgents(ctx, r.p.FetchMaxConcurrency, r.p.IgnoreIPv6LinkLocal)
+	}
+	var vids []int
+	for _, vg := range gs {
+		for _, n := range parseNICs(vg.g.Config) {
+			vids = append(vids, n.VLAN)
+		}
+	}
+	vlans, err := r.vlanIDs(ctx, vids)
+	if err != nil {
+		return 0, "", err
+	}
+	bridges, err := r.bridgeIDs(ctx, cls)
+	if err != nil {
+		return 0, "", err
+	}
+	t, err := r.vmIfaceTable(ctx, gs)
+	if err != nil {
+		return 0, "", err
+	}
+	var wants []*want
+	complete := map[int]bool{}
+	for _, vg := range gs {
+		if vg.g.Config == nil || (vg.g.HasAgent && !vg.g.AgentOK && r.p.UseGuestAgentInterfaceName) {
+			continue // names unknown: touch nothing of this VM
+		}
+		complete[vg.vmID] = true
+		for _, rn := range r.guestNICs(vg.g) {
+			n := rn.nic
+			desc := strings.TrimSpace(fmt.Sprintf("%s %s %s", n.Key, n.Model, n.MAC))
+			if n.Bridge != "" {
+				desc += " bridge=" + n.Bridge
+			}
+			body := obj{"virtual_machine": vg.vmID, "name": rn.name, "enabled": true, "description": desc,
+				"mode": nil, "untagged_vlan": nil}
+			if n.VLAN > 0 && vlans[n.VLAN] != 0 {
+				body["mode"] = "access"
+				body["untagged_vlan"] = vlans[n.VLAN]
+			}
+			if r.cfOK["proxbox_bridge"] {
+				var br any
+				if id := bridges[strconv.Itoa(vg.c.devices[vg.g.Node])+"|"+n.Bridge]; id != 0 {
+					br = id
+				}
+				body["custom_fields"] = obj{"proxbox_bridge": br}
+			}
+			wants = append(wants, &want{Key: strconv.Itoa(vg.vmID) + "|" + rn.name, Name: vg.g.Name + "/" + rn.name, Body: body})
+		}
+	}
+	r.discovery(len(wants), nil, nil)
+	ops := r.plan(t, wants)
+	ops = append(ops, r.childOrphans(t, wants, "virtual_machine", complete)...)
+	r.apply(ctx, t, ops)
+	return len(wants), "", nil
+}
+
+// ipKey is the identity of an IP: VRF (0 = global) and host address.
+func ipKey(o obj) string {
+	p, err := netip.ParsePrefix(asStr(o["address"]))
+	if err != nil {
+		return ""
+	}
+	return strconv.Itoa(refID(o, "vrf")) + "|" + p.Addr().String()
+}
+
+func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error) {
+	gs, vms, err := r.scopedGuests(ctx, cls)
+	if err != nil {
+		return 0, "", err
+	}
+	for _, c := range cls {
+		c.readAgents(ctx, r.p.FetchMaxConcurrency, r.p.IgnoreIPv6LinkLocal)
+	}
+	ifs, err := r.vmIfaceTable(ctx, gs)
+	if err != nil {
+		return 0, "", err
+	}
+	t := newTable(kIP, ipKey)
+	if err := r.loadChunked(ctx, t, "virtual_machine_id", vmIDs(gs), nil); err != nil {
+		return 0, "", err
+	}
+	ifaceVM := map[int]int{}
+	for _, o := range ifs.all() {
+		ifaceVM[idOf(o)] = refID(o, "virtual_machine")
+	}
+	var wants []*want
+	complete := map[int]bool{}
+	firstIP := map[int][]*want{} // vm -> wants in preference order
+	for _, vg := range gs {
+		g := vg.g
+		if g.Config == nil || (g.HasAgent && !g.AgentOK) {
+			continue
+		}
+		complete[vg.vmID] = true
+		var vmWants []*want
+		var all []netip.Prefix
+		owner := map[netip.Prefix]int{}
+		for _, rn := range r.guestNICs(g) {
+			iface := ifs.byKey[strconv.Itoa(vg.vmID)+"|"+rn.name]
+			if iface == nil {
+				continue
+			}
+			var ips []netip.Prefix
+			if rn.agent != nil && len(rn.agent.IPs) > 0 {
+				ips = rn.agent.IPs
+			} else {
+				for _, s := range rn.nic.IPs {
+					if p, err := netip.ParsePrefix(s); err == nil {
+						if r.p.IgnoreIPv6LinkLocal && p.Addr().Is6() && p.Addr().IsLinkLocalUnicast() {
+							continue
+						}
+						ips = append(ips, p)
+					}
+				}
+			}
+			for _, p := range ips {
+				if _, dup := owner[p]; !dup {
+					owner[p] = idOf(iface)
+					all = append(all, p)
+				}
+			}
+		}
+		for _, p := range orderIPs(all, r.p.PrimaryIPPreference) {
+			key := "0|" + p.Addr().String()
+			w := &want{Key: key, Name: g.Name + " " + p.String(), Body: obj{"address": p.String(), "status": "active",
+				"assigned_object_type": "virtualization.vminterface", "assigned_object_id": owner[p]}}
+			vmWants = append(vmWants, w)
+		}
+		firstIP[vg.vmID] = vmWants
+		wants = append(wants, vmWants...)
+	}
+	// one IP, one owner: the first VM (by VMID order) keeps a duplicated address
+	seen := map[string]bool{}
+	uniq := wants[:0]
+	for _, w := range wants {
+		if !seen[w.Key] {
+			seen[w.Key] = true
+			uniq = append(uniq, w)
+		}
+	}
+	wants = uniq
+	r.discovery(len(wants), nil, nil)
+	ops := r.plan(t, wants)
+	// orphans: managed IPs on interfaces of fully known VMs
+	wanted := map[int]bool{}
+	for _, w := range wants {
+		if w.id != 0 {
+			wanted[w.id] = true
+		}
+	}
+	var orphans []obj
+	for _, o := range t.all() {
+		if !wanted[idOf(o)] && hasTag(o, tagProxbox) && asStr(o["assigned_object_type"]) == "virtualization.vminterface" &&
+			complete[ifaceVM[asInt(o["assigned_object_id"])]] {
+			orphans = append(orphans, o)
+		}
+	}
+	ops = append(ops, r.orphanOps(t, orphans, func(o obj) string { return asStr(o["address"]) })...)
+	// primary IPs: (A) clear primaries that will not stay on their VM, (B) IPs, (C) set primaries
+	willBe := map[int]int{} // ip id -> vm after this run (0 = gone)
+	for _, o := range t.all() {
+		willBe[idOf(o)] = ifaceVM[asInt(o["assigned_object_id"])]
+	}
+	for _, o := range ops {
+		switch o.action {
+		case "delete":
+			willBe[o.id] = 0
+		case "update":
+			if v, ok := o.body["assigned_object_id"]; ok {
+				willBe[o.id] = ifaceVM[asInt(v)]
+			}
+		}
+	}
+	var clear []op
+	for _, vg := range gs {
+		vm := vms.byID[vg.vmID]
+		if vm == nil {
+			continue
+		}
+		body := obj{}
+		diffs := map[string]proxbox.Diff{}
+		for _, f := range []string{"primary_ip4", "primary_ip6"} {
+			pid := refID(vm, f)
+			if pid == 0 {
+				continue
+			}
+			if ip := t.byID[pid]; ip != nil && hasTag(ip, tagProxbox) && willBe[pid] != vg.vmID {
+				body[f] = nil
+				diffs[f] = proxbox.Diff{Old: pid, New: nil}
+			}
+		}
+		if len(body) > 0 {
+			clear = append(clear, op{action: "update", id: vg.vmID, name: asStr(vm["name"]), body: body, diffs: diffs})
+		}
+	}
+	r.apply(ctx, vms, clear)
+	r.apply(ctx, t, ops)
+	for _, o := range ifs.all() {
+		ifaceVM[idOf(o)] = refID(o, "virtual_machine")
+	}
+	onVM := func(ipID int) int {
+		ip := t.byID[ipID]
+		if ip == nil || asStr(ip["assigned_object_type"]) != "virtualization.vminterface" {
+			return 0
+		}
+		return ifaceVM[asInt(ip["assigned_object_id"])]
+	}
+	var set []op
+	for _, vg := range gs {
+		vm := vms.byID[vg.vmID]
+		ws := firstIP[vg.vmID]
+		if vm == nil || len(ws) == 0 || ws[0].id == 0 || onVM(ws[0].id) != vg.vmID {
+			continue
+		}
+		first := ws[0]
+		f := "primary_ip4"
+		if strings.Contains(asStr(first.Body["address"]), ":") {
+			f = "primary_ip6"
+		}
+		cur := refID(vm, f)
+		if cur == first.id {
+			continue
+		}
+		if cur != 0 && (t.byID[cur] == nil || !hasTag(t.byID[cur], tagProxbox) || onVM(cur) == vg.vmID) {
+			continue // keep a valid primary, and any primary proxbox does not manage
+		}
+		set = append(set, op{action: "update", id: vg.vmID, name: asStr(vm["name"]), body: obj{f: first.id},
+			diffs: map[string]proxbox.Diff{f: {Old: plain(vm[f]), New: first.id}}})
+	}
+	r.apply(ctx, vms, set)
+	return len(wants), "", nil
+}

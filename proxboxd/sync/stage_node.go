@@ -1,0 +1,216 @@
+package sync
+
+import (
+	"context"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// stageNodeIfaces writes node interfaces, bridges, bonds, VLAN interfaces
+// and their IPs (QUIRK fixed: the original stage was a no-op).
+func (r *run) stageNodeIfaces(ctx context.Context, cls []*cluster) (int, string, error) {
+	if err := r.ensureDeps(ctx, cls); err != nil {
+		return 0, "", err
+	}
+	var devIDs []int
+	for _, c := range cls {
+		c.readNetworks(ctx, r.p.FetchMaxConcurrency)
+		for _, id := range c.devices {
+			devIDs = append(devIDs, id)
+		}
+	}
+	t := newTable(kNodeIface, func(o obj) string { return strconv.Itoa(refID(o, "device")) + "|" + asStr(o["name"]) })
+	if err := r.loadChunked(ctx, t, "device_id", devIDs, nil); err != nil {
+		return 0, "", err
+	}
+	r.tables["nodeifaces"] = t
+	type nif struct {
+		dev  int
+		name string
+		raw  obj
+	}
+	var all []nif
+	var vids []int
+	complete := map[int]bool{}
+	for _, c := range cls {
+		for _, n := range c.nodes {
+			rows, ok := c.networks[n.Name]
+			dev := c.devices[n.Name]
+			if !ok || dev == 0 {
+				continue
+			}
+			complete[dev] = true
+			for _, it := range rows {
+				name := asStr(it["iface"])
+				if name == "" || name == "lo" {
+					continue
+				}
+				all = append(all, nif{dev, name, it})
+				if asStr(it["type"]) == "vlan" {
+					if v, _ := vlanOfNodeIface(name, it); v > 0 {
+						vids = append(vids, v)
+					}
+				}
+			}
+		}
+	}
+	vlans, err := r.vlanIDs(ctx, vids)
+	if err != nil {
+		return 0, "", err
+	}
+	// membership: bond slaves -> lag, bridge ports -> bridge
+	lagOf := map[string]string{}
+	bridgeOf := map[string]string{}
+	for _, f := range all {
+		for _, s := range strings.Fields(strings.ReplaceAll(asStr(f.raw["slaves"])+" "+asStr(f.raw["bond_slaves"]), ",", " ")) {
+			lagOf[strconv.Itoa(f.dev)+"|"+s] = f.name
+		}
+		for _, s := range strings.Fields(strings.ReplaceAll(asStr(f.raw["bridge_ports"])+" "+asStr(f.raw["ovs_ports"]), ",", " ")) {
+			if s != "none" {
+				bridgeOf[strconv.Itoa(f.dev)+"|"+s] = f.name
+			}
+		}
+	}
+	level := func(f nif) int {
+		switch nodeIfaceType(asStr(f.raw["type"])) {
+		case "bridge":
+			return 0
+		case "lag":
+			return 1
+		}
+		if asStr(f.raw["type"]) == "vlan" {
+			return 3
+		}
+		return 2
+	}
+	var wants []*want
+	for lv := 0; lv < 4; lv++ {
+		var ws []*want
+		for _, f := range all {
+			if level(f) != lv {
+				continue
+			}
+			key := strconv.Itoa(f.dev) + "|" + f.name
+			body := obj{"device": f.dev, "name": f.name, "type": nodeIfaceType(asStr(f.raw["type"])),
+				"enabled": truthy(f.raw["active"]) || f.raw["active"] == nil, "description": asStr(f.raw["comments"]),
+				"mode": nil, "untagged_vlan": nil, "lag": nil, "bridge": nil, "parent": nil}
+			if m := asInt(f.raw["mtu"]); m > 0 {
+				body["mtu"] = m
+			}
+			if l := lagOf[key]; l != "" && l != f.name {
+				if id := t.id(strconv.Itoa(f.dev) + "|" + l); id != 0 {
+					body["lag"] = id
+				}
+			}
+			if b := bridgeOf[key]; b != "" && b != f.name {
+				if id := t.id(strconv.Itoa(f.dev) + "|" + b); id != 0 {
+					body["bridge"] = id
+				}
+			}
+			if asStr(f.raw["type"]) == "vlan" {
+				vid, parent := vlanOfNodeIface(f.name, f.raw)
+				if vid > 0 && vlans[vid] != 0 {
+					body["mode"] = "access"
+					body["untagged_vlan"] = vlans[vid]
+				}
+				if id := t.id(strconv.Itoa(f.dev) + "|" + parent); id != 0 {
+					body["parent"] = id
+				}
+			}
+			ws = append(ws, &want{Key: key, Name: f.name, Body: body})
+		}
+		r.apply(ctx, t, r.plan(t, ws))
+		wants = append(wants, ws...)
+	}
+	r.discovery(len(wants), nil, nil)
+	// IPs of node interfaces
+	ipT := newTable(kIP, ipKey)
+	if err := r.loadChunked(ctx, ipT, "device_id", devIDs, nil); err != nil {
+		return 0, "", err
+	}
+	var ipw []*want
+	seen := map[string]bool{}
+	for i, f := range all {
+		iface := wants[indexOfWant(wants, strconv.Itoa(f.dev)+"|"+f.name, i)]
+		for _, a := range nodeIfaceAddrs(f.raw) {
+			if r.p.IgnoreIPv6LinkLocal && a.Addr().Is6() && a.Addr().IsLinkLocalUnicast() {
+				continue
+			}
+			key := "0|" + a.Addr().String()
+			if seen[key] || iface.id == 0 {
+				continue
+			}
+			seen[key] = true
+			ipw = append(ipw, &want{Key: key, Name: f.name + " " + a.String(), Body: obj{"address": a.String(), "status": "active",
+				"assigned_object_type": "dcim.interface", "assigned_object_id": iface.id}})
+		}
+	}
+	ops := r.plan(ipT, ipw)
+	ifaceDev := map[int]int{}
+	for _, o := range t.all() {
+		ifaceDev[idOf(o)] = refID(o, "device")
+	}
+	wanted := map[int]bool{}
+	for _, w := range ipw {
+		wanted[w.id] = true
+	}
+	var orphans []obj
+	for _, o := range ipT.all() {
+		if !wanted[idOf(o)] && hasTag(o, tagProxbox) && asStr(o["assigned_object_type"]) == "dcim.interface" && complete[ifaceDev[asInt(o["assigned_object_id"])]] {
+			orphans = append(orphans, o)
+		}
+	}
+	ops = append(ops, r.orphanOps(ipT, orphans, func(o obj) string { return asStr(o["address"]) })...)
+	r.apply(ctx, ipT, ops)
+	// interfaces gone from the node (after their IPs)
+	r.apply(ctx, t, r.childOrphans(t, wants, "device", complete))
+	return len(wants), "node-interfaces sync completed.", nil
+}
+
+func indexOfWant(ws []*want, key string, hint int) int {
+	if hint < len(ws) && ws[hint].Key == key {
+		return hint
+	}
+	for i, w := range ws {
+		if w.Key == key {
+			return i
+		}
+	}
+	return 0
+}
+
+// nodeIfaceAddrs returns the addresses of a PVE node interface.
+func nodeIfaceAddrs(it obj) []netip.Prefix {
+	var out []netip.Prefix
+	add := func(s string) {
+		if p, err := netip.ParsePrefix(strings.TrimSpace(s)); err == nil {
+			out = append(out, p)
+		}
+	}
+	if c := asStr(it["cidr"]); c != "" {
+		add(c)
+	} else if a := asStr(it["address"]); a != "" {
+		if m := asStr(it["netmask"]); m != "" {
+			if ip, err := netip.ParseAddr(m); err == nil && ip.Is4() {
+				b := ip.As4()
+				bits := 0
+				for _, x := range b {
+					for x != 0 {
+						bits += int(x & 1)
+						x >>= 1
+					}
+				}
+				add(a + "/" + strconv.Itoa(bits))
+			} else {
+				add(a + "/" + m)
+			}
+		}
+	}
+	if c := asStr(it["cidr6"]); c != "" {
+		add(c)
+	} else if a := asStr(it["address6"]); a != "" {
+		add(a + "/" + asStr(it["netmask6"]))
+	}
+	return out
+}

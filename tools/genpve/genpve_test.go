@@ -1,0 +1,111 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func op(method, path, typ string, versions ...string) operation {
+	o := operation{Method: method, Path: path, ID: method + path, Versions: versions, PathParams: map[string]string{}}
+	for _, s := range split(path) {
+		if m := paramSeg.FindStringSubmatch(s); m != nil {
+			o.PathParams[m[1]] = "string"
+			if m[1] == "vmid" {
+				o.PathParams[m[1]] = typ
+			}
+		}
+	}
+	return o
+}
+
+func TestNavigatorRule(t *testing.T) {
+	ops := []operation{
+		op("GET", "/nodes", "", "8.1", "9.1"),
+		op("GET", "/nodes/{node}", "", "8.1", "9.1"),
+		op("GET", "/nodes/{node}/qemu", "", "8.1", "9.1"),
+		op("POST", "/nodes/{node}/qemu", "", "8.1", "9.1"),
+		op("GET", "/nodes/{node}/qemu/{vmid}/config", "integer", "8.1", "9.1"),
+		op("GET", "/access/tfa/{userid}/{id}", "", "9.1"),
+		op("GET", "/nodes/{node}/hardware/pci/{pciid}", "", "8.1"),
+		op("GET", "/nodes/{node}/hardware/pci/{pci-id-or-mapping}", "", "9.1"),
+		op("GET", "/version", "", "8.1", "9.1"),
+	}
+	root, _, err := buildNav(ops, "9.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{
+		"/nodes":                                         "px.NodesIndex()",
+		"/nodes/{node}":                                  `px.Nodes("a b/c")`,
+		"/nodes/{node}/qemu":                             `px.Nodes("a b/c").QemuIndex()`,
+		"/nodes/{node}/qemu/{vmid}/config":               `px.Nodes("a b/c").Qemu(100).Config()`,
+		"/access/tfa/{userid}/{id}":                      `px.Access().Tfa("a b/c").Id("a b/c")`,
+		"/nodes/{node}/hardware/pci/{pciid}":             `px.Nodes("a b/c").Hardware().PciByPciid("a b/c")`,
+		"/nodes/{node}/hardware/pci/{pci-id-or-mapping}": `px.Nodes("a b/c").Hardware().Pci("a b/c")`,
+		"/version":                                       "px.Version()",
+	}
+	for path, want := range cases {
+		got, concrete := chain(path, root)
+		if got != want {
+			t.Errorf("%s: chain %s, want %s", path, got, want)
+		}
+		if strings.Contains(path, "{vmid}") && !strings.Contains(concrete, "/qemu/100/") {
+			t.Errorf("%s: concrete path %s", path, concrete)
+		}
+		if strings.Contains(path, "{node}") && !strings.HasPrefix(concrete, "/nodes/a%20b%2Fc") {
+			t.Errorf("%s: concrete path %s not escaped", path, concrete)
+		}
+	}
+}
+
+func TestNavigatorCollision(t *testing.T) {
+	ops := []operation{op("GET", "/a/get", "", "9.1")}
+	if _, _, err := buildNav(ops, "9.1"); err == nil {
+		t.Fatal("want an error for an accessor named like a verb")
+	}
+}
+
+func TestUnion(t *testing.T) {
+	mk := func(paths map[string]any, schemas map[string]any) map[string]any {
+		return map[string]any{"info": map[string]any{}, "paths": paths, "components": map[string]any{"schemas": schemas}}
+	}
+	ref := func(n string) map[string]any {
+		return map[string]any{"responses": map[string]any{"200": map[string]any{"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"properties": map[string]any{"data": map[string]any{"$ref": "#/components/schemas/" + n}}}}}}}}
+	}
+	old := mk(map[string]any{"/a": map[string]any{"get": ref("A"), "delete": map[string]any{}}, "/b": map[string]any{"get": ref("B")}},
+		map[string]any{"A": map[string]any{"type": "string"}, "B": map[string]any{"$ref": "#/components/schemas/C"}, "C": map[string]any{"type": "integer"}})
+	nw := mk(map[string]any{"/a": map[string]any{"get": ref("A")}}, map[string]any{"A": map[string]any{"type": "string"}})
+	doc, err := union([]specVersion{{"8.1", old}, {"9.1", nw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := obj(doc["paths"])
+	if v := obj(obj(paths["/a"])["get"])["x-pve-versions"].([]any); len(v) != 2 {
+		t.Errorf("/a get versions %v", v)
+	}
+	if v := obj(obj(paths["/a"])["delete"])["x-pve-versions"].([]any); len(v) != 1 || v[0] != "8.1" {
+		t.Errorf("/a delete versions %v", v)
+	}
+	schemas := obj(obj(doc["components"])["schemas"])
+	if schemas["B"] == nil || schemas["C"] == nil {
+		t.Errorf("components of older-only operations not copied: %v", schemas)
+	}
+	// A component that differs between versions must fail, never merge silently.
+	nw2 := mk(map[string]any{}, map[string]any{"B": map[string]any{"type": "string"}})
+	if _, err := union([]specVersion{{"8.1", old}, {"9.1", nw2}}); err == nil {
+		t.Error("want an error for a component that differs")
+	}
+}
+
+func TestInlineReturns(t *testing.T) {
+	schemas := map[string]any{"X": map[string]any{"type": "object", "description": "d",
+		"properties":     map[string]any{"a": map[string]any{"type": "integer", "x-go-type": "pvetypes.Int"}},
+		"x-pve-required": []any{"a"},
+		"x-pve-indexed":  map[string]any{"net[n]": map[string]any{"type": "string"}}}}
+	got := inline(map[string]any{"$ref": "#/components/schemas/X"}, schemas, 0)
+	b, _ := marshalCompact(got)
+	want := `{"patternProperties":{"^net\\d+$":{"type":"string"}},"properties":{"a":{"type":"integer"}},"required":["a"],"type":"object"}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
+	}
+}
