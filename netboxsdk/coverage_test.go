@@ -165,7 +165,7 @@ func appOf(p string) (app, rest string) {
 
 func isCollectionShape(p string) bool {
 	app, rest := appOf(p)
-	return app != "" && strings.Count(rest, "/") == 1 && !strings.Contains(rest, "{")
+	return app != "" && rest != "" && !strings.Contains(rest, "{")
 }
 
 // genPkgDir mirrors gennetbox: the package directory below gen/ of an app key.

@@ -302,6 +302,14 @@ func DecodeEnvelope(method, path string, resp *Response) (json.RawMessage, error
 	if len(body) == 0 {
 		return json.RawMessage("null"), nil
 	}
+	// Fast path: PVE writes {"data":…} and nothing else; one validating
+	// scan, no copy.
+	const prefix = `{"data":`
+	if len(body) > len(prefix) && string(body[:len(prefix)]) == prefix && body[len(body)-1] == '}' {
+		if inner := bytes.TrimSpace(body[len(prefix) : len(body)-1]); len(inner) > 0 && json.Valid(inner) {
+			return inner, nil
+		}
+	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("proxmox: %s %s: decode envelope: %w", method, path, err)
@@ -382,6 +390,11 @@ func GetList[T any](ctx context.Context, c *Client, path string, params any) ([]
 func DecodeList[T any](raw json.RawMessage) ([]T, []error) {
 	if isNull(raw) {
 		return nil, nil
+	}
+	// Fast path: the whole list decodes at once (the common case).
+	var all []T
+	if err := json.Unmarshal(raw, &all); err == nil {
+		return all, nil
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {

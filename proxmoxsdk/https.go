@@ -224,12 +224,23 @@ func (t *HTTPSTransport) RoundTrip(ctx context.Context, req *Request) (*Response
 		return nil, fmt.Errorf("proxmox: %s %s: %w", req.Method, req.Path, redactURLError(err))
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<30))
+	b, err := readBody(resp)
 	if err != nil {
 		return nil, fmt.Errorf("proxmox: %s %s: read body: %w", req.Method, req.Path, err)
 	}
 	status := strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)))
 	return &Response{StatusCode: resp.StatusCode, Status: status, Body: b, Header: resp.Header}, nil
+}
+
+// readBody reads the whole body, presizing the buffer from Content-Length.
+func readBody(resp *http.Response) ([]byte, error) {
+	const limit = 1 << 30
+	if n := resp.ContentLength; n > 0 && n < limit {
+		b := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, b)
+		return b, err
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit))
 }
 
 // redactURLError drops the query string (which may carry parameters) from

@@ -227,3 +227,21 @@ func TestNavigatorWrite(t *testing.T) {
 		t.Errorf("unexpected extra params: %v", seen.Params)
 	}
 }
+
+// TestNavigatorChainAllocs: building a chain costs only its path strings;
+// the node structs stay on the stack.
+func TestNavigatorChainAllocs(t *testing.T) {
+	var seen Request
+	px := fakeClient(t, `{"data":null}`, &seen)
+	var p string
+	allocs := testing.AllocsPerRun(100, func() {
+		p = px.Nodes("pve1").Qemu(100).Config().Path()
+	})
+	if p != "/nodes/pve1/qemu/100/config" {
+		t.Fatalf("path %s", p)
+	}
+	if allocs > 4 {
+		t.Errorf("chain of 3 steps allocates %v times, want <= 4 (path strings only)", allocs)
+	}
+	t.Logf("allocs per 3-step chain: %v", allocs)
+}

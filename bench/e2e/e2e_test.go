@@ -56,8 +56,10 @@ func record(key string, v any) {
 	repMu.Unlock()
 }
 
-// setup starts an Env for sc on a NetBox cleaned of sc's cluster.
-func setup(t *testing.T, sc pvemock.Scenario, seed int64) (*harness.Env, context.Context) {
+// setup starts an Env for sc on a NetBox cleaned of every test cluster.
+// pveScenario, when set, runs `pvemock serve --scenario pveScenario` as a
+// subprocess (sc must be that scenario) instead of the in-process mock.
+func setup(t *testing.T, sc pvemock.Scenario, seed int64, pveScenario string) (*harness.Env, context.Context) {
 	t.Helper()
 	nbURL, nbToken := harness.NetBoxFromEnv()
 	if nbURL == "" || nbToken == "" {
@@ -77,7 +79,14 @@ func setup(t *testing.T, sc pvemock.Scenario, seed int64) (*harness.Env, context
 	if err := nb.CleanAll(ctx); err != nil {
 		t.Fatalf("cleaning NetBox: %v", err)
 	}
-	env, err := harness.Start(ctx, harness.Options{Scenario: sc, Dir: t.TempDir(), ProxboxdBin: bin, NetBoxURL: nbURL, NetBoxToken: nbToken, Seed: seed})
+	opts := harness.Options{Scenario: sc, Dir: t.TempDir(), ProxboxdBin: bin, NetBoxURL: nbURL, NetBoxToken: nbToken, Seed: seed}
+	if pveScenario != "" {
+		if opts.PVEMockBin, err = bins.GetPVEMock(ctx, root, binDir); err != nil {
+			t.Fatal(err)
+		}
+		opts.PVEScenario = pveScenario
+	}
+	env, err := harness.Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,9 +194,8 @@ func notServed(t *testing.T, env *harness.Env) []string {
 // TestFullSyncS100 is issue 7 §1 without the plugin's RQ job: replay the
 // Full update job, assert NetBox's contents, then a no-change re-sync.
 func TestFullSyncS100(t *testing.T) {
-	sc := pvemock.S100()
-	sc.Name = "e2e-lab"
-	env, ctx := setup(t, sc, 1)
+	sc := pvemock.S100() // `pvemock serve --scenario s100`: cluster "lab"
+	env, ctx := setup(t, sc, 1, "s100")
 	nbVersion, plugins, _ := env.NB.Version(ctx)
 	pluginInstalled := env.NB.PluginInstalled(ctx)
 	t.Logf("NetBox %s, plugins %v, proxbox plugin API installed: %v", nbVersion, plugins, pluginInstalled)
@@ -213,7 +221,7 @@ func TestFullSyncS100(t *testing.T) {
 func TestFaults10Percent(t *testing.T) {
 	sc := pvemock.S100()
 	sc.Name = "e2e-faults"
-	env, ctx := setup(t, sc, 42)
+	env, ctx := setup(t, sc, 42, "")
 	rates := faultproxy.Rates{
 		faultproxy.Kind5xx: 0.02, faultproxy.Kind429: 0.02, faultproxy.KindReset: 0.02,
 		faultproxy.KindSlow: 0.02, faultproxy.KindTimeout: 0.01, faultproxy.KindLostReply: 0.01,
@@ -258,7 +266,7 @@ func TestFaults10Percent(t *testing.T) {
 func TestNodeDown(t *testing.T) {
 	sc := pvemock.S100()
 	sc.Name = "e2e-nodedown"
-	env, ctx := setup(t, sc, 7)
+	env, ctx := setup(t, sc, 7, "")
 	if err := env.PVE.SetNodeDown("pve2", false); err != nil {
 		t.Skip(err)
 	}
@@ -317,7 +325,7 @@ func TestNodeDown(t *testing.T) {
 func TestKillMidSync(t *testing.T) {
 	sc := pvemock.S100()
 	sc.Name = "e2e-kill"
-	env, ctx := setup(t, sc, 9)
+	env, ctx := setup(t, sc, 9, "")
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan *harness.SyncRun, 1)
 	go func() { done <- env.Sync(sctx, nil) }()
@@ -351,7 +359,7 @@ func TestKillMidSync(t *testing.T) {
 func TestConcurrentSyncs(t *testing.T) {
 	sc := pvemock.S100()
 	sc.Name = "e2e-concurrent"
-	env, ctx := setup(t, sc, 11)
+	env, ctx := setup(t, sc, 11, "")
 	pre := []plugin.Stage{plugin.Stages[0], plugin.Stages[1]} // devices, storage
 	if run := env.Sync(ctx, pre); !run.OK {
 		t.Fatalf("preparing stages: %s", run.Error)

@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oapi-codegen/nullable"
 	"github.com/proxbox-go/proxbox/netboxsdk"
+	genvirt "github.com/proxbox-go/proxbox/netboxsdk/gen/virtualization"
 )
 
 // Factory returns a client for the NetBox under test; options (such as a wrong
@@ -109,6 +111,53 @@ func Run(t *testing.T, newClient Factory) {
 	t.Run("bulk", func(t *testing.T) { e.testBulk(t, w) })
 	t.Run("errors", func(t *testing.T) { e.testErrors(t, w) })
 	t.Run("pagination", func(t *testing.T) { e.testPagination(t, w) })
+	t.Run("typed", func(t *testing.T) { e.testTyped(t, w) })
+}
+
+// testTyped drives the generated models through the same server.
+func (e *env) testTyped(t *testing.T, w *world) {
+	p := e.prefix
+	vms := e.nb.Virtualization.VirtualMachines
+	if vms == nil {
+		t.Skip("no generated collections")
+	}
+	comments := "typed"
+	req := genvirt.WritableVirtualMachineWithConfigContextRequest{Name: p + "-typed", Comments: &comments,
+		Cluster: nullable.NewNullableWithValue(id(w.cluster)), Memory: nullable.NewNullableWithValue(4096)}
+	vm, err := vms.Create(e.ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cleanupLater(vms.Path(), vm.Id)
+	if vm.Name != p+"-typed" || vm.Cluster.MustGet().Id != id(w.cluster) || vm.Memory.MustGet() != 4096 {
+		t.Fatalf("typed create: %+v", vm)
+	}
+	got, err := vms.GetBy(e.ctx, netboxsdk.NewFilter().Name(p+"-typed").Related("cluster", id(w.cluster)))
+	if err != nil || got.Id != vm.Id || got.Status == nil || got.Status.Value == nil || string(*got.Status.Value) != "active" {
+		t.Fatalf("typed GetBy: %+v %v", got, err)
+	}
+	desc := "patched"
+	pv, err := vms.Patch(e.ctx, vm.Id, genvirt.PatchedWritableVirtualMachineWithConfigContextRequest{
+		Description: &desc, Memory: nullable.NewNullNullable[int]()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv.Description == nil || *pv.Description != "patched" || !pv.Memory.IsNull() || pv.Comments == nil || *pv.Comments != "typed" {
+		t.Fatalf("typed patch: desc=%v memory=%v comments=%v", pv.Description, pv.Memory, pv.Comments)
+	}
+	n := 0
+	for v, err := range vms.List(e.ctx, netboxsdk.NewFilter().Related("cluster", id(w.cluster)).Lookup("name", "isw", p)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Id == 0 || v.Name == "" {
+			t.Fatalf("typed list item: %+v", v)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("typed list is empty")
+	}
 }
 
 // world holds the shared parents.

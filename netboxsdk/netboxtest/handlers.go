@@ -199,7 +199,7 @@ func (rc *reqCtx) create(c *coll, body any) (int, any) {
 			o, errs := rc.apply(c, nil, m)
 			if errs != nil { // conflict between items of the batch: roll back
 				for _, id := range created {
-					delete(c.objs, id)
+					c.del(id)
 				}
 				itemErrs = make([]errMap, len(b))
 				itemErrs[i] = errs
@@ -271,9 +271,11 @@ func (rc *reqCtx) bulkUpdate(c *coll, body any, partial bool) (int, any) {
 		saved[u.id] = c.objs[u.id]
 	}
 	for _, u := range ups {
-		c.objs[u.id] = u.o
+		c.set(u.id, u.o)
 		if errs := rc.checkUnique(c, u.o, u.id); errs != nil {
-			maps.Copy(c.objs, saved)
+			for id, o := range saved {
+				c.set(id, o)
+			}
 			return http.StatusBadRequest, errs
 		}
 	}
@@ -324,30 +326,36 @@ func (rc *reqCtx) insert(c *coll, o map[string]any) int {
 	o["id"] = id
 	now := rc.n.stamp()
 	o["created"], o["last_updated"] = now, now
-	c.objs[id] = o
+	c.set(id, o)
 	return id
 }
 
 func (rc *reqCtx) replace(c *coll, id int, o map[string]any) {
 	o["id"] = id
 	o["last_updated"] = rc.n.stamp()
-	c.objs[id] = o
+	c.set(id, o)
 }
 
 // remove deletes id and applies NetBox's on_delete rules to references:
 // children (interfaces, disks, VM interfaces of a deleted parent) cascade,
 // other references become null.
 func (rc *reqCtx) remove(c *coll, id int) {
-	delete(c.objs, id)
+	c.del(id)
 	for _, other := range rc.n.colls {
+		if len(other.objs) == 0 {
+			continue
+		}
+		refs := rc.refsTo(other, c.m.path)
+		generic := other.m.path == pIPs || other.m.path == "/api/extras/journal-entries/"
+		if len(refs) == 0 && !generic {
+			continue
+		}
 		for oid, o := range other.objs {
-			for name, f := range rc.fieldsOf(other, o) {
-				if f.target != c.m.path {
-					continue
-				}
+			for _, name := range refs {
+				f, _ := rc.fieldOf(other, name)
 				switch f.kind {
 				case kFK:
-					if v, ok := toInt(o[name]); ok && v == id {
+					if v, ok := toInt(o[name]); ok && v == id && o[name] != nil {
 						if cascades(other.m.path, name) {
 							rc.remove(other, oid)
 						} else {
@@ -355,18 +363,43 @@ func (rc *reqCtx) remove(c *coll, id int) {
 						}
 					}
 				case kM2M:
-					if l, ok := o[name].([]int); ok {
+					if l, ok := o[name].([]int); ok && slices.Contains(l, id) {
 						o[name] = slices.DeleteFunc(slices.Clone(l), func(x int) bool { return x == id })
 					}
 				}
 			}
-			if at, ok := o["assigned_object_type"].(string); ok && at == c.m.objType {
-				if v, ok := toInt(o["assigned_object_id"]); ok && v == id {
-					o["assigned_object_type"], o["assigned_object_id"] = nil, nil
+			if generic {
+				if at, ok := o["assigned_object_type"].(string); ok && at == c.m.objType {
+					if v, ok := toInt(o["assigned_object_id"]); ok && v == id {
+						// GenericRelation: IPs and journal entries go with their object.
+						rc.remove(other, oid)
+					}
 				}
 			}
 		}
 	}
+}
+
+// refsTo lists the relation fields of c that point at target: model fields and
+// common FK names (unless the model redefines them).
+func (rc *reqCtx) refsTo(c *coll, target string) []string {
+	var out []string
+	for name, f := range c.m.fields {
+		if (f.kind == kFK || f.kind == kM2M) && f.target == target {
+			out = append(out, name)
+		}
+	}
+	for name, t := range commonFK {
+		if _, own := c.m.fields[name]; !own && t == target {
+			out = append(out, name)
+		}
+	}
+	for name, t := range commonM2M {
+		if _, own := c.m.fields[name]; !own && t == target {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func cascades(path, field string) bool {

@@ -99,6 +99,7 @@ type coll struct {
 	m      *model
 	objs   map[int]map[string]any
 	nextID int
+	uidx   []map[string][]int // per unique set: key -> ids
 }
 
 type fault struct {

@@ -353,38 +353,97 @@ func (rc *reqCtx) applyCF(c *coll, o map[string]any, v any, errs errMap) {
 
 // checkUnique enforces the model's unique sets against the other objects.
 func (rc *reqCtx) checkUnique(c *coll, o map[string]any, selfID int) errMap {
+	idx := c.index()
 	for i, set := range c.m.unique {
-		if len(set) > 1 && (o[set[0]] == nil || o[set[len(set)-1]] == nil) {
+		k, ok := uniqueKey(set, o)
+		if !ok {
 			continue
 		}
-		if len(set) == 1 && (o[set[0]] == nil || o[set[0]] == "") {
-			continue
-		}
-		for id, other := range c.objs {
-			if id == selfID {
+		for _, other := range idx[i][k] {
+			if other == selfID {
 				continue
 			}
-			same := true
-			for _, f := range set {
-				if !strings.EqualFold(str(o[f]), str(other[f])) {
-					same = false
-					break
-				}
+			msg := fmt.Sprintf("The fields %s must make a unique set.", strings.Join(set, ", "))
+			if i < len(c.m.uniqMsg) {
+				msg = c.m.uniqMsg[i]
 			}
-			if same {
-				msg := fmt.Sprintf("The fields %s must make a unique set.", strings.Join(set, ", "))
-				if i < len(c.m.uniqMsg) {
-					msg = c.m.uniqMsg[i]
-				}
-				key := "non_field_errors"
-				if len(set) == 1 {
-					key = set[0]
-				}
-				return errMap{key: {msg}}
+			key := "non_field_errors"
+			if len(set) == 1 {
+				key = set[0]
 			}
+			return errMap{key: {msg}}
 		}
 	}
 	return nil
+}
+
+// uniqueKey is the case-folded key of o for a unique set; false when the set does
+// not apply (a NULL parent or name, as SQL treats NULLs as distinct).
+func uniqueKey(set []string, o map[string]any) (string, bool) {
+	if len(set) > 1 && (o[set[0]] == nil || o[set[len(set)-1]] == nil) {
+		return "", false
+	}
+	if len(set) == 1 && (o[set[0]] == nil || o[set[0]] == "") {
+		return "", false
+	}
+	var b strings.Builder
+	for _, f := range set {
+		b.WriteString(strings.ToLower(str(o[f])))
+		b.WriteByte(0)
+	}
+	return b.String(), true
+}
+
+// index returns the unique-set indexes, building them on first use.
+func (c *coll) index() []map[string][]int {
+	if c.uidx == nil {
+		c.uidx = make([]map[string][]int, len(c.m.unique))
+		for i := range c.uidx {
+			c.uidx[i] = map[string][]int{}
+		}
+		for id, o := range c.objs {
+			c.indexAdd(id, o)
+		}
+	}
+	return c.uidx
+}
+
+func (c *coll) indexAdd(id int, o map[string]any) {
+	for i, set := range c.m.unique {
+		if k, ok := uniqueKey(set, o); ok {
+			c.uidx[i][k] = append(c.uidx[i][k], id)
+		}
+	}
+}
+
+func (c *coll) indexDel(id int, o map[string]any) {
+	for i, set := range c.m.unique {
+		if k, ok := uniqueKey(set, o); ok {
+			c.uidx[i][k] = slices.DeleteFunc(c.uidx[i][k], func(x int) bool { return x == id })
+			if len(c.uidx[i][k]) == 0 {
+				delete(c.uidx[i], k)
+			}
+		}
+	}
+}
+
+// set stores o under id, keeping the unique index current.
+func (c *coll) set(id int, o map[string]any) {
+	c.index()
+	if old, ok := c.objs[id]; ok {
+		c.indexDel(id, old)
+	}
+	c.objs[id] = o
+	c.indexAdd(id, o)
+}
+
+// del removes id.
+func (c *coll) del(id int) {
+	c.index()
+	if old, ok := c.objs[id]; ok {
+		c.indexDel(id, old)
+		delete(c.objs, id)
+	}
 }
 
 // ---- rendering

@@ -235,8 +235,8 @@ type StageRun struct {
 	Frames    int     `json:"frames"`
 }
 
-// Run is one full sync in the report.
-type Run struct {
+// SyncRun is one full sync in the report.
+type SyncRun struct {
 	DurationS      float64                   `json:"duration_s"`
 	OK             bool                      `json:"ok"`
 	NetBoxRequests map[string]int            `json:"netbox_requests"`
@@ -250,8 +250,8 @@ type Run struct {
 	Counts         map[string]proxbox.Counts `json:"-"`
 }
 
-func newRun() *Run {
-	return &Run{NetBoxRequests: map[string]int{"GET": 0, "POST": 0, "PATCH": 0, "PUT": 0, "DELETE": 0},
+func newRun() *SyncRun {
+	return &SyncRun{NetBoxRequests: map[string]int{"GET": 0, "POST": 0, "PATCH": 0, "PUT": 0, "DELETE": 0},
 		Created: map[string]int{}, Updated: map[string]int{}, Deleted: map[string]int{}, Failed: map[string]int{}, Unchanged: map[string]int{},
 		Stages: []StageRun{}}
 }
@@ -278,7 +278,7 @@ func pluginQuery(st proxbox.Stage) url.Values {
 
 // FullSync runs the 12 stages through their SSE routes, in the plugin's
 // order, reading each stream with the plugin's rules.
-func (e *Env) FullSync(ctx context.Context) *Run {
+func (e *Env) FullSync(ctx context.Context) *SyncRun {
 	e.NetBox.Reset()
 	e.Mock.ResetRequests()
 	r := newRun()
@@ -312,7 +312,7 @@ func (e *Env) FullSync(ctx context.Context) *Run {
 	return r
 }
 
-func addCounts(r *Run, result map[string]any) {
+func addCounts(r *SyncRun, result map[string]any) {
 	counts, _ := result["counts"].(map[string]any)
 	for ot, v := range counts {
 		m, _ := v.(map[string]any)
@@ -328,7 +328,7 @@ func addCounts(r *Run, result map[string]any) {
 // Report is the --report JSON.
 type Report struct {
 	Scenario map[string]any `json:"scenario"`
-	Runs     []*Run         `json:"runs"`
+	Runs     []*SyncRun         `json:"runs"`
 }
 
 func (e *Env) scenarioInfo() map[string]any {
@@ -337,7 +337,7 @@ func (e *Env) scenarioInfo() map[string]any {
 		"backups": sc.Backups, "snapshots": sc.Snapshots, "tasks": sc.Tasks, "seed": sc.Seed}
 }
 
-func printSummary(w io.Writer, label string, r *Run) {
+func printSummary(w io.Writer, label string, r *SyncRun) {
 	fmt.Fprintf(w, "%s: %s in %.1fs\n", label, map[bool]string{true: "OK", false: "FAILED"}[r.OK], r.DurationS)
 	types := map[string]bool{}
 	for _, m := range []map[string]int{r.Created, r.Updated, r.Unchanged, r.Deleted, r.Failed} {

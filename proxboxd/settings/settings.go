@@ -255,7 +255,7 @@ func (p *Provider) Get(ctx context.Context) Settings {
 	raw, err := p.fetch(fctx)
 	if err != nil {
 		if p.lastErr == nil {
-			p.log.Warn("plugin settings unavailable; using last known values", "error", err.Error())
+			p.log.Info("plugin settings unavailable; using last known values", "error", err.Error())
 		}
 		p.lastErr = err
 		return p.cur

@@ -64,6 +64,17 @@ func WithNetBoxConcurrency(n int) Option {
 	}
 }
 
+// WithClusterVRF puts the IP addresses of the named Proxmox clusters in a
+// NetBox VRF (id); IP identity is (VRF, address), so clusters that reuse the
+// same private ranges stay apart. Others use the global table.
+func WithClusterVRF(vrfs map[string]int) Option {
+	return func(e *Engine) {
+		for k, v := range vrfs {
+			e.vrfs[k] = v
+		}
+	}
+}
+
 // WithClock sets the time source (tests).
 func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
 
@@ -83,6 +94,8 @@ type Engine struct {
 	now      func() time.Time
 	nbOpen   func(ctx context.Context) (netboxAPI, error)
 	pveOpen  func(t proxbox.ProxmoxTarget) pveAPI
+
+	vrfs     map[string]int
 
 	mu    gosync.Mutex
 	locks map[string]chan struct{}
@@ -112,7 +125,7 @@ func defaultPolicies() map[string]OrphanPolicy {
 func New(conn proxbox.Connector, opts ...Option) *Engine {
 	e := &Engine{
 		conn: conn, log: slog.Default(), policies: defaultPolicies(), batch: 50, nbConc: 4,
-		now: time.Now, locks: map[string]chan struct{}{},
+		now: time.Now, locks: map[string]chan struct{}{}, vrfs: map[string]int{},
 	}
 	e.nbOpen = func(ctx context.Context) (netboxAPI, error) {
 		c, err := conn.NetBox(ctx)

@@ -216,12 +216,21 @@ func (r *run) bridgeIDs(ctx context.Context, cls []*cluster) (map[string]int, er
 	return out, nil
 }
 
+// vmIfaceTable loads the VM interfaces of the VMs in scope (all VMs of the
+// clusters, orphans included, when the run is not scoped).
 func (r *run) vmIfaceTable(ctx context.Context, gs []vmGuest) (*table, error) {
 	if t := r.tables["vmifaces"]; t != nil {
 		return t, nil
 	}
+	ids := vmIDs(gs)
+	if vms := r.tables["vms"]; vms != nil && !r.scoped() {
+		ids = ids[:0]
+		for _, o := range vms.all() {
+			ids = append(ids, idOf(o))
+		}
+	}
 	t := newTable(kVMIface, func(o obj) string { return strconv.Itoa(refID(o, "virtual_machine")) + "|" + asStr(o["name"]) })
-	if err := r.loadChunked(ctx, t, "virtual_machine_id", vmIDs(gs), nil); err != nil {
+	if err := r.loadChunked(ctx, t, "virtual_machine_id", ids, nil); err != nil {
 		return nil, err
 	}
 	r.tables["vmifaces"] = t
@@ -312,7 +321,16 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 		return 0, "", err
 	}
 	t := newTable(kIP, ipKey)
-	if err := r.loadChunked(ctx, t, "virtual_machine_id", vmIDs(gs), nil); err != nil {
+	// IPs of every VM of the clusters (also orphaned ones, whose addresses a
+	// new guest may have taken over)
+	var allVMs []int
+	for _, o := range vms.all() {
+		allVMs = append(allVMs, idOf(o))
+	}
+	if r.scoped() {
+		allVMs = vmIDs(gs)
+	}
+	if err := r.loadChunked(ctx, t, "virtual_machine_id", allVMs, nil); err != nil {
 		return 0, "", err
 	}
 	ifaceVM := map[int]int{}
@@ -356,10 +374,15 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 				}
 			}
 		}
+		vrf := r.e.vrfs[vg.c.name]
 		for _, p := range orderIPs(all, r.p.PrimaryIPPreference) {
-			key := "0|" + p.Addr().String()
-			w := &want{Key: key, Name: g.Name + " " + p.String(), Body: obj{"address": p.String(), "status": "active",
-				"assigned_object_type": "virtualization.vminterface", "assigned_object_id": owner[p]}}
+			key := strconv.Itoa(vrf) + "|" + p.Addr().String()
+			body := obj{"address": p.String(), "status": "active",
+				"assigned_object_type": "virtualization.vminterface", "assigned_object_id": owner[p]}
+			w := &want{Key: key, Name: g.Name + " " + p.String(), Body: body}
+			if vrf != 0 {
+				w.CreateOnly = obj{"vrf": vrf}
+			}
 			vmWants = append(vmWants, w)
 		}
 		firstIP[vg.vmID] = vmWants
@@ -376,6 +399,9 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 	}
 	wants = uniq
 	r.discovery(len(wants), nil, nil)
+	if err := r.adoptIPs(ctx, t, wants); err != nil {
+		return 0, "", err
+	}
 	ops := r.plan(t, wants)
 	// orphans: managed IPs on interfaces of fully known VMs
 	wanted := map[int]bool{}
@@ -408,11 +434,7 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 		}
 	}
 	var clear []op
-	for _, vg := range gs {
-		vm := vms.byID[vg.vmID]
-		if vm == nil {
-			continue
-		}
+	for _, vm := range vms.all() {
 		body := obj{}
 		diffs := map[string]proxbox.Diff{}
 		for _, f := range []string{"primary_ip4", "primary_ip6"} {
@@ -420,13 +442,13 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 			if pid == 0 {
 				continue
 			}
-			if ip := t.byID[pid]; ip != nil && hasTag(ip, tagProxbox) && willBe[pid] != vg.vmID {
+			if ip := t.byID[pid]; ip != nil && hasTag(ip, tagProxbox) && willBe[pid] != idOf(vm) {
 				body[f] = nil
 				diffs[f] = proxbox.Diff{Old: pid, New: nil}
 			}
 		}
 		if len(body) > 0 {
-			clear = append(clear, op{action: "update", id: vg.vmID, name: asStr(vm["name"]), body: body, diffs: diffs})
+			clear = append(clear, op{action: "update", id: idOf(vm), name: asStr(vm["name"]), body: body, diffs: diffs})
 		}
 	}
 	r.apply(ctx, vms, clear)
@@ -465,4 +487,38 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 	}
 	r.apply(ctx, vms, set)
 	return len(wants), "", nil
+}
+
+// adoptIPs looks up, by address, the IPs a run wants to create and adopts
+// those that are unassigned or proxbox-managed (in the same VRF) into t, so
+// an address is moved instead of duplicated. An address assigned by someone
+// else is left alone (the create then fails and is reported).
+func (r *run) adoptIPs(ctx context.Context, t *table, wants []*want) error {
+	var missing []string
+	for _, w := range wants {
+		if t.byKey[w.Key] == nil {
+			_, host, _ := strings.Cut(w.Key, "|")
+			missing = append(missing, host)
+		}
+	}
+	for i := 0; i < len(missing); i += 100 {
+		q := url.Values{}
+		for _, a := range missing[i:min(i+100, len(missing))] {
+			q.Add("address", a)
+		}
+		objs, err := r.nb.List(ctx, kIP.Path, kIP.query(q))
+		if err != nil {
+			return fmt.Errorf("list %s: %w", kIP.Path, err)
+		}
+		for _, o := range objs {
+			k := ipKey(o)
+			if t.byKey[k] != nil {
+				continue
+			}
+			if asStr(o["assigned_object_type"]) == "" || hasTag(o, tagProxbox) {
+				t.put(o)
+			}
+		}
+	}
+	return nil
 }

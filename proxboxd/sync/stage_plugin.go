@@ -96,7 +96,9 @@ func (r *run) stageTasks(ctx context.Context, cls []*cluster) (int, string, erro
 		}
 		byVMID[vg.c][vg.g.VMID] = vg
 	}
-	t, err := r.pluginChildren(ctx, kTask, gs, func(o obj) string { return asStr(o["upid"]) })
+	t, err := r.pluginChildren(ctx, kTask, gs, func(o obj) string {
+		return strconv.Itoa(refID(o, "virtual_machine")) + "|" + asStr(o["upid"])
+	})
 	if err != nil {
 		return 0, "", err
 	}
@@ -135,7 +137,7 @@ func (r *run) stageTasks(ctx context.Context, cls []*cluster) (int, string, erro
 					"username": user, "start_time": isoUTC(row["starttime"]), "end_time": isoUTC(row["endtime"]),
 					"description": label + " " + asStr(row["id"]) + " - " + taskAction(typ), "status": status,
 					"task_state": state, "exitstatus": asStr(row["status"])}
-				wants = append(wants, &want{Key: upid, Name: upid, Body: body})
+				wants = append(wants, &want{Key: strconv.Itoa(vg.vmID) + "|" + upid, Name: upid, Body: body})
 			}
 		}
 	}
@@ -153,7 +155,9 @@ func (r *run) stageBackups(ctx context.Context, cls []*cluster) (int, string, er
 	for _, vg := range gs {
 		byKey[vg.c.label()+"|"+vg.g.key()] = vg
 	}
-	t, err := r.pluginChildren(ctx, kBackup, gs, func(o obj) string { return asStr(o["volume_id"]) })
+	t, err := r.pluginChildren(ctx, kBackup, gs, func(o obj) string {
+		return strconv.Itoa(refID(o, "virtual_machine")) + "|" + asStr(o["volume_id"])
+	})
 	if err != nil {
 		return 0, "", err
 	}
@@ -191,7 +195,7 @@ func (r *run) stageBackups(ctx context.Context, cls []*cluster) (int, string, er
 				"verification_state": asStr(mapGet(b["verification"], "state")),
 				"verification_upid": asStr(mapGet(b["verification"], "upid")), "volume_id": volid,
 				"notes": asStr(b["notes"]), "vmid": vmid}
-			wants = append(wants, &want{Key: volid, Name: volid, Body: body})
+			wants = append(wants, &want{Key: strconv.Itoa(vg.vmID) + "|" + volid, Name: volid, Body: body})
 		}
 	}
 	r.discovery(len(wants), nil, nil)

@@ -318,3 +318,19 @@ func TestVersionGating(t *testing.T) {
 		t.Fatalf("9.1: %s", got)
 	}
 }
+
+func TestGenericWriteReturnsTask(t *testing.T) {
+	m := pvemock.New(pvemock.S100())
+	px := client(t, m)
+	var upid string
+	if err := px.Call(context.Background(), "POST", "/nodes/pve1/qemu/100/clone", map[string]any{"newid": 4000}, &upid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := proxmoxsdk.ParseUPID(upid); err != nil {
+		t.Fatal(err)
+	}
+	st, err := px.WaitTask(context.Background(), upid)
+	if err != nil || st.Type != "clone" {
+		t.Fatalf("%+v %v", st, err)
+	}
+}

@@ -95,7 +95,8 @@ func (m *Mock) route(req *proxmoxsdk.Request, segs []string) *proxmoxsdk.Respons
 	if op, vars, ok := m.ops.find(req.Method, segs, m.sc.Version); ok {
 		m.count(req.Method + " " + op.Path)
 		c := &call{req: req, segs: segs, vars: vars}
-		return m.run(c, func(m *Mock, c *call) *proxmoxsdk.Response { return m.generic(op, c) }, false, req.Method == http.MethodGet)
+		write := req.Method != http.MethodGet
+		return m.run(c, func(m *Mock, c *call) *proxmoxsdk.Response { return m.generic(op, c) }, write, !write)
 	}
 	m.count(req.Method + " " + req.Path)
 	return errResp(http.StatusNotImplemented, "Method '"+req.Method+" /api2/json"+req.Path+"' not implemented", nil)
@@ -124,13 +125,14 @@ func (m *Mock) run(c *call, h handler, exclusive, cacheable bool) *proxmoxsdk.Re
 	e, ok := m.cache[key]
 	m.cacheMu.Unlock()
 	if ok {
-		return &proxmoxsdk.Response{StatusCode: e.status, Body: e.body, Header: http.Header{}}
+		// A copy: callers may keep or modify the body.
+		return &proxmoxsdk.Response{StatusCode: e.status, Body: append([]byte(nil), e.body...), Header: http.Header{}}
 	}
 	resp := h(m, c)
 	if resp.StatusCode == http.StatusOK {
 		m.cacheMu.Lock()
 		if m.cacheV == m.version && len(m.cache) < 100000 {
-			m.cache[key] = cached{status: resp.StatusCode, body: resp.Body}
+			m.cache[key] = cached{status: resp.StatusCode, body: append([]byte(nil), resp.Body...)}
 		}
 		m.cacheMu.Unlock()
 	}

@@ -22,6 +22,18 @@ func (m *Mock) generic(op *indexedOp, c *call) *proxmoxsdk.Response {
 	if op.schema == nil {
 		return okResp(nil)
 	}
+	if c.req.Method != http.MethodGet && schemaType(asMap(op.schema)) == "string" {
+		// Asynchronous PVE calls answer a task id; make it a real task so
+		// WaitTask works. (Caller holds the write lock.)
+		typ := "pvemock"
+		for i := len(op.segs) - 1; i >= 0; i-- {
+			if !strings.HasPrefix(op.segs[i], "{") {
+				typ = strings.NewReplacer("_", "", "-", "").Replace(op.segs[i])
+				break
+			}
+		}
+		return okResp(m.newTaskLocked(nodeOr(c.vars["node"]), typ, c.vars["vmid"], "OK", 0))
+	}
 	h := fnv.New64a()
 	h.Write([]byte(c.req.Method + " " + c.req.Path))
 	g := &valueGen{m: m, c: c, rng: rand.New(rand.NewPCG(h.Sum64(), uint64(m.sc.Seed)))}

@@ -362,7 +362,7 @@ func ipEntry(typ, cidr string) map[string]any {
 func (m *Mock) agentInterfaces(c *call) *proxmoxsdk.Response {
 	g := m.guests[c.vmid()]
 	if !g.agent {
-		return errResp(http.StatusInternalServerError, fmt.Sprintf("No QEMU guest agent configured"), nil)
+		return errResp(http.StatusInternalServerError, "No QEMU guest agent configured", nil)
 	}
 	if !g.running {
 		return errResp(http.StatusInternalServerError, fmt.Sprintf("VM %d is not running", g.vmid), nil)

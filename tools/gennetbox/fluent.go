@@ -149,6 +149,9 @@ func methodConst(m string) string {
 // "prefixes/{id}/available-ips/" -> "PrefixesAvailableIPs",
 // "background-queues/{name}/" -> "BackgroundQueuesByName".
 func actionBase(rest string) string {
+	if strings.Trim(rest, "/") == "" {
+		return "Root"
+	}
 	segs := strings.Split(strings.Trim(rest, "/"), "/")
 	var b strings.Builder
 	for i, s := range segs {

@@ -35,6 +35,8 @@ func TestActionBase(t *testing.T) {
 		"prefixes/{id}/available-ips/": "PrefixesAvailableIPs",
 		"background-queues/{name}/":    "BackgroundQueuesByName",
 		"connected-device/":            "ConnectedDevice",
+		"":                             "Root",
+		"endpoints/proxmox/":           "EndpointsProxmox",
 		"devices/{id}/render-config/":  "DevicesRenderConfig",
 	} {
 		if got := actionBase(in); got != want {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/oapi-codegen/oapi-codegen/v2/pkg/codegen"
 )
 
 // generator holds the schema document and everything derived from it.
@@ -31,8 +33,21 @@ func newGenerator(doc obj) (*generator, error) {
 		return nil, errors.New("document has no paths or no components.schemas")
 	}
 	g.version = strings.Fields(getStr(getObj(doc, "info"), "version") + " unknown")[0]
-	operations(g.paths, func(string, string, obj) { g.opCount++ })
-	return g, nil
+	seen := map[string]string{}
+	var errs []error
+	operations(g.paths, func(p, m string, op obj) {
+		g.opCount++
+		id := getStr(op, "operationId")
+		switch {
+		case id == "":
+			errs = append(errs, fmt.Errorf("%s %s has no operationId", strings.ToUpper(m), p))
+		case seen[codegen.ToCamelCase(id)] != "":
+			errs = append(errs, fmt.Errorf("%s %s: operationId %s collides with %s", strings.ToUpper(m), p, id, seen[codegen.ToCamelCase(id)]))
+		default:
+			seen[codegen.ToCamelCase(id)] = strings.ToUpper(m) + " " + p
+		}
+	})
+	return g, errors.Join(errs...)
 }
 
 // preprocess applies the NetBox rules of the generation design, in order.
@@ -43,12 +58,28 @@ func (g *generator) preprocess() error {
 	g.dropLabelEnums()
 	g.relaxNullableRequired()
 	g.writableForeignKeys()
+	g.simplifyUnions()
 	if err := g.hoistEnums(); err != nil {
 		return err
 	}
 	g.bulkBodies()
 	g.jsonOnly()
+	g.successResponsesOnly()
 	return nil
+}
+
+// successResponsesOnly drops the error responses (4xx/5xx, NetBox >= 4.5 documents
+// them): netboxsdk decodes every error into one APIError, and their union bodies
+// would add thousands of unused types.
+func (g *generator) successResponsesOnly() {
+	operations(g.paths, func(_, _ string, op obj) {
+		rs := getObj(op, "responses")
+		for _, code := range sortedKeys(rs) {
+			if !strings.HasPrefix(code, "2") && len(rs) > 1 {
+				delete(rs, code)
+			}
+		}
+	})
 }
 
 // recordFilters keeps the list parameters of every collection for strict filter checks.
@@ -72,11 +103,12 @@ func (g *generator) recordFilters() {
 	}
 }
 
-// isCollection reports whether p is a collection path: /api/<app>/<name>/ (or
-// /api/plugins/<plugin>/<name>/) with a paginated list operation.
+// isCollection reports whether p is a collection path: a path below
+// /api/<app>/ (or /api/plugins/<plugin>/) without parameters whose GET returns
+// a paginated list (count + results).
 func (g *generator) isCollection(p string) bool {
 	prefix, rest := splitAppPath(p)
-	if prefix == "" || strings.Count(rest, "/") != 1 || strings.Contains(rest, "{") {
+	if prefix == "" || rest == "" || strings.Contains(rest, "{") {
 		return false
 	}
 	get := getObj(getObj(g.paths, p), "get")
@@ -249,7 +281,7 @@ func fkNode(s obj) bool {
 			switch {
 			case getStr(ao, "type") == "integer":
 				hasInt = true
-			case refName(ao) != "" || getStr(ao, "type") == "object":
+			case refName(ao) != "" || getStr(ao, "type") == "object" || isRefWrapper(ao):
 			default:
 				others = false
 			}
@@ -257,6 +289,16 @@ func fkNode(s obj) bool {
 		return hasInt && others
 	}
 	return false
+}
+
+// isRefWrapper reports whether s is allOf: [$ref] (a nullable reference).
+func isRefWrapper(s obj) bool {
+	all := getList(s, "allOf")
+	if len(all) != 1 {
+		return false
+	}
+	a, _ := all[0].(obj)
+	return refName(a) != ""
 }
 
 func intFK(s obj) obj {
@@ -323,6 +365,12 @@ func (g *generator) bulkBodies() {
 			if getStr(body, "type") != "array" {
 				continue
 			}
+			if items := g.resolve(getObj(body, "items")); getObj(getObj(items, "properties"), "id") != nil && m != "delete" {
+				if m == "patch" {
+					g.addPatchID(refName(jsonSchemaOf(getObj(getObj(single, "patch"), "requestBody"))), patched)
+				}
+				continue // NetBox >= 4.5 has Bulk*Request schemas with id
+			}
 			var target string
 			switch m {
 			case "delete":
@@ -332,17 +380,7 @@ func (g *generator) bulkBodies() {
 				if target == "" {
 					target = refName(getObj(body, "items"))
 				}
-				if s := getObj(g.schemas, target); s != nil && !patched[target] {
-					patched[target] = true
-					props := getObj(s, "properties")
-					if props == nil {
-						props = obj{}
-						s["properties"] = props
-					}
-					if props["id"] == nil {
-						props["id"] = obj{"type": "integer", "description": "Object id; required in bulk requests."}
-					}
-				}
+				g.addPatchID(target, patched)
 			case "put":
 				src := refName(jsonSchemaOf(getObj(getObj(single, "put"), "requestBody")))
 				if src == "" {
@@ -547,4 +585,84 @@ func ownerBase(name string) string {
 	}
 	name = strings.TrimSuffix(name, "Request")
 	return name
+}
+
+// simplifyUnions removes the unions that newer NetBox schemas emit where one
+// Go type serves:
+//   - oneOf/anyOf whose alternatives all have the same primitive type (NetBox 4.7:
+//     "a pattern-checked string, or the empty string") becomes that type;
+//   - a create body oneOf [X, array of X] (single or bulk create) becomes X;
+//     bulk create stays possible through netboxsdk's Collection.BulkCreate.
+func (g *generator) simplifyUnions() {
+	var walk func(v any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case obj:
+			for _, key := range []string{"oneOf", "anyOf"} {
+				alts := getList(t, key)
+				if len(alts) < 2 {
+					continue
+				}
+				typ := ""
+				same := true
+				for _, a := range alts {
+					ao, _ := a.(obj)
+					at := getStr(ao, "type")
+					if at == "" || at == "object" || at == "array" || ao["enum"] != nil || (typ != "" && at != typ) {
+						same = false
+						break
+					}
+					typ = at
+				}
+				if !same {
+					continue
+				}
+				delete(t, key)
+				t["type"] = typ
+				first, _ := alts[0].(obj)
+				if f := getStr(first, "format"); f != "" && typ != "string" {
+					t["format"] = f
+				}
+			}
+			for _, k := range sortedKeys(t) {
+				walk(t[k])
+			}
+		case []any:
+			for _, e := range t {
+				walk(e)
+			}
+		}
+	}
+	walk(g.schemas)
+	operations(g.paths, func(_, _ string, op obj) {
+		walk(op)
+		media := getObj(getObj(getObj(op, "requestBody"), "content"), "application/json")
+		alts := getList(getObj(media, "schema"), "oneOf")
+		if len(alts) != 2 {
+			return
+		}
+		a, _ := alts[0].(obj)
+		b, _ := alts[1].(obj)
+		if getStr(b, "type") == "array" && refName(a) != "" && refName(getObj(b, "items")) == refName(a) {
+			media["schema"] = obj{"$ref": a["$ref"]}
+		}
+	})
+}
+
+// addPatchID adds an optional "id" to a PATCH schema, so that netboxsdk's
+// Collection.BulkPatch can send a list of them.
+func (g *generator) addPatchID(name string, done map[string]bool) {
+	s := getObj(g.schemas, name)
+	if s == nil || done[name] {
+		return
+	}
+	done[name] = true
+	props := getObj(s, "properties")
+	if props == nil {
+		props = obj{}
+		s["properties"] = props
+	}
+	if props["id"] == nil {
+		props["id"] = obj{"type": "integer", "description": "Object id; required in bulk requests."}
+	}
 }

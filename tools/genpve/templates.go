@@ -15,7 +15,7 @@ var funcs = template.FuncMap{
 		if n.Type == "" {
 			return "c *Client"
 		}
-		return "n " + n.Type
+		return "n *" + n.Type
 	},
 	"client": func(n *navNode) string {
 		if n.Type == "" {
@@ -36,10 +36,13 @@ var navTmpl = template.Must(template.New("nav").Funcs(funcs).Parse(`// Code gene
 package proxmoxsdk
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
+	"reflect"
 	"strconv"
 
 	"github.com/proxbox-go/proxbox/proxmoxsdk/gen/pve"
@@ -54,42 +57,67 @@ func navParams[T any](p *T) any {
 	return p
 }
 
-// navList decodes a list item by item (see DecodeList): the items that
-// decode are returned; the others are reported, as *ItemError values joined
-// into the error.
-func navList[S ~[]E, E any](raw json.RawMessage, err error) (S, error) {
+// navList decodes the list raw into *out (a pointer to a slice) item by
+// item, like DecodeList: the items that decode are kept; the others are
+// reported as *ItemError values joined into the returned error. One
+// reflective helper instead of a generic one keeps the package small to
+// compile (no instantiation per item type).
+func navList(raw json.RawMessage, err error, out any) error {
 	if err != nil {
-		return nil, err
+		return err
 	}
-	items, errs := DecodeList[E](raw)
-	return S(items), errors.Join(errs...)
+	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
+		return nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return fmt.Errorf("proxmox: data is not a list: %w", err)
+	}
+	sv := reflect.ValueOf(out).Elem()
+	et := sv.Type().Elem()
+	s := reflect.MakeSlice(sv.Type(), 0, len(items))
+	var errs []error
+	for i, it := range items {
+		v := reflect.New(et)
+		if err := json.Unmarshal(it, v.Interface()); err != nil {
+			errs = append(errs, &ItemError{Index: i, Raw: it, Err: err})
+			continue
+		}
+		s = reflect.Append(s, v.Elem())
+	}
+	sv.Set(s)
+	return errors.Join(errs...)
 }
 
 var _ = strconv.Itoa
 {{range .Nodes}}{{$n := .}}{{if .Type}}
 // {{.Type}} is the navigator node for {{.Path}}.
 type {{.Type}} struct {
+	_ [0]func() // not comparable: saves an equality function per node type
 	c *Client
 	p string
 }
 
 // Path returns the escaped API path of this node (relative to /api2/json).
-func (n {{.Type}}) Path() string { return n.p }
+func (n *{{.Type}}) Path() string { return n.p }
 {{end}}{{range .Accessors}}
 // {{.Name}} navigates to {{.Target.Path}}.
-func ({{recv $n}}) {{.Name}}({{if .Param}}{{.Param}} {{.ParamType}}{{end}}) {{.Target.Type}} {
-	return {{.Target.Type}}{c: {{client $n}}, p: {{base $n}}{{.Expr}}}
+func ({{recv $n}}) {{.Name}}({{if .Param}}{{.Param}} {{.ParamType}}{{end}}) *{{.Target.Type}} {
+	return &{{.Target.Type}}{c: {{client $n}}, p: {{base $n}}{{.Expr}}}
 }
 {{end}}{{range .Ops}}
 // {{.Verb}} calls {{.Method}} {{.Path}} (operation {{.ID}}, PVE name "{{.PVEName}}").
 {{if .Summary}}// {{comment .Summary}}
 {{end}}//
 // PVE versions: {{join .Versions ", "}}.
-func (n {{$n.Type}}) {{.Verb}}(ctx context.Context{{if .HasQuery}}, params *pve.{{.ID}}Params{{else if .HasBody}}, params *pve.{{.ID}}Request{{end}}) {{if .Null}}error{{else}}(pve.{{.ID}}Data, error){{end}} {
+func (n *{{$n.Type}}) {{.Verb}}(ctx context.Context{{if .HasQuery}}, params *pve.{{.ID}}Params{{else if .HasBody}}, params *pve.{{.ID}}Request{{end}}) {{if .Null}}error{{else}}(pve.{{.ID}}Data, error){{end}} {
 {{- if .Null}}
 	return n.c.Call(ctx, "{{.Method}}", n.p, {{if or .HasQuery .HasBody}}navParams(params){{else}}nil{{end}}, nil)
 {{- else if .List}}
-	return navList[pve.{{.ID}}Data](n.c.CallRaw(ctx, "{{.Method}}", n.p, {{if or .HasQuery .HasBody}}navParams(params){{else}}nil{{end}}))
+	raw, err := n.c.CallRaw(ctx, "{{.Method}}", n.p, {{if or .HasQuery .HasBody}}navParams(params){{else}}nil{{end}})
+	var out pve.{{.ID}}Data
+	err = navList(raw, err, &out)
+	return out, err
 {{- else}}
 	var out pve.{{.ID}}Data
 	err := n.c.Call(ctx, "{{.Method}}", n.p, {{if or .HasQuery .HasBody}}navParams(params){{else}}nil{{end}}, &out)
@@ -100,7 +128,7 @@ func (n {{$n.Type}}) {{.Verb}}(ctx context.Context{{if .HasQuery}}, params *pve.
 // {{.Verb}}Raw calls {{.Method}} {{.Path}} and returns the undecoded "data".
 //
 // PVE versions: {{join .Versions ", "}}.
-func (n {{$n.Type}}) {{.Verb}}Raw(ctx context.Context{{if .HasQuery}}, params *pve.{{.ID}}Params{{else if .HasBody}}, params *pve.{{.ID}}Request{{end}}) (json.RawMessage, error) {
+func (n *{{$n.Type}}) {{.Verb}}Raw(ctx context.Context{{if .HasQuery}}, params *pve.{{.ID}}Params{{else if .HasBody}}, params *pve.{{.ID}}Request{{end}}) (json.RawMessage, error) {
 	return n.c.CallRaw(ctx, "{{.Method}}", n.p, {{if or .HasQuery .HasBody}}navParams(params){{else}}nil{{end}})
 }
 {{end}}{{end}}`))

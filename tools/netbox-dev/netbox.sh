@@ -271,7 +271,7 @@ SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', :'u', :'p') \gexec
 SQL
   if [ "$(psql_admin -d postgres -tA -c "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" != 1 ]; then
     psql_admin -d postgres -c "CREATE DATABASE $DB_NAME OWNER $DB_USER ENCODING 'UTF8' TEMPLATE template0"
-    rm -f "$STATE_DIR/migrated" "$STATE_DIR/bootstrapped"
+    rm -f "$STATE_DIR/bootstrapped"
     echo "created database $DB_NAME"
   else
     echo "database $DB_NAME exists"
@@ -319,7 +319,6 @@ step_venv() {
   "$VENV/bin/python" -m pip check
   [ "$("$VENV/bin/netbox" version)" = "$NETBOX_VERSION" ]
   echo "$STAMP" >"$STATE_DIR/installed"
-  rm -f "$STATE_DIR/migrated"
 }
 
 step_config() {
@@ -370,14 +369,14 @@ EOF
 }
 
 step_migrate() {
-  if [ "$(cat "$STATE_DIR/migrated" 2>/dev/null)" = "$STAMP" ]; then
+  PG_PORT="$(cat "$STATE_DIR/pg-port")"
+  if [ "$(db_stamp "$DB_NAME")" = "$STAMP" ]; then
     echo "already migrated ($STAMP)"
     return 0
   fi
   "$VENV/bin/netbox" migrate --no-input
-  "$VENV/bin/netbox" remove_stale_contenttypes --no-input || true
-  echo "$STAMP" >"$STATE_DIR/migrated"
-  rm -f "$STATE_DIR/bootstrapped" "$STATE_DIR/template"
+  set_db_stamp "$DB_NAME"
+  rm -f "$STATE_DIR/bootstrapped"
 }
 
 step_bootstrap() {
@@ -425,18 +424,29 @@ PY
 
 # snapshot the migrated, bootstrapped database as a template so that 'reset' is a fast copy
 step_snapshot() {
-  if [ "$(cat "$STATE_DIR/template" 2>/dev/null)" = "$STAMP" ]; then
+  PG_PORT="$(cat "$STATE_DIR/pg-port")"
+  if [ "$(db_stamp "$DB_TEMPLATE")" = "$STAMP" ] && [ -e "$STATE_DIR/snapshot" ]; then
     echo "template $DB_TEMPLATE up to date"
     return 0
   fi
-  PG_PORT="$(cat "$STATE_DIR/pg-port")"
   stop_daemon web
   stop_daemon worker
   terminate_db_connections "$DB_NAME"
   psql_admin -d postgres -c "DROP DATABASE IF EXISTS $DB_TEMPLATE"
   psql_admin -d postgres -c "CREATE DATABASE $DB_TEMPLATE OWNER $DB_USER TEMPLATE $DB_NAME"
-  echo "$STAMP" >"$STATE_DIR/template"
+  set_db_stamp "$DB_TEMPLATE"
+  touch "$STATE_DIR/snapshot"
   echo "saved $DB_NAME as $DB_TEMPLATE"
+}
+
+# db_stamp DB: the comment on database DB ("" if none or no such database). The comment records
+# which versions were migrated into it, so that it survives a fresh clone (new .netbox/).
+db_stamp() {
+  psql_admin -d postgres -tA -c "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = '$1'"
+}
+
+set_db_stamp() {
+  psql_admin -d postgres -c "COMMENT ON DATABASE $1 IS '$STAMP'"
 }
 
 terminate_db_connections() {
@@ -571,13 +581,16 @@ step_restore() {
   stop_daemon worker
   terminate_db_connections "$DB_NAME"
   psql_admin -d postgres -c "DROP DATABASE IF EXISTS $DB_NAME"
-  if [ "$(cat "$STATE_DIR/template" 2>/dev/null)" = "$STAMP" ]; then
+  # the template may hold the tokens of another checkout: bootstrap again (idempotent)
+  rm -f "$STATE_DIR/bootstrapped"
+  if [ "$(db_stamp "$DB_TEMPLATE")" = "$STAMP" ]; then
     terminate_db_connections "$DB_TEMPLATE"
     psql_admin -d postgres -c "CREATE DATABASE $DB_NAME OWNER $DB_USER TEMPLATE $DB_TEMPLATE"
+    set_db_stamp "$DB_NAME"
     echo "restored $DB_NAME from $DB_TEMPLATE"
   else
-    rm -f "$STATE_DIR/migrated" "$STATE_DIR/bootstrapped" "$STATE_DIR/template"
-    echo "no template; $DB_NAME will be migrated again"
+    rm -f "$STATE_DIR/snapshot"
+    echo "no template for $STAMP; $DB_NAME will be created and migrated again"
   fi
   if pid_alive redis; then redis-cli -p "$REDIS_PORT" flushall; fi
 }

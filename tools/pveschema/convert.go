@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -466,7 +467,7 @@ func (c *converter) attrs(s, out map[string]any, typ string) {
 				out[ext(k)] = v
 			}
 		case "pattern":
-			if p, ok := v.(string); ok && typ == "string" {
+			if p, ok := v.(string); ok && typ == "string" && validPattern(p) {
 				out["pattern"] = p
 			} else {
 				out[ext(k)] = v
@@ -477,6 +478,64 @@ func (c *converter) attrs(s, out map[string]any, typ string) {
 			out[ext(k)] = v
 		}
 	}
+	// A default that its own schema rejects (outside the enum, PVE's
+	// property=all; below the minimum, PVE's vcpus=0) is not valid OpenAPI:
+	// treat it like a default that cannot be coerced.
+	if d, ok := out["default"]; ok {
+		if !defaultFits(out, d) {
+			c.st.DefaultsMoved++
+			delete(out, "default")
+			out["x-pve-default"] = s["default"]
+			desc, _ := out["description"].(string)
+			out["description"] = strings.TrimSpace(desc + "\n\nDefault: " + fmt.Sprint(s["default"]))
+		}
+	}
+}
+
+func defaultFits(out map[string]any, d any) bool {
+	if ev, ok := out["enum"].([]any); ok && !containsValue(ev, d) {
+		return false
+	}
+	if n, ok := d.(json.Number); ok {
+		f, _ := n.Float64()
+		if lo, ok := out["minimum"].(json.Number); ok {
+			if l, _ := lo.Float64(); f < l {
+				return false
+			}
+		}
+		if hi, ok := out["maximum"].(json.Number); ok {
+			if h, _ := hi.Float64(); f > h {
+				return false
+			}
+		}
+	}
+	if str, ok := d.(string); ok {
+		if p, ok := out["pattern"].(string); ok {
+			if re, err := regexp.Compile(p); err == nil && !re.MatchString(str) {
+				return false
+			}
+		}
+		if mx, ok := out["maxLength"].(json.Number); ok {
+			if m, _ := mx.Int64(); int64(len([]rune(str))) > m {
+				return false
+			}
+		}
+		if mn, ok := out["minLength"].(json.Number); ok {
+			if m, _ := mn.Int64(); int64(len([]rune(str))) < m {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func containsValue(list []any, v any) bool {
+	for _, e := range list {
+		if fmt.Sprint(e) == fmt.Sprint(v) {
+			return true
+		}
+	}
+	return false
 }
 
 // tolerant marks a response scalar with the pvetypes type that decodes it.
@@ -521,6 +580,13 @@ func commonType(variants []any) string {
 		t = vt
 	}
 	return t
+}
+
+// validPattern reports whether a PVE (Perl) pattern is also a valid Go
+// (RE2) regular expression, so that validators can compile it.
+func validPattern(p string) bool {
+	_, err := regexp.Compile(p)
+	return err == nil
 }
 
 func typOr(t, def string) string {

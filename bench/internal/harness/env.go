@@ -31,6 +31,11 @@ type Options struct {
 	NetBoxURL   string
 	NetBoxToken string
 	Seed        int64
+	// PVEMockBin, when set, runs the mock as `pvemock serve --scenario
+	// PVEScenario` (a subprocess) instead of in this process; Scenario must
+	// then be that named scenario (its cluster name is fixed).
+	PVEMockBin  string
+	PVEScenario string
 }
 
 // Env is one running end-to-end setup: NetBox behind a counting/fault
@@ -62,13 +67,18 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 	if e.NBProxy, err = faultproxy.Listen(fp, "127.0.0.1:0", false); err != nil {
 		return nil, err
 	}
-	if e.PVE, err = StartPVE(sc, o.Seed); err != nil {
-		e.Close()
-		return nil, err
-	}
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("harness: %w", err)
+	}
+	if o.PVEMockBin != "" {
+		e.PVE, err = StartPVEProcess(ctx, o.PVEMockBin, o.PVEScenario, o.Dir, o.Seed)
+	} else {
+		e.PVE, err = StartPVE(sc, o.Seed)
+	}
+	if err != nil {
+		e.Close()
+		return nil, err
 	}
 	if e.Proxboxd, err = StartProxboxd(ctx, o.ProxboxdBin, o.Dir, 0, filepath.Join(o.Dir, "proxboxd.db")); err != nil {
 		e.Close()
@@ -76,8 +86,9 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 	}
 	e.Client = plugin.NewClient(e.Proxboxd.URL, plugin.NewAPIKey())
 	if err := e.Bootstrap(ctx); err != nil {
+		tail := e.Proxboxd.Tail(3000)
 		e.Close()
-		return nil, err
+		return nil, fmt.Errorf("%w\nproxboxd log:\n%s", err, tail)
 	}
 	return e, nil
 }
@@ -218,16 +229,33 @@ func fmtCounts(m map[string]int) string {
 	return "{" + strings.Join(parts, " ") + "}"
 }
 
-// Binaries builds proxboxd once per process into dir.
+// Binaries builds proxboxd (and pvemock) once per process into dir.
 type Binaries struct {
 	once     sync.Once
 	Proxboxd string
 	err      error
+
+	pvOnce  sync.Once
+	PVEMock string
+	pvErr   error
 }
 
-// Get builds (once) and returns the proxboxd binary.
+// GetPVEMock builds (once) and returns the pvemock binary.
+func (b *Binaries) GetPVEMock(ctx context.Context, root, dir string) (string, error) {
+	b.pvOnce.Do(func() {
+		b.PVEMock, b.pvErr = Build(ctx, root, "./proxmoxsdk/cmd/pvemock", dir)
+	})
+	return b.PVEMock, b.pvErr
+}
+
+// Get builds (once) and returns the proxboxd binary; PROXBOXD_BIN names a
+// prebuilt one instead.
 func (b *Binaries) Get(ctx context.Context, root, dir string) (string, error) {
 	b.once.Do(func() {
+		if p := os.Getenv("PROXBOXD_BIN"); p != "" {
+			b.Proxboxd = p
+			return
+		}
 		b.Proxboxd, b.err = Build(ctx, root, "./proxboxd/cmd/proxboxd", dir)
 	})
 	return b.Proxboxd, b.err

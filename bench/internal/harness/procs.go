@@ -229,3 +229,18 @@ func (d *Proxboxd) Restart(ctx context.Context) error {
 	}
 	return d.start(ctx, filepath.Dir(d.LogPath))
 }
+
+// RestartFresh kills proxboxd and starts it again on the same port with a
+// new, empty database (no API key, no endpoints).
+func (d *Proxboxd) RestartFresh(ctx context.Context) error {
+	if !d.Exited() {
+		d.Kill()
+	}
+	dir := filepath.Dir(d.LogPath)
+	fresh, err := os.MkdirTemp(dir, "fresh-")
+	if err != nil {
+		return fmt.Errorf("harness: %w", err)
+	}
+	d.DB = filepath.Join(fresh, "proxboxd.db")
+	return d.start(ctx, dir)
+}

@@ -24,7 +24,8 @@ func TestSelfAgainstNetboxtest(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	bin, err := Build(ctx, root, "./proxboxd/cmd/proxboxd", dir)
+	var bins Binaries
+	bin, err := bins.Get(ctx, root, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

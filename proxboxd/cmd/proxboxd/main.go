@@ -28,7 +28,6 @@ import (
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/connector"
-	"github.com/proxbox-go/proxbox/proxboxd/demo"
 	pbhttp "github.com/proxbox-go/proxbox/proxboxd/http"
 	"github.com/proxbox-go/proxbox/proxboxd/settings"
 	"github.com/proxbox-go/proxbox/proxboxd/sqlite"

@@ -17825,6 +17825,8 @@ type GetNodesNodeConfigData struct {
 }
 
 // GetNodesNodeConfigParamsProperty Return only a specific property from the node configuration.
+//
+// Default: all
 type GetNodesNodeConfigParamsProperty string
 
 // GetNodesNodeData defines model for GetNodesNodeData.
@@ -19487,6 +19489,8 @@ type GetNodesNodeQemuVmidConfigData struct {
 	Tpmstate0 *pvetypes.String `json:"tpmstate0,omitempty"`
 
 	// Vcpus Number of hotplugged vcpus.
+	//
+	// Default: 0
 	Vcpus *pvetypes.Int `json:"vcpus,omitempty"`
 
 	// Vga Configure the VGA hardware.
@@ -22913,6 +22917,8 @@ type PostNodesNodeCephRestartData = pvetypes.String
 // PostNodesNodeCephRestartRequest defines model for PostNodesNodeCephRestartRequest.
 type PostNodesNodeCephRestartRequest struct {
 	// Service Ceph service name.
+	//
+	// Default: ceph.target
 	Service *string `json:"service,omitempty"`
 }
 
@@ -23994,6 +24000,8 @@ type PostNodesNodeQemuRequest struct {
 	Unique *bool `json:"unique,omitempty"`
 
 	// Vcpus Number of hotplugged vcpus.
+	//
+	// Default: 0
 	Vcpus *int `json:"vcpus,omitempty"`
 
 	// Vga Configure the VGA hardware.
@@ -24377,6 +24385,8 @@ type PostNodesNodeQemuVmidConfigRequest struct {
 	Tpmstate0 *string `json:"tpmstate0,omitempty"`
 
 	// Vcpus Number of hotplugged vcpus.
+	//
+	// Default: 0
 	Vcpus *int `json:"vcpus,omitempty"`
 
 	// Vga Configure the VGA hardware.
@@ -27847,6 +27857,8 @@ type PutNodesNodeQemuVmidConfigRequest struct {
 	Tpmstate0 *string `json:"tpmstate0,omitempty"`
 
 	// Vcpus Number of hotplugged vcpus.
+	//
+	// Default: 0
 	Vcpus *int `json:"vcpus,omitempty"`
 
 	// Vga Configure the VGA hardware.

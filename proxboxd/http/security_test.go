@@ -1,0 +1,336 @@
+package http_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
+	pbhttp "github.com/proxbox-go/proxbox/proxboxd/http"
+	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
+)
+
+func concretePath(p string) string {
+	r := strings.NewReplacer(":id", "1", ":node", "pve1", ":storage", "local", ":type", "qemu", ":vmid", "100", ":cluster_name", "lab", "*", "version")
+	return r.Replace(p)
+}
+
+// TestRouteWalk: every registered route except the exempt ones answers 401
+// without a key, and 429 (with Retry-After) after five bad keys.
+func TestRouteWalk(t *testing.T) {
+	e := newEnv(t, pbhttp.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, PublicLogs: true}, true)
+	exempt := map[string]bool{"/": true, "/health": true, "/version": true, "/openapi.json": true, "/auth/bootstrap-status": true,
+		"/auth/register-key": true, "/ws": true, "/admin/logs": true, "/admin/logs/stream": true}
+	routes := e.srv.Routes()
+	if len(routes) < 70 {
+		t.Fatalf("only %d routes", len(routes))
+	}
+	n := 0
+	for i, r := range routes {
+		if exempt[r.Path] != r.Exempt && r.Path != "/admin/logs" && r.Path != "/admin/logs/stream" {
+			t.Fatalf("%s %s: exempt=%v, want %v", r.Method, r.Path, r.Exempt, exempt[r.Path])
+		}
+		if exempt[r.Path] {
+			continue
+		}
+		n++
+		p := concretePath(r.Path)
+		client := fmt.Sprintf("198.51.100.%d", i%250+1)
+		if i >= 250 {
+			client = fmt.Sprintf("203.0.113.%d", i%250+1)
+		}
+		code, b := e.do(r.Method, p, nil, map[string]string{pbhttp.HeaderAPIKey: "", "X-Forwarded-For": client})
+		if code != 401 || !strings.Contains(string(b), "API key") {
+			t.Fatalf("%s %s without key = %d %s", r.Method, p, code, b)
+		}
+		for k := 0; k < 4; k++ { // 1 missing + 4 wrong = 5 failures
+			if code, _ := e.do(r.Method, p, nil, map[string]string{pbhttp.HeaderAPIKey: "bad-key-" + strconv.Itoa(k), "X-Forwarded-For": client}); code != 401 {
+				t.Fatalf("%s %s bad key = %d", r.Method, p, code)
+			}
+		}
+		req, _ := http.NewRequest(r.Method, e.ts.URL+p, nil)
+		req.Header.Set(pbhttp.HeaderAPIKey, testKey) // even the right key: locked out
+		req.Header.Set("X-Forwarded-For", client)
+		resp, err := e.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		ra, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if resp.StatusCode != 429 || ra < 1 || ra > 300 {
+			t.Fatalf("%s %s after five bad keys = %d Retry-After %q", r.Method, p, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	}
+	if n < 60 {
+		t.Fatalf("walked only %d routes", n)
+	}
+	// X-Forwarded-For from an untrusted peer is ignored: the peer itself is
+	// now locked out? No: each route used a distinct forwarded address, so the
+	// peer (127.0.0.1) is still fine.
+	if code, _ := e.do("GET", "/auth/keys", nil, nil); code != 200 {
+		t.Fatalf("peer was locked out by forwarded clients: %d", code)
+	}
+}
+
+func TestXFFIgnoredFromUntrustedPeer(t *testing.T) {
+	e := newEnv(t, pbhttp.Config{}, true) // no trusted proxies
+	for i := 0; i < 5; i++ {
+		e.do("GET", "/auth/keys", nil, map[string]string{pbhttp.HeaderAPIKey: "bad", "X-Forwarded-For": fmt.Sprintf("192.0.2.%d", i)})
+	}
+	// the spoofed addresses did not help: the real peer is locked out
+	if code, _ := e.do("GET", "/auth/keys", nil, nil); code != 429 {
+		t.Fatalf("spoofed XFF evaded the lockout: %d", code)
+	}
+	r, _ := http.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "10.0.0.2:1234"
+	r.Header.Set("X-Forwarded-For", "1.2.3.4, 10.0.0.9")
+	tp := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	if got := pbhttp.ClientIP(r, tp); got != "1.2.3.4" {
+		t.Fatalf("ClientIP = %s", got)
+	}
+	if got := pbhttp.ClientIP(r, nil); got != "10.0.0.2" {
+		t.Fatalf("ClientIP untrusted = %s", got)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	e := newEnv(t, pbhttp.Config{RateLimit: 60, RateBurst: 5}, true)
+	got429 := false
+	for i := 0; i < 10; i++ {
+		code, _ := e.do("GET", "/netbox/endpoint", nil, nil)
+		if code == 429 {
+			got429 = true
+		}
+	}
+	if !got429 {
+		t.Fatal("rate limit never tripped")
+	}
+	// /health is never throttled
+	if code, _ := e.do("GET", "/health", nil, nil); code != 200 {
+		t.Fatalf("health throttled: %d", code)
+	}
+	// the default tolerates a chatty plugin: 300 quick calls
+	d := newEnv(t, pbhttp.Config{}, true)
+	for i := 0; i < 300; i++ {
+		if code, _ := d.do("GET", "/proxmox/endpoints", nil, nil); code != 200 {
+			t.Fatalf("default limit tripped at %d", i)
+		}
+	}
+}
+
+// TestSecretsAtRest registers endpoints carrying tokens and passwords, then
+// reads every row of every table of the raw database file (what `sqlite3
+// .dump` prints), the file bytes, and the logs: no secret may appear.
+func TestSecretsAtRest(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "p.db")
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, db, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(db + ".key"); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", fi, err)
+	}
+	_ = st.Close()
+	e := newEnvWithStore(t, db)
+	secrets := []string{"NBTOKEN-v1-0123456789abcdef", "NBV2SECRET-abcdef", "PVEPASSWORD-s3cr3t", "PVETOKEN-uuid-1234", testKey}
+	e.do("POST", "/netbox/endpoint", map[string]any{"name": "nb", "ip_address": "192.0.2.10", "port": 443, "token_version": "v1", "token": secrets[0]}, nil)
+	id := "1"
+	e.do("PUT", "/netbox/endpoint/"+id, map[string]any{"token_version": "v2", "token_key": "KEYID", "token": secrets[1]}, nil)
+	e.do("POST", "/proxmox/endpoints", map[string]any{"name": "a (nb:1)", "ip_address": "192.0.2.11", "port": 8006, "username": "root@pam", "password": secrets[2]}, nil)
+	e.do("POST", "/proxmox/endpoints", map[string]any{"name": "b (nb:2)", "ip_address": "192.0.2.12", "port": 8006, "username": "root@pam", "token_name": "tok", "token_value": secrets[3]}, nil)
+	// exercise paths that log: listings, a failing read, a stream
+	for _, p := range []string{"/netbox/endpoint", "/proxmox/endpoints", "/proxmox/version?source=database", "/admin/logs?limit=5000", "/admin/runs"} {
+		_, b := e.do("GET", p, nil, nil)
+		for _, s := range secrets {
+			if strings.Contains(string(b), s) {
+				t.Fatalf("%s returns a secret: %s", p, b)
+			}
+		}
+	}
+	sseStatus(t, e, pbhttp.StagePaths[proxbox.StageDevices])
+	// stored secrets decrypt correctly
+	eps, err := e.store.ListProxmoxEndpoints(ctx)
+	if err != nil || len(eps) != 2 || eps[0].Password != secrets[2] || eps[1].TokenValue != secrets[3] {
+		t.Fatalf("decrypt: %+v %v", eps, err)
+	}
+	// dump every table
+	rows, err := e.store.DB().QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type='table'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		_ = rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	rows.Close()
+	var dump strings.Builder
+	for _, tb := range tables {
+		r, err := e.store.DB().QueryContext(ctx, `SELECT * FROM "`+tb+`"`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := r.Columns()
+		for r.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			_ = r.Scan(ptrs...)
+			fmt.Fprintf(&dump, "%s %v\n", tb, vals)
+			for i, v := range vals {
+				if b, ok := v.([]byte); ok {
+					vals[i] = string(b)
+				}
+			}
+			fmt.Fprintf(&dump, "%s %v\n", tb, vals)
+		}
+		r.Close()
+	}
+	_ = e.store.Close()
+	raw, _ := os.ReadFile(db)
+	wal, _ := os.ReadFile(db + "-wal")
+	logs := e.logText()
+	for _, s := range secrets {
+		for what, hay := range map[string]string{"dump": dump.String(), "db file": string(raw), "wal": string(wal), "logs": logs} {
+			if strings.Contains(hay, s) {
+				t.Fatalf("secret %q found in %s", s, what)
+			}
+		}
+	}
+	if !strings.Contains(dump.String(), "gcm1:") {
+		t.Fatal("no encrypted values in the dump")
+	}
+	// the wrong key refuses to open the database
+	if _, err := sqlite.Open(ctx, db, sqlite.Options{EncryptionKey: "another"}); err == nil {
+		t.Fatal("wrong key accepted")
+	}
+}
+
+func sseStatus(t *testing.T, e *env, path string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", e.ts.URL+path, nil)
+	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+	}
+	resp.Body.Close()
+}
+
+func newEnvWithStore(t *testing.T, db string) *env {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), db, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2 := newEnvFrom(t, st, pbhttp.Config{})
+	if code, _ := e2.do("POST", "/auth/register-key", map[string]string{"api_key": testKey}, nil); code != 201 {
+		t.Fatalf("register: %d", code)
+	}
+	e2.key = testKey
+	return e2
+}
+
+// TestShutdownEndsStreams: a running stream gets error + complete on
+// shutdown, and the stage sees its context cancelled.
+func TestShutdownEndsStreams(t *testing.T) {
+	e := newEnv(t, pbhttp.Config{}, true)
+	e.fake.block = true
+	req, _ := http.NewRequest("GET", e.ts.URL+pbhttp.StagePaths[proxbox.StageDevices], nil)
+	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	<-e.fake.started
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() { _ = e.srv.Shutdown(ctx) }()
+	body := readAll(t, resp)
+	if strings.Count(body, "event: complete") != 1 || !strings.Contains(body, `"ok":false`) || !strings.Contains(body, "Server shutdown") {
+		t.Fatalf("stream after shutdown:\n%s", body)
+	}
+	select {
+	case <-e.fake.canceled:
+	case <-ctx.Done():
+		t.Fatal("stage not cancelled")
+	}
+}
+
+// TestClientDisconnectCancels: closing the connection cancels the stage.
+func TestClientDisconnectCancels(t *testing.T) {
+	e := newEnv(t, pbhttp.Config{}, true)
+	e.fake.block = true
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+pbhttp.StagePaths[proxbox.StageStorage], nil)
+	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-e.fake.started
+	cancel()
+	resp.Body.Close()
+	select {
+	case <-e.fake.canceled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("stage kept running after the client left")
+	}
+}
+
+func TestKeepAlive(t *testing.T) {
+	e := newEnv(t, pbhttp.Config{KeepAlive: 150 * time.Millisecond}, true)
+	e.fake.block = true
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+pbhttp.StagePaths[proxbox.StageStorage], nil)
+	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if sc.Text() == ": keepalive" {
+			return
+		}
+	}
+	t.Fatal("no keepalive comment")
+}
+
+func TestPanickingStageCompletes(t *testing.T) {
+	e := newEnv(t, pbhttp.Config{}, true)
+	e.fake.panicOn = proxbox.StageVMDisks
+	code, b := e.do("GET", pbhttp.StagePaths[proxbox.StageVMDisks], nil, nil)
+	if code != 200 || strings.Count(string(b), "event: complete") != 1 || !strings.Contains(string(b), `"ok":false`) {
+		t.Fatalf("panic stream: %d %s", code, b)
+	}
+}
+
+func readAll(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	var b strings.Builder
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		b.WriteString(sc.Text() + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,188 @@
+package sync
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/proxbox-go/proxbox/netboxsdk"
+	"github.com/proxbox-go/proxbox/netboxsdk/netboxtest"
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
+	"github.com/proxbox-go/proxbox/proxmoxsdk/pvemock"
+	"net/http"
+	"net/http/httptest"
+)
+
+func small(name string) pvemock.Scenario {
+	return pvemock.Scenario{Name: name, Nodes: 2, QEMU: 6, LXC: 2, NICs: 2, Disks: 2, Seed: 7}
+}
+
+func TestTwoClustersSameNamesStaySeparate(t *testing.T) {
+	// identical generated guests (names, VMIDs and addresses); each cluster's
+	// IPs go to its own VRF
+	e := newEnv(t, nil, small("east"), small("west"))
+	vrfs := map[string]int{}
+	for _, n := range []string{"east", "west"} {
+		v, err := e.conn.nb.Objects("/api/ipam/vrfs/").Create(context.Background(), netboxsdk.Object{"name": n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vrfs[n] = idOf(v)
+	}
+	e.eng = New(e.conn, WithClock(func() time.Time { return e.clock }), WithClusterVRF(vrfs))
+	// The plugin's VMSnapshot is unique on (vmid, name, node), without the
+	// cluster: identical clusters cannot both store a snapshot; it is
+	// reported per item and the rest of the run goes on.
+	e.allow = func(f proxbox.ItemFailure) bool {
+		return f.ObjectType == kSnapshot.Type && strings.Contains(f.Detail, "unique set")
+	}
+	e.full(proxbox.DefaultStageParams())
+	vms := e.list(kVM.Path, netboxsdk.NewFilter().CF("proxmox_vm_id", 100))
+	if len(vms) != 2 {
+		t.Fatalf("VMID 100: %d NetBox VMs, want 2 (one per cluster)", len(vms))
+	}
+	if asStr(vms[0]["name"]) != asStr(vms[1]["name"]) || refID(vms[0], "cluster") == refID(vms[1], "cluster") {
+		t.Errorf("VMs %v / %v: want same name, different clusters", vms[0]["name"], vms[1]["name"])
+	}
+	all := e.list(kVM.Path, nil)
+	if len(all) != 16 {
+		t.Errorf("%d VMs, want 16", len(all))
+	}
+	for _, n := range []string{"east", "west"} {
+		ips := e.list(kIP.Path, netboxsdk.NewFilter().Eq("vrf_id", vrfs[n]))
+		if len(ips) == 0 {
+			t.Errorf("no IPs in VRF %s", n)
+		}
+	}
+	e.nb.Reset()
+	e.full(proxbox.DefaultStageParams())
+	for _, w := range e.writes() {
+		if w != "POST "+kSnapshot.Path {
+			t.Errorf("re-sync wrote %v", w)
+		}
+	}
+}
+
+func TestPluginNotInstalledSkipsPluginStages(t *testing.T) {
+	// NetBox without the plugin: every /api/plugins/proxbox/ path answers 404
+	nb := netboxtest.New()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/plugins/") {
+			http.Error(w, `{"detail":"Not found."}`, http.StatusNotFound)
+			return
+		}
+		nb.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	cl, err := netboxsdk.New(srv.URL, netboxsdk.WithToken(nb.Token()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, nb: nb, conn: &testConn{nb: cl, mocks: []*pvemock.Mock{pvemock.New(small("lab"))}}}
+	e.eng = New(e.conn)
+	res := e.full(proxbox.DefaultStageParams())
+	for _, s := range res.Stages {
+		switch s.Stage {
+		case proxbox.StageStorage, proxbox.StageTaskHistory, proxbox.StageVMBackups, proxbox.StageVMSnapshots,
+			proxbox.StageReplications, proxbox.StageBackupRoutines:
+			if !s.OK || !strings.Contains(s.Message, "plugin not installed") || len(s.Counts) != 0 {
+				t.Errorf("%s: ok=%v msg=%q counts=%v", s.Stage, s.OK, s.Message, s.Counts)
+			}
+		}
+	}
+	if n := len(e.list(kVDisk.Path, nil)); n != 16 {
+		t.Errorf("%d virtual disks, want 16", n)
+	}
+}
+
+func TestDryRunFirstSyncWritesNothing(t *testing.T) {
+	e := newEnv(t, nil, small("lab"))
+	p := proxbox.DefaultStageParams()
+	p.DryRun = true
+	res := e.full(p)
+	if w := e.writes(); len(w) != 1 { // the plugin endpoint row the harness created
+		t.Errorf("dry run wrote: %v", w)
+	}
+	n := 0
+	for _, s := range res.Stages {
+		n += len(s.Plan)
+	}
+	if n < 8 {
+		t.Errorf("plan has %d changes", n)
+	}
+}
+
+func TestNodeDownMarksNothing(t *testing.T) {
+	e := newEnv(t, nil, small("lab"))
+	e.full(proxbox.DefaultStageParams())
+	m := e.conn.mocks[0]
+	if err := m.SetNodeDown("pve2", true); err != nil {
+		t.Fatal(err)
+	}
+	e.nb.Reset()
+	res, err := e.eng.FullUpdate(context.Background(), proxbox.DefaultStageParams(), nil)
+	if err != nil || !res.OK {
+		t.Fatalf("full update: %v %+v", err, res)
+	}
+	partial := false
+	for _, s := range res.Stages {
+		partial = partial || s.Partial
+		for typ, c := range s.Counts {
+			if c.Deleted > 0 {
+				t.Errorf("%s: deleted %d %s with a node down", s.Stage, c.Deleted, typ)
+			}
+		}
+	}
+	if !partial {
+		t.Error("no stage reported partial")
+	}
+	for _, vm := range e.list(kVM.Path, nil) {
+		if hasTag(vm, tagOrphan) {
+			t.Errorf("VM %v marked orphan while its node is down", vm["name"])
+		}
+	}
+}
+
+func TestPerVMBackupDeletesOnlyThatVM(t *testing.T) {
+	e := newEnv(t, nil, small("lab"))
+	e.full(proxbox.DefaultStageParams())
+	before := len(e.list(kBackup.Path, nil))
+	vm := e.vmByVMID(100, "qemu")
+	// remove a backup of another VM in NetBox's view by deleting the guest's… no:
+	// simply run the per-VM stage with the delete flag and check nothing else goes
+	p := proxbox.DefaultStageParams()
+	p.DeleteNonexistentBackup = true
+	res, err := e.eng.RunStage(context.Background(), proxbox.StageRequest{Stage: proxbox.StageVMBackups, Params: p, VMID: idOf(vm)}, nil)
+	if err != nil || !res.OK {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if after := len(e.list(kBackup.Path, nil)); after != before {
+		t.Errorf("backups %d -> %d after a per-VM run", before, after)
+	}
+	if c := res.Counts[kBackup.Type]; c == nil || c.Unchanged == 0 || c.Unchanged >= before {
+		t.Errorf("per-VM run counts %+v (of %d backups)", c, before)
+	}
+}
+
+func TestSecondSyncWaitsForLock(t *testing.T) {
+	e := newEnv(t, nil, small("lab"))
+	var events []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = e.eng.RunStage(context.Background(), proxbox.StageRequest{Stage: proxbox.StageVirtualMachines, Params: proxbox.DefaultStageParams()}, nil)
+	}()
+	res, err := e.eng.RunStage(context.Background(), proxbox.StageRequest{Stage: proxbox.StageVirtualMachines, Params: proxbox.DefaultStageParams()},
+		func(ev proxbox.Event) { events = append(events, ev.Name) })
+	<-done
+	if err != nil || !res.OK {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if c := res.Counts[kVM.Type]; c == nil || c.Created+c.Unchanged != 8 || c.Failed != 0 {
+		t.Errorf("counts %+v", c)
+	}
+	if n := len(e.list(kVM.Path, nil)); n != 8 {
+		t.Errorf("%d VMs after two concurrent syncs, want 8", n)
+	}
+}

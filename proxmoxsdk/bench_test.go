@@ -1,0 +1,49 @@
+package proxmoxsdk_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/proxbox-go/proxbox/proxmoxsdk"
+	"github.com/proxbox-go/proxbox/proxmoxsdk/pvemock"
+)
+
+// BenchmarkClusterResourcesInProcess measures client-side decoding of
+// 1,200 guests plus nodes and storages without network or TLS.
+func BenchmarkClusterResourcesInProcess(b *testing.B) {
+	m := pvemock.New(pvemock.S1000())
+	px, _ := proxmoxsdk.New(proxmoxsdk.WithTransport(m.Transport()))
+	ctx := context.Background()
+	if _, err := px.CallRaw(ctx, "GET", "/cluster/resources", nil); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("navigator", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := px.Cluster().Resources().Get(ctx, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("GetList", func(b *testing.B) {
+		type r struct {
+			ID, Type, Name, Node, Status string
+			VMID                         int
+			MaxMem                       int64
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, errs := proxmoxsdk.GetList[r](ctx, px, "/cluster/resources", nil); errs != nil {
+				b.Fatal(errs)
+			}
+		}
+	})
+	b.Run("raw", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := px.CallRaw(ctx, "GET", "/cluster/resources", nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
