@@ -33,7 +33,7 @@ fmt-check: ## fail if hand-written Go code is not gofmt-clean
 
 .PHONY: lint
 lint: fmt-check vet ## gofmt, go vet and staticcheck (hand-written code)
-	@for m in $(MODULES); do (cd $$m && $(GO) run honnef.co/go/tools/cmd/staticcheck@2026.1 $$($(GO) list ./... | grep -v '/gen') ) || exit 1; done
+	@for m in $(MODULES); do (cd $$m && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $$($(GO) list ./... | grep -v '/gen') ) || exit 1; done
 
 .PHONY: test
 test: ## unit, contract, conformance (in-memory NetBox) and example tests; no services needed

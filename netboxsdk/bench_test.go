@@ -166,7 +166,7 @@ func BenchmarkDecodePage1000VMs(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(raw)))
 		for b.Loop() {
-			var p netboxsdk.Page[genvirt.VirtualMachineWithConfigContext]
+			var p netboxsdk.Page[genvirt.VirtualMachine]
 			if err := json.Unmarshal(raw, &p); err != nil || len(p.Results) != 1000 {
 				b.Fatalf("%d %v", len(p.Results), err)
 			}

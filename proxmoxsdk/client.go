@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -411,4 +412,40 @@ func DecodeList[T any](raw json.RawMessage) ([]T, []error) {
 		out = append(out, v)
 	}
 	return out, errs
+}
+
+// DecodeListInto decodes a JSON array into out (a pointer to a slice) the
+// way GetList does: the whole list at once when it decodes cleanly,
+// otherwise item by item, keeping the good items and returning the bad
+// ones as errors.Join of *ItemError. null leaves out unchanged.
+func DecodeListInto(raw json.RawMessage, out any) error {
+	if isNull(raw) {
+		return nil
+	}
+	pv := reflect.ValueOf(out)
+	if pv.Kind() != reflect.Pointer || pv.Elem().Kind() != reflect.Slice {
+		return fmt.Errorf("proxmox: DecodeListInto needs a pointer to a slice, got %T", out)
+	}
+	fresh := reflect.New(pv.Elem().Type())
+	if err := json.Unmarshal(raw, fresh.Interface()); err == nil {
+		pv.Elem().Set(fresh.Elem())
+		return nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return fmt.Errorf("proxmox: data is not a list: %w", err)
+	}
+	st := pv.Elem().Type()
+	s := reflect.MakeSlice(st, 0, len(items))
+	var errs []error
+	for i, it := range items {
+		v := reflect.New(st.Elem())
+		if err := json.Unmarshal(it, v.Interface()); err != nil {
+			errs = append(errs, &ItemError{Index: i, Raw: it, Err: err})
+			continue
+		}
+		s = reflect.Append(s, v.Elem())
+	}
+	pv.Elem().Set(s)
+	return errors.Join(errs...)
 }

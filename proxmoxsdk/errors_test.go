@@ -171,6 +171,14 @@ func TestGetListTolerant(t *testing.T) {
 	if !errors.As(errs[0], &ie) || ie.Index != 1 {
 		t.Fatalf("item error = %v", errs[0])
 	}
+	var into []item
+	err := proxmoxsdk.DecodeListInto(raw, &into)
+	if len(into) != 2 || !errors.As(err, &ie) || ie.Index != 1 {
+		t.Fatalf("DecodeListInto: %v %v", into, err)
+	}
+	if err := proxmoxsdk.DecodeListInto(raw, into); err == nil {
+		t.Fatal("non-pointer accepted")
+	}
 	if _, errs := proxmoxsdk.DecodeList[item]([]byte(`{"not":"a list"}`)); len(errs) != 1 {
 		t.Fatal("object accepted as list")
 	}

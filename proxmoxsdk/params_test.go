@@ -168,3 +168,24 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		_ = err.Error()
 	})
 }
+
+// FuzzPveshResponse: any pvesh output maps to a response whose envelope
+// decodes or yields an *APIError, never a panic.
+func FuzzPveshResponse(f *testing.F) {
+	f.Add([]byte(`[{"vmid":100}]`), []byte(""), 0)
+	f.Add([]byte(""), []byte("400 Parameter verification failed.\nvmid: invalid format\n"), 255)
+	f.Add([]byte("UPID:pve1:1:2:3:qmstart:100:root@pam:"), []byte(""), 0)
+	f.Add([]byte(""), []byte("\n\n"), 1)
+	f.Fuzz(func(t *testing.T, stdout, stderr []byte, code int) {
+		r := proxmoxsdk.PveshResponse(stdout, stderr, code)
+		raw, err := proxmoxsdk.DecodeEnvelope("GET", "/x", r)
+		if code == 0 && (err != nil || !json.Valid(raw)) {
+			t.Fatalf("exit 0: %q %v", raw, err)
+		}
+		if code != 0 {
+			if _, ok := err.(*proxmoxsdk.APIError); !ok {
+				t.Fatalf("exit %d: %v", code, err)
+			}
+		}
+	})
+}

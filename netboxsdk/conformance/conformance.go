@@ -122,7 +122,7 @@ func (e *env) testTyped(t *testing.T, w *world) {
 		t.Skip("no generated collections")
 	}
 	comments := "typed"
-	req := genvirt.WritableVirtualMachineWithConfigContextRequest{Name: p + "-typed", Comments: &comments,
+	req := genvirt.WritableVirtualMachineRequest{Name: p + "-typed", Comments: &comments,
 		Cluster: nullable.NewNullableWithValue(id(w.cluster)), Memory: nullable.NewNullableWithValue(4096)}
 	vm, err := vms.Create(e.ctx, req)
 	if err != nil {
@@ -137,7 +137,7 @@ func (e *env) testTyped(t *testing.T, w *world) {
 		t.Fatalf("typed GetBy: %+v %v", got, err)
 	}
 	desc := "patched"
-	pv, err := vms.Patch(e.ctx, vm.Id, genvirt.PatchedWritableVirtualMachineWithConfigContextRequest{
+	pv, err := vms.Patch(e.ctx, vm.Id, genvirt.PatchedWritableVirtualMachineRequest{
 		Description: &desc, Memory: nullable.NewNullNullable[int]()})
 	if err != nil {
 		t.Fatal(err)

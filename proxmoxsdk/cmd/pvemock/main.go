@@ -1,9 +1,11 @@
 // Command pvemock serves an in-memory Proxmox VE cluster over HTTPS.
 //
-//	pvemock serve --listen 127.0.0.1:8006 --scenario s100 [--qemu N --lxc N --nodes N] [--seed N] --token-file FILE
+//	pvemock serve --listen 127.0.0.1:8006 --scenario s100 [--qemu N --lxc N --nodes N] [--seed N]
+//	    [--version 8.1.4] [--ticket-lifetime 2h] --token-file FILE
 //
 // It prints the URL, the API token id and the certificate fingerprint, and
-// writes the token secret to --token-file (mode 0600).
+// writes the token secret to --token-file (mode 0600). Users root@pam and
+// tfa@pve (TOTP) log in with password pvemock.DefaultPassword.
 package main
 
 import (
@@ -44,7 +46,7 @@ func main() {
 // once the listener is up.
 func run(ctx context.Context, args []string, out io.Writer, ready chan<- string) error {
 	if len(args) == 0 || args[0] != "serve" {
-		return errors.New("usage: pvemock serve --listen 127.0.0.1:8006 --scenario s100|s1000|s5000 [--qemu N --lxc N --nodes N --seed N --version V] --token-file FILE")
+		return errors.New("usage: pvemock serve --listen 127.0.0.1:8006 --scenario s100|s1000|s5000 [--qemu N --lxc N --nodes N --seed N --version V --ticket-lifetime D] --token-file FILE")
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8006", "listen address")
@@ -56,6 +58,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 	version := fs.String("version", "", "PVE version reported (default 8.1.4)")
 	tokenFile := fs.String("token-file", "", "file receiving the API token secret")
 	plain := fs.Bool("http", false, "serve plain HTTP (tests only)")
+	lifetime := fs.Duration("ticket-lifetime", 2*time.Hour, "lifetime of login tickets (PVE: 2h)")
 	fs.SetOutput(out)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -77,6 +80,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		sc.Seed = *seed
 	}
 	sc.Version = *version
+	sc.TicketLifetime = *lifetime
 	m := pvemock.New(sc)
 	id, secret := m.Token()
 	if *tokenFile != "" {

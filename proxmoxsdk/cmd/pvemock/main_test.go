@@ -8,10 +8,12 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/proxbox-go/proxbox/proxmoxsdk"
+	"github.com/proxbox-go/proxbox/proxmoxsdk/pvemock"
 )
 
 type syncBuf struct {
@@ -80,4 +82,76 @@ func TestServe(t *testing.T) {
 	if err := run(context.Background(), nil, &out, nil); err == nil {
 		t.Fatal("missing subcommand accepted")
 	}
+}
+
+// counting counts POST /access/ticket requests.
+type counting struct {
+	next   proxmoxsdk.Transport
+	logins atomic.Int32
+}
+
+func (c *counting) RoundTrip(ctx context.Context, req *proxmoxsdk.Request) (*proxmoxsdk.Response, error) {
+	if req.Method == "POST" && req.Path == "/access/ticket" {
+		c.logins.Add(1)
+	}
+	return c.next.RoundTrip(ctx, req)
+}
+
+// TestServeTicketTOTP logs in with password + TOTP against `pvemock serve`
+// whose tickets live 3 s (timestamps have 1 s resolution, as in PVE): one client sees its ticket expire mid-run and
+// logs in again (401, then password + TOTP), another renews it in time.
+func TestServeTicketTOTP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sleeps through ticket expiry")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out syncBuf
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--scenario", "s100", "--qemu", "3", "--lxc", "0",
+			"--ticket-lifetime", "3s", "--token-file", filepath.Join(t.TempDir(), "token")}, &out, ready)
+	}()
+	base := <-ready
+	fp := regexp.MustCompile(`FINGERPRINT=(\S+)`).FindStringSubmatch(out.String())[1]
+	client := func(renew time.Duration) (*proxmoxsdk.Client, *counting) {
+		tr, err := proxmoxsdk.NewHTTPSTransport(base, proxmoxsdk.WithFingerprint(fp))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &counting{next: tr}
+		px, err := proxmoxsdk.New(proxmoxsdk.WithTransport(c), proxmoxsdk.WithTicket("tfa@pve", pvemock.DefaultPassword),
+			proxmoxsdk.WithTOTP(pvemock.DefaultTOTPSecret), proxmoxsdk.WithTicketRenewal(renew))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return px, c
+	}
+	expiring, ce := client(time.Hour)
+	renewing, cr := client(time.Second)
+	for _, px := range []*proxmoxsdk.Client{expiring, renewing} {
+		if _, err := px.CallRaw(ctx, "GET", "/nodes", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ce.logins.Load() != 2 || cr.logins.Load() != 2 {
+		t.Fatalf("first login: %d / %d requests, want 2 (password + TOTP)", ce.logins.Load(), cr.logins.Load())
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if _, err := renewing.CallRaw(ctx, "GET", "/nodes", nil); err != nil {
+		t.Fatal(err)
+	}
+	if cr.logins.Load() != 3 {
+		t.Fatalf("renewal: %d login requests, want 3", cr.logins.Load())
+	}
+	time.Sleep(1800 * time.Millisecond) // the first client's ticket is now 3.3 s old
+	if err := expiring.Call(ctx, "PUT", "/nodes/pve1/qemu/100/config", map[string]any{"memory": 2048}, nil); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+	if ce.logins.Load() != 4 {
+		t.Fatalf("re-login: %d login requests, want 4", ce.logins.Load())
+	}
+	cancel()
+	<-done
 }

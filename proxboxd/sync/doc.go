@@ -1,0 +1,105 @@
+// Package sync is proxboxd's sync engine: the 12 stages of the netbox-proxbox
+// plugin (devices, storage, virtual machines, task history, virtual disks,
+// backups, snapshots, node interfaces, VM interfaces, VM IP addresses,
+// replications, backup routines) as plan-then-apply reconciliation.
+//
+// # Engine
+//
+// Every stage reads, plans, then applies:
+//
+//   - read: Proxmox concurrently (cluster status and resources, guest
+//     configs, guest-agent interfaces, storage content, snapshots, task
+//     archives, node networks, replication and backup jobs), at most
+//     fetch_max_concurrency requests in flight per endpoint kind; NetBox with
+//     one fully paged list per object type, narrowed with fields= and to what
+//     proxbox manages (the clusters' VMs, their children by
+//     virtual_machine_id, the nodes' devices by device_id, tag proxbox).
+//   - plan: creates, and patches of only the fields that differ (custom fields
+//     compared key by key, user tags and custom fields kept); orphans per
+//     OrphanPolicy; parents before children.
+//   - apply: bulk POST/PATCH/DELETE in batches (default 50); ids of new parents
+//     feed their children; a failed batch is retried item by item and each
+//     failed item is reported (StageResult.Failures, error_detail events).
+//
+// A full update shares one Proxmox read snapshot and the NetBox tables
+// across its stages. A re-sync with nothing changed makes no NetBox write.
+// Dry runs (StageParams.DryRun) return the plan (proxbox.Change, old → new)
+// and write nothing; objects that would be created get negative placeholder
+// ids so their children can be planned too.
+//
+// Identity: a VM is (cluster, proxmox_vm_id, proxmox_vm_type); rows without a
+// type match when unambiguous; an unmanaged VM of the same cluster is adopted
+// by exact name, never one of another cluster. Devices: the node name within
+// the cluster (or its site). IPs: (VRF, address) — WithClusterVRF puts a
+// cluster's addresses in a VRF. Disks, interfaces: (parent, name). Plugin
+// models: storage (cluster, name), backups (VM, volume id), snapshots (VM,
+// name), tasks (VM, UPID), replications and backup routines (endpoint, id).
+//
+// Orphans (objects tagged proxbox whose Proxmox object is gone): keep, mark
+// (status offline / stale, tag proxbox-orphan, custom field
+// proxbox_last_seen; deleted after AfterDays when set) or delete. Defaults:
+// devices and VMs are marked, interfaces, disks and IPs of a VM that was read
+// completely are deleted, storages are kept, replications and backup
+// routines are marked stale, snapshots are marked stale unless
+// delete_nonexistent_snapshot, backups are deleted only with
+// delete_nonexistent_backup. Nothing is marked or deleted for a cluster, node,
+// guest or storage whose read failed (StageResult.Partial).
+//
+// Locking: syncs touching the same Proxmox endpoint are serialised; a later
+// one waits (emitting a step "progress" frame) until the earlier ends or its
+// context is cancelled.
+//
+// The netbox-proxbox plugin is optional: when /api/plugins/proxbox/ answers
+// 404 the plugin stages end ok with "plugin not installed … skipped" and no
+// counts.
+//
+// # QUIRKs of proxbox-api 6cf8592 fixed here
+//
+//   - Every object was PATCHed on every run (fresh proxmox_last_updated in the
+//     desired state): the timestamp is only written with a real change.
+//   - User-added tags were stripped: tags are merged; custom fields are
+//     patched key by key.
+//   - Non-strict VM lookups adopted any VM with the same name, across
+//     clusters: identity is (cluster, VMID, type); name adoption only within
+//     the cluster and only of VMs without a VMID.
+//   - qemu 100 and lxc 100 in one cluster collided (type not in the key); the
+//     VM index of stages 9/10 ignored the cluster (VMID collisions across
+//     clusters cross-wired).
+//   - Unpaginated lists silently truncated at 50 (clusters, storages, the
+//     backup VM cache, replication prefetch, snapshot orphan list): every list
+//     is fully paged.
+//   - IP lookups were global by address: identity is (VRF, address); an IP
+//     that moved between VMs is reassigned (primary IPs cleared first, as
+//     NetBox requires), not duplicated.
+//   - A per-VM backup run with delete_nonexistent_backup deleted every other
+//     VM's backups; a storage that failed to list made its backups look stale:
+//     deletions are limited to the VMs in scope whose storages were all read.
+//   - A cluster with no backups failed stage 6: it is a normal, ok result.
+//   - Task history always recorded vm_type qemu, ran twice per full run,
+//     re-listed the whole table per VM and made one status call per task: the
+//     type comes from the guest, each node's archive is read once (paged by
+//     500) and the status comes from the archive rows.
+//   - The node-interface stage was a no-op: it writes node interfaces,
+//     bridges (bridge ports → bridge), bonds (slaves → lag), VLAN interfaces
+//     (parent, untagged VLAN) and their IPs.
+//   - The VM stream ignored sync_vm_network: with it false the stage writes
+//     VMs only; with it true disks, interfaces and IPs are synced once after
+//     the VMs (not per VM).
+//   - NIC parsing stopped at the first missing netN and read MACs of virtio
+//     NICs only: every netN is read, any model's MAC, LXC hwaddr, name, ip and
+//     ip6, and QEMU cloud-init ipconfigN addresses.
+//   - Disk sizes in B and K were read as MiB; LXC rootfs was not a disk.
+//   - The qemu "agent" option "enabled=1,fstrim=1" parsed as false.
+//   - Backup and snapshot times were naive local time: they are UTC RFC 3339.
+//   - Backup-routine stale marking crossed endpoints: it is per endpoint.
+//   - A backup journal entry was written on every update: none are written.
+//   - One unreachable Proxmox endpoint failed every request: the others sync,
+//     the stage is partial and the endpoint is reported as a failure.
+//   - NetBox 4 rejects a VM disk size different from its virtual disks' sum:
+//     the VM disk field is left to NetBox (it sums the virtual disks).
+//   - Proxmox allows duplicate guest names, NetBox not within a cluster: the
+//     later VMID gets "name (vmid)"; an orphaned VM whose name a new guest
+//     takes (VMID reused) is renamed "name (orphan vmid)".
+//   - Stale snapshot deletion used an unpaginated list and could miss or hit
+//     other VMs: it is per VM, over fully read VMs only.
+package sync
