@@ -97,22 +97,20 @@ func (c *getCache) clear() {
 	c.mu.Unlock()
 }
 
-// collectionOf maps an API path to its collection path:
-// /api/dcim/devices/12/trace/ -> /api/dcim/devices/, /api/plugins/proxbox/storage/3/ ->
-// /api/plugins/proxbox/storage/.
+// collectionOf maps an API path to its collection path by cutting at the first
+// numeric segment: /api/dcim/devices/12/trace/ -> /api/dcim/devices/,
+// /api/plugins/proxbox/endpoints/proxmox/3/ -> /api/plugins/proxbox/endpoints/proxmox/.
 func collectionOf(path string) string {
 	i := strings.Index(path, "/api/")
 	if i < 0 {
 		return path
 	}
-	rest := strings.Trim(path[i+len("/api/"):], "/")
-	segs := strings.Split(rest, "/")
-	n := 2
-	if len(segs) > 0 && segs[0] == "plugins" {
-		n = 3
-	}
-	if len(segs) > n {
-		segs = segs[:n]
+	segs := strings.Split(strings.Trim(path[i+len("/api/"):], "/"), "/")
+	for j, s := range segs {
+		if j >= 1 && s != "" && strings.Trim(s, "0123456789") == "" {
+			segs = segs[:j]
+			break
+		}
 	}
 	return path[:i] + "/api/" + strings.Join(segs, "/") + "/"
 }

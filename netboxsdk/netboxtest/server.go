@@ -283,7 +283,7 @@ func (n *NetBox) coll(p string) *coll {
 		return c
 	}
 	segs := strings.Split(strings.Trim(strings.TrimPrefix(p, "/api/"), "/"), "/")
-	ok := len(segs) == 2 && netboxApps[segs[0]] || len(segs) == 3 && segs[0] == "plugins"
+	ok := len(segs) == 2 && netboxApps[segs[0]] || (len(segs) == 3 || len(segs) == 4) && segs[0] == "plugins"
 	if !ok {
 		return nil
 	}

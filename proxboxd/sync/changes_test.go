@@ -112,7 +112,7 @@ func TestChangesConvergeAndDryRunListsThem(t *testing.T) {
 	if got := asInt(e.vmByVMID(104, "qemu")["memory"]); got != 12345 {
 		t.Errorf("memory = %d", got)
 	}
-	if got := asStr(mapGet(e.vmByVMID(106, "qemu")["status"], "value")); got != "offline" {
+	if got := asStr(plain(e.vmByVMID(106, "qemu")["status"])); got != "offline" {
 		t.Errorf("deleted VM status = %q", got)
 	}
 	if !hasTag(e.vmByVMID(106, "qemu"), tagOrphan) {

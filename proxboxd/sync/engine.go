@@ -95,7 +95,7 @@ type Engine struct {
 	nbOpen   func(ctx context.Context) (netboxAPI, error)
 	pveOpen  func(t proxbox.ProxmoxTarget) pveAPI
 
-	vrfs     map[string]int
+	vrfs map[string]int
 
 	mu    gosync.Mutex
 	locks map[string]chan struct{}
@@ -107,17 +107,17 @@ var _ proxbox.Syncer = (*Engine)(nil)
 // described by Proxmox are deleted, shared and historical objects are kept.
 func defaultPolicies() map[string]OrphanPolicy {
 	return map[string]OrphanPolicy{
-		kDevice.Type:     {Mode: OrphanMark},
-		kVM.Type:         {Mode: OrphanMark},
-		kVMIface.Type:    {Mode: OrphanDelete},
-		kVDisk.Type:      {Mode: OrphanDelete},
-		kIP.Type:         {Mode: OrphanDelete},
-		kNodeIface.Type:  {Mode: OrphanDelete},
-		kStorage.Type:    {Mode: OrphanKeep},
-		kBackup.Type:     {Mode: OrphanDelete}, // only with delete_nonexistent_backup
-		kSnapshot.Type:   {Mode: OrphanDelete}, // only with delete_nonexistent_snapshot, else marked stale
+		kDevice.Type:      {Mode: OrphanMark},
+		kVM.Type:          {Mode: OrphanMark},
+		kVMIface.Type:     {Mode: OrphanDelete},
+		kVDisk.Type:       {Mode: OrphanDelete},
+		kIP.Type:          {Mode: OrphanDelete},
+		kNodeIface.Type:   {Mode: OrphanDelete},
+		kStorage.Type:     {Mode: OrphanKeep},
+		kBackup.Type:      {Mode: OrphanDelete}, // only with delete_nonexistent_backup
+		kSnapshot.Type:    {Mode: OrphanDelete}, // only with delete_nonexistent_snapshot, else marked stale
 		kReplication.Type: {Mode: OrphanMark},
-		kRoutine.Type:    {Mode: OrphanMark},
+		kRoutine.Type:     {Mode: OrphanMark},
 	}
 }
 
@@ -437,7 +437,7 @@ func (r *run) discovery(count int, items []any, meta map[string]any) {
 	}
 	d := map[string]any{"event": "discovery", "phase": r.phase, "status": "discovered",
 		"message": fmt.Sprintf("Discovered %d %s item(s) to synchronize", count, r.phase),
-		"count": count, "items": items, "progress": progress(0, count)}
+		"count":   count, "items": items, "progress": progress(0, count)}
 	if meta != nil {
 		d["metadata"] = meta
 	}

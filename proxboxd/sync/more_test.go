@@ -147,21 +147,30 @@ func TestNodeDownMarksNothing(t *testing.T) {
 func TestPerVMBackupDeletesOnlyThatVM(t *testing.T) {
 	e := newEnv(t, nil, small("lab"))
 	e.full(proxbox.DefaultStageParams())
+	vm100, vm101 := e.vmByVMID(100, "qemu"), e.vmByVMID(101, "qemu")
+	// a stale backup record on each of two VMs
+	for _, vm := range []netboxsdk.Object{vm100, vm101} {
+		if _, err := e.conn.nb.Objects(kBackup.Path).Create(context.Background(), netboxsdk.Object{
+			"virtual_machine": idOf(vm), "volume_id": "nfs-backup:backup/gone-" + asStr(vm["name"]), "storage": "nfs-backup",
+			"subtype": "qemu", "format": "zst", "vmid": asInt(cfOf(vm, "proxmox_vm_id"))}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	before := len(e.list(kBackup.Path, nil))
-	vm := e.vmByVMID(100, "qemu")
-	// remove a backup of another VM in NetBox's view by deleting the guest's… no:
-	// simply run the per-VM stage with the delete flag and check nothing else goes
 	p := proxbox.DefaultStageParams()
 	p.DeleteNonexistentBackup = true
-	res, err := e.eng.RunStage(context.Background(), proxbox.StageRequest{Stage: proxbox.StageVMBackups, Params: p, VMID: idOf(vm)}, nil)
+	res, err := e.eng.RunStage(context.Background(), proxbox.StageRequest{Stage: proxbox.StageVMBackups, Params: p, VMID: idOf(vm100)}, nil)
 	if err != nil || !res.OK {
 		t.Fatalf("%v %+v", err, res)
 	}
-	if after := len(e.list(kBackup.Path, nil)); after != before {
-		t.Errorf("backups %d -> %d after a per-VM run", before, after)
+	if c := res.Counts[kBackup.Type]; c == nil || c.Deleted != 1 {
+		t.Errorf("per-VM run counts %+v", c)
 	}
-	if c := res.Counts[kBackup.Type]; c == nil || c.Unchanged == 0 || c.Unchanged >= before {
-		t.Errorf("per-VM run counts %+v (of %d backups)", c, before)
+	if after := len(e.list(kBackup.Path, nil)); after != before-1 {
+		t.Errorf("backups %d -> %d after a per-VM run, want one fewer", before, after)
+	}
+	if n := len(e.list(kBackup.Path, netboxsdk.NewFilter().Eq("virtual_machine_id", idOf(vm101)))); n == 0 {
+		t.Error("VM 101 lost its backups")
 	}
 }
 

@@ -72,7 +72,7 @@ func TestS100FullSyncThenZeroWrites(t *testing.T) {
 	ifs := e.list(kVMIface.Path, netboxsdk.NewFilter().Eq("virtual_machine_id", idOf(vm)))
 	tagged := 0
 	for _, vmi := range e.list(kVMIface.Path, nil) {
-		if refID(vmi, "untagged_vlan") != 0 && asStr(mapGet(vmi["mode"], "value")) == "access" {
+		if refID(vmi, "untagged_vlan") != 0 && asStr(plain(vmi["mode"])) == "access" {
 			tagged++
 		}
 	}
@@ -89,7 +89,7 @@ func TestS100FullSyncThenZeroWrites(t *testing.T) {
 	nifs := e.list(kNodeIface.Path, netboxsdk.NewFilter().Eq("device_id", idOf(dev)))
 	types := map[string]bool{}
 	for _, i := range nifs {
-		types[asStr(mapGet(i["type"], "value"))] = true
+		types[asStr(plain(i["type"]))] = true
 	}
 	for _, ty := range []string{"bridge", "lag", "virtual"} {
 		if !types[ty] {

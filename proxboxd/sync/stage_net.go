@@ -3,8 +3,8 @@ package sync
 import (
 	"context"
 
-	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"fmt"
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"net/netip"
 	"net/url"
 	"sort"

@@ -193,7 +193,7 @@ func (r *run) stageBackups(ctx context.Context, cls []*cluster) (int, string, er
 				"subtype": sub, "format": backupFormat(asStr(b["format"]), volid), "creation_time": isoUTC(b["ctime"]),
 				"size": asInt(b["size"]), "used": asInt(b["used"]), "encrypted": asStr(b["encrypted"]),
 				"verification_state": asStr(mapGet(b["verification"], "state")),
-				"verification_upid": asStr(mapGet(b["verification"], "upid")), "volume_id": volid,
+				"verification_upid":  asStr(mapGet(b["verification"], "upid")), "volume_id": volid,
 				"notes": asStr(b["notes"]), "vmid": vmid}
 			wants = append(wants, &want{Key: strconv.Itoa(vg.vmID) + "|" + volid, Name: volid, Body: body})
 		}

@@ -28,6 +28,31 @@ func FuzzDecode(f *testing.F) {
 		if json.Unmarshal(data, &s) == nil {
 			roundTrip(t, s, new(String))
 		}
+		var ob OptBool
+		if json.Unmarshal(data, &ob) == nil {
+			roundTrip(t, ob, new(OptBool))
+			if ob.Set != (json.Unmarshal(data, &b) == nil && !isNull(data)) || ob.Value != bool(b) {
+				t.Fatalf("OptBool %+v disagrees with Bool %v", ob, b)
+			}
+		}
+		var oi OptInt
+		if json.Unmarshal(data, &oi) == nil {
+			roundTrip(t, oi, new(OptInt))
+			if oi.Set && (json.Unmarshal(data, &i) != nil || oi.Value != int64(i)) {
+				t.Fatalf("OptInt %+v disagrees with Int %v", oi, i)
+			}
+		}
+		var of OptFloat
+		if json.Unmarshal(data, &of) == nil {
+			roundTrip(t, of, new(OptFloat))
+		}
+		var os OptString
+		if json.Unmarshal(data, &os) == nil {
+			roundTrip(t, os, new(OptString))
+			if os.Set && (json.Unmarshal(data, &s) != nil || os.Value != string(s)) {
+				t.Fatalf("OptString %+v disagrees with String %q", os, s)
+			}
+		}
 	})
 }
 

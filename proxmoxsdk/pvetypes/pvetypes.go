@@ -15,6 +15,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Bool is a boolean that decodes true/false, 0/1 (any number: non-zero is
@@ -99,31 +100,128 @@ func typeErr(data []byte, goType string) error {
 	return fmt.Errorf("pvetypes: cannot decode %s into %s", v, goType)
 }
 
-// scalar returns the text of a JSON string, number, boolean or null.
-func scalar(data []byte, goType string) (text string, k byte, err error) {
+// scalar returns the text of a JSON string (unescaped and trimmed), number,
+// boolean or null. A string without escapes is returned as a subslice of
+// data: no allocation and no nested decoder on the common path.
+func scalar(data []byte, goType string) (text []byte, k byte, err error) {
 	data = bytes.TrimSpace(data)
 	switch k = kind(data); k {
 	case 's':
+		if inner, ok := plainString(data); ok {
+			return bytes.TrimSpace(inner), k, nil
+		}
 		var s string
 		if err := json.Unmarshal(data, &s); err != nil {
-			return "", k, typeErr(data, goType)
+			return nil, k, typeErr(data, goType)
 		}
-		return strings.TrimSpace(s), k, nil
+		return []byte(strings.TrimSpace(s)), k, nil
 	case 'n':
 		if string(data) != "null" {
-			return "", k, typeErr(data, goType)
+			return nil, k, typeErr(data, goType)
 		}
-		return "", k, nil
+		return nil, k, nil
 	case 'b':
 		switch string(data) {
 		case "true", "false":
-			return string(data), k, nil
+			return data, k, nil
 		}
-		return "", k, typeErr(data, goType)
+		return nil, k, typeErr(data, goType)
 	case '0':
-		return string(data), k, nil
+		if !validNumber(data) {
+			return nil, k, typeErr(data, goType)
+		}
+		return data, k, nil
 	}
-	return "", k, typeErr(data, goType)
+	return nil, k, typeErr(data, goType)
+}
+
+// plainString returns the content of a quoted JSON string that needs no
+// unescaping: no backslash, no control byte, no quote inside, valid UTF-8.
+// Anything else is left to encoding/json.
+func plainString(data []byte) ([]byte, bool) {
+	if len(data) < 2 || data[0] != '"' || data[len(data)-1] != '"' {
+		return nil, false
+	}
+	inner := data[1 : len(data)-1]
+	ascii := true
+	for _, c := range inner {
+		switch {
+		case c == '"' || c == '\\' || c < 0x20:
+			return nil, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	if !ascii && !utf8.Valid(inner) {
+		return nil, false
+	}
+	return inner, true
+}
+
+// validNumber reports whether b is a JSON number (RFC 8259 grammar).
+func validNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		j := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == j {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == j {
+			return false
+		}
+	}
+	return i == len(b)
+}
+
+// digits parses an optionally signed run of at most 18 decimal digits (no
+// overflow possible) without allocating.
+func digits(b []byte) (int64, bool) {
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -132,15 +230,23 @@ func (b *Bool) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return err
 	}
-	switch strings.ToLower(text) {
-	case "", "0", "false", "no", "off":
+	switch string(text) {
+	case "", "0", "false":
 		*b = false
 		return nil
-	case "1", "true", "yes", "on":
+	case "1", "true":
 		*b = true
 		return nil
 	}
-	f, perr := strconv.ParseFloat(text, 64)
+	switch strings.ToLower(string(text)) {
+	case "false", "no", "off":
+		*b = false
+		return nil
+	case "true", "yes", "on":
+		*b = true
+		return nil
+	}
+	f, perr := strconv.ParseFloat(string(text), 64)
 	if perr != nil || math.IsNaN(f) {
 		return typeErr(data, "pvetypes.Bool")
 	}
@@ -149,35 +255,59 @@ func (b *Bool) UnmarshalJSON(data []byte) error {
 }
 
 // parseNumber reads the text of a scalar as a float64 ("" is 0, booleans
-// are 1/0).
-func parseNumber(data []byte, goType string) (float64, string, error) {
+// are 1/0); text is the scalar's text (nil for "" and booleans).
+func parseNumber(data []byte, goType string) (float64, []byte, error) {
 	text, _, err := scalar(data, goType)
 	if err != nil {
-		return 0, "", err
+		return 0, nil, err
 	}
-	switch strings.ToLower(text) {
+	switch string(text) {
 	case "":
-		return 0, text, nil
+		return 0, nil, nil
 	case "true":
-		return 1, "1", nil
+		return 1, nil, nil
 	case "false":
-		return 0, "0", nil
+		return 0, nil, nil
 	}
-	f, perr := strconv.ParseFloat(text, 64)
+	if n, ok := digits(text); ok {
+		return float64(n), text, nil
+	}
+	switch strings.ToLower(string(text)) {
+	case "true":
+		return 1, nil, nil
+	case "false":
+		return 0, nil, nil
+	}
+	f, perr := strconv.ParseFloat(string(text), 64)
 	if perr != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, "", typeErr(data, goType)
+		return 0, nil, typeErr(data, goType)
 	}
 	return f, text, nil
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (i *Int) UnmarshalJSON(data []byte) error {
+	// Fast path: plain digits, bare or quoted.
+	if t := bytes.TrimSpace(data); len(t) > 0 && len(t) <= 19 && t[0] != '+' {
+		if n, ok := digits(t); ok && validNumber(t) {
+			*i = Int(n)
+			return nil
+		}
+	}
 	f, text, err := parseNumber(data, "pvetypes.Int")
 	if err != nil {
 		return err
 	}
+	if text == nil {
+		*i = Int(f)
+		return nil
+	}
+	if n, ok := digits(text); ok {
+		*i = Int(n)
+		return nil
+	}
 	// Exact path first: integers beyond 2^53 keep every digit.
-	if n, perr := strconv.ParseInt(text, 10, 64); perr == nil {
+	if n, perr := strconv.ParseInt(string(text), 10, 64); perr == nil {
 		*i = Int(n)
 		return nil
 	}
@@ -203,6 +333,10 @@ func (s *String) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	switch kind(data) {
 	case 's':
+		if inner, ok := plainString(data); ok {
+			*s = String(inner)
+			return nil
+		}
 		var v string
 		if err := json.Unmarshal(data, &v); err != nil {
 			return typeErr(data, "pvetypes.String")
@@ -210,11 +344,10 @@ func (s *String) UnmarshalJSON(data []byte) error {
 		*s = String(v)
 		return nil
 	case '0':
-		var n json.Number
-		if err := json.Unmarshal(data, &n); err != nil {
+		if !validNumber(data) {
 			return typeErr(data, "pvetypes.String")
 		}
-		*s = String(n.String())
+		*s = String(data)
 		return nil
 	case 'b':
 		switch string(data) {

@@ -125,3 +125,97 @@ func TestStruct(t *testing.T) {
 		t.Fatalf("got %+v", v)
 	}
 }
+
+// TestOpt: the Opt types decode like their scalars, null and absence leave
+// them unset, and unset fields are left out by omitzero.
+func TestOpt(t *testing.T) {
+	var v struct {
+		Onboot  OptBool   `json:"onboot,omitzero"`
+		Memory  OptInt    `json:"memory,omitzero"`
+		CPU     OptFloat  `json:"cpu,omitzero"`
+		Name    OptString `json:"name,omitzero"`
+		Null    OptString `json:"null,omitzero"`
+		Missing OptInt    `json:"missing,omitzero"`
+	}
+	v.Null = NewOptString("stale")
+	in := `{"onboot":"1","memory":"2048","cpu":0.25,"name":123,"null":null,"extra":[1]}`
+	if err := json.Unmarshal([]byte(in), &v); err != nil {
+		t.Fatal(err)
+	}
+	if !v.Onboot.Get() || v.Memory.Get() != 2048 || v.CPU.Get() != 0.25 || v.Name.Get() != "123" {
+		t.Fatalf("got %+v", v)
+	}
+	if !v.Onboot.Set || !v.Memory.Set || !v.CPU.Set || !v.Name.Set || v.Null.Set || v.Missing.Set {
+		t.Fatalf("Set flags wrong: %+v", v)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != `{"onboot":true,"memory":2048,"cpu":0.25,"name":"123"}` {
+		t.Errorf("marshal: %s", out)
+	}
+	for _, bad := range []string{`{"memory":"x"}`, `{"onboot":[]}`, `{"name":{}}`, `{"cpu":"y"}`} {
+		if err := json.Unmarshal([]byte(bad), &v); err == nil {
+			t.Errorf("%s: want error", bad)
+		}
+	}
+}
+
+// TestEscapedString: strings with escapes or non-ASCII text take the slow
+// path and decode exactly like encoding/json.
+func TestEscapedString(t *testing.T) {
+	for _, in := range []string{`"a\"b"`, `"tab\there"`, `"\u00e9t\u00e9"`, `"été"`, "\"bad \xff utf8\"", `"a\\b"`} {
+		var want string
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		var s String
+		if err := json.Unmarshal([]byte(in), &s); err != nil || string(s) != want {
+			t.Errorf("%s: got %q, %v; want %q", in, s, err, want)
+		}
+	}
+	var s String
+	if err := s.UnmarshalJSON([]byte(`"a"b"`)); err == nil {
+		t.Errorf("unbalanced quote: want error, got %q", s)
+	}
+	if err := s.UnmarshalJSON([]byte(`01`)); err == nil {
+		t.Errorf("01: want error, got %q", s)
+	}
+}
+
+// TestNoAllocs: the common PVE spellings decode without allocating (a
+// String still allocates its own text).
+func TestNoAllocs(t *testing.T) {
+	cases := []struct {
+		name string
+		v    json.Unmarshaler
+		in   string
+	}{
+		{"Int", new(Int), `123456789`},
+		{"Int quoted", new(Int), `"4096"`},
+		{"Float", new(Float), `0.0312`},
+		{"Float quoted", new(Float), `"1.5"`},
+		{"Bool", new(Bool), `1`},
+		{"Bool quoted", new(Bool), `"true"`},
+		{"OptInt", new(OptInt), `42`},
+		{"OptBool", new(OptBool), `0`},
+		{"OptFloat", new(OptFloat), `2.5`},
+		{"OptString null", new(OptString), `null`},
+	}
+	for _, c := range cases {
+		data := []byte(c.in)
+		if n := testing.AllocsPerRun(100, func() {
+			if err := c.v.UnmarshalJSON(data); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 0 {
+			t.Errorf("%s %s: %v allocs", c.name, c.in, n)
+		}
+	}
+	data := []byte(`"web-01.example.com"`)
+	var s OptString
+	if n := testing.AllocsPerRun(100, func() { _ = s.UnmarshalJSON(data) }); n > 1 {
+		t.Errorf("OptString: %v allocs, want at most 1", n)
+	}
+}

@@ -310,9 +310,18 @@ func (n *NetBox) Take(ctx context.Context, cluster string, nodes []string) (*Inv
 		return fmt.Sprintf("%v/%v", cf(o, "proxmox_vm_id"), cf(o, "proxmox_vm_type"))
 	})...)
 	inv.Duplicates = append(inv.Duplicates, dups("vm name", vms, func(o map[string]any) string { return fmt.Sprint(o["name"]) })...)
-	vifs, err := n.List(ctx, "/api/virtualization/interfaces/", url.Values{"cluster_id": {cid}, "fields": {"id,name,virtual_machine"}})
-	if err != nil {
-		return nil, err
+	vmIDList := make([]string, 0, len(vmIDs))
+	for id := range vmIDs {
+		vmIDList = append(vmIDList, fmt.Sprint(id))
+	}
+	sort.Strings(vmIDList)
+	var vifs []map[string]any
+	for i := 0; i < len(vmIDList); i += 100 {
+		part, err := n.List(ctx, "/api/virtualization/interfaces/", url.Values{"virtual_machine_id": vmIDList[i:min(i+100, len(vmIDList))], "fields": {"id,name,virtual_machine"}})
+		if err != nil {
+			return nil, err
+		}
+		vifs = append(vifs, part...)
 	}
 	inv.VMInterfaces = len(vifs)
 	inv.Duplicates = append(inv.Duplicates, dups("vm interface", vifs, func(o map[string]any) string {

@@ -13939,13 +13939,13 @@ type GetAccessAclData = []GetAccessAclItem
 // GetAccessAclItem defines model for GetAccessAclItem.
 type GetAccessAclItem struct {
 	// Path Access control path
-	Path *pvetypes.String `json:"path,omitempty"`
+	Path pvetypes.OptString `json:"path,omitzero"`
 
 	// Propagate Allow to propagate (inherit) permissions.
-	Propagate *pvetypes.Bool   `json:"propagate,omitempty"`
-	Roleid    *pvetypes.String `json:"roleid,omitempty"`
-	Type      *pvetypes.String `json:"type,omitempty"`
-	Ugid      *pvetypes.String `json:"ugid,omitempty"`
+	Propagate pvetypes.OptBool   `json:"propagate,omitzero"`
+	Roleid    pvetypes.OptString `json:"roleid,omitzero"`
+	Type      pvetypes.OptString `json:"type,omitzero"`
+	Ugid      pvetypes.OptString `json:"ugid,omitzero"`
 }
 
 // GetAccessData defines model for GetAccessData.
@@ -13957,12 +13957,12 @@ type GetAccessDomainsData = []GetAccessDomainsItem
 // GetAccessDomainsItem defines model for GetAccessDomainsItem.
 type GetAccessDomainsItem struct {
 	// Comment A comment. The GUI use this text when you select a domain (Realm) on the login window.
-	Comment *pvetypes.String `json:"comment,omitempty"`
-	Realm   *pvetypes.String `json:"realm,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
+	Realm   pvetypes.OptString `json:"realm,omitzero"`
 
 	// Tfa Two-factor authentication provider.
-	Tfa  *pvetypes.String `json:"tfa,omitempty"`
-	Type *pvetypes.String `json:"type,omitempty"`
+	Tfa  pvetypes.OptString `json:"tfa,omitzero"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetAccessDomainsRealmData defines model for GetAccessDomainsRealmData.
@@ -13973,22 +13973,22 @@ type GetAccessGroupsData = []GetAccessGroupsItem
 
 // GetAccessGroupsGroupidData defines model for GetAccessGroupsGroupidData.
 type GetAccessGroupsGroupidData struct {
-	Comment *pvetypes.String   `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 	Members *[]pvetypes.String `json:"members,omitempty"`
 }
 
 // GetAccessGroupsItem defines model for GetAccessGroupsItem.
 type GetAccessGroupsItem struct {
-	Comment *pvetypes.String `json:"comment,omitempty"`
-	Groupid *pvetypes.String `json:"groupid,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
+	Groupid pvetypes.OptString `json:"groupid,omitzero"`
 
 	// Users list of users which form this group
-	Users *pvetypes.String `json:"users,omitempty"`
+	Users pvetypes.OptString `json:"users,omitzero"`
 }
 
 // GetAccessItem defines model for GetAccessItem.
 type GetAccessItem struct {
-	Subdir *pvetypes.String `json:"subdir,omitempty"`
+	Subdir pvetypes.OptString `json:"subdir,omitzero"`
 }
 
 // GetAccessOpenidData defines model for GetAccessOpenidData.
@@ -13996,7 +13996,7 @@ type GetAccessOpenidData = []GetAccessOpenidItem
 
 // GetAccessOpenidItem defines model for GetAccessOpenidItem.
 type GetAccessOpenidItem struct {
-	Subdir *pvetypes.String `json:"subdir,omitempty"`
+	Subdir pvetypes.OptString `json:"subdir,omitzero"`
 }
 
 // GetAccessPermissionsData Map of "path" => (Map of "privilege" => "propagate boolean").
@@ -14007,60 +14007,60 @@ type GetAccessRolesData = []GetAccessRolesItem
 
 // GetAccessRolesItem defines model for GetAccessRolesItem.
 type GetAccessRolesItem struct {
-	Privs   *pvetypes.String `json:"privs,omitempty"`
-	Roleid  *pvetypes.String `json:"roleid,omitempty"`
-	Special *pvetypes.Bool   `json:"special,omitempty"`
+	Privs   pvetypes.OptString `json:"privs,omitzero"`
+	Roleid  pvetypes.OptString `json:"roleid,omitzero"`
+	Special pvetypes.OptBool   `json:"special,omitzero"`
 }
 
 // GetAccessRolesRoleidData defines model for GetAccessRolesRoleidData.
 type GetAccessRolesRoleidData struct {
-	DatastoreAllocate          *pvetypes.Bool `json:"Datastore.Allocate,omitempty"`
-	DatastoreAllocateSpace     *pvetypes.Bool `json:"Datastore.AllocateSpace,omitempty"`
-	DatastoreAllocateTemplate  *pvetypes.Bool `json:"Datastore.AllocateTemplate,omitempty"`
-	DatastoreAudit             *pvetypes.Bool `json:"Datastore.Audit,omitempty"`
-	GroupAllocate              *pvetypes.Bool `json:"Group.Allocate,omitempty"`
-	MappingAudit               *pvetypes.Bool `json:"Mapping.Audit,omitempty"`
-	MappingModify              *pvetypes.Bool `json:"Mapping.Modify,omitempty"`
-	MappingUse                 *pvetypes.Bool `json:"Mapping.Use,omitempty"`
-	PermissionsModify          *pvetypes.Bool `json:"Permissions.Modify,omitempty"`
-	PoolAllocate               *pvetypes.Bool `json:"Pool.Allocate,omitempty"`
-	PoolAudit                  *pvetypes.Bool `json:"Pool.Audit,omitempty"`
-	RealmAllocate              *pvetypes.Bool `json:"Realm.Allocate,omitempty"`
-	RealmAllocateUser          *pvetypes.Bool `json:"Realm.AllocateUser,omitempty"`
-	SDNAllocate                *pvetypes.Bool `json:"SDN.Allocate,omitempty"`
-	SDNAudit                   *pvetypes.Bool `json:"SDN.Audit,omitempty"`
-	SDNUse                     *pvetypes.Bool `json:"SDN.Use,omitempty"`
-	SysAccessNetwork           *pvetypes.Bool `json:"Sys.AccessNetwork,omitempty"`
-	SysAudit                   *pvetypes.Bool `json:"Sys.Audit,omitempty"`
-	SysConsole                 *pvetypes.Bool `json:"Sys.Console,omitempty"`
-	SysIncoming                *pvetypes.Bool `json:"Sys.Incoming,omitempty"`
-	SysModify                  *pvetypes.Bool `json:"Sys.Modify,omitempty"`
-	SysPowerMgmt               *pvetypes.Bool `json:"Sys.PowerMgmt,omitempty"`
-	SysSyslog                  *pvetypes.Bool `json:"Sys.Syslog,omitempty"`
-	UserModify                 *pvetypes.Bool `json:"User.Modify,omitempty"`
-	VMAllocate                 *pvetypes.Bool `json:"VM.Allocate,omitempty"`
-	VMAudit                    *pvetypes.Bool `json:"VM.Audit,omitempty"`
-	VMBackup                   *pvetypes.Bool `json:"VM.Backup,omitempty"`
-	VMClone                    *pvetypes.Bool `json:"VM.Clone,omitempty"`
-	VMConfigCDROM              *pvetypes.Bool `json:"VM.Config.CDROM,omitempty"`
-	VMConfigCPU                *pvetypes.Bool `json:"VM.Config.CPU,omitempty"`
-	VMConfigCloudinit          *pvetypes.Bool `json:"VM.Config.Cloudinit,omitempty"`
-	VMConfigDisk               *pvetypes.Bool `json:"VM.Config.Disk,omitempty"`
-	VMConfigHWType             *pvetypes.Bool `json:"VM.Config.HWType,omitempty"`
-	VMConfigMemory             *pvetypes.Bool `json:"VM.Config.Memory,omitempty"`
-	VMConfigNetwork            *pvetypes.Bool `json:"VM.Config.Network,omitempty"`
-	VMConfigOptions            *pvetypes.Bool `json:"VM.Config.Options,omitempty"`
-	VMConsole                  *pvetypes.Bool `json:"VM.Console,omitempty"`
-	VMGuestAgentAudit          *pvetypes.Bool `json:"VM.GuestAgent.Audit,omitempty"`
-	VMGuestAgentFileRead       *pvetypes.Bool `json:"VM.GuestAgent.FileRead,omitempty"`
-	VMGuestAgentFileSystemMgmt *pvetypes.Bool `json:"VM.GuestAgent.FileSystemMgmt,omitempty"`
-	VMGuestAgentFileWrite      *pvetypes.Bool `json:"VM.GuestAgent.FileWrite,omitempty"`
-	VMGuestAgentUnrestricted   *pvetypes.Bool `json:"VM.GuestAgent.Unrestricted,omitempty"`
-	VMMigrate                  *pvetypes.Bool `json:"VM.Migrate,omitempty"`
-	VMPowerMgmt                *pvetypes.Bool `json:"VM.PowerMgmt,omitempty"`
-	VMReplicate                *pvetypes.Bool `json:"VM.Replicate,omitempty"`
-	VMSnapshot                 *pvetypes.Bool `json:"VM.Snapshot,omitempty"`
-	VMSnapshotRollback         *pvetypes.Bool `json:"VM.Snapshot.Rollback,omitempty"`
+	DatastoreAllocate          pvetypes.OptBool `json:"Datastore.Allocate,omitzero"`
+	DatastoreAllocateSpace     pvetypes.OptBool `json:"Datastore.AllocateSpace,omitzero"`
+	DatastoreAllocateTemplate  pvetypes.OptBool `json:"Datastore.AllocateTemplate,omitzero"`
+	DatastoreAudit             pvetypes.OptBool `json:"Datastore.Audit,omitzero"`
+	GroupAllocate              pvetypes.OptBool `json:"Group.Allocate,omitzero"`
+	MappingAudit               pvetypes.OptBool `json:"Mapping.Audit,omitzero"`
+	MappingModify              pvetypes.OptBool `json:"Mapping.Modify,omitzero"`
+	MappingUse                 pvetypes.OptBool `json:"Mapping.Use,omitzero"`
+	PermissionsModify          pvetypes.OptBool `json:"Permissions.Modify,omitzero"`
+	PoolAllocate               pvetypes.OptBool `json:"Pool.Allocate,omitzero"`
+	PoolAudit                  pvetypes.OptBool `json:"Pool.Audit,omitzero"`
+	RealmAllocate              pvetypes.OptBool `json:"Realm.Allocate,omitzero"`
+	RealmAllocateUser          pvetypes.OptBool `json:"Realm.AllocateUser,omitzero"`
+	SDNAllocate                pvetypes.OptBool `json:"SDN.Allocate,omitzero"`
+	SDNAudit                   pvetypes.OptBool `json:"SDN.Audit,omitzero"`
+	SDNUse                     pvetypes.OptBool `json:"SDN.Use,omitzero"`
+	SysAccessNetwork           pvetypes.OptBool `json:"Sys.AccessNetwork,omitzero"`
+	SysAudit                   pvetypes.OptBool `json:"Sys.Audit,omitzero"`
+	SysConsole                 pvetypes.OptBool `json:"Sys.Console,omitzero"`
+	SysIncoming                pvetypes.OptBool `json:"Sys.Incoming,omitzero"`
+	SysModify                  pvetypes.OptBool `json:"Sys.Modify,omitzero"`
+	SysPowerMgmt               pvetypes.OptBool `json:"Sys.PowerMgmt,omitzero"`
+	SysSyslog                  pvetypes.OptBool `json:"Sys.Syslog,omitzero"`
+	UserModify                 pvetypes.OptBool `json:"User.Modify,omitzero"`
+	VMAllocate                 pvetypes.OptBool `json:"VM.Allocate,omitzero"`
+	VMAudit                    pvetypes.OptBool `json:"VM.Audit,omitzero"`
+	VMBackup                   pvetypes.OptBool `json:"VM.Backup,omitzero"`
+	VMClone                    pvetypes.OptBool `json:"VM.Clone,omitzero"`
+	VMConfigCDROM              pvetypes.OptBool `json:"VM.Config.CDROM,omitzero"`
+	VMConfigCPU                pvetypes.OptBool `json:"VM.Config.CPU,omitzero"`
+	VMConfigCloudinit          pvetypes.OptBool `json:"VM.Config.Cloudinit,omitzero"`
+	VMConfigDisk               pvetypes.OptBool `json:"VM.Config.Disk,omitzero"`
+	VMConfigHWType             pvetypes.OptBool `json:"VM.Config.HWType,omitzero"`
+	VMConfigMemory             pvetypes.OptBool `json:"VM.Config.Memory,omitzero"`
+	VMConfigNetwork            pvetypes.OptBool `json:"VM.Config.Network,omitzero"`
+	VMConfigOptions            pvetypes.OptBool `json:"VM.Config.Options,omitzero"`
+	VMConsole                  pvetypes.OptBool `json:"VM.Console,omitzero"`
+	VMGuestAgentAudit          pvetypes.OptBool `json:"VM.GuestAgent.Audit,omitzero"`
+	VMGuestAgentFileRead       pvetypes.OptBool `json:"VM.GuestAgent.FileRead,omitzero"`
+	VMGuestAgentFileSystemMgmt pvetypes.OptBool `json:"VM.GuestAgent.FileSystemMgmt,omitzero"`
+	VMGuestAgentFileWrite      pvetypes.OptBool `json:"VM.GuestAgent.FileWrite,omitzero"`
+	VMGuestAgentUnrestricted   pvetypes.OptBool `json:"VM.GuestAgent.Unrestricted,omitzero"`
+	VMMigrate                  pvetypes.OptBool `json:"VM.Migrate,omitzero"`
+	VMPowerMgmt                pvetypes.OptBool `json:"VM.PowerMgmt,omitzero"`
+	VMReplicate                pvetypes.OptBool `json:"VM.Replicate,omitzero"`
+	VMSnapshot                 pvetypes.OptBool `json:"VM.Snapshot,omitzero"`
+	VMSnapshotRollback         pvetypes.OptBool `json:"VM.Snapshot.Rollback,omitzero"`
 }
 
 // GetAccessTfaData The list tuples of user and TFA entries.
@@ -14071,31 +14071,31 @@ type GetAccessTfaItem struct {
 	Entries *[]GetAccessTfaItemEntriesItem `json:"entries,omitempty"`
 
 	// TfaLockedUntil Contains a timestamp until when a user is locked out of 2nd factors.
-	TfaLockedUntil *pvetypes.Int `json:"tfa-locked-until,omitempty"`
+	TfaLockedUntil pvetypes.OptInt `json:"tfa-locked-until,omitzero"`
 
 	// TotpLocked True if the user is currently locked out of TOTP factors.
-	TotpLocked *pvetypes.Bool `json:"totp-locked,omitempty"`
+	TotpLocked pvetypes.OptBool `json:"totp-locked,omitzero"`
 
 	// Userid User this entry belongs to.
-	Userid *pvetypes.String `json:"userid,omitempty"`
+	Userid pvetypes.OptString `json:"userid,omitzero"`
 }
 
 // GetAccessTfaItemEntriesItem TFA Entry.
 type GetAccessTfaItemEntriesItem struct {
 	// Created Creation time of this entry as unix epoch.
-	Created *pvetypes.Int `json:"created,omitempty"`
+	Created pvetypes.OptInt `json:"created,omitzero"`
 
 	// Description User chosen description for this entry.
-	Description *pvetypes.String `json:"description,omitempty"`
+	Description pvetypes.OptString `json:"description,omitzero"`
 
 	// Enable Whether this TFA entry is currently enabled.
-	Enable *pvetypes.Bool `json:"enable,omitempty"`
+	Enable pvetypes.OptBool `json:"enable,omitzero"`
 
 	// Id The id used to reference this entry.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Type TFA Entry Type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetAccessTfaUseridData A list of the user's TFA entries.
@@ -14104,37 +14104,37 @@ type GetAccessTfaUseridData = []GetAccessTfaUseridItem
 // GetAccessTfaUseridIdData TFA Entry.
 type GetAccessTfaUseridIdData struct {
 	// Created Creation time of this entry as unix epoch.
-	Created *pvetypes.Int `json:"created,omitempty"`
+	Created pvetypes.OptInt `json:"created,omitzero"`
 
 	// Description User chosen description for this entry.
-	Description *pvetypes.String `json:"description,omitempty"`
+	Description pvetypes.OptString `json:"description,omitzero"`
 
 	// Enable Whether this TFA entry is currently enabled.
-	Enable *pvetypes.Bool `json:"enable,omitempty"`
+	Enable pvetypes.OptBool `json:"enable,omitzero"`
 
 	// Id The id used to reference this entry.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Type TFA Entry Type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetAccessTfaUseridItem TFA Entry.
 type GetAccessTfaUseridItem struct {
 	// Created Creation time of this entry as unix epoch.
-	Created *pvetypes.Int `json:"created,omitempty"`
+	Created pvetypes.OptInt `json:"created,omitzero"`
 
 	// Description User chosen description for this entry.
-	Description *pvetypes.String `json:"description,omitempty"`
+	Description pvetypes.OptString `json:"description,omitzero"`
 
 	// Enable Whether this TFA entry is currently enabled.
-	Enable *pvetypes.Bool `json:"enable,omitempty"`
+	Enable pvetypes.OptBool `json:"enable,omitzero"`
 
 	// Id The id used to reference this entry.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Type TFA Entry Type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetAccessUsersData defines model for GetAccessUsersData.
@@ -14142,78 +14142,78 @@ type GetAccessUsersData = []GetAccessUsersItem
 
 // GetAccessUsersItem defines model for GetAccessUsersItem.
 type GetAccessUsersItem struct {
-	Comment *pvetypes.String `json:"comment,omitempty"`
-	Email   *pvetypes.String `json:"email,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
+	Email   pvetypes.OptString `json:"email,omitzero"`
 
 	// Enable Enable the account (default). You can set this to '0' to disable the account
-	Enable *pvetypes.Bool `json:"enable,omitempty"`
+	Enable pvetypes.OptBool `json:"enable,omitzero"`
 
 	// Expire Account expiration date (seconds since epoch). '0' means no expiration date.
-	Expire    *pvetypes.Int    `json:"expire,omitempty"`
-	Firstname *pvetypes.String `json:"firstname,omitempty"`
-	Groups    *pvetypes.String `json:"groups,omitempty"`
+	Expire    pvetypes.OptInt    `json:"expire,omitzero"`
+	Firstname pvetypes.OptString `json:"firstname,omitzero"`
+	Groups    pvetypes.OptString `json:"groups,omitzero"`
 
 	// Keys Keys for two factor auth (yubico).
-	Keys     *pvetypes.String `json:"keys,omitempty"`
-	Lastname *pvetypes.String `json:"lastname,omitempty"`
+	Keys     pvetypes.OptString `json:"keys,omitzero"`
+	Lastname pvetypes.OptString `json:"lastname,omitzero"`
 
 	// RealmType The type of the users realm
-	RealmType *pvetypes.String `json:"realm-type,omitempty"`
+	RealmType pvetypes.OptString `json:"realm-type,omitzero"`
 
 	// TfaLockedUntil Contains a timestamp until when a user is locked out of 2nd factors.
-	TfaLockedUntil *pvetypes.Int                   `json:"tfa-locked-until,omitempty"`
+	TfaLockedUntil pvetypes.OptInt                 `json:"tfa-locked-until,omitzero"`
 	Tokens         *[]GetAccessUsersItemTokensItem `json:"tokens,omitempty"`
 
 	// TotpLocked True if the user is currently locked out of TOTP factors.
-	TotpLocked *pvetypes.Bool `json:"totp-locked,omitempty"`
+	TotpLocked pvetypes.OptBool `json:"totp-locked,omitzero"`
 
 	// Userid Full User ID, in the `name@realm` format.
-	Userid *pvetypes.String `json:"userid,omitempty"`
+	Userid pvetypes.OptString `json:"userid,omitzero"`
 }
 
 // GetAccessUsersItemTokensItem defines model for GetAccessUsersItemTokensItem.
 type GetAccessUsersItemTokensItem struct {
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Expire API token expiration date (seconds since epoch). '0' means no expiration date.
-	Expire *pvetypes.Int `json:"expire,omitempty"`
+	Expire pvetypes.OptInt `json:"expire,omitzero"`
 
 	// Privsep Restrict API token privileges with separate ACLs (default), or give full privileges of corresponding user.
-	Privsep *pvetypes.Bool `json:"privsep,omitempty"`
+	Privsep pvetypes.OptBool `json:"privsep,omitzero"`
 
 	// Tokenid User-specific token identifier.
-	Tokenid *pvetypes.String `json:"tokenid,omitempty"`
+	Tokenid pvetypes.OptString `json:"tokenid,omitzero"`
 }
 
 // GetAccessUsersUseridData defines model for GetAccessUsersUseridData.
 type GetAccessUsersUseridData struct {
-	Comment *pvetypes.String `json:"comment,omitempty"`
-	Email   *pvetypes.String `json:"email,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
+	Email   pvetypes.OptString `json:"email,omitzero"`
 
 	// Enable Enable the account (default). You can set this to '0' to disable the account
-	Enable *pvetypes.Bool `json:"enable,omitempty"`
+	Enable pvetypes.OptBool `json:"enable,omitzero"`
 
 	// Expire Account expiration date (seconds since epoch). '0' means no expiration date.
-	Expire    *pvetypes.Int      `json:"expire,omitempty"`
-	Firstname *pvetypes.String   `json:"firstname,omitempty"`
+	Expire    pvetypes.OptInt    `json:"expire,omitzero"`
+	Firstname pvetypes.OptString `json:"firstname,omitzero"`
 	Groups    *[]pvetypes.String `json:"groups,omitempty"`
 
 	// Keys Keys for two factor auth (yubico).
-	Keys     *pvetypes.String        `json:"keys,omitempty"`
-	Lastname *pvetypes.String        `json:"lastname,omitempty"`
+	Keys     pvetypes.OptString      `json:"keys,omitzero"`
+	Lastname pvetypes.OptString      `json:"lastname,omitzero"`
 	Tokens   *map[string]interface{} `json:"tokens,omitempty"`
 }
 
 // GetAccessUsersUseridTfaData defines model for GetAccessUsersUseridTfaData.
 type GetAccessUsersUseridTfaData struct {
 	// Realm The type of TFA the users realm has set, if any.
-	Realm *pvetypes.String `json:"realm,omitempty"`
+	Realm pvetypes.OptString `json:"realm,omitzero"`
 
 	// Types Array of the user configured TFA types, if any. Only available if 'multiple' was not passed.
 	Types *[]pvetypes.String `json:"types,omitempty"`
 
 	// User The type of TFA the user has set, if any. Only set if 'multiple' was not passed.
-	User *pvetypes.String `json:"user,omitempty"`
+	User pvetypes.OptString `json:"user,omitzero"`
 }
 
 // GetAccessUsersUseridTokenData defines model for GetAccessUsersUseridTokenData.
@@ -14221,27 +14221,27 @@ type GetAccessUsersUseridTokenData = []GetAccessUsersUseridTokenItem
 
 // GetAccessUsersUseridTokenItem defines model for GetAccessUsersUseridTokenItem.
 type GetAccessUsersUseridTokenItem struct {
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Expire API token expiration date (seconds since epoch). '0' means no expiration date.
-	Expire *pvetypes.Int `json:"expire,omitempty"`
+	Expire pvetypes.OptInt `json:"expire,omitzero"`
 
 	// Privsep Restrict API token privileges with separate ACLs (default), or give full privileges of corresponding user.
-	Privsep *pvetypes.Bool `json:"privsep,omitempty"`
+	Privsep pvetypes.OptBool `json:"privsep,omitzero"`
 
 	// Tokenid User-specific token identifier.
-	Tokenid *pvetypes.String `json:"tokenid,omitempty"`
+	Tokenid pvetypes.OptString `json:"tokenid,omitzero"`
 }
 
 // GetAccessUsersUseridTokenTokenidData defines model for GetAccessUsersUseridTokenTokenidData.
 type GetAccessUsersUseridTokenTokenidData struct {
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Expire API token expiration date (seconds since epoch). '0' means no expiration date.
-	Expire *pvetypes.Int `json:"expire,omitempty"`
+	Expire pvetypes.OptInt `json:"expire,omitzero"`
 
 	// Privsep Restrict API token privileges with separate ACLs (default), or give full privileges of corresponding user.
-	Privsep *pvetypes.Bool `json:"privsep,omitempty"`
+	Privsep pvetypes.OptBool `json:"privsep,omitzero"`
 }
 
 // GetClusterAcmeAccountData defines model for GetClusterAcmeAccountData.
@@ -14252,9 +14252,9 @@ type GetClusterAcmeAccountNameData struct {
 	Account *map[string]interface{} `json:"account,omitempty"`
 
 	// Directory URL of ACME CA directory endpoint.
-	Directory *pvetypes.String `json:"directory,omitempty"`
-	Location  *pvetypes.String `json:"location,omitempty"`
-	Tos       *pvetypes.String `json:"tos,omitempty"`
+	Directory pvetypes.OptString `json:"directory,omitzero"`
+	Location  pvetypes.OptString `json:"location,omitzero"`
+	Tos       pvetypes.OptString `json:"tos,omitzero"`
 }
 
 // GetClusterAcmeChallengeSchemaData defines model for GetClusterAcmeChallengeSchemaData.
@@ -14262,12 +14262,12 @@ type GetClusterAcmeChallengeSchemaData = []GetClusterAcmeChallengeSchemaItem
 
 // GetClusterAcmeChallengeSchemaItem defines model for GetClusterAcmeChallengeSchemaItem.
 type GetClusterAcmeChallengeSchemaItem struct {
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Name Human readable name, falls back to id
-	Name   *pvetypes.String        `json:"name,omitempty"`
+	Name   pvetypes.OptString      `json:"name,omitzero"`
 	Schema *map[string]interface{} `json:"schema,omitempty"`
-	Type   *pvetypes.String        `json:"type,omitempty"`
+	Type   pvetypes.OptString      `json:"type,omitzero"`
 }
 
 // GetClusterAcmeData defines model for GetClusterAcmeData.
@@ -14278,10 +14278,10 @@ type GetClusterAcmeDirectoriesData = []GetClusterAcmeDirectoriesItem
 
 // GetClusterAcmeDirectoriesItem defines model for GetClusterAcmeDirectoriesItem.
 type GetClusterAcmeDirectoriesItem struct {
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Url URL of ACME CA directory endpoint.
-	Url *pvetypes.String `json:"url,omitempty"`
+	Url pvetypes.OptString `json:"url,omitzero"`
 }
 
 // GetClusterAcmeMetaData defines model for GetClusterAcmeMetaData.
@@ -14290,13 +14290,13 @@ type GetClusterAcmeMetaData struct {
 	CaaIdentities *[]pvetypes.String `json:"caaIdentities,omitempty"`
 
 	// ExternalAccountRequired EAB Required
-	ExternalAccountRequired *pvetypes.Bool `json:"externalAccountRequired,omitempty"`
+	ExternalAccountRequired pvetypes.OptBool `json:"externalAccountRequired,omitzero"`
 
 	// TermsOfService ACME TermsOfService URL.
-	TermsOfService *pvetypes.String `json:"termsOfService,omitempty"`
+	TermsOfService pvetypes.OptString `json:"termsOfService,omitzero"`
 
 	// Website URL to more information about the ACME server.
-	Website *pvetypes.String `json:"website,omitempty"`
+	Website pvetypes.OptString `json:"website,omitzero"`
 }
 
 // GetClusterAcmePluginsData defines model for GetClusterAcmePluginsData.
@@ -14305,55 +14305,55 @@ type GetClusterAcmePluginsData = []GetClusterAcmePluginsItem
 // GetClusterAcmePluginsIdData defines model for GetClusterAcmePluginsIdData.
 type GetClusterAcmePluginsIdData struct {
 	// Api API plugin name
-	Api *pvetypes.String `json:"api,omitempty"`
+	Api pvetypes.OptString `json:"api,omitzero"`
 
 	// Data DNS plugin data. (base64 encoded)
-	Data *pvetypes.String `json:"data,omitempty"`
+	Data pvetypes.OptString `json:"data,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Disable Flag to disable the config.
-	Disable *pvetypes.Bool `json:"disable,omitempty"`
+	Disable pvetypes.OptBool `json:"disable,omitzero"`
 
 	// Nodes List of cluster node names.
-	Nodes *pvetypes.String `json:"nodes,omitempty"`
+	Nodes pvetypes.OptString `json:"nodes,omitzero"`
 
 	// Plugin Unique identifier for ACME plugin instance.
-	Plugin *pvetypes.String `json:"plugin,omitempty"`
+	Plugin pvetypes.OptString `json:"plugin,omitzero"`
 
 	// Type ACME challenge type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// ValidationDelay Extra delay in seconds to wait before requesting validation. Allows to cope with a long TTL of DNS records.
-	ValidationDelay *pvetypes.Int `json:"validation-delay,omitempty"`
+	ValidationDelay pvetypes.OptInt `json:"validation-delay,omitzero"`
 }
 
 // GetClusterAcmePluginsItem defines model for GetClusterAcmePluginsItem.
 type GetClusterAcmePluginsItem struct {
 	// Api API plugin name
-	Api *pvetypes.String `json:"api,omitempty"`
+	Api pvetypes.OptString `json:"api,omitzero"`
 
 	// Data DNS plugin data. (base64 encoded)
-	Data *pvetypes.String `json:"data,omitempty"`
+	Data pvetypes.OptString `json:"data,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Disable Flag to disable the config.
-	Disable *pvetypes.Bool `json:"disable,omitempty"`
+	Disable pvetypes.OptBool `json:"disable,omitzero"`
 
 	// Nodes List of cluster node names.
-	Nodes *pvetypes.String `json:"nodes,omitempty"`
+	Nodes pvetypes.OptString `json:"nodes,omitzero"`
 
 	// Plugin Unique identifier for ACME plugin instance.
-	Plugin *pvetypes.String `json:"plugin,omitempty"`
+	Plugin pvetypes.OptString `json:"plugin,omitzero"`
 
 	// Type ACME challenge type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// ValidationDelay Extra delay in seconds to wait before requesting validation. Allows to cope with a long TTL of DNS records.
-	ValidationDelay *pvetypes.Int `json:"validation-delay,omitempty"`
+	ValidationDelay pvetypes.OptInt `json:"validation-delay,omitzero"`
 }
 
 // GetClusterAcmePluginsParamsType Only list ACME plugins of a specific type
@@ -14368,25 +14368,25 @@ type GetClusterBackupData = []GetClusterBackupItem
 // GetClusterBackupIdData defines model for GetClusterBackupIdData.
 type GetClusterBackupIdData struct {
 	// All Backup all known guest systems on this host.
-	All *pvetypes.Bool `json:"all,omitempty"`
+	All pvetypes.OptBool `json:"all,omitzero"`
 
 	// Bwlimit Limit I/O bandwidth (in KiB/s).
-	Bwlimit *pvetypes.Int `json:"bwlimit,omitempty"`
+	Bwlimit pvetypes.OptInt `json:"bwlimit,omitzero"`
 
 	// Comment Description for the Job.
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Compress Compress dump file.
-	Compress *pvetypes.String `json:"compress,omitempty"`
+	Compress pvetypes.OptString `json:"compress,omitzero"`
 
 	// Dumpdir Store resulting files to specified directory.
-	Dumpdir *pvetypes.String `json:"dumpdir,omitempty"`
+	Dumpdir pvetypes.OptString `json:"dumpdir,omitzero"`
 
 	// Enabled Enable or disable the job.
-	Enabled *pvetypes.Bool `json:"enabled,omitempty"`
+	Enabled pvetypes.OptBool `json:"enabled,omitzero"`
 
 	// Exclude Exclude specified guest systems (assumes --all)
-	Exclude *pvetypes.String `json:"exclude,omitempty"`
+	Exclude pvetypes.OptString `json:"exclude,omitzero"`
 
 	// ExcludePath Exclude certain files/directories (shell globs). Paths starting with '/' are anchored to the container's root, other paths match relative to each subdirectory.
 	ExcludePath *[]pvetypes.String `json:"exclude-path,omitempty"`
@@ -14395,133 +14395,133 @@ type GetClusterBackupIdData struct {
 	Fleecing *GetClusterBackupIdDataFleecing `json:"fleecing,omitempty"`
 
 	// Id The job ID.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Ionice Set IO priority when using the BFQ scheduler. For snapshot and suspend mode backups of VMs, this only affects the compressor. A value of 8 means the idle priority is used, otherwise the best-effort priority is used with the specified value.
-	Ionice *pvetypes.Int `json:"ionice,omitempty"`
+	Ionice pvetypes.OptInt `json:"ionice,omitzero"`
 
 	// Lockwait Maximal time to wait for the global lock (minutes).
-	Lockwait *pvetypes.Int `json:"lockwait,omitempty"`
+	Lockwait pvetypes.OptInt `json:"lockwait,omitzero"`
 
 	// Mailnotification Deprecated: use notification targets/matchers instead. Specify when to send a notification mail
-	Mailnotification *pvetypes.String `json:"mailnotification,omitempty"`
+	Mailnotification pvetypes.OptString `json:"mailnotification,omitzero"`
 
 	// Mailto Deprecated: Use notification targets/matchers instead. Comma-separated list of email addresses or users that should receive email notifications.
-	Mailto *pvetypes.String `json:"mailto,omitempty"`
+	Mailto pvetypes.OptString `json:"mailto,omitzero"`
 
 	// Maxfiles Deprecated: use 'prune-backups' instead. Maximal number of backup files per guest system.
-	Maxfiles *pvetypes.Int `json:"maxfiles,omitempty"`
+	Maxfiles pvetypes.OptInt `json:"maxfiles,omitzero"`
 
 	// Mode Backup mode.
-	Mode *pvetypes.String `json:"mode,omitempty"`
+	Mode pvetypes.OptString `json:"mode,omitzero"`
 
 	// NextRun UNIX timestamp when this backup job will be executed next
-	NextRun *pvetypes.Int `json:"next-run,omitempty"`
+	NextRun pvetypes.OptInt `json:"next-run,omitzero"`
 
 	// Node Only run if executed on this node.
-	Node *pvetypes.String `json:"node,omitempty"`
+	Node pvetypes.OptString `json:"node,omitzero"`
 
 	// NotesTemplate Template string for generating notes for the backup(s). It can contain variables which will be replaced by their values. Currently supported are {{cluster}}, {{guestname}}, {{node}}, and {{vmid}}, but more might be added in the future. Needs to be a single line, newline and backslash need to be escaped as '\n' and '\\' respectively.
-	NotesTemplate *pvetypes.String `json:"notes-template,omitempty"`
+	NotesTemplate pvetypes.OptString `json:"notes-template,omitzero"`
 
 	// NotificationMode Determine which notification system to use. If set to 'legacy-sendmail', vzdump will consider the mailto/mailnotification parameters and send emails to the specified address(es) via the 'sendmail' command. If set to 'notification-system', a notification will be sent via PVE's notification system, and the mailto and mailnotification will be ignored. If set to 'auto' (default setting), an email will be sent if mailto is set, and the notification system will be used if not.
-	NotificationMode *pvetypes.String `json:"notification-mode,omitempty"`
+	NotificationMode pvetypes.OptString `json:"notification-mode,omitzero"`
 
 	// PbsChangeDetectionMode PBS mode used to detect file changes and switch encoding format for container backups.
-	PbsChangeDetectionMode *pvetypes.String `json:"pbs-change-detection-mode,omitempty"`
+	PbsChangeDetectionMode pvetypes.OptString `json:"pbs-change-detection-mode,omitzero"`
 
 	// Performance Other performance-related settings.
 	Performance *GetClusterBackupIdDataPerformance `json:"performance,omitempty"`
 
 	// Pigz Use pigz instead of gzip when N>0. N=1 uses half of cores, N>1 uses N as thread count.
-	Pigz *pvetypes.Int `json:"pigz,omitempty"`
+	Pigz pvetypes.OptInt `json:"pigz,omitzero"`
 
 	// Pool Backup all known guest systems included in the specified pool.
-	Pool *pvetypes.String `json:"pool,omitempty"`
+	Pool pvetypes.OptString `json:"pool,omitzero"`
 
 	// Protected If true, mark backup(s) as protected.
-	Protected *pvetypes.Bool `json:"protected,omitempty"`
+	Protected pvetypes.OptBool `json:"protected,omitzero"`
 
 	// PruneBackups Use these retention options instead of those from the storage configuration.
 	PruneBackups *GetClusterBackupIdDataPruneBackups `json:"prune-backups,omitempty"`
 
 	// Quiet Be quiet.
-	Quiet *pvetypes.Bool `json:"quiet,omitempty"`
+	Quiet pvetypes.OptBool `json:"quiet,omitzero"`
 
 	// Remove Prune older backups according to 'prune-backups'.
-	Remove *pvetypes.Bool `json:"remove,omitempty"`
+	Remove pvetypes.OptBool `json:"remove,omitzero"`
 
 	// RepeatMissed If true, the job will be run as soon as possible if it was missed while the scheduler was not running.
-	RepeatMissed *pvetypes.Bool `json:"repeat-missed,omitempty"`
+	RepeatMissed pvetypes.OptBool `json:"repeat-missed,omitzero"`
 
 	// Schedule Backup schedule. The format is a subset of `systemd` calendar events.
-	Schedule *pvetypes.String `json:"schedule,omitempty"`
+	Schedule pvetypes.OptString `json:"schedule,omitzero"`
 
 	// Script Use specified hook script.
-	Script *pvetypes.String `json:"script,omitempty"`
+	Script pvetypes.OptString `json:"script,omitzero"`
 
 	// Stdexcludes Exclude temporary files and logs.
-	Stdexcludes *pvetypes.Bool `json:"stdexcludes,omitempty"`
+	Stdexcludes pvetypes.OptBool `json:"stdexcludes,omitzero"`
 
 	// Stop Stop running backup jobs on this host.
-	Stop *pvetypes.Bool `json:"stop,omitempty"`
+	Stop pvetypes.OptBool `json:"stop,omitzero"`
 
 	// Stopwait Maximal time to wait until a guest system is stopped (minutes).
-	Stopwait *pvetypes.Int `json:"stopwait,omitempty"`
+	Stopwait pvetypes.OptInt `json:"stopwait,omitzero"`
 
 	// Storage Store resulting file to this storage.
-	Storage *pvetypes.String `json:"storage,omitempty"`
+	Storage pvetypes.OptString `json:"storage,omitzero"`
 
 	// Tmpdir Store temporary files to specified directory.
-	Tmpdir *pvetypes.String `json:"tmpdir,omitempty"`
+	Tmpdir pvetypes.OptString `json:"tmpdir,omitzero"`
 
 	// Vmid The ID of the guest system you want to backup.
-	Vmid *pvetypes.String `json:"vmid,omitempty"`
+	Vmid pvetypes.OptString `json:"vmid,omitzero"`
 
 	// Zstd Zstd threads. N=0 uses half of the available cores, if N is set to a value bigger than 0, N is used as thread count.
-	Zstd *pvetypes.Int `json:"zstd,omitempty"`
+	Zstd pvetypes.OptInt `json:"zstd,omitzero"`
 }
 
 // GetClusterBackupIdDataFleecing Options for backup fleecing (VM only).
 type GetClusterBackupIdDataFleecing struct {
 	// Enabled Enable backup fleecing. Cache backup data from blocks where new guest writes happen on specified storage instead of copying them directly to the backup target. This can help guest IO performance and even prevent hangs, at the cost of requiring more storage space.
-	Enabled *pvetypes.Bool `json:"enabled,omitempty"`
+	Enabled pvetypes.OptBool `json:"enabled,omitzero"`
 
 	// Storage Use this storage to storage fleecing images. For efficient space usage, it's best to use a local storage that supports discard and either thin provisioning or sparse files.
-	Storage *pvetypes.String `json:"storage,omitempty"`
+	Storage pvetypes.OptString `json:"storage,omitzero"`
 }
 
 // GetClusterBackupIdDataPerformance Other performance-related settings.
 type GetClusterBackupIdDataPerformance struct {
 	// MaxWorkers Applies to VMs. Allow up to this many IO workers at the same time.
-	MaxWorkers *pvetypes.Int `json:"max-workers,omitempty"`
+	MaxWorkers pvetypes.OptInt `json:"max-workers,omitzero"`
 
 	// PbsEntriesMax Applies to container backups sent to PBS. Limits the number of entries allowed in memory at a given time to avoid unintended OOM situations. Increase it to enable backups of containers with a large amount of files.
-	PbsEntriesMax *pvetypes.Int `json:"pbs-entries-max,omitempty"`
+	PbsEntriesMax pvetypes.OptInt `json:"pbs-entries-max,omitzero"`
 }
 
 // GetClusterBackupIdDataPruneBackups Use these retention options instead of those from the storage configuration.
 type GetClusterBackupIdDataPruneBackups struct {
 	// KeepAll Keep all backups. Conflicts with the other options when true.
-	KeepAll *pvetypes.Bool `json:"keep-all,omitempty"`
+	KeepAll pvetypes.OptBool `json:"keep-all,omitzero"`
 
 	// KeepDaily Keep backups for the last <N> different days. If there is morethan one backup for a single day, only the latest one is kept.
-	KeepDaily *pvetypes.Int `json:"keep-daily,omitempty"`
+	KeepDaily pvetypes.OptInt `json:"keep-daily,omitzero"`
 
 	// KeepHourly Keep backups for the last <N> different hours. If there is morethan one backup for a single hour, only the latest one is kept.
-	KeepHourly *pvetypes.Int `json:"keep-hourly,omitempty"`
+	KeepHourly pvetypes.OptInt `json:"keep-hourly,omitzero"`
 
 	// KeepLast Keep the last <N> backups.
-	KeepLast *pvetypes.Int `json:"keep-last,omitempty"`
+	KeepLast pvetypes.OptInt `json:"keep-last,omitzero"`
 
 	// KeepMonthly Keep backups for the last <N> different months. If there is morethan one backup for a single month, only the latest one is kept.
-	KeepMonthly *pvetypes.Int `json:"keep-monthly,omitempty"`
+	KeepMonthly pvetypes.OptInt `json:"keep-monthly,omitzero"`
 
 	// KeepWeekly Keep backups for the last <N> different weeks. If there is morethan one backup for a single week, only the latest one is kept.
-	KeepWeekly *pvetypes.Int `json:"keep-weekly,omitempty"`
+	KeepWeekly pvetypes.OptInt `json:"keep-weekly,omitzero"`
 
 	// KeepYearly Keep backups for the last <N> different years. If there is morethan one backup for a single year, only the latest one is kept.
-	KeepYearly *pvetypes.Int `json:"keep-yearly,omitempty"`
+	KeepYearly pvetypes.OptInt `json:"keep-yearly,omitzero"`
 }
 
 // GetClusterBackupIdIncludedVolumesData Root node of the tree object. Children represent guests, grandchildren represent volumes of that guest.
@@ -14535,28 +14535,28 @@ type GetClusterBackupIdIncludedVolumesDataChildrenItem struct {
 	Children *[]GetClusterBackupIdIncludedVolumesDataChildrenItemChildrenItem `json:"children,omitempty"`
 
 	// Id VMID of the guest.
-	Id *pvetypes.Int `json:"id,omitempty"`
+	Id pvetypes.OptInt `json:"id,omitzero"`
 
 	// Name Name of the guest
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Type Type of the guest, VM, CT or unknown for removed but not purged guests.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterBackupIdIncludedVolumesDataChildrenItemChildrenItem defines model for GetClusterBackupIdIncludedVolumesDataChildrenItemChildrenItem.
 type GetClusterBackupIdIncludedVolumesDataChildrenItemChildrenItem struct {
 	// Id Configuration key of the volume.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Included Whether the volume is included in the backup or not.
-	Included *pvetypes.Bool `json:"included,omitempty"`
+	Included pvetypes.OptBool `json:"included,omitzero"`
 
 	// Name Name of the volume.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Reason The reason why the volume is included (or excluded).
-	Reason *pvetypes.String `json:"reason,omitempty"`
+	Reason pvetypes.OptString `json:"reason,omitzero"`
 }
 
 // GetClusterBackupInfoData Directory index.
@@ -14565,7 +14565,7 @@ type GetClusterBackupInfoData = []GetClusterBackupInfoItem
 // GetClusterBackupInfoItem defines model for GetClusterBackupInfoItem.
 type GetClusterBackupInfoItem struct {
 	// Subdir API sub-directory endpoint
-	Subdir *pvetypes.String `json:"subdir,omitempty"`
+	Subdir pvetypes.OptString `json:"subdir,omitzero"`
 }
 
 // GetClusterBackupInfoNotBackedUpData Contains the guest objects.
@@ -14574,37 +14574,37 @@ type GetClusterBackupInfoNotBackedUpData = []GetClusterBackupInfoNotBackedUpItem
 // GetClusterBackupInfoNotBackedUpItem defines model for GetClusterBackupInfoNotBackedUpItem.
 type GetClusterBackupInfoNotBackedUpItem struct {
 	// Name Name of the guest
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Type Type of the guest.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// Vmid VMID of the guest.
-	Vmid *pvetypes.Int `json:"vmid,omitempty"`
+	Vmid pvetypes.OptInt `json:"vmid,omitzero"`
 }
 
 // GetClusterBackupItem defines model for GetClusterBackupItem.
 type GetClusterBackupItem struct {
 	// All Backup all known guest systems on this host.
-	All *pvetypes.Bool `json:"all,omitempty"`
+	All pvetypes.OptBool `json:"all,omitzero"`
 
 	// Bwlimit Limit I/O bandwidth (in KiB/s).
-	Bwlimit *pvetypes.Int `json:"bwlimit,omitempty"`
+	Bwlimit pvetypes.OptInt `json:"bwlimit,omitzero"`
 
 	// Comment Description for the Job.
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Compress Compress dump file.
-	Compress *pvetypes.String `json:"compress,omitempty"`
+	Compress pvetypes.OptString `json:"compress,omitzero"`
 
 	// Dumpdir Store resulting files to specified directory.
-	Dumpdir *pvetypes.String `json:"dumpdir,omitempty"`
+	Dumpdir pvetypes.OptString `json:"dumpdir,omitzero"`
 
 	// Enabled Enable or disable the job.
-	Enabled *pvetypes.Bool `json:"enabled,omitempty"`
+	Enabled pvetypes.OptBool `json:"enabled,omitzero"`
 
 	// Exclude Exclude specified guest systems (assumes --all)
-	Exclude *pvetypes.String `json:"exclude,omitempty"`
+	Exclude pvetypes.OptString `json:"exclude,omitzero"`
 
 	// ExcludePath Exclude certain files/directories (shell globs). Paths starting with '/' are anchored to the container's root, other paths match relative to each subdirectory.
 	ExcludePath *[]pvetypes.String `json:"exclude-path,omitempty"`
@@ -14613,133 +14613,133 @@ type GetClusterBackupItem struct {
 	Fleecing *GetClusterBackupItemFleecing `json:"fleecing,omitempty"`
 
 	// Id The job ID.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Ionice Set IO priority when using the BFQ scheduler. For snapshot and suspend mode backups of VMs, this only affects the compressor. A value of 8 means the idle priority is used, otherwise the best-effort priority is used with the specified value.
-	Ionice *pvetypes.Int `json:"ionice,omitempty"`
+	Ionice pvetypes.OptInt `json:"ionice,omitzero"`
 
 	// Lockwait Maximal time to wait for the global lock (minutes).
-	Lockwait *pvetypes.Int `json:"lockwait,omitempty"`
+	Lockwait pvetypes.OptInt `json:"lockwait,omitzero"`
 
 	// Mailnotification Deprecated: use notification targets/matchers instead. Specify when to send a notification mail
-	Mailnotification *pvetypes.String `json:"mailnotification,omitempty"`
+	Mailnotification pvetypes.OptString `json:"mailnotification,omitzero"`
 
 	// Mailto Deprecated: Use notification targets/matchers instead. Comma-separated list of email addresses or users that should receive email notifications.
-	Mailto *pvetypes.String `json:"mailto,omitempty"`
+	Mailto pvetypes.OptString `json:"mailto,omitzero"`
 
 	// Maxfiles Deprecated: use 'prune-backups' instead. Maximal number of backup files per guest system.
-	Maxfiles *pvetypes.Int `json:"maxfiles,omitempty"`
+	Maxfiles pvetypes.OptInt `json:"maxfiles,omitzero"`
 
 	// Mode Backup mode.
-	Mode *pvetypes.String `json:"mode,omitempty"`
+	Mode pvetypes.OptString `json:"mode,omitzero"`
 
 	// NextRun UNIX timestamp when this backup job will be executed next
-	NextRun *pvetypes.Int `json:"next-run,omitempty"`
+	NextRun pvetypes.OptInt `json:"next-run,omitzero"`
 
 	// Node Only run if executed on this node.
-	Node *pvetypes.String `json:"node,omitempty"`
+	Node pvetypes.OptString `json:"node,omitzero"`
 
 	// NotesTemplate Template string for generating notes for the backup(s). It can contain variables which will be replaced by their values. Currently supported are {{cluster}}, {{guestname}}, {{node}}, and {{vmid}}, but more might be added in the future. Needs to be a single line, newline and backslash need to be escaped as '\n' and '\\' respectively.
-	NotesTemplate *pvetypes.String `json:"notes-template,omitempty"`
+	NotesTemplate pvetypes.OptString `json:"notes-template,omitzero"`
 
 	// NotificationMode Determine which notification system to use. If set to 'legacy-sendmail', vzdump will consider the mailto/mailnotification parameters and send emails to the specified address(es) via the 'sendmail' command. If set to 'notification-system', a notification will be sent via PVE's notification system, and the mailto and mailnotification will be ignored. If set to 'auto' (default setting), an email will be sent if mailto is set, and the notification system will be used if not.
-	NotificationMode *pvetypes.String `json:"notification-mode,omitempty"`
+	NotificationMode pvetypes.OptString `json:"notification-mode,omitzero"`
 
 	// PbsChangeDetectionMode PBS mode used to detect file changes and switch encoding format for container backups.
-	PbsChangeDetectionMode *pvetypes.String `json:"pbs-change-detection-mode,omitempty"`
+	PbsChangeDetectionMode pvetypes.OptString `json:"pbs-change-detection-mode,omitzero"`
 
 	// Performance Other performance-related settings.
 	Performance *GetClusterBackupItemPerformance `json:"performance,omitempty"`
 
 	// Pigz Use pigz instead of gzip when N>0. N=1 uses half of cores, N>1 uses N as thread count.
-	Pigz *pvetypes.Int `json:"pigz,omitempty"`
+	Pigz pvetypes.OptInt `json:"pigz,omitzero"`
 
 	// Pool Backup all known guest systems included in the specified pool.
-	Pool *pvetypes.String `json:"pool,omitempty"`
+	Pool pvetypes.OptString `json:"pool,omitzero"`
 
 	// Protected If true, mark backup(s) as protected.
-	Protected *pvetypes.Bool `json:"protected,omitempty"`
+	Protected pvetypes.OptBool `json:"protected,omitzero"`
 
 	// PruneBackups Use these retention options instead of those from the storage configuration.
 	PruneBackups *GetClusterBackupItemPruneBackups `json:"prune-backups,omitempty"`
 
 	// Quiet Be quiet.
-	Quiet *pvetypes.Bool `json:"quiet,omitempty"`
+	Quiet pvetypes.OptBool `json:"quiet,omitzero"`
 
 	// Remove Prune older backups according to 'prune-backups'.
-	Remove *pvetypes.Bool `json:"remove,omitempty"`
+	Remove pvetypes.OptBool `json:"remove,omitzero"`
 
 	// RepeatMissed If true, the job will be run as soon as possible if it was missed while the scheduler was not running.
-	RepeatMissed *pvetypes.Bool `json:"repeat-missed,omitempty"`
+	RepeatMissed pvetypes.OptBool `json:"repeat-missed,omitzero"`
 
 	// Schedule Backup schedule. The format is a subset of `systemd` calendar events.
-	Schedule *pvetypes.String `json:"schedule,omitempty"`
+	Schedule pvetypes.OptString `json:"schedule,omitzero"`
 
 	// Script Use specified hook script.
-	Script *pvetypes.String `json:"script,omitempty"`
+	Script pvetypes.OptString `json:"script,omitzero"`
 
 	// Stdexcludes Exclude temporary files and logs.
-	Stdexcludes *pvetypes.Bool `json:"stdexcludes,omitempty"`
+	Stdexcludes pvetypes.OptBool `json:"stdexcludes,omitzero"`
 
 	// Stop Stop running backup jobs on this host.
-	Stop *pvetypes.Bool `json:"stop,omitempty"`
+	Stop pvetypes.OptBool `json:"stop,omitzero"`
 
 	// Stopwait Maximal time to wait until a guest system is stopped (minutes).
-	Stopwait *pvetypes.Int `json:"stopwait,omitempty"`
+	Stopwait pvetypes.OptInt `json:"stopwait,omitzero"`
 
 	// Storage Store resulting file to this storage.
-	Storage *pvetypes.String `json:"storage,omitempty"`
+	Storage pvetypes.OptString `json:"storage,omitzero"`
 
 	// Tmpdir Store temporary files to specified directory.
-	Tmpdir *pvetypes.String `json:"tmpdir,omitempty"`
+	Tmpdir pvetypes.OptString `json:"tmpdir,omitzero"`
 
 	// Vmid The ID of the guest system you want to backup.
-	Vmid *pvetypes.String `json:"vmid,omitempty"`
+	Vmid pvetypes.OptString `json:"vmid,omitzero"`
 
 	// Zstd Zstd threads. N=0 uses half of the available cores, if N is set to a value bigger than 0, N is used as thread count.
-	Zstd *pvetypes.Int `json:"zstd,omitempty"`
+	Zstd pvetypes.OptInt `json:"zstd,omitzero"`
 }
 
 // GetClusterBackupItemFleecing Options for backup fleecing (VM only).
 type GetClusterBackupItemFleecing struct {
 	// Enabled Enable backup fleecing. Cache backup data from blocks where new guest writes happen on specified storage instead of copying them directly to the backup target. This can help guest IO performance and even prevent hangs, at the cost of requiring more storage space.
-	Enabled *pvetypes.Bool `json:"enabled,omitempty"`
+	Enabled pvetypes.OptBool `json:"enabled,omitzero"`
 
 	// Storage Use this storage to storage fleecing images. For efficient space usage, it's best to use a local storage that supports discard and either thin provisioning or sparse files.
-	Storage *pvetypes.String `json:"storage,omitempty"`
+	Storage pvetypes.OptString `json:"storage,omitzero"`
 }
 
 // GetClusterBackupItemPerformance Other performance-related settings.
 type GetClusterBackupItemPerformance struct {
 	// MaxWorkers Applies to VMs. Allow up to this many IO workers at the same time.
-	MaxWorkers *pvetypes.Int `json:"max-workers,omitempty"`
+	MaxWorkers pvetypes.OptInt `json:"max-workers,omitzero"`
 
 	// PbsEntriesMax Applies to container backups sent to PBS. Limits the number of entries allowed in memory at a given time to avoid unintended OOM situations. Increase it to enable backups of containers with a large amount of files.
-	PbsEntriesMax *pvetypes.Int `json:"pbs-entries-max,omitempty"`
+	PbsEntriesMax pvetypes.OptInt `json:"pbs-entries-max,omitzero"`
 }
 
 // GetClusterBackupItemPruneBackups Use these retention options instead of those from the storage configuration.
 type GetClusterBackupItemPruneBackups struct {
 	// KeepAll Keep all backups. Conflicts with the other options when true.
-	KeepAll *pvetypes.Bool `json:"keep-all,omitempty"`
+	KeepAll pvetypes.OptBool `json:"keep-all,omitzero"`
 
 	// KeepDaily Keep backups for the last <N> different days. If there is morethan one backup for a single day, only the latest one is kept.
-	KeepDaily *pvetypes.Int `json:"keep-daily,omitempty"`
+	KeepDaily pvetypes.OptInt `json:"keep-daily,omitzero"`
 
 	// KeepHourly Keep backups for the last <N> different hours. If there is morethan one backup for a single hour, only the latest one is kept.
-	KeepHourly *pvetypes.Int `json:"keep-hourly,omitempty"`
+	KeepHourly pvetypes.OptInt `json:"keep-hourly,omitzero"`
 
 	// KeepLast Keep the last <N> backups.
-	KeepLast *pvetypes.Int `json:"keep-last,omitempty"`
+	KeepLast pvetypes.OptInt `json:"keep-last,omitzero"`
 
 	// KeepMonthly Keep backups for the last <N> different months. If there is morethan one backup for a single month, only the latest one is kept.
-	KeepMonthly *pvetypes.Int `json:"keep-monthly,omitempty"`
+	KeepMonthly pvetypes.OptInt `json:"keep-monthly,omitzero"`
 
 	// KeepWeekly Keep backups for the last <N> different weeks. If there is morethan one backup for a single week, only the latest one is kept.
-	KeepWeekly *pvetypes.Int `json:"keep-weekly,omitempty"`
+	KeepWeekly pvetypes.OptInt `json:"keep-weekly,omitzero"`
 
 	// KeepYearly Keep backups for the last <N> different years. If there is morethan one backup for a single year, only the latest one is kept.
-	KeepYearly *pvetypes.Int `json:"keep-yearly,omitempty"`
+	KeepYearly pvetypes.OptInt `json:"keep-yearly,omitzero"`
 }
 
 // GetClusterBulkActionData defines model for GetClusterBulkActionData.
@@ -14760,13 +14760,13 @@ type GetClusterCephFlagsFlagData = pvetypes.Bool
 // GetClusterCephFlagsItem defines model for GetClusterCephFlagsItem.
 type GetClusterCephFlagsItem struct {
 	// Description Flag description.
-	Description *pvetypes.String `json:"description,omitempty"`
+	Description pvetypes.OptString `json:"description,omitzero"`
 
 	// Name Flag name.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Value Flag value.
-	Value *pvetypes.Bool `json:"value,omitempty"`
+	Value pvetypes.OptBool `json:"value,omitzero"`
 }
 
 // GetClusterCephMetadataData Items for each type of service containing objects for each instance.
@@ -14790,88 +14790,88 @@ type GetClusterCephMetadataData struct {
 // GetClusterCephMetadataDataMdsValue Useful properties are listed, but not the full list.
 type GetClusterCephMetadataDataMdsValue struct {
 	// Addr Bind addresses and ports.
-	Addr *pvetypes.String `json:"addr,omitempty"`
+	Addr pvetypes.OptString `json:"addr,omitzero"`
 
 	// CephRelease Ceph release codename currently used.
-	CephRelease *pvetypes.String `json:"ceph_release,omitempty"`
+	CephRelease pvetypes.OptString `json:"ceph_release,omitzero"`
 
 	// CephVersion Version info currently used by the service.
-	CephVersion *pvetypes.String `json:"ceph_version,omitempty"`
+	CephVersion pvetypes.OptString `json:"ceph_version,omitzero"`
 
 	// CephVersionShort Short version (numerical) info currently used by the service.
-	CephVersionShort *pvetypes.String `json:"ceph_version_short,omitempty"`
+	CephVersionShort pvetypes.OptString `json:"ceph_version_short,omitzero"`
 
 	// Hostname Hostname on which the service is running.
-	Hostname *pvetypes.String `json:"hostname,omitempty"`
+	Hostname pvetypes.OptString `json:"hostname,omitzero"`
 
 	// MemSwapKb Memory of the service currently in swap.
-	MemSwapKb *pvetypes.Int `json:"mem_swap_kb,omitempty"`
+	MemSwapKb pvetypes.OptInt `json:"mem_swap_kb,omitzero"`
 
 	// MemTotalKb Memory consumption of the service.
-	MemTotalKb *pvetypes.Int `json:"mem_total_kb,omitempty"`
+	MemTotalKb pvetypes.OptInt `json:"mem_total_kb,omitzero"`
 
 	// Name Name of the service instance.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 }
 
 // GetClusterCephMetadataDataMgrValue Useful properties are listed, but not the full list.
 type GetClusterCephMetadataDataMgrValue struct {
 	// Addr Bind address
-	Addr *pvetypes.String `json:"addr,omitempty"`
+	Addr pvetypes.OptString `json:"addr,omitzero"`
 
 	// CephRelease Ceph release codename currently used.
-	CephRelease *pvetypes.String `json:"ceph_release,omitempty"`
+	CephRelease pvetypes.OptString `json:"ceph_release,omitzero"`
 
 	// CephVersion Version info currently used by the service.
-	CephVersion *pvetypes.String `json:"ceph_version,omitempty"`
+	CephVersion pvetypes.OptString `json:"ceph_version,omitzero"`
 
 	// CephVersionShort Short version (numerical) info currently used by the service.
-	CephVersionShort *pvetypes.String `json:"ceph_version_short,omitempty"`
+	CephVersionShort pvetypes.OptString `json:"ceph_version_short,omitzero"`
 
 	// Hostname Hostname on which the service is running.
-	Hostname *pvetypes.String `json:"hostname,omitempty"`
+	Hostname pvetypes.OptString `json:"hostname,omitzero"`
 
 	// MemSwapKb Memory of the service currently in swap.
-	MemSwapKb *pvetypes.Int `json:"mem_swap_kb,omitempty"`
+	MemSwapKb pvetypes.OptInt `json:"mem_swap_kb,omitzero"`
 
 	// MemTotalKb Memory consumption of the service.
-	MemTotalKb *pvetypes.Int `json:"mem_total_kb,omitempty"`
+	MemTotalKb pvetypes.OptInt `json:"mem_total_kb,omitzero"`
 
 	// Name Name of the service instance.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 }
 
 // GetClusterCephMetadataDataMonValue Useful properties are listed, but not the full list.
 type GetClusterCephMetadataDataMonValue struct {
 	// Addrs Bind addresses and ports.
-	Addrs *pvetypes.String `json:"addrs,omitempty"`
+	Addrs pvetypes.OptString `json:"addrs,omitzero"`
 
 	// CephRelease Ceph release codename currently used.
-	CephRelease *pvetypes.String `json:"ceph_release,omitempty"`
+	CephRelease pvetypes.OptString `json:"ceph_release,omitzero"`
 
 	// CephVersion Version info currently used by the service.
-	CephVersion *pvetypes.String `json:"ceph_version,omitempty"`
+	CephVersion pvetypes.OptString `json:"ceph_version,omitzero"`
 
 	// CephVersionShort Short version (numerical) info currently used by the service.
-	CephVersionShort *pvetypes.String `json:"ceph_version_short,omitempty"`
+	CephVersionShort pvetypes.OptString `json:"ceph_version_short,omitzero"`
 
 	// Hostname Hostname on which the service is running.
-	Hostname *pvetypes.String `json:"hostname,omitempty"`
+	Hostname pvetypes.OptString `json:"hostname,omitzero"`
 
 	// MemSwapKb Memory of the service currently in swap.
-	MemSwapKb *pvetypes.Int `json:"mem_swap_kb,omitempty"`
+	MemSwapKb pvetypes.OptInt `json:"mem_swap_kb,omitzero"`
 
 	// MemTotalKb Memory consumption of the service.
-	MemTotalKb *pvetypes.Int `json:"mem_total_kb,omitempty"`
+	MemTotalKb pvetypes.OptInt `json:"mem_total_kb,omitzero"`
 
 	// Name Name of the service instance.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 }
 
 // GetClusterCephMetadataDataNodeValue defines model for GetClusterCephMetadataDataNodeValue.
 type GetClusterCephMetadataDataNodeValue struct {
 	// Buildcommit GIT commit used for the build.
-	Buildcommit *pvetypes.String `json:"buildcommit,omitempty"`
+	Buildcommit pvetypes.OptString `json:"buildcommit,omitzero"`
 
 	// Version Version info.
 	Version *GetClusterCephMetadataDataNodeValueVersion `json:"version,omitempty"`
@@ -14883,7 +14883,7 @@ type GetClusterCephMetadataDataNodeValueVersion struct {
 	Parts *[]interface{} `json:"parts,omitempty"`
 
 	// Str Version as single string.
-	Str *pvetypes.String `json:"str,omitempty"`
+	Str pvetypes.OptString `json:"str,omitzero"`
 }
 
 // GetClusterCephMetadataParamsScope defines model for GetClusterCephMetadataParamsScope.
@@ -14900,29 +14900,29 @@ type GetClusterConfigData = []map[string]interface{}
 
 // GetClusterConfigJoinData defines model for GetClusterConfigJoinData.
 type GetClusterConfigJoinData struct {
-	ConfigDigest *pvetypes.String                        `json:"config_digest,omitempty"`
+	ConfigDigest pvetypes.OptString                      `json:"config_digest,omitzero"`
 	Nodelist     *[]GetClusterConfigJoinDataNodelistItem `json:"nodelist,omitempty"`
 
 	// PreferredNode The cluster node name.
-	PreferredNode *pvetypes.String        `json:"preferred_node,omitempty"`
+	PreferredNode pvetypes.OptString      `json:"preferred_node,omitzero"`
 	Totem         *map[string]interface{} `json:"totem,omitempty"`
 }
 
 // GetClusterConfigJoinDataNodelistItem defines model for GetClusterConfigJoinDataNodelistItem.
 type GetClusterConfigJoinDataNodelistItem struct {
 	// Name The cluster node name.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Nodeid Node id for this node.
-	Nodeid  *pvetypes.Int    `json:"nodeid,omitempty"`
-	PveAddr *pvetypes.String `json:"pve_addr,omitempty"`
+	Nodeid  pvetypes.OptInt    `json:"nodeid,omitzero"`
+	PveAddr pvetypes.OptString `json:"pve_addr,omitzero"`
 
 	// PveFp Certificate SHA 256 fingerprint.
-	PveFp       *pvetypes.String `json:"pve_fp,omitempty"`
-	QuorumVotes *pvetypes.Int    `json:"quorum_votes,omitempty"`
+	PveFp       pvetypes.OptString `json:"pve_fp,omitzero"`
+	QuorumVotes pvetypes.OptInt    `json:"quorum_votes,omitzero"`
 
 	// Ring0Addr Address and priority information of a single corosync link. (up to 8 links supported; link0..link7)
-	Ring0Addr *pvetypes.String `json:"ring0_addr,omitempty"`
+	Ring0Addr pvetypes.OptString `json:"ring0_addr,omitzero"`
 }
 
 // GetClusterConfigNodesData defines model for GetClusterConfigNodesData.
@@ -14930,7 +14930,7 @@ type GetClusterConfigNodesData = []GetClusterConfigNodesItem
 
 // GetClusterConfigNodesItem defines model for GetClusterConfigNodesItem.
 type GetClusterConfigNodesItem struct {
-	Node *pvetypes.String `json:"node,omitempty"`
+	Node pvetypes.OptString `json:"node,omitzero"`
 }
 
 // GetClusterConfigQdeviceData defines model for GetClusterConfigQdeviceData.
@@ -14947,12 +14947,12 @@ type GetClusterFirewallAliasesData = []GetClusterFirewallAliasesItem
 
 // GetClusterFirewallAliasesItem defines model for GetClusterFirewallAliasesItem.
 type GetClusterFirewallAliasesItem struct {
-	Cidr    *pvetypes.String `json:"cidr,omitempty"`
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Cidr    pvetypes.OptString `json:"cidr,omitzero"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
-	Name   *pvetypes.String `json:"name,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
+	Name   pvetypes.OptString `json:"name,omitzero"`
 }
 
 // GetClusterFirewallAliasesNameData defines model for GetClusterFirewallAliasesNameData.
@@ -14970,108 +14970,108 @@ type GetClusterFirewallGroupsGroupData = []GetClusterFirewallGroupsGroupItem
 // GetClusterFirewallGroupsGroupItem defines model for GetClusterFirewallGroupsGroupItem.
 type GetClusterFirewallGroupsGroupItem struct {
 	// Action Rule action ('ACCEPT', 'DROP', 'REJECT') or security group name
-	Action *pvetypes.String `json:"action,omitempty"`
+	Action pvetypes.OptString `json:"action,omitzero"`
 
 	// Comment Descriptive comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest *pvetypes.String `json:"dest,omitempty"`
+	Dest pvetypes.OptString `json:"dest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
-	Dport *pvetypes.String `json:"dport,omitempty"`
+	Dport pvetypes.OptString `json:"dport,omitzero"`
 
 	// Enable Flag to enable/disable a rule
-	Enable *pvetypes.Int `json:"enable,omitempty"`
+	Enable pvetypes.OptInt `json:"enable,omitzero"`
 
 	// IcmpType Specify icmp-type. Only valid if proto equals 'icmp' or 'icmpv6'/'ipv6-icmp'
-	IcmpType *pvetypes.String `json:"icmp-type,omitempty"`
+	IcmpType pvetypes.OptString `json:"icmp-type,omitzero"`
 
 	// Iface Network interface name. You have to use network configuration key names for VMs and containers
-	Iface *pvetypes.String `json:"iface,omitempty"`
+	Iface pvetypes.OptString `json:"iface,omitzero"`
 
 	// Ipversion IP version (4 or 6) - automatically determined from source/dest addresses
-	Ipversion *pvetypes.Int `json:"ipversion,omitempty"`
+	Ipversion pvetypes.OptInt `json:"ipversion,omitzero"`
 
 	// Log Log level for firewall rule
-	Log *pvetypes.String `json:"log,omitempty"`
+	Log pvetypes.OptString `json:"log,omitzero"`
 
 	// Macro Use predefined standard macro
-	Macro *pvetypes.String `json:"macro,omitempty"`
+	Macro pvetypes.OptString `json:"macro,omitzero"`
 
 	// Pos Rule position in the ruleset
-	Pos *pvetypes.Int `json:"pos,omitempty"`
+	Pos pvetypes.OptInt `json:"pos,omitzero"`
 
 	// Proto IP protocol. You can use protocol names ('tcp'/'udp') or simple numbers, as defined in '/etc/protocols'
-	Proto *pvetypes.String `json:"proto,omitempty"`
+	Proto pvetypes.OptString `json:"proto,omitzero"`
 
 	// Source Restrict packet source address
-	Source *pvetypes.String `json:"source,omitempty"`
+	Source pvetypes.OptString `json:"source,omitzero"`
 
 	// Sport Restrict TCP/UDP source port
-	Sport *pvetypes.String `json:"sport,omitempty"`
+	Sport pvetypes.OptString `json:"sport,omitzero"`
 
 	// Type Rule type
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterFirewallGroupsGroupPosData defines model for GetClusterFirewallGroupsGroupPosData.
 type GetClusterFirewallGroupsGroupPosData struct {
 	// Action Rule action ('ACCEPT', 'DROP', 'REJECT') or security group name
-	Action *pvetypes.String `json:"action,omitempty"`
+	Action pvetypes.OptString `json:"action,omitzero"`
 
 	// Comment Descriptive comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest *pvetypes.String `json:"dest,omitempty"`
+	Dest pvetypes.OptString `json:"dest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
-	Dport *pvetypes.String `json:"dport,omitempty"`
+	Dport pvetypes.OptString `json:"dport,omitzero"`
 
 	// Enable Flag to enable/disable a rule
-	Enable *pvetypes.Int `json:"enable,omitempty"`
+	Enable pvetypes.OptInt `json:"enable,omitzero"`
 
 	// IcmpType Specify icmp-type. Only valid if proto equals 'icmp' or 'icmpv6'/'ipv6-icmp'
-	IcmpType *pvetypes.String `json:"icmp-type,omitempty"`
+	IcmpType pvetypes.OptString `json:"icmp-type,omitzero"`
 
 	// Iface Network interface name. You have to use network configuration key names for VMs and containers
-	Iface *pvetypes.String `json:"iface,omitempty"`
+	Iface pvetypes.OptString `json:"iface,omitzero"`
 
 	// Ipversion IP version (4 or 6) - automatically determined from source/dest addresses
-	Ipversion *pvetypes.Int `json:"ipversion,omitempty"`
+	Ipversion pvetypes.OptInt `json:"ipversion,omitzero"`
 
 	// Log Log level for firewall rule
-	Log *pvetypes.String `json:"log,omitempty"`
+	Log pvetypes.OptString `json:"log,omitzero"`
 
 	// Macro Use predefined standard macro
-	Macro *pvetypes.String `json:"macro,omitempty"`
+	Macro pvetypes.OptString `json:"macro,omitzero"`
 
 	// Pos Rule position in the ruleset
-	Pos *pvetypes.Int `json:"pos,omitempty"`
+	Pos pvetypes.OptInt `json:"pos,omitzero"`
 
 	// Proto IP protocol. You can use protocol names ('tcp'/'udp') or simple numbers, as defined in '/etc/protocols'
-	Proto *pvetypes.String `json:"proto,omitempty"`
+	Proto pvetypes.OptString `json:"proto,omitzero"`
 
 	// Source Restrict packet source address
-	Source *pvetypes.String `json:"source,omitempty"`
+	Source pvetypes.OptString `json:"source,omitzero"`
 
 	// Sport Restrict TCP/UDP source port
-	Sport *pvetypes.String `json:"sport,omitempty"`
+	Sport pvetypes.OptString `json:"sport,omitzero"`
 
 	// Type Rule type
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterFirewallGroupsItem defines model for GetClusterFirewallGroupsItem.
 type GetClusterFirewallGroupsItem struct {
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Group Security Group name.
-	Group *pvetypes.String `json:"group,omitempty"`
+	Group pvetypes.OptString `json:"group,omitzero"`
 }
 
 // GetClusterFirewallIpsetData defines model for GetClusterFirewallIpsetData.
@@ -15079,13 +15079,13 @@ type GetClusterFirewallIpsetData = []GetClusterFirewallIpsetItem
 
 // GetClusterFirewallIpsetItem defines model for GetClusterFirewallIpsetItem.
 type GetClusterFirewallIpsetItem struct {
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Name IP set name.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 }
 
 // GetClusterFirewallIpsetNameCidrData defines model for GetClusterFirewallIpsetNameCidrData.
@@ -15096,12 +15096,12 @@ type GetClusterFirewallIpsetNameData = []GetClusterFirewallIpsetNameItem
 
 // GetClusterFirewallIpsetNameItem defines model for GetClusterFirewallIpsetNameItem.
 type GetClusterFirewallIpsetNameItem struct {
-	Cidr    *pvetypes.String `json:"cidr,omitempty"`
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Cidr    pvetypes.OptString `json:"cidr,omitzero"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest  *pvetypes.String `json:"digest,omitempty"`
-	Nomatch *pvetypes.Bool   `json:"nomatch,omitempty"`
+	Digest  pvetypes.OptString `json:"digest,omitzero"`
+	Nomatch pvetypes.OptBool   `json:"nomatch,omitzero"`
 }
 
 // GetClusterFirewallMacrosData defines model for GetClusterFirewallMacrosData.
@@ -15110,31 +15110,31 @@ type GetClusterFirewallMacrosData = []GetClusterFirewallMacrosItem
 // GetClusterFirewallMacrosItem defines model for GetClusterFirewallMacrosItem.
 type GetClusterFirewallMacrosItem struct {
 	// Descr More verbose description (if available).
-	Descr *pvetypes.String `json:"descr,omitempty"`
+	Descr pvetypes.OptString `json:"descr,omitzero"`
 
 	// Macro Macro name.
-	Macro *pvetypes.String `json:"macro,omitempty"`
+	Macro pvetypes.OptString `json:"macro,omitzero"`
 }
 
 // GetClusterFirewallOptionsData defines model for GetClusterFirewallOptionsData.
 type GetClusterFirewallOptionsData struct {
 	// Ebtables Enable ebtables rules cluster wide.
-	Ebtables *pvetypes.Bool `json:"ebtables,omitempty"`
+	Ebtables pvetypes.OptBool `json:"ebtables,omitzero"`
 
 	// Enable Enable or disable the firewall cluster wide.
-	Enable *pvetypes.Int `json:"enable,omitempty"`
+	Enable pvetypes.OptInt `json:"enable,omitzero"`
 
 	// LogRatelimit Log ratelimiting settings
-	LogRatelimit *pvetypes.String `json:"log_ratelimit,omitempty"`
+	LogRatelimit pvetypes.OptString `json:"log_ratelimit,omitzero"`
 
 	// PolicyForward Forward policy.
-	PolicyForward *pvetypes.String `json:"policy_forward,omitempty"`
+	PolicyForward pvetypes.OptString `json:"policy_forward,omitzero"`
 
 	// PolicyIn Input policy.
-	PolicyIn *pvetypes.String `json:"policy_in,omitempty"`
+	PolicyIn pvetypes.OptString `json:"policy_in,omitzero"`
 
 	// PolicyOut Output policy.
-	PolicyOut *pvetypes.String `json:"policy_out,omitempty"`
+	PolicyOut pvetypes.OptString `json:"policy_out,omitzero"`
 }
 
 // GetClusterFirewallRefsData defines model for GetClusterFirewallRefsData.
@@ -15142,11 +15142,11 @@ type GetClusterFirewallRefsData = []GetClusterFirewallRefsItem
 
 // GetClusterFirewallRefsItem defines model for GetClusterFirewallRefsItem.
 type GetClusterFirewallRefsItem struct {
-	Comment *pvetypes.String `json:"comment,omitempty"`
-	Name    *pvetypes.String `json:"name,omitempty"`
-	Ref     *pvetypes.String `json:"ref,omitempty"`
-	Scope   *pvetypes.String `json:"scope,omitempty"`
-	Type    *pvetypes.String `json:"type,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
+	Name    pvetypes.OptString `json:"name,omitzero"`
+	Ref     pvetypes.OptString `json:"ref,omitzero"`
+	Scope   pvetypes.OptString `json:"scope,omitzero"`
+	Type    pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterFirewallRefsParamsType Only list references of specified type.
@@ -15158,97 +15158,97 @@ type GetClusterFirewallRulesData = []GetClusterFirewallRulesItem
 // GetClusterFirewallRulesItem defines model for GetClusterFirewallRulesItem.
 type GetClusterFirewallRulesItem struct {
 	// Action Rule action ('ACCEPT', 'DROP', 'REJECT') or security group name
-	Action *pvetypes.String `json:"action,omitempty"`
+	Action pvetypes.OptString `json:"action,omitzero"`
 
 	// Comment Descriptive comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest *pvetypes.String `json:"dest,omitempty"`
+	Dest pvetypes.OptString `json:"dest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
-	Dport *pvetypes.String `json:"dport,omitempty"`
+	Dport pvetypes.OptString `json:"dport,omitzero"`
 
 	// Enable Flag to enable/disable a rule
-	Enable *pvetypes.Int `json:"enable,omitempty"`
+	Enable pvetypes.OptInt `json:"enable,omitzero"`
 
 	// IcmpType Specify icmp-type. Only valid if proto equals 'icmp' or 'icmpv6'/'ipv6-icmp'
-	IcmpType *pvetypes.String `json:"icmp-type,omitempty"`
+	IcmpType pvetypes.OptString `json:"icmp-type,omitzero"`
 
 	// Iface Network interface name. You have to use network configuration key names for VMs and containers
-	Iface *pvetypes.String `json:"iface,omitempty"`
+	Iface pvetypes.OptString `json:"iface,omitzero"`
 
 	// Ipversion IP version (4 or 6) - automatically determined from source/dest addresses
-	Ipversion *pvetypes.Int `json:"ipversion,omitempty"`
+	Ipversion pvetypes.OptInt `json:"ipversion,omitzero"`
 
 	// Log Log level for firewall rule
-	Log *pvetypes.String `json:"log,omitempty"`
+	Log pvetypes.OptString `json:"log,omitzero"`
 
 	// Macro Use predefined standard macro
-	Macro *pvetypes.String `json:"macro,omitempty"`
+	Macro pvetypes.OptString `json:"macro,omitzero"`
 
 	// Pos Rule position in the ruleset
-	Pos *pvetypes.Int `json:"pos,omitempty"`
+	Pos pvetypes.OptInt `json:"pos,omitzero"`
 
 	// Proto IP protocol. You can use protocol names ('tcp'/'udp') or simple numbers, as defined in '/etc/protocols'
-	Proto *pvetypes.String `json:"proto,omitempty"`
+	Proto pvetypes.OptString `json:"proto,omitzero"`
 
 	// Source Restrict packet source address
-	Source *pvetypes.String `json:"source,omitempty"`
+	Source pvetypes.OptString `json:"source,omitzero"`
 
 	// Sport Restrict TCP/UDP source port
-	Sport *pvetypes.String `json:"sport,omitempty"`
+	Sport pvetypes.OptString `json:"sport,omitzero"`
 
 	// Type Rule type
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterFirewallRulesPosData defines model for GetClusterFirewallRulesPosData.
 type GetClusterFirewallRulesPosData struct {
 	// Action Rule action ('ACCEPT', 'DROP', 'REJECT') or security group name
-	Action *pvetypes.String `json:"action,omitempty"`
+	Action pvetypes.OptString `json:"action,omitzero"`
 
 	// Comment Descriptive comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest *pvetypes.String `json:"dest,omitempty"`
+	Dest pvetypes.OptString `json:"dest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
-	Dport *pvetypes.String `json:"dport,omitempty"`
+	Dport pvetypes.OptString `json:"dport,omitzero"`
 
 	// Enable Flag to enable/disable a rule
-	Enable *pvetypes.Int `json:"enable,omitempty"`
+	Enable pvetypes.OptInt `json:"enable,omitzero"`
 
 	// IcmpType Specify icmp-type. Only valid if proto equals 'icmp' or 'icmpv6'/'ipv6-icmp'
-	IcmpType *pvetypes.String `json:"icmp-type,omitempty"`
+	IcmpType pvetypes.OptString `json:"icmp-type,omitzero"`
 
 	// Iface Network interface name. You have to use network configuration key names for VMs and containers
-	Iface *pvetypes.String `json:"iface,omitempty"`
+	Iface pvetypes.OptString `json:"iface,omitzero"`
 
 	// Ipversion IP version (4 or 6) - automatically determined from source/dest addresses
-	Ipversion *pvetypes.Int `json:"ipversion,omitempty"`
+	Ipversion pvetypes.OptInt `json:"ipversion,omitzero"`
 
 	// Log Log level for firewall rule
-	Log *pvetypes.String `json:"log,omitempty"`
+	Log pvetypes.OptString `json:"log,omitzero"`
 
 	// Macro Use predefined standard macro
-	Macro *pvetypes.String `json:"macro,omitempty"`
+	Macro pvetypes.OptString `json:"macro,omitzero"`
 
 	// Pos Rule position in the ruleset
-	Pos *pvetypes.Int `json:"pos,omitempty"`
+	Pos pvetypes.OptInt `json:"pos,omitzero"`
 
 	// Proto IP protocol. You can use protocol names ('tcp'/'udp') or simple numbers, as defined in '/etc/protocols'
-	Proto *pvetypes.String `json:"proto,omitempty"`
+	Proto pvetypes.OptString `json:"proto,omitzero"`
 
 	// Source Restrict packet source address
-	Source *pvetypes.String `json:"source,omitempty"`
+	Source pvetypes.OptString `json:"source,omitzero"`
 
 	// Sport Restrict TCP/UDP source port
-	Sport *pvetypes.String `json:"sport,omitempty"`
+	Sport pvetypes.OptString `json:"sport,omitzero"`
 
 	// Type Rule type
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterHaData defines model for GetClusterHaData.
@@ -15262,12 +15262,12 @@ type GetClusterHaGroupsGroupData = interface{}
 
 // GetClusterHaGroupsItem defines model for GetClusterHaGroupsItem.
 type GetClusterHaGroupsItem struct {
-	Group *pvetypes.String `json:"group,omitempty"`
+	Group pvetypes.OptString `json:"group,omitzero"`
 }
 
 // GetClusterHaItem defines model for GetClusterHaItem.
 type GetClusterHaItem struct {
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 }
 
 // GetClusterHaResourcesData defines model for GetClusterHaResourcesData.
@@ -15275,7 +15275,7 @@ type GetClusterHaResourcesData = []GetClusterHaResourcesItem
 
 // GetClusterHaResourcesItem defines model for GetClusterHaResourcesItem.
 type GetClusterHaResourcesItem struct {
-	Sid *pvetypes.String `json:"sid,omitempty"`
+	Sid pvetypes.OptString `json:"sid,omitzero"`
 }
 
 // GetClusterHaResourcesParamsType Only list resources of specific type
@@ -15284,31 +15284,31 @@ type GetClusterHaResourcesParamsType string
 // GetClusterHaResourcesSidData defines model for GetClusterHaResourcesSidData.
 type GetClusterHaResourcesSidData struct {
 	// Comment Description.
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Failback The HA resource is automatically migrated to the node with the highest priority according to their node affinity rule, if a node with a higher priority than the current node comes online.
-	Failback *pvetypes.Bool `json:"failback,omitempty"`
+	Failback pvetypes.OptBool `json:"failback,omitzero"`
 
 	// Group The HA group identifier.
-	Group *pvetypes.String `json:"group,omitempty"`
+	Group pvetypes.OptString `json:"group,omitzero"`
 
 	// MaxRelocate Maximal number of service relocate tries when a service fails to start.
-	MaxRelocate *pvetypes.Int `json:"max_relocate,omitempty"`
+	MaxRelocate pvetypes.OptInt `json:"max_relocate,omitzero"`
 
 	// MaxRestart Maximal number of tries to restart the service on a node after its start failed.
-	MaxRestart *pvetypes.Int `json:"max_restart,omitempty"`
+	MaxRestart pvetypes.OptInt `json:"max_restart,omitzero"`
 
 	// Sid HA resource ID. This consists of a resource type followed by a resource specific name, separated with colon (example: vm:100 / ct:100). For virtual machines and containers, you can simply use the VM or CT id as a shortcut (example: 100).
-	Sid *pvetypes.String `json:"sid,omitempty"`
+	Sid pvetypes.OptString `json:"sid,omitzero"`
 
 	// State Requested resource state.
-	State *pvetypes.String `json:"state,omitempty"`
+	State pvetypes.OptString `json:"state,omitzero"`
 
 	// Type The type of the resources.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterHaRulesData defines model for GetClusterHaRulesData.
@@ -15316,7 +15316,7 @@ type GetClusterHaRulesData = []GetClusterHaRulesItem
 
 // GetClusterHaRulesItem defines model for GetClusterHaRulesItem.
 type GetClusterHaRulesItem struct {
-	Rule *pvetypes.String `json:"rule,omitempty"`
+	Rule pvetypes.OptString `json:"rule,omitzero"`
 }
 
 // GetClusterHaRulesParamsType Limit the returned list to the specified rule type.
@@ -15325,10 +15325,10 @@ type GetClusterHaRulesParamsType string
 // GetClusterHaRulesRuleData defines model for GetClusterHaRulesRuleData.
 type GetClusterHaRulesRuleData struct {
 	// Rule HA rule identifier.
-	Rule *pvetypes.String `json:"rule,omitempty"`
+	Rule pvetypes.OptString `json:"rule,omitzero"`
 
 	// Type HA rule type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterHaStatusCurrentData defines model for GetClusterHaStatusCurrentData.
@@ -15337,46 +15337,46 @@ type GetClusterHaStatusCurrentData = []GetClusterHaStatusCurrentItem
 // GetClusterHaStatusCurrentItem defines model for GetClusterHaStatusCurrentItem.
 type GetClusterHaStatusCurrentItem struct {
 	// ArmedState For type 'fencing'. Whether HA is armed, on standby, disarming or disarmed.
-	ArmedState *pvetypes.String `json:"armed-state,omitempty"`
+	ArmedState pvetypes.OptString `json:"armed-state,omitzero"`
 
 	// CrmState For type 'service'. Service state as seen by the CRM.
-	CrmState *pvetypes.String `json:"crm_state,omitempty"`
+	CrmState pvetypes.OptString `json:"crm_state,omitzero"`
 
 	// Failback The HA resource is automatically migrated to the node with the highest priority according to their node affinity rule, if a node with a higher priority than the current node comes online.
-	Failback *pvetypes.Bool `json:"failback,omitempty"`
+	Failback pvetypes.OptBool `json:"failback,omitzero"`
 
 	// Id Status entry ID (quorum, master, lrm:<node>, service:<sid>).
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// MaxRelocate For type 'service'.
-	MaxRelocate *pvetypes.Int `json:"max_relocate,omitempty"`
+	MaxRelocate pvetypes.OptInt `json:"max_relocate,omitzero"`
 
 	// MaxRestart For type 'service'.
-	MaxRestart *pvetypes.Int `json:"max_restart,omitempty"`
+	MaxRestart pvetypes.OptInt `json:"max_restart,omitzero"`
 
 	// Node Node associated to status entry.
-	Node *pvetypes.String `json:"node,omitempty"`
+	Node pvetypes.OptString `json:"node,omitzero"`
 
 	// Quorate For type 'quorum'. Whether the cluster is quorate or not.
-	Quorate *pvetypes.Bool `json:"quorate,omitempty"`
+	Quorate pvetypes.OptBool `json:"quorate,omitzero"`
 
 	// RequestState For type 'service'. Requested service state.
-	RequestState *pvetypes.String `json:"request_state,omitempty"`
+	RequestState pvetypes.OptString `json:"request_state,omitzero"`
 
 	// ResourceMode For type 'fencing'. How resources are handled while disarmed.
-	ResourceMode *pvetypes.String `json:"resource_mode,omitempty"`
+	ResourceMode pvetypes.OptString `json:"resource_mode,omitzero"`
 
 	// Sid For type 'service'. Service ID.
-	Sid *pvetypes.String `json:"sid,omitempty"`
+	Sid pvetypes.OptString `json:"sid,omitzero"`
 
 	// State For type 'service'. Verbose service state.
-	State *pvetypes.String `json:"state,omitempty"`
+	State pvetypes.OptString `json:"state,omitzero"`
 
 	// Status Status of the entry (value depends on type).
-	Status *pvetypes.String `json:"status,omitempty"`
+	Status pvetypes.OptString `json:"status,omitzero"`
 
 	// Timestamp For type 'lrm','master'. Timestamp of the status information.
-	Timestamp *pvetypes.Int `json:"timestamp,omitempty"`
+	Timestamp pvetypes.OptInt `json:"timestamp,omitzero"`
 
 	// Type Type of status entry.
 	Type interface{} `json:"type,omitempty"`
@@ -15394,7 +15394,7 @@ type GetClusterJobsData = []GetClusterJobsItem
 // GetClusterJobsItem defines model for GetClusterJobsItem.
 type GetClusterJobsItem struct {
 	// Subdir API sub-directory endpoint
-	Subdir *pvetypes.String `json:"subdir,omitempty"`
+	Subdir pvetypes.OptString `json:"subdir,omitzero"`
 }
 
 // GetClusterJobsRealmSyncData defines model for GetClusterJobsRealmSyncData.
@@ -15406,31 +15406,31 @@ type GetClusterJobsRealmSyncIdData map[string]interface{}
 // GetClusterJobsRealmSyncItem defines model for GetClusterJobsRealmSyncItem.
 type GetClusterJobsRealmSyncItem struct {
 	// Comment A comment for the job.
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Enabled If the job is enabled or not.
-	Enabled *pvetypes.Bool `json:"enabled,omitempty"`
+	Enabled pvetypes.OptBool `json:"enabled,omitzero"`
 
 	// Id The ID of the entry.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// LastRun Last execution time of the job in seconds since the beginning of the UNIX epoch
-	LastRun *pvetypes.Int `json:"last-run,omitempty"`
+	LastRun pvetypes.OptInt `json:"last-run,omitzero"`
 
 	// NextRun Next planned execution time of the job in seconds since the beginning of the UNIX epoch.
-	NextRun *pvetypes.Int `json:"next-run,omitempty"`
+	NextRun pvetypes.OptInt `json:"next-run,omitzero"`
 
 	// Realm Authentication domain ID
-	Realm *pvetypes.String `json:"realm,omitempty"`
+	Realm pvetypes.OptString `json:"realm,omitzero"`
 
 	// RemoveVanished A semicolon-separated list of things to remove when they or the user vanishes during a sync. The following values are possible: 'entry' removes the user/group when not returned from the sync. 'properties' removes the set properties on existing user/group that do not appear in the source (even custom ones). 'acl' removes acls when the user/group is not returned from the sync. Instead of a list it also can be 'none' (the default).
-	RemoveVanished *pvetypes.String `json:"remove-vanished,omitempty"`
+	RemoveVanished pvetypes.OptString `json:"remove-vanished,omitzero"`
 
 	// Schedule The configured sync schedule.
-	Schedule *pvetypes.String `json:"schedule,omitempty"`
+	Schedule pvetypes.OptString `json:"schedule,omitzero"`
 
 	// Scope Select what to sync.
-	Scope *pvetypes.String `json:"scope,omitempty"`
+	Scope pvetypes.OptString `json:"scope,omitzero"`
 }
 
 // GetClusterJobsScheduleAnalyzeData An array of the next <iterations> events since <starttime>.
@@ -15439,10 +15439,10 @@ type GetClusterJobsScheduleAnalyzeData = []GetClusterJobsScheduleAnalyzeItem
 // GetClusterJobsScheduleAnalyzeItem defines model for GetClusterJobsScheduleAnalyzeItem.
 type GetClusterJobsScheduleAnalyzeItem struct {
 	// Timestamp UNIX timestamp for the run.
-	Timestamp *pvetypes.Int `json:"timestamp,omitempty"`
+	Timestamp pvetypes.OptInt `json:"timestamp,omitzero"`
 
 	// Utc UTC timestamp for the run.
-	Utc *pvetypes.String `json:"utc,omitempty"`
+	Utc pvetypes.OptString `json:"utc,omitzero"`
 }
 
 // GetClusterLogData defines model for GetClusterLogData.
@@ -15463,10 +15463,10 @@ type GetClusterMappingDirItem struct {
 	Checks *[]GetClusterMappingDirItemChecksItem `json:"checks,omitempty"`
 
 	// Description A description of the logical mapping.
-	Description *pvetypes.String `json:"description,omitempty"`
+	Description pvetypes.OptString `json:"description,omitzero"`
 
 	// Id The logical ID of the mapping.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Map The entries of the mapping.
 	Map *[]pvetypes.String `json:"map,omitempty"`
@@ -15475,10 +15475,10 @@ type GetClusterMappingDirItem struct {
 // GetClusterMappingDirItemChecksItem defines model for GetClusterMappingDirItemChecksItem.
 type GetClusterMappingDirItemChecksItem struct {
 	// Message The message of the error
-	Message *pvetypes.String `json:"message,omitempty"`
+	Message pvetypes.OptString `json:"message,omitzero"`
 
 	// Severity The severity of the error
-	Severity *pvetypes.String `json:"severity,omitempty"`
+	Severity pvetypes.OptString `json:"severity,omitzero"`
 }
 
 // GetClusterMappingPciData defines model for GetClusterMappingPciData.
@@ -15493,10 +15493,10 @@ type GetClusterMappingPciItem struct {
 	Checks *[]GetClusterMappingPciItemChecksItem `json:"checks,omitempty"`
 
 	// Description A description of the logical mapping.
-	Description *pvetypes.String `json:"description,omitempty"`
+	Description pvetypes.OptString `json:"description,omitzero"`
 
 	// Id The logical ID of the mapping.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Map The entries of the mapping.
 	Map *[]pvetypes.String `json:"map,omitempty"`
@@ -15505,10 +15505,10 @@ type GetClusterMappingPciItem struct {
 // GetClusterMappingPciItemChecksItem defines model for GetClusterMappingPciItemChecksItem.
 type GetClusterMappingPciItemChecksItem struct {
 	// Message The message of the error
-	Message *pvetypes.String `json:"message,omitempty"`
+	Message pvetypes.OptString `json:"message,omitzero"`
 
 	// Severity The severity of the error
-	Severity *pvetypes.String `json:"severity,omitempty"`
+	Severity pvetypes.OptString `json:"severity,omitzero"`
 }
 
 // GetClusterMappingUsbData defines model for GetClusterMappingUsbData.
@@ -15520,13 +15520,13 @@ type GetClusterMappingUsbIdData map[string]interface{}
 // GetClusterMappingUsbItem defines model for GetClusterMappingUsbItem.
 type GetClusterMappingUsbItem struct {
 	// Description A description of the logical mapping.
-	Description *pvetypes.String `json:"description,omitempty"`
+	Description pvetypes.OptString `json:"description,omitzero"`
 
 	// Error A list of errors when 'check_node' is given.
 	Error *[]GetClusterMappingUsbItemErrorItem `json:"error,omitempty"`
 
 	// Id The logical ID of the mapping.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Map The entries of the mapping.
 	Map *[]pvetypes.String `json:"map,omitempty"`
@@ -15535,10 +15535,10 @@ type GetClusterMappingUsbItem struct {
 // GetClusterMappingUsbItemErrorItem defines model for GetClusterMappingUsbItemErrorItem.
 type GetClusterMappingUsbItemErrorItem struct {
 	// Message The message of the error
-	Message *pvetypes.String `json:"message,omitempty"`
+	Message pvetypes.OptString `json:"message,omitzero"`
 
 	// Severity The severity of the error
-	Severity *pvetypes.String `json:"severity,omitempty"`
+	Severity pvetypes.OptString `json:"severity,omitzero"`
 }
 
 // GetClusterMetricsData defines model for GetClusterMetricsData.
@@ -15553,19 +15553,19 @@ type GetClusterMetricsExportData struct {
 // GetClusterMetricsExportDataDataItem defines model for GetClusterMetricsExportDataDataItem.
 type GetClusterMetricsExportDataDataItem struct {
 	// Id Unique identifier for this metric object, for instance 'node/<nodename>' or 'qemu/<vmid>'.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Metric Name of the metric.
-	Metric *pvetypes.String `json:"metric,omitempty"`
+	Metric pvetypes.OptString `json:"metric,omitzero"`
 
 	// Timestamp Time at which this metric was observed
-	Timestamp *pvetypes.Int `json:"timestamp,omitempty"`
+	Timestamp pvetypes.OptInt `json:"timestamp,omitzero"`
 
 	// Type Type of the metric.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// Value Metric value.
-	Value *pvetypes.Float `json:"value,omitempty"`
+	Value pvetypes.OptFloat `json:"value,omitzero"`
 }
 
 // GetClusterMetricsServerData defines model for GetClusterMetricsServerData.
@@ -15577,19 +15577,19 @@ type GetClusterMetricsServerIdData map[string]interface{}
 // GetClusterMetricsServerItem defines model for GetClusterMetricsServerItem.
 type GetClusterMetricsServerItem struct {
 	// Disable Flag to disable the plugin.
-	Disable *pvetypes.Bool `json:"disable,omitempty"`
+	Disable pvetypes.OptBool `json:"disable,omitzero"`
 
 	// Id The ID of the entry.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Port Server network port
-	Port *pvetypes.Int `json:"port,omitempty"`
+	Port pvetypes.OptInt `json:"port,omitzero"`
 
 	// Server Server dns name or IP address
-	Server *pvetypes.String `json:"server,omitempty"`
+	Server pvetypes.OptString `json:"server,omitzero"`
 
 	// Type Plugin type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterNextidData The next free VMID.
@@ -15607,37 +15607,37 @@ type GetClusterNotificationsEndpointsGotifyData = []GetClusterNotificationsEndpo
 // GetClusterNotificationsEndpointsGotifyItem defines model for GetClusterNotificationsEndpointsGotifyItem.
 type GetClusterNotificationsEndpointsGotifyItem struct {
 	// Comment Comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Disable Disable this target
-	Disable *pvetypes.Bool `json:"disable,omitempty"`
+	Disable pvetypes.OptBool `json:"disable,omitzero"`
 
 	// Name The name of the endpoint.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Origin Show if this entry was created by a user or was built-in
-	Origin *pvetypes.String `json:"origin,omitempty"`
+	Origin pvetypes.OptString `json:"origin,omitzero"`
 
 	// Server Server URL
-	Server *pvetypes.String `json:"server,omitempty"`
+	Server pvetypes.OptString `json:"server,omitzero"`
 }
 
 // GetClusterNotificationsEndpointsGotifyNameData defines model for GetClusterNotificationsEndpointsGotifyNameData.
 type GetClusterNotificationsEndpointsGotifyNameData struct {
 	// Comment Comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Disable Disable this target
-	Disable *pvetypes.Bool `json:"disable,omitempty"`
+	Disable pvetypes.OptBool `json:"disable,omitzero"`
 
 	// Name The name of the endpoint.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Server Server URL
-	Server *pvetypes.String `json:"server,omitempty"`
+	Server pvetypes.OptString `json:"server,omitzero"`
 }
 
 // GetClusterNotificationsEndpointsSendmailData defines model for GetClusterNotificationsEndpointsSendmailData.
@@ -15646,16 +15646,16 @@ type GetClusterNotificationsEndpointsSendmailData = []GetClusterNotificationsEnd
 // GetClusterNotificationsEndpointsSendmailItem defines model for GetClusterNotificationsEndpointsSendmailItem.
 type GetClusterNotificationsEndpointsSendmailItem struct {
 	// Author Author of the mail
-	Author *pvetypes.String `json:"author,omitempty"`
+	Author pvetypes.OptString `json:"author,omitzero"`
 
 	// Comment Comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Disable Disable this target
-	Disable *pvetypes.Bool `json:"disable,omitempty"`
+	Disable pvetypes.OptBool `json:"disable,omitzero"`
 
 	// FromAddress `From` address for the mail
-	FromAddress *pvetypes.String `json:"from-address,omitempty"`
+	FromAddress pvetypes.OptString `json:"from-address,omitzero"`
 
 	// Mailto List of email recipients
 	Mailto *[]pvetypes.String `json:"mailto,omitempty"`
@@ -15664,28 +15664,28 @@ type GetClusterNotificationsEndpointsSendmailItem struct {
 	MailtoUser *[]pvetypes.String `json:"mailto-user,omitempty"`
 
 	// Name The name of the endpoint.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Origin Show if this entry was created by a user or was built-in
-	Origin *pvetypes.String `json:"origin,omitempty"`
+	Origin pvetypes.OptString `json:"origin,omitzero"`
 }
 
 // GetClusterNotificationsEndpointsSendmailNameData defines model for GetClusterNotificationsEndpointsSendmailNameData.
 type GetClusterNotificationsEndpointsSendmailNameData struct {
 	// Author Author of the mail
-	Author *pvetypes.String `json:"author,omitempty"`
+	Author pvetypes.OptString `json:"author,omitzero"`
 
 	// Comment Comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Disable Disable this target
-	Disable *pvetypes.Bool `json:"disable,omitempty"`
+	Disable pvetypes.OptBool `json:"disable,omitzero"`
 
 	// FromAddress `From` address for the mail
-	FromAddress *pvetypes.String `json:"from-address,omitempty"`
+	FromAddress pvetypes.OptString `json:"from-address,omitzero"`
 
 	// Mailto List of email recipients
 	Mailto *[]pvetypes.String `json:"mailto,omitempty"`
@@ -15694,7 +15694,7 @@ type GetClusterNotificationsEndpointsSendmailNameData struct {
 	MailtoUser *[]pvetypes.String `json:"mailto-user,omitempty"`
 
 	// Name The name of the endpoint.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 }
 
 // GetClusterNotificationsEndpointsSmtpData defines model for GetClusterNotificationsEndpointsSmtpData.
@@ -15703,16 +15703,16 @@ type GetClusterNotificationsEndpointsSmtpData = []GetClusterNotificationsEndpoin
 // GetClusterNotificationsEndpointsSmtpItem defines model for GetClusterNotificationsEndpointsSmtpItem.
 type GetClusterNotificationsEndpointsSmtpItem struct {
 	// Author Author of the mail. Defaults to 'Proxmox VE'.
-	Author *pvetypes.String `json:"author,omitempty"`
+	Author pvetypes.OptString `json:"author,omitzero"`
 
 	// Comment Comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Disable Disable this target
-	Disable *pvetypes.Bool `json:"disable,omitempty"`
+	Disable pvetypes.OptBool `json:"disable,omitzero"`
 
 	// FromAddress `From` address for the mail
-	FromAddress *pvetypes.String `json:"from-address,omitempty"`
+	FromAddress pvetypes.OptString `json:"from-address,omitzero"`
 
 	// Mailto List of email recipients
 	Mailto *[]pvetypes.String `json:"mailto,omitempty"`
@@ -15721,40 +15721,40 @@ type GetClusterNotificationsEndpointsSmtpItem struct {
 	MailtoUser *[]pvetypes.String `json:"mailto-user,omitempty"`
 
 	// Mode Determine which encryption method shall be used for the connection.
-	Mode *pvetypes.String `json:"mode,omitempty"`
+	Mode pvetypes.OptString `json:"mode,omitzero"`
 
 	// Name The name of the endpoint.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Origin Show if this entry was created by a user or was built-in
-	Origin *pvetypes.String `json:"origin,omitempty"`
+	Origin pvetypes.OptString `json:"origin,omitzero"`
 
 	// Port The port to be used. Defaults to 465 for TLS based connections, 587 for STARTTLS based connections and port 25 for insecure plain-text connections.
-	Port *pvetypes.Int `json:"port,omitempty"`
+	Port pvetypes.OptInt `json:"port,omitzero"`
 
 	// Server The address of the SMTP server.
-	Server *pvetypes.String `json:"server,omitempty"`
+	Server pvetypes.OptString `json:"server,omitzero"`
 
 	// Username Username for SMTP authentication
-	Username *pvetypes.String `json:"username,omitempty"`
+	Username pvetypes.OptString `json:"username,omitzero"`
 }
 
 // GetClusterNotificationsEndpointsSmtpNameData defines model for GetClusterNotificationsEndpointsSmtpNameData.
 type GetClusterNotificationsEndpointsSmtpNameData struct {
 	// Author Author of the mail. Defaults to 'Proxmox VE'.
-	Author *pvetypes.String `json:"author,omitempty"`
+	Author pvetypes.OptString `json:"author,omitzero"`
 
 	// Comment Comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Disable Disable this target
-	Disable *pvetypes.Bool `json:"disable,omitempty"`
+	Disable pvetypes.OptBool `json:"disable,omitzero"`
 
 	// FromAddress `From` address for the mail
-	FromAddress *pvetypes.String `json:"from-address,omitempty"`
+	FromAddress pvetypes.OptString `json:"from-address,omitzero"`
 
 	// Mailto List of email recipients
 	Mailto *[]pvetypes.String `json:"mailto,omitempty"`
@@ -15763,19 +15763,19 @@ type GetClusterNotificationsEndpointsSmtpNameData struct {
 	MailtoUser *[]pvetypes.String `json:"mailto-user,omitempty"`
 
 	// Mode Determine which encryption method shall be used for the connection.
-	Mode *pvetypes.String `json:"mode,omitempty"`
+	Mode pvetypes.OptString `json:"mode,omitzero"`
 
 	// Name The name of the endpoint.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Port The port to be used. Defaults to 465 for TLS based connections, 587 for STARTTLS based connections and port 25 for insecure plain-text connections.
-	Port *pvetypes.Int `json:"port,omitempty"`
+	Port pvetypes.OptInt `json:"port,omitzero"`
 
 	// Server The address of the SMTP server.
-	Server *pvetypes.String `json:"server,omitempty"`
+	Server pvetypes.OptString `json:"server,omitzero"`
 
 	// Username Username for SMTP authentication
-	Username *pvetypes.String `json:"username,omitempty"`
+	Username pvetypes.OptString `json:"username,omitzero"`
 }
 
 // GetClusterNotificationsEndpointsWebhookData defines model for GetClusterNotificationsEndpointsWebhookData.
@@ -15784,61 +15784,61 @@ type GetClusterNotificationsEndpointsWebhookData = []GetClusterNotificationsEndp
 // GetClusterNotificationsEndpointsWebhookItem defines model for GetClusterNotificationsEndpointsWebhookItem.
 type GetClusterNotificationsEndpointsWebhookItem struct {
 	// Body HTTP body, base64 encoded
-	Body *pvetypes.String `json:"body,omitempty"`
+	Body pvetypes.OptString `json:"body,omitzero"`
 
 	// Comment Comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Disable Disable this target
-	Disable *pvetypes.Bool `json:"disable,omitempty"`
+	Disable pvetypes.OptBool `json:"disable,omitzero"`
 
 	// Header HTTP headers to set. These have to be formatted as a property string in the format name=<name>,value=<base64 of value>
 	Header *[]pvetypes.String `json:"header,omitempty"`
 
 	// Method HTTP method
-	Method *pvetypes.String `json:"method,omitempty"`
+	Method pvetypes.OptString `json:"method,omitzero"`
 
 	// Name The name of the endpoint.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Origin Show if this entry was created by a user or was built-in
-	Origin *pvetypes.String `json:"origin,omitempty"`
+	Origin pvetypes.OptString `json:"origin,omitzero"`
 
 	// Secret Secrets to set. These have to be formatted as a property string in the format name=<name>,value=<base64 of value>
 	Secret *[]pvetypes.String `json:"secret,omitempty"`
 
 	// Url Server URL
-	Url *pvetypes.String `json:"url,omitempty"`
+	Url pvetypes.OptString `json:"url,omitzero"`
 }
 
 // GetClusterNotificationsEndpointsWebhookNameData defines model for GetClusterNotificationsEndpointsWebhookNameData.
 type GetClusterNotificationsEndpointsWebhookNameData struct {
 	// Body HTTP body, base64 encoded
-	Body *pvetypes.String `json:"body,omitempty"`
+	Body pvetypes.OptString `json:"body,omitzero"`
 
 	// Comment Comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Disable Disable this target
-	Disable *pvetypes.Bool `json:"disable,omitempty"`
+	Disable pvetypes.OptBool `json:"disable,omitzero"`
 
 	// Header HTTP headers to set. These have to be formatted as a property string in the format name=<name>,value=<base64 of value>
 	Header *[]pvetypes.String `json:"header,omitempty"`
 
 	// Method HTTP method
-	Method *pvetypes.String `json:"method,omitempty"`
+	Method pvetypes.OptString `json:"method,omitzero"`
 
 	// Name The name of the endpoint.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Secret Secrets to set. These have to be formatted as a property string in the format name=<name>,value=<base64 of value>
 	Secret *[]pvetypes.String `json:"secret,omitempty"`
 
 	// Url Server URL
-	Url *pvetypes.String `json:"url,omitempty"`
+	Url pvetypes.OptString `json:"url,omitzero"`
 }
 
 // GetClusterNotificationsMatcherFieldValuesData defines model for GetClusterNotificationsMatcherFieldValuesData.
@@ -15847,13 +15847,13 @@ type GetClusterNotificationsMatcherFieldValuesData = []GetClusterNotificationsMa
 // GetClusterNotificationsMatcherFieldValuesItem defines model for GetClusterNotificationsMatcherFieldValuesItem.
 type GetClusterNotificationsMatcherFieldValuesItem struct {
 	// Comment Additional comment for this value.
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Field Field this value belongs to.
-	Field *pvetypes.String `json:"field,omitempty"`
+	Field pvetypes.OptString `json:"field,omitzero"`
 
 	// Value Notification metadata value known by the system.
-	Value *pvetypes.String `json:"value,omitempty"`
+	Value pvetypes.OptString `json:"value,omitzero"`
 }
 
 // GetClusterNotificationsMatcherFieldsData defines model for GetClusterNotificationsMatcherFieldsData.
@@ -15862,7 +15862,7 @@ type GetClusterNotificationsMatcherFieldsData = []GetClusterNotificationsMatcher
 // GetClusterNotificationsMatcherFieldsItem defines model for GetClusterNotificationsMatcherFieldsItem.
 type GetClusterNotificationsMatcherFieldsItem struct {
 	// Name Name of the field.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 }
 
 // GetClusterNotificationsMatchersData defines model for GetClusterNotificationsMatchersData.
@@ -15871,13 +15871,13 @@ type GetClusterNotificationsMatchersData = []GetClusterNotificationsMatchersItem
 // GetClusterNotificationsMatchersItem defines model for GetClusterNotificationsMatchersItem.
 type GetClusterNotificationsMatchersItem struct {
 	// Comment Comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Disable Disable this matcher
-	Disable *pvetypes.Bool `json:"disable,omitempty"`
+	Disable pvetypes.OptBool `json:"disable,omitzero"`
 
 	// InvertMatch Invert match of the whole matcher
-	InvertMatch *pvetypes.Bool `json:"invert-match,omitempty"`
+	InvertMatch pvetypes.OptBool `json:"invert-match,omitzero"`
 
 	// MatchCalendar Match notification timestamp
 	MatchCalendar *[]pvetypes.String `json:"match-calendar,omitempty"`
@@ -15889,13 +15889,13 @@ type GetClusterNotificationsMatchersItem struct {
 	MatchSeverity *[]pvetypes.String `json:"match-severity,omitempty"`
 
 	// Mode Choose between 'all' and 'any' for when multiple properties are specified
-	Mode *pvetypes.String `json:"mode,omitempty"`
+	Mode pvetypes.OptString `json:"mode,omitzero"`
 
 	// Name Name of the matcher.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Origin Show if this entry was created by a user or was built-in
-	Origin *pvetypes.String `json:"origin,omitempty"`
+	Origin pvetypes.OptString `json:"origin,omitzero"`
 
 	// Target Targets to notify on match
 	Target *[]pvetypes.String `json:"target,omitempty"`
@@ -15904,16 +15904,16 @@ type GetClusterNotificationsMatchersItem struct {
 // GetClusterNotificationsMatchersNameData defines model for GetClusterNotificationsMatchersNameData.
 type GetClusterNotificationsMatchersNameData struct {
 	// Comment Comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Disable Disable this matcher
-	Disable *pvetypes.Bool `json:"disable,omitempty"`
+	Disable pvetypes.OptBool `json:"disable,omitzero"`
 
 	// InvertMatch Invert match of the whole matcher
-	InvertMatch *pvetypes.Bool `json:"invert-match,omitempty"`
+	InvertMatch pvetypes.OptBool `json:"invert-match,omitzero"`
 
 	// MatchCalendar Match notification timestamp
 	MatchCalendar *[]pvetypes.String `json:"match-calendar,omitempty"`
@@ -15925,10 +15925,10 @@ type GetClusterNotificationsMatchersNameData struct {
 	MatchSeverity *[]pvetypes.String `json:"match-severity,omitempty"`
 
 	// Mode Choose between 'all' and 'any' for when multiple properties are specified
-	Mode *pvetypes.String `json:"mode,omitempty"`
+	Mode pvetypes.OptString `json:"mode,omitzero"`
 
 	// Name Name of the matcher.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Target Targets to notify on match
 	Target *[]pvetypes.String `json:"target,omitempty"`
@@ -15940,19 +15940,19 @@ type GetClusterNotificationsTargetsData = []GetClusterNotificationsTargetsItem
 // GetClusterNotificationsTargetsItem defines model for GetClusterNotificationsTargetsItem.
 type GetClusterNotificationsTargetsItem struct {
 	// Comment Comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Disable Show if this target is disabled
-	Disable *pvetypes.Bool `json:"disable,omitempty"`
+	Disable pvetypes.OptBool `json:"disable,omitzero"`
 
 	// Name Name of the target.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Origin Show if this entry was created by a user or was built-in
-	Origin *pvetypes.String `json:"origin,omitempty"`
+	Origin pvetypes.OptString `json:"origin,omitzero"`
 
 	// Type Type of the target.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterOptionsData defines model for GetClusterOptionsData.
@@ -15964,76 +15964,76 @@ type GetClusterReplicationData = []GetClusterReplicationItem
 // GetClusterReplicationIdData defines model for GetClusterReplicationIdData.
 type GetClusterReplicationIdData struct {
 	// Comment Description.
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Disable Flag to disable/deactivate the entry.
-	Disable *pvetypes.Bool `json:"disable,omitempty"`
+	Disable pvetypes.OptBool `json:"disable,omitzero"`
 
 	// Guest Guest ID.
-	Guest *pvetypes.Int `json:"guest,omitempty"`
+	Guest pvetypes.OptInt `json:"guest,omitzero"`
 
 	// Id Replication Job ID. The ID is composed of a Guest ID and a job number, separated by a hyphen, i.e. '<GUEST>-<JOBNUM>'.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Jobnum Unique, sequential ID assigned to each job.
-	Jobnum *pvetypes.Int `json:"jobnum,omitempty"`
+	Jobnum pvetypes.OptInt `json:"jobnum,omitzero"`
 
 	// Rate Rate limit in mbps (megabytes per second) as floating point number.
-	Rate *pvetypes.Float `json:"rate,omitempty"`
+	Rate pvetypes.OptFloat `json:"rate,omitzero"`
 
 	// RemoveJob Mark the replication job for removal. The job will remove all local replication snapshots. When set to 'full', it also tries to remove replicated volumes on the target. The job then removes itself from the configuration file.
-	RemoveJob *pvetypes.String `json:"remove_job,omitempty"`
+	RemoveJob pvetypes.OptString `json:"remove_job,omitzero"`
 
 	// Schedule Storage replication schedule. The format is a subset of `systemd` calendar events.
-	Schedule *pvetypes.String `json:"schedule,omitempty"`
+	Schedule pvetypes.OptString `json:"schedule,omitzero"`
 
 	// Source For internal use, to detect if the guest was stolen.
-	Source *pvetypes.String `json:"source,omitempty"`
+	Source pvetypes.OptString `json:"source,omitzero"`
 
 	// Target Target node.
-	Target *pvetypes.String `json:"target,omitempty"`
+	Target pvetypes.OptString `json:"target,omitzero"`
 
 	// Type Section type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterReplicationItem defines model for GetClusterReplicationItem.
 type GetClusterReplicationItem struct {
 	// Comment Description.
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Disable Flag to disable/deactivate the entry.
-	Disable *pvetypes.Bool `json:"disable,omitempty"`
+	Disable pvetypes.OptBool `json:"disable,omitzero"`
 
 	// Guest Guest ID.
-	Guest *pvetypes.Int `json:"guest,omitempty"`
+	Guest pvetypes.OptInt `json:"guest,omitzero"`
 
 	// Id Replication Job ID. The ID is composed of a Guest ID and a job number, separated by a hyphen, i.e. '<GUEST>-<JOBNUM>'.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Jobnum Unique, sequential ID assigned to each job.
-	Jobnum *pvetypes.Int `json:"jobnum,omitempty"`
+	Jobnum pvetypes.OptInt `json:"jobnum,omitzero"`
 
 	// Rate Rate limit in mbps (megabytes per second) as floating point number.
-	Rate *pvetypes.Float `json:"rate,omitempty"`
+	Rate pvetypes.OptFloat `json:"rate,omitzero"`
 
 	// RemoveJob Mark the replication job for removal. The job will remove all local replication snapshots. When set to 'full', it also tries to remove replicated volumes on the target. The job then removes itself from the configuration file.
-	RemoveJob *pvetypes.String `json:"remove_job,omitempty"`
+	RemoveJob pvetypes.OptString `json:"remove_job,omitzero"`
 
 	// Schedule Storage replication schedule. The format is a subset of `systemd` calendar events.
-	Schedule *pvetypes.String `json:"schedule,omitempty"`
+	Schedule pvetypes.OptString `json:"schedule,omitzero"`
 
 	// Source For internal use, to detect if the guest was stolen.
-	Source *pvetypes.String `json:"source,omitempty"`
+	Source pvetypes.OptString `json:"source,omitzero"`
 
 	// Target Target node.
-	Target *pvetypes.String `json:"target,omitempty"`
+	Target pvetypes.OptString `json:"target,omitzero"`
 
 	// Type Section type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterResourcesData defines model for GetClusterResourcesData.
@@ -16042,106 +16042,106 @@ type GetClusterResourcesData = []GetClusterResourcesItem
 // GetClusterResourcesItem defines model for GetClusterResourcesItem.
 type GetClusterResourcesItem struct {
 	// CgroupMode The cgroup mode the node operates under (for type 'node').
-	CgroupMode *pvetypes.Int `json:"cgroup-mode,omitempty"`
+	CgroupMode pvetypes.OptInt `json:"cgroup-mode,omitzero"`
 
 	// Content Allowed storage content types (for type 'storage').
-	Content *pvetypes.String `json:"content,omitempty"`
+	Content pvetypes.OptString `json:"content,omitzero"`
 
 	// Cpu CPU utilization (for types 'node', 'qemu' and 'lxc').
-	Cpu *pvetypes.Float `json:"cpu,omitempty"`
+	Cpu pvetypes.OptFloat `json:"cpu,omitzero"`
 
 	// Disk Used disk space in bytes (for type 'storage'), used root image space for VMs (for types 'qemu' and 'lxc').
-	Disk *pvetypes.Int `json:"disk,omitempty"`
+	Disk pvetypes.OptInt `json:"disk,omitzero"`
 
 	// Diskread The number of bytes the guest read from its block devices since the guest was started. This info is not available for all storage types. (for types 'qemu' and 'lxc')
-	Diskread *pvetypes.Int `json:"diskread,omitempty"`
+	Diskread pvetypes.OptInt `json:"diskread,omitzero"`
 
 	// Diskwrite The number of bytes the guest wrote to its block devices since the guest was started. This info is not available for all storage types. (for types 'qemu' and 'lxc')
-	Diskwrite *pvetypes.Int `json:"diskwrite,omitempty"`
+	Diskwrite pvetypes.OptInt `json:"diskwrite,omitzero"`
 
 	// Hastate HA service status (for HA managed VMs).
-	Hastate *pvetypes.String `json:"hastate,omitempty"`
+	Hastate pvetypes.OptString `json:"hastate,omitzero"`
 
 	// Id Resource id.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Level Support level (for type 'node').
-	Level *pvetypes.String `json:"level,omitempty"`
+	Level pvetypes.OptString `json:"level,omitzero"`
 
 	// Lock The guest's current config lock (for types 'qemu' and 'lxc')
-	Lock *pvetypes.String `json:"lock,omitempty"`
+	Lock pvetypes.OptString `json:"lock,omitzero"`
 
 	// Maxcpu Number of available CPUs (for types 'node', 'qemu' and 'lxc').
-	Maxcpu *pvetypes.Float `json:"maxcpu,omitempty"`
+	Maxcpu pvetypes.OptFloat `json:"maxcpu,omitzero"`
 
 	// Maxdisk Storage size in bytes (for type 'storage'), root image size for VMs (for types 'qemu' and 'lxc').
-	Maxdisk *pvetypes.Int `json:"maxdisk,omitempty"`
+	Maxdisk pvetypes.OptInt `json:"maxdisk,omitzero"`
 
 	// Maxmem Number of available memory in bytes (for types 'node', 'qemu' and 'lxc').
-	Maxmem *pvetypes.Int `json:"maxmem,omitempty"`
+	Maxmem pvetypes.OptInt `json:"maxmem,omitzero"`
 
 	// Mem Used memory in bytes (for types 'node', 'qemu' and 'lxc').
-	Mem *pvetypes.Int `json:"mem,omitempty"`
+	Mem pvetypes.OptInt `json:"mem,omitzero"`
 
 	// Memhost Used memory in bytes from the point of view of the host (for types 'qemu').
-	Memhost *pvetypes.Int `json:"memhost,omitempty"`
+	Memhost pvetypes.OptInt `json:"memhost,omitzero"`
 
 	// Name Name of the resource.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Netin The amount of traffic in bytes that was sent to the guest over the network since it was started. (for types 'qemu' and 'lxc')
-	Netin *pvetypes.Int `json:"netin,omitempty"`
+	Netin pvetypes.OptInt `json:"netin,omitzero"`
 
 	// Netout The amount of traffic in bytes that was sent from the guest over the network since it was started. (for types 'qemu' and 'lxc')
-	Netout *pvetypes.Int `json:"netout,omitempty"`
+	Netout pvetypes.OptInt `json:"netout,omitzero"`
 
 	// Network The name of a Network entity (for type 'network').
-	Network *pvetypes.String `json:"network,omitempty"`
+	Network pvetypes.OptString `json:"network,omitzero"`
 
 	// NetworkType The type of network resource (for type 'network').
-	NetworkType *pvetypes.String `json:"network-type,omitempty"`
+	NetworkType pvetypes.OptString `json:"network-type,omitzero"`
 
 	// Node The cluster node name (for types 'node', 'storage', 'qemu', and 'lxc').
-	Node *pvetypes.String `json:"node,omitempty"`
+	Node pvetypes.OptString `json:"node,omitzero"`
 
 	// Plugintype More specific type, if available.
-	Plugintype *pvetypes.String `json:"plugintype,omitempty"`
+	Plugintype pvetypes.OptString `json:"plugintype,omitzero"`
 
 	// Pool The pool name (for types 'pool', 'qemu' and 'lxc').
-	Pool *pvetypes.String `json:"pool,omitempty"`
+	Pool pvetypes.OptString `json:"pool,omitzero"`
 
 	// Protocol The protocol of a fabric (for type 'network', network-type 'fabric').
-	Protocol *pvetypes.String `json:"protocol,omitempty"`
+	Protocol pvetypes.OptString `json:"protocol,omitzero"`
 
 	// Sdn The name of an SDN entity (for type 'sdn')
-	Sdn *pvetypes.String `json:"sdn,omitempty"`
+	Sdn pvetypes.OptString `json:"sdn,omitzero"`
 
 	// Shared Determines whether the storage is shared
-	Shared *pvetypes.Bool `json:"shared,omitempty"`
+	Shared pvetypes.OptBool `json:"shared,omitzero"`
 
 	// Status Resource type dependent status.
-	Status *pvetypes.String `json:"status,omitempty"`
+	Status pvetypes.OptString `json:"status,omitzero"`
 
 	// Storage The storage identifier (for type 'storage').
-	Storage *pvetypes.String `json:"storage,omitempty"`
+	Storage pvetypes.OptString `json:"storage,omitzero"`
 
 	// Tags The guest's tags (for types 'qemu' and 'lxc')
-	Tags *pvetypes.String `json:"tags,omitempty"`
+	Tags pvetypes.OptString `json:"tags,omitzero"`
 
 	// Template Determines if the guest is a template. (for types 'qemu' and 'lxc')
-	Template *pvetypes.Bool `json:"template,omitempty"`
+	Template pvetypes.OptBool `json:"template,omitzero"`
 
 	// Type Resource type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// Uptime Uptime of node or virtual guest in seconds (for types 'node', 'qemu' and 'lxc').
-	Uptime *pvetypes.Int `json:"uptime,omitempty"`
+	Uptime pvetypes.OptInt `json:"uptime,omitzero"`
 
 	// Vmid The numerical vmid (for types 'qemu' and 'lxc').
-	Vmid *pvetypes.Int `json:"vmid,omitempty"`
+	Vmid pvetypes.OptInt `json:"vmid,omitzero"`
 
 	// ZoneType The type of an SDN zone (for type 'sdn').
-	ZoneType *pvetypes.String `json:"zone-type,omitempty"`
+	ZoneType pvetypes.OptString `json:"zone-type,omitzero"`
 }
 
 // GetClusterResourcesParamsType Resource type.
@@ -16150,82 +16150,82 @@ type GetClusterResourcesParamsType string
 // GetClusterSdnControllersControllerData defines model for GetClusterSdnControllersControllerData.
 type GetClusterSdnControllersControllerData struct {
 	// Asn The local ASN of the controller. BGP & EVPN only.
-	Asn *pvetypes.Int `json:"asn,omitempty"`
+	Asn pvetypes.OptInt `json:"asn,omitzero"`
 
 	// BgpMultipathAsRelax Consider different AS paths of equal length for multipath computation. BGP only.
-	BgpMultipathAsRelax *pvetypes.Bool `json:"bgp-multipath-as-relax,omitempty"`
+	BgpMultipathAsRelax pvetypes.OptBool `json:"bgp-multipath-as-relax,omitzero"`
 
 	// Controller Name of the controller.
-	Controller *pvetypes.String `json:"controller,omitempty"`
+	Controller pvetypes.OptString `json:"controller,omitzero"`
 
 	// Digest Digest of the controller section.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Ebgp Enable eBGP (remote-as external). BGP only.
-	Ebgp *pvetypes.Bool `json:"ebgp,omitempty"`
+	Ebgp pvetypes.OptBool `json:"ebgp,omitzero"`
 
 	// EbgpMultihop Set maximum amount of hops for eBGP peers. Needs ebgp set to 1. BGP only.
-	EbgpMultihop *pvetypes.Int `json:"ebgp-multihop,omitempty"`
+	EbgpMultihop pvetypes.OptInt `json:"ebgp-multihop,omitzero"`
 
 	// IsisDomain Name of the IS-IS domain. IS-IS only.
-	IsisDomain *pvetypes.String `json:"isis-domain,omitempty"`
+	IsisDomain pvetypes.OptString `json:"isis-domain,omitzero"`
 
 	// IsisIfaces Comma-separated list of interfaces where IS-IS should be active. IS-IS only.
-	IsisIfaces *pvetypes.String `json:"isis-ifaces,omitempty"`
+	IsisIfaces pvetypes.OptString `json:"isis-ifaces,omitzero"`
 
 	// IsisNet Network Entity title for this node in the IS-IS network. IS-IS only.
-	IsisNet *pvetypes.String `json:"isis-net,omitempty"`
+	IsisNet pvetypes.OptString `json:"isis-net,omitzero"`
 
 	// Loopback Name of the loopback/dummy interface that provides the Router-IP. BGP only.
-	Loopback *pvetypes.String `json:"loopback,omitempty"`
+	Loopback pvetypes.OptString `json:"loopback,omitzero"`
 
 	// Node Node(s) where this controller is active.
-	Node *pvetypes.String `json:"node,omitempty"`
+	Node pvetypes.OptString `json:"node,omitzero"`
 
 	// Peers Comma-separated list of the peers IP addresses.
-	Peers *pvetypes.String `json:"peers,omitempty"`
+	Peers pvetypes.OptString `json:"peers,omitzero"`
 
 	// Pending Changes that have not yet been applied to the running configuration.
 	Pending *GetClusterSdnControllersControllerDataPending `json:"pending,omitempty"`
 
 	// State State of the SDN configuration object.
-	State *pvetypes.String `json:"state,omitempty"`
+	State pvetypes.OptString `json:"state,omitzero"`
 
 	// Type Type of the controller
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterSdnControllersControllerDataPending Changes that have not yet been applied to the running configuration.
 type GetClusterSdnControllersControllerDataPending struct {
 	// Asn The local ASN of the controller. BGP & EVPN only.
-	Asn *pvetypes.Int `json:"asn,omitempty"`
+	Asn pvetypes.OptInt `json:"asn,omitzero"`
 
 	// BgpMultipathAsRelax Consider different AS paths of equal length for multipath computation. BGP only.
-	BgpMultipathAsRelax *pvetypes.Bool `json:"bgp-multipath-as-relax,omitempty"`
+	BgpMultipathAsRelax pvetypes.OptBool `json:"bgp-multipath-as-relax,omitzero"`
 
 	// Ebgp Enable eBGP (remote-as external). BGP only.
-	Ebgp *pvetypes.Bool `json:"ebgp,omitempty"`
+	Ebgp pvetypes.OptBool `json:"ebgp,omitzero"`
 
 	// EbgpMultihop Set maximum amount of hops for eBGP peers. Needs ebgp set to 1. BGP only.
-	EbgpMultihop *pvetypes.Int `json:"ebgp-multihop,omitempty"`
+	EbgpMultihop pvetypes.OptInt `json:"ebgp-multihop,omitzero"`
 
 	// IsisDomain Name of the IS-IS domain. IS-IS only.
-	IsisDomain *pvetypes.String `json:"isis-domain,omitempty"`
+	IsisDomain pvetypes.OptString `json:"isis-domain,omitzero"`
 
 	// IsisIfaces Comma-separated list of interfaces where IS-IS should be active. IS-IS only.
-	IsisIfaces *pvetypes.String `json:"isis-ifaces,omitempty"`
+	IsisIfaces pvetypes.OptString `json:"isis-ifaces,omitzero"`
 
 	// IsisNet Network Entity title for this node in the IS-IS network. IS-IS only.
-	IsisNet *pvetypes.String `json:"isis-net,omitempty"`
+	IsisNet pvetypes.OptString `json:"isis-net,omitzero"`
 
 	// Loopback Name of the loopback/dummy interface that provides the Router-IP. BGP only.
-	Loopback *pvetypes.String `json:"loopback,omitempty"`
+	Loopback pvetypes.OptString `json:"loopback,omitzero"`
 
 	// Node Node(s) where this controller is active.
-	Node *pvetypes.String `json:"node,omitempty"`
+	Node pvetypes.OptString `json:"node,omitzero"`
 
 	// Peers Comma-separated list of the peers IP addresses.
-	Peers *pvetypes.String `json:"peers,omitempty"`
+	Peers pvetypes.OptString `json:"peers,omitzero"`
 }
 
 // GetClusterSdnControllersData defines model for GetClusterSdnControllersData.
@@ -16234,82 +16234,82 @@ type GetClusterSdnControllersData = []GetClusterSdnControllersItem
 // GetClusterSdnControllersItem defines model for GetClusterSdnControllersItem.
 type GetClusterSdnControllersItem struct {
 	// Asn The local ASN of the controller. BGP & EVPN only.
-	Asn *pvetypes.Int `json:"asn,omitempty"`
+	Asn pvetypes.OptInt `json:"asn,omitzero"`
 
 	// BgpMultipathAsRelax Consider different AS paths of equal length for multipath computation. BGP only.
-	BgpMultipathAsRelax *pvetypes.Bool `json:"bgp-multipath-as-relax,omitempty"`
+	BgpMultipathAsRelax pvetypes.OptBool `json:"bgp-multipath-as-relax,omitzero"`
 
 	// Controller Name of the controller.
-	Controller *pvetypes.String `json:"controller,omitempty"`
+	Controller pvetypes.OptString `json:"controller,omitzero"`
 
 	// Digest Digest of the controller section.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Ebgp Enable eBGP (remote-as external). BGP only.
-	Ebgp *pvetypes.Bool `json:"ebgp,omitempty"`
+	Ebgp pvetypes.OptBool `json:"ebgp,omitzero"`
 
 	// EbgpMultihop Set maximum amount of hops for eBGP peers. Needs ebgp set to 1. BGP only.
-	EbgpMultihop *pvetypes.Int `json:"ebgp-multihop,omitempty"`
+	EbgpMultihop pvetypes.OptInt `json:"ebgp-multihop,omitzero"`
 
 	// IsisDomain Name of the IS-IS domain. IS-IS only.
-	IsisDomain *pvetypes.String `json:"isis-domain,omitempty"`
+	IsisDomain pvetypes.OptString `json:"isis-domain,omitzero"`
 
 	// IsisIfaces Comma-separated list of interfaces where IS-IS should be active. IS-IS only.
-	IsisIfaces *pvetypes.String `json:"isis-ifaces,omitempty"`
+	IsisIfaces pvetypes.OptString `json:"isis-ifaces,omitzero"`
 
 	// IsisNet Network Entity title for this node in the IS-IS network. IS-IS only.
-	IsisNet *pvetypes.String `json:"isis-net,omitempty"`
+	IsisNet pvetypes.OptString `json:"isis-net,omitzero"`
 
 	// Loopback Name of the loopback/dummy interface that provides the Router-IP. BGP only.
-	Loopback *pvetypes.String `json:"loopback,omitempty"`
+	Loopback pvetypes.OptString `json:"loopback,omitzero"`
 
 	// Node Node(s) where this controller is active.
-	Node *pvetypes.String `json:"node,omitempty"`
+	Node pvetypes.OptString `json:"node,omitzero"`
 
 	// Peers Comma-separated list of the peers IP addresses.
-	Peers *pvetypes.String `json:"peers,omitempty"`
+	Peers pvetypes.OptString `json:"peers,omitzero"`
 
 	// Pending Changes that have not yet been applied to the running configuration.
 	Pending *GetClusterSdnControllersItemPending `json:"pending,omitempty"`
 
 	// State State of the SDN configuration object.
-	State *pvetypes.String `json:"state,omitempty"`
+	State pvetypes.OptString `json:"state,omitzero"`
 
 	// Type Type of the controller
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterSdnControllersItemPending Changes that have not yet been applied to the running configuration.
 type GetClusterSdnControllersItemPending struct {
 	// Asn The local ASN of the controller. BGP & EVPN only.
-	Asn *pvetypes.Int `json:"asn,omitempty"`
+	Asn pvetypes.OptInt `json:"asn,omitzero"`
 
 	// BgpMultipathAsRelax Consider different AS paths of equal length for multipath computation. BGP only.
-	BgpMultipathAsRelax *pvetypes.Bool `json:"bgp-multipath-as-relax,omitempty"`
+	BgpMultipathAsRelax pvetypes.OptBool `json:"bgp-multipath-as-relax,omitzero"`
 
 	// Ebgp Enable eBGP (remote-as external). BGP only.
-	Ebgp *pvetypes.Bool `json:"ebgp,omitempty"`
+	Ebgp pvetypes.OptBool `json:"ebgp,omitzero"`
 
 	// EbgpMultihop Set maximum amount of hops for eBGP peers. Needs ebgp set to 1. BGP only.
-	EbgpMultihop *pvetypes.Int `json:"ebgp-multihop,omitempty"`
+	EbgpMultihop pvetypes.OptInt `json:"ebgp-multihop,omitzero"`
 
 	// IsisDomain Name of the IS-IS domain. IS-IS only.
-	IsisDomain *pvetypes.String `json:"isis-domain,omitempty"`
+	IsisDomain pvetypes.OptString `json:"isis-domain,omitzero"`
 
 	// IsisIfaces Comma-separated list of interfaces where IS-IS should be active. IS-IS only.
-	IsisIfaces *pvetypes.String `json:"isis-ifaces,omitempty"`
+	IsisIfaces pvetypes.OptString `json:"isis-ifaces,omitzero"`
 
 	// IsisNet Network Entity title for this node in the IS-IS network. IS-IS only.
-	IsisNet *pvetypes.String `json:"isis-net,omitempty"`
+	IsisNet pvetypes.OptString `json:"isis-net,omitzero"`
 
 	// Loopback Name of the loopback/dummy interface that provides the Router-IP. BGP only.
-	Loopback *pvetypes.String `json:"loopback,omitempty"`
+	Loopback pvetypes.OptString `json:"loopback,omitzero"`
 
 	// Node Node(s) where this controller is active.
-	Node *pvetypes.String `json:"node,omitempty"`
+	Node pvetypes.OptString `json:"node,omitzero"`
 
 	// Peers Comma-separated list of the peers IP addresses.
-	Peers *pvetypes.String `json:"peers,omitempty"`
+	Peers pvetypes.OptString `json:"peers,omitzero"`
 }
 
 // GetClusterSdnControllersParamsType Only list sdn controllers of specific type
@@ -16326,8 +16326,8 @@ type GetClusterSdnDnsDnsData map[string]interface{}
 
 // GetClusterSdnDnsItem defines model for GetClusterSdnDnsItem.
 type GetClusterSdnDnsItem struct {
-	Dns  *pvetypes.String `json:"dns,omitempty"`
-	Type *pvetypes.String `json:"type,omitempty"`
+	Dns  pvetypes.OptString `json:"dns,omitzero"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterSdnDnsParamsType Only list sdn dns of specific type
@@ -16336,10 +16336,10 @@ type GetClusterSdnDnsParamsType string
 // GetClusterSdnDryRunData defines model for GetClusterSdnDryRunData.
 type GetClusterSdnDryRunData struct {
 	// FrrDiff The difference between the current and pending FRR configuration.
-	FrrDiff *pvetypes.String `json:"frr-diff,omitempty"`
+	FrrDiff pvetypes.OptString `json:"frr-diff,omitzero"`
 
 	// InterfacesDiff The difference between the current and pending /etc/network/interfaces.d/sdn configuration.
-	InterfacesDiff *pvetypes.String `json:"interfaces-diff,omitempty"`
+	InterfacesDiff pvetypes.OptString `json:"interfaces-diff,omitzero"`
 }
 
 // GetClusterSdnFabricsAllData defines model for GetClusterSdnFabricsAllData.
@@ -16351,56 +16351,56 @@ type GetClusterSdnFabricsAllData struct {
 // GetClusterSdnFabricsAllDataFabricsItem defines model for GetClusterSdnFabricsAllDataFabricsItem.
 type GetClusterSdnFabricsAllDataFabricsItem struct {
 	// Area OSPF area. Either a IPv4 address or a 32-bit number. Gets validated in rust.
-	Area *pvetypes.String `json:"area,omitempty"`
+	Area pvetypes.OptString `json:"area,omitzero"`
 
 	// CsnpInterval The csnp_interval property for Openfabric
-	CsnpInterval *pvetypes.Float `json:"csnp_interval,omitempty"`
+	CsnpInterval pvetypes.OptFloat `json:"csnp_interval,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// HelloInterval The hello_interval property for Openfabric
-	HelloInterval *pvetypes.Float `json:"hello_interval,omitempty"`
+	HelloInterval pvetypes.OptFloat `json:"hello_interval,omitzero"`
 
 	// Id Identifier for SDN fabrics
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Ip6Prefix The IP prefix for Node IPs
-	Ip6Prefix *pvetypes.String `json:"ip6_prefix,omitempty"`
+	Ip6Prefix pvetypes.OptString `json:"ip6_prefix,omitzero"`
 
 	// IpPrefix The IP prefix for Node IPs
-	IpPrefix *pvetypes.String `json:"ip_prefix,omitempty"`
+	IpPrefix pvetypes.OptString `json:"ip_prefix,omitzero"`
 
 	// LockToken the token for unlocking the global SDN configuration
-	LockToken *pvetypes.String `json:"lock-token,omitempty"`
+	LockToken pvetypes.OptString `json:"lock-token,omitzero"`
 
 	// Protocol Type of configuration entry in an SDN Fabric section config
-	Protocol *pvetypes.String `json:"protocol,omitempty"`
+	Protocol pvetypes.OptString `json:"protocol,omitzero"`
 }
 
 // GetClusterSdnFabricsAllDataNodesItem defines model for GetClusterSdnFabricsAllDataNodesItem.
 type GetClusterSdnFabricsAllDataNodesItem struct {
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// FabricId Identifier for SDN fabrics
-	FabricId   *pvetypes.String   `json:"fabric_id,omitempty"`
+	FabricId   pvetypes.OptString `json:"fabric_id,omitzero"`
 	Interfaces *[]pvetypes.String `json:"interfaces,omitempty"`
 
 	// Ip IPv4 address for this node
-	Ip *pvetypes.String `json:"ip,omitempty"`
+	Ip pvetypes.OptString `json:"ip,omitzero"`
 
 	// Ip6 IPv6 address for this node
-	Ip6 *pvetypes.String `json:"ip6,omitempty"`
+	Ip6 pvetypes.OptString `json:"ip6,omitzero"`
 
 	// LockToken the token for unlocking the global SDN configuration
-	LockToken *pvetypes.String `json:"lock-token,omitempty"`
+	LockToken pvetypes.OptString `json:"lock-token,omitzero"`
 
 	// NodeId Identifier for nodes in an SDN fabric
-	NodeId *pvetypes.String `json:"node_id,omitempty"`
+	NodeId pvetypes.OptString `json:"node_id,omitzero"`
 
 	// Protocol Type of configuration entry in an SDN Fabric section config
-	Protocol *pvetypes.String `json:"protocol,omitempty"`
+	Protocol pvetypes.OptString `json:"protocol,omitzero"`
 }
 
 // GetClusterSdnFabricsData defines model for GetClusterSdnFabricsData.
@@ -16412,66 +16412,66 @@ type GetClusterSdnFabricsFabricData = []GetClusterSdnFabricsFabricItem
 // GetClusterSdnFabricsFabricIdData defines model for GetClusterSdnFabricsFabricIdData.
 type GetClusterSdnFabricsFabricIdData struct {
 	// Area OSPF area. Either a IPv4 address or a 32-bit number. Gets validated in rust.
-	Area *pvetypes.String `json:"area,omitempty"`
+	Area pvetypes.OptString `json:"area,omitzero"`
 
 	// CsnpInterval The csnp_interval property for Openfabric
-	CsnpInterval *pvetypes.Float `json:"csnp_interval,omitempty"`
+	CsnpInterval pvetypes.OptFloat `json:"csnp_interval,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// HelloInterval The hello_interval property for Openfabric
-	HelloInterval *pvetypes.Float `json:"hello_interval,omitempty"`
+	HelloInterval pvetypes.OptFloat `json:"hello_interval,omitzero"`
 
 	// Id Identifier for SDN fabrics
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Ip6Prefix The IP prefix for Node IPs
-	Ip6Prefix *pvetypes.String `json:"ip6_prefix,omitempty"`
+	Ip6Prefix pvetypes.OptString `json:"ip6_prefix,omitzero"`
 
 	// IpPrefix The IP prefix for Node IPs
-	IpPrefix *pvetypes.String `json:"ip_prefix,omitempty"`
+	IpPrefix pvetypes.OptString `json:"ip_prefix,omitzero"`
 
 	// LockToken the token for unlocking the global SDN configuration
-	LockToken *pvetypes.String `json:"lock-token,omitempty"`
+	LockToken pvetypes.OptString `json:"lock-token,omitzero"`
 
 	// Protocol Type of configuration entry in an SDN Fabric section config
-	Protocol *pvetypes.String `json:"protocol,omitempty"`
+	Protocol pvetypes.OptString `json:"protocol,omitzero"`
 }
 
 // GetClusterSdnFabricsFabricItem defines model for GetClusterSdnFabricsFabricItem.
 type GetClusterSdnFabricsFabricItem struct {
 	// Area OSPF area. Either a IPv4 address or a 32-bit number. Gets validated in rust.
-	Area *pvetypes.String `json:"area,omitempty"`
+	Area pvetypes.OptString `json:"area,omitzero"`
 
 	// CsnpInterval The csnp_interval property for Openfabric
-	CsnpInterval *pvetypes.Float `json:"csnp_interval,omitempty"`
+	CsnpInterval pvetypes.OptFloat `json:"csnp_interval,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// HelloInterval The hello_interval property for Openfabric
-	HelloInterval *pvetypes.Float `json:"hello_interval,omitempty"`
+	HelloInterval pvetypes.OptFloat `json:"hello_interval,omitzero"`
 
 	// Id Identifier for SDN fabrics
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Ip6Prefix The IP prefix for Node IPs
-	Ip6Prefix *pvetypes.String `json:"ip6_prefix,omitempty"`
+	Ip6Prefix pvetypes.OptString `json:"ip6_prefix,omitzero"`
 
 	// IpPrefix The IP prefix for Node IPs
-	IpPrefix *pvetypes.String `json:"ip_prefix,omitempty"`
+	IpPrefix pvetypes.OptString `json:"ip_prefix,omitzero"`
 
 	// LockToken the token for unlocking the global SDN configuration
-	LockToken *pvetypes.String `json:"lock-token,omitempty"`
+	LockToken pvetypes.OptString `json:"lock-token,omitzero"`
 
 	// Protocol Type of configuration entry in an SDN Fabric section config
-	Protocol *pvetypes.String `json:"protocol,omitempty"`
+	Protocol pvetypes.OptString `json:"protocol,omitzero"`
 }
 
 // GetClusterSdnFabricsItem defines model for GetClusterSdnFabricsItem.
 type GetClusterSdnFabricsItem struct {
-	Subdir *pvetypes.String `json:"subdir,omitempty"`
+	Subdir pvetypes.OptString `json:"subdir,omitzero"`
 }
 
 // GetClusterSdnFabricsNodeData defines model for GetClusterSdnFabricsNodeData.
@@ -16483,76 +16483,76 @@ type GetClusterSdnFabricsNodeFabricIdData = []GetClusterSdnFabricsNodeFabricIdIt
 // GetClusterSdnFabricsNodeFabricIdItem defines model for GetClusterSdnFabricsNodeFabricIdItem.
 type GetClusterSdnFabricsNodeFabricIdItem struct {
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// FabricId Identifier for SDN fabrics
-	FabricId   *pvetypes.String   `json:"fabric_id,omitempty"`
+	FabricId   pvetypes.OptString `json:"fabric_id,omitzero"`
 	Interfaces *[]pvetypes.String `json:"interfaces,omitempty"`
 
 	// Ip IPv4 address for this node
-	Ip *pvetypes.String `json:"ip,omitempty"`
+	Ip pvetypes.OptString `json:"ip,omitzero"`
 
 	// Ip6 IPv6 address for this node
-	Ip6 *pvetypes.String `json:"ip6,omitempty"`
+	Ip6 pvetypes.OptString `json:"ip6,omitzero"`
 
 	// LockToken the token for unlocking the global SDN configuration
-	LockToken *pvetypes.String `json:"lock-token,omitempty"`
+	LockToken pvetypes.OptString `json:"lock-token,omitzero"`
 
 	// NodeId Identifier for nodes in an SDN fabric
-	NodeId *pvetypes.String `json:"node_id,omitempty"`
+	NodeId pvetypes.OptString `json:"node_id,omitzero"`
 
 	// Protocol Type of configuration entry in an SDN Fabric section config
-	Protocol *pvetypes.String `json:"protocol,omitempty"`
+	Protocol pvetypes.OptString `json:"protocol,omitzero"`
 }
 
 // GetClusterSdnFabricsNodeFabricIdNodeIdData defines model for GetClusterSdnFabricsNodeFabricIdNodeIdData.
 type GetClusterSdnFabricsNodeFabricIdNodeIdData struct {
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// FabricId Identifier for SDN fabrics
-	FabricId   *pvetypes.String   `json:"fabric_id,omitempty"`
+	FabricId   pvetypes.OptString `json:"fabric_id,omitzero"`
 	Interfaces *[]pvetypes.String `json:"interfaces,omitempty"`
 
 	// Ip IPv4 address for this node
-	Ip *pvetypes.String `json:"ip,omitempty"`
+	Ip pvetypes.OptString `json:"ip,omitzero"`
 
 	// Ip6 IPv6 address for this node
-	Ip6 *pvetypes.String `json:"ip6,omitempty"`
+	Ip6 pvetypes.OptString `json:"ip6,omitzero"`
 
 	// LockToken the token for unlocking the global SDN configuration
-	LockToken *pvetypes.String `json:"lock-token,omitempty"`
+	LockToken pvetypes.OptString `json:"lock-token,omitzero"`
 
 	// NodeId Identifier for nodes in an SDN fabric
-	NodeId *pvetypes.String `json:"node_id,omitempty"`
+	NodeId pvetypes.OptString `json:"node_id,omitzero"`
 
 	// Protocol Type of configuration entry in an SDN Fabric section config
-	Protocol *pvetypes.String `json:"protocol,omitempty"`
+	Protocol pvetypes.OptString `json:"protocol,omitzero"`
 }
 
 // GetClusterSdnFabricsNodeItem defines model for GetClusterSdnFabricsNodeItem.
 type GetClusterSdnFabricsNodeItem struct {
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// FabricId Identifier for SDN fabrics
-	FabricId   *pvetypes.String   `json:"fabric_id,omitempty"`
+	FabricId   pvetypes.OptString `json:"fabric_id,omitzero"`
 	Interfaces *[]pvetypes.String `json:"interfaces,omitempty"`
 
 	// Ip IPv4 address for this node
-	Ip *pvetypes.String `json:"ip,omitempty"`
+	Ip pvetypes.OptString `json:"ip,omitzero"`
 
 	// Ip6 IPv6 address for this node
-	Ip6 *pvetypes.String `json:"ip6,omitempty"`
+	Ip6 pvetypes.OptString `json:"ip6,omitzero"`
 
 	// LockToken the token for unlocking the global SDN configuration
-	LockToken *pvetypes.String `json:"lock-token,omitempty"`
+	LockToken pvetypes.OptString `json:"lock-token,omitzero"`
 
 	// NodeId Identifier for nodes in an SDN fabric
-	NodeId *pvetypes.String `json:"node_id,omitempty"`
+	NodeId pvetypes.OptString `json:"node_id,omitzero"`
 
 	// Protocol Type of configuration entry in an SDN Fabric section config
-	Protocol *pvetypes.String `json:"protocol,omitempty"`
+	Protocol pvetypes.OptString `json:"protocol,omitzero"`
 }
 
 // GetClusterSdnIpamsData defines model for GetClusterSdnIpamsData.
@@ -16566,8 +16566,8 @@ type GetClusterSdnIpamsIpamStatusData = []interface{}
 
 // GetClusterSdnIpamsItem defines model for GetClusterSdnIpamsItem.
 type GetClusterSdnIpamsItem struct {
-	Ipam *pvetypes.String `json:"ipam,omitempty"`
-	Type *pvetypes.String `json:"type,omitempty"`
+	Ipam pvetypes.OptString `json:"ipam,omitzero"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterSdnIpamsParamsType Only list sdn ipams of specific type
@@ -16575,7 +16575,7 @@ type GetClusterSdnIpamsParamsType string
 
 // GetClusterSdnItem defines model for GetClusterSdnItem.
 type GetClusterSdnItem struct {
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 }
 
 // GetClusterSdnVnetsData defines model for GetClusterSdnVnetsData.
@@ -16584,103 +16584,103 @@ type GetClusterSdnVnetsData = []GetClusterSdnVnetsItem
 // GetClusterSdnVnetsItem defines model for GetClusterSdnVnetsItem.
 type GetClusterSdnVnetsItem struct {
 	// Alias Alias name of the VNet.
-	Alias *pvetypes.String `json:"alias,omitempty"`
+	Alias pvetypes.OptString `json:"alias,omitzero"`
 
 	// Digest Digest of the VNet section.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// IsolatePorts If true, sets the isolated property for all interfaces on the bridge of this VNet.
-	IsolatePorts *pvetypes.Bool `json:"isolate-ports,omitempty"`
+	IsolatePorts pvetypes.OptBool `json:"isolate-ports,omitzero"`
 
 	// Pending Changes that have not yet been applied to the running configuration.
 	Pending *GetClusterSdnVnetsItemPending `json:"pending,omitempty"`
 
 	// State State of the SDN configuration object.
-	State *pvetypes.String `json:"state,omitempty"`
+	State pvetypes.OptString `json:"state,omitzero"`
 
 	// Tag VLAN Tag (for VLAN or QinQ zones) or VXLAN VNI (for VXLAN or EVPN zones).
-	Tag *pvetypes.Int `json:"tag,omitempty"`
+	Tag pvetypes.OptInt `json:"tag,omitzero"`
 
 	// Type Type of the VNet.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// Vlanaware Allow VLANs to pass through this VNet.
-	Vlanaware *pvetypes.Bool `json:"vlanaware,omitempty"`
+	Vlanaware pvetypes.OptBool `json:"vlanaware,omitzero"`
 
 	// Vnet Name of the VNet.
-	Vnet *pvetypes.String `json:"vnet,omitempty"`
+	Vnet pvetypes.OptString `json:"vnet,omitzero"`
 
 	// Zone Name of the zone this VNet belongs to.
-	Zone *pvetypes.String `json:"zone,omitempty"`
+	Zone pvetypes.OptString `json:"zone,omitzero"`
 }
 
 // GetClusterSdnVnetsItemPending Changes that have not yet been applied to the running configuration.
 type GetClusterSdnVnetsItemPending struct {
 	// Alias Alias name of the VNet.
-	Alias *pvetypes.String `json:"alias,omitempty"`
+	Alias pvetypes.OptString `json:"alias,omitzero"`
 
 	// IsolatePorts If true, sets the isolated property for all interfaces on the bridge of this VNet.
-	IsolatePorts *pvetypes.Bool `json:"isolate-ports,omitempty"`
+	IsolatePorts pvetypes.OptBool `json:"isolate-ports,omitzero"`
 
 	// Tag VLAN Tag (for VLAN or QinQ zones) or VXLAN VNI (for VXLAN or EVPN zones).
-	Tag *pvetypes.Int `json:"tag,omitempty"`
+	Tag pvetypes.OptInt `json:"tag,omitzero"`
 
 	// Vlanaware Allow VLANs to pass through this VNet.
-	Vlanaware *pvetypes.Bool `json:"vlanaware,omitempty"`
+	Vlanaware pvetypes.OptBool `json:"vlanaware,omitzero"`
 
 	// Zone Name of the zone this VNet belongs to.
-	Zone *pvetypes.String `json:"zone,omitempty"`
+	Zone pvetypes.OptString `json:"zone,omitzero"`
 }
 
 // GetClusterSdnVnetsVnetData defines model for GetClusterSdnVnetsVnetData.
 type GetClusterSdnVnetsVnetData struct {
 	// Alias Alias name of the VNet.
-	Alias *pvetypes.String `json:"alias,omitempty"`
+	Alias pvetypes.OptString `json:"alias,omitzero"`
 
 	// Digest Digest of the VNet section.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// IsolatePorts If true, sets the isolated property for all interfaces on the bridge of this VNet.
-	IsolatePorts *pvetypes.Bool `json:"isolate-ports,omitempty"`
+	IsolatePorts pvetypes.OptBool `json:"isolate-ports,omitzero"`
 
 	// Pending Changes that have not yet been applied to the running configuration.
 	Pending *GetClusterSdnVnetsVnetDataPending `json:"pending,omitempty"`
 
 	// State State of the SDN configuration object.
-	State *pvetypes.String `json:"state,omitempty"`
+	State pvetypes.OptString `json:"state,omitzero"`
 
 	// Tag VLAN Tag (for VLAN or QinQ zones) or VXLAN VNI (for VXLAN or EVPN zones).
-	Tag *pvetypes.Int `json:"tag,omitempty"`
+	Tag pvetypes.OptInt `json:"tag,omitzero"`
 
 	// Type Type of the VNet.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// Vlanaware Allow VLANs to pass through this VNet.
-	Vlanaware *pvetypes.Bool `json:"vlanaware,omitempty"`
+	Vlanaware pvetypes.OptBool `json:"vlanaware,omitzero"`
 
 	// Vnet Name of the VNet.
-	Vnet *pvetypes.String `json:"vnet,omitempty"`
+	Vnet pvetypes.OptString `json:"vnet,omitzero"`
 
 	// Zone Name of the zone this VNet belongs to.
-	Zone *pvetypes.String `json:"zone,omitempty"`
+	Zone pvetypes.OptString `json:"zone,omitzero"`
 }
 
 // GetClusterSdnVnetsVnetDataPending Changes that have not yet been applied to the running configuration.
 type GetClusterSdnVnetsVnetDataPending struct {
 	// Alias Alias name of the VNet.
-	Alias *pvetypes.String `json:"alias,omitempty"`
+	Alias pvetypes.OptString `json:"alias,omitzero"`
 
 	// IsolatePorts If true, sets the isolated property for all interfaces on the bridge of this VNet.
-	IsolatePorts *pvetypes.Bool `json:"isolate-ports,omitempty"`
+	IsolatePorts pvetypes.OptBool `json:"isolate-ports,omitzero"`
 
 	// Tag VLAN Tag (for VLAN or QinQ zones) or VXLAN VNI (for VXLAN or EVPN zones).
-	Tag *pvetypes.Int `json:"tag,omitempty"`
+	Tag pvetypes.OptInt `json:"tag,omitzero"`
 
 	// Vlanaware Allow VLANs to pass through this VNet.
-	Vlanaware *pvetypes.Bool `json:"vlanaware,omitempty"`
+	Vlanaware pvetypes.OptBool `json:"vlanaware,omitzero"`
 
 	// Zone Name of the zone this VNet belongs to.
-	Zone *pvetypes.String `json:"zone,omitempty"`
+	Zone pvetypes.OptString `json:"zone,omitzero"`
 }
 
 // GetClusterSdnVnetsVnetFirewallData defines model for GetClusterSdnVnetsVnetFirewallData.
@@ -16689,13 +16689,13 @@ type GetClusterSdnVnetsVnetFirewallData = []map[string]interface{}
 // GetClusterSdnVnetsVnetFirewallOptionsData defines model for GetClusterSdnVnetsVnetFirewallOptionsData.
 type GetClusterSdnVnetsVnetFirewallOptionsData struct {
 	// Enable Enable/disable firewall rules.
-	Enable *pvetypes.Bool `json:"enable,omitempty"`
+	Enable pvetypes.OptBool `json:"enable,omitzero"`
 
 	// LogLevelForward Log level for forwarded traffic.
-	LogLevelForward *pvetypes.String `json:"log_level_forward,omitempty"`
+	LogLevelForward pvetypes.OptString `json:"log_level_forward,omitzero"`
 
 	// PolicyForward Forward policy.
-	PolicyForward *pvetypes.String `json:"policy_forward,omitempty"`
+	PolicyForward pvetypes.OptString `json:"policy_forward,omitzero"`
 }
 
 // GetClusterSdnVnetsVnetFirewallRulesData defines model for GetClusterSdnVnetsVnetFirewallRulesData.
@@ -16704,97 +16704,97 @@ type GetClusterSdnVnetsVnetFirewallRulesData = []GetClusterSdnVnetsVnetFirewallR
 // GetClusterSdnVnetsVnetFirewallRulesItem defines model for GetClusterSdnVnetsVnetFirewallRulesItem.
 type GetClusterSdnVnetsVnetFirewallRulesItem struct {
 	// Action Rule action ('ACCEPT', 'DROP', 'REJECT') or security group name
-	Action *pvetypes.String `json:"action,omitempty"`
+	Action pvetypes.OptString `json:"action,omitzero"`
 
 	// Comment Descriptive comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest *pvetypes.String `json:"dest,omitempty"`
+	Dest pvetypes.OptString `json:"dest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
-	Dport *pvetypes.String `json:"dport,omitempty"`
+	Dport pvetypes.OptString `json:"dport,omitzero"`
 
 	// Enable Flag to enable/disable a rule
-	Enable *pvetypes.Int `json:"enable,omitempty"`
+	Enable pvetypes.OptInt `json:"enable,omitzero"`
 
 	// IcmpType Specify icmp-type. Only valid if proto equals 'icmp' or 'icmpv6'/'ipv6-icmp'
-	IcmpType *pvetypes.String `json:"icmp-type,omitempty"`
+	IcmpType pvetypes.OptString `json:"icmp-type,omitzero"`
 
 	// Iface Network interface name. You have to use network configuration key names for VMs and containers
-	Iface *pvetypes.String `json:"iface,omitempty"`
+	Iface pvetypes.OptString `json:"iface,omitzero"`
 
 	// Ipversion IP version (4 or 6) - automatically determined from source/dest addresses
-	Ipversion *pvetypes.Int `json:"ipversion,omitempty"`
+	Ipversion pvetypes.OptInt `json:"ipversion,omitzero"`
 
 	// Log Log level for firewall rule
-	Log *pvetypes.String `json:"log,omitempty"`
+	Log pvetypes.OptString `json:"log,omitzero"`
 
 	// Macro Use predefined standard macro
-	Macro *pvetypes.String `json:"macro,omitempty"`
+	Macro pvetypes.OptString `json:"macro,omitzero"`
 
 	// Pos Rule position in the ruleset
-	Pos *pvetypes.Int `json:"pos,omitempty"`
+	Pos pvetypes.OptInt `json:"pos,omitzero"`
 
 	// Proto IP protocol. You can use protocol names ('tcp'/'udp') or simple numbers, as defined in '/etc/protocols'
-	Proto *pvetypes.String `json:"proto,omitempty"`
+	Proto pvetypes.OptString `json:"proto,omitzero"`
 
 	// Source Restrict packet source address
-	Source *pvetypes.String `json:"source,omitempty"`
+	Source pvetypes.OptString `json:"source,omitzero"`
 
 	// Sport Restrict TCP/UDP source port
-	Sport *pvetypes.String `json:"sport,omitempty"`
+	Sport pvetypes.OptString `json:"sport,omitzero"`
 
 	// Type Rule type
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterSdnVnetsVnetFirewallRulesPosData defines model for GetClusterSdnVnetsVnetFirewallRulesPosData.
 type GetClusterSdnVnetsVnetFirewallRulesPosData struct {
 	// Action Rule action ('ACCEPT', 'DROP', 'REJECT') or security group name
-	Action *pvetypes.String `json:"action,omitempty"`
+	Action pvetypes.OptString `json:"action,omitzero"`
 
 	// Comment Descriptive comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest *pvetypes.String `json:"dest,omitempty"`
+	Dest pvetypes.OptString `json:"dest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
-	Dport *pvetypes.String `json:"dport,omitempty"`
+	Dport pvetypes.OptString `json:"dport,omitzero"`
 
 	// Enable Flag to enable/disable a rule
-	Enable *pvetypes.Int `json:"enable,omitempty"`
+	Enable pvetypes.OptInt `json:"enable,omitzero"`
 
 	// IcmpType Specify icmp-type. Only valid if proto equals 'icmp' or 'icmpv6'/'ipv6-icmp'
-	IcmpType *pvetypes.String `json:"icmp-type,omitempty"`
+	IcmpType pvetypes.OptString `json:"icmp-type,omitzero"`
 
 	// Iface Network interface name. You have to use network configuration key names for VMs and containers
-	Iface *pvetypes.String `json:"iface,omitempty"`
+	Iface pvetypes.OptString `json:"iface,omitzero"`
 
 	// Ipversion IP version (4 or 6) - automatically determined from source/dest addresses
-	Ipversion *pvetypes.Int `json:"ipversion,omitempty"`
+	Ipversion pvetypes.OptInt `json:"ipversion,omitzero"`
 
 	// Log Log level for firewall rule
-	Log *pvetypes.String `json:"log,omitempty"`
+	Log pvetypes.OptString `json:"log,omitzero"`
 
 	// Macro Use predefined standard macro
-	Macro *pvetypes.String `json:"macro,omitempty"`
+	Macro pvetypes.OptString `json:"macro,omitzero"`
 
 	// Pos Rule position in the ruleset
-	Pos *pvetypes.Int `json:"pos,omitempty"`
+	Pos pvetypes.OptInt `json:"pos,omitzero"`
 
 	// Proto IP protocol. You can use protocol names ('tcp'/'udp') or simple numbers, as defined in '/etc/protocols'
-	Proto *pvetypes.String `json:"proto,omitempty"`
+	Proto pvetypes.OptString `json:"proto,omitzero"`
 
 	// Source Restrict packet source address
-	Source *pvetypes.String `json:"source,omitempty"`
+	Source pvetypes.OptString `json:"source,omitzero"`
 
 	// Sport Restrict TCP/UDP source port
-	Sport *pvetypes.String `json:"sport,omitempty"`
+	Sport pvetypes.OptString `json:"sport,omitzero"`
 
 	// Type Rule type
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterSdnVnetsVnetSubnetsData defines model for GetClusterSdnVnetsVnetSubnetsData.
@@ -16809,154 +16809,154 @@ type GetClusterSdnZonesData = []GetClusterSdnZonesItem
 // GetClusterSdnZonesItem defines model for GetClusterSdnZonesItem.
 type GetClusterSdnZonesItem struct {
 	// AdvertiseSubnets Advertise IP prefixes (Type-5 routes) instead of MAC/IP pairs (Type-2 routes). EVPN zone only.
-	AdvertiseSubnets *pvetypes.Bool `json:"advertise-subnets,omitempty"`
+	AdvertiseSubnets pvetypes.OptBool `json:"advertise-subnets,omitzero"`
 
 	// Bridge the bridge for which VLANs should be managed. VLAN & QinQ zone only.
-	Bridge *pvetypes.String `json:"bridge,omitempty"`
+	Bridge pvetypes.OptString `json:"bridge,omitzero"`
 
 	// BridgeDisableMacLearning Disable auto mac learning. VLAN zone only.
-	BridgeDisableMacLearning *pvetypes.Bool `json:"bridge-disable-mac-learning,omitempty"`
+	BridgeDisableMacLearning pvetypes.OptBool `json:"bridge-disable-mac-learning,omitzero"`
 
 	// Controller ID of the controller for this zone. EVPN zone only.
-	Controller *pvetypes.String `json:"controller,omitempty"`
+	Controller pvetypes.OptString `json:"controller,omitzero"`
 
 	// Dhcp Name of DHCP server backend for this zone.
-	Dhcp *pvetypes.String `json:"dhcp,omitempty"`
+	Dhcp pvetypes.OptString `json:"dhcp,omitzero"`
 
 	// Digest Digest of the controller section.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// DisableArpNdSuppression Suppress IPv4 ARP && IPv6 Neighbour Discovery messages. EVPN zone only.
-	DisableArpNdSuppression *pvetypes.Bool `json:"disable-arp-nd-suppression,omitempty"`
+	DisableArpNdSuppression pvetypes.OptBool `json:"disable-arp-nd-suppression,omitzero"`
 
 	// Dns ID of the DNS server for this zone.
-	Dns *pvetypes.String `json:"dns,omitempty"`
+	Dns pvetypes.OptString `json:"dns,omitzero"`
 
 	// Dnszone Domain name for this zone.
-	Dnszone *pvetypes.String `json:"dnszone,omitempty"`
+	Dnszone pvetypes.OptString `json:"dnszone,omitzero"`
 
 	// Exitnodes List of PVE Nodes that should act as exit node for this zone. EVPN zone only.
-	Exitnodes *pvetypes.String `json:"exitnodes,omitempty"`
+	Exitnodes pvetypes.OptString `json:"exitnodes,omitzero"`
 
 	// ExitnodesLocalRouting Create routes on the exit nodes, so they can connect to EVPN guests. EVPN zone only.
-	ExitnodesLocalRouting *pvetypes.Bool `json:"exitnodes-local-routing,omitempty"`
+	ExitnodesLocalRouting pvetypes.OptBool `json:"exitnodes-local-routing,omitzero"`
 
 	// ExitnodesPrimary Force traffic through this exitnode first. EVPN zone only.
-	ExitnodesPrimary *pvetypes.String `json:"exitnodes-primary,omitempty"`
+	ExitnodesPrimary pvetypes.OptString `json:"exitnodes-primary,omitzero"`
 
 	// Ipam ID of the IPAM for this zone.
-	Ipam *pvetypes.String `json:"ipam,omitempty"`
+	Ipam pvetypes.OptString `json:"ipam,omitzero"`
 
 	// Mac MAC address of the anycast router for this zone.
-	Mac *pvetypes.String `json:"mac,omitempty"`
+	Mac pvetypes.OptString `json:"mac,omitzero"`
 
 	// Mtu MTU of the zone, will be used for the created VNet bridges.
-	Mtu *pvetypes.Int `json:"mtu,omitempty"`
+	Mtu pvetypes.OptInt `json:"mtu,omitzero"`
 
 	// Nodes Nodes where this zone should be created.
-	Nodes *pvetypes.String `json:"nodes,omitempty"`
+	Nodes pvetypes.OptString `json:"nodes,omitzero"`
 
 	// Peers Comma-separated list of peers, that are part of the VXLAN zone. Usually the IPs of the nodes. VXLAN zone only.
-	Peers *pvetypes.String `json:"peers,omitempty"`
+	Peers pvetypes.OptString `json:"peers,omitzero"`
 
 	// Pending Changes that have not yet been applied to the running configuration.
 	Pending *GetClusterSdnZonesItemPending `json:"pending,omitempty"`
 
 	// Reversedns ID of the reverse DNS server for this zone.
-	Reversedns *pvetypes.String `json:"reversedns,omitempty"`
+	Reversedns pvetypes.OptString `json:"reversedns,omitzero"`
 
 	// RtImport Route-Targets that should be imported into the VRF of this zone via BGP. EVPN zone only.
-	RtImport *pvetypes.String `json:"rt-import,omitempty"`
+	RtImport pvetypes.OptString `json:"rt-import,omitzero"`
 
 	// State State of the SDN configuration object.
-	State *pvetypes.String `json:"state,omitempty"`
+	State pvetypes.OptString `json:"state,omitzero"`
 
 	// Tag Service-VLAN Tag (outer VLAN). QinQ zone only
-	Tag *pvetypes.Int `json:"tag,omitempty"`
+	Tag pvetypes.OptInt `json:"tag,omitzero"`
 
 	// Type Type of the zone.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// VlanProtocol VLAN protocol for the creation of the QinQ zone. QinQ zone only.
-	VlanProtocol *pvetypes.String `json:"vlan-protocol,omitempty"`
+	VlanProtocol pvetypes.OptString `json:"vlan-protocol,omitzero"`
 
 	// VrfVxlan VNI for the zone VRF. EVPN zone only.
-	VrfVxlan *pvetypes.Int `json:"vrf-vxlan,omitempty"`
+	VrfVxlan pvetypes.OptInt `json:"vrf-vxlan,omitzero"`
 
 	// VxlanPort UDP port that should be used for the VXLAN tunnel (default 4789). VXLAN zone only.
-	VxlanPort *pvetypes.Int `json:"vxlan-port,omitempty"`
+	VxlanPort pvetypes.OptInt `json:"vxlan-port,omitzero"`
 
 	// Zone Name of the zone.
-	Zone *pvetypes.String `json:"zone,omitempty"`
+	Zone pvetypes.OptString `json:"zone,omitzero"`
 }
 
 // GetClusterSdnZonesItemPending Changes that have not yet been applied to the running configuration.
 type GetClusterSdnZonesItemPending struct {
 	// AdvertiseSubnets Advertise IP prefixes (Type-5 routes) instead of MAC/IP pairs (Type-2 routes). EVPN zone only.
-	AdvertiseSubnets *pvetypes.Bool `json:"advertise-subnets,omitempty"`
+	AdvertiseSubnets pvetypes.OptBool `json:"advertise-subnets,omitzero"`
 
 	// Bridge the bridge for which VLANs should be managed. VLAN & QinQ zone only.
-	Bridge *pvetypes.String `json:"bridge,omitempty"`
+	Bridge pvetypes.OptString `json:"bridge,omitzero"`
 
 	// BridgeDisableMacLearning Disable auto mac learning. VLAN zone only.
-	BridgeDisableMacLearning *pvetypes.Bool `json:"bridge-disable-mac-learning,omitempty"`
+	BridgeDisableMacLearning pvetypes.OptBool `json:"bridge-disable-mac-learning,omitzero"`
 
 	// Controller ID of the controller for this zone. EVPN zone only.
-	Controller *pvetypes.String `json:"controller,omitempty"`
+	Controller pvetypes.OptString `json:"controller,omitzero"`
 
 	// Dhcp Name of DHCP server backend for this zone.
-	Dhcp *pvetypes.String `json:"dhcp,omitempty"`
+	Dhcp pvetypes.OptString `json:"dhcp,omitzero"`
 
 	// DisableArpNdSuppression Suppress IPv4 ARP && IPv6 Neighbour Discovery messages. EVPN zone only.
-	DisableArpNdSuppression *pvetypes.Bool `json:"disable-arp-nd-suppression,omitempty"`
+	DisableArpNdSuppression pvetypes.OptBool `json:"disable-arp-nd-suppression,omitzero"`
 
 	// Dns ID of the DNS server for this zone.
-	Dns *pvetypes.String `json:"dns,omitempty"`
+	Dns pvetypes.OptString `json:"dns,omitzero"`
 
 	// Dnszone Domain name for this zone.
-	Dnszone *pvetypes.String `json:"dnszone,omitempty"`
+	Dnszone pvetypes.OptString `json:"dnszone,omitzero"`
 
 	// Exitnodes List of PVE Nodes that should act as exit node for this zone. EVPN zone only.
-	Exitnodes *pvetypes.String `json:"exitnodes,omitempty"`
+	Exitnodes pvetypes.OptString `json:"exitnodes,omitzero"`
 
 	// ExitnodesLocalRouting Create routes on the exit nodes, so they can connect to EVPN guests. EVPN zone only.
-	ExitnodesLocalRouting *pvetypes.Bool `json:"exitnodes-local-routing,omitempty"`
+	ExitnodesLocalRouting pvetypes.OptBool `json:"exitnodes-local-routing,omitzero"`
 
 	// ExitnodesPrimary Force traffic through this exitnode first. EVPN zone only.
-	ExitnodesPrimary *pvetypes.String `json:"exitnodes-primary,omitempty"`
+	ExitnodesPrimary pvetypes.OptString `json:"exitnodes-primary,omitzero"`
 
 	// Ipam ID of the IPAM for this zone.
-	Ipam *pvetypes.String `json:"ipam,omitempty"`
+	Ipam pvetypes.OptString `json:"ipam,omitzero"`
 
 	// Mac MAC address of the anycast router for this zone.
-	Mac *pvetypes.String `json:"mac,omitempty"`
+	Mac pvetypes.OptString `json:"mac,omitzero"`
 
 	// Mtu MTU of the zone, will be used for the created VNet bridges.
-	Mtu *pvetypes.Int `json:"mtu,omitempty"`
+	Mtu pvetypes.OptInt `json:"mtu,omitzero"`
 
 	// Nodes Nodes where this zone should be created.
-	Nodes *pvetypes.String `json:"nodes,omitempty"`
+	Nodes pvetypes.OptString `json:"nodes,omitzero"`
 
 	// Peers Comma-separated list of peers, that are part of the VXLAN zone. Usually the IPs of the nodes. VXLAN zone only.
-	Peers *pvetypes.String `json:"peers,omitempty"`
+	Peers pvetypes.OptString `json:"peers,omitzero"`
 
 	// Reversedns ID of the reverse DNS server for this zone.
-	Reversedns *pvetypes.String `json:"reversedns,omitempty"`
+	Reversedns pvetypes.OptString `json:"reversedns,omitzero"`
 
 	// RtImport Route-Targets that should be imported into the VRF of this zone via BGP. EVPN zone only.
-	RtImport *pvetypes.String `json:"rt-import,omitempty"`
+	RtImport pvetypes.OptString `json:"rt-import,omitzero"`
 
 	// Tag Service-VLAN Tag (outer VLAN). QinQ zone only
-	Tag *pvetypes.Int `json:"tag,omitempty"`
+	Tag pvetypes.OptInt `json:"tag,omitzero"`
 
 	// VlanProtocol VLAN protocol for the creation of the QinQ zone. QinQ zone only.
-	VlanProtocol *pvetypes.String `json:"vlan-protocol,omitempty"`
+	VlanProtocol pvetypes.OptString `json:"vlan-protocol,omitzero"`
 
 	// VrfVxlan VNI for the zone VRF. EVPN zone only.
-	VrfVxlan *pvetypes.Int `json:"vrf-vxlan,omitempty"`
+	VrfVxlan pvetypes.OptInt `json:"vrf-vxlan,omitzero"`
 
 	// VxlanPort UDP port that should be used for the VXLAN tunnel (default 4789). VXLAN zone only.
-	VxlanPort *pvetypes.Int `json:"vxlan-port,omitempty"`
+	VxlanPort pvetypes.OptInt `json:"vxlan-port,omitzero"`
 }
 
 // GetClusterSdnZonesParamsType Only list SDN zones of specific type
@@ -16965,154 +16965,154 @@ type GetClusterSdnZonesParamsType string
 // GetClusterSdnZonesZoneData defines model for GetClusterSdnZonesZoneData.
 type GetClusterSdnZonesZoneData struct {
 	// AdvertiseSubnets Advertise IP prefixes (Type-5 routes) instead of MAC/IP pairs (Type-2 routes). EVPN zone only.
-	AdvertiseSubnets *pvetypes.Bool `json:"advertise-subnets,omitempty"`
+	AdvertiseSubnets pvetypes.OptBool `json:"advertise-subnets,omitzero"`
 
 	// Bridge the bridge for which VLANs should be managed. VLAN & QinQ zone only.
-	Bridge *pvetypes.String `json:"bridge,omitempty"`
+	Bridge pvetypes.OptString `json:"bridge,omitzero"`
 
 	// BridgeDisableMacLearning Disable auto mac learning. VLAN zone only.
-	BridgeDisableMacLearning *pvetypes.Bool `json:"bridge-disable-mac-learning,omitempty"`
+	BridgeDisableMacLearning pvetypes.OptBool `json:"bridge-disable-mac-learning,omitzero"`
 
 	// Controller ID of the controller for this zone. EVPN zone only.
-	Controller *pvetypes.String `json:"controller,omitempty"`
+	Controller pvetypes.OptString `json:"controller,omitzero"`
 
 	// Dhcp Name of DHCP server backend for this zone.
-	Dhcp *pvetypes.String `json:"dhcp,omitempty"`
+	Dhcp pvetypes.OptString `json:"dhcp,omitzero"`
 
 	// Digest Digest of the controller section.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// DisableArpNdSuppression Suppress IPv4 ARP && IPv6 Neighbour Discovery messages. EVPN zone only.
-	DisableArpNdSuppression *pvetypes.Bool `json:"disable-arp-nd-suppression,omitempty"`
+	DisableArpNdSuppression pvetypes.OptBool `json:"disable-arp-nd-suppression,omitzero"`
 
 	// Dns ID of the DNS server for this zone.
-	Dns *pvetypes.String `json:"dns,omitempty"`
+	Dns pvetypes.OptString `json:"dns,omitzero"`
 
 	// Dnszone Domain name for this zone.
-	Dnszone *pvetypes.String `json:"dnszone,omitempty"`
+	Dnszone pvetypes.OptString `json:"dnszone,omitzero"`
 
 	// Exitnodes List of PVE Nodes that should act as exit node for this zone. EVPN zone only.
-	Exitnodes *pvetypes.String `json:"exitnodes,omitempty"`
+	Exitnodes pvetypes.OptString `json:"exitnodes,omitzero"`
 
 	// ExitnodesLocalRouting Create routes on the exit nodes, so they can connect to EVPN guests. EVPN zone only.
-	ExitnodesLocalRouting *pvetypes.Bool `json:"exitnodes-local-routing,omitempty"`
+	ExitnodesLocalRouting pvetypes.OptBool `json:"exitnodes-local-routing,omitzero"`
 
 	// ExitnodesPrimary Force traffic through this exitnode first. EVPN zone only.
-	ExitnodesPrimary *pvetypes.String `json:"exitnodes-primary,omitempty"`
+	ExitnodesPrimary pvetypes.OptString `json:"exitnodes-primary,omitzero"`
 
 	// Ipam ID of the IPAM for this zone.
-	Ipam *pvetypes.String `json:"ipam,omitempty"`
+	Ipam pvetypes.OptString `json:"ipam,omitzero"`
 
 	// Mac MAC address of the anycast router for this zone.
-	Mac *pvetypes.String `json:"mac,omitempty"`
+	Mac pvetypes.OptString `json:"mac,omitzero"`
 
 	// Mtu MTU of the zone, will be used for the created VNet bridges.
-	Mtu *pvetypes.Int `json:"mtu,omitempty"`
+	Mtu pvetypes.OptInt `json:"mtu,omitzero"`
 
 	// Nodes Nodes where this zone should be created.
-	Nodes *pvetypes.String `json:"nodes,omitempty"`
+	Nodes pvetypes.OptString `json:"nodes,omitzero"`
 
 	// Peers Comma-separated list of peers, that are part of the VXLAN zone. Usually the IPs of the nodes. VXLAN zone only.
-	Peers *pvetypes.String `json:"peers,omitempty"`
+	Peers pvetypes.OptString `json:"peers,omitzero"`
 
 	// Pending Changes that have not yet been applied to the running configuration.
 	Pending *GetClusterSdnZonesZoneDataPending `json:"pending,omitempty"`
 
 	// Reversedns ID of the reverse DNS server for this zone.
-	Reversedns *pvetypes.String `json:"reversedns,omitempty"`
+	Reversedns pvetypes.OptString `json:"reversedns,omitzero"`
 
 	// RtImport Route-Targets that should be imported into the VRF of this zone via BGP. EVPN zone only.
-	RtImport *pvetypes.String `json:"rt-import,omitempty"`
+	RtImport pvetypes.OptString `json:"rt-import,omitzero"`
 
 	// State State of the SDN configuration object.
-	State *pvetypes.String `json:"state,omitempty"`
+	State pvetypes.OptString `json:"state,omitzero"`
 
 	// Tag Service-VLAN Tag (outer VLAN). QinQ zone only
-	Tag *pvetypes.Int `json:"tag,omitempty"`
+	Tag pvetypes.OptInt `json:"tag,omitzero"`
 
 	// Type Type of the zone.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// VlanProtocol VLAN protocol for the creation of the QinQ zone. QinQ zone only.
-	VlanProtocol *pvetypes.String `json:"vlan-protocol,omitempty"`
+	VlanProtocol pvetypes.OptString `json:"vlan-protocol,omitzero"`
 
 	// VrfVxlan VNI for the zone VRF. EVPN zone only.
-	VrfVxlan *pvetypes.Int `json:"vrf-vxlan,omitempty"`
+	VrfVxlan pvetypes.OptInt `json:"vrf-vxlan,omitzero"`
 
 	// VxlanPort UDP port that should be used for the VXLAN tunnel (default 4789). VXLAN zone only.
-	VxlanPort *pvetypes.Int `json:"vxlan-port,omitempty"`
+	VxlanPort pvetypes.OptInt `json:"vxlan-port,omitzero"`
 
 	// Zone Name of the zone.
-	Zone *pvetypes.String `json:"zone,omitempty"`
+	Zone pvetypes.OptString `json:"zone,omitzero"`
 }
 
 // GetClusterSdnZonesZoneDataPending Changes that have not yet been applied to the running configuration.
 type GetClusterSdnZonesZoneDataPending struct {
 	// AdvertiseSubnets Advertise IP prefixes (Type-5 routes) instead of MAC/IP pairs (Type-2 routes). EVPN zone only.
-	AdvertiseSubnets *pvetypes.Bool `json:"advertise-subnets,omitempty"`
+	AdvertiseSubnets pvetypes.OptBool `json:"advertise-subnets,omitzero"`
 
 	// Bridge the bridge for which VLANs should be managed. VLAN & QinQ zone only.
-	Bridge *pvetypes.String `json:"bridge,omitempty"`
+	Bridge pvetypes.OptString `json:"bridge,omitzero"`
 
 	// BridgeDisableMacLearning Disable auto mac learning. VLAN zone only.
-	BridgeDisableMacLearning *pvetypes.Bool `json:"bridge-disable-mac-learning,omitempty"`
+	BridgeDisableMacLearning pvetypes.OptBool `json:"bridge-disable-mac-learning,omitzero"`
 
 	// Controller ID of the controller for this zone. EVPN zone only.
-	Controller *pvetypes.String `json:"controller,omitempty"`
+	Controller pvetypes.OptString `json:"controller,omitzero"`
 
 	// Dhcp Name of DHCP server backend for this zone.
-	Dhcp *pvetypes.String `json:"dhcp,omitempty"`
+	Dhcp pvetypes.OptString `json:"dhcp,omitzero"`
 
 	// DisableArpNdSuppression Suppress IPv4 ARP && IPv6 Neighbour Discovery messages. EVPN zone only.
-	DisableArpNdSuppression *pvetypes.Bool `json:"disable-arp-nd-suppression,omitempty"`
+	DisableArpNdSuppression pvetypes.OptBool `json:"disable-arp-nd-suppression,omitzero"`
 
 	// Dns ID of the DNS server for this zone.
-	Dns *pvetypes.String `json:"dns,omitempty"`
+	Dns pvetypes.OptString `json:"dns,omitzero"`
 
 	// Dnszone Domain name for this zone.
-	Dnszone *pvetypes.String `json:"dnszone,omitempty"`
+	Dnszone pvetypes.OptString `json:"dnszone,omitzero"`
 
 	// Exitnodes List of PVE Nodes that should act as exit node for this zone. EVPN zone only.
-	Exitnodes *pvetypes.String `json:"exitnodes,omitempty"`
+	Exitnodes pvetypes.OptString `json:"exitnodes,omitzero"`
 
 	// ExitnodesLocalRouting Create routes on the exit nodes, so they can connect to EVPN guests. EVPN zone only.
-	ExitnodesLocalRouting *pvetypes.Bool `json:"exitnodes-local-routing,omitempty"`
+	ExitnodesLocalRouting pvetypes.OptBool `json:"exitnodes-local-routing,omitzero"`
 
 	// ExitnodesPrimary Force traffic through this exitnode first. EVPN zone only.
-	ExitnodesPrimary *pvetypes.String `json:"exitnodes-primary,omitempty"`
+	ExitnodesPrimary pvetypes.OptString `json:"exitnodes-primary,omitzero"`
 
 	// Ipam ID of the IPAM for this zone.
-	Ipam *pvetypes.String `json:"ipam,omitempty"`
+	Ipam pvetypes.OptString `json:"ipam,omitzero"`
 
 	// Mac MAC address of the anycast router for this zone.
-	Mac *pvetypes.String `json:"mac,omitempty"`
+	Mac pvetypes.OptString `json:"mac,omitzero"`
 
 	// Mtu MTU of the zone, will be used for the created VNet bridges.
-	Mtu *pvetypes.Int `json:"mtu,omitempty"`
+	Mtu pvetypes.OptInt `json:"mtu,omitzero"`
 
 	// Nodes Nodes where this zone should be created.
-	Nodes *pvetypes.String `json:"nodes,omitempty"`
+	Nodes pvetypes.OptString `json:"nodes,omitzero"`
 
 	// Peers Comma-separated list of peers, that are part of the VXLAN zone. Usually the IPs of the nodes. VXLAN zone only.
-	Peers *pvetypes.String `json:"peers,omitempty"`
+	Peers pvetypes.OptString `json:"peers,omitzero"`
 
 	// Reversedns ID of the reverse DNS server for this zone.
-	Reversedns *pvetypes.String `json:"reversedns,omitempty"`
+	Reversedns pvetypes.OptString `json:"reversedns,omitzero"`
 
 	// RtImport Route-Targets that should be imported into the VRF of this zone via BGP. EVPN zone only.
-	RtImport *pvetypes.String `json:"rt-import,omitempty"`
+	RtImport pvetypes.OptString `json:"rt-import,omitzero"`
 
 	// Tag Service-VLAN Tag (outer VLAN). QinQ zone only
-	Tag *pvetypes.Int `json:"tag,omitempty"`
+	Tag pvetypes.OptInt `json:"tag,omitzero"`
 
 	// VlanProtocol VLAN protocol for the creation of the QinQ zone. QinQ zone only.
-	VlanProtocol *pvetypes.String `json:"vlan-protocol,omitempty"`
+	VlanProtocol pvetypes.OptString `json:"vlan-protocol,omitzero"`
 
 	// VrfVxlan VNI for the zone VRF. EVPN zone only.
-	VrfVxlan *pvetypes.Int `json:"vrf-vxlan,omitempty"`
+	VrfVxlan pvetypes.OptInt `json:"vrf-vxlan,omitzero"`
 
 	// VxlanPort UDP port that should be used for the VXLAN tunnel (default 4789). VXLAN zone only.
-	VxlanPort *pvetypes.Int `json:"vxlan-port,omitempty"`
+	VxlanPort pvetypes.OptInt `json:"vxlan-port,omitzero"`
 }
 
 // GetClusterStatusData defines model for GetClusterStatusData.
@@ -17120,35 +17120,35 @@ type GetClusterStatusData = []GetClusterStatusItem
 
 // GetClusterStatusItem defines model for GetClusterStatusItem.
 type GetClusterStatusItem struct {
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Ip [node] IP of the resolved nodename.
-	Ip *pvetypes.String `json:"ip,omitempty"`
+	Ip pvetypes.OptString `json:"ip,omitzero"`
 
 	// Level [node] Proxmox VE Subscription level, indicates if eligible for enterprise support as well as access to the stable Proxmox VE Enterprise Repository.
-	Level *pvetypes.String `json:"level,omitempty"`
+	Level pvetypes.OptString `json:"level,omitzero"`
 
 	// Local [node] Indicates if this is the responding node.
-	Local *pvetypes.Bool   `json:"local,omitempty"`
-	Name  *pvetypes.String `json:"name,omitempty"`
+	Local pvetypes.OptBool   `json:"local,omitzero"`
+	Name  pvetypes.OptString `json:"name,omitzero"`
 
 	// Nodeid [node] ID of the node from the corosync configuration.
-	Nodeid *pvetypes.Int `json:"nodeid,omitempty"`
+	Nodeid pvetypes.OptInt `json:"nodeid,omitzero"`
 
 	// Nodes [cluster] Nodes count, including offline nodes.
-	Nodes *pvetypes.Int `json:"nodes,omitempty"`
+	Nodes pvetypes.OptInt `json:"nodes,omitzero"`
 
 	// Online [node] Indicates if the node is online or offline.
-	Online *pvetypes.Bool `json:"online,omitempty"`
+	Online pvetypes.OptBool `json:"online,omitzero"`
 
 	// Quorate [cluster] Indicates if there is a majority of nodes online to make decisions
-	Quorate *pvetypes.Bool `json:"quorate,omitempty"`
+	Quorate pvetypes.OptBool `json:"quorate,omitzero"`
 
 	// Type Indicates the type, either cluster or node. The type defines the object properties e.g. quorate available for type cluster.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// Version [cluster] Current version of the corosync configuration file.
-	Version *pvetypes.Int `json:"version,omitempty"`
+	Version pvetypes.OptInt `json:"version,omitzero"`
 }
 
 // GetClusterTasksData defines model for GetClusterTasksData.
@@ -17156,7 +17156,7 @@ type GetClusterTasksData = []GetClusterTasksItem
 
 // GetClusterTasksItem defines model for GetClusterTasksItem.
 type GetClusterTasksItem struct {
-	Upid *pvetypes.String `json:"upid,omitempty"`
+	Upid pvetypes.OptString `json:"upid,omitzero"`
 }
 
 // GetNodesData defines model for GetNodesData.
@@ -17165,31 +17165,31 @@ type GetNodesData = []GetNodesItem
 // GetNodesItem defines model for GetNodesItem.
 type GetNodesItem struct {
 	// Cpu CPU utilization.
-	Cpu *pvetypes.Float `json:"cpu,omitempty"`
+	Cpu pvetypes.OptFloat `json:"cpu,omitzero"`
 
 	// Level Support level.
-	Level *pvetypes.String `json:"level,omitempty"`
+	Level pvetypes.OptString `json:"level,omitzero"`
 
 	// Maxcpu Number of available CPUs.
-	Maxcpu *pvetypes.Int `json:"maxcpu,omitempty"`
+	Maxcpu pvetypes.OptInt `json:"maxcpu,omitzero"`
 
 	// Maxmem Number of available memory in bytes.
-	Maxmem *pvetypes.Int `json:"maxmem,omitempty"`
+	Maxmem pvetypes.OptInt `json:"maxmem,omitzero"`
 
 	// Mem Used memory in bytes.
-	Mem *pvetypes.Int `json:"mem,omitempty"`
+	Mem pvetypes.OptInt `json:"mem,omitzero"`
 
 	// Node The cluster node name.
-	Node *pvetypes.String `json:"node,omitempty"`
+	Node pvetypes.OptString `json:"node,omitzero"`
 
 	// SslFingerprint The SSL fingerprint for the node certificate.
-	SslFingerprint *pvetypes.String `json:"ssl_fingerprint,omitempty"`
+	SslFingerprint pvetypes.OptString `json:"ssl_fingerprint,omitzero"`
 
 	// Status Node status.
-	Status *pvetypes.String `json:"status,omitempty"`
+	Status pvetypes.OptString `json:"status,omitzero"`
 
 	// Uptime Node uptime in seconds.
-	Uptime *pvetypes.Int `json:"uptime,omitempty"`
+	Uptime pvetypes.OptInt `json:"uptime,omitzero"`
 }
 
 // GetNodesNodeAplinfoData defines model for GetNodesNodeAplinfoData.
@@ -17203,13 +17203,13 @@ type GetNodesNodeAptData = []GetNodesNodeAptItem
 
 // GetNodesNodeAptItem defines model for GetNodesNodeAptItem.
 type GetNodesNodeAptItem struct {
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 }
 
 // GetNodesNodeAptRepositoriesData Result from parsing the APT repository files in /etc/apt/.
 type GetNodesNodeAptRepositoriesData struct {
 	// Digest Common digest of all files.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Errors List of problematic repository files.
 	Errors *[]GetNodesNodeAptRepositoriesDataErrorsItem `json:"errors,omitempty"`
@@ -17227,10 +17227,10 @@ type GetNodesNodeAptRepositoriesData struct {
 // GetNodesNodeAptRepositoriesDataErrorsItem defines model for GetNodesNodeAptRepositoriesDataErrorsItem.
 type GetNodesNodeAptRepositoriesDataErrorsItem struct {
 	// Error The error message
-	Error *pvetypes.String `json:"error,omitempty"`
+	Error pvetypes.OptString `json:"error,omitzero"`
 
 	// Path Path to the problematic file.
-	Path *pvetypes.String `json:"path,omitempty"`
+	Path pvetypes.OptString `json:"path,omitzero"`
 }
 
 // GetNodesNodeAptRepositoriesDataFilesItem defines model for GetNodesNodeAptRepositoriesDataFilesItem.
@@ -17239,10 +17239,10 @@ type GetNodesNodeAptRepositoriesDataFilesItem struct {
 	Digest *[]pvetypes.Int `json:"digest,omitempty"`
 
 	// FileType Format of the file.
-	FileType *pvetypes.String `json:"file-type,omitempty"`
+	FileType pvetypes.OptString `json:"file-type,omitzero"`
 
 	// Path Path to the problematic file.
-	Path *pvetypes.String `json:"path,omitempty"`
+	Path pvetypes.OptString `json:"path,omitzero"`
 
 	// Repositories The parsed repositories.
 	Repositories *[]GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItem `json:"repositories,omitempty"`
@@ -17251,16 +17251,16 @@ type GetNodesNodeAptRepositoriesDataFilesItem struct {
 // GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItem defines model for GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItem.
 type GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItem struct {
 	// Comment Associated comment
-	Comment *pvetypes.String `json:"Comment,omitempty"`
+	Comment pvetypes.OptString `json:"Comment,omitzero"`
 
 	// Components List of repository components
 	Components *[]pvetypes.String `json:"Components,omitempty"`
 
 	// Enabled Whether the repository is enabled or not
-	Enabled *pvetypes.Bool `json:"Enabled,omitempty"`
+	Enabled pvetypes.OptBool `json:"Enabled,omitzero"`
 
 	// FileType Format of the defining file.
-	FileType *pvetypes.String `json:"FileType,omitempty"`
+	FileType pvetypes.OptString `json:"FileType,omitzero"`
 
 	// Options Additional options
 	Options *[]GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItemOptionsItem `json:"Options,omitempty"`
@@ -17277,38 +17277,38 @@ type GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItem struct {
 
 // GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItemOptionsItem defines model for GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItemOptionsItem.
 type GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItemOptionsItem struct {
-	Key    *pvetypes.String   `json:"Key,omitempty"`
+	Key    pvetypes.OptString `json:"Key,omitzero"`
 	Values *[]pvetypes.String `json:"Values,omitempty"`
 }
 
 // GetNodesNodeAptRepositoriesDataInfosItem defines model for GetNodesNodeAptRepositoriesDataInfosItem.
 type GetNodesNodeAptRepositoriesDataInfosItem struct {
 	// Index Index of the associated repository within the file.
-	Index *pvetypes.String `json:"index,omitempty"`
+	Index pvetypes.OptString `json:"index,omitzero"`
 
 	// Kind Kind of the information (e.g. warning).
-	Kind *pvetypes.String `json:"kind,omitempty"`
+	Kind pvetypes.OptString `json:"kind,omitzero"`
 
 	// Message Information message.
-	Message *pvetypes.String `json:"message,omitempty"`
+	Message pvetypes.OptString `json:"message,omitzero"`
 
 	// Path Path to the associated file.
-	Path *pvetypes.String `json:"path,omitempty"`
+	Path pvetypes.OptString `json:"path,omitzero"`
 
 	// Property Property from which the info originates.
-	Property *pvetypes.String `json:"property,omitempty"`
+	Property pvetypes.OptString `json:"property,omitzero"`
 }
 
 // GetNodesNodeAptRepositoriesDataStandardReposItem defines model for GetNodesNodeAptRepositoriesDataStandardReposItem.
 type GetNodesNodeAptRepositoriesDataStandardReposItem struct {
 	// Handle Handle to identify the repository.
-	Handle *pvetypes.String `json:"handle,omitempty"`
+	Handle pvetypes.OptString `json:"handle,omitzero"`
 
 	// Name Full name of the repository.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Status Indicating enabled/disabled status, if the repository is configured.
-	Status *pvetypes.Bool `json:"status,omitempty"`
+	Status pvetypes.OptBool `json:"status,omitzero"`
 }
 
 // GetNodesNodeAptUpdateData defines model for GetNodesNodeAptUpdateData.
@@ -17317,34 +17317,34 @@ type GetNodesNodeAptUpdateData = []GetNodesNodeAptUpdateItem
 // GetNodesNodeAptUpdateItem defines model for GetNodesNodeAptUpdateItem.
 type GetNodesNodeAptUpdateItem struct {
 	// Arch Package Architecture.
-	Arch *pvetypes.String `json:"Arch,omitempty"`
+	Arch pvetypes.OptString `json:"Arch,omitzero"`
 
 	// Description Package description.
-	Description *pvetypes.String `json:"Description,omitempty"`
+	Description pvetypes.OptString `json:"Description,omitzero"`
 
 	// NotifyStatus Version for which PVE has already sent an update notification for.
-	NotifyStatus *pvetypes.String `json:"NotifyStatus,omitempty"`
+	NotifyStatus pvetypes.OptString `json:"NotifyStatus,omitzero"`
 
 	// OldVersion Old version currently installed.
-	OldVersion *pvetypes.String `json:"OldVersion,omitempty"`
+	OldVersion pvetypes.OptString `json:"OldVersion,omitzero"`
 
 	// Origin Package origin, e.g., 'Proxmox' or 'Debian'.
-	Origin *pvetypes.String `json:"Origin,omitempty"`
+	Origin pvetypes.OptString `json:"Origin,omitzero"`
 
 	// Package Package name.
-	Package *pvetypes.String `json:"Package,omitempty"`
+	Package pvetypes.OptString `json:"Package,omitzero"`
 
 	// Priority Package priority.
-	Priority *pvetypes.String `json:"Priority,omitempty"`
+	Priority pvetypes.OptString `json:"Priority,omitzero"`
 
 	// Section Package section.
-	Section *pvetypes.String `json:"Section,omitempty"`
+	Section pvetypes.OptString `json:"Section,omitzero"`
 
 	// Title Package title.
-	Title *pvetypes.String `json:"Title,omitempty"`
+	Title pvetypes.OptString `json:"Title,omitzero"`
 
 	// Version New version to be updated to.
-	Version *pvetypes.String `json:"Version,omitempty"`
+	Version pvetypes.OptString `json:"Version,omitzero"`
 }
 
 // GetNodesNodeAptVersionsData defines model for GetNodesNodeAptVersionsData.
@@ -17353,43 +17353,43 @@ type GetNodesNodeAptVersionsData = []GetNodesNodeAptVersionsItem
 // GetNodesNodeAptVersionsItem defines model for GetNodesNodeAptVersionsItem.
 type GetNodesNodeAptVersionsItem struct {
 	// Arch Package Architecture.
-	Arch *pvetypes.String `json:"Arch,omitempty"`
+	Arch pvetypes.OptString `json:"Arch,omitzero"`
 
 	// CurrentState Current state of the package installed on the system.
-	CurrentState *pvetypes.String `json:"CurrentState,omitempty"`
+	CurrentState pvetypes.OptString `json:"CurrentState,omitzero"`
 
 	// Description Package description.
-	Description *pvetypes.String `json:"Description,omitempty"`
+	Description pvetypes.OptString `json:"Description,omitzero"`
 
 	// ManagerVersion Version of the currently running pve-manager API server.
-	ManagerVersion *pvetypes.String `json:"ManagerVersion,omitempty"`
+	ManagerVersion pvetypes.OptString `json:"ManagerVersion,omitzero"`
 
 	// NotifyStatus Version for which PVE has already sent an update notification for.
-	NotifyStatus *pvetypes.String `json:"NotifyStatus,omitempty"`
+	NotifyStatus pvetypes.OptString `json:"NotifyStatus,omitzero"`
 
 	// OldVersion Old version currently installed.
-	OldVersion *pvetypes.String `json:"OldVersion,omitempty"`
+	OldVersion pvetypes.OptString `json:"OldVersion,omitzero"`
 
 	// Origin Package origin, e.g., 'Proxmox' or 'Debian'.
-	Origin *pvetypes.String `json:"Origin,omitempty"`
+	Origin pvetypes.OptString `json:"Origin,omitzero"`
 
 	// Package Package name.
-	Package *pvetypes.String `json:"Package,omitempty"`
+	Package pvetypes.OptString `json:"Package,omitzero"`
 
 	// Priority Package priority.
-	Priority *pvetypes.String `json:"Priority,omitempty"`
+	Priority pvetypes.OptString `json:"Priority,omitzero"`
 
 	// RunningKernel Kernel release, only for package 'proxmox-ve'.
-	RunningKernel *pvetypes.String `json:"RunningKernel,omitempty"`
+	RunningKernel pvetypes.OptString `json:"RunningKernel,omitzero"`
 
 	// Section Package section.
-	Section *pvetypes.String `json:"Section,omitempty"`
+	Section pvetypes.OptString `json:"Section,omitzero"`
 
 	// Title Package title.
-	Title *pvetypes.String `json:"Title,omitempty"`
+	Title pvetypes.OptString `json:"Title,omitzero"`
 
 	// Version New version to be updated to.
-	Version *pvetypes.String `json:"Version,omitempty"`
+	Version pvetypes.OptString `json:"Version,omitzero"`
 }
 
 // GetNodesNodeCapabilitiesData defines model for GetNodesNodeCapabilitiesData.
@@ -17404,10 +17404,10 @@ type GetNodesNodeCapabilitiesQemuCpuFlagsData = []GetNodesNodeCapabilitiesQemuCp
 // GetNodesNodeCapabilitiesQemuCpuFlagsItem defines model for GetNodesNodeCapabilitiesQemuCpuFlagsItem.
 type GetNodesNodeCapabilitiesQemuCpuFlagsItem struct {
 	// Description Description of the CPU flag.
-	Description *pvetypes.String `json:"description,omitempty"`
+	Description pvetypes.OptString `json:"description,omitzero"`
 
 	// Name Name of the CPU flag.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 }
 
 // GetNodesNodeCapabilitiesQemuCpuFlagsParamsArch Virtual processor architecture. Defaults to the host architecture.
@@ -17416,13 +17416,13 @@ type GetNodesNodeCapabilitiesQemuCpuFlagsParamsArch string
 // GetNodesNodeCapabilitiesQemuCpuItem defines model for GetNodesNodeCapabilitiesQemuCpuItem.
 type GetNodesNodeCapabilitiesQemuCpuItem struct {
 	// Custom True if this is a custom CPU model.
-	Custom *pvetypes.Bool `json:"custom,omitempty"`
+	Custom pvetypes.OptBool `json:"custom,omitzero"`
 
 	// Name Name of the CPU model. Identifies it for subsequent API calls. Prefixed with 'custom-' for custom models.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Vendor CPU vendor visible to the guest when this model is selected. Vendor of 'reported-model' in case of custom models.
-	Vendor *pvetypes.String `json:"vendor,omitempty"`
+	Vendor pvetypes.OptString `json:"vendor,omitzero"`
 }
 
 // GetNodesNodeCapabilitiesQemuCpuParamsArch Virtual processor architecture. Defaults to the host architecture.
@@ -17437,16 +17437,16 @@ type GetNodesNodeCapabilitiesQemuMachinesData = []GetNodesNodeCapabilitiesQemuMa
 // GetNodesNodeCapabilitiesQemuMachinesItem defines model for GetNodesNodeCapabilitiesQemuMachinesItem.
 type GetNodesNodeCapabilitiesQemuMachinesItem struct {
 	// Changes Notable changes of a version, currently only set for +pveX versions.
-	Changes *pvetypes.String `json:"changes,omitempty"`
+	Changes pvetypes.OptString `json:"changes,omitzero"`
 
 	// Id Full name of machine type and version.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Type The machine type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// Version The machine version.
-	Version *pvetypes.String `json:"version,omitempty"`
+	Version pvetypes.OptString `json:"version,omitzero"`
 }
 
 // GetNodesNodeCapabilitiesQemuMachinesParamsArch Virtual processor architecture. Defaults to the host architecture.
@@ -17455,7 +17455,7 @@ type GetNodesNodeCapabilitiesQemuMachinesParamsArch string
 // GetNodesNodeCapabilitiesQemuMigrationData defines model for GetNodesNodeCapabilitiesQemuMigrationData.
 type GetNodesNodeCapabilitiesQemuMigrationData struct {
 	// HasDbusVmstate Whether the host supports live-migrating additional VM state via the dbus-vmstate helper.
-	HasDbusVmstate *pvetypes.Bool `json:"has-dbus-vmstate,omitempty"`
+	HasDbusVmstate pvetypes.OptBool `json:"has-dbus-vmstate,omitzero"`
 }
 
 // GetNodesNodeCephCfgData defines model for GetNodesNodeCephCfgData.
@@ -17466,12 +17466,12 @@ type GetNodesNodeCephCfgDbData = []GetNodesNodeCephCfgDbItem
 
 // GetNodesNodeCephCfgDbItem defines model for GetNodesNodeCephCfgDbItem.
 type GetNodesNodeCephCfgDbItem struct {
-	CanUpdateAtRuntime *pvetypes.Bool   `json:"can_update_at_runtime,omitempty"`
-	Level              *pvetypes.String `json:"level,omitempty"`
-	Mask               *pvetypes.String `json:"mask,omitempty"`
-	Name               *pvetypes.String `json:"name,omitempty"`
-	Section            *pvetypes.String `json:"section,omitempty"`
-	Value              *pvetypes.String `json:"value,omitempty"`
+	CanUpdateAtRuntime pvetypes.OptBool   `json:"can_update_at_runtime,omitzero"`
+	Level              pvetypes.OptString `json:"level,omitzero"`
+	Mask               pvetypes.OptString `json:"mask,omitzero"`
+	Name               pvetypes.OptString `json:"name,omitzero"`
+	Section            pvetypes.OptString `json:"section,omitzero"`
+	Value              pvetypes.OptString `json:"value,omitzero"`
 }
 
 // GetNodesNodeCephCfgRawData defines model for GetNodesNodeCephCfgRawData.
@@ -17483,10 +17483,10 @@ type GetNodesNodeCephCfgValueData map[string]interface{}
 // GetNodesNodeCephCmdSafetyData defines model for GetNodesNodeCephCmdSafetyData.
 type GetNodesNodeCephCmdSafetyData struct {
 	// Safe If it is safe to run the command.
-	Safe *pvetypes.Bool `json:"safe,omitempty"`
+	Safe pvetypes.OptBool `json:"safe,omitzero"`
 
 	// Status Status message given by Ceph.
-	Status *pvetypes.String `json:"status,omitempty"`
+	Status pvetypes.OptString `json:"status,omitzero"`
 }
 
 // GetNodesNodeCephCmdSafetyParamsAction Action to check
@@ -17507,13 +17507,13 @@ type GetNodesNodeCephFsData = []GetNodesNodeCephFsItem
 // GetNodesNodeCephFsItem defines model for GetNodesNodeCephFsItem.
 type GetNodesNodeCephFsItem struct {
 	// DataPool The name of the data pool.
-	DataPool *pvetypes.String `json:"data_pool,omitempty"`
+	DataPool pvetypes.OptString `json:"data_pool,omitzero"`
 
 	// MetadataPool The name of the metadata pool.
-	MetadataPool *pvetypes.String `json:"metadata_pool,omitempty"`
+	MetadataPool pvetypes.OptString `json:"metadata_pool,omitzero"`
 
 	// Name The ceph filesystem name.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 }
 
 // GetNodesNodeCephLogData defines model for GetNodesNodeCephLogData.
@@ -17522,10 +17522,10 @@ type GetNodesNodeCephLogData = []GetNodesNodeCephLogItem
 // GetNodesNodeCephLogItem defines model for GetNodesNodeCephLogItem.
 type GetNodesNodeCephLogItem struct {
 	// N Line number
-	N *pvetypes.Int `json:"n,omitempty"`
+	N pvetypes.OptInt `json:"n,omitzero"`
 
 	// T Line text
-	T *pvetypes.String `json:"t,omitempty"`
+	T pvetypes.OptString `json:"t,omitzero"`
 }
 
 // GetNodesNodeCephMdsData defines model for GetNodesNodeCephMdsData.
@@ -17533,18 +17533,18 @@ type GetNodesNodeCephMdsData = []GetNodesNodeCephMdsItem
 
 // GetNodesNodeCephMdsItem defines model for GetNodesNodeCephMdsItem.
 type GetNodesNodeCephMdsItem struct {
-	Addr *pvetypes.String `json:"addr,omitempty"`
-	Host *pvetypes.String `json:"host,omitempty"`
+	Addr pvetypes.OptString `json:"addr,omitzero"`
+	Host pvetypes.OptString `json:"host,omitzero"`
 
 	// Name The name (ID) for the MDS
-	Name *pvetypes.String `json:"name,omitempty"`
-	Rank *pvetypes.Int    `json:"rank,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
+	Rank pvetypes.OptInt    `json:"rank,omitzero"`
 
 	// StandbyReplay If true, the standby MDS is polling the active MDS for faster recovery (hot standby).
-	StandbyReplay *pvetypes.Bool `json:"standby_replay,omitempty"`
+	StandbyReplay pvetypes.OptBool `json:"standby_replay,omitzero"`
 
 	// State State of the MDS
-	State *pvetypes.String `json:"state,omitempty"`
+	State pvetypes.OptString `json:"state,omitzero"`
 }
 
 // GetNodesNodeCephMgrData defines model for GetNodesNodeCephMgrData.
@@ -17552,14 +17552,14 @@ type GetNodesNodeCephMgrData = []GetNodesNodeCephMgrItem
 
 // GetNodesNodeCephMgrItem defines model for GetNodesNodeCephMgrItem.
 type GetNodesNodeCephMgrItem struct {
-	Addr *pvetypes.String `json:"addr,omitempty"`
-	Host *pvetypes.String `json:"host,omitempty"`
+	Addr pvetypes.OptString `json:"addr,omitzero"`
+	Host pvetypes.OptString `json:"host,omitzero"`
 
 	// Name The name (ID) for the MGR
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// State State of the MGR
-	State *pvetypes.String `json:"state,omitempty"`
+	State pvetypes.OptString `json:"state,omitzero"`
 }
 
 // GetNodesNodeCephMonData defines model for GetNodesNodeCephMonData.
@@ -17567,16 +17567,16 @@ type GetNodesNodeCephMonData = []GetNodesNodeCephMonItem
 
 // GetNodesNodeCephMonItem defines model for GetNodesNodeCephMonItem.
 type GetNodesNodeCephMonItem struct {
-	Addr             *pvetypes.String `json:"addr,omitempty"`
-	CephVersion      *pvetypes.String `json:"ceph_version,omitempty"`
-	CephVersionShort *pvetypes.String `json:"ceph_version_short,omitempty"`
-	Direxists        *pvetypes.String `json:"direxists,omitempty"`
-	Host             *pvetypes.Bool   `json:"host,omitempty"`
-	Name             *pvetypes.String `json:"name,omitempty"`
-	Quorum           *pvetypes.Bool   `json:"quorum,omitempty"`
-	Rank             *pvetypes.Int    `json:"rank,omitempty"`
-	Service          *pvetypes.Int    `json:"service,omitempty"`
-	State            *pvetypes.String `json:"state,omitempty"`
+	Addr             pvetypes.OptString `json:"addr,omitzero"`
+	CephVersion      pvetypes.OptString `json:"ceph_version,omitzero"`
+	CephVersionShort pvetypes.OptString `json:"ceph_version_short,omitzero"`
+	Direxists        pvetypes.OptString `json:"direxists,omitzero"`
+	Host             pvetypes.OptBool   `json:"host,omitzero"`
+	Name             pvetypes.OptString `json:"name,omitzero"`
+	Quorum           pvetypes.OptBool   `json:"quorum,omitzero"`
+	Rank             pvetypes.OptInt    `json:"rank,omitzero"`
+	Service          pvetypes.OptInt    `json:"service,omitzero"`
+	State            pvetypes.OptString `json:"state,omitzero"`
 }
 
 // GetNodesNodeCephOsdData defines model for GetNodesNodeCephOsdData.
@@ -17588,22 +17588,22 @@ type GetNodesNodeCephOsdOsdidData = []map[string]interface{}
 // GetNodesNodeCephOsdOsdidLvInfoData defines model for GetNodesNodeCephOsdOsdidLvInfoData.
 type GetNodesNodeCephOsdOsdidLvInfoData struct {
 	// CreationTime Creation time as reported by `lvs`.
-	CreationTime *pvetypes.String `json:"creation_time,omitempty"`
+	CreationTime pvetypes.OptString `json:"creation_time,omitzero"`
 
 	// LvName Name of the logical volume (LV).
-	LvName *pvetypes.String `json:"lv_name,omitempty"`
+	LvName pvetypes.OptString `json:"lv_name,omitzero"`
 
 	// LvPath Path to the logical volume (LV).
-	LvPath *pvetypes.String `json:"lv_path,omitempty"`
+	LvPath pvetypes.OptString `json:"lv_path,omitzero"`
 
 	// LvSize Size of the logical volume (LV).
-	LvSize *pvetypes.Int `json:"lv_size,omitempty"`
+	LvSize pvetypes.OptInt `json:"lv_size,omitzero"`
 
 	// LvUuid UUID of the logical volume (LV).
-	LvUuid *pvetypes.String `json:"lv_uuid,omitempty"`
+	LvUuid pvetypes.OptString `json:"lv_uuid,omitzero"`
 
 	// VgName Name of the volume group (VG).
-	VgName *pvetypes.String `json:"vg_name,omitempty"`
+	VgName pvetypes.OptString `json:"vg_name,omitzero"`
 }
 
 // GetNodesNodeCephOsdOsdidLvInfoParamsType OSD device type
@@ -17621,58 +17621,58 @@ type GetNodesNodeCephOsdOsdidMetadataData struct {
 // GetNodesNodeCephOsdOsdidMetadataDataDevicesItem defines model for GetNodesNodeCephOsdOsdidMetadataDataDevicesItem.
 type GetNodesNodeCephOsdOsdidMetadataDataDevicesItem struct {
 	// DevNode Device node
-	DevNode *pvetypes.String `json:"dev_node,omitempty"`
+	DevNode pvetypes.OptString `json:"dev_node,omitzero"`
 
 	// Device Kind of OSD device
-	Device *pvetypes.String `json:"device,omitempty"`
+	Device pvetypes.OptString `json:"device,omitzero"`
 
 	// Devices Physical disks used
-	Devices *pvetypes.String `json:"devices,omitempty"`
+	Devices pvetypes.OptString `json:"devices,omitzero"`
 
 	// Size Size in bytes
-	Size *pvetypes.Int `json:"size,omitempty"`
+	Size pvetypes.OptInt `json:"size,omitzero"`
 
 	// SupportDiscard Discard support of the physical device
-	SupportDiscard *pvetypes.Bool `json:"support_discard,omitempty"`
+	SupportDiscard pvetypes.OptBool `json:"support_discard,omitzero"`
 
 	// Type Type of device. For example, hdd or ssd
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetNodesNodeCephOsdOsdidMetadataDataOsd General information about the OSD
 type GetNodesNodeCephOsdOsdidMetadataDataOsd struct {
 	// BackAddr Address and port used to talk to other OSDs.
-	BackAddr *pvetypes.String `json:"back_addr,omitempty"`
+	BackAddr pvetypes.OptString `json:"back_addr,omitzero"`
 
 	// FrontAddr Address and port used to talk to clients and monitors.
-	FrontAddr *pvetypes.String `json:"front_addr,omitempty"`
+	FrontAddr pvetypes.OptString `json:"front_addr,omitzero"`
 
 	// HbBackAddr Heartbeat address and port for other OSDs.
-	HbBackAddr *pvetypes.String `json:"hb_back_addr,omitempty"`
+	HbBackAddr pvetypes.OptString `json:"hb_back_addr,omitzero"`
 
 	// HbFrontAddr Heartbeat address and port for clients and monitors.
-	HbFrontAddr *pvetypes.String `json:"hb_front_addr,omitempty"`
+	HbFrontAddr pvetypes.OptString `json:"hb_front_addr,omitzero"`
 
 	// Hostname Name of the host containing the OSD.
-	Hostname *pvetypes.String `json:"hostname,omitempty"`
+	Hostname pvetypes.OptString `json:"hostname,omitzero"`
 
 	// Id ID of the OSD.
-	Id *pvetypes.Int `json:"id,omitempty"`
+	Id pvetypes.OptInt `json:"id,omitzero"`
 
 	// MemUsage Memory usage of the OSD service.
-	MemUsage *pvetypes.Int `json:"mem_usage,omitempty"`
+	MemUsage pvetypes.OptInt `json:"mem_usage,omitzero"`
 
 	// OsdData Path to the OSD's data directory.
-	OsdData *pvetypes.String `json:"osd_data,omitempty"`
+	OsdData pvetypes.OptString `json:"osd_data,omitzero"`
 
 	// OsdObjectstore The type of object store used.
-	OsdObjectstore *pvetypes.String `json:"osd_objectstore,omitempty"`
+	OsdObjectstore pvetypes.OptString `json:"osd_objectstore,omitzero"`
 
 	// Pid OSD process ID.
-	Pid *pvetypes.Int `json:"pid,omitempty"`
+	Pid pvetypes.OptInt `json:"pid,omitzero"`
 
 	// Version Ceph version of the OSD service.
-	Version *pvetypes.String `json:"version,omitempty"`
+	Version pvetypes.OptString `json:"version,omitzero"`
 }
 
 // GetNodesNodeCephPoolData defines model for GetNodesNodeCephPoolData.
@@ -17682,21 +17682,21 @@ type GetNodesNodeCephPoolData = []GetNodesNodeCephPoolItem
 type GetNodesNodeCephPoolItem struct {
 	ApplicationMetadata *map[string]interface{} `json:"application_metadata,omitempty"`
 	AutoscaleStatus     *map[string]interface{} `json:"autoscale_status,omitempty"`
-	BytesUsed           *pvetypes.Int           `json:"bytes_used,omitempty"`
-	CrushRule           *pvetypes.Int           `json:"crush_rule,omitempty"`
-	CrushRuleName       *pvetypes.String        `json:"crush_rule_name,omitempty"`
-	MinSize             *pvetypes.Int           `json:"min_size,omitempty"`
-	PercentUsed         *pvetypes.Float         `json:"percent_used,omitempty"`
-	PgAutoscaleMode     *pvetypes.String        `json:"pg_autoscale_mode,omitempty"`
-	PgNum               *pvetypes.Int           `json:"pg_num,omitempty"`
-	PgNumFinal          *pvetypes.Int           `json:"pg_num_final,omitempty"`
-	PgNumMin            *pvetypes.Int           `json:"pg_num_min,omitempty"`
-	Pool                *pvetypes.Int           `json:"pool,omitempty"`
-	PoolName            *pvetypes.String        `json:"pool_name,omitempty"`
-	Size                *pvetypes.Int           `json:"size,omitempty"`
-	TargetSize          *pvetypes.Int           `json:"target_size,omitempty"`
-	TargetSizeRatio     *pvetypes.Float         `json:"target_size_ratio,omitempty"`
-	Type                *pvetypes.String        `json:"type,omitempty"`
+	BytesUsed           pvetypes.OptInt         `json:"bytes_used,omitzero"`
+	CrushRule           pvetypes.OptInt         `json:"crush_rule,omitzero"`
+	CrushRuleName       pvetypes.OptString      `json:"crush_rule_name,omitzero"`
+	MinSize             pvetypes.OptInt         `json:"min_size,omitzero"`
+	PercentUsed         pvetypes.OptFloat       `json:"percent_used,omitzero"`
+	PgAutoscaleMode     pvetypes.OptString      `json:"pg_autoscale_mode,omitzero"`
+	PgNum               pvetypes.OptInt         `json:"pg_num,omitzero"`
+	PgNumFinal          pvetypes.OptInt         `json:"pg_num_final,omitzero"`
+	PgNumMin            pvetypes.OptInt         `json:"pg_num_min,omitzero"`
+	Pool                pvetypes.OptInt         `json:"pool,omitzero"`
+	PoolName            pvetypes.OptString      `json:"pool_name,omitzero"`
+	Size                pvetypes.OptInt         `json:"size,omitzero"`
+	TargetSize          pvetypes.OptInt         `json:"target_size,omitzero"`
+	TargetSizeRatio     pvetypes.OptFloat       `json:"target_size_ratio,omitzero"`
+	Type                pvetypes.OptString      `json:"type,omitzero"`
 }
 
 // GetNodesNodeCephPoolNameData defines model for GetNodesNodeCephPoolNameData.
@@ -17705,48 +17705,48 @@ type GetNodesNodeCephPoolNameData = []map[string]interface{}
 // GetNodesNodeCephPoolNameStatusData defines model for GetNodesNodeCephPoolNameStatusData.
 type GetNodesNodeCephPoolNameStatusData struct {
 	// Application The application of the pool.
-	Application     *pvetypes.String        `json:"application,omitempty"`
+	Application     pvetypes.OptString      `json:"application,omitzero"`
 	ApplicationList *[]interface{}          `json:"application_list,omitempty"`
 	AutoscaleStatus *map[string]interface{} `json:"autoscale_status,omitempty"`
 
 	// CrushRule The rule to use for mapping object placement in the cluster.
-	CrushRule  *pvetypes.String `json:"crush_rule,omitempty"`
-	FastRead   *pvetypes.Bool   `json:"fast_read,omitempty"`
-	Hashpspool *pvetypes.Bool   `json:"hashpspool,omitempty"`
-	Id         *pvetypes.Int    `json:"id,omitempty"`
+	CrushRule  pvetypes.OptString `json:"crush_rule,omitzero"`
+	FastRead   pvetypes.OptBool   `json:"fast_read,omitzero"`
+	Hashpspool pvetypes.OptBool   `json:"hashpspool,omitzero"`
+	Id         pvetypes.OptInt    `json:"id,omitzero"`
 
 	// MinSize Minimum number of replicas per object
-	MinSize *pvetypes.Int `json:"min_size,omitempty"`
+	MinSize pvetypes.OptInt `json:"min_size,omitzero"`
 
 	// Name The name of the pool. It must be unique.
-	Name         *pvetypes.String `json:"name,omitempty"`
-	NodeepScrub  *pvetypes.Bool   `json:"nodeep-scrub,omitempty"`
-	Nodelete     *pvetypes.Bool   `json:"nodelete,omitempty"`
-	Nopgchange   *pvetypes.Bool   `json:"nopgchange,omitempty"`
-	Noscrub      *pvetypes.Bool   `json:"noscrub,omitempty"`
-	Nosizechange *pvetypes.Bool   `json:"nosizechange,omitempty"`
+	Name         pvetypes.OptString `json:"name,omitzero"`
+	NodeepScrub  pvetypes.OptBool   `json:"nodeep-scrub,omitzero"`
+	Nodelete     pvetypes.OptBool   `json:"nodelete,omitzero"`
+	Nopgchange   pvetypes.OptBool   `json:"nopgchange,omitzero"`
+	Noscrub      pvetypes.OptBool   `json:"noscrub,omitzero"`
+	Nosizechange pvetypes.OptBool   `json:"nosizechange,omitzero"`
 
 	// PgAutoscaleMode The automatic PG scaling mode of the pool.
-	PgAutoscaleMode *pvetypes.String `json:"pg_autoscale_mode,omitempty"`
+	PgAutoscaleMode pvetypes.OptString `json:"pg_autoscale_mode,omitzero"`
 
 	// PgNum Number of placement groups.
-	PgNum *pvetypes.Int `json:"pg_num,omitempty"`
+	PgNum pvetypes.OptInt `json:"pg_num,omitzero"`
 
 	// PgNumMin Minimal number of placement groups.
-	PgNumMin *pvetypes.Int `json:"pg_num_min,omitempty"`
-	PgpNum   *pvetypes.Int `json:"pgp_num,omitempty"`
+	PgNumMin pvetypes.OptInt `json:"pg_num_min,omitzero"`
+	PgpNum   pvetypes.OptInt `json:"pgp_num,omitzero"`
 
 	// Size Number of replicas per object
-	Size       *pvetypes.Int           `json:"size,omitempty"`
+	Size       pvetypes.OptInt         `json:"size,omitzero"`
 	Statistics *map[string]interface{} `json:"statistics,omitempty"`
 
 	// TargetSize The estimated target size of the pool for the PG autoscaler.
-	TargetSize *pvetypes.String `json:"target_size,omitempty"`
+	TargetSize pvetypes.OptString `json:"target_size,omitzero"`
 
 	// TargetSizeRatio The estimated target ratio of the pool for the PG autoscaler.
-	TargetSizeRatio      *pvetypes.Float `json:"target_size_ratio,omitempty"`
-	UseGmtHitset         *pvetypes.Bool  `json:"use_gmt_hitset,omitempty"`
-	WriteFadviseDontneed *pvetypes.Bool  `json:"write_fadvise_dontneed,omitempty"`
+	TargetSizeRatio      pvetypes.OptFloat `json:"target_size_ratio,omitzero"`
+	UseGmtHitset         pvetypes.OptBool  `json:"use_gmt_hitset,omitzero"`
+	WriteFadviseDontneed pvetypes.OptBool  `json:"write_fadvise_dontneed,omitzero"`
 }
 
 // GetNodesNodeCephRulesData defines model for GetNodesNodeCephRulesData.
@@ -17755,7 +17755,7 @@ type GetNodesNodeCephRulesData = []GetNodesNodeCephRulesItem
 // GetNodesNodeCephRulesItem defines model for GetNodesNodeCephRulesItem.
 type GetNodesNodeCephRulesItem struct {
 	// Name Name of the CRUSH rule.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 }
 
 // GetNodesNodeCephStatusData defines model for GetNodesNodeCephStatusData.
@@ -17772,55 +17772,55 @@ type GetNodesNodeCertificatesInfoData = []GetNodesNodeCertificatesInfoItem
 
 // GetNodesNodeCertificatesInfoItem defines model for GetNodesNodeCertificatesInfoItem.
 type GetNodesNodeCertificatesInfoItem struct {
-	Filename *pvetypes.String `json:"filename,omitempty"`
+	Filename pvetypes.OptString `json:"filename,omitzero"`
 
 	// Fingerprint Certificate SHA 256 fingerprint.
-	Fingerprint *pvetypes.String `json:"fingerprint,omitempty"`
+	Fingerprint pvetypes.OptString `json:"fingerprint,omitzero"`
 
 	// Issuer Certificate issuer name.
-	Issuer *pvetypes.String `json:"issuer,omitempty"`
+	Issuer pvetypes.OptString `json:"issuer,omitzero"`
 
 	// Notafter Certificate's notAfter timestamp (UNIX epoch).
-	Notafter *pvetypes.Int `json:"notafter,omitempty"`
+	Notafter pvetypes.OptInt `json:"notafter,omitzero"`
 
 	// Notbefore Certificate's notBefore timestamp (UNIX epoch).
-	Notbefore *pvetypes.Int `json:"notbefore,omitempty"`
+	Notbefore pvetypes.OptInt `json:"notbefore,omitzero"`
 
 	// Pem Certificate in PEM format
-	Pem *pvetypes.String `json:"pem,omitempty"`
+	Pem pvetypes.OptString `json:"pem,omitzero"`
 
 	// PublicKeyBits Certificate's public key size
-	PublicKeyBits *pvetypes.Int `json:"public-key-bits,omitempty"`
+	PublicKeyBits pvetypes.OptInt `json:"public-key-bits,omitzero"`
 
 	// PublicKeyType Certificate's public key algorithm
-	PublicKeyType *pvetypes.String `json:"public-key-type,omitempty"`
+	PublicKeyType pvetypes.OptString `json:"public-key-type,omitzero"`
 
 	// San List of Certificate's SubjectAlternativeName entries.
 	San *[]pvetypes.String `json:"san,omitempty"`
 
 	// Subject Certificate subject name.
-	Subject *pvetypes.String `json:"subject,omitempty"`
+	Subject pvetypes.OptString `json:"subject,omitzero"`
 }
 
 // GetNodesNodeConfigData defines model for GetNodesNodeConfigData.
 type GetNodesNodeConfigData struct {
 	// Acme Node specific ACME settings.
-	Acme *pvetypes.String `json:"acme,omitempty"`
+	Acme pvetypes.OptString `json:"acme,omitzero"`
 
 	// BallooningTarget RAM usage target for ballooning (in percent of total memory)
-	BallooningTarget *pvetypes.Int `json:"ballooning-target,omitempty"`
+	BallooningTarget pvetypes.OptInt `json:"ballooning-target,omitzero"`
 
 	// Description Description for the Node. Shown in the web-interface node notes panel. This is saved as comment inside the configuration file.
-	Description *pvetypes.String `json:"description,omitempty"`
+	Description pvetypes.OptString `json:"description,omitzero"`
 
 	// Digest Prevent changes if current configuration file has different SHA1 digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// StartallOnbootDelay Initial delay in seconds, before starting all the Virtual Guests with on-boot enabled.
-	StartallOnbootDelay *pvetypes.Int `json:"startall-onboot-delay,omitempty"`
+	StartallOnbootDelay pvetypes.OptInt `json:"startall-onboot-delay,omitzero"`
 
 	// Wakeonlan Node specific wake on LAN settings.
-	Wakeonlan            *pvetypes.String           `json:"wakeonlan,omitempty"`
+	Wakeonlan            pvetypes.OptString         `json:"wakeonlan,omitzero"`
 	AdditionalProperties map[string]pvetypes.String `json:"-"`
 }
 
@@ -17841,19 +17841,19 @@ type GetNodesNodeDisksDirectoryData = []GetNodesNodeDisksDirectoryItem
 // GetNodesNodeDisksDirectoryItem defines model for GetNodesNodeDisksDirectoryItem.
 type GetNodesNodeDisksDirectoryItem struct {
 	// Device The mounted device.
-	Device *pvetypes.String `json:"device,omitempty"`
+	Device pvetypes.OptString `json:"device,omitzero"`
 
 	// Options The mount options.
-	Options *pvetypes.String `json:"options,omitempty"`
+	Options pvetypes.OptString `json:"options,omitzero"`
 
 	// Path The mount path.
-	Path *pvetypes.String `json:"path,omitempty"`
+	Path pvetypes.OptString `json:"path,omitzero"`
 
 	// Type The filesystem type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// Unitfile The path of the mount unit.
-	Unitfile *pvetypes.String `json:"unitfile,omitempty"`
+	Unitfile pvetypes.OptString `json:"unitfile,omitzero"`
 }
 
 // GetNodesNodeDisksListData defines model for GetNodesNodeDisksListData.
@@ -17862,21 +17862,21 @@ type GetNodesNodeDisksListData = []GetNodesNodeDisksListItem
 // GetNodesNodeDisksListItem defines model for GetNodesNodeDisksListItem.
 type GetNodesNodeDisksListItem struct {
 	// Devpath The device path
-	Devpath   *pvetypes.String `json:"devpath,omitempty"`
-	Gpt       *pvetypes.Bool   `json:"gpt,omitempty"`
-	Health    *pvetypes.String `json:"health,omitempty"`
-	Model     *pvetypes.String `json:"model,omitempty"`
-	Mounted   *pvetypes.Bool   `json:"mounted,omitempty"`
-	Osdid     *pvetypes.Int    `json:"osdid,omitempty"`
-	OsdidList *[]pvetypes.Int  `json:"osdid-list,omitempty"`
+	Devpath   pvetypes.OptString `json:"devpath,omitzero"`
+	Gpt       pvetypes.OptBool   `json:"gpt,omitzero"`
+	Health    pvetypes.OptString `json:"health,omitzero"`
+	Model     pvetypes.OptString `json:"model,omitzero"`
+	Mounted   pvetypes.OptBool   `json:"mounted,omitzero"`
+	Osdid     pvetypes.OptInt    `json:"osdid,omitzero"`
+	OsdidList *[]pvetypes.Int    `json:"osdid-list,omitempty"`
 
 	// Parent For partitions only. The device path of the disk the partition resides on.
-	Parent *pvetypes.String `json:"parent,omitempty"`
-	Serial *pvetypes.String `json:"serial,omitempty"`
-	Size   *pvetypes.Int    `json:"size,omitempty"`
-	Used   *pvetypes.String `json:"used,omitempty"`
-	Vendor *pvetypes.String `json:"vendor,omitempty"`
-	Wwn    *pvetypes.String `json:"wwn,omitempty"`
+	Parent pvetypes.OptString `json:"parent,omitzero"`
+	Serial pvetypes.OptString `json:"serial,omitzero"`
+	Size   pvetypes.OptInt    `json:"size,omitzero"`
+	Used   pvetypes.OptString `json:"used,omitzero"`
+	Vendor pvetypes.OptString `json:"vendor,omitzero"`
+	Wwn    pvetypes.OptString `json:"wwn,omitzero"`
 }
 
 // GetNodesNodeDisksListParamsType Only list specific types of disks.
@@ -17885,7 +17885,7 @@ type GetNodesNodeDisksListParamsType string
 // GetNodesNodeDisksLvmData defines model for GetNodesNodeDisksLvmData.
 type GetNodesNodeDisksLvmData struct {
 	Children *[]GetNodesNodeDisksLvmDataChildrenItem `json:"children,omitempty"`
-	Leaf     *pvetypes.Bool                          `json:"leaf,omitempty"`
+	Leaf     pvetypes.OptBool                        `json:"leaf,omitzero"`
 }
 
 // GetNodesNodeDisksLvmDataChildrenItem defines model for GetNodesNodeDisksLvmDataChildrenItem.
@@ -17894,27 +17894,27 @@ type GetNodesNodeDisksLvmDataChildrenItem struct {
 	Children *[]GetNodesNodeDisksLvmDataChildrenItemChildrenItem `json:"children,omitempty"`
 
 	// Free The free bytes in the volume group
-	Free *pvetypes.Int  `json:"free,omitempty"`
-	Leaf *pvetypes.Bool `json:"leaf,omitempty"`
+	Free pvetypes.OptInt  `json:"free,omitzero"`
+	Leaf pvetypes.OptBool `json:"leaf,omitzero"`
 
 	// Name The name of the volume group
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Size The size of the volume group in bytes
-	Size *pvetypes.Int `json:"size,omitempty"`
+	Size pvetypes.OptInt `json:"size,omitzero"`
 }
 
 // GetNodesNodeDisksLvmDataChildrenItemChildrenItem defines model for GetNodesNodeDisksLvmDataChildrenItemChildrenItem.
 type GetNodesNodeDisksLvmDataChildrenItemChildrenItem struct {
 	// Free The free bytes in the physical volume
-	Free *pvetypes.Int  `json:"free,omitempty"`
-	Leaf *pvetypes.Bool `json:"leaf,omitempty"`
+	Free pvetypes.OptInt  `json:"free,omitzero"`
+	Leaf pvetypes.OptBool `json:"leaf,omitzero"`
 
 	// Name The name of the physical volume
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Size The size of the physical volume in bytes
-	Size *pvetypes.Int `json:"size,omitempty"`
+	Size pvetypes.OptInt `json:"size,omitzero"`
 }
 
 // GetNodesNodeDisksLvmthinData defines model for GetNodesNodeDisksLvmthinData.
@@ -17923,30 +17923,30 @@ type GetNodesNodeDisksLvmthinData = []GetNodesNodeDisksLvmthinItem
 // GetNodesNodeDisksLvmthinItem defines model for GetNodesNodeDisksLvmthinItem.
 type GetNodesNodeDisksLvmthinItem struct {
 	// Lv The name of the thinpool.
-	Lv *pvetypes.String `json:"lv,omitempty"`
+	Lv pvetypes.OptString `json:"lv,omitzero"`
 
 	// LvSize The size of the thinpool in bytes.
-	LvSize *pvetypes.Int `json:"lv_size,omitempty"`
+	LvSize pvetypes.OptInt `json:"lv_size,omitzero"`
 
 	// MetadataSize The size of the metadata lv in bytes.
-	MetadataSize *pvetypes.Int `json:"metadata_size,omitempty"`
+	MetadataSize pvetypes.OptInt `json:"metadata_size,omitzero"`
 
 	// MetadataUsed The used bytes of the metadata lv.
-	MetadataUsed *pvetypes.Int `json:"metadata_used,omitempty"`
+	MetadataUsed pvetypes.OptInt `json:"metadata_used,omitzero"`
 
 	// Used The used bytes of the thinpool.
-	Used *pvetypes.Int `json:"used,omitempty"`
+	Used pvetypes.OptInt `json:"used,omitzero"`
 
 	// Vg The associated volume group.
-	Vg *pvetypes.String `json:"vg,omitempty"`
+	Vg pvetypes.OptString `json:"vg,omitzero"`
 }
 
 // GetNodesNodeDisksSmartData defines model for GetNodesNodeDisksSmartData.
 type GetNodesNodeDisksSmartData struct {
-	Attributes *[]interface{}   `json:"attributes,omitempty"`
-	Health     *pvetypes.String `json:"health,omitempty"`
-	Text       *pvetypes.String `json:"text,omitempty"`
-	Type       *pvetypes.String `json:"type,omitempty"`
+	Attributes *[]interface{}     `json:"attributes,omitempty"`
+	Health     pvetypes.OptString `json:"health,omitzero"`
+	Text       pvetypes.OptString `json:"text,omitzero"`
+	Type       pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetNodesNodeDisksZfsData defines model for GetNodesNodeDisksZfsData.
@@ -17954,68 +17954,68 @@ type GetNodesNodeDisksZfsData = []GetNodesNodeDisksZfsItem
 
 // GetNodesNodeDisksZfsItem defines model for GetNodesNodeDisksZfsItem.
 type GetNodesNodeDisksZfsItem struct {
-	Alloc  *pvetypes.Int    `json:"alloc,omitempty"`
-	Dedup  *pvetypes.Float  `json:"dedup,omitempty"`
-	Frag   *pvetypes.Int    `json:"frag,omitempty"`
-	Free   *pvetypes.Int    `json:"free,omitempty"`
-	Health *pvetypes.String `json:"health,omitempty"`
-	Name   *pvetypes.String `json:"name,omitempty"`
-	Size   *pvetypes.Int    `json:"size,omitempty"`
+	Alloc  pvetypes.OptInt    `json:"alloc,omitzero"`
+	Dedup  pvetypes.OptFloat  `json:"dedup,omitzero"`
+	Frag   pvetypes.OptInt    `json:"frag,omitzero"`
+	Free   pvetypes.OptInt    `json:"free,omitzero"`
+	Health pvetypes.OptString `json:"health,omitzero"`
+	Name   pvetypes.OptString `json:"name,omitzero"`
+	Size   pvetypes.OptInt    `json:"size,omitzero"`
 }
 
 // GetNodesNodeDisksZfsNameData defines model for GetNodesNodeDisksZfsNameData.
 type GetNodesNodeDisksZfsNameData struct {
 	// Action Information about the recommended action to fix the state.
-	Action *pvetypes.String `json:"action,omitempty"`
+	Action pvetypes.OptString `json:"action,omitzero"`
 
 	// Children The pool configuration information, including the vdevs for each section (e.g. spares, cache), may be nested.
 	Children *[]GetNodesNodeDisksZfsNameDataChildrenItem `json:"children,omitempty"`
 
 	// Errors Information about the errors on the zpool.
-	Errors *pvetypes.String `json:"errors,omitempty"`
+	Errors pvetypes.OptString `json:"errors,omitzero"`
 
 	// Name The name of the zpool.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Scan Information about the last/current scrub.
-	Scan *pvetypes.String `json:"scan,omitempty"`
+	Scan pvetypes.OptString `json:"scan,omitzero"`
 
 	// State The state of the zpool.
-	State *pvetypes.String `json:"state,omitempty"`
+	State pvetypes.OptString `json:"state,omitzero"`
 
 	// Status Information about the state of the zpool.
-	Status *pvetypes.String `json:"status,omitempty"`
+	Status pvetypes.OptString `json:"status,omitzero"`
 }
 
 // GetNodesNodeDisksZfsNameDataChildrenItem defines model for GetNodesNodeDisksZfsNameDataChildrenItem.
 type GetNodesNodeDisksZfsNameDataChildrenItem struct {
-	Cksum *pvetypes.Float `json:"cksum,omitempty"`
+	Cksum pvetypes.OptFloat `json:"cksum,omitzero"`
 
 	// Msg An optional message about the vdev.
-	Msg *pvetypes.String `json:"msg,omitempty"`
+	Msg pvetypes.OptString `json:"msg,omitzero"`
 
 	// Name The name of the vdev or section.
-	Name *pvetypes.String `json:"name,omitempty"`
-	Read *pvetypes.Float  `json:"read,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
+	Read pvetypes.OptFloat  `json:"read,omitzero"`
 
 	// State The state of the vdev.
-	State *pvetypes.String `json:"state,omitempty"`
-	Write *pvetypes.Float  `json:"write,omitempty"`
+	State pvetypes.OptString `json:"state,omitzero"`
+	Write pvetypes.OptFloat  `json:"write,omitzero"`
 }
 
 // GetNodesNodeDnsData defines model for GetNodesNodeDnsData.
 type GetNodesNodeDnsData struct {
 	// Dns1 First name server IP address.
-	Dns1 *pvetypes.String `json:"dns1,omitempty"`
+	Dns1 pvetypes.OptString `json:"dns1,omitzero"`
 
 	// Dns2 Second name server IP address.
-	Dns2 *pvetypes.String `json:"dns2,omitempty"`
+	Dns2 pvetypes.OptString `json:"dns2,omitzero"`
 
 	// Dns3 Third name server IP address.
-	Dns3 *pvetypes.String `json:"dns3,omitempty"`
+	Dns3 pvetypes.OptString `json:"dns3,omitzero"`
 
 	// Search Search domain for host-name lookup.
-	Search *pvetypes.String `json:"search,omitempty"`
+	Search pvetypes.OptString `json:"search,omitzero"`
 }
 
 // GetNodesNodeFirewallData defines model for GetNodesNodeFirewallData.
@@ -18027,70 +18027,70 @@ type GetNodesNodeFirewallLogData = []GetNodesNodeFirewallLogItem
 // GetNodesNodeFirewallLogItem defines model for GetNodesNodeFirewallLogItem.
 type GetNodesNodeFirewallLogItem struct {
 	// N Line number
-	N *pvetypes.Int `json:"n,omitempty"`
+	N pvetypes.OptInt `json:"n,omitzero"`
 
 	// T Line text
-	T *pvetypes.String `json:"t,omitempty"`
+	T pvetypes.OptString `json:"t,omitzero"`
 }
 
 // GetNodesNodeFirewallOptionsData defines model for GetNodesNodeFirewallOptionsData.
 type GetNodesNodeFirewallOptionsData struct {
 	// Enable Enable host firewall rules.
-	Enable *pvetypes.Bool `json:"enable,omitempty"`
+	Enable pvetypes.OptBool `json:"enable,omitzero"`
 
 	// LogLevelForward Log level for forwarded traffic.
-	LogLevelForward *pvetypes.String `json:"log_level_forward,omitempty"`
+	LogLevelForward pvetypes.OptString `json:"log_level_forward,omitzero"`
 
 	// LogLevelIn Log level for incoming traffic.
-	LogLevelIn *pvetypes.String `json:"log_level_in,omitempty"`
+	LogLevelIn pvetypes.OptString `json:"log_level_in,omitzero"`
 
 	// LogLevelOut Log level for outgoing traffic.
-	LogLevelOut *pvetypes.String `json:"log_level_out,omitempty"`
+	LogLevelOut pvetypes.OptString `json:"log_level_out,omitzero"`
 
 	// LogNfConntrack Enable logging of conntrack information.
-	LogNfConntrack *pvetypes.Bool `json:"log_nf_conntrack,omitempty"`
+	LogNfConntrack pvetypes.OptBool `json:"log_nf_conntrack,omitzero"`
 
 	// Ndp Enable NDP (Neighbor Discovery Protocol).
-	Ndp *pvetypes.Bool `json:"ndp,omitempty"`
+	Ndp pvetypes.OptBool `json:"ndp,omitzero"`
 
 	// NfConntrackAllowInvalid Allow invalid packets on connection tracking.
-	NfConntrackAllowInvalid *pvetypes.Bool `json:"nf_conntrack_allow_invalid,omitempty"`
+	NfConntrackAllowInvalid pvetypes.OptBool `json:"nf_conntrack_allow_invalid,omitzero"`
 
 	// NfConntrackHelpers Enable conntrack helpers for specific protocols. Supported protocols: amanda, ftp, irc, netbios-ns, pptp, sane, sip, snmp, tftp
-	NfConntrackHelpers *pvetypes.String `json:"nf_conntrack_helpers,omitempty"`
+	NfConntrackHelpers pvetypes.OptString `json:"nf_conntrack_helpers,omitzero"`
 
 	// NfConntrackMax Maximum number of tracked connections.
-	NfConntrackMax *pvetypes.Int `json:"nf_conntrack_max,omitempty"`
+	NfConntrackMax pvetypes.OptInt `json:"nf_conntrack_max,omitzero"`
 
 	// NfConntrackTcpTimeoutEstablished Conntrack established timeout.
-	NfConntrackTcpTimeoutEstablished *pvetypes.Int `json:"nf_conntrack_tcp_timeout_established,omitempty"`
+	NfConntrackTcpTimeoutEstablished pvetypes.OptInt `json:"nf_conntrack_tcp_timeout_established,omitzero"`
 
 	// NfConntrackTcpTimeoutSynRecv Conntrack syn recv timeout.
-	NfConntrackTcpTimeoutSynRecv *pvetypes.Int `json:"nf_conntrack_tcp_timeout_syn_recv,omitempty"`
+	NfConntrackTcpTimeoutSynRecv pvetypes.OptInt `json:"nf_conntrack_tcp_timeout_syn_recv,omitzero"`
 
 	// Nftables Enable nftables based firewall (tech preview)
-	Nftables *pvetypes.Bool `json:"nftables,omitempty"`
+	Nftables pvetypes.OptBool `json:"nftables,omitzero"`
 
 	// Nosmurfs Enable SMURFS filter.
-	Nosmurfs *pvetypes.Bool `json:"nosmurfs,omitempty"`
+	Nosmurfs pvetypes.OptBool `json:"nosmurfs,omitzero"`
 
 	// ProtectionSynflood Enable synflood protection
-	ProtectionSynflood *pvetypes.Bool `json:"protection_synflood,omitempty"`
+	ProtectionSynflood pvetypes.OptBool `json:"protection_synflood,omitzero"`
 
 	// ProtectionSynfloodBurst Synflood protection rate burst by ip src.
-	ProtectionSynfloodBurst *pvetypes.Int `json:"protection_synflood_burst,omitempty"`
+	ProtectionSynfloodBurst pvetypes.OptInt `json:"protection_synflood_burst,omitzero"`
 
 	// ProtectionSynfloodRate Synflood protection rate syn/sec by ip src.
-	ProtectionSynfloodRate *pvetypes.Int `json:"protection_synflood_rate,omitempty"`
+	ProtectionSynfloodRate pvetypes.OptInt `json:"protection_synflood_rate,omitzero"`
 
 	// SmurfLogLevel Log level for SMURFS filter.
-	SmurfLogLevel *pvetypes.String `json:"smurf_log_level,omitempty"`
+	SmurfLogLevel pvetypes.OptString `json:"smurf_log_level,omitzero"`
 
 	// TcpFlagsLogLevel Log level for illegal tcp flags filter.
-	TcpFlagsLogLevel *pvetypes.String `json:"tcp_flags_log_level,omitempty"`
+	TcpFlagsLogLevel pvetypes.OptString `json:"tcp_flags_log_level,omitzero"`
 
 	// Tcpflags Filter illegal combinations of TCP flags.
-	Tcpflags *pvetypes.Bool `json:"tcpflags,omitempty"`
+	Tcpflags pvetypes.OptBool `json:"tcpflags,omitzero"`
 }
 
 // GetNodesNodeFirewallRulesData defines model for GetNodesNodeFirewallRulesData.
@@ -18099,97 +18099,97 @@ type GetNodesNodeFirewallRulesData = []GetNodesNodeFirewallRulesItem
 // GetNodesNodeFirewallRulesItem defines model for GetNodesNodeFirewallRulesItem.
 type GetNodesNodeFirewallRulesItem struct {
 	// Action Rule action ('ACCEPT', 'DROP', 'REJECT') or security group name
-	Action *pvetypes.String `json:"action,omitempty"`
+	Action pvetypes.OptString `json:"action,omitzero"`
 
 	// Comment Descriptive comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest *pvetypes.String `json:"dest,omitempty"`
+	Dest pvetypes.OptString `json:"dest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
-	Dport *pvetypes.String `json:"dport,omitempty"`
+	Dport pvetypes.OptString `json:"dport,omitzero"`
 
 	// Enable Flag to enable/disable a rule
-	Enable *pvetypes.Int `json:"enable,omitempty"`
+	Enable pvetypes.OptInt `json:"enable,omitzero"`
 
 	// IcmpType Specify icmp-type. Only valid if proto equals 'icmp' or 'icmpv6'/'ipv6-icmp'
-	IcmpType *pvetypes.String `json:"icmp-type,omitempty"`
+	IcmpType pvetypes.OptString `json:"icmp-type,omitzero"`
 
 	// Iface Network interface name. You have to use network configuration key names for VMs and containers
-	Iface *pvetypes.String `json:"iface,omitempty"`
+	Iface pvetypes.OptString `json:"iface,omitzero"`
 
 	// Ipversion IP version (4 or 6) - automatically determined from source/dest addresses
-	Ipversion *pvetypes.Int `json:"ipversion,omitempty"`
+	Ipversion pvetypes.OptInt `json:"ipversion,omitzero"`
 
 	// Log Log level for firewall rule
-	Log *pvetypes.String `json:"log,omitempty"`
+	Log pvetypes.OptString `json:"log,omitzero"`
 
 	// Macro Use predefined standard macro
-	Macro *pvetypes.String `json:"macro,omitempty"`
+	Macro pvetypes.OptString `json:"macro,omitzero"`
 
 	// Pos Rule position in the ruleset
-	Pos *pvetypes.Int `json:"pos,omitempty"`
+	Pos pvetypes.OptInt `json:"pos,omitzero"`
 
 	// Proto IP protocol. You can use protocol names ('tcp'/'udp') or simple numbers, as defined in '/etc/protocols'
-	Proto *pvetypes.String `json:"proto,omitempty"`
+	Proto pvetypes.OptString `json:"proto,omitzero"`
 
 	// Source Restrict packet source address
-	Source *pvetypes.String `json:"source,omitempty"`
+	Source pvetypes.OptString `json:"source,omitzero"`
 
 	// Sport Restrict TCP/UDP source port
-	Sport *pvetypes.String `json:"sport,omitempty"`
+	Sport pvetypes.OptString `json:"sport,omitzero"`
 
 	// Type Rule type
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetNodesNodeFirewallRulesPosData defines model for GetNodesNodeFirewallRulesPosData.
 type GetNodesNodeFirewallRulesPosData struct {
 	// Action Rule action ('ACCEPT', 'DROP', 'REJECT') or security group name
-	Action *pvetypes.String `json:"action,omitempty"`
+	Action pvetypes.OptString `json:"action,omitzero"`
 
 	// Comment Descriptive comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest *pvetypes.String `json:"dest,omitempty"`
+	Dest pvetypes.OptString `json:"dest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
-	Dport *pvetypes.String `json:"dport,omitempty"`
+	Dport pvetypes.OptString `json:"dport,omitzero"`
 
 	// Enable Flag to enable/disable a rule
-	Enable *pvetypes.Int `json:"enable,omitempty"`
+	Enable pvetypes.OptInt `json:"enable,omitzero"`
 
 	// IcmpType Specify icmp-type. Only valid if proto equals 'icmp' or 'icmpv6'/'ipv6-icmp'
-	IcmpType *pvetypes.String `json:"icmp-type,omitempty"`
+	IcmpType pvetypes.OptString `json:"icmp-type,omitzero"`
 
 	// Iface Network interface name. You have to use network configuration key names for VMs and containers
-	Iface *pvetypes.String `json:"iface,omitempty"`
+	Iface pvetypes.OptString `json:"iface,omitzero"`
 
 	// Ipversion IP version (4 or 6) - automatically determined from source/dest addresses
-	Ipversion *pvetypes.Int `json:"ipversion,omitempty"`
+	Ipversion pvetypes.OptInt `json:"ipversion,omitzero"`
 
 	// Log Log level for firewall rule
-	Log *pvetypes.String `json:"log,omitempty"`
+	Log pvetypes.OptString `json:"log,omitzero"`
 
 	// Macro Use predefined standard macro
-	Macro *pvetypes.String `json:"macro,omitempty"`
+	Macro pvetypes.OptString `json:"macro,omitzero"`
 
 	// Pos Rule position in the ruleset
-	Pos *pvetypes.Int `json:"pos,omitempty"`
+	Pos pvetypes.OptInt `json:"pos,omitzero"`
 
 	// Proto IP protocol. You can use protocol names ('tcp'/'udp') or simple numbers, as defined in '/etc/protocols'
-	Proto *pvetypes.String `json:"proto,omitempty"`
+	Proto pvetypes.OptString `json:"proto,omitzero"`
 
 	// Source Restrict packet source address
-	Source *pvetypes.String `json:"source,omitempty"`
+	Source pvetypes.OptString `json:"source,omitzero"`
 
 	// Sport Restrict TCP/UDP source port
-	Sport *pvetypes.String `json:"sport,omitempty"`
+	Sport pvetypes.OptString `json:"sport,omitzero"`
 
 	// Type Rule type
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetNodesNodeHardwareData defines model for GetNodesNodeHardwareData.
@@ -18197,7 +18197,7 @@ type GetNodesNodeHardwareData = []GetNodesNodeHardwareItem
 
 // GetNodesNodeHardwareItem defines model for GetNodesNodeHardwareItem.
 type GetNodesNodeHardwareItem struct {
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetNodesNodeHardwarePciData defines model for GetNodesNodeHardwarePciData.
@@ -18206,32 +18206,32 @@ type GetNodesNodeHardwarePciData = []GetNodesNodeHardwarePciItem
 // GetNodesNodeHardwarePciItem defines model for GetNodesNodeHardwarePciItem.
 type GetNodesNodeHardwarePciItem struct {
 	// Class The PCI Class of the device.
-	Class *pvetypes.String `json:"class,omitempty"`
+	Class pvetypes.OptString `json:"class,omitzero"`
 
 	// Device The Device ID.
-	Device     *pvetypes.String `json:"device,omitempty"`
-	DeviceName *pvetypes.String `json:"device_name,omitempty"`
+	Device     pvetypes.OptString `json:"device,omitzero"`
+	DeviceName pvetypes.OptString `json:"device_name,omitzero"`
 
 	// Id The PCI ID.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Iommugroup The IOMMU group in which the device is in. If no IOMMU group is detected, it is set to -1.
-	Iommugroup *pvetypes.Int `json:"iommugroup,omitempty"`
+	Iommugroup pvetypes.OptInt `json:"iommugroup,omitzero"`
 
 	// Mdev If set, marks that the device is capable of creating mediated devices.
-	Mdev *pvetypes.Bool `json:"mdev,omitempty"`
+	Mdev pvetypes.OptBool `json:"mdev,omitzero"`
 
 	// SubsystemDevice The Subsystem Device ID.
-	SubsystemDevice     *pvetypes.String `json:"subsystem_device,omitempty"`
-	SubsystemDeviceName *pvetypes.String `json:"subsystem_device_name,omitempty"`
+	SubsystemDevice     pvetypes.OptString `json:"subsystem_device,omitzero"`
+	SubsystemDeviceName pvetypes.OptString `json:"subsystem_device_name,omitzero"`
 
 	// SubsystemVendor The Subsystem Vendor ID.
-	SubsystemVendor     *pvetypes.String `json:"subsystem_vendor,omitempty"`
-	SubsystemVendorName *pvetypes.String `json:"subsystem_vendor_name,omitempty"`
+	SubsystemVendor     pvetypes.OptString `json:"subsystem_vendor,omitzero"`
+	SubsystemVendorName pvetypes.OptString `json:"subsystem_vendor_name,omitzero"`
 
 	// Vendor The Vendor ID.
-	Vendor     *pvetypes.String `json:"vendor,omitempty"`
-	VendorName *pvetypes.String `json:"vendor_name,omitempty"`
+	Vendor     pvetypes.OptString `json:"vendor,omitzero"`
+	VendorName pvetypes.OptString `json:"vendor_name,omitzero"`
 }
 
 // GetNodesNodeHardwarePciPciIdOrMappingData defines model for GetNodesNodeHardwarePciPciIdOrMappingData.
@@ -18239,7 +18239,7 @@ type GetNodesNodeHardwarePciPciIdOrMappingData = []GetNodesNodeHardwarePciPciIdO
 
 // GetNodesNodeHardwarePciPciIdOrMappingItem defines model for GetNodesNodeHardwarePciPciIdOrMappingItem.
 type GetNodesNodeHardwarePciPciIdOrMappingItem struct {
-	Method *pvetypes.String `json:"method,omitempty"`
+	Method pvetypes.OptString `json:"method,omitzero"`
 }
 
 // GetNodesNodeHardwarePciPciIdOrMappingMdevData defines model for GetNodesNodeHardwarePciPciIdOrMappingMdevData.
@@ -18248,16 +18248,16 @@ type GetNodesNodeHardwarePciPciIdOrMappingMdevData = []GetNodesNodeHardwarePciPc
 // GetNodesNodeHardwarePciPciIdOrMappingMdevItem defines model for GetNodesNodeHardwarePciPciIdOrMappingMdevItem.
 type GetNodesNodeHardwarePciPciIdOrMappingMdevItem struct {
 	// Available The number of still available instances of this type.
-	Available *pvetypes.Int `json:"available,omitempty"`
+	Available pvetypes.OptInt `json:"available,omitzero"`
 
 	// Description Additional description of the type.
-	Description *pvetypes.String `json:"description,omitempty"`
+	Description pvetypes.OptString `json:"description,omitzero"`
 
 	// Name A human readable name for the type.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Type The name of the mdev type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetNodesNodeHardwarePciPciidData defines model for GetNodesNodeHardwarePciPciidData.
@@ -18265,7 +18265,7 @@ type GetNodesNodeHardwarePciPciidData = []GetNodesNodeHardwarePciPciidItem
 
 // GetNodesNodeHardwarePciPciidItem defines model for GetNodesNodeHardwarePciPciidItem.
 type GetNodesNodeHardwarePciPciidItem struct {
-	Method *pvetypes.String `json:"method,omitempty"`
+	Method pvetypes.OptString `json:"method,omitzero"`
 }
 
 // GetNodesNodeHardwarePciPciidMdevData defines model for GetNodesNodeHardwarePciPciidMdevData.
@@ -18274,11 +18274,11 @@ type GetNodesNodeHardwarePciPciidMdevData = []GetNodesNodeHardwarePciPciidMdevIt
 // GetNodesNodeHardwarePciPciidMdevItem defines model for GetNodesNodeHardwarePciPciidMdevItem.
 type GetNodesNodeHardwarePciPciidMdevItem struct {
 	// Available The number of still available instances of this type.
-	Available   *pvetypes.Int    `json:"available,omitempty"`
-	Description *pvetypes.String `json:"description,omitempty"`
+	Available   pvetypes.OptInt    `json:"available,omitzero"`
+	Description pvetypes.OptString `json:"description,omitzero"`
 
 	// Type The name of the mdev type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetNodesNodeHardwareUsbData defines model for GetNodesNodeHardwareUsbData.
@@ -18286,27 +18286,27 @@ type GetNodesNodeHardwareUsbData = []GetNodesNodeHardwareUsbItem
 
 // GetNodesNodeHardwareUsbItem defines model for GetNodesNodeHardwareUsbItem.
 type GetNodesNodeHardwareUsbItem struct {
-	Busnum       *pvetypes.Int    `json:"busnum,omitempty"`
-	Class        *pvetypes.Int    `json:"class,omitempty"`
-	Devnum       *pvetypes.Int    `json:"devnum,omitempty"`
-	Level        *pvetypes.Int    `json:"level,omitempty"`
-	Manufacturer *pvetypes.String `json:"manufacturer,omitempty"`
-	Port         *pvetypes.Int    `json:"port,omitempty"`
-	Prodid       *pvetypes.String `json:"prodid,omitempty"`
-	Product      *pvetypes.String `json:"product,omitempty"`
-	Serial       *pvetypes.String `json:"serial,omitempty"`
-	Speed        *pvetypes.String `json:"speed,omitempty"`
-	Usbpath      *pvetypes.String `json:"usbpath,omitempty"`
-	Vendid       *pvetypes.String `json:"vendid,omitempty"`
+	Busnum       pvetypes.OptInt    `json:"busnum,omitzero"`
+	Class        pvetypes.OptInt    `json:"class,omitzero"`
+	Devnum       pvetypes.OptInt    `json:"devnum,omitzero"`
+	Level        pvetypes.OptInt    `json:"level,omitzero"`
+	Manufacturer pvetypes.OptString `json:"manufacturer,omitzero"`
+	Port         pvetypes.OptInt    `json:"port,omitzero"`
+	Prodid       pvetypes.OptString `json:"prodid,omitzero"`
+	Product      pvetypes.OptString `json:"product,omitzero"`
+	Serial       pvetypes.OptString `json:"serial,omitzero"`
+	Speed        pvetypes.OptString `json:"speed,omitzero"`
+	Usbpath      pvetypes.OptString `json:"usbpath,omitzero"`
+	Vendid       pvetypes.OptString `json:"vendid,omitzero"`
 }
 
 // GetNodesNodeHostsData defines model for GetNodesNodeHostsData.
 type GetNodesNodeHostsData struct {
 	// Data The content of /etc/hosts.
-	Data *pvetypes.String `json:"data,omitempty"`
+	Data pvetypes.OptString `json:"data,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 }
 
 // GetNodesNodeJournalData defines model for GetNodesNodeJournalData.
@@ -18318,168 +18318,168 @@ type GetNodesNodeLxcData = []GetNodesNodeLxcItem
 // GetNodesNodeLxcItem defines model for GetNodesNodeLxcItem.
 type GetNodesNodeLxcItem struct {
 	// Cpu Current CPU usage.
-	Cpu *pvetypes.Float `json:"cpu,omitempty"`
+	Cpu pvetypes.OptFloat `json:"cpu,omitzero"`
 
 	// Cpus Maximum usable CPUs.
-	Cpus *pvetypes.Float `json:"cpus,omitempty"`
+	Cpus pvetypes.OptFloat `json:"cpus,omitzero"`
 
 	// Disk Root disk image space-usage in bytes.
-	Disk *pvetypes.Int `json:"disk,omitempty"`
+	Disk pvetypes.OptInt `json:"disk,omitzero"`
 
 	// Diskread The amount of bytes the guest read from it's block devices since the guest was started. (Note: This info is not available for all storage types.)
-	Diskread *pvetypes.Int `json:"diskread,omitempty"`
+	Diskread pvetypes.OptInt `json:"diskread,omitzero"`
 
 	// Diskwrite The amount of bytes the guest wrote from it's block devices since the guest was started. (Note: This info is not available for all storage types.)
-	Diskwrite *pvetypes.Int `json:"diskwrite,omitempty"`
+	Diskwrite pvetypes.OptInt `json:"diskwrite,omitzero"`
 
 	// Lock The current config lock, if any.
-	Lock *pvetypes.String `json:"lock,omitempty"`
+	Lock pvetypes.OptString `json:"lock,omitzero"`
 
 	// Maxdisk Root disk image size in bytes.
-	Maxdisk *pvetypes.Int `json:"maxdisk,omitempty"`
+	Maxdisk pvetypes.OptInt `json:"maxdisk,omitzero"`
 
 	// Maxmem Maximum memory in bytes.
-	Maxmem *pvetypes.Int `json:"maxmem,omitempty"`
+	Maxmem pvetypes.OptInt `json:"maxmem,omitzero"`
 
 	// Maxswap Maximum SWAP memory in bytes.
-	Maxswap *pvetypes.Int `json:"maxswap,omitempty"`
+	Maxswap pvetypes.OptInt `json:"maxswap,omitzero"`
 
 	// Mem Currently used memory in bytes.
-	Mem *pvetypes.Int `json:"mem,omitempty"`
+	Mem pvetypes.OptInt `json:"mem,omitzero"`
 
 	// Name Container name.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Netin The amount of traffic in bytes that was sent to the guest over the network since it was started.
-	Netin *pvetypes.Int `json:"netin,omitempty"`
+	Netin pvetypes.OptInt `json:"netin,omitzero"`
 
 	// Netout The amount of traffic in bytes that was sent from the guest over the network since it was started.
-	Netout *pvetypes.Int `json:"netout,omitempty"`
+	Netout pvetypes.OptInt `json:"netout,omitzero"`
 
 	// Pressurecpusome CPU Some pressure stall average over the last 10 seconds.
-	Pressurecpusome *pvetypes.Float `json:"pressurecpusome,omitempty"`
+	Pressurecpusome pvetypes.OptFloat `json:"pressurecpusome,omitzero"`
 
 	// Pressureiofull IO Full pressure stall average over the last 10 seconds.
-	Pressureiofull *pvetypes.Float `json:"pressureiofull,omitempty"`
+	Pressureiofull pvetypes.OptFloat `json:"pressureiofull,omitzero"`
 
 	// Pressureiosome IO Some pressure stall average over the last 10 seconds.
-	Pressureiosome *pvetypes.Float `json:"pressureiosome,omitempty"`
+	Pressureiosome pvetypes.OptFloat `json:"pressureiosome,omitzero"`
 
 	// Pressurememoryfull Memory Full pressure stall average over the last 10 seconds.
-	Pressurememoryfull *pvetypes.Float `json:"pressurememoryfull,omitempty"`
+	Pressurememoryfull pvetypes.OptFloat `json:"pressurememoryfull,omitzero"`
 
 	// Pressurememorysome Memory Some pressure stall average over the last 10 seconds.
-	Pressurememorysome *pvetypes.Float `json:"pressurememorysome,omitempty"`
+	Pressurememorysome pvetypes.OptFloat `json:"pressurememorysome,omitzero"`
 
 	// Status LXC Container status.
-	Status *pvetypes.String `json:"status,omitempty"`
+	Status pvetypes.OptString `json:"status,omitzero"`
 
 	// Tags The current configured tags, if any.
-	Tags *pvetypes.String `json:"tags,omitempty"`
+	Tags pvetypes.OptString `json:"tags,omitzero"`
 
 	// Template Determines if the guest is a template.
-	Template *pvetypes.Bool `json:"template,omitempty"`
+	Template pvetypes.OptBool `json:"template,omitzero"`
 
 	// Uptime Uptime in seconds.
-	Uptime *pvetypes.Int `json:"uptime,omitempty"`
+	Uptime pvetypes.OptInt `json:"uptime,omitzero"`
 
 	// Vmid The (unique) ID of the VM.
-	Vmid *pvetypes.Int `json:"vmid,omitempty"`
+	Vmid pvetypes.OptInt `json:"vmid,omitzero"`
 }
 
 // GetNodesNodeLxcVmidConfigData defines model for GetNodesNodeLxcVmidConfigData.
 type GetNodesNodeLxcVmidConfigData struct {
 	// Arch OS architecture type.
-	Arch *pvetypes.String `json:"arch,omitempty"`
+	Arch pvetypes.OptString `json:"arch,omitzero"`
 
 	// Cmode Console mode. By default, the console command tries to open a connection to one of the available tty devices. By setting cmode to 'console' it tries to attach to /dev/console instead. If you set cmode to 'shell', it simply invokes a shell inside the container (no login).
-	Cmode *pvetypes.String `json:"cmode,omitempty"`
+	Cmode pvetypes.OptString `json:"cmode,omitzero"`
 
 	// Console Attach a console device (/dev/console) to the container.
-	Console *pvetypes.Bool `json:"console,omitempty"`
+	Console pvetypes.OptBool `json:"console,omitzero"`
 
 	// Cores The number of cores assigned to the container. A container can use all available cores by default.
-	Cores *pvetypes.Int `json:"cores,omitempty"`
+	Cores pvetypes.OptInt `json:"cores,omitzero"`
 
 	// Cpulimit Limit of CPU usage.
 	//
 	// NOTE: If the computer has 2 CPUs, it has a total of '2' CPU time. Value '0' indicates no CPU limit.
-	Cpulimit *pvetypes.Float `json:"cpulimit,omitempty"`
+	Cpulimit pvetypes.OptFloat `json:"cpulimit,omitzero"`
 
 	// Cpuunits CPU weight for a container, will be clamped to [1, 10000] in cgroup v2.
-	Cpuunits *pvetypes.Int `json:"cpuunits,omitempty"`
+	Cpuunits pvetypes.OptInt `json:"cpuunits,omitzero"`
 
 	// Debug Try to be more verbose. For now this only enables debug log-level on start.
-	Debug *pvetypes.Bool `json:"debug,omitempty"`
+	Debug pvetypes.OptBool `json:"debug,omitzero"`
 
 	// Description Description for the Container. Shown in the web-interface CT's summary. This is saved as comment inside the configuration file.
-	Description *pvetypes.String `json:"description,omitempty"`
+	Description pvetypes.OptString `json:"description,omitzero"`
 
 	// Digest SHA1 digest of configuration file. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Entrypoint Command to run as init, optionally with arguments; may start with an absolute path, relative path, or a binary in $PATH.
-	Entrypoint *pvetypes.String `json:"entrypoint,omitempty"`
+	Entrypoint pvetypes.OptString `json:"entrypoint,omitzero"`
 
 	// Env The container runtime environment as NUL-separated list. Replaces any lxc.environment.runtime entries in the config.
-	Env *pvetypes.String `json:"env,omitempty"`
+	Env pvetypes.OptString `json:"env,omitzero"`
 
 	// Features Allow containers access to advanced features.
-	Features *pvetypes.String `json:"features,omitempty"`
+	Features pvetypes.OptString `json:"features,omitzero"`
 
 	// Hookscript Script that will be executed during various steps in the containers lifetime.
-	Hookscript *pvetypes.String `json:"hookscript,omitempty"`
+	Hookscript pvetypes.OptString `json:"hookscript,omitzero"`
 
 	// Hostname Set a host name for the container.
-	Hostname *pvetypes.String `json:"hostname,omitempty"`
+	Hostname pvetypes.OptString `json:"hostname,omitzero"`
 
 	// Lock Lock/unlock the container.
-	Lock *pvetypes.String `json:"lock,omitempty"`
+	Lock pvetypes.OptString `json:"lock,omitzero"`
 
 	// Lxc Array of lxc low-level configurations ([[key1, value1], [key2, value2] ...]).
 	Lxc *[][]pvetypes.String `json:"lxc,omitempty"`
 
 	// Memory Amount of RAM for the container in MB.
-	Memory *pvetypes.Int `json:"memory,omitempty"`
+	Memory pvetypes.OptInt `json:"memory,omitzero"`
 
 	// Nameserver Sets DNS server IP address for a container. Create will automatically use the setting from the host if you neither set searchdomain nor nameserver.
-	Nameserver *pvetypes.String `json:"nameserver,omitempty"`
+	Nameserver pvetypes.OptString `json:"nameserver,omitzero"`
 
 	// Onboot Specifies whether a container will be started during system bootup.
-	Onboot *pvetypes.Bool `json:"onboot,omitempty"`
+	Onboot pvetypes.OptBool `json:"onboot,omitzero"`
 
 	// Ostype OS type. This is used to setup configuration inside the container, and corresponds to lxc setup scripts in /usr/share/lxc/config/<ostype>.common.conf. Value 'unmanaged' can be used to skip and OS specific setup.
-	Ostype *pvetypes.String `json:"ostype,omitempty"`
+	Ostype pvetypes.OptString `json:"ostype,omitzero"`
 
 	// Protection Sets the protection flag of the container. This will prevent the CT or CT's disk remove/update operation.
-	Protection *pvetypes.Bool `json:"protection,omitempty"`
+	Protection pvetypes.OptBool `json:"protection,omitzero"`
 
 	// Rootfs Use volume as container root.
-	Rootfs *pvetypes.String `json:"rootfs,omitempty"`
+	Rootfs pvetypes.OptString `json:"rootfs,omitzero"`
 
 	// Searchdomain Sets DNS search domains for a container. Create will automatically use the setting from the host if you neither set searchdomain nor nameserver.
-	Searchdomain *pvetypes.String `json:"searchdomain,omitempty"`
+	Searchdomain pvetypes.OptString `json:"searchdomain,omitzero"`
 
 	// Startup Startup and shutdown behavior. Order is a non-negative number defining the general startup order. Shutdown in done with reverse ordering. Additionally you can set the 'up' or 'down' delay in seconds, which specifies a delay to wait before the next VM is started or stopped.
-	Startup *pvetypes.String `json:"startup,omitempty"`
+	Startup pvetypes.OptString `json:"startup,omitzero"`
 
 	// Swap Amount of SWAP for the container in MB.
-	Swap *pvetypes.Int `json:"swap,omitempty"`
+	Swap pvetypes.OptInt `json:"swap,omitzero"`
 
 	// Tags Tags of the Container. This is only meta information.
-	Tags *pvetypes.String `json:"tags,omitempty"`
+	Tags pvetypes.OptString `json:"tags,omitzero"`
 
 	// Template Enable/disable Template.
-	Template *pvetypes.Bool `json:"template,omitempty"`
+	Template pvetypes.OptBool `json:"template,omitzero"`
 
 	// Timezone Time zone to use in the container. If option isn't set, then nothing will be done. Can be set to 'host' to match the host time zone, or an arbitrary time zone option from /usr/share/zoneinfo/zone.tab
-	Timezone *pvetypes.String `json:"timezone,omitempty"`
+	Timezone pvetypes.OptString `json:"timezone,omitzero"`
 
 	// Tty Specify the number of tty available to the container
-	Tty *pvetypes.Int `json:"tty,omitempty"`
+	Tty pvetypes.OptInt `json:"tty,omitzero"`
 
 	// Unprivileged Makes the container run as unprivileged user. For creation, the default is 1. For restore, the default is the value from the backup. (Should not be modified manually.)
-	Unprivileged         *pvetypes.Bool             `json:"unprivileged,omitempty"`
+	Unprivileged         pvetypes.OptBool           `json:"unprivileged,omitzero"`
 	AdditionalProperties map[string]pvetypes.String `json:"-"`
 }
 
@@ -18488,7 +18488,7 @@ type GetNodesNodeLxcVmidData = []GetNodesNodeLxcVmidItem
 
 // GetNodesNodeLxcVmidFeatureData defines model for GetNodesNodeLxcVmidFeatureData.
 type GetNodesNodeLxcVmidFeatureData struct {
-	HasFeature *pvetypes.Bool `json:"hasFeature,omitempty"`
+	HasFeature pvetypes.OptBool `json:"hasFeature,omitzero"`
 }
 
 // GetNodesNodeLxcVmidFeatureParamsFeature Feature to check.
@@ -18499,12 +18499,12 @@ type GetNodesNodeLxcVmidFirewallAliasesData = []GetNodesNodeLxcVmidFirewallAlias
 
 // GetNodesNodeLxcVmidFirewallAliasesItem defines model for GetNodesNodeLxcVmidFirewallAliasesItem.
 type GetNodesNodeLxcVmidFirewallAliasesItem struct {
-	Cidr    *pvetypes.String `json:"cidr,omitempty"`
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Cidr    pvetypes.OptString `json:"cidr,omitzero"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
-	Name   *pvetypes.String `json:"name,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
+	Name   pvetypes.OptString `json:"name,omitzero"`
 }
 
 // GetNodesNodeLxcVmidFirewallAliasesNameData defines model for GetNodesNodeLxcVmidFirewallAliasesNameData.
@@ -18518,13 +18518,13 @@ type GetNodesNodeLxcVmidFirewallIpsetData = []GetNodesNodeLxcVmidFirewallIpsetIt
 
 // GetNodesNodeLxcVmidFirewallIpsetItem defines model for GetNodesNodeLxcVmidFirewallIpsetItem.
 type GetNodesNodeLxcVmidFirewallIpsetItem struct {
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Name IP set name.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 }
 
 // GetNodesNodeLxcVmidFirewallIpsetNameCidrData defines model for GetNodesNodeLxcVmidFirewallIpsetNameCidrData.
@@ -18535,12 +18535,12 @@ type GetNodesNodeLxcVmidFirewallIpsetNameData = []GetNodesNodeLxcVmidFirewallIps
 
 // GetNodesNodeLxcVmidFirewallIpsetNameItem defines model for GetNodesNodeLxcVmidFirewallIpsetNameItem.
 type GetNodesNodeLxcVmidFirewallIpsetNameItem struct {
-	Cidr    *pvetypes.String `json:"cidr,omitempty"`
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Cidr    pvetypes.OptString `json:"cidr,omitzero"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest  *pvetypes.String `json:"digest,omitempty"`
-	Nomatch *pvetypes.Bool   `json:"nomatch,omitempty"`
+	Digest  pvetypes.OptString `json:"digest,omitzero"`
+	Nomatch pvetypes.OptBool   `json:"nomatch,omitzero"`
 }
 
 // GetNodesNodeLxcVmidFirewallLogData defines model for GetNodesNodeLxcVmidFirewallLogData.
@@ -18549,43 +18549,43 @@ type GetNodesNodeLxcVmidFirewallLogData = []GetNodesNodeLxcVmidFirewallLogItem
 // GetNodesNodeLxcVmidFirewallLogItem defines model for GetNodesNodeLxcVmidFirewallLogItem.
 type GetNodesNodeLxcVmidFirewallLogItem struct {
 	// N Line number
-	N *pvetypes.Int `json:"n,omitempty"`
+	N pvetypes.OptInt `json:"n,omitzero"`
 
 	// T Line text
-	T *pvetypes.String `json:"t,omitempty"`
+	T pvetypes.OptString `json:"t,omitzero"`
 }
 
 // GetNodesNodeLxcVmidFirewallOptionsData defines model for GetNodesNodeLxcVmidFirewallOptionsData.
 type GetNodesNodeLxcVmidFirewallOptionsData struct {
 	// Dhcp Enable DHCP.
-	Dhcp *pvetypes.Bool `json:"dhcp,omitempty"`
+	Dhcp pvetypes.OptBool `json:"dhcp,omitzero"`
 
 	// Enable Enable/disable firewall rules.
-	Enable *pvetypes.Bool `json:"enable,omitempty"`
+	Enable pvetypes.OptBool `json:"enable,omitzero"`
 
 	// Ipfilter Enable default IP filters. This is equivalent to adding an empty ipfilter-net<id> ipset for every interface. Such ipsets implicitly contain sane default restrictions such as restricting IPv6 link local addresses to the one derived from the interface's MAC address. For containers the configured IP addresses will be implicitly added.
-	Ipfilter *pvetypes.Bool `json:"ipfilter,omitempty"`
+	Ipfilter pvetypes.OptBool `json:"ipfilter,omitzero"`
 
 	// LogLevelIn Log level for incoming traffic.
-	LogLevelIn *pvetypes.String `json:"log_level_in,omitempty"`
+	LogLevelIn pvetypes.OptString `json:"log_level_in,omitzero"`
 
 	// LogLevelOut Log level for outgoing traffic.
-	LogLevelOut *pvetypes.String `json:"log_level_out,omitempty"`
+	LogLevelOut pvetypes.OptString `json:"log_level_out,omitzero"`
 
 	// Macfilter Enable/disable MAC address filter.
-	Macfilter *pvetypes.Bool `json:"macfilter,omitempty"`
+	Macfilter pvetypes.OptBool `json:"macfilter,omitzero"`
 
 	// Ndp Enable NDP (Neighbor Discovery Protocol).
-	Ndp *pvetypes.Bool `json:"ndp,omitempty"`
+	Ndp pvetypes.OptBool `json:"ndp,omitzero"`
 
 	// PolicyIn Input policy.
-	PolicyIn *pvetypes.String `json:"policy_in,omitempty"`
+	PolicyIn pvetypes.OptString `json:"policy_in,omitzero"`
 
 	// PolicyOut Output policy.
-	PolicyOut *pvetypes.String `json:"policy_out,omitempty"`
+	PolicyOut pvetypes.OptString `json:"policy_out,omitzero"`
 
 	// Radv Allow sending Router Advertisement.
-	Radv *pvetypes.Bool `json:"radv,omitempty"`
+	Radv pvetypes.OptBool `json:"radv,omitzero"`
 }
 
 // GetNodesNodeLxcVmidFirewallRefsData defines model for GetNodesNodeLxcVmidFirewallRefsData.
@@ -18593,11 +18593,11 @@ type GetNodesNodeLxcVmidFirewallRefsData = []GetNodesNodeLxcVmidFirewallRefsItem
 
 // GetNodesNodeLxcVmidFirewallRefsItem defines model for GetNodesNodeLxcVmidFirewallRefsItem.
 type GetNodesNodeLxcVmidFirewallRefsItem struct {
-	Comment *pvetypes.String `json:"comment,omitempty"`
-	Name    *pvetypes.String `json:"name,omitempty"`
-	Ref     *pvetypes.String `json:"ref,omitempty"`
-	Scope   *pvetypes.String `json:"scope,omitempty"`
-	Type    *pvetypes.String `json:"type,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
+	Name    pvetypes.OptString `json:"name,omitzero"`
+	Ref     pvetypes.OptString `json:"ref,omitzero"`
+	Scope   pvetypes.OptString `json:"scope,omitzero"`
+	Type    pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetNodesNodeLxcVmidFirewallRefsParamsType Only list references of specified type.
@@ -18609,97 +18609,97 @@ type GetNodesNodeLxcVmidFirewallRulesData = []GetNodesNodeLxcVmidFirewallRulesIt
 // GetNodesNodeLxcVmidFirewallRulesItem defines model for GetNodesNodeLxcVmidFirewallRulesItem.
 type GetNodesNodeLxcVmidFirewallRulesItem struct {
 	// Action Rule action ('ACCEPT', 'DROP', 'REJECT') or security group name
-	Action *pvetypes.String `json:"action,omitempty"`
+	Action pvetypes.OptString `json:"action,omitzero"`
 
 	// Comment Descriptive comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest *pvetypes.String `json:"dest,omitempty"`
+	Dest pvetypes.OptString `json:"dest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
-	Dport *pvetypes.String `json:"dport,omitempty"`
+	Dport pvetypes.OptString `json:"dport,omitzero"`
 
 	// Enable Flag to enable/disable a rule
-	Enable *pvetypes.Int `json:"enable,omitempty"`
+	Enable pvetypes.OptInt `json:"enable,omitzero"`
 
 	// IcmpType Specify icmp-type. Only valid if proto equals 'icmp' or 'icmpv6'/'ipv6-icmp'
-	IcmpType *pvetypes.String `json:"icmp-type,omitempty"`
+	IcmpType pvetypes.OptString `json:"icmp-type,omitzero"`
 
 	// Iface Network interface name. You have to use network configuration key names for VMs and containers
-	Iface *pvetypes.String `json:"iface,omitempty"`
+	Iface pvetypes.OptString `json:"iface,omitzero"`
 
 	// Ipversion IP version (4 or 6) - automatically determined from source/dest addresses
-	Ipversion *pvetypes.Int `json:"ipversion,omitempty"`
+	Ipversion pvetypes.OptInt `json:"ipversion,omitzero"`
 
 	// Log Log level for firewall rule
-	Log *pvetypes.String `json:"log,omitempty"`
+	Log pvetypes.OptString `json:"log,omitzero"`
 
 	// Macro Use predefined standard macro
-	Macro *pvetypes.String `json:"macro,omitempty"`
+	Macro pvetypes.OptString `json:"macro,omitzero"`
 
 	// Pos Rule position in the ruleset
-	Pos *pvetypes.Int `json:"pos,omitempty"`
+	Pos pvetypes.OptInt `json:"pos,omitzero"`
 
 	// Proto IP protocol. You can use protocol names ('tcp'/'udp') or simple numbers, as defined in '/etc/protocols'
-	Proto *pvetypes.String `json:"proto,omitempty"`
+	Proto pvetypes.OptString `json:"proto,omitzero"`
 
 	// Source Restrict packet source address
-	Source *pvetypes.String `json:"source,omitempty"`
+	Source pvetypes.OptString `json:"source,omitzero"`
 
 	// Sport Restrict TCP/UDP source port
-	Sport *pvetypes.String `json:"sport,omitempty"`
+	Sport pvetypes.OptString `json:"sport,omitzero"`
 
 	// Type Rule type
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetNodesNodeLxcVmidFirewallRulesPosData defines model for GetNodesNodeLxcVmidFirewallRulesPosData.
 type GetNodesNodeLxcVmidFirewallRulesPosData struct {
 	// Action Rule action ('ACCEPT', 'DROP', 'REJECT') or security group name
-	Action *pvetypes.String `json:"action,omitempty"`
+	Action pvetypes.OptString `json:"action,omitzero"`
 
 	// Comment Descriptive comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest *pvetypes.String `json:"dest,omitempty"`
+	Dest pvetypes.OptString `json:"dest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
-	Dport *pvetypes.String `json:"dport,omitempty"`
+	Dport pvetypes.OptString `json:"dport,omitzero"`
 
 	// Enable Flag to enable/disable a rule
-	Enable *pvetypes.Int `json:"enable,omitempty"`
+	Enable pvetypes.OptInt `json:"enable,omitzero"`
 
 	// IcmpType Specify icmp-type. Only valid if proto equals 'icmp' or 'icmpv6'/'ipv6-icmp'
-	IcmpType *pvetypes.String `json:"icmp-type,omitempty"`
+	IcmpType pvetypes.OptString `json:"icmp-type,omitzero"`
 
 	// Iface Network interface name. You have to use network configuration key names for VMs and containers
-	Iface *pvetypes.String `json:"iface,omitempty"`
+	Iface pvetypes.OptString `json:"iface,omitzero"`
 
 	// Ipversion IP version (4 or 6) - automatically determined from source/dest addresses
-	Ipversion *pvetypes.Int `json:"ipversion,omitempty"`
+	Ipversion pvetypes.OptInt `json:"ipversion,omitzero"`
 
 	// Log Log level for firewall rule
-	Log *pvetypes.String `json:"log,omitempty"`
+	Log pvetypes.OptString `json:"log,omitzero"`
 
 	// Macro Use predefined standard macro
-	Macro *pvetypes.String `json:"macro,omitempty"`
+	Macro pvetypes.OptString `json:"macro,omitzero"`
 
 	// Pos Rule position in the ruleset
-	Pos *pvetypes.Int `json:"pos,omitempty"`
+	Pos pvetypes.OptInt `json:"pos,omitzero"`
 
 	// Proto IP protocol. You can use protocol names ('tcp'/'udp') or simple numbers, as defined in '/etc/protocols'
-	Proto *pvetypes.String `json:"proto,omitempty"`
+	Proto pvetypes.OptString `json:"proto,omitzero"`
 
 	// Source Restrict packet source address
-	Source *pvetypes.String `json:"source,omitempty"`
+	Source pvetypes.OptString `json:"source,omitzero"`
 
 	// Sport Restrict TCP/UDP source port
-	Sport *pvetypes.String `json:"sport,omitempty"`
+	Sport pvetypes.OptString `json:"sport,omitzero"`
 
 	// Type Rule type
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetNodesNodeLxcVmidInterfacesData defines model for GetNodesNodeLxcVmidInterfacesData.
@@ -18708,39 +18708,39 @@ type GetNodesNodeLxcVmidInterfacesData = []GetNodesNodeLxcVmidInterfacesItem
 // GetNodesNodeLxcVmidInterfacesItem defines model for GetNodesNodeLxcVmidInterfacesItem.
 type GetNodesNodeLxcVmidInterfacesItem struct {
 	// HardwareAddress The MAC address of the interface
-	HardwareAddress *pvetypes.String `json:"hardware-address,omitempty"`
+	HardwareAddress pvetypes.OptString `json:"hardware-address,omitzero"`
 
 	// Hwaddr The MAC address of the interface
-	Hwaddr *pvetypes.String `json:"hwaddr,omitempty"`
+	Hwaddr pvetypes.OptString `json:"hwaddr,omitzero"`
 
 	// Inet The IPv4 address of the interface
-	Inet *pvetypes.String `json:"inet,omitempty"`
+	Inet pvetypes.OptString `json:"inet,omitzero"`
 
 	// Inet6 The IPv6 address of the interface
-	Inet6 *pvetypes.String `json:"inet6,omitempty"`
+	Inet6 pvetypes.OptString `json:"inet6,omitzero"`
 
 	// IpAddresses The addresses of the interface
 	IpAddresses *[]GetNodesNodeLxcVmidInterfacesItemIpAddressesItem `json:"ip-addresses,omitempty"`
 
 	// Name The name of the interface
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 }
 
 // GetNodesNodeLxcVmidInterfacesItemIpAddressesItem defines model for GetNodesNodeLxcVmidInterfacesItemIpAddressesItem.
 type GetNodesNodeLxcVmidInterfacesItemIpAddressesItem struct {
 	// IpAddress IP-Address
-	IpAddress *pvetypes.String `json:"ip-address,omitempty"`
+	IpAddress pvetypes.OptString `json:"ip-address,omitzero"`
 
 	// IpAddressType IP-Family
-	IpAddressType *pvetypes.String `json:"ip-address-type,omitempty"`
+	IpAddressType pvetypes.OptString `json:"ip-address-type,omitzero"`
 
 	// Prefix IP-Prefix
-	Prefix *pvetypes.Int `json:"prefix,omitempty"`
+	Prefix pvetypes.OptInt `json:"prefix,omitzero"`
 }
 
 // GetNodesNodeLxcVmidItem defines model for GetNodesNodeLxcVmidItem.
 type GetNodesNodeLxcVmidItem struct {
-	Subdir *pvetypes.String `json:"subdir,omitempty"`
+	Subdir pvetypes.OptString `json:"subdir,omitzero"`
 }
 
 // GetNodesNodeLxcVmidMigrateData defines model for GetNodesNodeLxcVmidMigrateData.
@@ -18755,7 +18755,7 @@ type GetNodesNodeLxcVmidMigrateData struct {
 	NotAllowedNodes *GetNodesNodeLxcVmidMigrateDataNotAllowedNodes `json:"not-allowed-nodes,omitempty"`
 
 	// Running Determines if the container is running.
-	Running *pvetypes.Bool `json:"running,omitempty"`
+	Running pvetypes.OptBool `json:"running,omitzero"`
 }
 
 // GetNodesNodeLxcVmidMigrateDataNotAllowedNodes List of not allowed nodes with additional information.
@@ -18767,16 +18767,16 @@ type GetNodesNodeLxcVmidMigrateDataNotAllowedNodes struct {
 // GetNodesNodeLxcVmidMigrateDataNotAllowedNodesBlockingHaResourcesItem A blocking HA resource
 type GetNodesNodeLxcVmidMigrateDataNotAllowedNodesBlockingHaResourcesItem struct {
 	// Cause The reason why the HA resource is blocking the migration.
-	Cause *pvetypes.String `json:"cause,omitempty"`
+	Cause pvetypes.OptString `json:"cause,omitzero"`
 
 	// Sid The blocking HA resource id
-	Sid *pvetypes.String `json:"sid,omitempty"`
+	Sid pvetypes.OptString `json:"sid,omitzero"`
 }
 
 // GetNodesNodeLxcVmidMtunnelwebsocketData defines model for GetNodesNodeLxcVmidMtunnelwebsocketData.
 type GetNodesNodeLxcVmidMtunnelwebsocketData struct {
-	Port   *pvetypes.String `json:"port,omitempty"`
-	Socket *pvetypes.String `json:"socket,omitempty"`
+	Port   pvetypes.OptString `json:"port,omitzero"`
+	Socket pvetypes.OptString `json:"socket,omitzero"`
 }
 
 // GetNodesNodeLxcVmidPendingData defines model for GetNodesNodeLxcVmidPendingData.
@@ -18785,21 +18785,21 @@ type GetNodesNodeLxcVmidPendingData = []GetNodesNodeLxcVmidPendingItem
 // GetNodesNodeLxcVmidPendingItem defines model for GetNodesNodeLxcVmidPendingItem.
 type GetNodesNodeLxcVmidPendingItem struct {
 	// Delete Indicates a pending delete request if present and not 0.
-	Delete *pvetypes.Int `json:"delete,omitempty"`
+	Delete pvetypes.OptInt `json:"delete,omitzero"`
 
 	// Key Configuration option name.
-	Key *pvetypes.String `json:"key,omitempty"`
+	Key pvetypes.OptString `json:"key,omitzero"`
 
 	// Pending Pending value.
-	Pending *pvetypes.String `json:"pending,omitempty"`
+	Pending pvetypes.OptString `json:"pending,omitzero"`
 
 	// Value Current value.
-	Value *pvetypes.String `json:"value,omitempty"`
+	Value pvetypes.OptString `json:"value,omitzero"`
 }
 
 // GetNodesNodeLxcVmidRrdData defines model for GetNodesNodeLxcVmidRrdData.
 type GetNodesNodeLxcVmidRrdData struct {
-	Filename *pvetypes.String `json:"filename,omitempty"`
+	Filename pvetypes.OptString `json:"filename,omitzero"`
 }
 
 // GetNodesNodeLxcVmidRrdParamsCf The RRD consolidation function
@@ -18823,16 +18823,16 @@ type GetNodesNodeLxcVmidSnapshotData = []GetNodesNodeLxcVmidSnapshotItem
 // GetNodesNodeLxcVmidSnapshotItem defines model for GetNodesNodeLxcVmidSnapshotItem.
 type GetNodesNodeLxcVmidSnapshotItem struct {
 	// Description Snapshot description.
-	Description *pvetypes.String `json:"description,omitempty"`
+	Description pvetypes.OptString `json:"description,omitzero"`
 
 	// Name Snapshot identifier. Value 'current' identifies the current VM.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Parent Parent snapshot identifier.
-	Parent *pvetypes.String `json:"parent,omitempty"`
+	Parent pvetypes.OptString `json:"parent,omitzero"`
 
 	// Snaptime Snapshot creation time
-	Snaptime *pvetypes.Int `json:"snaptime,omitempty"`
+	Snaptime pvetypes.OptInt `json:"snaptime,omitzero"`
 }
 
 // GetNodesNodeLxcVmidSnapshotSnapnameConfigData defines model for GetNodesNodeLxcVmidSnapshotSnapnameConfigData.
@@ -18844,76 +18844,76 @@ type GetNodesNodeLxcVmidSnapshotSnapnameData = []map[string]interface{}
 // GetNodesNodeLxcVmidStatusCurrentData defines model for GetNodesNodeLxcVmidStatusCurrentData.
 type GetNodesNodeLxcVmidStatusCurrentData struct {
 	// Cpu Current CPU usage.
-	Cpu *pvetypes.Float `json:"cpu,omitempty"`
+	Cpu pvetypes.OptFloat `json:"cpu,omitzero"`
 
 	// Cpus Maximum usable CPUs.
-	Cpus *pvetypes.Float `json:"cpus,omitempty"`
+	Cpus pvetypes.OptFloat `json:"cpus,omitzero"`
 
 	// Disk Root disk image space-usage in bytes.
-	Disk *pvetypes.Int `json:"disk,omitempty"`
+	Disk pvetypes.OptInt `json:"disk,omitzero"`
 
 	// Diskread The amount of bytes the guest read from it's block devices since the guest was started. (Note: This info is not available for all storage types.)
-	Diskread *pvetypes.Int `json:"diskread,omitempty"`
+	Diskread pvetypes.OptInt `json:"diskread,omitzero"`
 
 	// Diskwrite The amount of bytes the guest wrote from it's block devices since the guest was started. (Note: This info is not available for all storage types.)
-	Diskwrite *pvetypes.Int `json:"diskwrite,omitempty"`
+	Diskwrite pvetypes.OptInt `json:"diskwrite,omitzero"`
 
 	// Ha HA manager service status.
 	Ha *map[string]interface{} `json:"ha,omitempty"`
 
 	// Lock The current config lock, if any.
-	Lock *pvetypes.String `json:"lock,omitempty"`
+	Lock pvetypes.OptString `json:"lock,omitzero"`
 
 	// Maxdisk Root disk image size in bytes.
-	Maxdisk *pvetypes.Int `json:"maxdisk,omitempty"`
+	Maxdisk pvetypes.OptInt `json:"maxdisk,omitzero"`
 
 	// Maxmem Maximum memory in bytes.
-	Maxmem *pvetypes.Int `json:"maxmem,omitempty"`
+	Maxmem pvetypes.OptInt `json:"maxmem,omitzero"`
 
 	// Maxswap Maximum SWAP memory in bytes.
-	Maxswap *pvetypes.Int `json:"maxswap,omitempty"`
+	Maxswap pvetypes.OptInt `json:"maxswap,omitzero"`
 
 	// Mem Currently used memory in bytes.
-	Mem *pvetypes.Int `json:"mem,omitempty"`
+	Mem pvetypes.OptInt `json:"mem,omitzero"`
 
 	// Name Container name.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Netin The amount of traffic in bytes that was sent to the guest over the network since it was started.
-	Netin *pvetypes.Int `json:"netin,omitempty"`
+	Netin pvetypes.OptInt `json:"netin,omitzero"`
 
 	// Netout The amount of traffic in bytes that was sent from the guest over the network since it was started.
-	Netout *pvetypes.Int `json:"netout,omitempty"`
+	Netout pvetypes.OptInt `json:"netout,omitzero"`
 
 	// Pressurecpusome CPU Some pressure stall average over the last 10 seconds.
-	Pressurecpusome *pvetypes.Float `json:"pressurecpusome,omitempty"`
+	Pressurecpusome pvetypes.OptFloat `json:"pressurecpusome,omitzero"`
 
 	// Pressureiofull IO Full pressure stall average over the last 10 seconds.
-	Pressureiofull *pvetypes.Float `json:"pressureiofull,omitempty"`
+	Pressureiofull pvetypes.OptFloat `json:"pressureiofull,omitzero"`
 
 	// Pressureiosome IO Some pressure stall average over the last 10 seconds.
-	Pressureiosome *pvetypes.Float `json:"pressureiosome,omitempty"`
+	Pressureiosome pvetypes.OptFloat `json:"pressureiosome,omitzero"`
 
 	// Pressurememoryfull Memory Full pressure stall average over the last 10 seconds.
-	Pressurememoryfull *pvetypes.Float `json:"pressurememoryfull,omitempty"`
+	Pressurememoryfull pvetypes.OptFloat `json:"pressurememoryfull,omitzero"`
 
 	// Pressurememorysome Memory Some pressure stall average over the last 10 seconds.
-	Pressurememorysome *pvetypes.Float `json:"pressurememorysome,omitempty"`
+	Pressurememorysome pvetypes.OptFloat `json:"pressurememorysome,omitzero"`
 
 	// Status LXC Container status.
-	Status *pvetypes.String `json:"status,omitempty"`
+	Status pvetypes.OptString `json:"status,omitzero"`
 
 	// Tags The current configured tags, if any.
-	Tags *pvetypes.String `json:"tags,omitempty"`
+	Tags pvetypes.OptString `json:"tags,omitzero"`
 
 	// Template Determines if the guest is a template.
-	Template *pvetypes.Bool `json:"template,omitempty"`
+	Template pvetypes.OptBool `json:"template,omitzero"`
 
 	// Uptime Uptime in seconds.
-	Uptime *pvetypes.Int `json:"uptime,omitempty"`
+	Uptime pvetypes.OptInt `json:"uptime,omitzero"`
 
 	// Vmid The (unique) ID of the VM.
-	Vmid *pvetypes.Int `json:"vmid,omitempty"`
+	Vmid pvetypes.OptInt `json:"vmid,omitzero"`
 }
 
 // GetNodesNodeLxcVmidStatusData defines model for GetNodesNodeLxcVmidStatusData.
@@ -18921,12 +18921,12 @@ type GetNodesNodeLxcVmidStatusData = []GetNodesNodeLxcVmidStatusItem
 
 // GetNodesNodeLxcVmidStatusItem defines model for GetNodesNodeLxcVmidStatusItem.
 type GetNodesNodeLxcVmidStatusItem struct {
-	Subdir *pvetypes.String `json:"subdir,omitempty"`
+	Subdir pvetypes.OptString `json:"subdir,omitzero"`
 }
 
 // GetNodesNodeLxcVmidVncwebsocketData defines model for GetNodesNodeLxcVmidVncwebsocketData.
 type GetNodesNodeLxcVmidVncwebsocketData struct {
-	Port *pvetypes.String `json:"port,omitempty"`
+	Port pvetypes.OptString `json:"port,omitzero"`
 }
 
 // GetNodesNodeNetstatData defines model for GetNodesNodeNetstatData.
@@ -18937,101 +18937,101 @@ type GetNodesNodeNetworkData = []GetNodesNodeNetworkItem
 
 // GetNodesNodeNetworkIfaceData defines model for GetNodesNodeNetworkIfaceData.
 type GetNodesNodeNetworkIfaceData struct {
-	Method *pvetypes.String `json:"method,omitempty"`
-	Type   *pvetypes.String `json:"type,omitempty"`
+	Method pvetypes.OptString `json:"method,omitzero"`
+	Type   pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetNodesNodeNetworkItem defines model for GetNodesNodeNetworkItem.
 type GetNodesNodeNetworkItem struct {
 	// Active Set to true if the interface is active.
-	Active *pvetypes.Bool `json:"active,omitempty"`
+	Active pvetypes.OptBool `json:"active,omitzero"`
 
 	// Address IP address.
-	Address *pvetypes.String `json:"address,omitempty"`
+	Address pvetypes.OptString `json:"address,omitzero"`
 
 	// Address6 IP address.
-	Address6 *pvetypes.String `json:"address6,omitempty"`
+	Address6 pvetypes.OptString `json:"address6,omitzero"`
 
 	// Autostart Automatically start interface on boot.
-	Autostart *pvetypes.Bool `json:"autostart,omitempty"`
+	Autostart pvetypes.OptBool `json:"autostart,omitzero"`
 
 	// BondPrimary Specify the primary interface for active-backup bond.
-	BondPrimary *pvetypes.String `json:"bond-primary,omitempty"`
+	BondPrimary pvetypes.OptString `json:"bond-primary,omitzero"`
 
 	// BondMode Bonding mode.
-	BondMode *pvetypes.String `json:"bond_mode,omitempty"`
+	BondMode pvetypes.OptString `json:"bond_mode,omitzero"`
 
 	// BondXmitHashPolicy Selects the transmit hash policy to use for slave selection in balance-xor and 802.3ad modes.
-	BondXmitHashPolicy *pvetypes.String `json:"bond_xmit_hash_policy,omitempty"`
+	BondXmitHashPolicy pvetypes.OptString `json:"bond_xmit_hash_policy,omitzero"`
 
 	// BridgeAccess The bridge port access VLAN.
-	BridgeAccess *pvetypes.Int `json:"bridge-access,omitempty"`
+	BridgeAccess pvetypes.OptInt `json:"bridge-access,omitzero"`
 
 	// BridgeArpNdSuppress Bridge port ARP/ND suppress flag.
-	BridgeArpNdSuppress *pvetypes.Bool `json:"bridge-arp-nd-suppress,omitempty"`
+	BridgeArpNdSuppress pvetypes.OptBool `json:"bridge-arp-nd-suppress,omitzero"`
 
 	// BridgeLearning Bridge port learning flag.
-	BridgeLearning *pvetypes.Bool `json:"bridge-learning,omitempty"`
+	BridgeLearning pvetypes.OptBool `json:"bridge-learning,omitzero"`
 
 	// BridgeMulticastFlood Bridge port multicast flood flag.
-	BridgeMulticastFlood *pvetypes.Bool `json:"bridge-multicast-flood,omitempty"`
+	BridgeMulticastFlood pvetypes.OptBool `json:"bridge-multicast-flood,omitzero"`
 
 	// BridgeUnicastFlood Bridge port unicast flood flag.
-	BridgeUnicastFlood *pvetypes.Bool `json:"bridge-unicast-flood,omitempty"`
+	BridgeUnicastFlood pvetypes.OptBool `json:"bridge-unicast-flood,omitzero"`
 
 	// BridgePorts Specify the interfaces you want to add to your bridge.
-	BridgePorts *pvetypes.String `json:"bridge_ports,omitempty"`
+	BridgePorts pvetypes.OptString `json:"bridge_ports,omitzero"`
 
 	// BridgeVids Specify the allowed VLANs. For example: '2 4 100-200'. Only used if the bridge is VLAN aware.
-	BridgeVids *pvetypes.String `json:"bridge_vids,omitempty"`
+	BridgeVids pvetypes.OptString `json:"bridge_vids,omitzero"`
 
 	// BridgeVlanAware Enable bridge vlan support.
-	BridgeVlanAware *pvetypes.Bool `json:"bridge_vlan_aware,omitempty"`
+	BridgeVlanAware pvetypes.OptBool `json:"bridge_vlan_aware,omitzero"`
 
 	// Cidr IPv4 CIDR.
-	Cidr *pvetypes.String `json:"cidr,omitempty"`
+	Cidr pvetypes.OptString `json:"cidr,omitzero"`
 
 	// Cidr6 IPv6 CIDR.
-	Cidr6 *pvetypes.String `json:"cidr6,omitempty"`
+	Cidr6 pvetypes.OptString `json:"cidr6,omitzero"`
 
 	// Comments Comments
-	Comments *pvetypes.String `json:"comments,omitempty"`
+	Comments pvetypes.OptString `json:"comments,omitzero"`
 
 	// Comments6 Comments
-	Comments6 *pvetypes.String `json:"comments6,omitempty"`
+	Comments6 pvetypes.OptString `json:"comments6,omitzero"`
 
 	// Exists Set to true if the interface physically exists.
-	Exists *pvetypes.Bool `json:"exists,omitempty"`
+	Exists pvetypes.OptBool `json:"exists,omitzero"`
 
 	// Families The network families.
 	Families *[]pvetypes.String `json:"families,omitempty"`
 
 	// Gateway Default gateway address.
-	Gateway *pvetypes.String `json:"gateway,omitempty"`
+	Gateway pvetypes.OptString `json:"gateway,omitzero"`
 
 	// Gateway6 Default ipv6 gateway address.
-	Gateway6 *pvetypes.String `json:"gateway6,omitempty"`
+	Gateway6 pvetypes.OptString `json:"gateway6,omitzero"`
 
 	// Iface Network interface name.
-	Iface *pvetypes.String `json:"iface,omitempty"`
+	Iface pvetypes.OptString `json:"iface,omitzero"`
 
 	// LinkType The link type.
-	LinkType *pvetypes.String `json:"link-type,omitempty"`
+	LinkType pvetypes.OptString `json:"link-type,omitzero"`
 
 	// Method The network configuration method for IPv4.
-	Method *pvetypes.String `json:"method,omitempty"`
+	Method pvetypes.OptString `json:"method,omitzero"`
 
 	// Method6 The network configuration method for IPv6.
-	Method6 *pvetypes.String `json:"method6,omitempty"`
+	Method6 pvetypes.OptString `json:"method6,omitzero"`
 
 	// Mtu MTU.
-	Mtu *pvetypes.Int `json:"mtu,omitempty"`
+	Mtu pvetypes.OptInt `json:"mtu,omitzero"`
 
 	// Netmask Network mask.
-	Netmask *pvetypes.String `json:"netmask,omitempty"`
+	Netmask pvetypes.OptString `json:"netmask,omitzero"`
 
 	// Netmask6 Network mask.
-	Netmask6 *pvetypes.Int `json:"netmask6,omitempty"`
+	Netmask6 pvetypes.OptInt `json:"netmask6,omitzero"`
 
 	// Options A list of additional interface options for IPv4.
 	Options *[]pvetypes.String `json:"options,omitempty"`
@@ -19040,52 +19040,52 @@ type GetNodesNodeNetworkItem struct {
 	Options6 *[]pvetypes.String `json:"options6,omitempty"`
 
 	// OvsBonds Specify the interfaces used by the bonding device.
-	OvsBonds *pvetypes.String `json:"ovs_bonds,omitempty"`
+	OvsBonds pvetypes.OptString `json:"ovs_bonds,omitzero"`
 
 	// OvsBridge The OVS bridge associated with a OVS port. This is required when you create an OVS port.
-	OvsBridge *pvetypes.String `json:"ovs_bridge,omitempty"`
+	OvsBridge pvetypes.OptString `json:"ovs_bridge,omitzero"`
 
 	// OvsOptions OVS interface options.
-	OvsOptions *pvetypes.String `json:"ovs_options,omitempty"`
+	OvsOptions pvetypes.OptString `json:"ovs_options,omitzero"`
 
 	// OvsPorts Specify the interfaces you want to add to your bridge.
-	OvsPorts *pvetypes.String `json:"ovs_ports,omitempty"`
+	OvsPorts pvetypes.OptString `json:"ovs_ports,omitzero"`
 
 	// OvsTag Specify a VLan tag (used by OVSPort, OVSIntPort, OVSBond)
-	OvsTag *pvetypes.Int `json:"ovs_tag,omitempty"`
+	OvsTag pvetypes.OptInt `json:"ovs_tag,omitzero"`
 
 	// Priority The order of the interface.
-	Priority *pvetypes.Int `json:"priority,omitempty"`
+	Priority pvetypes.OptInt `json:"priority,omitzero"`
 
 	// Slaves Specify the interfaces used by the bonding device.
-	Slaves *pvetypes.String `json:"slaves,omitempty"`
+	Slaves pvetypes.OptString `json:"slaves,omitzero"`
 
 	// Type Network interface type
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// UplinkId The uplink ID.
-	UplinkId *pvetypes.String `json:"uplink-id,omitempty"`
+	UplinkId pvetypes.OptString `json:"uplink-id,omitzero"`
 
 	// VlanId vlan-id for a custom named vlan interface (ifupdown2 only).
-	VlanId *pvetypes.Int `json:"vlan-id,omitempty"`
+	VlanId pvetypes.OptInt `json:"vlan-id,omitzero"`
 
 	// VlanProtocol The VLAN protocol.
-	VlanProtocol *pvetypes.String `json:"vlan-protocol,omitempty"`
+	VlanProtocol pvetypes.OptString `json:"vlan-protocol,omitzero"`
 
 	// VlanRawDevice Specify the raw interface for the vlan interface.
-	VlanRawDevice *pvetypes.String `json:"vlan-raw-device,omitempty"`
+	VlanRawDevice pvetypes.OptString `json:"vlan-raw-device,omitzero"`
 
 	// VxlanId The VXLAN ID.
-	VxlanId *pvetypes.Int `json:"vxlan-id,omitempty"`
+	VxlanId pvetypes.OptInt `json:"vxlan-id,omitzero"`
 
 	// VxlanLocalTunnelip The VXLAN local tunnel IP.
-	VxlanLocalTunnelip *pvetypes.String `json:"vxlan-local-tunnelip,omitempty"`
+	VxlanLocalTunnelip pvetypes.OptString `json:"vxlan-local-tunnelip,omitzero"`
 
 	// VxlanPhysdev The physical device for the VXLAN tunnel.
-	VxlanPhysdev *pvetypes.String `json:"vxlan-physdev,omitempty"`
+	VxlanPhysdev pvetypes.OptString `json:"vxlan-physdev,omitzero"`
 
 	// VxlanSvcnodeip The VXLAN SVC node IP.
-	VxlanSvcnodeip *pvetypes.String `json:"vxlan-svcnodeip,omitempty"`
+	VxlanSvcnodeip pvetypes.OptString `json:"vxlan-svcnodeip,omitzero"`
 }
 
 // GetNodesNodeNetworkParamsType Only list specific interface types.
@@ -19097,88 +19097,88 @@ type GetNodesNodeQemuData = []GetNodesNodeQemuItem
 // GetNodesNodeQemuItem defines model for GetNodesNodeQemuItem.
 type GetNodesNodeQemuItem struct {
 	// Cpu Current CPU usage.
-	Cpu *pvetypes.Float `json:"cpu,omitempty"`
+	Cpu pvetypes.OptFloat `json:"cpu,omitzero"`
 
 	// Cpus Maximum usable CPUs.
-	Cpus *pvetypes.Float `json:"cpus,omitempty"`
+	Cpus pvetypes.OptFloat `json:"cpus,omitzero"`
 
 	// Diskread The amount of bytes the guest read from it's block devices since the guest was started. (Note: This info is not available for all storage types.)
-	Diskread *pvetypes.Int `json:"diskread,omitempty"`
+	Diskread pvetypes.OptInt `json:"diskread,omitzero"`
 
 	// Diskwrite The amount of bytes the guest wrote from it's block devices since the guest was started. (Note: This info is not available for all storage types.)
-	Diskwrite *pvetypes.Int `json:"diskwrite,omitempty"`
+	Diskwrite pvetypes.OptInt `json:"diskwrite,omitzero"`
 
 	// Lock The current config lock, if any.
-	Lock *pvetypes.String `json:"lock,omitempty"`
+	Lock pvetypes.OptString `json:"lock,omitzero"`
 
 	// Maxdisk Root disk size in bytes.
-	Maxdisk *pvetypes.Int `json:"maxdisk,omitempty"`
+	Maxdisk pvetypes.OptInt `json:"maxdisk,omitzero"`
 
 	// Maxmem Maximum memory in bytes.
-	Maxmem *pvetypes.Int `json:"maxmem,omitempty"`
+	Maxmem pvetypes.OptInt `json:"maxmem,omitzero"`
 
 	// Mem Currently used memory in bytes. Does not take into account kernel same-page merging (KSM). Uses information from ballooning when available.
-	Mem *pvetypes.Int `json:"mem,omitempty"`
+	Mem pvetypes.OptInt `json:"mem,omitzero"`
 
 	// Memhost Current memory usage on the host. Does not take into account kernel same-page merging (KSM).
-	Memhost *pvetypes.Int `json:"memhost,omitempty"`
+	Memhost pvetypes.OptInt `json:"memhost,omitzero"`
 
 	// Name VM (host)name.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Netin The amount of traffic in bytes that was sent to the guest over the network since it was started.
-	Netin *pvetypes.Int `json:"netin,omitempty"`
+	Netin pvetypes.OptInt `json:"netin,omitzero"`
 
 	// Netout The amount of traffic in bytes that was sent from the guest over the network since it was started.
-	Netout *pvetypes.Int `json:"netout,omitempty"`
+	Netout pvetypes.OptInt `json:"netout,omitzero"`
 
 	// Pid PID of the QEMU process, if the VM is running.
-	Pid *pvetypes.Int `json:"pid,omitempty"`
+	Pid pvetypes.OptInt `json:"pid,omitzero"`
 
 	// Pressurecpufull CPU Full pressure stall average over the last 10 seconds.
-	Pressurecpufull *pvetypes.Float `json:"pressurecpufull,omitempty"`
+	Pressurecpufull pvetypes.OptFloat `json:"pressurecpufull,omitzero"`
 
 	// Pressurecpusome CPU Some pressure stall average over the last 10 seconds.
-	Pressurecpusome *pvetypes.Float `json:"pressurecpusome,omitempty"`
+	Pressurecpusome pvetypes.OptFloat `json:"pressurecpusome,omitzero"`
 
 	// Pressureiofull IO Full pressure stall average over the last 10 seconds.
-	Pressureiofull *pvetypes.Float `json:"pressureiofull,omitempty"`
+	Pressureiofull pvetypes.OptFloat `json:"pressureiofull,omitzero"`
 
 	// Pressureiosome IO Some pressure stall average over the last 10 seconds.
-	Pressureiosome *pvetypes.Float `json:"pressureiosome,omitempty"`
+	Pressureiosome pvetypes.OptFloat `json:"pressureiosome,omitzero"`
 
 	// Pressurememoryfull Memory Full pressure stall average over the last 10 seconds.
-	Pressurememoryfull *pvetypes.Float `json:"pressurememoryfull,omitempty"`
+	Pressurememoryfull pvetypes.OptFloat `json:"pressurememoryfull,omitzero"`
 
 	// Pressurememorysome Memory Some pressure stall average over the last 10 seconds.
-	Pressurememorysome *pvetypes.Float `json:"pressurememorysome,omitempty"`
+	Pressurememorysome pvetypes.OptFloat `json:"pressurememorysome,omitzero"`
 
 	// Qmpstatus VM run state from the 'query-status' QMP monitor command.
-	Qmpstatus *pvetypes.String `json:"qmpstatus,omitempty"`
+	Qmpstatus pvetypes.OptString `json:"qmpstatus,omitzero"`
 
 	// RunningMachine The currently running machine type (if running).
-	RunningMachine *pvetypes.String `json:"running-machine,omitempty"`
+	RunningMachine pvetypes.OptString `json:"running-machine,omitzero"`
 
 	// RunningQemu The QEMU version the VM is currently using (if running).
-	RunningQemu *pvetypes.String `json:"running-qemu,omitempty"`
+	RunningQemu pvetypes.OptString `json:"running-qemu,omitzero"`
 
 	// Serial Guest has serial device configured.
-	Serial *pvetypes.Bool `json:"serial,omitempty"`
+	Serial pvetypes.OptBool `json:"serial,omitzero"`
 
 	// Status QEMU process status.
-	Status *pvetypes.String `json:"status,omitempty"`
+	Status pvetypes.OptString `json:"status,omitzero"`
 
 	// Tags The current configured tags, if any
-	Tags *pvetypes.String `json:"tags,omitempty"`
+	Tags pvetypes.OptString `json:"tags,omitzero"`
 
 	// Template Determines if the guest is a template.
-	Template *pvetypes.Bool `json:"template,omitempty"`
+	Template pvetypes.OptBool `json:"template,omitzero"`
 
 	// Uptime Uptime in seconds.
-	Uptime *pvetypes.Int `json:"uptime,omitempty"`
+	Uptime pvetypes.OptInt `json:"uptime,omitzero"`
 
 	// Vmid The (unique) ID of the VM.
-	Vmid *pvetypes.Int `json:"vmid,omitempty"`
+	Vmid pvetypes.OptInt `json:"vmid,omitzero"`
 }
 
 // GetNodesNodeQemuVmidAgentData Returns the list of QEMU Guest Agent commands
@@ -19187,34 +19187,34 @@ type GetNodesNodeQemuVmidAgentData = []map[string]interface{}
 // GetNodesNodeQemuVmidAgentExecStatusData defines model for GetNodesNodeQemuVmidAgentExecStatusData.
 type GetNodesNodeQemuVmidAgentExecStatusData struct {
 	// ErrData stderr of the process
-	ErrData *pvetypes.String `json:"err-data,omitempty"`
+	ErrData pvetypes.OptString `json:"err-data,omitzero"`
 
 	// ErrTruncated true if stderr was not fully captured
-	ErrTruncated *pvetypes.Bool `json:"err-truncated,omitempty"`
+	ErrTruncated pvetypes.OptBool `json:"err-truncated,omitzero"`
 
 	// Exitcode process exit code if it was normally terminated.
-	Exitcode *pvetypes.Int `json:"exitcode,omitempty"`
+	Exitcode pvetypes.OptInt `json:"exitcode,omitzero"`
 
 	// Exited Tells if the given command has exited yet.
-	Exited *pvetypes.Bool `json:"exited,omitempty"`
+	Exited pvetypes.OptBool `json:"exited,omitzero"`
 
 	// OutData stdout of the process
-	OutData *pvetypes.String `json:"out-data,omitempty"`
+	OutData pvetypes.OptString `json:"out-data,omitzero"`
 
 	// OutTruncated true if stdout was not fully captured
-	OutTruncated *pvetypes.Bool `json:"out-truncated,omitempty"`
+	OutTruncated pvetypes.OptBool `json:"out-truncated,omitzero"`
 
 	// Signal signal number or exception code if the process was abnormally terminated.
-	Signal *pvetypes.Int `json:"signal,omitempty"`
+	Signal pvetypes.OptInt `json:"signal,omitzero"`
 }
 
 // GetNodesNodeQemuVmidAgentFileReadData Returns an object with a `content` property.
 type GetNodesNodeQemuVmidAgentFileReadData struct {
 	// Content The content of the file, maximum 16777216
-	Content *pvetypes.String `json:"content,omitempty"`
+	Content pvetypes.OptString `json:"content,omitzero"`
 
 	// Truncated If set to 1, the read did not reach the end of the file.
-	Truncated *pvetypes.Bool `json:"truncated,omitempty"`
+	Truncated pvetypes.OptBool `json:"truncated,omitzero"`
 }
 
 // GetNodesNodeQemuVmidAgentGetFsinfoData Returns an object with a single `result` property.
@@ -19262,251 +19262,251 @@ type GetNodesNodeQemuVmidCloudinitDumpParamsType string
 // GetNodesNodeQemuVmidCloudinitItem defines model for GetNodesNodeQemuVmidCloudinitItem.
 type GetNodesNodeQemuVmidCloudinitItem struct {
 	// Delete Indicates a pending delete request if present and not 0.
-	Delete *pvetypes.Int `json:"delete,omitempty"`
+	Delete pvetypes.OptInt `json:"delete,omitzero"`
 
 	// Key Configuration option name.
-	Key *pvetypes.String `json:"key,omitempty"`
+	Key pvetypes.OptString `json:"key,omitzero"`
 
 	// Pending The new pending value.
-	Pending *pvetypes.String `json:"pending,omitempty"`
+	Pending pvetypes.OptString `json:"pending,omitzero"`
 
 	// Value Value as it was used to generate the current cloudinit image.
-	Value *pvetypes.String `json:"value,omitempty"`
+	Value pvetypes.OptString `json:"value,omitzero"`
 }
 
 // GetNodesNodeQemuVmidConfigData The VM configuration.
 type GetNodesNodeQemuVmidConfigData struct {
 	// Acpi Enable/disable ACPI.
-	Acpi *pvetypes.Bool `json:"acpi,omitempty"`
+	Acpi pvetypes.OptBool `json:"acpi,omitzero"`
 
 	// Affinity List of host cores used to execute guest processes, for example: 0,5,8-11
-	Affinity *pvetypes.String `json:"affinity,omitempty"`
+	Affinity pvetypes.OptString `json:"affinity,omitzero"`
 
 	// Agent Enable/disable communication with the QEMU Guest Agent and its properties.
-	Agent *pvetypes.String `json:"agent,omitempty"`
+	Agent pvetypes.OptString `json:"agent,omitzero"`
 
 	// AllowKsm Allow memory pages of this guest to be merged via KSM (Kernel Samepage Merging).
-	AllowKsm *pvetypes.Bool `json:"allow-ksm,omitempty"`
+	AllowKsm pvetypes.OptBool `json:"allow-ksm,omitzero"`
 
 	// AmdSev Secure Encrypted Virtualization (SEV) features by AMD CPUs
-	AmdSev *pvetypes.String `json:"amd-sev,omitempty"`
+	AmdSev pvetypes.OptString `json:"amd-sev,omitzero"`
 
 	// Arch Virtual processor architecture. Defaults to the host architecture.
-	Arch *pvetypes.String `json:"arch,omitempty"`
+	Arch pvetypes.OptString `json:"arch,omitzero"`
 
 	// Args Arbitrary arguments passed to kvm.
-	Args *pvetypes.String `json:"args,omitempty"`
+	Args pvetypes.OptString `json:"args,omitzero"`
 
 	// Audio0 Configure a audio device, useful in combination with QXL/Spice.
-	Audio0 *pvetypes.String `json:"audio0,omitempty"`
+	Audio0 pvetypes.OptString `json:"audio0,omitzero"`
 
 	// Autostart Automatic restart after crash (currently ignored).
-	Autostart *pvetypes.Bool `json:"autostart,omitempty"`
+	Autostart pvetypes.OptBool `json:"autostart,omitzero"`
 
 	// Balloon Amount of target RAM for the VM in MiB. The balloon driver is enabled by default, unless it is explicitly disabled by setting the value to zero.
-	Balloon *pvetypes.Int `json:"balloon,omitempty"`
+	Balloon pvetypes.OptInt `json:"balloon,omitzero"`
 
 	// Bios Select BIOS implementation.
-	Bios *pvetypes.String `json:"bios,omitempty"`
+	Bios pvetypes.OptString `json:"bios,omitzero"`
 
 	// Boot Specify guest boot order. Use the 'order=' sub-property as usage with no key or 'legacy=' is deprecated.
-	Boot *pvetypes.String `json:"boot,omitempty"`
+	Boot pvetypes.OptString `json:"boot,omitzero"`
 
 	// Bootdisk Enable booting from specified disk. Deprecated: Use 'boot: order=foo;bar' instead.
-	Bootdisk *pvetypes.String `json:"bootdisk,omitempty"`
+	Bootdisk pvetypes.OptString `json:"bootdisk,omitzero"`
 
 	// Cdrom This is an alias for option -ide2
-	Cdrom *pvetypes.String `json:"cdrom,omitempty"`
+	Cdrom pvetypes.OptString `json:"cdrom,omitzero"`
 
 	// Cicustom cloud-init: Specify custom files to replace the automatically generated ones at start.
-	Cicustom *pvetypes.String `json:"cicustom,omitempty"`
+	Cicustom pvetypes.OptString `json:"cicustom,omitzero"`
 
 	// Cipassword cloud-init: Password to assign the user. Using this is generally not recommended. Use ssh keys instead. Also note that older cloud-init versions do not support hashed passwords.
-	Cipassword *pvetypes.String `json:"cipassword,omitempty"`
+	Cipassword pvetypes.OptString `json:"cipassword,omitzero"`
 
 	// Citype Specifies the cloud-init configuration format. The default depends on the configured operating system type (`ostype`. We use the `nocloud` format for Linux, and `configdrive2` for windows.
-	Citype *pvetypes.String `json:"citype,omitempty"`
+	Citype pvetypes.OptString `json:"citype,omitzero"`
 
 	// Ciupgrade cloud-init: do an automatic package upgrade after the first boot.
-	Ciupgrade *pvetypes.Bool `json:"ciupgrade,omitempty"`
+	Ciupgrade pvetypes.OptBool `json:"ciupgrade,omitzero"`
 
 	// Ciuser cloud-init: User name to change ssh keys and password for instead of the image's configured default user.
-	Ciuser *pvetypes.String `json:"ciuser,omitempty"`
+	Ciuser pvetypes.OptString `json:"ciuser,omitzero"`
 
 	// Cores The number of cores per socket.
-	Cores *pvetypes.Int `json:"cores,omitempty"`
+	Cores pvetypes.OptInt `json:"cores,omitzero"`
 
 	// Cpu Emulated CPU type.
-	Cpu *pvetypes.String `json:"cpu,omitempty"`
+	Cpu pvetypes.OptString `json:"cpu,omitzero"`
 
 	// Cpulimit Limit of CPU usage.
-	Cpulimit *pvetypes.Float `json:"cpulimit,omitempty"`
+	Cpulimit pvetypes.OptFloat `json:"cpulimit,omitzero"`
 
 	// Cpuunits CPU weight for a VM, will be clamped to [1, 10000] in cgroup v2.
-	Cpuunits *pvetypes.Int `json:"cpuunits,omitempty"`
+	Cpuunits pvetypes.OptInt `json:"cpuunits,omitzero"`
 
 	// Description Description for the VM. Shown in the web-interface VM's summary. This is saved as comment inside the configuration file.
-	Description *pvetypes.String `json:"description,omitempty"`
+	Description pvetypes.OptString `json:"description,omitzero"`
 
 	// Digest SHA1 digest of configuration file. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Efidisk0 Configure a disk for storing EFI vars.
-	Efidisk0 *pvetypes.String `json:"efidisk0,omitempty"`
+	Efidisk0 pvetypes.OptString `json:"efidisk0,omitzero"`
 
 	// Freeze Freeze CPU at startup (use 'c' monitor command to start execution).
-	Freeze *pvetypes.Bool `json:"freeze,omitempty"`
+	Freeze pvetypes.OptBool `json:"freeze,omitzero"`
 
 	// Hookscript Script that will be executed during various steps in the vms lifetime.
-	Hookscript *pvetypes.String `json:"hookscript,omitempty"`
+	Hookscript pvetypes.OptString `json:"hookscript,omitzero"`
 
 	// Hotplug Selectively enable hotplug features. This is a comma separated list of hotplug features: 'network', 'disk', 'cpu', 'memory', 'usb' and 'cloudinit'. Use '0' to disable hotplug completely. Using '1' as value is an alias for the default `network,disk,usb`. USB hotplugging is possible for guests with machine version >= 7.1 and ostype l26 or windows > 7.
-	Hotplug *pvetypes.String `json:"hotplug,omitempty"`
+	Hotplug pvetypes.OptString `json:"hotplug,omitzero"`
 
 	// Hugepages Enables hugepages memory.
 	//
 	// Sets the size of hugepages in MiB. If the value is set to 'any' then 1 GiB hugepages will be used if possible, otherwise the size will fall back to 2 MiB.
-	Hugepages *pvetypes.String `json:"hugepages,omitempty"`
+	Hugepages pvetypes.OptString `json:"hugepages,omitzero"`
 
 	// IntelTdx Trusted Domain Extension (TDX) features by Intel CPUs
-	IntelTdx *pvetypes.String `json:"intel-tdx,omitempty"`
+	IntelTdx pvetypes.OptString `json:"intel-tdx,omitzero"`
 
 	// Ivshmem Inter-VM shared memory. Useful for direct communication between VMs, or to the host.
-	Ivshmem *pvetypes.String `json:"ivshmem,omitempty"`
+	Ivshmem pvetypes.OptString `json:"ivshmem,omitzero"`
 
 	// Keephugepages Use together with hugepages. If enabled, hugepages will not not be deleted after VM shutdown and can be used for subsequent starts.
-	Keephugepages *pvetypes.Bool `json:"keephugepages,omitempty"`
+	Keephugepages pvetypes.OptBool `json:"keephugepages,omitzero"`
 
 	// Keyboard Keyboard layout for VNC server. This option is generally not required and is often better handled from within the guest OS.
-	Keyboard *pvetypes.String `json:"keyboard,omitempty"`
+	Keyboard pvetypes.OptString `json:"keyboard,omitzero"`
 
 	// Kvm Enable/disable KVM hardware virtualization.
-	Kvm *pvetypes.Bool `json:"kvm,omitempty"`
+	Kvm pvetypes.OptBool `json:"kvm,omitzero"`
 
 	// Localtime Set the real time clock (RTC) to local time. This is enabled by default if the `ostype` indicates a Microsoft Windows OS.
-	Localtime *pvetypes.Bool `json:"localtime,omitempty"`
+	Localtime pvetypes.OptBool `json:"localtime,omitzero"`
 
 	// Lock Lock/unlock the VM.
-	Lock *pvetypes.String `json:"lock,omitempty"`
+	Lock pvetypes.OptString `json:"lock,omitzero"`
 
 	// Machine Specify the QEMU machine.
-	Machine *pvetypes.String `json:"machine,omitempty"`
+	Machine pvetypes.OptString `json:"machine,omitzero"`
 
 	// Memory Memory properties.
-	Memory *pvetypes.String `json:"memory,omitempty"`
+	Memory pvetypes.OptString `json:"memory,omitzero"`
 
 	// Meta Some (read-only) meta-information about this guest.
-	Meta *pvetypes.String `json:"meta,omitempty"`
+	Meta pvetypes.OptString `json:"meta,omitzero"`
 
 	// MigrateDowntime Set maximum tolerated downtime (in seconds) for migrations. Should the migration not be able to converge in the very end, because too much newly dirtied RAM needs to be transferred, the limit will be increased automatically step-by-step until migration can converge. Will be capped to 2000 seconds (maximum in QEMU).
-	MigrateDowntime *pvetypes.Float `json:"migrate_downtime,omitempty"`
+	MigrateDowntime pvetypes.OptFloat `json:"migrate_downtime,omitzero"`
 
 	// MigrateSpeed Set maximum speed (in MB/s) for migrations. Value 0 is no limit.
-	MigrateSpeed *pvetypes.Int `json:"migrate_speed,omitempty"`
+	MigrateSpeed pvetypes.OptInt `json:"migrate_speed,omitzero"`
 
 	// Name Set a name for the VM. Only used on the configuration web interface.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Nameserver cloud-init: Sets DNS server IP address for a container. Create will automatically use the setting from the host if neither searchdomain nor nameserver are set.
-	Nameserver *pvetypes.String `json:"nameserver,omitempty"`
+	Nameserver pvetypes.OptString `json:"nameserver,omitzero"`
 
 	// Numa Enable/disable NUMA.
-	Numa *pvetypes.Bool `json:"numa,omitempty"`
+	Numa pvetypes.OptBool `json:"numa,omitzero"`
 
 	// Onboot Specifies whether a VM will be started during system bootup.
-	Onboot *pvetypes.Bool `json:"onboot,omitempty"`
+	Onboot pvetypes.OptBool `json:"onboot,omitzero"`
 
 	// Ostype Specify guest operating system.
-	Ostype *pvetypes.String `json:"ostype,omitempty"`
+	Ostype pvetypes.OptString `json:"ostype,omitzero"`
 
 	// Parent Parent snapshot name. This is used internally, and should not be modified.
-	Parent *pvetypes.String `json:"parent,omitempty"`
+	Parent pvetypes.OptString `json:"parent,omitzero"`
 
 	// Protection Sets the protection flag of the VM. This will disable the remove VM and remove disk operations.
-	Protection *pvetypes.Bool `json:"protection,omitempty"`
+	Protection pvetypes.OptBool `json:"protection,omitzero"`
 
 	// Reboot Allow reboot. If set to '0' the VM exit on reboot.
-	Reboot *pvetypes.Bool `json:"reboot,omitempty"`
+	Reboot pvetypes.OptBool `json:"reboot,omitzero"`
 
 	// Rng0 Configure a VirtIO-based Random Number Generator.
-	Rng0 *pvetypes.String `json:"rng0,omitempty"`
+	Rng0 pvetypes.OptString `json:"rng0,omitzero"`
 
 	// RunningNetsHostMtu List of VirtIO network devices and their effective host_mtu setting. A value of 0 means that the host_mtu parameter is to be avoided for the corresponding device. This is used internally for snapshots.
-	RunningNetsHostMtu *pvetypes.String `json:"running-nets-host-mtu,omitempty"`
+	RunningNetsHostMtu pvetypes.OptString `json:"running-nets-host-mtu,omitzero"`
 
 	// Runningcpu Specifies the QEMU '-cpu' parameter of the running vm. This is used internally for snapshots.
-	Runningcpu *pvetypes.String `json:"runningcpu,omitempty"`
+	Runningcpu pvetypes.OptString `json:"runningcpu,omitzero"`
 
 	// Runningmachine Specifies the QEMU machine type of the running vm. This is used internally for snapshots.
-	Runningmachine *pvetypes.String `json:"runningmachine,omitempty"`
+	Runningmachine pvetypes.OptString `json:"runningmachine,omitzero"`
 
 	// Scsihw SCSI controller model
-	Scsihw *pvetypes.String `json:"scsihw,omitempty"`
+	Scsihw pvetypes.OptString `json:"scsihw,omitzero"`
 
 	// Searchdomain cloud-init: Sets DNS search domains for a container. Create will automatically use the setting from the host if neither searchdomain nor nameserver are set.
-	Searchdomain *pvetypes.String `json:"searchdomain,omitempty"`
+	Searchdomain pvetypes.OptString `json:"searchdomain,omitzero"`
 
 	// Shares Amount of memory shares for auto-ballooning. The larger the number is, the more memory this VM gets. Number is relative to weights of all other running VMs. Using zero disables auto-ballooning. Auto-ballooning is done by pvestatd.
-	Shares *pvetypes.Int `json:"shares,omitempty"`
+	Shares pvetypes.OptInt `json:"shares,omitzero"`
 
 	// Smbios1 Specify SMBIOS type 1 fields.
-	Smbios1 *pvetypes.String `json:"smbios1,omitempty"`
+	Smbios1 pvetypes.OptString `json:"smbios1,omitzero"`
 
 	// Smp The number of CPUs. Please use option -sockets instead.
-	Smp *pvetypes.Int `json:"smp,omitempty"`
+	Smp pvetypes.OptInt `json:"smp,omitzero"`
 
 	// Snaptime Timestamp for snapshots.
-	Snaptime *pvetypes.Int `json:"snaptime,omitempty"`
+	Snaptime pvetypes.OptInt `json:"snaptime,omitzero"`
 
 	// Sockets The number of CPU sockets.
-	Sockets *pvetypes.Int `json:"sockets,omitempty"`
+	Sockets pvetypes.OptInt `json:"sockets,omitzero"`
 
 	// SpiceEnhancements Configure additional enhancements for SPICE.
-	SpiceEnhancements *pvetypes.String `json:"spice_enhancements,omitempty"`
+	SpiceEnhancements pvetypes.OptString `json:"spice_enhancements,omitzero"`
 
 	// Sshkeys cloud-init: Setup public SSH keys (one key per line, OpenSSH format).
-	Sshkeys *pvetypes.String `json:"sshkeys,omitempty"`
+	Sshkeys pvetypes.OptString `json:"sshkeys,omitzero"`
 
 	// Startdate Set the initial date of the real time clock. Valid format for date are:'now' or '2006-06-17T16:01:21' or '2006-06-17'.
-	Startdate *pvetypes.String `json:"startdate,omitempty"`
+	Startdate pvetypes.OptString `json:"startdate,omitzero"`
 
 	// Startup Startup and shutdown behavior. Order is a non-negative number defining the general startup order. Shutdown in done with reverse ordering. Additionally you can set the 'up' or 'down' delay in seconds, which specifies a delay to wait before the next VM is started or stopped.
-	Startup *pvetypes.String `json:"startup,omitempty"`
+	Startup pvetypes.OptString `json:"startup,omitzero"`
 
 	// Tablet Enable/disable the USB tablet device.
-	Tablet *pvetypes.Bool `json:"tablet,omitempty"`
+	Tablet pvetypes.OptBool `json:"tablet,omitzero"`
 
 	// Tags Tags of the VM. This is only meta information.
-	Tags *pvetypes.String `json:"tags,omitempty"`
+	Tags pvetypes.OptString `json:"tags,omitzero"`
 
 	// Tdf Enable/disable time drift fix.
-	Tdf *pvetypes.Bool `json:"tdf,omitempty"`
+	Tdf pvetypes.OptBool `json:"tdf,omitzero"`
 
 	// Template Enable/disable Template.
-	Template *pvetypes.Bool `json:"template,omitempty"`
+	Template pvetypes.OptBool `json:"template,omitzero"`
 
 	// Tpmstate0 Configure a Disk for storing TPM state. The format is fixed to 'raw'.
-	Tpmstate0 *pvetypes.String `json:"tpmstate0,omitempty"`
+	Tpmstate0 pvetypes.OptString `json:"tpmstate0,omitzero"`
 
 	// Vcpus Number of hotplugged vcpus.
 	//
 	// Default: 0
-	Vcpus *pvetypes.Int `json:"vcpus,omitempty"`
+	Vcpus pvetypes.OptInt `json:"vcpus,omitzero"`
 
 	// Vga Configure the VGA hardware.
-	Vga *pvetypes.String `json:"vga,omitempty"`
+	Vga pvetypes.OptString `json:"vga,omitzero"`
 
 	// Vmgenid Set VM Generation ID. Use '1' to autogenerate on create or update, pass '0' to disable explicitly.
-	Vmgenid *pvetypes.String `json:"vmgenid,omitempty"`
+	Vmgenid pvetypes.OptString `json:"vmgenid,omitzero"`
 
 	// Vmstate Reference to a volume which stores the VM state. This is used internally for snapshots.
-	Vmstate *pvetypes.String `json:"vmstate,omitempty"`
+	Vmstate pvetypes.OptString `json:"vmstate,omitzero"`
 
 	// Vmstatestorage Default storage for VM state volumes/files.
-	Vmstatestorage *pvetypes.String `json:"vmstatestorage,omitempty"`
+	Vmstatestorage pvetypes.OptString `json:"vmstatestorage,omitzero"`
 
 	// Watchdog Create a virtual hardware watchdog device.
-	Watchdog             *pvetypes.String           `json:"watchdog,omitempty"`
+	Watchdog             pvetypes.OptString         `json:"watchdog,omitzero"`
 	AdditionalProperties map[string]pvetypes.String `json:"-"`
 }
 
@@ -19515,7 +19515,7 @@ type GetNodesNodeQemuVmidData = []GetNodesNodeQemuVmidItem
 
 // GetNodesNodeQemuVmidFeatureData defines model for GetNodesNodeQemuVmidFeatureData.
 type GetNodesNodeQemuVmidFeatureData struct {
-	HasFeature *pvetypes.Bool     `json:"hasFeature,omitempty"`
+	HasFeature pvetypes.OptBool   `json:"hasFeature,omitzero"`
 	Nodes      *[]pvetypes.String `json:"nodes,omitempty"`
 }
 
@@ -19527,12 +19527,12 @@ type GetNodesNodeQemuVmidFirewallAliasesData = []GetNodesNodeQemuVmidFirewallAli
 
 // GetNodesNodeQemuVmidFirewallAliasesItem defines model for GetNodesNodeQemuVmidFirewallAliasesItem.
 type GetNodesNodeQemuVmidFirewallAliasesItem struct {
-	Cidr    *pvetypes.String `json:"cidr,omitempty"`
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Cidr    pvetypes.OptString `json:"cidr,omitzero"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
-	Name   *pvetypes.String `json:"name,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
+	Name   pvetypes.OptString `json:"name,omitzero"`
 }
 
 // GetNodesNodeQemuVmidFirewallAliasesNameData defines model for GetNodesNodeQemuVmidFirewallAliasesNameData.
@@ -19546,13 +19546,13 @@ type GetNodesNodeQemuVmidFirewallIpsetData = []GetNodesNodeQemuVmidFirewallIpset
 
 // GetNodesNodeQemuVmidFirewallIpsetItem defines model for GetNodesNodeQemuVmidFirewallIpsetItem.
 type GetNodesNodeQemuVmidFirewallIpsetItem struct {
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest *pvetypes.String `json:"digest,omitempty"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Name IP set name.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 }
 
 // GetNodesNodeQemuVmidFirewallIpsetNameCidrData defines model for GetNodesNodeQemuVmidFirewallIpsetNameCidrData.
@@ -19563,12 +19563,12 @@ type GetNodesNodeQemuVmidFirewallIpsetNameData = []GetNodesNodeQemuVmidFirewallI
 
 // GetNodesNodeQemuVmidFirewallIpsetNameItem defines model for GetNodesNodeQemuVmidFirewallIpsetNameItem.
 type GetNodesNodeQemuVmidFirewallIpsetNameItem struct {
-	Cidr    *pvetypes.String `json:"cidr,omitempty"`
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Cidr    pvetypes.OptString `json:"cidr,omitzero"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
-	Digest  *pvetypes.String `json:"digest,omitempty"`
-	Nomatch *pvetypes.Bool   `json:"nomatch,omitempty"`
+	Digest  pvetypes.OptString `json:"digest,omitzero"`
+	Nomatch pvetypes.OptBool   `json:"nomatch,omitzero"`
 }
 
 // GetNodesNodeQemuVmidFirewallLogData defines model for GetNodesNodeQemuVmidFirewallLogData.
@@ -19577,43 +19577,43 @@ type GetNodesNodeQemuVmidFirewallLogData = []GetNodesNodeQemuVmidFirewallLogItem
 // GetNodesNodeQemuVmidFirewallLogItem defines model for GetNodesNodeQemuVmidFirewallLogItem.
 type GetNodesNodeQemuVmidFirewallLogItem struct {
 	// N Line number
-	N *pvetypes.Int `json:"n,omitempty"`
+	N pvetypes.OptInt `json:"n,omitzero"`
 
 	// T Line text
-	T *pvetypes.String `json:"t,omitempty"`
+	T pvetypes.OptString `json:"t,omitzero"`
 }
 
 // GetNodesNodeQemuVmidFirewallOptionsData defines model for GetNodesNodeQemuVmidFirewallOptionsData.
 type GetNodesNodeQemuVmidFirewallOptionsData struct {
 	// Dhcp Enable DHCP.
-	Dhcp *pvetypes.Bool `json:"dhcp,omitempty"`
+	Dhcp pvetypes.OptBool `json:"dhcp,omitzero"`
 
 	// Enable Enable/disable firewall rules.
-	Enable *pvetypes.Bool `json:"enable,omitempty"`
+	Enable pvetypes.OptBool `json:"enable,omitzero"`
 
 	// Ipfilter Enable default IP filters. This is equivalent to adding an empty ipfilter-net<id> ipset for every interface. Such ipsets implicitly contain sane default restrictions such as restricting IPv6 link local addresses to the one derived from the interface's MAC address. For containers the configured IP addresses will be implicitly added.
-	Ipfilter *pvetypes.Bool `json:"ipfilter,omitempty"`
+	Ipfilter pvetypes.OptBool `json:"ipfilter,omitzero"`
 
 	// LogLevelIn Log level for incoming traffic.
-	LogLevelIn *pvetypes.String `json:"log_level_in,omitempty"`
+	LogLevelIn pvetypes.OptString `json:"log_level_in,omitzero"`
 
 	// LogLevelOut Log level for outgoing traffic.
-	LogLevelOut *pvetypes.String `json:"log_level_out,omitempty"`
+	LogLevelOut pvetypes.OptString `json:"log_level_out,omitzero"`
 
 	// Macfilter Enable/disable MAC address filter.
-	Macfilter *pvetypes.Bool `json:"macfilter,omitempty"`
+	Macfilter pvetypes.OptBool `json:"macfilter,omitzero"`
 
 	// Ndp Enable NDP (Neighbor Discovery Protocol).
-	Ndp *pvetypes.Bool `json:"ndp,omitempty"`
+	Ndp pvetypes.OptBool `json:"ndp,omitzero"`
 
 	// PolicyIn Input policy.
-	PolicyIn *pvetypes.String `json:"policy_in,omitempty"`
+	PolicyIn pvetypes.OptString `json:"policy_in,omitzero"`
 
 	// PolicyOut Output policy.
-	PolicyOut *pvetypes.String `json:"policy_out,omitempty"`
+	PolicyOut pvetypes.OptString `json:"policy_out,omitzero"`
 
 	// Radv Allow sending Router Advertisement.
-	Radv *pvetypes.Bool `json:"radv,omitempty"`
+	Radv pvetypes.OptBool `json:"radv,omitzero"`
 }
 
 // GetNodesNodeQemuVmidFirewallRefsData defines model for GetNodesNodeQemuVmidFirewallRefsData.
@@ -19621,11 +19621,11 @@ type GetNodesNodeQemuVmidFirewallRefsData = []GetNodesNodeQemuVmidFirewallRefsIt
 
 // GetNodesNodeQemuVmidFirewallRefsItem defines model for GetNodesNodeQemuVmidFirewallRefsItem.
 type GetNodesNodeQemuVmidFirewallRefsItem struct {
-	Comment *pvetypes.String `json:"comment,omitempty"`
-	Name    *pvetypes.String `json:"name,omitempty"`
-	Ref     *pvetypes.String `json:"ref,omitempty"`
-	Scope   *pvetypes.String `json:"scope,omitempty"`
-	Type    *pvetypes.String `json:"type,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
+	Name    pvetypes.OptString `json:"name,omitzero"`
+	Ref     pvetypes.OptString `json:"ref,omitzero"`
+	Scope   pvetypes.OptString `json:"scope,omitzero"`
+	Type    pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetNodesNodeQemuVmidFirewallRefsParamsType Only list references of specified type.
@@ -19637,102 +19637,102 @@ type GetNodesNodeQemuVmidFirewallRulesData = []GetNodesNodeQemuVmidFirewallRules
 // GetNodesNodeQemuVmidFirewallRulesItem defines model for GetNodesNodeQemuVmidFirewallRulesItem.
 type GetNodesNodeQemuVmidFirewallRulesItem struct {
 	// Action Rule action ('ACCEPT', 'DROP', 'REJECT') or security group name
-	Action *pvetypes.String `json:"action,omitempty"`
+	Action pvetypes.OptString `json:"action,omitzero"`
 
 	// Comment Descriptive comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest *pvetypes.String `json:"dest,omitempty"`
+	Dest pvetypes.OptString `json:"dest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
-	Dport *pvetypes.String `json:"dport,omitempty"`
+	Dport pvetypes.OptString `json:"dport,omitzero"`
 
 	// Enable Flag to enable/disable a rule
-	Enable *pvetypes.Int `json:"enable,omitempty"`
+	Enable pvetypes.OptInt `json:"enable,omitzero"`
 
 	// IcmpType Specify icmp-type. Only valid if proto equals 'icmp' or 'icmpv6'/'ipv6-icmp'
-	IcmpType *pvetypes.String `json:"icmp-type,omitempty"`
+	IcmpType pvetypes.OptString `json:"icmp-type,omitzero"`
 
 	// Iface Network interface name. You have to use network configuration key names for VMs and containers
-	Iface *pvetypes.String `json:"iface,omitempty"`
+	Iface pvetypes.OptString `json:"iface,omitzero"`
 
 	// Ipversion IP version (4 or 6) - automatically determined from source/dest addresses
-	Ipversion *pvetypes.Int `json:"ipversion,omitempty"`
+	Ipversion pvetypes.OptInt `json:"ipversion,omitzero"`
 
 	// Log Log level for firewall rule
-	Log *pvetypes.String `json:"log,omitempty"`
+	Log pvetypes.OptString `json:"log,omitzero"`
 
 	// Macro Use predefined standard macro
-	Macro *pvetypes.String `json:"macro,omitempty"`
+	Macro pvetypes.OptString `json:"macro,omitzero"`
 
 	// Pos Rule position in the ruleset
-	Pos *pvetypes.Int `json:"pos,omitempty"`
+	Pos pvetypes.OptInt `json:"pos,omitzero"`
 
 	// Proto IP protocol. You can use protocol names ('tcp'/'udp') or simple numbers, as defined in '/etc/protocols'
-	Proto *pvetypes.String `json:"proto,omitempty"`
+	Proto pvetypes.OptString `json:"proto,omitzero"`
 
 	// Source Restrict packet source address
-	Source *pvetypes.String `json:"source,omitempty"`
+	Source pvetypes.OptString `json:"source,omitzero"`
 
 	// Sport Restrict TCP/UDP source port
-	Sport *pvetypes.String `json:"sport,omitempty"`
+	Sport pvetypes.OptString `json:"sport,omitzero"`
 
 	// Type Rule type
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetNodesNodeQemuVmidFirewallRulesPosData defines model for GetNodesNodeQemuVmidFirewallRulesPosData.
 type GetNodesNodeQemuVmidFirewallRulesPosData struct {
 	// Action Rule action ('ACCEPT', 'DROP', 'REJECT') or security group name
-	Action *pvetypes.String `json:"action,omitempty"`
+	Action pvetypes.OptString `json:"action,omitzero"`
 
 	// Comment Descriptive comment
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest *pvetypes.String `json:"dest,omitempty"`
+	Dest pvetypes.OptString `json:"dest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
-	Dport *pvetypes.String `json:"dport,omitempty"`
+	Dport pvetypes.OptString `json:"dport,omitzero"`
 
 	// Enable Flag to enable/disable a rule
-	Enable *pvetypes.Int `json:"enable,omitempty"`
+	Enable pvetypes.OptInt `json:"enable,omitzero"`
 
 	// IcmpType Specify icmp-type. Only valid if proto equals 'icmp' or 'icmpv6'/'ipv6-icmp'
-	IcmpType *pvetypes.String `json:"icmp-type,omitempty"`
+	IcmpType pvetypes.OptString `json:"icmp-type,omitzero"`
 
 	// Iface Network interface name. You have to use network configuration key names for VMs and containers
-	Iface *pvetypes.String `json:"iface,omitempty"`
+	Iface pvetypes.OptString `json:"iface,omitzero"`
 
 	// Ipversion IP version (4 or 6) - automatically determined from source/dest addresses
-	Ipversion *pvetypes.Int `json:"ipversion,omitempty"`
+	Ipversion pvetypes.OptInt `json:"ipversion,omitzero"`
 
 	// Log Log level for firewall rule
-	Log *pvetypes.String `json:"log,omitempty"`
+	Log pvetypes.OptString `json:"log,omitzero"`
 
 	// Macro Use predefined standard macro
-	Macro *pvetypes.String `json:"macro,omitempty"`
+	Macro pvetypes.OptString `json:"macro,omitzero"`
 
 	// Pos Rule position in the ruleset
-	Pos *pvetypes.Int `json:"pos,omitempty"`
+	Pos pvetypes.OptInt `json:"pos,omitzero"`
 
 	// Proto IP protocol. You can use protocol names ('tcp'/'udp') or simple numbers, as defined in '/etc/protocols'
-	Proto *pvetypes.String `json:"proto,omitempty"`
+	Proto pvetypes.OptString `json:"proto,omitzero"`
 
 	// Source Restrict packet source address
-	Source *pvetypes.String `json:"source,omitempty"`
+	Source pvetypes.OptString `json:"source,omitzero"`
 
 	// Sport Restrict TCP/UDP source port
-	Sport *pvetypes.String `json:"sport,omitempty"`
+	Sport pvetypes.OptString `json:"sport,omitzero"`
 
 	// Type Rule type
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetNodesNodeQemuVmidItem defines model for GetNodesNodeQemuVmidItem.
 type GetNodesNodeQemuVmidItem struct {
-	Subdir *pvetypes.String `json:"subdir,omitempty"`
+	Subdir pvetypes.OptString `json:"subdir,omitzero"`
 }
 
 // GetNodesNodeQemuVmidMigrateData defines model for GetNodesNodeQemuVmidMigrateData.
@@ -19744,7 +19744,7 @@ type GetNodesNodeQemuVmidMigrateData struct {
 	DependentHaResources *[]pvetypes.String `json:"dependent-ha-resources,omitempty"`
 
 	// HasDbusVmstate Whether the VM host supports migrating additional VM state, such as conntrack entries.
-	HasDbusVmstate *pvetypes.Bool `json:"has-dbus-vmstate,omitempty"`
+	HasDbusVmstate pvetypes.OptBool `json:"has-dbus-vmstate,omitzero"`
 
 	// LocalDisks List local disks including CD-Rom, unused and not referenced disks
 	LocalDisks *[]GetNodesNodeQemuVmidMigrateDataLocalDisksItem `json:"local_disks,omitempty"`
@@ -19762,22 +19762,22 @@ type GetNodesNodeQemuVmidMigrateData struct {
 	NotAllowedNodes *GetNodesNodeQemuVmidMigrateDataNotAllowedNodes `json:"not_allowed_nodes,omitempty"`
 
 	// Running Determines if the VM is running.
-	Running *pvetypes.Bool `json:"running,omitempty"`
+	Running pvetypes.OptBool `json:"running,omitzero"`
 }
 
 // GetNodesNodeQemuVmidMigrateDataLocalDisksItem defines model for GetNodesNodeQemuVmidMigrateDataLocalDisksItem.
 type GetNodesNodeQemuVmidMigrateDataLocalDisksItem struct {
 	// Cdrom True if the disk is a cdrom.
-	Cdrom *pvetypes.Bool `json:"cdrom,omitempty"`
+	Cdrom pvetypes.OptBool `json:"cdrom,omitzero"`
 
 	// IsUnused True if the disk is unused.
-	IsUnused *pvetypes.Bool `json:"is_unused,omitempty"`
+	IsUnused pvetypes.OptBool `json:"is_unused,omitzero"`
 
 	// Size The size of the disk in bytes.
-	Size *pvetypes.Int `json:"size,omitempty"`
+	Size pvetypes.OptInt `json:"size,omitzero"`
 
 	// Volid The volid of the disk.
-	Volid *pvetypes.String `json:"volid,omitempty"`
+	Volid pvetypes.OptString `json:"volid,omitzero"`
 }
 
 // GetNodesNodeQemuVmidMigrateDataNotAllowedNodes List of not allowed nodes with additional information.
@@ -19792,16 +19792,16 @@ type GetNodesNodeQemuVmidMigrateDataNotAllowedNodes struct {
 // GetNodesNodeQemuVmidMigrateDataNotAllowedNodesBlockingHaResourcesItem A blocking HA resource
 type GetNodesNodeQemuVmidMigrateDataNotAllowedNodesBlockingHaResourcesItem struct {
 	// Cause The reason why the HA resource is blocking the migration.
-	Cause *pvetypes.String `json:"cause,omitempty"`
+	Cause pvetypes.OptString `json:"cause,omitzero"`
 
 	// Sid The blocking HA resource id
-	Sid *pvetypes.String `json:"sid,omitempty"`
+	Sid pvetypes.OptString `json:"sid,omitzero"`
 }
 
 // GetNodesNodeQemuVmidMtunnelwebsocketData defines model for GetNodesNodeQemuVmidMtunnelwebsocketData.
 type GetNodesNodeQemuVmidMtunnelwebsocketData struct {
-	Port   *pvetypes.String `json:"port,omitempty"`
-	Socket *pvetypes.String `json:"socket,omitempty"`
+	Port   pvetypes.OptString `json:"port,omitzero"`
+	Socket pvetypes.OptString `json:"socket,omitzero"`
 }
 
 // GetNodesNodeQemuVmidPendingData defines model for GetNodesNodeQemuVmidPendingData.
@@ -19810,21 +19810,21 @@ type GetNodesNodeQemuVmidPendingData = []GetNodesNodeQemuVmidPendingItem
 // GetNodesNodeQemuVmidPendingItem defines model for GetNodesNodeQemuVmidPendingItem.
 type GetNodesNodeQemuVmidPendingItem struct {
 	// Delete Indicates a pending delete request if present and not 0. The value 2 indicates a force-delete request.
-	Delete *pvetypes.Int `json:"delete,omitempty"`
+	Delete pvetypes.OptInt `json:"delete,omitzero"`
 
 	// Key Configuration option name.
-	Key *pvetypes.String `json:"key,omitempty"`
+	Key pvetypes.OptString `json:"key,omitzero"`
 
 	// Pending Pending value.
-	Pending *pvetypes.String `json:"pending,omitempty"`
+	Pending pvetypes.OptString `json:"pending,omitzero"`
 
 	// Value Current value.
-	Value *pvetypes.String `json:"value,omitempty"`
+	Value pvetypes.OptString `json:"value,omitzero"`
 }
 
 // GetNodesNodeQemuVmidRrdData defines model for GetNodesNodeQemuVmidRrdData.
 type GetNodesNodeQemuVmidRrdData struct {
-	Filename *pvetypes.String `json:"filename,omitempty"`
+	Filename pvetypes.OptString `json:"filename,omitzero"`
 }
 
 // GetNodesNodeQemuVmidRrdParamsCf The RRD consolidation function
@@ -19848,19 +19848,19 @@ type GetNodesNodeQemuVmidSnapshotData = []GetNodesNodeQemuVmidSnapshotItem
 // GetNodesNodeQemuVmidSnapshotItem defines model for GetNodesNodeQemuVmidSnapshotItem.
 type GetNodesNodeQemuVmidSnapshotItem struct {
 	// Description Snapshot description.
-	Description *pvetypes.String `json:"description,omitempty"`
+	Description pvetypes.OptString `json:"description,omitzero"`
 
 	// Name Snapshot identifier. Value 'current' identifies the current VM.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Parent Parent snapshot identifier.
-	Parent *pvetypes.String `json:"parent,omitempty"`
+	Parent pvetypes.OptString `json:"parent,omitzero"`
 
 	// Snaptime Snapshot creation time
-	Snaptime *pvetypes.Int `json:"snaptime,omitempty"`
+	Snaptime pvetypes.OptInt `json:"snaptime,omitzero"`
 
 	// Vmstate Snapshot includes RAM.
-	Vmstate *pvetypes.Bool `json:"vmstate,omitempty"`
+	Vmstate pvetypes.OptBool `json:"vmstate,omitzero"`
 }
 
 // GetNodesNodeQemuVmidSnapshotSnapnameConfigData defines model for GetNodesNodeQemuVmidSnapshotSnapnameConfigData.
@@ -19872,100 +19872,100 @@ type GetNodesNodeQemuVmidSnapshotSnapnameData = []map[string]interface{}
 // GetNodesNodeQemuVmidStatusCurrentData defines model for GetNodesNodeQemuVmidStatusCurrentData.
 type GetNodesNodeQemuVmidStatusCurrentData struct {
 	// Agent QEMU Guest Agent is enabled in config.
-	Agent *pvetypes.Bool `json:"agent,omitempty"`
+	Agent pvetypes.OptBool `json:"agent,omitzero"`
 
 	// Clipboard Enable a specific clipboard. If not set, depending on the display type the SPICE one will be added.
-	Clipboard *pvetypes.String `json:"clipboard,omitempty"`
+	Clipboard pvetypes.OptString `json:"clipboard,omitzero"`
 
 	// Cpu Current CPU usage.
-	Cpu *pvetypes.Float `json:"cpu,omitempty"`
+	Cpu pvetypes.OptFloat `json:"cpu,omitzero"`
 
 	// Cpus Maximum usable CPUs.
-	Cpus *pvetypes.Float `json:"cpus,omitempty"`
+	Cpus pvetypes.OptFloat `json:"cpus,omitzero"`
 
 	// Diskread The amount of bytes the guest read from it's block devices since the guest was started. (Note: This info is not available for all storage types.)
-	Diskread *pvetypes.Int `json:"diskread,omitempty"`
+	Diskread pvetypes.OptInt `json:"diskread,omitzero"`
 
 	// Diskwrite The amount of bytes the guest wrote from it's block devices since the guest was started. (Note: This info is not available for all storage types.)
-	Diskwrite *pvetypes.Int `json:"diskwrite,omitempty"`
+	Diskwrite pvetypes.OptInt `json:"diskwrite,omitzero"`
 
 	// Ha HA manager service status.
 	Ha *map[string]interface{} `json:"ha,omitempty"`
 
 	// Lock The current config lock, if any.
-	Lock *pvetypes.String `json:"lock,omitempty"`
+	Lock pvetypes.OptString `json:"lock,omitzero"`
 
 	// Maxdisk Root disk size in bytes.
-	Maxdisk *pvetypes.Int `json:"maxdisk,omitempty"`
+	Maxdisk pvetypes.OptInt `json:"maxdisk,omitzero"`
 
 	// Maxmem Maximum memory in bytes.
-	Maxmem *pvetypes.Int `json:"maxmem,omitempty"`
+	Maxmem pvetypes.OptInt `json:"maxmem,omitzero"`
 
 	// Mem Currently used memory in bytes. Does not take into account kernel same-page merging (KSM). Uses information from ballooning when available.
-	Mem *pvetypes.Int `json:"mem,omitempty"`
+	Mem pvetypes.OptInt `json:"mem,omitzero"`
 
 	// Memhost Current memory usage on the host. Does not take into account kernel same-page merging (KSM).
-	Memhost *pvetypes.Int `json:"memhost,omitempty"`
+	Memhost pvetypes.OptInt `json:"memhost,omitzero"`
 
 	// Name VM (host)name.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Netin The amount of traffic in bytes that was sent to the guest over the network since it was started.
-	Netin *pvetypes.Int `json:"netin,omitempty"`
+	Netin pvetypes.OptInt `json:"netin,omitzero"`
 
 	// Netout The amount of traffic in bytes that was sent from the guest over the network since it was started.
-	Netout *pvetypes.Int `json:"netout,omitempty"`
+	Netout pvetypes.OptInt `json:"netout,omitzero"`
 
 	// Pid PID of the QEMU process, if the VM is running.
-	Pid *pvetypes.Int `json:"pid,omitempty"`
+	Pid pvetypes.OptInt `json:"pid,omitzero"`
 
 	// Pressurecpufull CPU Full pressure stall average over the last 10 seconds.
-	Pressurecpufull *pvetypes.Float `json:"pressurecpufull,omitempty"`
+	Pressurecpufull pvetypes.OptFloat `json:"pressurecpufull,omitzero"`
 
 	// Pressurecpusome CPU Some pressure stall average over the last 10 seconds.
-	Pressurecpusome *pvetypes.Float `json:"pressurecpusome,omitempty"`
+	Pressurecpusome pvetypes.OptFloat `json:"pressurecpusome,omitzero"`
 
 	// Pressureiofull IO Full pressure stall average over the last 10 seconds.
-	Pressureiofull *pvetypes.Float `json:"pressureiofull,omitempty"`
+	Pressureiofull pvetypes.OptFloat `json:"pressureiofull,omitzero"`
 
 	// Pressureiosome IO Some pressure stall average over the last 10 seconds.
-	Pressureiosome *pvetypes.Float `json:"pressureiosome,omitempty"`
+	Pressureiosome pvetypes.OptFloat `json:"pressureiosome,omitzero"`
 
 	// Pressurememoryfull Memory Full pressure stall average over the last 10 seconds.
-	Pressurememoryfull *pvetypes.Float `json:"pressurememoryfull,omitempty"`
+	Pressurememoryfull pvetypes.OptFloat `json:"pressurememoryfull,omitzero"`
 
 	// Pressurememorysome Memory Some pressure stall average over the last 10 seconds.
-	Pressurememorysome *pvetypes.Float `json:"pressurememorysome,omitempty"`
+	Pressurememorysome pvetypes.OptFloat `json:"pressurememorysome,omitzero"`
 
 	// Qmpstatus VM run state from the 'query-status' QMP monitor command.
-	Qmpstatus *pvetypes.String `json:"qmpstatus,omitempty"`
+	Qmpstatus pvetypes.OptString `json:"qmpstatus,omitzero"`
 
 	// RunningMachine The currently running machine type (if running).
-	RunningMachine *pvetypes.String `json:"running-machine,omitempty"`
+	RunningMachine pvetypes.OptString `json:"running-machine,omitzero"`
 
 	// RunningQemu The QEMU version the VM is currently using (if running).
-	RunningQemu *pvetypes.String `json:"running-qemu,omitempty"`
+	RunningQemu pvetypes.OptString `json:"running-qemu,omitzero"`
 
 	// Serial Guest has serial device configured.
-	Serial *pvetypes.Bool `json:"serial,omitempty"`
+	Serial pvetypes.OptBool `json:"serial,omitzero"`
 
 	// Spice QEMU VGA configuration supports spice.
-	Spice *pvetypes.Bool `json:"spice,omitempty"`
+	Spice pvetypes.OptBool `json:"spice,omitzero"`
 
 	// Status QEMU process status.
-	Status *pvetypes.String `json:"status,omitempty"`
+	Status pvetypes.OptString `json:"status,omitzero"`
 
 	// Tags The current configured tags, if any
-	Tags *pvetypes.String `json:"tags,omitempty"`
+	Tags pvetypes.OptString `json:"tags,omitzero"`
 
 	// Template Determines if the guest is a template.
-	Template *pvetypes.Bool `json:"template,omitempty"`
+	Template pvetypes.OptBool `json:"template,omitzero"`
 
 	// Uptime Uptime in seconds.
-	Uptime *pvetypes.Int `json:"uptime,omitempty"`
+	Uptime pvetypes.OptInt `json:"uptime,omitzero"`
 
 	// Vmid The (unique) ID of the VM.
-	Vmid *pvetypes.Int `json:"vmid,omitempty"`
+	Vmid pvetypes.OptInt `json:"vmid,omitzero"`
 }
 
 // GetNodesNodeQemuVmidStatusData defines model for GetNodesNodeQemuVmidStatusData.
@@ -19973,12 +19973,12 @@ type GetNodesNodeQemuVmidStatusData = []GetNodesNodeQemuVmidStatusItem
 
 // GetNodesNodeQemuVmidStatusItem defines model for GetNodesNodeQemuVmidStatusItem.
 type GetNodesNodeQemuVmidStatusItem struct {
-	Subdir *pvetypes.String `json:"subdir,omitempty"`
+	Subdir pvetypes.OptString `json:"subdir,omitzero"`
 }
 
 // GetNodesNodeQemuVmidVncwebsocketData defines model for GetNodesNodeQemuVmidVncwebsocketData.
 type GetNodesNodeQemuVmidVncwebsocketData struct {
-	Port *pvetypes.String `json:"port,omitempty"`
+	Port pvetypes.OptString `json:"port,omitzero"`
 }
 
 // GetNodesNodeQueryOciRepoTagsData defines model for GetNodesNodeQueryOciRepoTagsData.
@@ -19986,9 +19986,9 @@ type GetNodesNodeQueryOciRepoTagsData = []pvetypes.String
 
 // GetNodesNodeQueryUrlMetadataData defines model for GetNodesNodeQueryUrlMetadataData.
 type GetNodesNodeQueryUrlMetadataData struct {
-	Filename *pvetypes.String `json:"filename,omitempty"`
-	Mimetype *pvetypes.String `json:"mimetype,omitempty"`
-	Size     *pvetypes.Int    `json:"size,omitempty"`
+	Filename pvetypes.OptString `json:"filename,omitzero"`
+	Mimetype pvetypes.OptString `json:"mimetype,omitzero"`
+	Size     pvetypes.OptInt    `json:"size,omitzero"`
 }
 
 // GetNodesNodeReplicationData defines model for GetNodesNodeReplicationData.
@@ -20003,10 +20003,10 @@ type GetNodesNodeReplicationIdLogData = []GetNodesNodeReplicationIdLogItem
 // GetNodesNodeReplicationIdLogItem defines model for GetNodesNodeReplicationIdLogItem.
 type GetNodesNodeReplicationIdLogItem struct {
 	// N Line number
-	N *pvetypes.Int `json:"n,omitempty"`
+	N pvetypes.OptInt `json:"n,omitzero"`
 
 	// T Line text
-	T *pvetypes.String `json:"t,omitempty"`
+	T pvetypes.OptString `json:"t,omitzero"`
 }
 
 // GetNodesNodeReplicationIdStatusData defines model for GetNodesNodeReplicationIdStatusData.
@@ -20014,7 +20014,7 @@ type GetNodesNodeReplicationIdStatusData map[string]interface{}
 
 // GetNodesNodeReplicationItem defines model for GetNodesNodeReplicationItem.
 type GetNodesNodeReplicationItem struct {
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 }
 
 // GetNodesNodeReportData defines model for GetNodesNodeReportData.
@@ -20022,7 +20022,7 @@ type GetNodesNodeReportData = pvetypes.String
 
 // GetNodesNodeRrdData defines model for GetNodesNodeRrdData.
 type GetNodesNodeRrdData struct {
-	Filename *pvetypes.String `json:"filename,omitempty"`
+	Filename pvetypes.OptString `json:"filename,omitzero"`
 }
 
 // GetNodesNodeRrdParamsCf The RRD consolidation function
@@ -20046,10 +20046,10 @@ type GetNodesNodeScanCifsData = []GetNodesNodeScanCifsItem
 // GetNodesNodeScanCifsItem defines model for GetNodesNodeScanCifsItem.
 type GetNodesNodeScanCifsItem struct {
 	// Description Descriptive text from server.
-	Description *pvetypes.String `json:"description,omitempty"`
+	Description pvetypes.OptString `json:"description,omitzero"`
 
 	// Share The cifs share name.
-	Share *pvetypes.String `json:"share,omitempty"`
+	Share pvetypes.OptString `json:"share,omitzero"`
 }
 
 // GetNodesNodeScanData defines model for GetNodesNodeScanData.
@@ -20061,7 +20061,7 @@ type GetNodesNodeScanGlusterfsData = []GetNodesNodeScanGlusterfsItem
 // GetNodesNodeScanGlusterfsItem defines model for GetNodesNodeScanGlusterfsItem.
 type GetNodesNodeScanGlusterfsItem struct {
 	// Volname The volume name.
-	Volname *pvetypes.String `json:"volname,omitempty"`
+	Volname pvetypes.OptString `json:"volname,omitzero"`
 }
 
 // GetNodesNodeScanIscsiData defines model for GetNodesNodeScanIscsiData.
@@ -20070,15 +20070,15 @@ type GetNodesNodeScanIscsiData = []GetNodesNodeScanIscsiItem
 // GetNodesNodeScanIscsiItem defines model for GetNodesNodeScanIscsiItem.
 type GetNodesNodeScanIscsiItem struct {
 	// Portal The iSCSI portal name.
-	Portal *pvetypes.String `json:"portal,omitempty"`
+	Portal pvetypes.OptString `json:"portal,omitzero"`
 
 	// Target The iSCSI target name.
-	Target *pvetypes.String `json:"target,omitempty"`
+	Target pvetypes.OptString `json:"target,omitzero"`
 }
 
 // GetNodesNodeScanItem defines model for GetNodesNodeScanItem.
 type GetNodesNodeScanItem struct {
-	Method *pvetypes.String `json:"method,omitempty"`
+	Method pvetypes.OptString `json:"method,omitzero"`
 }
 
 // GetNodesNodeScanLvmData defines model for GetNodesNodeScanLvmData.
@@ -20087,7 +20087,7 @@ type GetNodesNodeScanLvmData = []GetNodesNodeScanLvmItem
 // GetNodesNodeScanLvmItem defines model for GetNodesNodeScanLvmItem.
 type GetNodesNodeScanLvmItem struct {
 	// Vg The LVM logical volume group name.
-	Vg *pvetypes.String `json:"vg,omitempty"`
+	Vg pvetypes.OptString `json:"vg,omitzero"`
 }
 
 // GetNodesNodeScanLvmthinData defines model for GetNodesNodeScanLvmthinData.
@@ -20096,7 +20096,7 @@ type GetNodesNodeScanLvmthinData = []GetNodesNodeScanLvmthinItem
 // GetNodesNodeScanLvmthinItem defines model for GetNodesNodeScanLvmthinItem.
 type GetNodesNodeScanLvmthinItem struct {
 	// Lv The LVM Thin Pool name (LVM logical volume).
-	Lv *pvetypes.String `json:"lv,omitempty"`
+	Lv pvetypes.OptString `json:"lv,omitzero"`
 }
 
 // GetNodesNodeScanNfsData defines model for GetNodesNodeScanNfsData.
@@ -20105,10 +20105,10 @@ type GetNodesNodeScanNfsData = []GetNodesNodeScanNfsItem
 // GetNodesNodeScanNfsItem defines model for GetNodesNodeScanNfsItem.
 type GetNodesNodeScanNfsItem struct {
 	// Options NFS export options.
-	Options *pvetypes.String `json:"options,omitempty"`
+	Options pvetypes.OptString `json:"options,omitzero"`
 
 	// Path The exported path.
-	Path *pvetypes.String `json:"path,omitempty"`
+	Path pvetypes.OptString `json:"path,omitzero"`
 }
 
 // GetNodesNodeScanPbsData defines model for GetNodesNodeScanPbsData.
@@ -20117,10 +20117,10 @@ type GetNodesNodeScanPbsData = []GetNodesNodeScanPbsItem
 // GetNodesNodeScanPbsItem defines model for GetNodesNodeScanPbsItem.
 type GetNodesNodeScanPbsItem struct {
 	// Comment Comment from server.
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Store The datastore name.
-	Store *pvetypes.String `json:"store,omitempty"`
+	Store pvetypes.OptString `json:"store,omitzero"`
 }
 
 // GetNodesNodeScanZfsData defines model for GetNodesNodeScanZfsData.
@@ -20129,7 +20129,7 @@ type GetNodesNodeScanZfsData = []GetNodesNodeScanZfsItem
 // GetNodesNodeScanZfsItem defines model for GetNodesNodeScanZfsItem.
 type GetNodesNodeScanZfsItem struct {
 	// Pool ZFS pool name.
-	Pool *pvetypes.String `json:"pool,omitempty"`
+	Pool pvetypes.OptString `json:"pool,omitzero"`
 }
 
 // GetNodesNodeSdnData defines model for GetNodesNodeSdnData.
@@ -20144,18 +20144,18 @@ type GetNodesNodeSdnFabricsFabricInterfacesData = []GetNodesNodeSdnFabricsFabric
 // GetNodesNodeSdnFabricsFabricInterfacesItem defines model for GetNodesNodeSdnFabricsFabricInterfacesItem.
 type GetNodesNodeSdnFabricsFabricInterfacesItem struct {
 	// Name The name of the network interface.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// State The current state of the interface.
-	State *pvetypes.String `json:"state,omitempty"`
+	State pvetypes.OptString `json:"state,omitzero"`
 
 	// Type The type of this interface in the fabric (e.g. Point-to-Point, Broadcast, ..).
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetNodesNodeSdnFabricsFabricItem defines model for GetNodesNodeSdnFabricsFabricItem.
 type GetNodesNodeSdnFabricsFabricItem struct {
-	Subdir *pvetypes.String `json:"subdir,omitempty"`
+	Subdir pvetypes.OptString `json:"subdir,omitzero"`
 }
 
 // GetNodesNodeSdnFabricsFabricNeighborsData defines model for GetNodesNodeSdnFabricsFabricNeighborsData.
@@ -20164,13 +20164,13 @@ type GetNodesNodeSdnFabricsFabricNeighborsData = []GetNodesNodeSdnFabricsFabricN
 // GetNodesNodeSdnFabricsFabricNeighborsItem defines model for GetNodesNodeSdnFabricsFabricNeighborsItem.
 type GetNodesNodeSdnFabricsFabricNeighborsItem struct {
 	// Neighbor The IP or hostname of the neighbor.
-	Neighbor *pvetypes.String `json:"neighbor,omitempty"`
+	Neighbor pvetypes.OptString `json:"neighbor,omitzero"`
 
 	// Status The status of the neighbor, as returned by FRR.
-	Status *pvetypes.String `json:"status,omitempty"`
+	Status pvetypes.OptString `json:"status,omitzero"`
 
 	// Uptime The uptime of this neighbor, as returned by FRR (e.g. 8h24m12s).
-	Uptime *pvetypes.String `json:"uptime,omitempty"`
+	Uptime pvetypes.OptString `json:"uptime,omitzero"`
 }
 
 // GetNodesNodeSdnFabricsFabricRoutesData defines model for GetNodesNodeSdnFabricsFabricRoutesData.
@@ -20179,7 +20179,7 @@ type GetNodesNodeSdnFabricsFabricRoutesData = []GetNodesNodeSdnFabricsFabricRout
 // GetNodesNodeSdnFabricsFabricRoutesItem defines model for GetNodesNodeSdnFabricsFabricRoutesItem.
 type GetNodesNodeSdnFabricsFabricRoutesItem struct {
 	// Route The CIDR block for this routing table entry.
-	Route *pvetypes.String `json:"route,omitempty"`
+	Route pvetypes.OptString `json:"route,omitzero"`
 
 	// Via A list of nexthops for that route.
 	Via *[]pvetypes.String `json:"via,omitempty"`
@@ -20190,7 +20190,7 @@ type GetNodesNodeSdnVnetsVnetData = []GetNodesNodeSdnVnetsVnetItem
 
 // GetNodesNodeSdnVnetsVnetItem defines model for GetNodesNodeSdnVnetsVnetItem.
 type GetNodesNodeSdnVnetsVnetItem struct {
-	Subdir *pvetypes.String `json:"subdir,omitempty"`
+	Subdir pvetypes.OptString `json:"subdir,omitzero"`
 }
 
 // GetNodesNodeSdnVnetsVnetMacVrfData All routes from the MAC VRF that this node self-originates or has learned via BGP.
@@ -20199,13 +20199,13 @@ type GetNodesNodeSdnVnetsVnetMacVrfData = []GetNodesNodeSdnVnetsVnetMacVrfItem
 // GetNodesNodeSdnVnetsVnetMacVrfItem defines model for GetNodesNodeSdnVnetsVnetMacVrfItem.
 type GetNodesNodeSdnVnetsVnetMacVrfItem struct {
 	// Ip The IP address of the MAC VRF entry.
-	Ip *pvetypes.String `json:"ip,omitempty"`
+	Ip pvetypes.OptString `json:"ip,omitzero"`
 
 	// Mac The MAC address of the MAC VRF entry.
-	Mac *pvetypes.String `json:"mac,omitempty"`
+	Mac pvetypes.OptString `json:"mac,omitzero"`
 
 	// Nexthop The IP address of the nexthop.
-	Nexthop *pvetypes.String `json:"nexthop,omitempty"`
+	Nexthop pvetypes.OptString `json:"nexthop,omitzero"`
 }
 
 // GetNodesNodeSdnZonesData defines model for GetNodesNodeSdnZonesData.
@@ -20214,10 +20214,10 @@ type GetNodesNodeSdnZonesData = []GetNodesNodeSdnZonesItem
 // GetNodesNodeSdnZonesItem defines model for GetNodesNodeSdnZonesItem.
 type GetNodesNodeSdnZonesItem struct {
 	// Status Status of zone
-	Status *pvetypes.String `json:"status,omitempty"`
+	Status pvetypes.OptString `json:"status,omitzero"`
 
 	// Zone The SDN zone object identifier.
-	Zone *pvetypes.String `json:"zone,omitempty"`
+	Zone pvetypes.OptString `json:"zone,omitzero"`
 }
 
 // GetNodesNodeSdnZonesZoneBridgesData defines model for GetNodesNodeSdnZonesZoneBridgesData.
@@ -20226,31 +20226,31 @@ type GetNodesNodeSdnZonesZoneBridgesData = []GetNodesNodeSdnZonesZoneBridgesItem
 // GetNodesNodeSdnZonesZoneBridgesItem List of bridges contained in the SDN zone.
 type GetNodesNodeSdnZonesZoneBridgesItem struct {
 	// Name Name of the bridge.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Ports All ports that are members of the bridge
 	Ports *[]GetNodesNodeSdnZonesZoneBridgesItemPortsItem `json:"ports,omitempty"`
 
 	// VlanFiltering Whether VLAN filtering is enabled for this bridge (= VLAN-aware).
-	VlanFiltering *pvetypes.String `json:"vlan_filtering,omitempty"`
+	VlanFiltering pvetypes.OptString `json:"vlan_filtering,omitzero"`
 }
 
 // GetNodesNodeSdnZonesZoneBridgesItemPortsItem Information about bridge ports.
 type GetNodesNodeSdnZonesZoneBridgesItemPortsItem struct {
 	// Index The index of the guests network device that this interface belongs to.
-	Index *pvetypes.String `json:"index,omitempty"`
+	Index pvetypes.OptString `json:"index,omitzero"`
 
 	// Name The name of the bridge port.
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// PrimaryVlan The primary VLAN configured for the port of this bridge (= PVID). Only for VLAN-aware bridges.
-	PrimaryVlan *pvetypes.Float `json:"primary_vlan,omitempty"`
+	PrimaryVlan pvetypes.OptFloat `json:"primary_vlan,omitzero"`
 
 	// Vlans A list of VLANs and VLAN ranges that are allowed for this bridge port in addition to the primary VLAN. Only for VLAN-aware bridges.
 	Vlans *[]pvetypes.String `json:"vlans,omitempty"`
 
 	// Vmid The ID of the guest that this interface belongs to.
-	Vmid *pvetypes.Float `json:"vmid,omitempty"`
+	Vmid pvetypes.OptFloat `json:"vmid,omitzero"`
 }
 
 // GetNodesNodeSdnZonesZoneContentData defines model for GetNodesNodeSdnZonesZoneContentData.
@@ -20259,13 +20259,13 @@ type GetNodesNodeSdnZonesZoneContentData = []GetNodesNodeSdnZonesZoneContentItem
 // GetNodesNodeSdnZonesZoneContentItem defines model for GetNodesNodeSdnZonesZoneContentItem.
 type GetNodesNodeSdnZonesZoneContentItem struct {
 	// Status Status.
-	Status *pvetypes.String `json:"status,omitempty"`
+	Status pvetypes.OptString `json:"status,omitzero"`
 
 	// Statusmsg Status details
-	Statusmsg *pvetypes.String `json:"statusmsg,omitempty"`
+	Statusmsg pvetypes.OptString `json:"statusmsg,omitzero"`
 
 	// Vnet Vnet identifier.
-	Vnet *pvetypes.String `json:"vnet,omitempty"`
+	Vnet pvetypes.OptString `json:"vnet,omitzero"`
 }
 
 // GetNodesNodeSdnZonesZoneData defines model for GetNodesNodeSdnZonesZoneData.
@@ -20277,21 +20277,21 @@ type GetNodesNodeSdnZonesZoneIpVrfData = []GetNodesNodeSdnZonesZoneIpVrfItem
 // GetNodesNodeSdnZonesZoneIpVrfItem defines model for GetNodesNodeSdnZonesZoneIpVrfItem.
 type GetNodesNodeSdnZonesZoneIpVrfItem struct {
 	// Ip The CIDR of the route table entry.
-	Ip *pvetypes.String `json:"ip,omitempty"`
+	Ip pvetypes.OptString `json:"ip,omitzero"`
 
 	// Metric This route's metric.
-	Metric *pvetypes.Int `json:"metric,omitempty"`
+	Metric pvetypes.OptInt `json:"metric,omitzero"`
 
 	// Nexthops A list of nexthops for the route table entry.
 	Nexthops *[]pvetypes.String `json:"nexthops,omitempty"`
 
 	// Protocol The protocol where this route was learned from (e.g. BGP).
-	Protocol *pvetypes.String `json:"protocol,omitempty"`
+	Protocol pvetypes.OptString `json:"protocol,omitzero"`
 }
 
 // GetNodesNodeSdnZonesZoneItem defines model for GetNodesNodeSdnZonesZoneItem.
 type GetNodesNodeSdnZonesZoneItem struct {
-	Subdir *pvetypes.String `json:"subdir,omitempty"`
+	Subdir pvetypes.OptString `json:"subdir,omitzero"`
 }
 
 // GetNodesNodeServicesData defines model for GetNodesNodeServicesData.
@@ -20300,22 +20300,22 @@ type GetNodesNodeServicesData = []GetNodesNodeServicesItem
 // GetNodesNodeServicesItem defines model for GetNodesNodeServicesItem.
 type GetNodesNodeServicesItem struct {
 	// ActiveState Current state of the service process (systemd ActiveState).
-	ActiveState *pvetypes.String `json:"active-state,omitempty"`
+	ActiveState pvetypes.OptString `json:"active-state,omitzero"`
 
 	// Desc Description of the service.
-	Desc *pvetypes.String `json:"desc,omitempty"`
+	Desc pvetypes.OptString `json:"desc,omitzero"`
 
 	// Name Short identifier for the service (e.g., "pveproxy").
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Service Systemd unit name (e.g., pveproxy).
-	Service *pvetypes.String `json:"service,omitempty"`
+	Service pvetypes.OptString `json:"service,omitzero"`
 
 	// State Execution status of the service (systemd SubState).
-	State *pvetypes.String `json:"state,omitempty"`
+	State pvetypes.OptString `json:"state,omitzero"`
 
 	// UnitState Whether the service is enabled (systemd UnitFileState).
-	UnitState *pvetypes.String `json:"unit-state,omitempty"`
+	UnitState pvetypes.OptString `json:"unit-state,omitzero"`
 }
 
 // GetNodesNodeServicesServiceData defines model for GetNodesNodeServicesServiceData.
@@ -20323,28 +20323,28 @@ type GetNodesNodeServicesServiceData = []GetNodesNodeServicesServiceItem
 
 // GetNodesNodeServicesServiceItem defines model for GetNodesNodeServicesServiceItem.
 type GetNodesNodeServicesServiceItem struct {
-	Subdir *pvetypes.String `json:"subdir,omitempty"`
+	Subdir pvetypes.OptString `json:"subdir,omitzero"`
 }
 
 // GetNodesNodeServicesServiceStateData defines model for GetNodesNodeServicesServiceStateData.
 type GetNodesNodeServicesServiceStateData struct {
 	// ActiveState Current state of the service process (systemd ActiveState).
-	ActiveState *pvetypes.String `json:"active-state,omitempty"`
+	ActiveState pvetypes.OptString `json:"active-state,omitzero"`
 
 	// Desc Description of the service.
-	Desc *pvetypes.String `json:"desc,omitempty"`
+	Desc pvetypes.OptString `json:"desc,omitzero"`
 
 	// Name Short identifier for the service (e.g., "pveproxy").
-	Name *pvetypes.String `json:"name,omitempty"`
+	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Service Systemd unit name (e.g., pveproxy).
-	Service *pvetypes.String `json:"service,omitempty"`
+	Service pvetypes.OptString `json:"service,omitzero"`
 
 	// State Execution status of the service (systemd SubState).
-	State *pvetypes.String `json:"state,omitempty"`
+	State pvetypes.OptString `json:"state,omitzero"`
 
 	// UnitState Whether the service is enabled (systemd UnitFileState).
-	UnitState *pvetypes.String `json:"unit-state,omitempty"`
+	UnitState pvetypes.OptString `json:"unit-state,omitzero"`
 }
 
 // GetNodesNodeStatusData defines model for GetNodesNodeStatusData.
@@ -20353,7 +20353,7 @@ type GetNodesNodeStatusData struct {
 	BootInfo *GetNodesNodeStatusDataBootInfo `json:"boot-info,omitempty"`
 
 	// Cpu The current cpu usage.
-	Cpu     *pvetypes.Float                `json:"cpu,omitempty"`
+	Cpu     pvetypes.OptFloat              `json:"cpu,omitzero"`
 	Cpuinfo *GetNodesNodeStatusDataCpuinfo `json:"cpuinfo,omitempty"`
 
 	// CurrentKernel Meta-information about the currently booted kernel of this node.
@@ -20364,77 +20364,77 @@ type GetNodesNodeStatusData struct {
 	Memory  *GetNodesNodeStatusDataMemory `json:"memory,omitempty"`
 
 	// Pveversion The PVE version string.
-	Pveversion *pvetypes.String              `json:"pveversion,omitempty"`
+	Pveversion pvetypes.OptString            `json:"pveversion,omitzero"`
 	Rootfs     *GetNodesNodeStatusDataRootfs `json:"rootfs,omitempty"`
 }
 
 // GetNodesNodeStatusDataBootInfo Meta-information about the boot mode.
 type GetNodesNodeStatusDataBootInfo struct {
 	// Mode Through which firmware the system got booted.
-	Mode *pvetypes.String `json:"mode,omitempty"`
+	Mode pvetypes.OptString `json:"mode,omitzero"`
 
 	// Secureboot System is booted in secure mode, only applicable for the "efi" mode.
-	Secureboot *pvetypes.Bool `json:"secureboot,omitempty"`
+	Secureboot pvetypes.OptBool `json:"secureboot,omitzero"`
 }
 
 // GetNodesNodeStatusDataCpuinfo defines model for GetNodesNodeStatusDataCpuinfo.
 type GetNodesNodeStatusDataCpuinfo struct {
 	// Cores The number of physical cores of the CPU.
-	Cores *pvetypes.Int `json:"cores,omitempty"`
+	Cores pvetypes.OptInt `json:"cores,omitzero"`
 
 	// Cpus The number of logical threads of the CPU.
-	Cpus *pvetypes.Int `json:"cpus,omitempty"`
+	Cpus pvetypes.OptInt `json:"cpus,omitzero"`
 
 	// Model The CPU model
-	Model *pvetypes.String `json:"model,omitempty"`
+	Model pvetypes.OptString `json:"model,omitzero"`
 
 	// Sockets The number of logical threads of the CPU.
-	Sockets *pvetypes.Int `json:"sockets,omitempty"`
+	Sockets pvetypes.OptInt `json:"sockets,omitzero"`
 }
 
 // GetNodesNodeStatusDataCurrentKernel Meta-information about the currently booted kernel of this node.
 type GetNodesNodeStatusDataCurrentKernel struct {
 	// Machine Hardware (architecture) type
-	Machine *pvetypes.String `json:"machine,omitempty"`
+	Machine pvetypes.OptString `json:"machine,omitzero"`
 
 	// Release OS kernel release (e.g., "6.8.0")
-	Release *pvetypes.String `json:"release,omitempty"`
+	Release pvetypes.OptString `json:"release,omitzero"`
 
 	// Sysname OS kernel name (e.g., "Linux")
-	Sysname *pvetypes.String `json:"sysname,omitempty"`
+	Sysname pvetypes.OptString `json:"sysname,omitzero"`
 
 	// Version OS kernel version with build info
-	Version *pvetypes.String `json:"version,omitempty"`
+	Version pvetypes.OptString `json:"version,omitzero"`
 }
 
 // GetNodesNodeStatusDataMemory defines model for GetNodesNodeStatusDataMemory.
 type GetNodesNodeStatusDataMemory struct {
 	// Available The available memory in bytes.
-	Available *pvetypes.Int `json:"available,omitempty"`
+	Available pvetypes.OptInt `json:"available,omitzero"`
 
 	// Free The free memory in bytes.
-	Free *pvetypes.Int `json:"free,omitempty"`
+	Free pvetypes.OptInt `json:"free,omitzero"`
 
 	// Total The total memory in bytes.
-	Total *pvetypes.Int `json:"total,omitempty"`
+	Total pvetypes.OptInt `json:"total,omitzero"`
 
 	// Used The used memory in bytes.
-	Used *pvetypes.Int `json:"used,omitempty"`
+	Used pvetypes.OptInt `json:"used,omitzero"`
 }
 
 // GetNodesNodeStatusDataRootfs defines model for GetNodesNodeStatusDataRootfs.
 type GetNodesNodeStatusDataRootfs struct {
 	// Avail The available bytes in the root filesystem.
-	Avail *pvetypes.Int `json:"avail,omitempty"`
+	Avail pvetypes.OptInt `json:"avail,omitzero"`
 
 	// Free The free bytes on the root filesystem.
-	Free *pvetypes.Int `json:"free,omitempty"`
+	Free pvetypes.OptInt `json:"free,omitzero"`
 
 	// Total The total size of the root filesystem in bytes.
-	Total *pvetypes.Int `json:"total,omitempty"`
+	Total pvetypes.OptInt `json:"total,omitzero"`
 
 	// Used The used bytes in the root filesystem.
-	Used *pvetypes.Int `json:"used,omitempty"`
+	Used pvetypes.OptInt `json:"used,omitzero"`
 }
 
 // GetNodesNodeStorageData defines model for GetNodesNodeStorageData.
@@ -20443,46 +20443,46 @@ type GetNodesNodeStorageData = []GetNodesNodeStorageItem
 // GetNodesNodeStorageItem defines model for GetNodesNodeStorageItem.
 type GetNodesNodeStorageItem struct {
 	// Active Set when storage is accessible.
-	Active *pvetypes.Bool `json:"active,omitempty"`
+	Active pvetypes.OptBool `json:"active,omitzero"`
 
 	// Avail Available storage space in bytes.
-	Avail *pvetypes.Int `json:"avail,omitempty"`
+	Avail pvetypes.OptInt `json:"avail,omitzero"`
 
 	// Content Allowed storage content types.
-	Content *pvetypes.String `json:"content,omitempty"`
+	Content pvetypes.OptString `json:"content,omitzero"`
 
 	// Enabled Set when storage is enabled (not disabled).
-	Enabled *pvetypes.Bool `json:"enabled,omitempty"`
+	Enabled pvetypes.OptBool `json:"enabled,omitzero"`
 
 	// Formats Lists the supported and default format. Use 'formats' instead. Only included if 'format' parameter is set.
 	Formats *GetNodesNodeStorageItemFormats `json:"formats,omitempty"`
 
 	// SelectExisting Instead of creating new volumes, one must select one that is already existing. Only included if 'format' parameter is set.
-	SelectExisting *pvetypes.Bool `json:"select_existing,omitempty"`
+	SelectExisting pvetypes.OptBool `json:"select_existing,omitzero"`
 
 	// Shared Shared flag from storage configuration.
-	Shared *pvetypes.Bool `json:"shared,omitempty"`
+	Shared pvetypes.OptBool `json:"shared,omitzero"`
 
 	// Storage The storage identifier.
-	Storage *pvetypes.String `json:"storage,omitempty"`
+	Storage pvetypes.OptString `json:"storage,omitzero"`
 
 	// Total Total storage space in bytes.
-	Total *pvetypes.Int `json:"total,omitempty"`
+	Total pvetypes.OptInt `json:"total,omitzero"`
 
 	// Type Storage type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// Used Used storage space in bytes.
-	Used *pvetypes.Int `json:"used,omitempty"`
+	Used pvetypes.OptInt `json:"used,omitzero"`
 
 	// UsedFraction Used fraction (used/total).
-	UsedFraction *pvetypes.Float `json:"used_fraction,omitempty"`
+	UsedFraction pvetypes.OptFloat `json:"used_fraction,omitzero"`
 }
 
 // GetNodesNodeStorageItemFormats Lists the supported and default format. Use 'formats' instead. Only included if 'format' parameter is set.
 type GetNodesNodeStorageItemFormats struct {
 	// Default The default format of the storage.
-	Default *pvetypes.String `json:"default,omitempty"`
+	Default pvetypes.OptString `json:"default,omitzero"`
 
 	// Supported The list of supported formats
 	Supported *[]pvetypes.String `json:"supported,omitempty"`
@@ -20494,67 +20494,67 @@ type GetNodesNodeStorageStorageContentData = []GetNodesNodeStorageStorageContent
 // GetNodesNodeStorageStorageContentItem defines model for GetNodesNodeStorageStorageContentItem.
 type GetNodesNodeStorageStorageContentItem struct {
 	// Ctime Creation time (seconds since the UNIX Epoch).
-	Ctime *pvetypes.Int `json:"ctime,omitempty"`
+	Ctime pvetypes.OptInt `json:"ctime,omitzero"`
 
 	// Encrypted If whole backup is encrypted, value is the fingerprint or '1'  if encrypted. Only useful for the Proxmox Backup Server storage type.
-	Encrypted *pvetypes.String `json:"encrypted,omitempty"`
+	Encrypted pvetypes.OptString `json:"encrypted,omitzero"`
 
 	// Format Format identifier ('raw', 'qcow2', 'subvol', 'iso', 'tgz' ...)
-	Format *pvetypes.String `json:"format,omitempty"`
+	Format pvetypes.OptString `json:"format,omitzero"`
 
 	// Notes Optional notes. If they contain multiple lines, only the first one is returned here.
-	Notes *pvetypes.String `json:"notes,omitempty"`
+	Notes pvetypes.OptString `json:"notes,omitzero"`
 
 	// Parent Volume identifier of parent (for linked cloned).
-	Parent *pvetypes.String `json:"parent,omitempty"`
+	Parent pvetypes.OptString `json:"parent,omitzero"`
 
 	// Protected Protection status. Currently only supported for backups.
-	Protected *pvetypes.Bool `json:"protected,omitempty"`
+	Protected pvetypes.OptBool `json:"protected,omitzero"`
 
 	// Size Volume size in bytes.
-	Size *pvetypes.Int `json:"size,omitempty"`
+	Size pvetypes.OptInt `json:"size,omitzero"`
 
 	// Used Used space. Please note that most storage plugins do not report anything useful here.
-	Used *pvetypes.Int `json:"used,omitempty"`
+	Used pvetypes.OptInt `json:"used,omitzero"`
 
 	// Verification Last backup verification result, only useful for PBS storages.
 	Verification *GetNodesNodeStorageStorageContentItemVerification `json:"verification,omitempty"`
 
 	// Vmid Associated Owner VMID.
-	Vmid *pvetypes.Int `json:"vmid,omitempty"`
+	Vmid pvetypes.OptInt `json:"vmid,omitzero"`
 
 	// Volid Volume identifier.
-	Volid *pvetypes.String `json:"volid,omitempty"`
+	Volid pvetypes.OptString `json:"volid,omitzero"`
 }
 
 // GetNodesNodeStorageStorageContentItemVerification Last backup verification result, only useful for PBS storages.
 type GetNodesNodeStorageStorageContentItemVerification struct {
 	// State Last backup verification state.
-	State *pvetypes.String `json:"state,omitempty"`
+	State pvetypes.OptString `json:"state,omitzero"`
 
 	// Upid Last backup verification UPID.
-	Upid *pvetypes.String `json:"upid,omitempty"`
+	Upid pvetypes.OptString `json:"upid,omitzero"`
 }
 
 // GetNodesNodeStorageStorageContentVolumeData defines model for GetNodesNodeStorageStorageContentVolumeData.
 type GetNodesNodeStorageStorageContentVolumeData struct {
 	// Format Format identifier ('raw', 'qcow2', 'subvol', 'iso', 'tgz' ...)
-	Format *pvetypes.String `json:"format,omitempty"`
+	Format pvetypes.OptString `json:"format,omitzero"`
 
 	// Notes Optional notes.
-	Notes *pvetypes.String `json:"notes,omitempty"`
+	Notes pvetypes.OptString `json:"notes,omitzero"`
 
 	// Path The Path
-	Path *pvetypes.String `json:"path,omitempty"`
+	Path pvetypes.OptString `json:"path,omitzero"`
 
 	// Protected Protection status. Currently only supported for backups.
-	Protected *pvetypes.Bool `json:"protected,omitempty"`
+	Protected pvetypes.OptBool `json:"protected,omitzero"`
 
 	// Size Volume size in bytes.
-	Size *pvetypes.Int `json:"size,omitempty"`
+	Size pvetypes.OptInt `json:"size,omitzero"`
 
 	// Used Used space. Please note that most storage plugins do not report anything useful here.
-	Used *pvetypes.Int `json:"used,omitempty"`
+	Used pvetypes.OptInt `json:"used,omitzero"`
 }
 
 // GetNodesNodeStorageStorageData defines model for GetNodesNodeStorageStorageData.
@@ -20569,22 +20569,22 @@ type GetNodesNodeStorageStorageFileRestoreListData = []GetNodesNodeStorageStorag
 // GetNodesNodeStorageStorageFileRestoreListItem defines model for GetNodesNodeStorageStorageFileRestoreListItem.
 type GetNodesNodeStorageStorageFileRestoreListItem struct {
 	// Filepath base64 path of the current entry
-	Filepath *pvetypes.String `json:"filepath,omitempty"`
+	Filepath pvetypes.OptString `json:"filepath,omitzero"`
 
 	// Leaf If this entry is a leaf in the directory graph.
-	Leaf *pvetypes.Bool `json:"leaf,omitempty"`
+	Leaf pvetypes.OptBool `json:"leaf,omitzero"`
 
 	// Mtime Entry last-modified time (unix timestamp).
-	Mtime *pvetypes.Int `json:"mtime,omitempty"`
+	Mtime pvetypes.OptInt `json:"mtime,omitzero"`
 
 	// Size Entry file size.
-	Size *pvetypes.Int `json:"size,omitempty"`
+	Size pvetypes.OptInt `json:"size,omitzero"`
 
 	// Text Entry display text.
-	Text *pvetypes.String `json:"text,omitempty"`
+	Text pvetypes.OptString `json:"text,omitzero"`
 
 	// Type Entry type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetNodesNodeStorageStorageImportMetadataData Information about how to import a guest.
@@ -20599,10 +20599,10 @@ type GetNodesNodeStorageStorageImportMetadataData struct {
 	Net *map[string]interface{} `json:"net,omitempty"`
 
 	// Source The type of the import-source of this guest volume.
-	Source *pvetypes.String `json:"source,omitempty"`
+	Source pvetypes.OptString `json:"source,omitzero"`
 
 	// Type The type of guest this is going to produce.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// Warnings List of known issues that can affect the import of a guest. Note that lack of warning does not imply that there cannot be any problems.
 	Warnings *[]GetNodesNodeStorageStorageImportMetadataDataWarningsItem `json:"warnings,omitempty"`
@@ -20611,18 +20611,18 @@ type GetNodesNodeStorageStorageImportMetadataData struct {
 // GetNodesNodeStorageStorageImportMetadataDataWarningsItem defines model for GetNodesNodeStorageStorageImportMetadataDataWarningsItem.
 type GetNodesNodeStorageStorageImportMetadataDataWarningsItem struct {
 	// Key Related subject (config) key of warning.
-	Key *pvetypes.String `json:"key,omitempty"`
+	Key pvetypes.OptString `json:"key,omitzero"`
 
 	// Type What this warning is about.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// Value Related subject (config) value of warning.
-	Value *pvetypes.String `json:"value,omitempty"`
+	Value pvetypes.OptString `json:"value,omitzero"`
 }
 
 // GetNodesNodeStorageStorageItem defines model for GetNodesNodeStorageStorageItem.
 type GetNodesNodeStorageStorageItem struct {
-	Subdir *pvetypes.String `json:"subdir,omitempty"`
+	Subdir pvetypes.OptString `json:"subdir,omitzero"`
 }
 
 // GetNodesNodeStorageStoragePrunebackupsData defines model for GetNodesNodeStorageStoragePrunebackupsData.
@@ -20631,19 +20631,19 @@ type GetNodesNodeStorageStoragePrunebackupsData = []GetNodesNodeStorageStoragePr
 // GetNodesNodeStorageStoragePrunebackupsItem defines model for GetNodesNodeStorageStoragePrunebackupsItem.
 type GetNodesNodeStorageStoragePrunebackupsItem struct {
 	// Ctime Creation time of the backup (seconds since the UNIX epoch).
-	Ctime *pvetypes.Int `json:"ctime,omitempty"`
+	Ctime pvetypes.OptInt `json:"ctime,omitzero"`
 
 	// Mark Whether the backup would be kept or removed. Backups that are protected or don't use the standard naming scheme are not removed.
-	Mark *pvetypes.String `json:"mark,omitempty"`
+	Mark pvetypes.OptString `json:"mark,omitzero"`
 
 	// Type One of 'qemu', 'lxc', 'openvz' or 'unknown'.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// Vmid The VM the backup belongs to.
-	Vmid *pvetypes.Int `json:"vmid,omitempty"`
+	Vmid pvetypes.OptInt `json:"vmid,omitzero"`
 
 	// Volid Backup volume ID.
-	Volid *pvetypes.String `json:"volid,omitempty"`
+	Volid pvetypes.OptString `json:"volid,omitzero"`
 }
 
 // GetNodesNodeStorageStoragePrunebackupsParamsType Either 'qemu' or 'lxc'. Only consider backups for guests of this type.
@@ -20651,7 +20651,7 @@ type GetNodesNodeStorageStoragePrunebackupsParamsType string
 
 // GetNodesNodeStorageStorageRrdData defines model for GetNodesNodeStorageStorageRrdData.
 type GetNodesNodeStorageStorageRrdData struct {
-	Filename *pvetypes.String `json:"filename,omitempty"`
+	Filename pvetypes.OptString `json:"filename,omitzero"`
 }
 
 // GetNodesNodeStorageStorageRrdParamsCf The RRD consolidation function
@@ -20672,67 +20672,67 @@ type GetNodesNodeStorageStorageRrddataParamsTimeframe string
 // GetNodesNodeStorageStorageStatusData defines model for GetNodesNodeStorageStorageStatusData.
 type GetNodesNodeStorageStorageStatusData struct {
 	// Active Set when storage is accessible.
-	Active *pvetypes.Bool `json:"active,omitempty"`
+	Active pvetypes.OptBool `json:"active,omitzero"`
 
 	// Avail Available storage space in bytes.
-	Avail *pvetypes.Int `json:"avail,omitempty"`
+	Avail pvetypes.OptInt `json:"avail,omitzero"`
 
 	// Content Allowed storage content types.
-	Content *pvetypes.String `json:"content,omitempty"`
+	Content pvetypes.OptString `json:"content,omitzero"`
 
 	// Enabled Set when storage is enabled (not disabled).
-	Enabled *pvetypes.Bool `json:"enabled,omitempty"`
+	Enabled pvetypes.OptBool `json:"enabled,omitzero"`
 
 	// Shared Shared flag from storage configuration.
-	Shared *pvetypes.Bool `json:"shared,omitempty"`
+	Shared pvetypes.OptBool `json:"shared,omitzero"`
 
 	// Total Total storage space in bytes.
-	Total *pvetypes.Int `json:"total,omitempty"`
+	Total pvetypes.OptInt `json:"total,omitzero"`
 
 	// Type Storage type.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 
 	// Used Used storage space in bytes.
-	Used *pvetypes.Int `json:"used,omitempty"`
+	Used pvetypes.OptInt `json:"used,omitzero"`
 }
 
 // GetNodesNodeSubscriptionData defines model for GetNodesNodeSubscriptionData.
 type GetNodesNodeSubscriptionData struct {
 	// Checktime Timestamp of the last check done.
-	Checktime *pvetypes.Int `json:"checktime,omitempty"`
+	Checktime pvetypes.OptInt `json:"checktime,omitzero"`
 
 	// Key The subscription key, if set and permitted to access.
-	Key *pvetypes.String `json:"key,omitempty"`
+	Key pvetypes.OptString `json:"key,omitzero"`
 
 	// Level A short code for the subscription level.
-	Level *pvetypes.String `json:"level,omitempty"`
+	Level pvetypes.OptString `json:"level,omitzero"`
 
 	// Message A more human readable status message.
-	Message *pvetypes.String `json:"message,omitempty"`
+	Message pvetypes.OptString `json:"message,omitzero"`
 
 	// Nextduedate Next due date of the set subscription.
-	Nextduedate *pvetypes.String `json:"nextduedate,omitempty"`
+	Nextduedate pvetypes.OptString `json:"nextduedate,omitzero"`
 
 	// Productname Human readable productname of the set subscription.
-	Productname *pvetypes.String `json:"productname,omitempty"`
+	Productname pvetypes.OptString `json:"productname,omitzero"`
 
 	// Regdate Register date of the set subscription.
-	Regdate *pvetypes.String `json:"regdate,omitempty"`
+	Regdate pvetypes.OptString `json:"regdate,omitzero"`
 
 	// Serverid The server ID, if permitted to access.
-	Serverid *pvetypes.String `json:"serverid,omitempty"`
+	Serverid pvetypes.OptString `json:"serverid,omitzero"`
 
 	// Signature Signature for offline keys
-	Signature *pvetypes.String `json:"signature,omitempty"`
+	Signature pvetypes.OptString `json:"signature,omitzero"`
 
 	// Sockets The number of sockets for this host.
-	Sockets *pvetypes.Int `json:"sockets,omitempty"`
+	Sockets pvetypes.OptInt `json:"sockets,omitzero"`
 
 	// Status The current subscription status.
-	Status *pvetypes.String `json:"status,omitempty"`
+	Status pvetypes.OptString `json:"status,omitzero"`
 
 	// Url URL to the web shop.
-	Url *pvetypes.String `json:"url,omitempty"`
+	Url pvetypes.OptString `json:"url,omitzero"`
 }
 
 // GetNodesNodeSyslogData defines model for GetNodesNodeSyslogData.
@@ -20741,10 +20741,10 @@ type GetNodesNodeSyslogData = []GetNodesNodeSyslogItem
 // GetNodesNodeSyslogItem defines model for GetNodesNodeSyslogItem.
 type GetNodesNodeSyslogItem struct {
 	// N Line number
-	N *pvetypes.Int `json:"n,omitempty"`
+	N pvetypes.OptInt `json:"n,omitzero"`
 
 	// T Line text
-	T *pvetypes.String `json:"t,omitempty"`
+	T pvetypes.OptString `json:"t,omitzero"`
 }
 
 // GetNodesNodeTasksData defines model for GetNodesNodeTasksData.
@@ -20752,16 +20752,16 @@ type GetNodesNodeTasksData = []GetNodesNodeTasksItem
 
 // GetNodesNodeTasksItem defines model for GetNodesNodeTasksItem.
 type GetNodesNodeTasksItem struct {
-	Endtime   *pvetypes.Int    `json:"endtime,omitempty"`
-	Id        *pvetypes.String `json:"id,omitempty"`
-	Node      *pvetypes.String `json:"node,omitempty"`
-	Pid       *pvetypes.Int    `json:"pid,omitempty"`
-	Pstart    *pvetypes.Int    `json:"pstart,omitempty"`
-	Starttime *pvetypes.Int    `json:"starttime,omitempty"`
-	Status    *pvetypes.String `json:"status,omitempty"`
-	Type      *pvetypes.String `json:"type,omitempty"`
-	Upid      *pvetypes.String `json:"upid,omitempty"`
-	User      *pvetypes.String `json:"user,omitempty"`
+	Endtime   pvetypes.OptInt    `json:"endtime,omitzero"`
+	Id        pvetypes.OptString `json:"id,omitzero"`
+	Node      pvetypes.OptString `json:"node,omitzero"`
+	Pid       pvetypes.OptInt    `json:"pid,omitzero"`
+	Pstart    pvetypes.OptInt    `json:"pstart,omitzero"`
+	Starttime pvetypes.OptInt    `json:"starttime,omitzero"`
+	Status    pvetypes.OptString `json:"status,omitzero"`
+	Type      pvetypes.OptString `json:"type,omitzero"`
+	Upid      pvetypes.OptString `json:"upid,omitzero"`
+	User      pvetypes.OptString `json:"user,omitzero"`
 }
 
 // GetNodesNodeTasksParamsSource List archived, active or all tasks.
@@ -20776,152 +20776,152 @@ type GetNodesNodeTasksUpidLogData = []GetNodesNodeTasksUpidLogItem
 // GetNodesNodeTasksUpidLogItem defines model for GetNodesNodeTasksUpidLogItem.
 type GetNodesNodeTasksUpidLogItem struct {
 	// N Line number
-	N *pvetypes.Int `json:"n,omitempty"`
+	N pvetypes.OptInt `json:"n,omitzero"`
 
 	// T Line text
-	T *pvetypes.String `json:"t,omitempty"`
+	T pvetypes.OptString `json:"t,omitzero"`
 }
 
 // GetNodesNodeTasksUpidStatusData defines model for GetNodesNodeTasksUpidStatusData.
 type GetNodesNodeTasksUpidStatusData struct {
-	Exitstatus *pvetypes.String `json:"exitstatus,omitempty"`
-	Id         *pvetypes.String `json:"id,omitempty"`
-	Node       *pvetypes.String `json:"node,omitempty"`
-	Pid        *pvetypes.Int    `json:"pid,omitempty"`
-	Pstart     *pvetypes.Int    `json:"pstart,omitempty"`
-	Starttime  *pvetypes.Int    `json:"starttime,omitempty"`
-	Status     *pvetypes.String `json:"status,omitempty"`
-	Type       *pvetypes.String `json:"type,omitempty"`
-	Upid       *pvetypes.String `json:"upid,omitempty"`
-	User       *pvetypes.String `json:"user,omitempty"`
+	Exitstatus pvetypes.OptString `json:"exitstatus,omitzero"`
+	Id         pvetypes.OptString `json:"id,omitzero"`
+	Node       pvetypes.OptString `json:"node,omitzero"`
+	Pid        pvetypes.OptInt    `json:"pid,omitzero"`
+	Pstart     pvetypes.OptInt    `json:"pstart,omitzero"`
+	Starttime  pvetypes.OptInt    `json:"starttime,omitzero"`
+	Status     pvetypes.OptString `json:"status,omitzero"`
+	Type       pvetypes.OptString `json:"type,omitzero"`
+	Upid       pvetypes.OptString `json:"upid,omitzero"`
+	User       pvetypes.OptString `json:"user,omitzero"`
 }
 
 // GetNodesNodeTimeData defines model for GetNodesNodeTimeData.
 type GetNodesNodeTimeData struct {
 	// Localtime Seconds since 1970-01-01 00:00:00 (local time)
-	Localtime *pvetypes.Int `json:"localtime,omitempty"`
+	Localtime pvetypes.OptInt `json:"localtime,omitzero"`
 
 	// Time Seconds since 1970-01-01 00:00:00 UTC.
-	Time *pvetypes.Int `json:"time,omitempty"`
+	Time pvetypes.OptInt `json:"time,omitzero"`
 
 	// Timezone Time zone
-	Timezone *pvetypes.String `json:"timezone,omitempty"`
+	Timezone pvetypes.OptString `json:"timezone,omitzero"`
 }
 
 // GetNodesNodeVersionData defines model for GetNodesNodeVersionData.
 type GetNodesNodeVersionData struct {
 	// Release The current installed Proxmox VE Release
-	Release *pvetypes.String `json:"release,omitempty"`
+	Release pvetypes.OptString `json:"release,omitzero"`
 
 	// Repoid The short git commit hash ID from which this version was build
-	Repoid *pvetypes.String `json:"repoid,omitempty"`
+	Repoid pvetypes.OptString `json:"repoid,omitzero"`
 
 	// Version The current installed pve-manager package version
-	Version *pvetypes.String `json:"version,omitempty"`
+	Version pvetypes.OptString `json:"version,omitzero"`
 }
 
 // GetNodesNodeVncwebsocketData defines model for GetNodesNodeVncwebsocketData.
 type GetNodesNodeVncwebsocketData struct {
-	Port *pvetypes.String `json:"port,omitempty"`
+	Port pvetypes.OptString `json:"port,omitzero"`
 }
 
 // GetNodesNodeVzdumpDefaultsData defines model for GetNodesNodeVzdumpDefaultsData.
 type GetNodesNodeVzdumpDefaultsData struct {
 	// All Backup all known guest systems on this host.
-	All *pvetypes.Bool `json:"all,omitempty"`
+	All pvetypes.OptBool `json:"all,omitzero"`
 
 	// Bwlimit Limit I/O bandwidth (in KiB/s).
-	Bwlimit *pvetypes.Int `json:"bwlimit,omitempty"`
+	Bwlimit pvetypes.OptInt `json:"bwlimit,omitzero"`
 
 	// Compress Compress dump file.
-	Compress *pvetypes.String `json:"compress,omitempty"`
+	Compress pvetypes.OptString `json:"compress,omitzero"`
 
 	// Dumpdir Store resulting files to specified directory.
-	Dumpdir *pvetypes.String `json:"dumpdir,omitempty"`
+	Dumpdir pvetypes.OptString `json:"dumpdir,omitzero"`
 
 	// Exclude Exclude specified guest systems (assumes --all)
-	Exclude *pvetypes.String `json:"exclude,omitempty"`
+	Exclude pvetypes.OptString `json:"exclude,omitzero"`
 
 	// ExcludePath Exclude certain files/directories (shell globs). Paths starting with '/' are anchored to the container's root, other paths match relative to each subdirectory.
 	ExcludePath *[]pvetypes.String `json:"exclude-path,omitempty"`
 
 	// Fleecing Options for backup fleecing (VM only).
-	Fleecing *pvetypes.String `json:"fleecing,omitempty"`
+	Fleecing pvetypes.OptString `json:"fleecing,omitzero"`
 
 	// Ionice Set IO priority when using the BFQ scheduler. For snapshot and suspend mode backups of VMs, this only affects the compressor. A value of 8 means the idle priority is used, otherwise the best-effort priority is used with the specified value.
-	Ionice *pvetypes.Int `json:"ionice,omitempty"`
+	Ionice pvetypes.OptInt `json:"ionice,omitzero"`
 
 	// Lockwait Maximal time to wait for the global lock (minutes).
-	Lockwait *pvetypes.Int `json:"lockwait,omitempty"`
+	Lockwait pvetypes.OptInt `json:"lockwait,omitzero"`
 
 	// Mailnotification Deprecated: use notification targets/matchers instead. Specify when to send a notification mail
-	Mailnotification *pvetypes.String `json:"mailnotification,omitempty"`
+	Mailnotification pvetypes.OptString `json:"mailnotification,omitzero"`
 
 	// Mailto Deprecated: Use notification targets/matchers instead. Comma-separated list of email addresses or users that should receive email notifications.
-	Mailto *pvetypes.String `json:"mailto,omitempty"`
+	Mailto pvetypes.OptString `json:"mailto,omitzero"`
 
 	// Maxfiles Deprecated: use 'prune-backups' instead. Maximal number of backup files per guest system.
-	Maxfiles *pvetypes.Int `json:"maxfiles,omitempty"`
+	Maxfiles pvetypes.OptInt `json:"maxfiles,omitzero"`
 
 	// Mode Backup mode.
-	Mode *pvetypes.String `json:"mode,omitempty"`
+	Mode pvetypes.OptString `json:"mode,omitzero"`
 
 	// Node Only run if executed on this node.
-	Node *pvetypes.String `json:"node,omitempty"`
+	Node pvetypes.OptString `json:"node,omitzero"`
 
 	// NotesTemplate Template string for generating notes for the backup(s). It can contain variables which will be replaced by their values. Currently supported are {{cluster}}, {{guestname}}, {{node}}, and {{vmid}}, but more might be added in the future. Needs to be a single line, newline and backslash need to be escaped as '\n' and '\\' respectively.
-	NotesTemplate *pvetypes.String `json:"notes-template,omitempty"`
+	NotesTemplate pvetypes.OptString `json:"notes-template,omitzero"`
 
 	// NotificationMode Determine which notification system to use. If set to 'legacy-sendmail', vzdump will consider the mailto/mailnotification parameters and send emails to the specified address(es) via the 'sendmail' command. If set to 'notification-system', a notification will be sent via PVE's notification system, and the mailto and mailnotification will be ignored. If set to 'auto' (default setting), an email will be sent if mailto is set, and the notification system will be used if not.
-	NotificationMode *pvetypes.String `json:"notification-mode,omitempty"`
+	NotificationMode pvetypes.OptString `json:"notification-mode,omitzero"`
 
 	// PbsChangeDetectionMode PBS mode used to detect file changes and switch encoding format for container backups.
-	PbsChangeDetectionMode *pvetypes.String `json:"pbs-change-detection-mode,omitempty"`
+	PbsChangeDetectionMode pvetypes.OptString `json:"pbs-change-detection-mode,omitzero"`
 
 	// Performance Other performance-related settings.
-	Performance *pvetypes.String `json:"performance,omitempty"`
+	Performance pvetypes.OptString `json:"performance,omitzero"`
 
 	// Pigz Use pigz instead of gzip when N>0. N=1 uses half of cores, N>1 uses N as thread count.
-	Pigz *pvetypes.Int `json:"pigz,omitempty"`
+	Pigz pvetypes.OptInt `json:"pigz,omitzero"`
 
 	// Pool Backup all known guest systems included in the specified pool.
-	Pool *pvetypes.String `json:"pool,omitempty"`
+	Pool pvetypes.OptString `json:"pool,omitzero"`
 
 	// Protected If true, mark backup(s) as protected.
-	Protected *pvetypes.Bool `json:"protected,omitempty"`
+	Protected pvetypes.OptBool `json:"protected,omitzero"`
 
 	// PruneBackups Use these retention options instead of those from the storage configuration.
-	PruneBackups *pvetypes.String `json:"prune-backups,omitempty"`
+	PruneBackups pvetypes.OptString `json:"prune-backups,omitzero"`
 
 	// Quiet Be quiet.
-	Quiet *pvetypes.Bool `json:"quiet,omitempty"`
+	Quiet pvetypes.OptBool `json:"quiet,omitzero"`
 
 	// Remove Prune older backups according to 'prune-backups'.
-	Remove *pvetypes.Bool `json:"remove,omitempty"`
+	Remove pvetypes.OptBool `json:"remove,omitzero"`
 
 	// Script Use specified hook script.
-	Script *pvetypes.String `json:"script,omitempty"`
+	Script pvetypes.OptString `json:"script,omitzero"`
 
 	// Stdexcludes Exclude temporary files and logs.
-	Stdexcludes *pvetypes.Bool `json:"stdexcludes,omitempty"`
+	Stdexcludes pvetypes.OptBool `json:"stdexcludes,omitzero"`
 
 	// Stop Stop running backup jobs on this host.
-	Stop *pvetypes.Bool `json:"stop,omitempty"`
+	Stop pvetypes.OptBool `json:"stop,omitzero"`
 
 	// Stopwait Maximal time to wait until a guest system is stopped (minutes).
-	Stopwait *pvetypes.Int `json:"stopwait,omitempty"`
+	Stopwait pvetypes.OptInt `json:"stopwait,omitzero"`
 
 	// Storage Store resulting file to this storage.
-	Storage *pvetypes.String `json:"storage,omitempty"`
+	Storage pvetypes.OptString `json:"storage,omitzero"`
 
 	// Tmpdir Store temporary files to specified directory.
-	Tmpdir *pvetypes.String `json:"tmpdir,omitempty"`
+	Tmpdir pvetypes.OptString `json:"tmpdir,omitzero"`
 
 	// Vmid The ID of the guest system you want to backup.
-	Vmid *pvetypes.String `json:"vmid,omitempty"`
+	Vmid pvetypes.OptString `json:"vmid,omitzero"`
 
 	// Zstd Zstd threads. N=0 uses half of the available cores, if N is set to a value bigger than 0, N is used as thread count.
-	Zstd *pvetypes.Int `json:"zstd,omitempty"`
+	Zstd pvetypes.OptInt `json:"zstd,omitzero"`
 }
 
 // GetNodesNodeVzdumpExtractconfigData defines model for GetNodesNodeVzdumpExtractconfigData.
@@ -20932,18 +20932,18 @@ type GetPoolsData = []GetPoolsItem
 
 // GetPoolsItem defines model for GetPoolsItem.
 type GetPoolsItem struct {
-	Comment *pvetypes.String           `json:"comment,omitempty"`
+	Comment pvetypes.OptString         `json:"comment,omitzero"`
 	Members *[]GetPoolsItemMembersItem `json:"members,omitempty"`
-	Poolid  *pvetypes.String           `json:"poolid,omitempty"`
+	Poolid  pvetypes.OptString         `json:"poolid,omitzero"`
 }
 
 // GetPoolsItemMembersItem defines model for GetPoolsItemMembersItem.
 type GetPoolsItemMembersItem struct {
-	Id      *pvetypes.String `json:"id,omitempty"`
-	Node    *pvetypes.String `json:"node,omitempty"`
-	Storage *pvetypes.String `json:"storage,omitempty"`
-	Type    *pvetypes.String `json:"type,omitempty"`
-	Vmid    *pvetypes.Int    `json:"vmid,omitempty"`
+	Id      pvetypes.OptString `json:"id,omitzero"`
+	Node    pvetypes.OptString `json:"node,omitzero"`
+	Storage pvetypes.OptString `json:"storage,omitzero"`
+	Type    pvetypes.OptString `json:"type,omitzero"`
+	Vmid    pvetypes.OptInt    `json:"vmid,omitzero"`
 }
 
 // GetPoolsParamsType defines model for GetPoolsParamsType.
@@ -20951,17 +20951,17 @@ type GetPoolsParamsType string
 
 // GetPoolsPoolidData defines model for GetPoolsPoolidData.
 type GetPoolsPoolidData struct {
-	Comment *pvetypes.String                 `json:"comment,omitempty"`
+	Comment pvetypes.OptString               `json:"comment,omitzero"`
 	Members *[]GetPoolsPoolidDataMembersItem `json:"members,omitempty"`
 }
 
 // GetPoolsPoolidDataMembersItem defines model for GetPoolsPoolidDataMembersItem.
 type GetPoolsPoolidDataMembersItem struct {
-	Id      *pvetypes.String `json:"id,omitempty"`
-	Node    *pvetypes.String `json:"node,omitempty"`
-	Storage *pvetypes.String `json:"storage,omitempty"`
-	Type    *pvetypes.String `json:"type,omitempty"`
-	Vmid    *pvetypes.Int    `json:"vmid,omitempty"`
+	Id      pvetypes.OptString `json:"id,omitzero"`
+	Node    pvetypes.OptString `json:"node,omitzero"`
+	Storage pvetypes.OptString `json:"storage,omitzero"`
+	Type    pvetypes.OptString `json:"type,omitzero"`
+	Vmid    pvetypes.OptInt    `json:"vmid,omitzero"`
 }
 
 // GetPoolsPoolidParamsType defines model for GetPoolsPoolidParamsType.
@@ -20972,7 +20972,7 @@ type GetStorageData = []GetStorageItem
 
 // GetStorageItem defines model for GetStorageItem.
 type GetStorageItem struct {
-	Storage *pvetypes.String `json:"storage,omitempty"`
+	Storage pvetypes.OptString `json:"storage,omitzero"`
 }
 
 // GetStorageParamsType Only list storage of specific type
@@ -20984,16 +20984,16 @@ type GetStorageStorageData map[string]interface{}
 // GetVersionData defines model for GetVersionData.
 type GetVersionData struct {
 	// Console The default console viewer to use.
-	Console *pvetypes.String `json:"console,omitempty"`
+	Console pvetypes.OptString `json:"console,omitzero"`
 
 	// Release The current Proxmox VE point release in `x.y` format.
-	Release *pvetypes.String `json:"release,omitempty"`
+	Release pvetypes.OptString `json:"release,omitzero"`
 
 	// Repoid The short git revision from which this version was build.
-	Repoid *pvetypes.String `json:"repoid,omitempty"`
+	Repoid pvetypes.OptString `json:"repoid,omitzero"`
 
 	// Version The full pve-manager package version of this node.
-	Version *pvetypes.String `json:"version,omitempty"`
+	Version pvetypes.OptString `json:"version,omitzero"`
 }
 
 // PostAccessDomainsRealmSyncData Worker Task-UPID
@@ -21181,11 +21181,11 @@ type PostAccessOpenidAuthUrlRequest struct {
 
 // PostAccessOpenidLoginData defines model for PostAccessOpenidLoginData.
 type PostAccessOpenidLoginData struct {
-	CSRFPreventionToken *pvetypes.String        `json:"CSRFPreventionToken,omitempty"`
+	CSRFPreventionToken pvetypes.OptString      `json:"CSRFPreventionToken,omitzero"`
 	Cap                 *map[string]interface{} `json:"cap,omitempty"`
-	Clustername         *pvetypes.String        `json:"clustername,omitempty"`
-	Ticket              *pvetypes.String        `json:"ticket,omitempty"`
-	Username            *pvetypes.String        `json:"username,omitempty"`
+	Clustername         pvetypes.OptString      `json:"clustername,omitzero"`
+	Ticket              pvetypes.OptString      `json:"ticket,omitzero"`
+	Username            pvetypes.OptString      `json:"username,omitzero"`
 }
 
 // PostAccessOpenidLoginRequest defines model for PostAccessOpenidLoginRequest.
@@ -21209,10 +21209,10 @@ type PostAccessRolesRequest struct {
 // PostAccessTfaUseridData defines model for PostAccessTfaUseridData.
 type PostAccessTfaUseridData struct {
 	// Challenge When adding u2f entries, this contains a challenge the user must respond to in order to finish the registration.
-	Challenge *pvetypes.String `json:"challenge,omitempty"`
+	Challenge pvetypes.OptString `json:"challenge,omitzero"`
 
 	// Id The id of a newly added TFA entry.
-	Id *pvetypes.String `json:"id,omitempty"`
+	Id pvetypes.OptString `json:"id,omitzero"`
 
 	// Recovery When adding recovery codes, this contains the list of codes to be displayed to the user
 	Recovery *[]pvetypes.String `json:"recovery,omitempty"`
@@ -21244,10 +21244,10 @@ type PostAccessTfaUseridRequestType string
 
 // PostAccessTicketData defines model for PostAccessTicketData.
 type PostAccessTicketData struct {
-	CSRFPreventionToken *pvetypes.String `json:"CSRFPreventionToken,omitempty"`
-	Clustername         *pvetypes.String `json:"clustername,omitempty"`
-	Ticket              *pvetypes.String `json:"ticket,omitempty"`
-	Username            *pvetypes.String `json:"username,omitempty"`
+	CSRFPreventionToken pvetypes.OptString `json:"CSRFPreventionToken,omitzero"`
+	Clustername         pvetypes.OptString `json:"clustername,omitzero"`
+	Ticket              pvetypes.OptString `json:"ticket,omitzero"`
+	Username            pvetypes.OptString `json:"username,omitzero"`
 }
 
 // PostAccessTicketRequest defines model for PostAccessTicketRequest.
@@ -21304,22 +21304,22 @@ type PostAccessUsersRequest struct {
 // PostAccessUsersUseridTokenTokenidData defines model for PostAccessUsersUseridTokenTokenidData.
 type PostAccessUsersUseridTokenTokenidData struct {
 	// FullTokenid The full token id.
-	FullTokenid *pvetypes.String                           `json:"full-tokenid,omitempty"`
+	FullTokenid pvetypes.OptString                         `json:"full-tokenid,omitzero"`
 	Info        *PostAccessUsersUseridTokenTokenidDataInfo `json:"info,omitempty"`
 
 	// Value API token value used for authentication.
-	Value *pvetypes.String `json:"value,omitempty"`
+	Value pvetypes.OptString `json:"value,omitzero"`
 }
 
 // PostAccessUsersUseridTokenTokenidDataInfo defines model for PostAccessUsersUseridTokenTokenidDataInfo.
 type PostAccessUsersUseridTokenTokenidDataInfo struct {
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Expire API token expiration date (seconds since epoch). '0' means no expiration date.
-	Expire *pvetypes.Int `json:"expire,omitempty"`
+	Expire pvetypes.OptInt `json:"expire,omitzero"`
 
 	// Privsep Restrict API token privileges with separate ACLs (default), or give full privileges of corresponding user.
-	Privsep *pvetypes.Bool `json:"privsep,omitempty"`
+	Privsep pvetypes.OptBool `json:"privsep,omitzero"`
 }
 
 // PostAccessUsersUseridTokenTokenidRequest defines model for PostAccessUsersUseridTokenTokenidRequest.
@@ -21654,8 +21654,8 @@ type PostClusterConfigJoinRequest struct {
 
 // PostClusterConfigNodesNodeData defines model for PostClusterConfigNodesNodeData.
 type PostClusterConfigNodesNodeData struct {
-	CorosyncAuthkey *pvetypes.String   `json:"corosync_authkey,omitempty"`
-	CorosyncConf    *pvetypes.String   `json:"corosync_conf,omitempty"`
+	CorosyncAuthkey pvetypes.OptString `json:"corosync_authkey,omitzero"`
+	CorosyncConf    pvetypes.OptString `json:"corosync_conf,omitzero"`
 	Warnings        *[]pvetypes.String `json:"warnings,omitempty"`
 }
 
@@ -21914,19 +21914,19 @@ type PostClusterHaResourcesSidMigrateData struct {
 	ComigratedResources *[]interface{} `json:"comigrated-resources,omitempty"`
 
 	// RequestedNode Node, which was requested to be migrated to.
-	RequestedNode *pvetypes.String `json:"requested-node,omitempty"`
+	RequestedNode pvetypes.OptString `json:"requested-node,omitzero"`
 
 	// Sid HA resource, which is requested to be migrated.
-	Sid *pvetypes.String `json:"sid,omitempty"`
+	Sid pvetypes.OptString `json:"sid,omitzero"`
 }
 
 // PostClusterHaResourcesSidMigrateDataBlockingResourcesItem A blocking HA resource
 type PostClusterHaResourcesSidMigrateDataBlockingResourcesItem struct {
 	// Cause The reason why the HA resource is blocking the migration.
-	Cause *pvetypes.String `json:"cause,omitempty"`
+	Cause pvetypes.OptString `json:"cause,omitzero"`
 
 	// Sid The blocking HA resource id
-	Sid *pvetypes.String `json:"sid,omitempty"`
+	Sid pvetypes.OptString `json:"sid,omitzero"`
 }
 
 // PostClusterHaResourcesSidMigrateRequest defines model for PostClusterHaResourcesSidMigrateRequest.
@@ -21944,19 +21944,19 @@ type PostClusterHaResourcesSidRelocateData struct {
 	ComigratedResources *[]pvetypes.String `json:"comigrated-resources,omitempty"`
 
 	// RequestedNode Node, which was requested to be relocated to.
-	RequestedNode *pvetypes.String `json:"requested-node,omitempty"`
+	RequestedNode pvetypes.OptString `json:"requested-node,omitzero"`
 
 	// Sid HA resource, which is requested to be relocated.
-	Sid *pvetypes.String `json:"sid,omitempty"`
+	Sid pvetypes.OptString `json:"sid,omitzero"`
 }
 
 // PostClusterHaResourcesSidRelocateDataBlockingResourcesItem A blocking HA resource
 type PostClusterHaResourcesSidRelocateDataBlockingResourcesItem struct {
 	// Cause The reason why the HA resource is blocking the relocation.
-	Cause *pvetypes.String `json:"cause,omitempty"`
+	Cause pvetypes.OptString `json:"cause,omitzero"`
 
 	// Sid The blocking HA resource id
-	Sid *pvetypes.String `json:"sid,omitempty"`
+	Sid pvetypes.OptString `json:"sid,omitzero"`
 }
 
 // PostClusterHaResourcesSidRelocateRequest defines model for PostClusterHaResourcesSidRelocateRequest.
@@ -22951,34 +22951,34 @@ type PostNodesNodeCertificatesAcmeCertificateRequest struct {
 
 // PostNodesNodeCertificatesCustomData defines model for PostNodesNodeCertificatesCustomData.
 type PostNodesNodeCertificatesCustomData struct {
-	Filename *pvetypes.String `json:"filename,omitempty"`
+	Filename pvetypes.OptString `json:"filename,omitzero"`
 
 	// Fingerprint Certificate SHA 256 fingerprint.
-	Fingerprint *pvetypes.String `json:"fingerprint,omitempty"`
+	Fingerprint pvetypes.OptString `json:"fingerprint,omitzero"`
 
 	// Issuer Certificate issuer name.
-	Issuer *pvetypes.String `json:"issuer,omitempty"`
+	Issuer pvetypes.OptString `json:"issuer,omitzero"`
 
 	// Notafter Certificate's notAfter timestamp (UNIX epoch).
-	Notafter *pvetypes.Int `json:"notafter,omitempty"`
+	Notafter pvetypes.OptInt `json:"notafter,omitzero"`
 
 	// Notbefore Certificate's notBefore timestamp (UNIX epoch).
-	Notbefore *pvetypes.Int `json:"notbefore,omitempty"`
+	Notbefore pvetypes.OptInt `json:"notbefore,omitzero"`
 
 	// Pem Certificate in PEM format
-	Pem *pvetypes.String `json:"pem,omitempty"`
+	Pem pvetypes.OptString `json:"pem,omitzero"`
 
 	// PublicKeyBits Certificate's public key size
-	PublicKeyBits *pvetypes.Int `json:"public-key-bits,omitempty"`
+	PublicKeyBits pvetypes.OptInt `json:"public-key-bits,omitzero"`
 
 	// PublicKeyType Certificate's public key algorithm
-	PublicKeyType *pvetypes.String `json:"public-key-type,omitempty"`
+	PublicKeyType pvetypes.OptString `json:"public-key-type,omitzero"`
 
 	// San List of Certificate's SubjectAlternativeName entries.
 	San *[]pvetypes.String `json:"san,omitempty"`
 
 	// Subject Certificate subject name.
-	Subject *pvetypes.String `json:"subject,omitempty"`
+	Subject pvetypes.OptString `json:"subject,omitzero"`
 }
 
 // PostNodesNodeCertificatesCustomRequest defines model for PostNodesNodeCertificatesCustomRequest.
@@ -23490,9 +23490,9 @@ type PostNodesNodeLxcVmidMoveVolumeRequestVolume string
 
 // PostNodesNodeLxcVmidMtunnelData defines model for PostNodesNodeLxcVmidMtunnelData.
 type PostNodesNodeLxcVmidMtunnelData struct {
-	Socket *pvetypes.String `json:"socket,omitempty"`
-	Ticket *pvetypes.String `json:"ticket,omitempty"`
-	Upid   *pvetypes.String `json:"upid,omitempty"`
+	Socket pvetypes.OptString `json:"socket,omitzero"`
+	Ticket pvetypes.OptString `json:"ticket,omitzero"`
+	Upid   pvetypes.OptString `json:"upid,omitzero"`
 }
 
 // PostNodesNodeLxcVmidMtunnelRequest defines model for PostNodesNodeLxcVmidMtunnelRequest.
@@ -23560,11 +23560,11 @@ type PostNodesNodeLxcVmidSnapshotSnapnameRollbackRequest struct {
 
 // PostNodesNodeLxcVmidSpiceproxyData Returned values can be directly passed to the 'remote-viewer' application.
 type PostNodesNodeLxcVmidSpiceproxyData struct {
-	Host     *pvetypes.String `json:"host,omitempty"`
-	Password *pvetypes.String `json:"password,omitempty"`
-	Proxy    *pvetypes.String `json:"proxy,omitempty"`
-	TlsPort  *pvetypes.Int    `json:"tls-port,omitempty"`
-	Type     *pvetypes.String `json:"type,omitempty"`
+	Host     pvetypes.OptString `json:"host,omitzero"`
+	Password pvetypes.OptString `json:"password,omitzero"`
+	Proxy    pvetypes.OptString `json:"proxy,omitzero"`
+	TlsPort  pvetypes.OptInt    `json:"tls-port,omitzero"`
+	Type     pvetypes.OptString `json:"type,omitzero"`
 }
 
 // PostNodesNodeLxcVmidSpiceproxyRequest defines model for PostNodesNodeLxcVmidSpiceproxyRequest.
@@ -23626,22 +23626,22 @@ type PostNodesNodeLxcVmidStatusSuspendData = pvetypes.String
 
 // PostNodesNodeLxcVmidTermproxyData defines model for PostNodesNodeLxcVmidTermproxyData.
 type PostNodesNodeLxcVmidTermproxyData struct {
-	Port   *pvetypes.Int    `json:"port,omitempty"`
-	Ticket *pvetypes.String `json:"ticket,omitempty"`
-	Upid   *pvetypes.String `json:"upid,omitempty"`
-	User   *pvetypes.String `json:"user,omitempty"`
+	Port   pvetypes.OptInt    `json:"port,omitzero"`
+	Ticket pvetypes.OptString `json:"ticket,omitzero"`
+	Upid   pvetypes.OptString `json:"upid,omitzero"`
+	User   pvetypes.OptString `json:"user,omitzero"`
 }
 
 // PostNodesNodeLxcVmidVncproxyData defines model for PostNodesNodeLxcVmidVncproxyData.
 type PostNodesNodeLxcVmidVncproxyData struct {
-	Cert *pvetypes.String `json:"cert,omitempty"`
+	Cert pvetypes.OptString `json:"cert,omitzero"`
 
 	// Password Password used for authentication within the VNC protocol. Consists of printable ASCII characters ('!' .. '~').
-	Password *pvetypes.String `json:"password,omitempty"`
-	Port     *pvetypes.Int    `json:"port,omitempty"`
-	Ticket   *pvetypes.String `json:"ticket,omitempty"`
-	Upid     *pvetypes.String `json:"upid,omitempty"`
-	User     *pvetypes.String `json:"user,omitempty"`
+	Password pvetypes.OptString `json:"password,omitzero"`
+	Port     pvetypes.OptInt    `json:"port,omitzero"`
+	Ticket   pvetypes.OptString `json:"ticket,omitzero"`
+	Upid     pvetypes.OptString `json:"upid,omitzero"`
+	User     pvetypes.OptString `json:"user,omitzero"`
 }
 
 // PostNodesNodeLxcVmidVncproxyRequest defines model for PostNodesNodeLxcVmidVncproxyRequest.
@@ -24053,7 +24053,7 @@ type PostNodesNodeQemuVmidAgentData map[string]interface{}
 // PostNodesNodeQemuVmidAgentExecData defines model for PostNodesNodeQemuVmidAgentExecData.
 type PostNodesNodeQemuVmidAgentExecData struct {
 	// Pid The PID of the process started by the guest-agent.
-	Pid *pvetypes.Int `json:"pid,omitempty"`
+	Pid pvetypes.OptInt `json:"pid,omitzero"`
 }
 
 // PostNodesNodeQemuVmidAgentExecRequest defines model for PostNodesNodeQemuVmidAgentExecRequest.
@@ -24613,9 +24613,9 @@ type PostNodesNodeQemuVmidMoveDiskRequestTargetDisk string
 
 // PostNodesNodeQemuVmidMtunnelData defines model for PostNodesNodeQemuVmidMtunnelData.
 type PostNodesNodeQemuVmidMtunnelData struct {
-	Socket *pvetypes.String `json:"socket,omitempty"`
-	Ticket *pvetypes.String `json:"ticket,omitempty"`
-	Upid   *pvetypes.String `json:"upid,omitempty"`
+	Socket pvetypes.OptString `json:"socket,omitzero"`
+	Ticket pvetypes.OptString `json:"ticket,omitzero"`
+	Upid   pvetypes.OptString `json:"upid,omitzero"`
 }
 
 // PostNodesNodeQemuVmidMtunnelRequest defines model for PostNodesNodeQemuVmidMtunnelRequest.
@@ -24680,11 +24680,11 @@ type PostNodesNodeQemuVmidSnapshotSnapnameRollbackRequest struct {
 
 // PostNodesNodeQemuVmidSpiceproxyData Returned values can be directly passed to the 'remote-viewer' application.
 type PostNodesNodeQemuVmidSpiceproxyData struct {
-	Host     *pvetypes.String `json:"host,omitempty"`
-	Password *pvetypes.String `json:"password,omitempty"`
-	Proxy    *pvetypes.String `json:"proxy,omitempty"`
-	TlsPort  *pvetypes.Int    `json:"tls-port,omitempty"`
-	Type     *pvetypes.String `json:"type,omitempty"`
+	Host     pvetypes.OptString `json:"host,omitzero"`
+	Password pvetypes.OptString `json:"password,omitzero"`
+	Proxy    pvetypes.OptString `json:"proxy,omitzero"`
+	TlsPort  pvetypes.OptInt    `json:"tls-port,omitzero"`
+	Type     pvetypes.OptString `json:"type,omitzero"`
 }
 
 // PostNodesNodeQemuVmidSpiceproxyRequest defines model for PostNodesNodeQemuVmidSpiceproxyRequest.
@@ -24832,10 +24832,10 @@ type PostNodesNodeQemuVmidTemplateRequestDisk string
 
 // PostNodesNodeQemuVmidTermproxyData defines model for PostNodesNodeQemuVmidTermproxyData.
 type PostNodesNodeQemuVmidTermproxyData struct {
-	Port   *pvetypes.Int    `json:"port,omitempty"`
-	Ticket *pvetypes.String `json:"ticket,omitempty"`
-	Upid   *pvetypes.String `json:"upid,omitempty"`
-	User   *pvetypes.String `json:"user,omitempty"`
+	Port   pvetypes.OptInt    `json:"port,omitzero"`
+	Ticket pvetypes.OptString `json:"ticket,omitzero"`
+	Upid   pvetypes.OptString `json:"upid,omitzero"`
+	User   pvetypes.OptString `json:"user,omitzero"`
 }
 
 // PostNodesNodeQemuVmidTermproxyRequest defines model for PostNodesNodeQemuVmidTermproxyRequest.
@@ -24849,14 +24849,14 @@ type PostNodesNodeQemuVmidTermproxyRequestSerial string
 
 // PostNodesNodeQemuVmidVncproxyData defines model for PostNodesNodeQemuVmidVncproxyData.
 type PostNodesNodeQemuVmidVncproxyData struct {
-	Cert *pvetypes.String `json:"cert,omitempty"`
+	Cert pvetypes.OptString `json:"cert,omitzero"`
 
 	// Password Password used for authentication within the VNC protocol. Consists of printable ASCII characters ('!' .. '~').
-	Password *pvetypes.String `json:"password,omitempty"`
-	Port     *pvetypes.Int    `json:"port,omitempty"`
-	Ticket   *pvetypes.String `json:"ticket,omitempty"`
-	Upid     *pvetypes.String `json:"upid,omitempty"`
-	User     *pvetypes.String `json:"user,omitempty"`
+	Password pvetypes.OptString `json:"password,omitzero"`
+	Port     pvetypes.OptInt    `json:"port,omitzero"`
+	Ticket   pvetypes.OptString `json:"ticket,omitzero"`
+	Upid     pvetypes.OptString `json:"upid,omitzero"`
+	User     pvetypes.OptString `json:"user,omitzero"`
 }
 
 // PostNodesNodeQemuVmidVncproxyRequest defines model for PostNodesNodeQemuVmidVncproxyRequest.
@@ -24885,11 +24885,11 @@ type PostNodesNodeServicesServiceStopData = pvetypes.String
 
 // PostNodesNodeSpiceshellData Returned values can be directly passed to the 'remote-viewer' application.
 type PostNodesNodeSpiceshellData struct {
-	Host     *pvetypes.String `json:"host,omitempty"`
-	Password *pvetypes.String `json:"password,omitempty"`
-	Proxy    *pvetypes.String `json:"proxy,omitempty"`
-	TlsPort  *pvetypes.Int    `json:"tls-port,omitempty"`
-	Type     *pvetypes.String `json:"type,omitempty"`
+	Host     pvetypes.OptString `json:"host,omitzero"`
+	Password pvetypes.OptString `json:"password,omitzero"`
+	Proxy    pvetypes.OptString `json:"proxy,omitzero"`
+	TlsPort  pvetypes.OptInt    `json:"tls-port,omitzero"`
+	Type     pvetypes.OptString `json:"type,omitzero"`
 }
 
 // PostNodesNodeSpiceshellRequest defines model for PostNodesNodeSpiceshellRequest.
@@ -25076,16 +25076,16 @@ type PostNodesNodeSuspendallRequest struct {
 // PostNodesNodeTermproxyData defines model for PostNodesNodeTermproxyData.
 type PostNodesNodeTermproxyData struct {
 	// Port port used to bind termproxy to.
-	Port *pvetypes.Int `json:"port,omitempty"`
+	Port pvetypes.OptInt `json:"port,omitzero"`
 
 	// Ticket VNC ticket used to verify websocket connection.
-	Ticket *pvetypes.String `json:"ticket,omitempty"`
+	Ticket pvetypes.OptString `json:"ticket,omitzero"`
 
 	// Upid UPID for termproxy worker task.
-	Upid *pvetypes.String `json:"upid,omitempty"`
+	Upid pvetypes.OptString `json:"upid,omitzero"`
 
 	// User user/token that generated the VNC ticket in `ticket`.
-	User *pvetypes.String `json:"user,omitempty"`
+	User pvetypes.OptString `json:"user,omitzero"`
 }
 
 // PostNodesNodeTermproxyRequest defines model for PostNodesNodeTermproxyRequest.
@@ -25102,14 +25102,14 @@ type PostNodesNodeTermproxyRequestCmd string
 
 // PostNodesNodeVncshellData defines model for PostNodesNodeVncshellData.
 type PostNodesNodeVncshellData struct {
-	Cert *pvetypes.String `json:"cert,omitempty"`
+	Cert pvetypes.OptString `json:"cert,omitzero"`
 
 	// Password Password used for authentication within the VNC protocol. Consists of printable ASCII characters ('!' .. '~').
-	Password *pvetypes.String `json:"password,omitempty"`
-	Port     *pvetypes.Int    `json:"port,omitempty"`
-	Ticket   *pvetypes.String `json:"ticket,omitempty"`
-	Upid     *pvetypes.String `json:"upid,omitempty"`
-	User     *pvetypes.String `json:"user,omitempty"`
+	Password pvetypes.OptString `json:"password,omitzero"`
+	Port     pvetypes.OptInt    `json:"port,omitzero"`
+	Ticket   pvetypes.OptString `json:"ticket,omitzero"`
+	Upid     pvetypes.OptString `json:"upid,omitzero"`
+	User     pvetypes.OptString `json:"user,omitzero"`
 }
 
 // PostNodesNodeVncshellRequest defines model for PostNodesNodeVncshellRequest.
@@ -25268,16 +25268,16 @@ type PostStorageData struct {
 	Config *PostStorageDataConfig `json:"config,omitempty"`
 
 	// Storage The ID of the created storage.
-	Storage *pvetypes.String `json:"storage,omitempty"`
+	Storage pvetypes.OptString `json:"storage,omitzero"`
 
 	// Type The type of the created storage.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // PostStorageDataConfig Partial, possibly server generated, configuration properties.
 type PostStorageDataConfig struct {
 	// EncryptionKey The, possibly auto-generated, encryption-key.
-	EncryptionKey *pvetypes.String `json:"encryption-key,omitempty"`
+	EncryptionKey pvetypes.OptString `json:"encryption-key,omitzero"`
 }
 
 // PostStorageRequest defines model for PostStorageRequest.
@@ -25695,13 +25695,13 @@ type PutAccessUsersUseridRequest struct {
 
 // PutAccessUsersUseridTokenTokenidData Updated token information.
 type PutAccessUsersUseridTokenTokenidData struct {
-	Comment *pvetypes.String `json:"comment,omitempty"`
+	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Expire API token expiration date (seconds since epoch). '0' means no expiration date.
-	Expire *pvetypes.Int `json:"expire,omitempty"`
+	Expire pvetypes.OptInt `json:"expire,omitzero"`
 
 	// Privsep Restrict API token privileges with separate ACLs (default), or give full privileges of corresponding user.
-	Privsep *pvetypes.Bool `json:"privsep,omitempty"`
+	Privsep pvetypes.OptBool `json:"privsep,omitzero"`
 }
 
 // PutAccessUsersUseridTokenTokenidRequest defines model for PutAccessUsersUseridTokenTokenidRequest.
@@ -28136,16 +28136,16 @@ type PutStorageStorageData struct {
 	Config *PutStorageStorageDataConfig `json:"config,omitempty"`
 
 	// Storage The ID of the created storage.
-	Storage *pvetypes.String `json:"storage,omitempty"`
+	Storage pvetypes.OptString `json:"storage,omitzero"`
 
 	// Type The type of the created storage.
-	Type *pvetypes.String `json:"type,omitempty"`
+	Type pvetypes.OptString `json:"type,omitzero"`
 }
 
 // PutStorageStorageDataConfig Partial, possibly server generated, configuration properties.
 type PutStorageStorageDataConfig struct {
 	// EncryptionKey The, possibly auto-generated, encryption-key.
-	EncryptionKey *pvetypes.String `json:"encryption-key,omitempty"`
+	EncryptionKey pvetypes.OptString `json:"encryption-key,omitzero"`
 }
 
 // PutStorageStorageRequest defines model for PutStorageStorageRequest.
@@ -30216,46 +30216,34 @@ func (a GetNodesNodeConfigData) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
 
-	if a.Acme != nil {
-		object["acme"], err = json.Marshal(a.Acme)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'acme': %w", err)
-		}
+	object["acme"], err = json.Marshal(a.Acme)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'acme': %w", err)
 	}
 
-	if a.BallooningTarget != nil {
-		object["ballooning-target"], err = json.Marshal(a.BallooningTarget)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'ballooning-target': %w", err)
-		}
+	object["ballooning-target"], err = json.Marshal(a.BallooningTarget)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ballooning-target': %w", err)
 	}
 
-	if a.Description != nil {
-		object["description"], err = json.Marshal(a.Description)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'description': %w", err)
-		}
+	object["description"], err = json.Marshal(a.Description)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'description': %w", err)
 	}
 
-	if a.Digest != nil {
-		object["digest"], err = json.Marshal(a.Digest)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'digest': %w", err)
-		}
+	object["digest"], err = json.Marshal(a.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'digest': %w", err)
 	}
 
-	if a.StartallOnbootDelay != nil {
-		object["startall-onboot-delay"], err = json.Marshal(a.StartallOnbootDelay)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'startall-onboot-delay': %w", err)
-		}
+	object["startall-onboot-delay"], err = json.Marshal(a.StartallOnbootDelay)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'startall-onboot-delay': %w", err)
 	}
 
-	if a.Wakeonlan != nil {
-		object["wakeonlan"], err = json.Marshal(a.Wakeonlan)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'wakeonlan': %w", err)
-		}
+	object["wakeonlan"], err = json.Marshal(a.Wakeonlan)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'wakeonlan': %w", err)
 	}
 
 	for fieldName, field := range a.AdditionalProperties {
@@ -30551,109 +30539,79 @@ func (a GetNodesNodeLxcVmidConfigData) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
 
-	if a.Arch != nil {
-		object["arch"], err = json.Marshal(a.Arch)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'arch': %w", err)
-		}
+	object["arch"], err = json.Marshal(a.Arch)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'arch': %w", err)
 	}
 
-	if a.Cmode != nil {
-		object["cmode"], err = json.Marshal(a.Cmode)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'cmode': %w", err)
-		}
+	object["cmode"], err = json.Marshal(a.Cmode)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'cmode': %w", err)
 	}
 
-	if a.Console != nil {
-		object["console"], err = json.Marshal(a.Console)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'console': %w", err)
-		}
+	object["console"], err = json.Marshal(a.Console)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'console': %w", err)
 	}
 
-	if a.Cores != nil {
-		object["cores"], err = json.Marshal(a.Cores)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'cores': %w", err)
-		}
+	object["cores"], err = json.Marshal(a.Cores)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'cores': %w", err)
 	}
 
-	if a.Cpulimit != nil {
-		object["cpulimit"], err = json.Marshal(a.Cpulimit)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'cpulimit': %w", err)
-		}
+	object["cpulimit"], err = json.Marshal(a.Cpulimit)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'cpulimit': %w", err)
 	}
 
-	if a.Cpuunits != nil {
-		object["cpuunits"], err = json.Marshal(a.Cpuunits)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'cpuunits': %w", err)
-		}
+	object["cpuunits"], err = json.Marshal(a.Cpuunits)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'cpuunits': %w", err)
 	}
 
-	if a.Debug != nil {
-		object["debug"], err = json.Marshal(a.Debug)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'debug': %w", err)
-		}
+	object["debug"], err = json.Marshal(a.Debug)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'debug': %w", err)
 	}
 
-	if a.Description != nil {
-		object["description"], err = json.Marshal(a.Description)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'description': %w", err)
-		}
+	object["description"], err = json.Marshal(a.Description)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'description': %w", err)
 	}
 
-	if a.Digest != nil {
-		object["digest"], err = json.Marshal(a.Digest)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'digest': %w", err)
-		}
+	object["digest"], err = json.Marshal(a.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'digest': %w", err)
 	}
 
-	if a.Entrypoint != nil {
-		object["entrypoint"], err = json.Marshal(a.Entrypoint)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'entrypoint': %w", err)
-		}
+	object["entrypoint"], err = json.Marshal(a.Entrypoint)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'entrypoint': %w", err)
 	}
 
-	if a.Env != nil {
-		object["env"], err = json.Marshal(a.Env)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'env': %w", err)
-		}
+	object["env"], err = json.Marshal(a.Env)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'env': %w", err)
 	}
 
-	if a.Features != nil {
-		object["features"], err = json.Marshal(a.Features)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'features': %w", err)
-		}
+	object["features"], err = json.Marshal(a.Features)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'features': %w", err)
 	}
 
-	if a.Hookscript != nil {
-		object["hookscript"], err = json.Marshal(a.Hookscript)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'hookscript': %w", err)
-		}
+	object["hookscript"], err = json.Marshal(a.Hookscript)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'hookscript': %w", err)
 	}
 
-	if a.Hostname != nil {
-		object["hostname"], err = json.Marshal(a.Hostname)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'hostname': %w", err)
-		}
+	object["hostname"], err = json.Marshal(a.Hostname)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'hostname': %w", err)
 	}
 
-	if a.Lock != nil {
-		object["lock"], err = json.Marshal(a.Lock)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'lock': %w", err)
-		}
+	object["lock"], err = json.Marshal(a.Lock)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'lock': %w", err)
 	}
 
 	if a.Lxc != nil {
@@ -30663,102 +30621,74 @@ func (a GetNodesNodeLxcVmidConfigData) MarshalJSON() ([]byte, error) {
 		}
 	}
 
-	if a.Memory != nil {
-		object["memory"], err = json.Marshal(a.Memory)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'memory': %w", err)
-		}
+	object["memory"], err = json.Marshal(a.Memory)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'memory': %w", err)
 	}
 
-	if a.Nameserver != nil {
-		object["nameserver"], err = json.Marshal(a.Nameserver)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'nameserver': %w", err)
-		}
+	object["nameserver"], err = json.Marshal(a.Nameserver)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'nameserver': %w", err)
 	}
 
-	if a.Onboot != nil {
-		object["onboot"], err = json.Marshal(a.Onboot)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'onboot': %w", err)
-		}
+	object["onboot"], err = json.Marshal(a.Onboot)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'onboot': %w", err)
 	}
 
-	if a.Ostype != nil {
-		object["ostype"], err = json.Marshal(a.Ostype)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'ostype': %w", err)
-		}
+	object["ostype"], err = json.Marshal(a.Ostype)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ostype': %w", err)
 	}
 
-	if a.Protection != nil {
-		object["protection"], err = json.Marshal(a.Protection)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'protection': %w", err)
-		}
+	object["protection"], err = json.Marshal(a.Protection)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'protection': %w", err)
 	}
 
-	if a.Rootfs != nil {
-		object["rootfs"], err = json.Marshal(a.Rootfs)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'rootfs': %w", err)
-		}
+	object["rootfs"], err = json.Marshal(a.Rootfs)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'rootfs': %w", err)
 	}
 
-	if a.Searchdomain != nil {
-		object["searchdomain"], err = json.Marshal(a.Searchdomain)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'searchdomain': %w", err)
-		}
+	object["searchdomain"], err = json.Marshal(a.Searchdomain)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'searchdomain': %w", err)
 	}
 
-	if a.Startup != nil {
-		object["startup"], err = json.Marshal(a.Startup)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'startup': %w", err)
-		}
+	object["startup"], err = json.Marshal(a.Startup)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'startup': %w", err)
 	}
 
-	if a.Swap != nil {
-		object["swap"], err = json.Marshal(a.Swap)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'swap': %w", err)
-		}
+	object["swap"], err = json.Marshal(a.Swap)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'swap': %w", err)
 	}
 
-	if a.Tags != nil {
-		object["tags"], err = json.Marshal(a.Tags)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'tags': %w", err)
-		}
+	object["tags"], err = json.Marshal(a.Tags)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'tags': %w", err)
 	}
 
-	if a.Template != nil {
-		object["template"], err = json.Marshal(a.Template)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'template': %w", err)
-		}
+	object["template"], err = json.Marshal(a.Template)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'template': %w", err)
 	}
 
-	if a.Timezone != nil {
-		object["timezone"], err = json.Marshal(a.Timezone)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'timezone': %w", err)
-		}
+	object["timezone"], err = json.Marshal(a.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'timezone': %w", err)
 	}
 
-	if a.Tty != nil {
-		object["tty"], err = json.Marshal(a.Tty)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'tty': %w", err)
-		}
+	object["tty"], err = json.Marshal(a.Tty)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'tty': %w", err)
 	}
 
-	if a.Unprivileged != nil {
-		object["unprivileged"], err = json.Marshal(a.Unprivileged)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'unprivileged': %w", err)
-		}
+	object["unprivileged"], err = json.Marshal(a.Unprivileged)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'unprivileged': %w", err)
 	}
 
 	for fieldName, field := range a.AdditionalProperties {
@@ -31422,536 +31352,384 @@ func (a GetNodesNodeQemuVmidConfigData) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
 
-	if a.Acpi != nil {
-		object["acpi"], err = json.Marshal(a.Acpi)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'acpi': %w", err)
-		}
+	object["acpi"], err = json.Marshal(a.Acpi)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'acpi': %w", err)
 	}
 
-	if a.Affinity != nil {
-		object["affinity"], err = json.Marshal(a.Affinity)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'affinity': %w", err)
-		}
+	object["affinity"], err = json.Marshal(a.Affinity)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'affinity': %w", err)
 	}
 
-	if a.Agent != nil {
-		object["agent"], err = json.Marshal(a.Agent)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'agent': %w", err)
-		}
+	object["agent"], err = json.Marshal(a.Agent)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'agent': %w", err)
 	}
 
-	if a.AllowKsm != nil {
-		object["allow-ksm"], err = json.Marshal(a.AllowKsm)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'allow-ksm': %w", err)
-		}
+	object["allow-ksm"], err = json.Marshal(a.AllowKsm)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'allow-ksm': %w", err)
 	}
 
-	if a.AmdSev != nil {
-		object["amd-sev"], err = json.Marshal(a.AmdSev)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'amd-sev': %w", err)
-		}
+	object["amd-sev"], err = json.Marshal(a.AmdSev)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'amd-sev': %w", err)
 	}
 
-	if a.Arch != nil {
-		object["arch"], err = json.Marshal(a.Arch)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'arch': %w", err)
-		}
+	object["arch"], err = json.Marshal(a.Arch)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'arch': %w", err)
 	}
 
-	if a.Args != nil {
-		object["args"], err = json.Marshal(a.Args)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'args': %w", err)
-		}
+	object["args"], err = json.Marshal(a.Args)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'args': %w", err)
 	}
 
-	if a.Audio0 != nil {
-		object["audio0"], err = json.Marshal(a.Audio0)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'audio0': %w", err)
-		}
+	object["audio0"], err = json.Marshal(a.Audio0)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'audio0': %w", err)
 	}
 
-	if a.Autostart != nil {
-		object["autostart"], err = json.Marshal(a.Autostart)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'autostart': %w", err)
-		}
+	object["autostart"], err = json.Marshal(a.Autostart)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'autostart': %w", err)
 	}
 
-	if a.Balloon != nil {
-		object["balloon"], err = json.Marshal(a.Balloon)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'balloon': %w", err)
-		}
+	object["balloon"], err = json.Marshal(a.Balloon)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'balloon': %w", err)
 	}
 
-	if a.Bios != nil {
-		object["bios"], err = json.Marshal(a.Bios)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'bios': %w", err)
-		}
+	object["bios"], err = json.Marshal(a.Bios)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'bios': %w", err)
 	}
 
-	if a.Boot != nil {
-		object["boot"], err = json.Marshal(a.Boot)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'boot': %w", err)
-		}
+	object["boot"], err = json.Marshal(a.Boot)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'boot': %w", err)
 	}
 
-	if a.Bootdisk != nil {
-		object["bootdisk"], err = json.Marshal(a.Bootdisk)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'bootdisk': %w", err)
-		}
+	object["bootdisk"], err = json.Marshal(a.Bootdisk)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'bootdisk': %w", err)
 	}
 
-	if a.Cdrom != nil {
-		object["cdrom"], err = json.Marshal(a.Cdrom)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'cdrom': %w", err)
-		}
+	object["cdrom"], err = json.Marshal(a.Cdrom)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'cdrom': %w", err)
 	}
 
-	if a.Cicustom != nil {
-		object["cicustom"], err = json.Marshal(a.Cicustom)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'cicustom': %w", err)
-		}
+	object["cicustom"], err = json.Marshal(a.Cicustom)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'cicustom': %w", err)
 	}
 
-	if a.Cipassword != nil {
-		object["cipassword"], err = json.Marshal(a.Cipassword)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'cipassword': %w", err)
-		}
+	object["cipassword"], err = json.Marshal(a.Cipassword)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'cipassword': %w", err)
 	}
 
-	if a.Citype != nil {
-		object["citype"], err = json.Marshal(a.Citype)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'citype': %w", err)
-		}
+	object["citype"], err = json.Marshal(a.Citype)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'citype': %w", err)
 	}
 
-	if a.Ciupgrade != nil {
-		object["ciupgrade"], err = json.Marshal(a.Ciupgrade)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'ciupgrade': %w", err)
-		}
+	object["ciupgrade"], err = json.Marshal(a.Ciupgrade)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ciupgrade': %w", err)
 	}
 
-	if a.Ciuser != nil {
-		object["ciuser"], err = json.Marshal(a.Ciuser)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'ciuser': %w", err)
-		}
+	object["ciuser"], err = json.Marshal(a.Ciuser)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ciuser': %w", err)
 	}
 
-	if a.Cores != nil {
-		object["cores"], err = json.Marshal(a.Cores)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'cores': %w", err)
-		}
+	object["cores"], err = json.Marshal(a.Cores)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'cores': %w", err)
 	}
 
-	if a.Cpu != nil {
-		object["cpu"], err = json.Marshal(a.Cpu)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'cpu': %w", err)
-		}
+	object["cpu"], err = json.Marshal(a.Cpu)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'cpu': %w", err)
 	}
 
-	if a.Cpulimit != nil {
-		object["cpulimit"], err = json.Marshal(a.Cpulimit)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'cpulimit': %w", err)
-		}
+	object["cpulimit"], err = json.Marshal(a.Cpulimit)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'cpulimit': %w", err)
 	}
 
-	if a.Cpuunits != nil {
-		object["cpuunits"], err = json.Marshal(a.Cpuunits)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'cpuunits': %w", err)
-		}
+	object["cpuunits"], err = json.Marshal(a.Cpuunits)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'cpuunits': %w", err)
 	}
 
-	if a.Description != nil {
-		object["description"], err = json.Marshal(a.Description)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'description': %w", err)
-		}
+	object["description"], err = json.Marshal(a.Description)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'description': %w", err)
 	}
 
-	if a.Digest != nil {
-		object["digest"], err = json.Marshal(a.Digest)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'digest': %w", err)
-		}
+	object["digest"], err = json.Marshal(a.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'digest': %w", err)
 	}
 
-	if a.Efidisk0 != nil {
-		object["efidisk0"], err = json.Marshal(a.Efidisk0)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'efidisk0': %w", err)
-		}
+	object["efidisk0"], err = json.Marshal(a.Efidisk0)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'efidisk0': %w", err)
 	}
 
-	if a.Freeze != nil {
-		object["freeze"], err = json.Marshal(a.Freeze)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'freeze': %w", err)
-		}
+	object["freeze"], err = json.Marshal(a.Freeze)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'freeze': %w", err)
 	}
 
-	if a.Hookscript != nil {
-		object["hookscript"], err = json.Marshal(a.Hookscript)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'hookscript': %w", err)
-		}
+	object["hookscript"], err = json.Marshal(a.Hookscript)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'hookscript': %w", err)
 	}
 
-	if a.Hotplug != nil {
-		object["hotplug"], err = json.Marshal(a.Hotplug)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'hotplug': %w", err)
-		}
+	object["hotplug"], err = json.Marshal(a.Hotplug)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'hotplug': %w", err)
 	}
 
-	if a.Hugepages != nil {
-		object["hugepages"], err = json.Marshal(a.Hugepages)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'hugepages': %w", err)
-		}
+	object["hugepages"], err = json.Marshal(a.Hugepages)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'hugepages': %w", err)
 	}
 
-	if a.IntelTdx != nil {
-		object["intel-tdx"], err = json.Marshal(a.IntelTdx)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'intel-tdx': %w", err)
-		}
+	object["intel-tdx"], err = json.Marshal(a.IntelTdx)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'intel-tdx': %w", err)
 	}
 
-	if a.Ivshmem != nil {
-		object["ivshmem"], err = json.Marshal(a.Ivshmem)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'ivshmem': %w", err)
-		}
+	object["ivshmem"], err = json.Marshal(a.Ivshmem)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ivshmem': %w", err)
 	}
 
-	if a.Keephugepages != nil {
-		object["keephugepages"], err = json.Marshal(a.Keephugepages)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'keephugepages': %w", err)
-		}
+	object["keephugepages"], err = json.Marshal(a.Keephugepages)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'keephugepages': %w", err)
 	}
 
-	if a.Keyboard != nil {
-		object["keyboard"], err = json.Marshal(a.Keyboard)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'keyboard': %w", err)
-		}
+	object["keyboard"], err = json.Marshal(a.Keyboard)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'keyboard': %w", err)
 	}
 
-	if a.Kvm != nil {
-		object["kvm"], err = json.Marshal(a.Kvm)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'kvm': %w", err)
-		}
+	object["kvm"], err = json.Marshal(a.Kvm)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'kvm': %w", err)
 	}
 
-	if a.Localtime != nil {
-		object["localtime"], err = json.Marshal(a.Localtime)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'localtime': %w", err)
-		}
+	object["localtime"], err = json.Marshal(a.Localtime)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'localtime': %w", err)
 	}
 
-	if a.Lock != nil {
-		object["lock"], err = json.Marshal(a.Lock)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'lock': %w", err)
-		}
+	object["lock"], err = json.Marshal(a.Lock)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'lock': %w", err)
 	}
 
-	if a.Machine != nil {
-		object["machine"], err = json.Marshal(a.Machine)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'machine': %w", err)
-		}
+	object["machine"], err = json.Marshal(a.Machine)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'machine': %w", err)
 	}
 
-	if a.Memory != nil {
-		object["memory"], err = json.Marshal(a.Memory)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'memory': %w", err)
-		}
+	object["memory"], err = json.Marshal(a.Memory)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'memory': %w", err)
 	}
 
-	if a.Meta != nil {
-		object["meta"], err = json.Marshal(a.Meta)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'meta': %w", err)
-		}
+	object["meta"], err = json.Marshal(a.Meta)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'meta': %w", err)
 	}
 
-	if a.MigrateDowntime != nil {
-		object["migrate_downtime"], err = json.Marshal(a.MigrateDowntime)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'migrate_downtime': %w", err)
-		}
+	object["migrate_downtime"], err = json.Marshal(a.MigrateDowntime)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'migrate_downtime': %w", err)
 	}
 
-	if a.MigrateSpeed != nil {
-		object["migrate_speed"], err = json.Marshal(a.MigrateSpeed)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'migrate_speed': %w", err)
-		}
+	object["migrate_speed"], err = json.Marshal(a.MigrateSpeed)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'migrate_speed': %w", err)
 	}
 
-	if a.Name != nil {
-		object["name"], err = json.Marshal(a.Name)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'name': %w", err)
-		}
+	object["name"], err = json.Marshal(a.Name)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'name': %w", err)
 	}
 
-	if a.Nameserver != nil {
-		object["nameserver"], err = json.Marshal(a.Nameserver)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'nameserver': %w", err)
-		}
+	object["nameserver"], err = json.Marshal(a.Nameserver)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'nameserver': %w", err)
 	}
 
-	if a.Numa != nil {
-		object["numa"], err = json.Marshal(a.Numa)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'numa': %w", err)
-		}
+	object["numa"], err = json.Marshal(a.Numa)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'numa': %w", err)
 	}
 
-	if a.Onboot != nil {
-		object["onboot"], err = json.Marshal(a.Onboot)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'onboot': %w", err)
-		}
+	object["onboot"], err = json.Marshal(a.Onboot)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'onboot': %w", err)
 	}
 
-	if a.Ostype != nil {
-		object["ostype"], err = json.Marshal(a.Ostype)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'ostype': %w", err)
-		}
+	object["ostype"], err = json.Marshal(a.Ostype)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ostype': %w", err)
 	}
 
-	if a.Parent != nil {
-		object["parent"], err = json.Marshal(a.Parent)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'parent': %w", err)
-		}
+	object["parent"], err = json.Marshal(a.Parent)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'parent': %w", err)
 	}
 
-	if a.Protection != nil {
-		object["protection"], err = json.Marshal(a.Protection)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'protection': %w", err)
-		}
+	object["protection"], err = json.Marshal(a.Protection)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'protection': %w", err)
 	}
 
-	if a.Reboot != nil {
-		object["reboot"], err = json.Marshal(a.Reboot)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'reboot': %w", err)
-		}
+	object["reboot"], err = json.Marshal(a.Reboot)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'reboot': %w", err)
 	}
 
-	if a.Rng0 != nil {
-		object["rng0"], err = json.Marshal(a.Rng0)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'rng0': %w", err)
-		}
+	object["rng0"], err = json.Marshal(a.Rng0)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'rng0': %w", err)
 	}
 
-	if a.RunningNetsHostMtu != nil {
-		object["running-nets-host-mtu"], err = json.Marshal(a.RunningNetsHostMtu)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'running-nets-host-mtu': %w", err)
-		}
+	object["running-nets-host-mtu"], err = json.Marshal(a.RunningNetsHostMtu)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'running-nets-host-mtu': %w", err)
 	}
 
-	if a.Runningcpu != nil {
-		object["runningcpu"], err = json.Marshal(a.Runningcpu)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'runningcpu': %w", err)
-		}
+	object["runningcpu"], err = json.Marshal(a.Runningcpu)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'runningcpu': %w", err)
 	}
 
-	if a.Runningmachine != nil {
-		object["runningmachine"], err = json.Marshal(a.Runningmachine)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'runningmachine': %w", err)
-		}
+	object["runningmachine"], err = json.Marshal(a.Runningmachine)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'runningmachine': %w", err)
 	}
 
-	if a.Scsihw != nil {
-		object["scsihw"], err = json.Marshal(a.Scsihw)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'scsihw': %w", err)
-		}
+	object["scsihw"], err = json.Marshal(a.Scsihw)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'scsihw': %w", err)
 	}
 
-	if a.Searchdomain != nil {
-		object["searchdomain"], err = json.Marshal(a.Searchdomain)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'searchdomain': %w", err)
-		}
+	object["searchdomain"], err = json.Marshal(a.Searchdomain)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'searchdomain': %w", err)
 	}
 
-	if a.Shares != nil {
-		object["shares"], err = json.Marshal(a.Shares)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'shares': %w", err)
-		}
+	object["shares"], err = json.Marshal(a.Shares)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'shares': %w", err)
 	}
 
-	if a.Smbios1 != nil {
-		object["smbios1"], err = json.Marshal(a.Smbios1)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'smbios1': %w", err)
-		}
+	object["smbios1"], err = json.Marshal(a.Smbios1)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'smbios1': %w", err)
 	}
 
-	if a.Smp != nil {
-		object["smp"], err = json.Marshal(a.Smp)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'smp': %w", err)
-		}
+	object["smp"], err = json.Marshal(a.Smp)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'smp': %w", err)
 	}
 
-	if a.Snaptime != nil {
-		object["snaptime"], err = json.Marshal(a.Snaptime)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'snaptime': %w", err)
-		}
+	object["snaptime"], err = json.Marshal(a.Snaptime)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'snaptime': %w", err)
 	}
 
-	if a.Sockets != nil {
-		object["sockets"], err = json.Marshal(a.Sockets)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'sockets': %w", err)
-		}
+	object["sockets"], err = json.Marshal(a.Sockets)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sockets': %w", err)
 	}
 
-	if a.SpiceEnhancements != nil {
-		object["spice_enhancements"], err = json.Marshal(a.SpiceEnhancements)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'spice_enhancements': %w", err)
-		}
+	object["spice_enhancements"], err = json.Marshal(a.SpiceEnhancements)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'spice_enhancements': %w", err)
 	}
 
-	if a.Sshkeys != nil {
-		object["sshkeys"], err = json.Marshal(a.Sshkeys)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'sshkeys': %w", err)
-		}
+	object["sshkeys"], err = json.Marshal(a.Sshkeys)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sshkeys': %w", err)
 	}
 
-	if a.Startdate != nil {
-		object["startdate"], err = json.Marshal(a.Startdate)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'startdate': %w", err)
-		}
+	object["startdate"], err = json.Marshal(a.Startdate)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'startdate': %w", err)
 	}
 
-	if a.Startup != nil {
-		object["startup"], err = json.Marshal(a.Startup)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'startup': %w", err)
-		}
+	object["startup"], err = json.Marshal(a.Startup)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'startup': %w", err)
 	}
 
-	if a.Tablet != nil {
-		object["tablet"], err = json.Marshal(a.Tablet)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'tablet': %w", err)
-		}
+	object["tablet"], err = json.Marshal(a.Tablet)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'tablet': %w", err)
 	}
 
-	if a.Tags != nil {
-		object["tags"], err = json.Marshal(a.Tags)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'tags': %w", err)
-		}
+	object["tags"], err = json.Marshal(a.Tags)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'tags': %w", err)
 	}
 
-	if a.Tdf != nil {
-		object["tdf"], err = json.Marshal(a.Tdf)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'tdf': %w", err)
-		}
+	object["tdf"], err = json.Marshal(a.Tdf)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'tdf': %w", err)
 	}
 
-	if a.Template != nil {
-		object["template"], err = json.Marshal(a.Template)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'template': %w", err)
-		}
+	object["template"], err = json.Marshal(a.Template)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'template': %w", err)
 	}
 
-	if a.Tpmstate0 != nil {
-		object["tpmstate0"], err = json.Marshal(a.Tpmstate0)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'tpmstate0': %w", err)
-		}
+	object["tpmstate0"], err = json.Marshal(a.Tpmstate0)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'tpmstate0': %w", err)
 	}
 
-	if a.Vcpus != nil {
-		object["vcpus"], err = json.Marshal(a.Vcpus)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'vcpus': %w", err)
-		}
+	object["vcpus"], err = json.Marshal(a.Vcpus)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'vcpus': %w", err)
 	}
 
-	if a.Vga != nil {
-		object["vga"], err = json.Marshal(a.Vga)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'vga': %w", err)
-		}
+	object["vga"], err = json.Marshal(a.Vga)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'vga': %w", err)
 	}
 
-	if a.Vmgenid != nil {
-		object["vmgenid"], err = json.Marshal(a.Vmgenid)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'vmgenid': %w", err)
-		}
+	object["vmgenid"], err = json.Marshal(a.Vmgenid)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'vmgenid': %w", err)
 	}
 
-	if a.Vmstate != nil {
-		object["vmstate"], err = json.Marshal(a.Vmstate)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'vmstate': %w", err)
-		}
+	object["vmstate"], err = json.Marshal(a.Vmstate)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'vmstate': %w", err)
 	}
 
-	if a.Vmstatestorage != nil {
-		object["vmstatestorage"], err = json.Marshal(a.Vmstatestorage)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'vmstatestorage': %w", err)
-		}
+	object["vmstatestorage"], err = json.Marshal(a.Vmstatestorage)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'vmstatestorage': %w", err)
 	}
 
-	if a.Watchdog != nil {
-		object["watchdog"], err = json.Marshal(a.Watchdog)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'watchdog': %w", err)
-		}
+	object["watchdog"], err = json.Marshal(a.Watchdog)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'watchdog': %w", err)
 	}
 
 	for fieldName, field := range a.AdditionalProperties {

@@ -1,0 +1,41 @@
+package settings
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+func TestPrecedence(t *testing.T) {
+	fetch := func(context.Context) (map[string]any, error) {
+		return DecodeSettingsBody([]byte(`{"count":1,"results":[{"proxbox_fetch_max_concurrency":3,"netbox_max_concurrent":2,"allow_private_ips":false,"primary_ip_preference":"ipv6","bulk_batch_size":"bad"}]}`))
+	}
+	env := FromEnv(func(k string) string {
+		if k == "PROXBOX_NETBOX_MAX_CONCURRENT" {
+			return "5"
+		}
+		return ""
+	})
+	p := NewProvider(fetch, 0, env, Override{"proxbox_fetch_max_concurrency": "7"}, nil)
+	s := p.Get(context.Background())
+	if s.FetchMaxConcurrency != 7 || s.NetBoxMaxConcurrent != 5 || s.AllowPrivateIPs || s.PrimaryIPPreference != "ipv6" || s.BulkBatchSize != 50 {
+		t.Fatalf("%+v", s)
+	}
+	if src, err := p.Source(); src != "netbox" || err != nil {
+		t.Fatal(src, err)
+	}
+}
+
+func TestFetchFailureKeepsDefaults(t *testing.T) {
+	p := NewProvider(func(context.Context) (map[string]any, error) { return nil, errors.New("down") }, 0, nil, nil, nil)
+	s := p.Get(context.Background())
+	if s != Defaults() {
+		t.Fatalf("%+v", s)
+	}
+	if _, err := DecodeSettingsBody([]byte(`{"results":[]}`)); err == nil {
+		t.Fatal("empty results accepted")
+	}
+	if r := (Settings{AdditionalAllowedIPRanges: "10.0.0.0/8\n192.0.2.1, junk"}).AllowedRanges(); len(r) != 2 {
+		t.Fatal(r)
+	}
+}

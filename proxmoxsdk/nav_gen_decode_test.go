@@ -1,0 +1,76 @@
+package proxmoxsdk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+)
+
+// TestNavCount: the presizing count matches encoding/json's element count,
+// whatever the strings contain.
+func TestNavCount(t *testing.T) {
+	for in, want := range map[string]int{
+		`[]`: 0, ` [ ] `: 0, `null`: 0, `{}`: 0, `[1]`: 1, `[1,2,3]`: 3,
+		`[{"a":[1,2,{"b":","}]},"x,y",null]`:     3,
+		`["q\"],[", "\\", "\\\"", {"k":"]"}]`:    4,
+		`[ "a" , [ ] , { } , -1.5e3 , true ]`:    5,
+		`["\u005c\"", "tail\\\\"]`:               2,
+		`[{"name":"vm,1","tags":"a;b"},{"x":1}]`: 2,
+	} {
+		if got := navCount([]byte(in)); got != want {
+			t.Errorf("navCount(%s) = %d, want %d", in, got, want)
+		}
+	}
+}
+
+func FuzzNavCount(f *testing.F) {
+	for _, s := range []string{`[]`, `[1,"a,b",{"c":[2,3]}]`, `["\\\"",null]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := navCount(data) // never panics
+		var items []json.RawMessage
+		if json.Unmarshal(data, &items) == nil && n != len(items) {
+			t.Fatalf("navCount(%q) = %d, encoding/json has %d items", data, n, len(items))
+		}
+	})
+}
+
+// TestNavListTolerant: PVE's drifting spellings decode into the value
+// fields, absent and null fields stay unset, and a bad item is reported
+// without failing the list.
+func TestNavListTolerant(t *testing.T) {
+	var seen Request
+	px := fakeClient(t, `{"data":[
+		{"id":"qemu/100","type":"qemu","vmid":"100","template":"1","cpu":"0.5","maxmem":2147483648,"name":null},
+		{"id":"lxc/200","type":"lxc","vmid":200,"template":true,"shared":0,"name":"c\u00e9"},
+		{"id":"qemu/101","type":"qemu","vmid":{"bad":1}},
+		{"id":"storage/pve1/local","type":"storage","shared":"false","disk":"12"}
+	]}`, &seen)
+	rs, err := px.Cluster().Resources().Get(context.Background(), nil)
+	var ie *ItemError
+	if !errors.As(err, &ie) || ie.Index != 2 {
+		t.Fatalf("want *ItemError for item 2, got %v", err)
+	}
+	if len(rs) != 3 {
+		t.Fatalf("%d items, want 3", len(rs))
+	}
+	q, c, s := rs[0], rs[1], rs[2]
+	if q.Vmid.Get() != 100 || !q.Template.Get() || q.Cpu.Get() != 0.5 || q.Maxmem.Get() != 2147483648 || q.Name.Set || q.Shared.Set {
+		t.Errorf("qemu item: %+v", q)
+	}
+	if c.Vmid.Get() != 200 || !c.Template.Get() || !c.Shared.Set || c.Shared.Get() || c.Name.Get() != "cé" {
+		t.Errorf("lxc item: %+v", c)
+	}
+	if s.Type.Get() != "storage" || !s.Shared.Set || s.Shared.Get() || s.Disk.Get() != 12 || s.Vmid.Set {
+		t.Errorf("storage item: %+v", s)
+	}
+	out, err := json.Marshal(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != `{"cpu":0.5,"id":"qemu/100","maxmem":2147483648,"template":true,"type":"qemu","vmid":100}` {
+		t.Errorf("marshal leaves unset fields out: %s", out)
+	}
+}
