@@ -411,4 +411,3 @@ type attemptTimeout struct{ d time.Duration }
 func (e *attemptTimeout) Error() string   { return fmt.Sprintf("timeout after %s", e.d) }
 func (e *attemptTimeout) Timeout() bool   { return true }
 func (e *attemptTimeout) Temporary() bool { return true }
-

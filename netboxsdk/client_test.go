@@ -37,10 +37,10 @@ func TestAuthHeaders(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	for tok, want := range map[string]string{
-		"abc123":                 "Token abc123",
-		"nbt_key1.secretsecret":  "Bearer nbt_key1.secretsecret",
-		"nbt_nodot":              "Token nbt_nodot",
-		" abc\r\nX-Evil: 1 ":     "Token abcX-Evil: 1",
+		"abc123":                "Token abc123",
+		"nbt_key1.secretsecret": "Bearer nbt_key1.secretsecret",
+		"nbt_nodot":             "Token nbt_nodot",
+		" abc\r\nX-Evil: 1 ":    "Token abcX-Evil: 1",
 	} {
 		c, err := netboxsdk.New(srv.URL, netboxsdk.WithToken(tok))
 		if err != nil {

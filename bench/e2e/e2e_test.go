@@ -23,6 +23,7 @@ import (
 	"github.com/proxbox-go/proxbox/bench/faultproxy"
 	"github.com/proxbox-go/proxbox/bench/internal/harness"
 	"github.com/proxbox-go/proxbox/bench/plugin"
+	"github.com/proxbox-go/proxbox/netboxsdk/netboxtest"
 	"github.com/proxbox-go/proxbox/proxmoxsdk/pvemock"
 )
 
@@ -62,6 +63,13 @@ func record(key string, v any) {
 func setup(t *testing.T, sc pvemock.Scenario, seed int64, pveScenario string) (*harness.Env, context.Context) {
 	t.Helper()
 	nbURL, nbToken := harness.NetBoxFromEnv()
+	if (nbURL == "" || nbToken == "") && os.Getenv("E2E_NETBOXTEST") != "" {
+		// Development aid: the in-memory NetBox (no changelog, so only the
+		// request log proves zero writes).
+		nbs := netboxtest.NewServer()
+		t.Cleanup(nbs.Close)
+		nbURL, nbToken = nbs.URL, nbs.Token()
+	}
 	if nbURL == "" || nbToken == "" {
 		t.Skip(harness.NoNetBox)
 	}
@@ -161,12 +169,12 @@ func expect(t *testing.T, inv *harness.Inventory, sc pvemock.Scenario, pluginIns
 func resyncWritesNothing(t *testing.T, ctx context.Context, env *harness.Env, label string) *harness.SyncRun {
 	t.Helper()
 	mark, err := env.NB.ChangeMark(ctx)
-	if err != nil {
+	if err != nil && os.Getenv("E2E_NETBOXTEST") == "" {
 		t.Fatal(err)
 	}
 	run := mustSync(t, ctx, env, label)
 	n, sum, err := env.NB.ChangesSince(ctx, mark)
-	if err != nil {
+	if err != nil && os.Getenv("E2E_NETBOXTEST") == "" {
 		t.Fatal(err)
 	}
 	if n != 0 {
@@ -279,7 +287,7 @@ func TestNodeDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	mark, err := env.NB.ChangeMark(ctx)
-	if err != nil {
+	if err != nil && os.Getenv("E2E_NETBOXTEST") == "" {
 		t.Fatal(err)
 	}
 	run := env.Sync(ctx, nil)

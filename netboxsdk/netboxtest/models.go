@@ -42,25 +42,25 @@ type model struct {
 
 // commonFK maps field names to their usual target; models may override.
 var commonFK = map[string]string{
-	"site":           "/api/dcim/sites/",
-	"cluster":        "/api/virtualization/clusters/",
-	"cluster_type":   "/api/virtualization/cluster-types/",
-	"device_type":    "/api/dcim/device-types/",
-	"manufacturer":   "/api/dcim/manufacturers/",
-	"device":         "/api/dcim/devices/",
+	"site":            "/api/dcim/sites/",
+	"cluster":         "/api/virtualization/clusters/",
+	"cluster_type":    "/api/virtualization/cluster-types/",
+	"device_type":     "/api/dcim/device-types/",
+	"manufacturer":    "/api/dcim/manufacturers/",
+	"device":          "/api/dcim/devices/",
 	"virtual_machine": "/api/virtualization/virtual-machines/",
-	"interface":      "/api/dcim/interfaces/",
-	"vminterface":    "/api/virtualization/interfaces/",
-	"vrf":            "/api/ipam/vrfs/",
-	"tenant":         "/api/tenancy/tenants/",
-	"platform":       "/api/dcim/platforms/",
-	"primary_ip4":    "/api/ipam/ip-addresses/",
-	"primary_ip6":    "/api/ipam/ip-addresses/",
-	"oob_ip":         "/api/ipam/ip-addresses/",
-	"untagged_vlan":  "/api/ipam/vlans/",
-	"virtual_disk":   "/api/virtualization/virtual-disks/",
-	"netbox_cluster": "/api/virtualization/clusters/",
-	"netbox_device":  "/api/dcim/devices/",
+	"interface":       "/api/dcim/interfaces/",
+	"vminterface":     "/api/virtualization/interfaces/",
+	"vrf":             "/api/ipam/vrfs/",
+	"tenant":          "/api/tenancy/tenants/",
+	"platform":        "/api/dcim/platforms/",
+	"primary_ip4":     "/api/ipam/ip-addresses/",
+	"primary_ip6":     "/api/ipam/ip-addresses/",
+	"oob_ip":          "/api/ipam/ip-addresses/",
+	"untagged_vlan":   "/api/ipam/vlans/",
+	"virtual_disk":    "/api/virtualization/virtual-disks/",
+	"netbox_cluster":  "/api/virtualization/clusters/",
+	"netbox_device":   "/api/dcim/devices/",
 }
 
 var commonM2M = map[string]string{
@@ -76,9 +76,9 @@ func choice(def string, values ...string) field {
 	return f
 }
 
-func fk(target string) field  { return field{kind: kFK, target: target, nullable: true} }
-func plain(def any) field      { return field{kind: kPlain, def: def, nullable: true} }
-func intf(def any) field       { return field{kind: kInt, def: def, nullable: true} }
+func fk(target string) field { return field{kind: kFK, target: target, nullable: true} }
+func plain(def any) field    { return field{kind: kPlain, def: def, nullable: true} }
+func intf(def any) field     { return field{kind: kInt, def: def, nullable: true} }
 
 const (
 	pSites       = "/api/dcim/sites/"
@@ -121,10 +121,10 @@ func builtinModels() []*model {
 			unique: [][]string{{"name"}, {"slug"}}, uniqMsg: []string{"manufacturer with this name already exists.", "manufacturer with this slug already exists."},
 			fields: map[string]field{"description": plain("")}, brief: []string{"name", "slug", "description"}},
 		{path: "/api/dcim/device-types/", objType: "dcim.devicetype", required: []string{"manufacturer", "model", "slug"},
-			unique: [][]string{{"manufacturer", "model"}, {"manufacturer", "slug"}},
+			unique:  [][]string{{"manufacturer", "model"}, {"manufacturer", "slug"}},
 			uniqMsg: []string{"Device type model must be unique per manufacturer.", "Device type slug must be unique per manufacturer."},
-			fields: map[string]field{"u_height": plain(1.0), "is_full_depth": plain(true), "description": plain(""), "comments": plain(""), "part_number": plain("")},
-			brief:  []string{"manufacturer", "model", "slug", "description"}, display: func(o map[string]any) string { return str(o["model"]) }},
+			fields:  map[string]field{"u_height": plain(1.0), "is_full_depth": plain(true), "description": plain(""), "comments": plain(""), "part_number": plain("")},
+			brief:   []string{"manufacturer", "model", "slug", "description"}, display: func(o map[string]any) string { return str(o["model"]) }},
 		{path: "/api/dcim/device-roles/", objType: "dcim.devicerole", required: []string{"name", "slug"},
 			unique: [][]string{{"name"}, {"slug"}}, uniqMsg: []string{"device role with this name already exists.", "device role with this slug already exists."},
 			fields: map[string]field{"color": plain("9e9e9e"), "vm_role": plain(true), "description": plain(""), "parent": fk("/api/dcim/device-roles/")},
@@ -199,25 +199,25 @@ func builtinModels() []*model {
 		{path: pCustomField, objType: "extras.customfield", required: []string{"name", "type", "object_types"},
 			unique: [][]string{{"name"}}, uniqMsg: []string{"custom field with this name already exists."},
 			fields: map[string]field{
-				"type":             choice("", "text", "longtext", "integer", "decimal", "boolean", "date", "datetime", "url", "json", "select", "multiselect", "object", "multiobject"),
-				"label":            plain(""),
-				"group_name":       plain(""),
-				"description":      plain(""),
-				"required":         plain(false),
-				"unique":           plain(false),
-				"search_weight":    plain(1000),
-				"filter_logic":     choice("loose", "disabled", "loose", "exact"),
-				"ui_visible":       choice("always", "always", "if-set", "hidden"),
-				"ui_editable":      choice("yes", "yes", "no", "hidden"),
-				"is_cloneable":     plain(false),
-				"default":          plain(nil),
-				"weight":           plain(100),
+				"type":               choice("", "text", "longtext", "integer", "decimal", "boolean", "date", "datetime", "url", "json", "select", "multiselect", "object", "multiobject"),
+				"label":              plain(""),
+				"group_name":         plain(""),
+				"description":        plain(""),
+				"required":           plain(false),
+				"unique":             plain(false),
+				"search_weight":      plain(1000),
+				"filter_logic":       choice("loose", "disabled", "loose", "exact"),
+				"ui_visible":         choice("always", "always", "if-set", "hidden"),
+				"ui_editable":        choice("yes", "yes", "no", "hidden"),
+				"is_cloneable":       plain(false),
+				"default":            plain(nil),
+				"weight":             plain(100),
 				"validation_minimum": plain(nil), "validation_maximum": plain(nil), "validation_regex": plain(""),
 				"related_object_type": plain(nil), "related_object_filter": plain(nil), "choice_set": plain(nil),
 			},
 			brief: []string{"name", "description"}, validate: validateCustomField},
 		{path: "/api/extras/journal-entries/", objType: "extras.journalentry", required: []string{"assigned_object_type", "assigned_object_id", "comments"},
-			fields: map[string]field{"kind": choice("info", "info", "success", "warning", "danger")},
+			fields:  map[string]field{"kind": choice("info", "info", "success", "warning", "danger")},
 			display: func(o map[string]any) string { return fmt.Sprintf("Journal entry %v", o["id"]) }},
 	}
 	// Plugin models (netbox_proxbox).
@@ -263,8 +263,8 @@ func builtinModels() []*model {
 				"fleecing_storage": fk(pPlugin + "storage/"), "status": choice("active", activeStale...), "enabled": plain(true)},
 			display: func(o map[string]any) string { return str(o["job_id"]) }},
 		&model{path: pPlugin + "replications/", objType: "netbox_proxbox.replication", required: []string{"replication_id", "endpoint"},
-			unique: [][]string{{"endpoint", "replication_id"}},
-			fields: map[string]field{"endpoint": fk(pPlugin + "endpoints/proxmox/"), "proxmox_node": fk(pPlugin + "nodes/"), "status": choice("active", activeStale...)},
+			unique:  [][]string{{"endpoint", "replication_id"}},
+			fields:  map[string]field{"endpoint": fk(pPlugin + "endpoints/proxmox/"), "proxmox_node": fk(pPlugin + "nodes/"), "status": choice("active", activeStale...)},
 			display: func(o map[string]any) string { return str(o["replication_id"]) }},
 	)
 	return ms

@@ -195,3 +195,28 @@ func TestSecondSyncWaitsForLock(t *testing.T) {
 		t.Errorf("%d VMs after two concurrent syncs, want 8", n)
 	}
 }
+
+func TestSyncIndividualVM(t *testing.T) {
+	e := newEnv(t, nil, small("lab"))
+	res, err := e.eng.SyncIndividual(context.Background(), proxbox.IndividualRequest{Kind: "vm",
+		Query: map[string]string{"cluster_name": "lab", "node": "pve1", "type": "qemu", "vmid": "101"}, Params: proxbox.DefaultStageParams()})
+	if err != nil || res.Error != nil {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if res.Action != "created" || res.NetBoxObject == nil {
+		t.Errorf("result %+v", res)
+	}
+	if n := len(e.list(kVM.Path, nil)); n != 1 {
+		t.Errorf("%d VMs after syncing one", n)
+	}
+	res, _ = e.eng.SyncIndividual(context.Background(), proxbox.IndividualRequest{Kind: "vm",
+		Query: map[string]string{"cluster_name": "lab", "type": "qemu", "vmid": "101"}, Params: proxbox.DefaultStageParams()})
+	if res.Action != "unchanged" {
+		t.Errorf("second call action %q", res.Action)
+	}
+	res, _ = e.eng.SyncIndividual(context.Background(), proxbox.IndividualRequest{Kind: "vm",
+		Query: map[string]string{"cluster_name": "nope", "vmid": "1"}})
+	if res.Error == nil || !strings.Contains(*res.Error, "No Proxmox session found") {
+		t.Errorf("unknown cluster: %+v", res)
+	}
+}

@@ -109,3 +109,47 @@ func TestInlineReturns(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", b, want)
 	}
 }
+
+// TestOptionalScalars: optional tolerant scalars become value Opt types
+// with omitzero; required ones, array items, additional properties and
+// plain (request) types are left alone.
+func TestOptionalScalars(t *testing.T) {
+	pt := func(x string) map[string]any { return map[string]any{"type": "string", "x-go-type": "pvetypes." + x} }
+	doc := map[string]any{"components": map[string]any{"schemas": map[string]any{
+		"Item": map[string]any{
+			"type":     "object",
+			"required": []any{"id"},
+			"properties": map[string]any{
+				"id":    pt("String"),
+				"name":  pt("String"),
+				"vmid":  pt("Int"),
+				"plain": map[string]any{"type": "string"},
+				"list":  map[string]any{"type": "array", "items": pt("String")},
+				"sub": map[string]any{"type": "object", "properties": map[string]any{
+					"on": pt("Bool"),
+				}, "additionalProperties": pt("String")},
+			},
+		},
+	}}}
+	optionalScalars(doc)
+	props := obj(obj(obj(obj(doc["components"])["schemas"])["Item"])["properties"])
+	check := func(p map[string]any, want string, opt bool) {
+		t.Helper()
+		if got, _ := p["x-go-type"].(string); got != want {
+			t.Errorf("x-go-type %q, want %q", got, want)
+		}
+		if (p["x-omitzero"] == true) != opt || (p["x-go-type-skip-optional-pointer"] == true) != opt {
+			t.Errorf("%s: omitzero/skip-pointer = %v/%v, want %v", want, p["x-omitzero"], p["x-go-type-skip-optional-pointer"], opt)
+		}
+	}
+	check(obj(props["id"]), "pvetypes.String", false)
+	check(obj(props["name"]), "pvetypes.OptString", true)
+	check(obj(props["vmid"]), "pvetypes.OptInt", true)
+	check(obj(obj(props["list"])["items"]), "pvetypes.String", false)
+	sub := obj(props["sub"])
+	check(obj(obj(sub["properties"])["on"]), "pvetypes.OptBool", true)
+	check(obj(sub["additionalProperties"]), "pvetypes.String", false)
+	if _, ok := obj(props["plain"])["x-go-type"]; ok {
+		t.Error("plain property got an x-go-type")
+	}
+}

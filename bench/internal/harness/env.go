@@ -207,6 +207,12 @@ func (r *SyncRun) Summary() string {
 	var b strings.Builder
 	for _, s := range r.Stages {
 		fmt.Fprintf(&b, "  %-19s ok=%-5v attempts=%d %6.2fs netbox=%v pve=%d", s.Slug, s.OK, s.Attempts, s.Seconds, fmtCounts(s.NetBox), s.PVE)
+		if s.Partial {
+			b.WriteString(" partial")
+		}
+		if len(s.Errors) > 0 {
+			fmt.Fprintf(&b, " errors=%d", len(s.Errors))
+		}
 		if s.Error != "" {
 			fmt.Fprintf(&b, " error=%q", s.Error)
 		}
