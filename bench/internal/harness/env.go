@@ -211,7 +211,11 @@ func (r *SyncRun) Summary() string {
 			b.WriteString(" partial")
 		}
 		if len(s.Errors) > 0 {
-			fmt.Fprintf(&b, " errors=%d", len(s.Errors))
+			d := fmt.Sprint(s.Errors[0]["detail"])
+			if len(d) > 160 {
+				d = d[:160] + "…"
+			}
+			fmt.Fprintf(&b, " errors=%d (%s)", len(s.Errors), d)
 		}
 		if s.Error != "" {
 			fmt.Fprintf(&b, " error=%q", s.Error)
