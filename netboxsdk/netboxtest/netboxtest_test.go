@@ -50,7 +50,7 @@ func TestPluginEndpoints(t *testing.T) {
 		t.Fatalf("stale routines: %d", n)
 	}
 	for _, p := range []string{"backups", "snapshots", "task-history", "replications", "nodes", "proxmox-nodes", "sync-state/devices"} {
-		if _, err := nb.Objects("/api/plugins/proxbox/" + p + "/").All(ctx, nil); err != nil {
+		if _, err := nb.Objects("/api/plugins/proxbox/"+p+"/").All(ctx, nil); err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
 	}

@@ -49,6 +49,10 @@ type Env struct {
 	Proxboxd *Proxboxd
 	Client   *plugin.Client
 	Nodes    []string
+	// PluginEndpointPK is the plugin's ProxmoxEndpoint record created for
+	// the replay (0 when the plugin's API is absent or refused it).
+	PluginEndpointPK  int
+	PluginEndpointErr error
 }
 
 // Start brings the setup up and does what the plugin does before a job:
@@ -109,11 +113,40 @@ func (e *Env) Bootstrap(ctx context.Context) error {
 		return err
 	}
 	user, name, secret := e.PVE.Token()
+	pk := e.pluginEndpoint(ctx, user, name, secret)
 	_, err = e.Client.PushProxmox(ctx, plugin.ProxmoxEndpoint{
-		Name: plugin.BackendName(e.Opts.Scenario.Name, PluginPK), IPAddress: "127.0.0.1",
+		Name: plugin.BackendName(e.Opts.Scenario.Name, pk), IPAddress: "127.0.0.1",
 		Port: e.PVE.Proxy.Port(), Username: user, VerifySSL: false, TokenName: &name, TokenValue: &secret,
 	})
 	return err
+}
+
+// pluginEndpoint creates (or updates) the plugin's ProxmoxEndpoint record
+// for the mock, as a user of the plugin would have, and returns its pk, which
+// the replay pushes as "<name> (nb:<pk>)" (PluginPK when the plugin's API is
+// absent).
+func (e *Env) pluginEndpoint(ctx context.Context, user, tokenName, secret string) int {
+	const path = "/api/plugins/proxbox/endpoints/proxmox/"
+	if !e.NB.Exists(ctx, path) {
+		return PluginPK
+	}
+	body := map[string]any{"name": e.Opts.Scenario.Name, "domain": "127.0.0.1", "port": e.PVE.Proxy.Port(), "username": user,
+		"token_name": tokenName, "token_value": secret, "verify_ssl": false, "enabled": true}
+	rows, err := e.NB.List(ctx, path, url.Values{"name": {e.Opts.Scenario.Name}})
+	var out map[string]any
+	if err == nil && len(rows) > 0 {
+		id := asInt(rows[0]["id"])
+		if _, err := e.NB.Do(ctx, "PATCH", fmt.Sprintf("%s%d/", path, id), nil, body, &out); err == nil {
+			e.PluginEndpointPK = id
+			return id
+		}
+	}
+	if _, err := e.NB.Do(ctx, "POST", path, nil, body, &out); err != nil {
+		e.PluginEndpointErr = err
+		return PluginPK
+	}
+	e.PluginEndpointPK = asInt(out["id"])
+	return e.PluginEndpointPK
 }
 
 // Close stops everything started.
