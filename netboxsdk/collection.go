@@ -2,120 +2,67 @@ package netboxsdk
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
+	"iter"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 )
 
 // Collection is one NetBox list endpoint ("/api/dcim/devices/") with typed
 // records: T is what NetBox returns, C what Create/Update send, P what Patch sends
 // (a P must marshal only the fields to change: Object, or a struct of Nullable /
 // generated nullable fields with omitempty/omitzero).
+//
+// The methods are thin typed wrappers over untyped code (see endpoint): the
+// generated Apps instantiate Collection ~200 times, so its methods must stay small.
 type Collection[T, C, P any] struct {
-	c    *Client
-	path string
+	e endpoint
 }
 
 // NewCollection returns the collection at path on c.
 func NewCollection[T, C, P any](c *Client, path string) *Collection[T, C, P] {
-	if !strings.HasPrefix(path, "/") {
-		path = "/" + path
-	}
-	if !strings.HasSuffix(path, "/") {
-		path += "/"
-	}
-	return &Collection[T, C, P]{c: c, path: path}
+	return &Collection[T, C, P]{e: newEndpoint(c, path)}
 }
 
 // Path returns the list path, e.g. "/api/dcim/devices/".
-func (col *Collection[T, C, P]) Path() string { return col.path }
+func (col *Collection[T, C, P]) Path() string { return col.e.path }
 
 // Client returns the client the collection belongs to.
-func (col *Collection[T, C, P]) Client() *Client { return col.c }
-
-func (col *Collection[T, C, P]) detail(id int) string {
-	return col.path + strconv.Itoa(id) + "/"
-}
+func (col *Collection[T, C, P]) Client() *Client { return col.e.c }
 
 // Get returns the object with id; a missing object is an *APIError matching ErrNotFound.
 func (col *Collection[T, C, P]) Get(ctx context.Context, id int) (T, error) {
-	return col.GetWith(ctx, id, nil)
+	var out T
+	err := col.e.get(ctx, id, nil, &out)
+	return out, err
 }
 
 // GetWith is Get with field selection (Fields, Omit, Brief of f; filters are ignored).
 func (col *Collection[T, C, P]) GetWith(ctx context.Context, id int, f *Filter) (T, error) {
 	var out T
-	var q url.Values
-	if f != nil {
-		q = (&Filter{fields: f.fields, omit: f.omit, brief: f.brief}).Values()
-	}
-	_, err := col.c.Do(ctx, http.MethodGet, col.detail(id), q, nil, &out)
+	err := col.e.get(ctx, id, f, &out)
 	return out, err
 }
 
 // GetBy returns the single object matching f. No match returns an error matching
 // ErrNotFound, several matches one matching ErrMultiple.
 func (col *Collection[T, C, P]) GetBy(ctx context.Context, f *Filter) (T, error) {
-	var zero T
-	if err := f.validate(col.path, col.c.cfg.strictFilters); err != nil {
+	var res []T
+	if err := col.e.getBy(ctx, f, &res); err != nil {
+		var zero T
 		return zero, err
 	}
-	q := f.Values()
-	q.Set("limit", "2")
-	u, err := col.c.resolve(col.path, q)
-	if err != nil {
-		return zero, err
-	}
-	_, raw, err := col.c.roundTrip(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return zero, err
-	}
-	var page Page[T]
-	if err := json.Unmarshal(raw, &page); err != nil {
-		return zero, fmt.Errorf("netboxsdk: decode %s: %w", col.path, err)
-	}
-	switch {
-	case len(page.Results) == 0:
-		return zero, fmt.Errorf("%w: %s?%s", ErrNotFound, col.path, f.Encode())
-	case len(page.Results) > 1:
-		n := len(page.Results)
-		if page.Count != nil {
-			n = *page.Count
-		}
-		return zero, fmt.Errorf("%w: %d objects at %s?%s", ErrMultiple, n, col.path, f.Encode())
-	}
-	return page.Results[0], nil
+	return res[0], nil
 }
 
 // Count returns the number of objects matching f (one request with limit=1).
 func (col *Collection[T, C, P]) Count(ctx context.Context, f *Filter) (int, error) {
-	if err := f.validate(col.path, col.c.cfg.strictFilters); err != nil {
-		return 0, err
-	}
-	q := f.Values()
-	q.Del("fields")
-	q.Del("omit")
-	q.Set("brief", "true")
-	q.Set("limit", "1")
-	var env struct {
-		Count *int `json:"count"`
-	}
-	if _, err := col.c.Do(ctx, http.MethodGet, col.path, q, nil, &env); err != nil {
-		return 0, err
-	}
-	if env.Count == nil {
-		return 0, fmt.Errorf("netboxsdk: %s: response has no count", col.path)
-	}
-	return *env.Count, nil
+	return col.e.count(ctx, f)
 }
 
 // Create creates one object.
 func (col *Collection[T, C, P]) Create(ctx context.Context, obj C) (T, error) {
 	var out T
-	_, err := col.c.Do(ctx, http.MethodPost, col.path, nil, obj, &out)
+	err := col.e.do(ctx, http.MethodPost, col.e.path, obj, &out)
 	return out, err
 }
 
@@ -126,14 +73,14 @@ func (col *Collection[T, C, P]) BulkCreate(ctx context.Context, objs []C) ([]T, 
 		return nil, nil
 	}
 	var out []T
-	_, err := col.c.Do(ctx, http.MethodPost, col.path, nil, objs, &out)
+	err := col.e.do(ctx, http.MethodPost, col.e.path, objs, &out)
 	return out, err
 }
 
 // Update replaces object id (PUT).
 func (col *Collection[T, C, P]) Update(ctx context.Context, id int, obj C) (T, error) {
 	var out T
-	_, err := col.c.Do(ctx, http.MethodPut, col.detail(id), nil, obj, &out)
+	err := col.e.do(ctx, http.MethodPut, col.e.detail(id), obj, &out)
 	return out, err
 }
 
@@ -142,7 +89,7 @@ func (col *Collection[T, C, P]) Update(ctx context.Context, id int, obj C) (T, e
 // to null. NetBox merges custom_fields: only the custom fields given change.
 func (col *Collection[T, C, P]) Patch(ctx context.Context, id int, patch P) (T, error) {
 	var out T
-	_, err := col.c.Do(ctx, http.MethodPatch, col.detail(id), nil, patch, &out)
+	err := col.e.do(ctx, http.MethodPatch, col.e.detail(id), patch, &out)
 	return out, err
 }
 
@@ -152,60 +99,68 @@ func (col *Collection[T, C, P]) BulkPatch(ctx context.Context, patches []P) ([]T
 		return nil, nil
 	}
 	var out []T
-	_, err := col.c.Do(ctx, http.MethodPatch, col.path, nil, patches, &out)
+	err := col.e.do(ctx, http.MethodPatch, col.e.path, patches, &out)
 	return out, err
 }
 
 // Delete deletes object id.
 func (col *Collection[T, C, P]) Delete(ctx context.Context, id int) error {
-	_, err := col.c.Do(ctx, http.MethodDelete, col.detail(id), nil, nil, nil)
-	return err
+	return col.e.do(ctx, http.MethodDelete, col.e.detail(id), nil, nil)
 }
 
 // BulkDelete deletes the objects ids in one request (body [{"id": n}, …]).
 func (col *Collection[T, C, P]) BulkDelete(ctx context.Context, ids []int) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	body := make([]map[string]int, len(ids))
-	for i, id := range ids {
-		body[i] = map[string]int{"id": id}
-	}
-	_, err := col.c.Do(ctx, http.MethodDelete, col.path, nil, body, nil)
-	return err
+	return col.e.bulkDelete(ctx, ids)
 }
 
 // Choices returns the allowed values of the choice fields of the collection, from
 // OPTIONS (the POST action, else PUT).
 func (col *Collection[T, C, P]) Choices(ctx context.Context) (map[string][]Choice, error) {
-	var meta struct {
-		Actions map[string]map[string]struct {
-			Choices []Choice `json:"choices"`
-		} `json:"actions"`
-	}
-	if _, err := col.c.Do(ctx, http.MethodOptions, col.path, nil, nil, &meta); err != nil {
-		return nil, err
-	}
-	fields := meta.Actions["POST"]
-	if fields == nil {
-		fields = meta.Actions["PUT"]
-	}
-	out := map[string][]Choice{}
-	for name, f := range fields {
-		if len(f.Choices) > 0 {
-			out[name] = f.Choices
-		}
-	}
-	return out, nil
+	return col.e.choices(ctx)
 }
 
 // Action calls a detail action of object id, e.g.
 // Action(ctx, "GET", 7, "available-ips", nil, nil, &ips) for
 // /api/ipam/prefixes/7/available-ips/, or "trace", "paths", "render-config", "sync".
 func (col *Collection[T, C, P]) Action(ctx context.Context, method string, id int, action string, query url.Values, body, out any) (*Response, error) {
-	action = strings.Trim(action, "/")
-	if action == "" || strings.Contains(action, "..") {
-		return nil, fmt.Errorf("netboxsdk: invalid action %q", action)
-	}
-	return col.c.Do(ctx, method, col.detail(id)+action+"/", query, body, out)
+	return col.e.action(ctx, method, id, action, query, body, out)
 }
+
+// List iterates over every object matching f, fetching pages lazily (page size
+// f.Limit or the client page size, up to NetBox's MAX_PAGE_SIZE) and following
+// the server's "next" links. On NetBox >= 4.6 it uses cursor pagination
+// (?start=), which stays fast on large tables, unless f sets an ordering or an
+// offset. While the caller consumes a page the next one is already being fetched.
+// An error is yielded once, as the last element.
+func (col *Collection[T, C, P]) List(ctx context.Context, f *Filter) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		err := col.e.pages(ctx, f, newResults[T], func(page any) bool {
+			for _, item := range *page.(*[]T) {
+				if !yield(item, nil) {
+					return false
+				}
+			}
+			return true
+		})
+		if err != nil {
+			var zero T
+			yield(zero, err)
+		}
+	}
+}
+
+// All returns every object matching f.
+func (col *Collection[T, C, P]) All(ctx context.Context, f *Filter) ([]T, error) {
+	var out []T
+	err := col.e.pages(ctx, f, newResults[T], func(page any) bool {
+		if out == nil {
+			out = *page.(*[]T)
+		} else {
+			out = append(out, *page.(*[]T)...)
+		}
+		return true
+	})
+	return out, err
+}
+
+func newResults[T any]() any { return new([]T) }

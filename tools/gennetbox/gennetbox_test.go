@@ -185,6 +185,13 @@ func TestPreprocessAndSplit(t *testing.T) {
 	if mode["nullable"] != true || getStr(mode, "description") != "IEEE 802.1Q tagging strategy" || len(getList(mode, "allOf")) != 1 {
 		t.Errorf("mode site = %v", mode)
 	}
+	// Response models lose nullable (-> *T), request models keep it (untagged_vlan above).
+	if tenant := getObj(getObj(getObj(g.schemas, "Interface"), "properties"), "tenant"); tenant["nullable"] != nil {
+		t.Errorf("response model Interface.tenant still nullable: %v", tenant)
+	}
+	if req := getList(getObj(g.schemas, "Interface"), "required"); !reflect.DeepEqual(req, []any{"id"}) {
+		t.Errorf("Interface required = %v", req)
+	}
 	ifaceMode := getObj(getObj(getObj(getObj(g.schemas, "Interface"), "properties"), "mode"), "properties")
 	if refName(getObj(ifaceMode, "value")) != "InterfaceModeEnum" || getObj(ifaceMode, "label")["enum"] != nil {
 		t.Errorf("value/label = %v", ifaceMode)

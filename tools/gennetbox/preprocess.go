@@ -65,7 +65,53 @@ func (g *generator) preprocess() error {
 	g.bulkBodies()
 	g.jsonOnly()
 	g.successResponsesOnly()
+	g.plainResponseNullables()
 	return nil
+}
+
+// plainResponseNullables drops "nullable" from every component that no request
+// body reaches (the response models), so oapi-codegen types their nullable
+// fields as *T with omitempty (null and absent both decode to nil) instead of
+// nullable.Nullable[T], a map that costs an allocation per field when decoding.
+// Request models (C, P) keep Nullable: a PATCH must be able to send null.
+// relaxNullableRequired already removed nullable properties from "required".
+func (g *generator) plainResponseNullables() {
+	inRequest := map[string]bool{}
+	var visit func(v any)
+	visit = func(v any) {
+		walkRefs(v, func(o obj) {
+			n := refName(o)
+			if n == "" || inRequest[n] {
+				return
+			}
+			inRequest[n] = true
+			visit(getObj(g.schemas, n))
+		})
+	}
+	operations(g.paths, func(_, _ string, op obj) { visit(getObj(op, "requestBody")) })
+	for _, name := range sortedKeys(g.schemas) {
+		if !inRequest[name] {
+			dropNullable(g.schemas[name])
+		}
+	}
+}
+
+// dropNullable removes the nullable keyword from s and every schema nested in it
+// (not following $ref). A property named "nullable" (an object) is kept.
+func dropNullable(v any) {
+	switch t := v.(type) {
+	case obj:
+		if _, ok := t["nullable"].(bool); ok {
+			delete(t, "nullable")
+		}
+		for _, k := range sortedKeys(t) {
+			dropNullable(t[k])
+		}
+	case []any:
+		for _, e := range t {
+			dropNullable(e)
+		}
+	}
 }
 
 // successResponsesOnly drops the error responses (4xx/5xx, NetBox >= 4.5 documents
