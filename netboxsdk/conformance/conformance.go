@@ -129,7 +129,7 @@ func (e *env) testTyped(t *testing.T, w *world) {
 		t.Fatal(err)
 	}
 	e.cleanupLater(vms.Path(), vm.Id)
-	if vm.Name != p+"-typed" || vm.Cluster.MustGet().Id != id(w.cluster) || vm.Memory.MustGet() != 4096 {
+	if vm.Name != p+"-typed" || vm.Cluster == nil || vm.Cluster.Id != id(w.cluster) || vm.Memory == nil || *vm.Memory != 4096 {
 		t.Fatalf("typed create: %+v", vm)
 	}
 	got, err := vms.GetBy(e.ctx, netboxsdk.NewFilter().Name(p+"-typed").Related("cluster", id(w.cluster)))
@@ -142,7 +142,7 @@ func (e *env) testTyped(t *testing.T, w *world) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pv.Description == nil || *pv.Description != "patched" || !pv.Memory.IsNull() || pv.Comments == nil || *pv.Comments != "typed" {
+	if pv.Description == nil || *pv.Description != "patched" || pv.Memory != nil || pv.Comments == nil || *pv.Comments != "typed" {
 		t.Fatalf("typed patch: desc=%v memory=%v comments=%v", pv.Description, pv.Memory, pv.Comments)
 	}
 	n := 0

@@ -378,14 +378,14 @@ type Circuit struct {
 	Comments *string `json:"comments,omitempty"`
 
 	// CommitRate Committed rate
-	CommitRate   nullable.Nullable[int]       `json:"commit_rate,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
-	Display      string                       `json:"display"`
-	DisplayUrl   string                       `json:"display_url"`
-	Distance     nullable.Nullable[float64]   `json:"distance,omitempty"`
-	DistanceUnit nullable.Nullable[struct {
+	CommitRate   *int                    `json:"commit_rate,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
+	Display      string                  `json:"display"`
+	DisplayUrl   string                  `json:"display_url"`
+	Distance     *float64                `json:"distance,omitempty"`
+	DistanceUnit *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `km` - Kilometers
@@ -393,15 +393,15 @@ type Circuit struct {
 		// * `mi` - Miles
 		// * `ft` - Feet
 		Value *externalRef0.CircuitDistanceUnitEnum `json:"value,omitempty"`
-	}] `json:"distance_unit,omitempty"`
-	Id          int                                        `json:"id"`
-	InstallDate nullable.Nullable[openapi_types.Date]      `json:"install_date,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	} `json:"distance_unit,omitempty"`
+	Id          int                      `json:"id"`
+	InstallDate *openapi_types.Date      `json:"install_date,omitempty"`
+	LastUpdated *time.Time               `json:"last_updated,omitempty"`
+	Owner       *externalRef0.BriefOwner `json:"owner,omitempty"`
 
 	// Provider Base serializer class for models inheriting from PrimaryModel.
-	Provider        BriefProvider                           `json:"provider"`
-	ProviderAccount nullable.Nullable[BriefProviderAccount] `json:"provider_account,omitempty"`
+	Provider        BriefProvider         `json:"provider"`
+	ProviderAccount *BriefProviderAccount `json:"provider_account,omitempty"`
 	Status          *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -413,11 +413,11 @@ type Circuit struct {
 		// * `decommissioned` - Decommissioned
 		Value *CircuitStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags            *[]externalRef0.NestedTag                    `json:"tags,omitempty"`
-	Tenant          nullable.Nullable[externalRef0.BriefTenant]  `json:"tenant,omitempty"`
-	TerminationA    nullable.Nullable[CircuitCircuitTermination] `json:"termination_a,omitempty"`
-	TerminationDate nullable.Nullable[openapi_types.Date]        `json:"termination_date,omitempty"`
-	TerminationZ    nullable.Nullable[CircuitCircuitTermination] `json:"termination_z,omitempty"`
+	Tags            *[]externalRef0.NestedTag  `json:"tags,omitempty"`
+	Tenant          *externalRef0.BriefTenant  `json:"tenant,omitempty"`
+	TerminationA    *CircuitCircuitTermination `json:"termination_a,omitempty"`
+	TerminationDate *openapi_types.Date        `json:"termination_date,omitempty"`
+	TerminationZ    *CircuitCircuitTermination `json:"termination_z,omitempty"`
 
 	// Type Base serializer class for models inheriting from OrganizationalModel.
 	Type BriefCircuitType `json:"type"`
@@ -434,14 +434,14 @@ type CircuitCircuitTermination struct {
 	Id          int     `json:"id"`
 
 	// PortSpeed Physical circuit speed
-	PortSpeed       nullable.Nullable[int]         `json:"port_speed,omitempty"`
-	Termination     nullable.Nullable[interface{}] `json:"termination,omitempty"`
-	TerminationId   nullable.Nullable[int]         `json:"termination_id,omitempty"`
-	TerminationType nullable.Nullable[string]      `json:"termination_type,omitempty"`
+	PortSpeed       *int        `json:"port_speed,omitempty"`
+	Termination     interface{} `json:"termination,omitempty"`
+	TerminationId   *int        `json:"termination_id,omitempty"`
+	TerminationType *string     `json:"termination_type,omitempty"`
 
 	// UpstreamSpeed Upstream speed, if different from port speed
-	UpstreamSpeed nullable.Nullable[int] `json:"upstream_speed,omitempty"`
-	Url           string                 `json:"url"`
+	UpstreamSpeed *int   `json:"upstream_speed,omitempty"`
+	Url           string `json:"url"`
 
 	// XconnectId ID of the local cross-connect
 	XconnectId *string `json:"xconnect_id,omitempty"`
@@ -449,37 +449,37 @@ type CircuitCircuitTermination struct {
 
 // CircuitGroup Base serializer class for models inheriting from OrganizationalModel.
 type CircuitGroup struct {
-	CircuitCount int64                                       `json:"circuit_count"`
-	Comments     *string                                     `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]                `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                     `json:"custom_fields,omitempty"`
-	Description  *string                                     `json:"description,omitempty"`
-	Display      string                                      `json:"display"`
-	DisplayUrl   string                                      `json:"display_url"`
-	Id           int                                         `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]                `json:"last_updated,omitempty"`
-	Name         string                                      `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner]  `json:"owner,omitempty"`
-	Slug         string                                      `json:"slug"`
-	Tags         *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant       nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url          string                                      `json:"url"`
+	CircuitCount int64                     `json:"circuit_count"`
+	Comments     *string                   `json:"comments,omitempty"`
+	Created      *time.Time                `json:"created,omitempty"`
+	CustomFields *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description  *string                   `json:"description,omitempty"`
+	Display      string                    `json:"display"`
+	DisplayUrl   string                    `json:"display_url"`
+	Id           int                       `json:"id"`
+	LastUpdated  *time.Time                `json:"last_updated,omitempty"`
+	Name         string                    `json:"name"`
+	Owner        *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Slug         string                    `json:"slug"`
+	Tags         *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant       *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url          string                    `json:"url"`
 }
 
 // CircuitGroupAssignment Base serializer for group assignments under CircuitSerializer.
 type CircuitGroupAssignment struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	DisplayUrl   string                       `json:"display_url"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	DisplayUrl   string                  `json:"display_url"`
 
 	// Group Base serializer class for models inheriting from OrganizationalModel.
-	Group       BriefCircuitGroup              `json:"group"`
-	Id          int                            `json:"id"`
-	LastUpdated nullable.Nullable[time.Time]   `json:"last_updated,omitempty"`
-	Member      nullable.Nullable[interface{}] `json:"member,omitempty"`
-	MemberId    int64                          `json:"member_id"`
-	MemberType  string                         `json:"member_type"`
+	Group       BriefCircuitGroup `json:"group"`
+	Id          int               `json:"id"`
+	LastUpdated *time.Time        `json:"last_updated,omitempty"`
+	Member      interface{}       `json:"member,omitempty"`
+	MemberId    int64             `json:"member_id"`
+	MemberType  string            `json:"member_type"`
 	Priority    *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -515,29 +515,29 @@ type CircuitStatusEnum string
 
 // CircuitTermination Adds support for custom fields and tags.
 type CircuitTermination struct {
-	UnderscoreOccupied bool                                                 `json:"_occupied"`
-	Cable              nullable.Nullable[externalRef0.BriefCable]           `json:"cable,omitempty"`
-	CableEnd           nullable.Nullable[externalRef0.RearPortCableEndEnum] `json:"cable_end,omitempty"`
+	UnderscoreOccupied bool                               `json:"_occupied"`
+	Cable              *externalRef0.BriefCable           `json:"cable,omitempty"`
+	CableEnd           *externalRef0.RearPortCableEndEnum `json:"cable_end,omitempty"`
 
 	// Circuit Base serializer class for models inheriting from PrimaryModel.
-	Circuit      BriefCircuit                 `json:"circuit"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
-	Display      string                       `json:"display"`
-	DisplayUrl   string                       `json:"display_url"`
-	Id           int                          `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	LinkPeers    []interface{}                `json:"link_peers"`
+	Circuit      BriefCircuit            `json:"circuit"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
+	Display      string                  `json:"display"`
+	DisplayUrl   string                  `json:"display_url"`
+	Id           int                     `json:"id"`
+	LastUpdated  *time.Time              `json:"last_updated,omitempty"`
+	LinkPeers    []interface{}           `json:"link_peers"`
 
 	// LinkPeersType Return the type of the peer link terminations, or None.
-	LinkPeersType nullable.Nullable[string] `json:"link_peers_type,omitempty"`
+	LinkPeersType *string `json:"link_peers_type,omitempty"`
 
 	// MarkConnected Treat as if a cable is connected
 	MarkConnected *bool `json:"mark_connected,omitempty"`
 
 	// PortSpeed Physical circuit speed
-	PortSpeed nullable.Nullable[int] `json:"port_speed,omitempty"`
+	PortSpeed *int `json:"port_speed,omitempty"`
 
 	// PpInfo Patch panel ID and port number(s)
 	PpInfo *string                   `json:"pp_info,omitempty"`
@@ -546,13 +546,13 @@ type CircuitTermination struct {
 	// TermSide * `A` - A
 	// * `Z` - Z
 	TermSide        CircuitTerminationTermSideEnum `json:"term_side"`
-	Termination     nullable.Nullable[interface{}] `json:"termination,omitempty"`
-	TerminationId   nullable.Nullable[int]         `json:"termination_id,omitempty"`
-	TerminationType nullable.Nullable[string]      `json:"termination_type,omitempty"`
+	Termination     interface{}                    `json:"termination,omitempty"`
+	TerminationId   *int                           `json:"termination_id,omitempty"`
+	TerminationType *string                        `json:"termination_type,omitempty"`
 
 	// UpstreamSpeed Upstream speed, if different from port speed
-	UpstreamSpeed nullable.Nullable[int] `json:"upstream_speed,omitempty"`
-	Url           string                 `json:"url"`
+	UpstreamSpeed *int   `json:"upstream_speed,omitempty"`
+	Url           string `json:"url"`
 
 	// XconnectId ID of the local cross-connect
 	XconnectId *string `json:"xconnect_id,omitempty"`
@@ -593,21 +593,21 @@ type CircuitTerminationTermSideEnum string
 
 // CircuitType Base serializer class for models inheriting from OrganizationalModel.
 type CircuitType struct {
-	CircuitCount int64                                      `json:"circuit_count"`
-	Color        *string                                    `json:"color,omitempty"`
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Slug         string                                     `json:"slug"`
-	Tags         *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url          string                                     `json:"url"`
+	CircuitCount int64                     `json:"circuit_count"`
+	Color        *string                   `json:"color,omitempty"`
+	Comments     *string                   `json:"comments,omitempty"`
+	Created      *time.Time                `json:"created,omitempty"`
+	CustomFields *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description  *string                   `json:"description,omitempty"`
+	Display      string                    `json:"display"`
+	DisplayUrl   string                    `json:"display_url"`
+	Id           int                       `json:"id"`
+	LastUpdated  *time.Time                `json:"last_updated,omitempty"`
+	Name         string                    `json:"name"`
+	Owner        *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Slug         string                    `json:"slug"`
+	Tags         *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url          string                    `json:"url"`
 }
 
 // CircuitTypeRequest Base serializer class for models inheriting from OrganizationalModel.
@@ -640,11 +640,11 @@ type PaginatedCircuitGroupAssignmentList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []CircuitGroupAssignment  `json:"results"`
+	Previous *string                  `json:"previous,omitempty"`
+	Results  []CircuitGroupAssignment `json:"results"`
 }
 
 // PaginatedCircuitGroupList defines model for PaginatedCircuitGroupList.
@@ -653,11 +653,11 @@ type PaginatedCircuitGroupList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []CircuitGroup            `json:"results"`
+	Previous *string        `json:"previous,omitempty"`
+	Results  []CircuitGroup `json:"results"`
 }
 
 // PaginatedCircuitList defines model for PaginatedCircuitList.
@@ -666,11 +666,11 @@ type PaginatedCircuitList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Circuit                 `json:"results"`
+	Previous *string   `json:"previous,omitempty"`
+	Results  []Circuit `json:"results"`
 }
 
 // PaginatedCircuitTerminationList defines model for PaginatedCircuitTerminationList.
@@ -679,11 +679,11 @@ type PaginatedCircuitTerminationList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []CircuitTermination      `json:"results"`
+	Previous *string              `json:"previous,omitempty"`
+	Results  []CircuitTermination `json:"results"`
 }
 
 // PaginatedCircuitTypeList defines model for PaginatedCircuitTypeList.
@@ -692,11 +692,11 @@ type PaginatedCircuitTypeList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []CircuitType             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []CircuitType `json:"results"`
 }
 
 // PaginatedProviderAccountList defines model for PaginatedProviderAccountList.
@@ -705,11 +705,11 @@ type PaginatedProviderAccountList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProviderAccount         `json:"results"`
+	Previous *string           `json:"previous,omitempty"`
+	Results  []ProviderAccount `json:"results"`
 }
 
 // PaginatedProviderList defines model for PaginatedProviderList.
@@ -718,11 +718,11 @@ type PaginatedProviderList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Provider                `json:"results"`
+	Previous *string    `json:"previous,omitempty"`
+	Results  []Provider `json:"results"`
 }
 
 // PaginatedProviderNetworkList defines model for PaginatedProviderNetworkList.
@@ -731,11 +731,11 @@ type PaginatedProviderNetworkList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProviderNetwork         `json:"results"`
+	Previous *string           `json:"previous,omitempty"`
+	Results  []ProviderNetwork `json:"results"`
 }
 
 // PaginatedVirtualCircuitList defines model for PaginatedVirtualCircuitList.
@@ -744,11 +744,11 @@ type PaginatedVirtualCircuitList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []VirtualCircuit          `json:"results"`
+	Previous *string          `json:"previous,omitempty"`
+	Results  []VirtualCircuit `json:"results"`
 }
 
 // PaginatedVirtualCircuitTerminationList defines model for PaginatedVirtualCircuitTerminationList.
@@ -757,10 +757,10 @@ type PaginatedVirtualCircuitTerminationList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]   `json:"previous,omitempty"`
+	Previous *string                     `json:"previous,omitempty"`
 	Results  []VirtualCircuitTermination `json:"results"`
 }
 
@@ -770,11 +770,11 @@ type PaginatedVirtualCircuitTypeList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []VirtualCircuitType      `json:"results"`
+	Previous *string              `json:"previous,omitempty"`
+	Results  []VirtualCircuitType `json:"results"`
 }
 
 // PatchedBulkCircuitGroupAssignmentRequest Base serializer for group assignments under CircuitSerializer.
@@ -1190,39 +1190,39 @@ type PatchedWritableVirtualCircuitTerminationRequest struct {
 
 // Provider Base serializer class for models inheriting from PrimaryModel.
 type Provider struct {
-	Accounts     *[]NestedProviderAccount     `json:"accounts,omitempty"`
-	Asns         *[]externalRef0.BriefASN     `json:"asns,omitempty"`
-	CircuitCount int64                        `json:"circuit_count"`
-	Comments     *string                      `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
-	Display      string                       `json:"display"`
-	DisplayUrl   string                       `json:"display_url"`
-	Id           int                          `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Accounts     *[]NestedProviderAccount `json:"accounts,omitempty"`
+	Asns         *[]externalRef0.BriefASN `json:"asns,omitempty"`
+	CircuitCount int64                    `json:"circuit_count"`
+	Comments     *string                  `json:"comments,omitempty"`
+	Created      *time.Time               `json:"created,omitempty"`
+	CustomFields *map[string]interface{}  `json:"custom_fields,omitempty"`
+	Description  *string                  `json:"description,omitempty"`
+	Display      string                   `json:"display"`
+	DisplayUrl   string                   `json:"display_url"`
+	Id           int                      `json:"id"`
+	LastUpdated  *time.Time               `json:"last_updated,omitempty"`
 
 	// Name Full name of the provider
-	Name  string                                     `json:"name"`
-	Owner nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Slug  string                                     `json:"slug"`
-	Tags  *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url   string                                     `json:"url"`
+	Name  string                    `json:"name"`
+	Owner *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Slug  string                    `json:"slug"`
+	Tags  *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url   string                    `json:"url"`
 }
 
 // ProviderAccount Base serializer class for models inheriting from PrimaryModel.
 type ProviderAccount struct {
-	Account      string                                     `json:"account"`
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         *string                                    `json:"name,omitempty"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	Account      string                   `json:"account"`
+	Comments     *string                  `json:"comments,omitempty"`
+	Created      *time.Time               `json:"created,omitempty"`
+	CustomFields *map[string]interface{}  `json:"custom_fields,omitempty"`
+	Description  *string                  `json:"description,omitempty"`
+	Display      string                   `json:"display"`
+	DisplayUrl   string                   `json:"display_url"`
+	Id           int                      `json:"id"`
+	LastUpdated  *time.Time               `json:"last_updated,omitempty"`
+	Name         *string                  `json:"name,omitempty"`
+	Owner        *externalRef0.BriefOwner `json:"owner,omitempty"`
 
 	// Provider Base serializer class for models inheriting from PrimaryModel.
 	Provider BriefProvider             `json:"provider"`
@@ -1244,16 +1244,16 @@ type ProviderAccountRequest struct {
 
 // ProviderNetwork Base serializer class for models inheriting from PrimaryModel.
 type ProviderNetwork struct {
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	Comments     *string                  `json:"comments,omitempty"`
+	Created      *time.Time               `json:"created,omitempty"`
+	CustomFields *map[string]interface{}  `json:"custom_fields,omitempty"`
+	Description  *string                  `json:"description,omitempty"`
+	Display      string                   `json:"display"`
+	DisplayUrl   string                   `json:"display_url"`
+	Id           int                      `json:"id"`
+	LastUpdated  *time.Time               `json:"last_updated,omitempty"`
+	Name         string                   `json:"name"`
+	Owner        *externalRef0.BriefOwner `json:"owner,omitempty"`
 
 	// Provider Base serializer class for models inheriting from PrimaryModel.
 	Provider  BriefProvider             `json:"provider"`
@@ -1292,17 +1292,17 @@ type ProviderRequest struct {
 // VirtualCircuit Base serializer class for models inheriting from PrimaryModel.
 type VirtualCircuit struct {
 	// Cid Unique circuit ID
-	Cid             string                                     `json:"cid"`
-	Comments        *string                                    `json:"comments,omitempty"`
-	Created         nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields    *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description     *string                                    `json:"description,omitempty"`
-	Display         string                                     `json:"display"`
-	DisplayUrl      string                                     `json:"display_url"`
-	Id              int                                        `json:"id"`
-	LastUpdated     nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Owner           nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	ProviderAccount nullable.Nullable[BriefProviderAccount]    `json:"provider_account,omitempty"`
+	Cid             string                   `json:"cid"`
+	Comments        *string                  `json:"comments,omitempty"`
+	Created         *time.Time               `json:"created,omitempty"`
+	CustomFields    *map[string]interface{}  `json:"custom_fields,omitempty"`
+	Description     *string                  `json:"description,omitempty"`
+	Display         string                   `json:"display"`
+	DisplayUrl      string                   `json:"display_url"`
+	Id              int                      `json:"id"`
+	LastUpdated     *time.Time               `json:"last_updated,omitempty"`
+	Owner           *externalRef0.BriefOwner `json:"owner,omitempty"`
+	ProviderAccount *BriefProviderAccount    `json:"provider_account,omitempty"`
 
 	// ProviderNetwork Base serializer class for models inheriting from PrimaryModel.
 	ProviderNetwork BriefProviderNetwork `json:"provider_network"`
@@ -1317,8 +1317,8 @@ type VirtualCircuit struct {
 		// * `decommissioned` - Decommissioned
 		Value *CircuitStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
 
 	// Type Base serializer class for models inheriting from OrganizationalModel.
 	Type BriefVirtualCircuitType `json:"type"`
@@ -1327,20 +1327,20 @@ type VirtualCircuit struct {
 
 // VirtualCircuitTermination Adds support for custom fields and tags.
 type VirtualCircuitTermination struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
-	Display      string                       `json:"display"`
-	DisplayUrl   string                       `json:"display_url"`
-	Id           int                          `json:"id"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
+	Display      string                  `json:"display"`
+	DisplayUrl   string                  `json:"display_url"`
+	Id           int                     `json:"id"`
 
 	// Interface Mixin for Interface and VMInterface serializers that adds a `mac_address` shortcut field for
 	// creating/updating the primary MACAddress in a single request. The validated write is centralized
 	// on the interface model (BaseInterface.set_primary_mac_address); this mixin is a thin adapter that
 	// owns the permission check, the shortcut-vs-primary_mac_address conflict guard, and translating the
 	// model's validation errors into API errors.
-	Interface   externalRef0.BriefInterface  `json:"interface"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Interface   externalRef0.BriefInterface `json:"interface"`
+	LastUpdated *time.Time                  `json:"last_updated,omitempty"`
 	Role        *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -1358,21 +1358,21 @@ type VirtualCircuitTermination struct {
 
 // VirtualCircuitType Base serializer class for models inheriting from OrganizationalModel.
 type VirtualCircuitType struct {
-	Color               *string                                    `json:"color,omitempty"`
-	Comments            *string                                    `json:"comments,omitempty"`
-	Created             nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields        *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description         *string                                    `json:"description,omitempty"`
-	Display             string                                     `json:"display"`
-	DisplayUrl          string                                     `json:"display_url"`
-	Id                  int                                        `json:"id"`
-	LastUpdated         nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name                string                                     `json:"name"`
-	Owner               nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Slug                string                                     `json:"slug"`
-	Tags                *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url                 string                                     `json:"url"`
-	VirtualCircuitCount int64                                      `json:"virtual_circuit_count"`
+	Color               *string                   `json:"color,omitempty"`
+	Comments            *string                   `json:"comments,omitempty"`
+	Created             *time.Time                `json:"created,omitempty"`
+	CustomFields        *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description         *string                   `json:"description,omitempty"`
+	Display             string                    `json:"display"`
+	DisplayUrl          string                    `json:"display_url"`
+	Id                  int                       `json:"id"`
+	LastUpdated         *time.Time                `json:"last_updated,omitempty"`
+	Name                string                    `json:"name"`
+	Owner               *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Slug                string                    `json:"slug"`
+	Tags                *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url                 string                    `json:"url"`
+	VirtualCircuitCount int64                     `json:"virtual_circuit_count"`
 }
 
 // VirtualCircuitTypeRequest Base serializer class for models inheriting from OrganizationalModel.

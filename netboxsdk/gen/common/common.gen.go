@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/oapi-codegen/nullable"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
@@ -377,11 +376,11 @@ type BriefDataSource struct {
 
 // BriefDevice Base serializer class for models inheriting from PrimaryModel.
 type BriefDevice struct {
-	Description *string                   `json:"description,omitempty"`
-	Display     string                    `json:"display"`
-	Id          int                       `json:"id"`
-	Name        nullable.Nullable[string] `json:"name,omitempty"`
-	Url         string                    `json:"url"`
+	Description *string `json:"description,omitempty"`
+	Display     string  `json:"display"`
+	Id          int     `json:"id"`
+	Name        *string `json:"name,omitempty"`
+	Url         string  `json:"url"`
 }
 
 // BriefDeviceRole Base serializer class for models inheriting from NestedGroupModel.
@@ -440,10 +439,10 @@ type BriefIPAddress struct {
 		// * `6` - IPv6
 		Value *PrefixFamilyEnum `json:"value,omitempty"`
 	} `json:"family"`
-	Id         int                                `json:"id"`
-	NatInside  nullable.Nullable[NestedIPAddress] `json:"nat_inside,omitempty"`
-	NatOutside []NestedIPAddress                  `json:"nat_outside"`
-	Url        string                             `json:"url"`
+	Id         int               `json:"id"`
+	NatInside  *NestedIPAddress  `json:"nat_inside,omitempty"`
+	NatOutside []NestedIPAddress `json:"nat_outside"`
+	Url        string            `json:"url"`
 }
 
 // BriefInterface Mixin for Interface and VMInterface serializers that adds a `mac_address` shortcut field for
@@ -452,9 +451,9 @@ type BriefIPAddress struct {
 // owns the permission check, the shortcut-vs-primary_mac_address conflict guard, and translating the
 // model's validation errors into API errors.
 type BriefInterface struct {
-	UnderscoreOccupied bool                          `json:"_occupied"`
-	Cable              nullable.Nullable[BriefCable] `json:"cable,omitempty"`
-	Description        *string                       `json:"description,omitempty"`
+	UnderscoreOccupied bool        `json:"_occupied"`
+	Cable              *BriefCable `json:"cable,omitempty"`
+	Description        *string     `json:"description,omitempty"`
 
 	// Device Base serializer class for models inheriting from PrimaryModel.
 	Device  BriefDevice `json:"device"`
@@ -466,12 +465,12 @@ type BriefInterface struct {
 
 // BriefL2VPN Base serializer class for models inheriting from PrimaryModel.
 type BriefL2VPN struct {
-	Description *string                  `json:"description,omitempty"`
-	Display     string                   `json:"display"`
-	Id          int                      `json:"id"`
-	Identifier  nullable.Nullable[int64] `json:"identifier,omitempty"`
-	Name        string                   `json:"name"`
-	Slug        string                   `json:"slug"`
+	Description *string `json:"description,omitempty"`
+	Display     string  `json:"display"`
+	Id          int     `json:"id"`
+	Identifier  *int64  `json:"identifier,omitempty"`
+	Name        string  `json:"name"`
+	Slug        string  `json:"slug"`
 	Type        struct {
 		Label *string `json:"label,omitempty"`
 
@@ -664,8 +663,8 @@ type BriefVRF struct {
 	Name        string  `json:"name"`
 
 	// Rd Unique route distinguisher (as defined in RFC 4364)
-	Rd  nullable.Nullable[string] `json:"rd,omitempty"`
-	Url string                    `json:"url"`
+	Rd  *string `json:"rd,omitempty"`
+	Url string  `json:"url"`
 }
 
 // BulkDeleteRequest Identifies one object of a bulk delete.
@@ -707,20 +706,20 @@ type InterfaceModeEnum string
 
 // Job defines model for Job.
 type Job struct {
-	Completed     nullable.Nullable[time.Time]   `json:"completed,omitempty"`
-	Created       time.Time                      `json:"created"`
-	Data          nullable.Nullable[interface{}] `json:"data,omitempty"`
-	Display       string                         `json:"display"`
-	DisplayUrl    string                         `json:"display_url"`
-	Error         string                         `json:"error"`
-	ExecutionTime nullable.Nullable[string]      `json:"execution_time,omitempty"`
-	Id            int                            `json:"id"`
+	Completed     *time.Time  `json:"completed,omitempty"`
+	Created       time.Time   `json:"created"`
+	Data          interface{} `json:"data,omitempty"`
+	Display       string      `json:"display"`
+	DisplayUrl    string      `json:"display_url"`
+	Error         string      `json:"error"`
+	ExecutionTime *string     `json:"execution_time,omitempty"`
+	Id            int         `json:"id"`
 
 	// Interval Recurrence interval (in minutes)
-	Interval      nullable.Nullable[int] `json:"interval,omitempty"`
-	JobId         openapi_types.UUID     `json:"job_id"`
-	LogEntries    *[]interface{}         `json:"log_entries,omitempty"`
-	Name          string                 `json:"name"`
+	Interval      *int               `json:"interval,omitempty"`
+	JobId         openapi_types.UUID `json:"job_id"`
+	LogEntries    *[]interface{}     `json:"log_entries,omitempty"`
+	Name          string             `json:"name"`
 	Notifications struct {
 		Label *string `json:"label,omitempty"`
 
@@ -729,14 +728,14 @@ type Job struct {
 		// * `never` - Never
 		Value *JobNotificationsEnum `json:"value,omitempty"`
 	} `json:"notifications"`
-	Object     nullable.Nullable[interface{}] `json:"object,omitempty"`
-	ObjectId   nullable.Nullable[int64]       `json:"object_id,omitempty"`
-	ObjectType string                         `json:"object_type"`
+	Object     interface{} `json:"object,omitempty"`
+	ObjectId   *int64      `json:"object_id,omitempty"`
+	ObjectType string      `json:"object_type"`
 
 	// QueueName Name of the queue in which this job was enqueued
-	QueueName *string                      `json:"queue_name,omitempty"`
-	Scheduled nullable.Nullable[time.Time] `json:"scheduled,omitempty"`
-	Started   nullable.Nullable[time.Time] `json:"started,omitempty"`
+	QueueName *string    `json:"queue_name,omitempty"`
+	Scheduled *time.Time `json:"scheduled,omitempty"`
+	Started   *time.Time `json:"started,omitempty"`
 	Status    struct {
 		Label *string `json:"label,omitempty"`
 
@@ -785,11 +784,11 @@ type L2VPNTypeEnum string
 // dictionary of attributes which can be used to uniquely identify the related object. This class should be
 // subclassed to return a full representation of the related object on read.
 type NestedDevice struct {
-	Display    string                    `json:"display"`
-	DisplayUrl string                    `json:"display_url"`
-	Id         int                       `json:"id"`
-	Name       nullable.Nullable[string] `json:"name,omitempty"`
-	Url        string                    `json:"url"`
+	Display    string  `json:"display"`
+	DisplayUrl string  `json:"display_url"`
+	Id         int     `json:"id"`
+	Name       *string `json:"name,omitempty"`
+	Url        string  `json:"url"`
 }
 
 // NestedDeviceRole Represents an object related through a ForeignKey field. On write, it accepts a primary key (PK) value or a
@@ -819,14 +818,14 @@ type NestedIPAddress struct {
 // dictionary of attributes which can be used to uniquely identify the related object. This class should be
 // subclassed to return a full representation of the related object on read.
 type NestedInterface struct {
-	UnderscoreOccupied bool                   `json:"_occupied"`
-	Cable              nullable.Nullable[int] `json:"cable,omitempty"`
-	Device             NestedDevice           `json:"device"`
-	Display            string                 `json:"display"`
-	DisplayUrl         string                 `json:"display_url"`
-	Id                 int                    `json:"id"`
-	Name               string                 `json:"name"`
-	Url                string                 `json:"url"`
+	UnderscoreOccupied bool         `json:"_occupied"`
+	Cable              *int         `json:"cable,omitempty"`
+	Device             NestedDevice `json:"device"`
+	Display            string       `json:"display"`
+	DisplayUrl         string       `json:"display_url"`
+	Id                 int          `json:"id"`
+	Name               string       `json:"name"`
+	Url                string       `json:"url"`
 }
 
 // NestedTag Represents an object related through a ForeignKey field. On write, it accepts a primary key (PK) value or a

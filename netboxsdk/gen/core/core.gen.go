@@ -198,24 +198,24 @@ type DataFile struct {
 
 // DataSource Base serializer class for models inheriting from PrimaryModel.
 type DataSource struct {
-	Comments     *string                      `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
-	Display      string                       `json:"display"`
-	DisplayUrl   string                       `json:"display_url"`
-	Enabled      *bool                        `json:"enabled,omitempty"`
-	FileCount    int64                        `json:"file_count"`
-	Id           int                          `json:"id"`
+	Comments     *string                 `json:"comments,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
+	Display      string                  `json:"display"`
+	DisplayUrl   string                  `json:"display_url"`
+	Enabled      *bool                   `json:"enabled,omitempty"`
+	FileCount    int64                   `json:"file_count"`
+	Id           int                     `json:"id"`
 
 	// IgnoreRules Patterns (one per line) matching files or paths to ignore when syncing
-	IgnoreRules *string                                    `json:"ignore_rules,omitempty"`
-	LastSynced  nullable.Nullable[time.Time]               `json:"last_synced,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name        string                                     `json:"name"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Parameters  nullable.Nullable[interface{}]             `json:"parameters,omitempty"`
-	SourceUrl   string                                     `json:"source_url"`
+	IgnoreRules *string                  `json:"ignore_rules,omitempty"`
+	LastSynced  *time.Time               `json:"last_synced,omitempty"`
+	LastUpdated *time.Time               `json:"last_updated,omitempty"`
+	Name        string                   `json:"name"`
+	Owner       *externalRef0.BriefOwner `json:"owner,omitempty"`
+	Parameters  interface{}              `json:"parameters,omitempty"`
+	SourceUrl   string                   `json:"source_url"`
 	Status      struct {
 		Label *string `json:"label,omitempty"`
 
@@ -226,8 +226,8 @@ type DataSource struct {
 		// * `failed` - Failed
 		Value *DataSourceStatusEnum `json:"value,omitempty"`
 	} `json:"status"`
-	SyncInterval nullable.Nullable[DataSourceSyncIntervalEnum] `json:"sync_interval,omitempty"`
-	Tags         *[]externalRef0.NestedTag                     `json:"tags,omitempty"`
+	SyncInterval *DataSourceSyncIntervalEnum `json:"sync_interval,omitempty"`
+	Tags         *[]externalRef0.NestedTag   `json:"tags,omitempty"`
 	Type         struct {
 		Label *string `json:"label,omitempty"`
 
@@ -271,21 +271,21 @@ type ObjectChange struct {
 		// * `delete` - Deleted
 		Value *ObjectChangeActionEnum `json:"value,omitempty"`
 	} `json:"action"`
-	ChangedObject     nullable.Nullable[interface{}] `json:"changed_object,omitempty"`
-	ChangedObjectId   int64                          `json:"changed_object_id"`
-	ChangedObjectType string                         `json:"changed_object_type"`
-	Display           string                         `json:"display"`
-	DisplayUrl        string                         `json:"display_url"`
-	Id                int                            `json:"id"`
-	Message           string                         `json:"message"`
-	ObjectRepr        string                         `json:"object_repr"`
-	PostchangeData    nullable.Nullable[interface{}] `json:"postchange_data,omitempty"`
-	PrechangeData     nullable.Nullable[interface{}] `json:"prechange_data,omitempty"`
-	RequestId         openapi_types.UUID             `json:"request_id"`
-	Time              time.Time                      `json:"time"`
-	Url               string                         `json:"url"`
-	User              externalRef0.BriefUser         `json:"user"`
-	UserName          string                         `json:"user_name"`
+	ChangedObject     interface{}            `json:"changed_object,omitempty"`
+	ChangedObjectId   int64                  `json:"changed_object_id"`
+	ChangedObjectType string                 `json:"changed_object_type"`
+	Display           string                 `json:"display"`
+	DisplayUrl        string                 `json:"display_url"`
+	Id                int                    `json:"id"`
+	Message           string                 `json:"message"`
+	ObjectRepr        string                 `json:"object_repr"`
+	PostchangeData    interface{}            `json:"postchange_data,omitempty"`
+	PrechangeData     interface{}            `json:"prechange_data,omitempty"`
+	RequestId         openapi_types.UUID     `json:"request_id"`
+	Time              time.Time              `json:"time"`
+	Url               string                 `json:"url"`
+	User              externalRef0.BriefUser `json:"user"`
+	UserName          string                 `json:"user_name"`
 }
 
 // ObjectChangeActionEnum * `create` - Created
@@ -316,11 +316,11 @@ type PaginatedDataFileList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []DataFile                `json:"results"`
+	Previous *string    `json:"previous,omitempty"`
+	Results  []DataFile `json:"results"`
 }
 
 // PaginatedDataSourceList defines model for PaginatedDataSourceList.
@@ -329,11 +329,11 @@ type PaginatedDataSourceList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []DataSource              `json:"results"`
+	Previous *string      `json:"previous,omitempty"`
+	Results  []DataSource `json:"results"`
 }
 
 // PaginatedJobList defines model for PaginatedJobList.
@@ -342,11 +342,11 @@ type PaginatedJobList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []externalRef0.Job        `json:"results"`
+	Previous *string            `json:"previous,omitempty"`
+	Results  []externalRef0.Job `json:"results"`
 }
 
 // PaginatedObjectChangeList defines model for PaginatedObjectChangeList.
@@ -355,11 +355,11 @@ type PaginatedObjectChangeList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ObjectChange            `json:"results"`
+	Previous *string        `json:"previous,omitempty"`
+	Results  []ObjectChange `json:"results"`
 }
 
 // PaginatedObjectTypeList defines model for PaginatedObjectTypeList.
@@ -368,11 +368,11 @@ type PaginatedObjectTypeList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ObjectType              `json:"results"`
+	Previous *string      `json:"previous,omitempty"`
+	Results  []ObjectType `json:"results"`
 }
 
 // PatchedBulkDataSourceRequest Base serializer class for models inheriting from PrimaryModel.

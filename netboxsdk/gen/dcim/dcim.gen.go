@@ -3380,14 +3380,14 @@ type BriefModule struct {
 
 // BriefModuleBayType Base serializer class for models inheriting from PrimaryModel.
 type BriefModuleBayType struct {
-	Color        *string                                           `json:"color,omitempty"`
-	Description  *string                                           `json:"description,omitempty"`
-	Display      string                                            `json:"display"`
-	Id           int                                               `json:"id"`
-	Manufacturer nullable.Nullable[externalRef0.BriefManufacturer] `json:"manufacturer,omitempty"`
-	Name         string                                            `json:"name"`
-	Slug         string                                            `json:"slug"`
-	Url          string                                            `json:"url"`
+	Color        *string                         `json:"color,omitempty"`
+	Description  *string                         `json:"description,omitempty"`
+	Display      string                          `json:"display"`
+	Id           int                             `json:"id"`
+	Manufacturer *externalRef0.BriefManufacturer `json:"manufacturer,omitempty"`
+	Name         string                          `json:"name"`
+	Slug         string                          `json:"slug"`
+	Url          string                          `json:"url"`
 }
 
 // BriefModuleType Base serializer class for models inheriting from PrimaryModel.
@@ -3397,11 +3397,11 @@ type BriefModuleType struct {
 	Id          int     `json:"id"`
 
 	// Manufacturer Base serializer class for models inheriting from OrganizationalModel.
-	Manufacturer externalRef0.BriefManufacturer            `json:"manufacturer"`
-	Model        string                                    `json:"model"`
-	ModuleCount  int                                       `json:"module_count"`
-	Profile      nullable.Nullable[BriefModuleTypeProfile] `json:"profile,omitempty"`
-	Url          string                                    `json:"url"`
+	Manufacturer externalRef0.BriefManufacturer `json:"manufacturer"`
+	Model        string                         `json:"model"`
+	ModuleCount  int                            `json:"module_count"`
+	Profile      *BriefModuleTypeProfile        `json:"profile,omitempty"`
+	Url          string                         `json:"url"`
 }
 
 // BriefModuleTypeProfile Base serializer class for models inheriting from PrimaryModel.
@@ -3424,9 +3424,9 @@ type BriefPowerPanel struct {
 
 // BriefPowerPort Adds an `owner` field for models which have a ForeignKey to users.Owner.
 type BriefPowerPort struct {
-	UnderscoreOccupied bool                                       `json:"_occupied"`
-	Cable              nullable.Nullable[externalRef0.BriefCable] `json:"cable,omitempty"`
-	Description        *string                                    `json:"description,omitempty"`
+	UnderscoreOccupied bool                     `json:"_occupied"`
+	Cable              *externalRef0.BriefCable `json:"cable,omitempty"`
+	Description        *string                  `json:"description,omitempty"`
 
 	// Device Base serializer class for models inheriting from PrimaryModel.
 	Device  externalRef0.BriefDevice `json:"device"`
@@ -3497,13 +3497,13 @@ type BriefRackType struct {
 
 // BriefVirtualChassis Base serializer class for models inheriting from PrimaryModel.
 type BriefVirtualChassis struct {
-	Description *string                                      `json:"description,omitempty"`
-	Display     string                                       `json:"display"`
-	Id          int                                          `json:"id"`
-	Master      nullable.Nullable[externalRef0.NestedDevice] `json:"master,omitempty"`
-	MemberCount int                                          `json:"member_count"`
-	Name        string                                       `json:"name"`
-	Url         string                                       `json:"url"`
+	Description *string                    `json:"description,omitempty"`
+	Display     string                     `json:"display"`
+	Id          int                        `json:"id"`
+	Master      *externalRef0.NestedDevice `json:"master,omitempty"`
+	MemberCount int                        `json:"member_count"`
+	Name        string                     `json:"name"`
+	Url         string                     `json:"url"`
 }
 
 // BriefVirtualDeviceContext Base serializer class for models inheriting from PrimaryModel.
@@ -3514,7 +3514,7 @@ type BriefVirtualDeviceContext struct {
 	Device     externalRef0.BriefDevice `json:"device"`
 	Display    string                   `json:"display"`
 	Id         int                      `json:"id"`
-	Identifier nullable.Nullable[int]   `json:"identifier,omitempty"`
+	Identifier *int                     `json:"identifier,omitempty"`
 	Name       string                   `json:"name"`
 	Url        string                   `json:"url"`
 }
@@ -5848,21 +5848,21 @@ type BulkVirtualDeviceContextRequest struct {
 
 // Cable Base serializer class for models inheriting from PrimaryModel.
 type Cable struct {
-	ATerminations *[]GenericObject                    `json:"a_terminations,omitempty"`
-	BTerminations *[]GenericObject                    `json:"b_terminations,omitempty"`
-	Bundle        nullable.Nullable[BriefCableBundle] `json:"bundle,omitempty"`
-	Color         *string                             `json:"color,omitempty"`
-	Comments      *string                             `json:"comments,omitempty"`
-	Created       nullable.Nullable[time.Time]        `json:"created,omitempty"`
-	CustomFields  *map[string]interface{}             `json:"custom_fields,omitempty"`
-	Description   *string                             `json:"description,omitempty"`
-	Display       string                              `json:"display"`
-	DisplayUrl    string                              `json:"display_url"`
-	Id            int                                 `json:"id"`
-	Label         *string                             `json:"label,omitempty"`
-	LastUpdated   nullable.Nullable[time.Time]        `json:"last_updated,omitempty"`
-	Length        nullable.Nullable[float64]          `json:"length,omitempty"`
-	LengthUnit    nullable.Nullable[struct {
+	ATerminations *[]GenericObject        `json:"a_terminations,omitempty"`
+	BTerminations *[]GenericObject        `json:"b_terminations,omitempty"`
+	Bundle        *BriefCableBundle       `json:"bundle,omitempty"`
+	Color         *string                 `json:"color,omitempty"`
+	Comments      *string                 `json:"comments,omitempty"`
+	Created       *time.Time              `json:"created,omitempty"`
+	CustomFields  *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description   *string                 `json:"description,omitempty"`
+	Display       string                  `json:"display"`
+	DisplayUrl    string                  `json:"display_url"`
+	Id            int                     `json:"id"`
+	Label         *string                 `json:"label,omitempty"`
+	LastUpdated   *time.Time              `json:"last_updated,omitempty"`
+	Length        *float64                `json:"length,omitempty"`
+	LengthUnit    *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `km` - Kilometers
@@ -5872,8 +5872,8 @@ type Cable struct {
 		// * `ft` - Feet
 		// * `in` - Inches
 		Value *CableLengthUnitEnum `json:"value,omitempty"`
-	}] `json:"length_unit,omitempty"`
-	Owner   nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	} `json:"length_unit,omitempty"`
+	Owner   *externalRef0.BriefOwner `json:"owner,omitempty"`
 	Profile *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -5913,27 +5913,27 @@ type Cable struct {
 		// * `decommissioning` - Decommissioning
 		Value *externalRef0.CableStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Type   nullable.Nullable[CableTypeEnum]            `json:"type,omitempty"`
-	Url    string                                      `json:"url"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Type   *CableTypeEnum            `json:"type,omitempty"`
+	Url    string                    `json:"url"`
 }
 
 // CableBundle Base serializer class for models inheriting from PrimaryModel.
 type CableBundle struct {
-	CableCount   int                                        `json:"cable_count"`
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Tags         *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url          string                                     `json:"url"`
+	CableCount   int                       `json:"cable_count"`
+	Comments     *string                   `json:"comments,omitempty"`
+	Created      *time.Time                `json:"created,omitempty"`
+	CustomFields *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description  *string                   `json:"description,omitempty"`
+	Display      string                    `json:"display"`
+	DisplayUrl   string                    `json:"display_url"`
+	Id           int                       `json:"id"`
+	LastUpdated  *time.Time                `json:"last_updated,omitempty"`
+	Name         string                    `json:"name"`
+	Owner        *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Tags         *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url          string                    `json:"url"`
 }
 
 // CableBundleRequest Base serializer class for models inheriting from PrimaryModel.
@@ -5989,13 +5989,13 @@ type CableTermination struct {
 	// CableEnd * `A` - A
 	// * `B` - B
 	CableEnd        externalRef0.RearPortCableEndEnum `json:"cable_end"`
-	Connector       nullable.Nullable[int]            `json:"connector,omitempty"`
-	Created         nullable.Nullable[time.Time]      `json:"created,omitempty"`
+	Connector       *int                              `json:"connector,omitempty"`
+	Created         *time.Time                        `json:"created,omitempty"`
 	Display         string                            `json:"display"`
 	Id              int                               `json:"id"`
-	LastUpdated     nullable.Nullable[time.Time]      `json:"last_updated,omitempty"`
-	Positions       nullable.Nullable[[]int]          `json:"positions,omitempty"`
-	Termination     nullable.Nullable[interface{}]    `json:"termination,omitempty"`
+	LastUpdated     *time.Time                        `json:"last_updated,omitempty"`
+	Positions       *[]int                            `json:"positions,omitempty"`
+	Termination     interface{}                       `json:"termination,omitempty"`
 	TerminationId   int                               `json:"termination_id"`
 	TerminationType string                            `json:"termination_type"`
 	Url             string                            `json:"url"`
@@ -6038,15 +6038,15 @@ type CableTypeEnum string
 
 // ConsolePort Adds an `owner` field for models which have a ForeignKey to users.Owner.
 type ConsolePort struct {
-	UnderscoreOccupied          bool                                                 `json:"_occupied"`
-	Cable                       nullable.Nullable[externalRef0.BriefCable]           `json:"cable,omitempty"`
-	CableEnd                    nullable.Nullable[externalRef0.RearPortCableEndEnum] `json:"cable_end,omitempty"`
-	ConnectedEndpoints          nullable.Nullable[[]interface{}]                     `json:"connected_endpoints,omitempty"`
-	ConnectedEndpointsReachable bool                                                 `json:"connected_endpoints_reachable"`
-	ConnectedEndpointsType      nullable.Nullable[string]                            `json:"connected_endpoints_type,omitempty"`
-	Created                     nullable.Nullable[time.Time]                         `json:"created,omitempty"`
-	CustomFields                *map[string]interface{}                              `json:"custom_fields,omitempty"`
-	Description                 *string                                              `json:"description,omitempty"`
+	UnderscoreOccupied          bool                               `json:"_occupied"`
+	Cable                       *externalRef0.BriefCable           `json:"cable,omitempty"`
+	CableEnd                    *externalRef0.RearPortCableEndEnum `json:"cable_end,omitempty"`
+	ConnectedEndpoints          *[]interface{}                     `json:"connected_endpoints,omitempty"`
+	ConnectedEndpointsReachable bool                               `json:"connected_endpoints_reachable"`
+	ConnectedEndpointsType      *string                            `json:"connected_endpoints_type,omitempty"`
+	Created                     *time.Time                         `json:"created,omitempty"`
+	CustomFields                *map[string]interface{}            `json:"custom_fields,omitempty"`
+	Description                 *string                            `json:"description,omitempty"`
 
 	// Device Base serializer class for models inheriting from PrimaryModel.
 	Device     externalRef0.BriefDevice `json:"device"`
@@ -6055,19 +6055,19 @@ type ConsolePort struct {
 	Id         int                      `json:"id"`
 
 	// Label Physical label
-	Label       *string                      `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	LinkPeers   []interface{}                `json:"link_peers"`
+	Label       *string       `json:"label,omitempty"`
+	LastUpdated *time.Time    `json:"last_updated,omitempty"`
+	LinkPeers   []interface{} `json:"link_peers"`
 
 	// LinkPeersType Return the type of the peer link terminations, or None.
-	LinkPeersType nullable.Nullable[string] `json:"link_peers_type,omitempty"`
+	LinkPeersType *string `json:"link_peers_type,omitempty"`
 
 	// MarkConnected Treat as if a cable is connected
-	MarkConnected *bool                                      `json:"mark_connected,omitempty"`
-	Module        nullable.Nullable[BriefModule]             `json:"module,omitempty"`
-	Name          string                                     `json:"name"`
-	Owner         nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Speed         nullable.Nullable[struct {
+	MarkConnected *bool                    `json:"mark_connected,omitempty"`
+	Module        *BriefModule             `json:"module,omitempty"`
+	Name          string                   `json:"name"`
+	Owner         *externalRef0.BriefOwner `json:"owner,omitempty"`
+	Speed         *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `1200` - 1200 bps
@@ -6079,7 +6079,7 @@ type ConsolePort struct {
 		// * `57600` - 57.6 kbps
 		// * `115200` - 115.2 kbps
 		Value *ConsolePortSpeedEnum `json:"value,omitempty"`
-	}] `json:"speed,omitempty"`
+	} `json:"speed,omitempty"`
 	Tags *[]externalRef0.NestedTag `json:"tags,omitempty"`
 	Type *struct {
 		Label *string `json:"label,omitempty"`
@@ -6121,16 +6121,16 @@ type ConsolePortSpeedEnum int
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type ConsolePortTemplate struct {
-	Created     nullable.Nullable[time.Time]                    `json:"created,omitempty"`
-	Description *string                                         `json:"description,omitempty"`
-	DeviceType  nullable.Nullable[externalRef0.BriefDeviceType] `json:"device_type,omitempty"`
-	Display     string                                          `json:"display"`
-	Id          int                                             `json:"id"`
+	Created     *time.Time                    `json:"created,omitempty"`
+	Description *string                       `json:"description,omitempty"`
+	DeviceType  *externalRef0.BriefDeviceType `json:"device_type,omitempty"`
+	Display     string                        `json:"display"`
+	Id          int                           `json:"id"`
 
 	// Label Physical label
-	Label       *string                            `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]       `json:"last_updated,omitempty"`
-	ModuleType  nullable.Nullable[BriefModuleType] `json:"module_type,omitempty"`
+	Label       *string          `json:"label,omitempty"`
+	LastUpdated *time.Time       `json:"last_updated,omitempty"`
+	ModuleType  *BriefModuleType `json:"module_type,omitempty"`
 
 	// Name {module} is accepted as a substitution for the module bay position when attached to a module type.
 	Name string `json:"name"`
@@ -6176,15 +6176,15 @@ type ConsolePortTypeEnum string
 
 // ConsoleServerPort Adds an `owner` field for models which have a ForeignKey to users.Owner.
 type ConsoleServerPort struct {
-	UnderscoreOccupied          bool                                                 `json:"_occupied"`
-	Cable                       nullable.Nullable[externalRef0.BriefCable]           `json:"cable,omitempty"`
-	CableEnd                    nullable.Nullable[externalRef0.RearPortCableEndEnum] `json:"cable_end,omitempty"`
-	ConnectedEndpoints          nullable.Nullable[[]interface{}]                     `json:"connected_endpoints,omitempty"`
-	ConnectedEndpointsReachable bool                                                 `json:"connected_endpoints_reachable"`
-	ConnectedEndpointsType      nullable.Nullable[string]                            `json:"connected_endpoints_type,omitempty"`
-	Created                     nullable.Nullable[time.Time]                         `json:"created,omitempty"`
-	CustomFields                *map[string]interface{}                              `json:"custom_fields,omitempty"`
-	Description                 *string                                              `json:"description,omitempty"`
+	UnderscoreOccupied          bool                               `json:"_occupied"`
+	Cable                       *externalRef0.BriefCable           `json:"cable,omitempty"`
+	CableEnd                    *externalRef0.RearPortCableEndEnum `json:"cable_end,omitempty"`
+	ConnectedEndpoints          *[]interface{}                     `json:"connected_endpoints,omitempty"`
+	ConnectedEndpointsReachable bool                               `json:"connected_endpoints_reachable"`
+	ConnectedEndpointsType      *string                            `json:"connected_endpoints_type,omitempty"`
+	Created                     *time.Time                         `json:"created,omitempty"`
+	CustomFields                *map[string]interface{}            `json:"custom_fields,omitempty"`
+	Description                 *string                            `json:"description,omitempty"`
 
 	// Device Base serializer class for models inheriting from PrimaryModel.
 	Device     externalRef0.BriefDevice `json:"device"`
@@ -6193,19 +6193,19 @@ type ConsoleServerPort struct {
 	Id         int                      `json:"id"`
 
 	// Label Physical label
-	Label       *string                      `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	LinkPeers   []interface{}                `json:"link_peers"`
+	Label       *string       `json:"label,omitempty"`
+	LastUpdated *time.Time    `json:"last_updated,omitempty"`
+	LinkPeers   []interface{} `json:"link_peers"`
 
 	// LinkPeersType Return the type of the peer link terminations, or None.
-	LinkPeersType nullable.Nullable[string] `json:"link_peers_type,omitempty"`
+	LinkPeersType *string `json:"link_peers_type,omitempty"`
 
 	// MarkConnected Treat as if a cable is connected
-	MarkConnected *bool                                      `json:"mark_connected,omitempty"`
-	Module        nullable.Nullable[BriefModule]             `json:"module,omitempty"`
-	Name          string                                     `json:"name"`
-	Owner         nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Speed         nullable.Nullable[struct {
+	MarkConnected *bool                    `json:"mark_connected,omitempty"`
+	Module        *BriefModule             `json:"module,omitempty"`
+	Name          string                   `json:"name"`
+	Owner         *externalRef0.BriefOwner `json:"owner,omitempty"`
+	Speed         *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `1200` - 1200 bps
@@ -6217,7 +6217,7 @@ type ConsoleServerPort struct {
 		// * `57600` - 57.6 kbps
 		// * `115200` - 115.2 kbps
 		Value *ConsolePortSpeedEnum `json:"value,omitempty"`
-	}] `json:"speed,omitempty"`
+	} `json:"speed,omitempty"`
 	Tags *[]externalRef0.NestedTag `json:"tags,omitempty"`
 	Type *struct {
 		Label *string `json:"label,omitempty"`
@@ -6249,16 +6249,16 @@ type ConsoleServerPort struct {
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type ConsoleServerPortTemplate struct {
-	Created     nullable.Nullable[time.Time]                    `json:"created,omitempty"`
-	Description *string                                         `json:"description,omitempty"`
-	DeviceType  nullable.Nullable[externalRef0.BriefDeviceType] `json:"device_type,omitempty"`
-	Display     string                                          `json:"display"`
-	Id          int                                             `json:"id"`
+	Created     *time.Time                    `json:"created,omitempty"`
+	Description *string                       `json:"description,omitempty"`
+	DeviceType  *externalRef0.BriefDeviceType `json:"device_type,omitempty"`
+	Display     string                        `json:"display"`
+	Id          int                           `json:"id"`
 
 	// Label Physical label
-	Label       *string                            `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]       `json:"last_updated,omitempty"`
-	ModuleType  nullable.Nullable[BriefModuleType] `json:"module_type,omitempty"`
+	Label       *string          `json:"label,omitempty"`
+	LastUpdated *time.Time       `json:"last_updated,omitempty"`
+	ModuleType  *BriefModuleType `json:"module_type,omitempty"`
 
 	// Name {module} is accepted as a substitution for the module bay position when attached to a module type.
 	Name string `json:"name"`
@@ -6290,29 +6290,29 @@ type CoolingFeed struct {
 	Comments *string `json:"comments,omitempty"`
 
 	// CoolingCapacity Rated cooling capacity (kW)
-	CoolingCapacity nullable.Nullable[float64] `json:"cooling_capacity,omitempty"`
+	CoolingCapacity *float64 `json:"cooling_capacity,omitempty"`
 
 	// CoolingSource Base serializer class for models inheriting from PrimaryModel.
-	CoolingSource BriefCoolingSource           `json:"cooling_source"`
-	Created       nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields  *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description   *string                      `json:"description,omitempty"`
-	Display       string                       `json:"display"`
-	DisplayUrl    string                       `json:"display_url"`
-	Id            int                          `json:"id"`
-	LastUpdated   nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	MaxFlow       nullable.Nullable[float64]   `json:"max_flow,omitempty"`
-	MaxFlowUnit   nullable.Nullable[struct {
+	CoolingSource BriefCoolingSource      `json:"cooling_source"`
+	Created       *time.Time              `json:"created,omitempty"`
+	CustomFields  *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description   *string                 `json:"description,omitempty"`
+	Display       string                  `json:"display"`
+	DisplayUrl    string                  `json:"display_url"`
+	Id            int                     `json:"id"`
+	LastUpdated   *time.Time              `json:"last_updated,omitempty"`
+	MaxFlow       *float64                `json:"max_flow,omitempty"`
+	MaxFlowUnit   *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `lpm` - Liters per minute (L/min)
 		// * `m3ph` - Cubic meters per hour (m³/h)
 		// * `gpm` - Gallons per minute (GPM)
 		Value *CoolingFeedMaxFlowUnitEnum `json:"value,omitempty"`
-	}] `json:"max_flow_unit,omitempty"`
-	Name   string                                     `json:"name"`
-	Owner  nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Rack   nullable.Nullable[BriefRack]               `json:"rack,omitempty"`
+	} `json:"max_flow_unit,omitempty"`
+	Name   string                   `json:"name"`
+	Owner  *externalRef0.BriefOwner `json:"owner,omitempty"`
+	Rack   *BriefRack               `json:"rack,omitempty"`
 	Status *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -6322,9 +6322,9 @@ type CoolingFeed struct {
 		// * `failed` - Failed
 		Value *PowerFeedStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url    string                                      `json:"url"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url    string                    `json:"url"`
 }
 
 // CoolingFeedMaxFlowUnitEnum * `lpm` - Liters per minute (L/min)
@@ -6334,43 +6334,43 @@ type CoolingFeedMaxFlowUnitEnum string
 
 // CoolingIntake Adds an `owner` field for models which have a ForeignKey to users.Owner.
 type CoolingIntake struct {
-	CoolingOutflow nullable.Nullable[NestedCoolingOutflow] `json:"cooling_outflow,omitempty"`
-	Created        nullable.Nullable[time.Time]            `json:"created,omitempty"`
-	CustomFields   *map[string]interface{}                 `json:"custom_fields,omitempty"`
-	Description    *string                                 `json:"description,omitempty"`
+	CoolingOutflow *NestedCoolingOutflow   `json:"cooling_outflow,omitempty"`
+	Created        *time.Time              `json:"created,omitempty"`
+	CustomFields   *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description    *string                 `json:"description,omitempty"`
 
 	// Device Base serializer class for models inheriting from PrimaryModel.
-	Device       externalRef0.BriefDevice   `json:"device"`
-	Diameter     nullable.Nullable[float64] `json:"diameter,omitempty"`
-	DiameterUnit nullable.Nullable[struct {
+	Device       externalRef0.BriefDevice `json:"device"`
+	Diameter     *float64                 `json:"diameter,omitempty"`
+	DiameterUnit *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `mm` - Millimeters
 		// * `cm` - Centimeters
 		// * `in` - Inches
 		Value *CoolingIntakeDiameterUnitEnum `json:"value,omitempty"`
-	}] `json:"diameter_unit,omitempty"`
+	} `json:"diameter_unit,omitempty"`
 	Display    string `json:"display"`
 	DisplayUrl string `json:"display_url"`
 	Id         int    `json:"id"`
 
 	// Label Physical label
-	Label       *string                      `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	MaxFlow     nullable.Nullable[float64]   `json:"max_flow,omitempty"`
-	MaxFlowUnit nullable.Nullable[struct {
+	Label       *string    `json:"label,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
+	MaxFlow     *float64   `json:"max_flow,omitempty"`
+	MaxFlowUnit *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `lpm` - Liters per minute (L/min)
 		// * `m3ph` - Cubic meters per hour (m³/h)
 		// * `gpm` - Gallons per minute (GPM)
 		Value *CoolingFeedMaxFlowUnitEnum `json:"value,omitempty"`
-	}] `json:"max_flow_unit,omitempty"`
-	Module nullable.Nullable[BriefModule]             `json:"module,omitempty"`
-	Name   string                                     `json:"name"`
-	Owner  nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Tags   *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Type   nullable.Nullable[struct {
+	} `json:"max_flow_unit,omitempty"`
+	Module *BriefModule              `json:"module,omitempty"`
+	Name   string                    `json:"name"`
+	Owner  *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Type   *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `uqd` - UQD (Universal Quick Disconnect)
@@ -6381,7 +6381,7 @@ type CoolingIntake struct {
 		// * `bsp` - BSP (threaded)
 		// * `proprietary` - Proprietary
 		Value *CoolingIntakeTypeEnum `json:"value,omitempty"`
-	}] `json:"type,omitempty"`
+	} `json:"type,omitempty"`
 	Url string `json:"url"`
 }
 
@@ -6397,38 +6397,38 @@ type CoolingIntakeDiameterUnitEnum string
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type CoolingIntakeTemplate struct {
-	Created      nullable.Nullable[time.Time]                    `json:"created,omitempty"`
-	Description  *string                                         `json:"description,omitempty"`
-	DeviceType   nullable.Nullable[externalRef0.BriefDeviceType] `json:"device_type,omitempty"`
-	Diameter     nullable.Nullable[float64]                      `json:"diameter,omitempty"`
-	DiameterUnit nullable.Nullable[struct {
+	Created      *time.Time                    `json:"created,omitempty"`
+	Description  *string                       `json:"description,omitempty"`
+	DeviceType   *externalRef0.BriefDeviceType `json:"device_type,omitempty"`
+	Diameter     *float64                      `json:"diameter,omitempty"`
+	DiameterUnit *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `mm` - Millimeters
 		// * `cm` - Centimeters
 		// * `in` - Inches
 		Value *CoolingIntakeDiameterUnitEnum `json:"value,omitempty"`
-	}] `json:"diameter_unit,omitempty"`
+	} `json:"diameter_unit,omitempty"`
 	Display string `json:"display"`
 	Id      int    `json:"id"`
 
 	// Label Physical label
-	Label       *string                      `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	MaxFlow     nullable.Nullable[float64]   `json:"max_flow,omitempty"`
-	MaxFlowUnit nullable.Nullable[struct {
+	Label       *string    `json:"label,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
+	MaxFlow     *float64   `json:"max_flow,omitempty"`
+	MaxFlowUnit *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `lpm` - Liters per minute (L/min)
 		// * `m3ph` - Cubic meters per hour (m³/h)
 		// * `gpm` - Gallons per minute (GPM)
 		Value *CoolingFeedMaxFlowUnitEnum `json:"value,omitempty"`
-	}] `json:"max_flow_unit,omitempty"`
-	ModuleType nullable.Nullable[BriefModuleType] `json:"module_type,omitempty"`
+	} `json:"max_flow_unit,omitempty"`
+	ModuleType *BriefModuleType `json:"module_type,omitempty"`
 
 	// Name {module} is accepted as a substitution for the module bay position when attached to a module type.
 	Name string `json:"name"`
-	Type nullable.Nullable[struct {
+	Type *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `uqd` - UQD (Universal Quick Disconnect)
@@ -6439,7 +6439,7 @@ type CoolingIntakeTemplate struct {
 		// * `bsp` - BSP (threaded)
 		// * `proprietary` - Proprietary
 		Value *CoolingIntakeTypeEnum `json:"value,omitempty"`
-	}] `json:"type,omitempty"`
+	} `json:"type,omitempty"`
 	Url string `json:"url"`
 }
 
@@ -6454,34 +6454,34 @@ type CoolingIntakeTypeEnum string
 
 // CoolingOutflow Adds an `owner` field for models which have a ForeignKey to users.Owner.
 type CoolingOutflow struct {
-	CoolingIntake nullable.Nullable[BriefCoolingIntake] `json:"cooling_intake,omitempty"`
-	Created       nullable.Nullable[time.Time]          `json:"created,omitempty"`
-	CustomFields  *map[string]interface{}               `json:"custom_fields,omitempty"`
-	Description   *string                               `json:"description,omitempty"`
+	CoolingIntake *BriefCoolingIntake     `json:"cooling_intake,omitempty"`
+	Created       *time.Time              `json:"created,omitempty"`
+	CustomFields  *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description   *string                 `json:"description,omitempty"`
 
 	// Device Base serializer class for models inheriting from PrimaryModel.
-	Device       externalRef0.BriefDevice   `json:"device"`
-	Diameter     nullable.Nullable[float64] `json:"diameter,omitempty"`
-	DiameterUnit nullable.Nullable[struct {
+	Device       externalRef0.BriefDevice `json:"device"`
+	Diameter     *float64                 `json:"diameter,omitempty"`
+	DiameterUnit *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `mm` - Millimeters
 		// * `cm` - Centimeters
 		// * `in` - Inches
 		Value *CoolingIntakeDiameterUnitEnum `json:"value,omitempty"`
-	}] `json:"diameter_unit,omitempty"`
+	} `json:"diameter_unit,omitempty"`
 	Display    string `json:"display"`
 	DisplayUrl string `json:"display_url"`
 	Id         int    `json:"id"`
 
 	// Label Physical label
-	Label       *string                                    `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Module      nullable.Nullable[BriefModule]             `json:"module,omitempty"`
-	Name        string                                     `json:"name"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Tags        *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Type        nullable.Nullable[struct {
+	Label       *string                   `json:"label,omitempty"`
+	LastUpdated *time.Time                `json:"last_updated,omitempty"`
+	Module      *BriefModule              `json:"module,omitempty"`
+	Name        string                    `json:"name"`
+	Owner       *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Tags        *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Type        *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `uqd` - UQD (Universal Quick Disconnect)
@@ -6492,7 +6492,7 @@ type CoolingOutflow struct {
 		// * `bsp` - BSP (threaded)
 		// * `proprietary` - Proprietary
 		Value *CoolingIntakeTypeEnum `json:"value,omitempty"`
-	}] `json:"type,omitempty"`
+	} `json:"type,omitempty"`
 	Url string `json:"url"`
 }
 
@@ -6503,30 +6503,30 @@ type CoolingOutflow struct {
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type CoolingOutflowTemplate struct {
-	CoolingIntake nullable.Nullable[BriefCoolingIntakeTemplate]   `json:"cooling_intake,omitempty"`
-	Created       nullable.Nullable[time.Time]                    `json:"created,omitempty"`
-	Description   *string                                         `json:"description,omitempty"`
-	DeviceType    nullable.Nullable[externalRef0.BriefDeviceType] `json:"device_type,omitempty"`
-	Diameter      nullable.Nullable[float64]                      `json:"diameter,omitempty"`
-	DiameterUnit  nullable.Nullable[struct {
+	CoolingIntake *BriefCoolingIntakeTemplate   `json:"cooling_intake,omitempty"`
+	Created       *time.Time                    `json:"created,omitempty"`
+	Description   *string                       `json:"description,omitempty"`
+	DeviceType    *externalRef0.BriefDeviceType `json:"device_type,omitempty"`
+	Diameter      *float64                      `json:"diameter,omitempty"`
+	DiameterUnit  *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `mm` - Millimeters
 		// * `cm` - Centimeters
 		// * `in` - Inches
 		Value *CoolingIntakeDiameterUnitEnum `json:"value,omitempty"`
-	}] `json:"diameter_unit,omitempty"`
+	} `json:"diameter_unit,omitempty"`
 	Display string `json:"display"`
 	Id      int    `json:"id"`
 
 	// Label Physical label
-	Label       *string                            `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]       `json:"last_updated,omitempty"`
-	ModuleType  nullable.Nullable[BriefModuleType] `json:"module_type,omitempty"`
+	Label       *string          `json:"label,omitempty"`
+	LastUpdated *time.Time       `json:"last_updated,omitempty"`
+	ModuleType  *BriefModuleType `json:"module_type,omitempty"`
 
 	// Name {module} is accepted as a substitution for the module bay position when attached to a module type.
 	Name string `json:"name"`
-	Type nullable.Nullable[struct {
+	Type *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `uqd` - UQD (Universal Quick Disconnect)
@@ -6537,7 +6537,7 @@ type CoolingOutflowTemplate struct {
 		// * `bsp` - BSP (threaded)
 		// * `proprietary` - Proprietary
 		Value *CoolingIntakeTypeEnum `json:"value,omitempty"`
-	}] `json:"type,omitempty"`
+	} `json:"type,omitempty"`
 	Url string `json:"url"`
 }
 
@@ -6546,14 +6546,14 @@ type CoolingSource struct {
 	Comments *string `json:"comments,omitempty"`
 
 	// CoolingCapacity Total rated cooling capacity (kW)
-	CoolingCapacity  nullable.Nullable[float64]   `json:"cooling_capacity,omitempty"`
-	CoolingfeedCount int64                        `json:"coolingfeed_count"`
-	Created          nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields     *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description      *string                      `json:"description,omitempty"`
-	Display          string                       `json:"display"`
-	DisplayUrl       string                       `json:"display_url"`
-	FluidType        nullable.Nullable[struct {
+	CoolingCapacity  *float64                `json:"cooling_capacity,omitempty"`
+	CoolingfeedCount int64                   `json:"coolingfeed_count"`
+	Created          *time.Time              `json:"created,omitempty"`
+	CustomFields     *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description      *string                 `json:"description,omitempty"`
+	Display          string                  `json:"display"`
+	DisplayUrl       string                  `json:"display_url"`
+	FluidType        *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `water` - Water
@@ -6561,12 +6561,12 @@ type CoolingSource struct {
 		// * `dielectric` - Dielectric
 		// * `refrigerant` - Refrigerant
 		Value *CoolingSourceFluidTypeEnum `json:"value,omitempty"`
-	}] `json:"fluid_type,omitempty"`
-	Id          int                                           `json:"id"`
-	LastUpdated nullable.Nullable[time.Time]                  `json:"last_updated,omitempty"`
-	Location    nullable.Nullable[externalRef0.BriefLocation] `json:"location,omitempty"`
-	Name        string                                        `json:"name"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner]    `json:"owner,omitempty"`
+	} `json:"fluid_type,omitempty"`
+	Id          int                         `json:"id"`
+	LastUpdated *time.Time                  `json:"last_updated,omitempty"`
+	Location    *externalRef0.BriefLocation `json:"location,omitempty"`
+	Name        string                      `json:"name"`
+	Owner       *externalRef0.BriefOwner    `json:"owner,omitempty"`
 
 	// Site Base serializer class for models inheriting from PrimaryModel.
 	Site   externalRef0.BriefSite `json:"site"`
@@ -6625,15 +6625,15 @@ type Device struct {
 	} `json:"airflow,omitempty"`
 
 	// AssetTag A unique tag used to identify this device
-	AssetTag               nullable.Nullable[string]                           `json:"asset_tag,omitempty"`
-	Cluster                nullable.Nullable[externalRef0.BriefCluster]        `json:"cluster,omitempty"`
-	Comments               *string                                             `json:"comments,omitempty"`
-	ConfigContext          nullable.Nullable[interface{}]                      `json:"config_context,omitempty"`
-	ConfigTemplate         nullable.Nullable[externalRef0.BriefConfigTemplate] `json:"config_template,omitempty"`
-	ConsolePortCount       int                                                 `json:"console_port_count"`
-	ConsoleServerPortCount int                                                 `json:"console_server_port_count"`
-	CoolingIntakeCount     int                                                 `json:"cooling_intake_count"`
-	CoolingMethod          nullable.Nullable[struct {
+	AssetTag               *string                           `json:"asset_tag,omitempty"`
+	Cluster                *externalRef0.BriefCluster        `json:"cluster,omitempty"`
+	Comments               *string                           `json:"comments,omitempty"`
+	ConfigContext          interface{}                       `json:"config_context,omitempty"`
+	ConfigTemplate         *externalRef0.BriefConfigTemplate `json:"config_template,omitempty"`
+	ConsolePortCount       int                               `json:"console_port_count"`
+	ConsoleServerPortCount int                               `json:"console_server_port_count"`
+	CoolingIntakeCount     int                               `json:"cooling_intake_count"`
+	CoolingMethod          *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `air` - Air
@@ -6641,12 +6641,12 @@ type Device struct {
 		// * `hybrid` - Hybrid
 		// * `immersion` - Immersion
 		Value *DeviceCoolingMethodEnum `json:"value,omitempty"`
-	}] `json:"cooling_method,omitempty"`
-	CoolingOutflowCount int                          `json:"cooling_outflow_count"`
-	Created             nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields        *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description         *string                      `json:"description,omitempty"`
-	DeviceBayCount      int                          `json:"device_bay_count"`
+	} `json:"cooling_method,omitempty"`
+	CoolingOutflowCount int                     `json:"cooling_outflow_count"`
+	Created             *time.Time              `json:"created,omitempty"`
+	CustomFields        *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description         *string                 `json:"description,omitempty"`
+	DeviceBayCount      int                     `json:"device_bay_count"`
 
 	// DeviceType Base serializer class for models inheriting from PrimaryModel.
 	DeviceType externalRef0.BriefDeviceType `json:"device_type"`
@@ -6659,35 +6659,35 @@ type Device struct {
 		// * `rear` - Rear
 		Value *DeviceFaceEnum `json:"value,omitempty"`
 	} `json:"face,omitempty"`
-	FrontPortCount     int                          `json:"front_port_count"`
-	Id                 int                          `json:"id"`
-	InterfaceCount     int                          `json:"interface_count"`
-	InventoryItemCount int                          `json:"inventory_item_count"`
-	LastUpdated        nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	FrontPortCount     int        `json:"front_port_count"`
+	Id                 int        `json:"id"`
+	InterfaceCount     int        `json:"interface_count"`
+	InventoryItemCount int        `json:"inventory_item_count"`
+	LastUpdated        *time.Time `json:"last_updated,omitempty"`
 
 	// Latitude GPS coordinate in decimal format (xx.yyyyyy)
-	Latitude nullable.Nullable[float64] `json:"latitude,omitempty"`
+	Latitude *float64 `json:"latitude,omitempty"`
 
 	// LocalContextData Local config context data takes precedence over source contexts in the final rendered config context
-	LocalContextData nullable.Nullable[interface{}]                `json:"local_context_data,omitempty"`
-	Location         nullable.Nullable[externalRef0.BriefLocation] `json:"location,omitempty"`
+	LocalContextData interface{}                 `json:"local_context_data,omitempty"`
+	Location         *externalRef0.BriefLocation `json:"location,omitempty"`
 
 	// Longitude GPS coordinate in decimal format (xx.yyyyyy)
-	Longitude        nullable.Nullable[float64]                     `json:"longitude,omitempty"`
-	ModuleBayCount   int                                            `json:"module_bay_count"`
-	Name             nullable.Nullable[string]                      `json:"name,omitempty"`
-	OobIp            nullable.Nullable[externalRef0.BriefIPAddress] `json:"oob_ip,omitempty"`
-	Owner            nullable.Nullable[externalRef0.BriefOwner]     `json:"owner,omitempty"`
-	ParentDevice     nullable.Nullable[externalRef0.NestedDevice]   `json:"parent_device,omitempty"`
-	Platform         nullable.Nullable[externalRef0.BriefPlatform]  `json:"platform,omitempty"`
-	Position         nullable.Nullable[float64]                     `json:"position,omitempty"`
-	PowerOutletCount int                                            `json:"power_outlet_count"`
-	PowerPortCount   int                                            `json:"power_port_count"`
-	PrimaryIp        nullable.Nullable[externalRef0.BriefIPAddress] `json:"primary_ip,omitempty"`
-	PrimaryIp4       nullable.Nullable[externalRef0.BriefIPAddress] `json:"primary_ip4,omitempty"`
-	PrimaryIp6       nullable.Nullable[externalRef0.BriefIPAddress] `json:"primary_ip6,omitempty"`
-	Rack             nullable.Nullable[BriefRack]                   `json:"rack,omitempty"`
-	RearPortCount    int                                            `json:"rear_port_count"`
+	Longitude        *float64                     `json:"longitude,omitempty"`
+	ModuleBayCount   int                          `json:"module_bay_count"`
+	Name             *string                      `json:"name,omitempty"`
+	OobIp            *externalRef0.BriefIPAddress `json:"oob_ip,omitempty"`
+	Owner            *externalRef0.BriefOwner     `json:"owner,omitempty"`
+	ParentDevice     *externalRef0.NestedDevice   `json:"parent_device,omitempty"`
+	Platform         *externalRef0.BriefPlatform  `json:"platform,omitempty"`
+	Position         *float64                     `json:"position,omitempty"`
+	PowerOutletCount int                          `json:"power_outlet_count"`
+	PowerPortCount   int                          `json:"power_port_count"`
+	PrimaryIp        *externalRef0.BriefIPAddress `json:"primary_ip,omitempty"`
+	PrimaryIp4       *externalRef0.BriefIPAddress `json:"primary_ip4,omitempty"`
+	PrimaryIp6       *externalRef0.BriefIPAddress `json:"primary_ip6,omitempty"`
+	Rack             *BriefRack                   `json:"rack,omitempty"`
+	RearPortCount    int                          `json:"rear_port_count"`
 
 	// Role Base serializer class for models inheriting from NestedGroupModel.
 	Role externalRef0.BriefDeviceRole `json:"role"`
@@ -6709,14 +6709,14 @@ type Device struct {
 		// * `decommissioning` - Decommissioning
 		Value *externalRef0.DeviceStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags       *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant     nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url        string                                      `json:"url"`
-	VcPosition nullable.Nullable[int]                      `json:"vc_position,omitempty"`
+	Tags       *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant     *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url        string                    `json:"url"`
+	VcPosition *int                      `json:"vc_position,omitempty"`
 
 	// VcPriority Virtual chassis master election priority
-	VcPriority     nullable.Nullable[int]                 `json:"vc_priority,omitempty"`
-	VirtualChassis nullable.Nullable[BriefVirtualChassis] `json:"virtual_chassis,omitempty"`
+	VcPriority     *int                 `json:"vc_priority,omitempty"`
+	VirtualChassis *BriefVirtualChassis `json:"virtual_chassis,omitempty"`
 }
 
 // DeviceAirflowEnum * `front-to-rear` - Front to rear
@@ -6733,26 +6733,26 @@ type DeviceAirflowEnum string
 
 // DeviceBay Adds an `owner` field for models which have a ForeignKey to users.Owner.
 type DeviceBay struct {
-	UnderscoreOccupied bool                         `json:"_occupied"`
-	Created            nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields       *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description        *string                      `json:"description,omitempty"`
+	UnderscoreOccupied bool                    `json:"_occupied"`
+	Created            *time.Time              `json:"created,omitempty"`
+	CustomFields       *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description        *string                 `json:"description,omitempty"`
 
 	// Device Base serializer class for models inheriting from PrimaryModel.
-	Device          externalRef0.BriefDevice                    `json:"device"`
-	Display         string                                      `json:"display"`
-	DisplayUrl      string                                      `json:"display_url"`
-	Enabled         *bool                                       `json:"enabled,omitempty"`
-	Id              int                                         `json:"id"`
-	InstalledDevice nullable.Nullable[externalRef0.BriefDevice] `json:"installed_device,omitempty"`
+	Device          externalRef0.BriefDevice  `json:"device"`
+	Display         string                    `json:"display"`
+	DisplayUrl      string                    `json:"display_url"`
+	Enabled         *bool                     `json:"enabled,omitempty"`
+	Id              int                       `json:"id"`
+	InstalledDevice *externalRef0.BriefDevice `json:"installed_device,omitempty"`
 
 	// Label Physical label
-	Label       *string                                    `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name        string                                     `json:"name"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Tags        *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url         string                                     `json:"url"`
+	Label       *string                   `json:"label,omitempty"`
+	LastUpdated *time.Time                `json:"last_updated,omitempty"`
+	Name        string                    `json:"name"`
+	Owner       *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Tags        *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url         string                    `json:"url"`
 }
 
 // DeviceBayRequest Adds an `owner` field for models which have a ForeignKey to users.Owner.
@@ -6777,8 +6777,8 @@ type DeviceBayRequest struct {
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type DeviceBayTemplate struct {
-	Created     nullable.Nullable[time.Time] `json:"created,omitempty"`
-	Description *string                      `json:"description,omitempty"`
+	Created     *time.Time `json:"created,omitempty"`
+	Description *string    `json:"description,omitempty"`
 
 	// DeviceType Base serializer class for models inheriting from PrimaryModel.
 	DeviceType externalRef0.BriefDeviceType `json:"device_type"`
@@ -6787,8 +6787,8 @@ type DeviceBayTemplate struct {
 	Id         int                          `json:"id"`
 
 	// Label Physical label
-	Label       *string                      `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Label       *string    `json:"label,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// Name {module} is accepted as a substitution for the module bay position when attached to a module type.
 	Name string `json:"name"`
@@ -6825,25 +6825,25 @@ type DeviceFaceEnum string
 
 // DeviceRole Base serializer class for models inheriting from NestedGroupModel.
 type DeviceRole struct {
-	UnderscoreDepth     int                                                 `json:"_depth"`
-	Color               *string                                             `json:"color,omitempty"`
-	Comments            *string                                             `json:"comments,omitempty"`
-	ConfigTemplate      nullable.Nullable[externalRef0.BriefConfigTemplate] `json:"config_template,omitempty"`
-	Created             nullable.Nullable[time.Time]                        `json:"created,omitempty"`
-	CustomFields        *map[string]interface{}                             `json:"custom_fields,omitempty"`
-	Description         *string                                             `json:"description,omitempty"`
-	DeviceCount         int                                                 `json:"device_count"`
-	Display             string                                              `json:"display"`
-	DisplayUrl          string                                              `json:"display_url"`
-	Id                  int                                                 `json:"id"`
-	LastUpdated         nullable.Nullable[time.Time]                        `json:"last_updated,omitempty"`
-	Name                string                                              `json:"name"`
-	Owner               nullable.Nullable[externalRef0.BriefOwner]          `json:"owner,omitempty"`
-	Parent              nullable.Nullable[externalRef0.NestedDeviceRole]    `json:"parent,omitempty"`
-	Slug                string                                              `json:"slug"`
-	Tags                *[]externalRef0.NestedTag                           `json:"tags,omitempty"`
-	Url                 string                                              `json:"url"`
-	VirtualmachineCount int                                                 `json:"virtualmachine_count"`
+	UnderscoreDepth     int                               `json:"_depth"`
+	Color               *string                           `json:"color,omitempty"`
+	Comments            *string                           `json:"comments,omitempty"`
+	ConfigTemplate      *externalRef0.BriefConfigTemplate `json:"config_template,omitempty"`
+	Created             *time.Time                        `json:"created,omitempty"`
+	CustomFields        *map[string]interface{}           `json:"custom_fields,omitempty"`
+	Description         *string                           `json:"description,omitempty"`
+	DeviceCount         int                               `json:"device_count"`
+	Display             string                            `json:"display"`
+	DisplayUrl          string                            `json:"display_url"`
+	Id                  int                               `json:"id"`
+	LastUpdated         *time.Time                        `json:"last_updated,omitempty"`
+	Name                string                            `json:"name"`
+	Owner               *externalRef0.BriefOwner          `json:"owner,omitempty"`
+	Parent              *externalRef0.NestedDeviceRole    `json:"parent,omitempty"`
+	Slug                string                            `json:"slug"`
+	Tags                *[]externalRef0.NestedTag         `json:"tags,omitempty"`
+	Url                 string                            `json:"url"`
+	VirtualmachineCount int                               `json:"virtualmachine_count"`
 
 	// VmRole Virtual machines may be assigned to this role
 	VmRole *bool `json:"vm_role,omitempty"`
@@ -6851,7 +6851,7 @@ type DeviceRole struct {
 
 // DeviceType Base serializer class for models inheriting from PrimaryModel.
 type DeviceType struct {
-	Airflow nullable.Nullable[struct {
+	Airflow *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `front-to-rear` - Front to rear
@@ -6865,12 +6865,12 @@ type DeviceType struct {
 		// * `passive` - Passive
 		// * `mixed` - Mixed
 		Value *DeviceAirflowEnum `json:"value,omitempty"`
-	}] `json:"airflow,omitempty"`
+	} `json:"airflow,omitempty"`
 	Comments                       *string `json:"comments,omitempty"`
 	ConsolePortTemplateCount       int     `json:"console_port_template_count"`
 	ConsoleServerPortTemplateCount int     `json:"console_server_port_template_count"`
 	CoolingIntakeTemplateCount     int     `json:"cooling_intake_template_count"`
-	CoolingMethod                  nullable.Nullable[struct {
+	CoolingMethod                  *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `air` - Air
@@ -6878,57 +6878,57 @@ type DeviceType struct {
 		// * `hybrid` - Hybrid
 		// * `immersion` - Immersion
 		Value *DeviceCoolingMethodEnum `json:"value,omitempty"`
-	}] `json:"cooling_method,omitempty"`
-	CoolingOutflowTemplateCount int                                           `json:"cooling_outflow_template_count"`
-	Created                     nullable.Nullable[time.Time]                  `json:"created,omitempty"`
-	CustomFields                *map[string]interface{}                       `json:"custom_fields,omitempty"`
-	DefaultPlatform             nullable.Nullable[externalRef0.BriefPlatform] `json:"default_platform,omitempty"`
-	Description                 *string                                       `json:"description,omitempty"`
-	DeviceBayTemplateCount      int                                           `json:"device_bay_template_count"`
-	DeviceCount                 int                                           `json:"device_count"`
-	Display                     string                                        `json:"display"`
-	DisplayUrl                  string                                        `json:"display_url"`
+	} `json:"cooling_method,omitempty"`
+	CoolingOutflowTemplateCount int                         `json:"cooling_outflow_template_count"`
+	Created                     *time.Time                  `json:"created,omitempty"`
+	CustomFields                *map[string]interface{}     `json:"custom_fields,omitempty"`
+	DefaultPlatform             *externalRef0.BriefPlatform `json:"default_platform,omitempty"`
+	Description                 *string                     `json:"description,omitempty"`
+	DeviceBayTemplateCount      int                         `json:"device_bay_template_count"`
+	DeviceCount                 int                         `json:"device_count"`
+	Display                     string                      `json:"display"`
+	DisplayUrl                  string                      `json:"display_url"`
 
 	// EndOfLife The date after which this device type is no longer supported by the manufacturer
-	EndOfLife nullable.Nullable[openapi_types.Date] `json:"end_of_life,omitempty"`
+	EndOfLife *openapi_types.Date `json:"end_of_life,omitempty"`
 
 	// ExcludeFromUtilization Devices of this type are excluded when calculating rack utilization.
-	ExcludeFromUtilization     *bool                     `json:"exclude_from_utilization,omitempty"`
-	FrontImage                 nullable.Nullable[string] `json:"front_image,omitempty"`
-	FrontPortTemplateCount     int                       `json:"front_port_template_count"`
-	Id                         int                       `json:"id"`
-	InterfaceTemplateCount     int                       `json:"interface_template_count"`
-	InventoryItemTemplateCount int                       `json:"inventory_item_template_count"`
+	ExcludeFromUtilization     *bool   `json:"exclude_from_utilization,omitempty"`
+	FrontImage                 *string `json:"front_image,omitempty"`
+	FrontPortTemplateCount     int     `json:"front_port_template_count"`
+	Id                         int     `json:"id"`
+	InterfaceTemplateCount     int     `json:"interface_template_count"`
+	InventoryItemTemplateCount int     `json:"inventory_item_template_count"`
 
 	// IsFullDepth Device consumes both front and rear rack faces.
-	IsFullDepth *bool                        `json:"is_full_depth,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	IsFullDepth *bool      `json:"is_full_depth,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// Manufacturer Base serializer class for models inheriting from OrganizationalModel.
-	Manufacturer           externalRef0.BriefManufacturer             `json:"manufacturer"`
-	Model                  string                                     `json:"model"`
-	ModuleBayTemplateCount int                                        `json:"module_bay_template_count"`
-	Owner                  nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	Manufacturer           externalRef0.BriefManufacturer `json:"manufacturer"`
+	Model                  string                         `json:"model"`
+	ModuleBayTemplateCount int                            `json:"module_bay_template_count"`
+	Owner                  *externalRef0.BriefOwner       `json:"owner,omitempty"`
 
 	// PartNumber Discrete part number (optional)
-	PartNumber               *string                   `json:"part_number,omitempty"`
-	PowerOutletTemplateCount int                       `json:"power_outlet_template_count"`
-	PowerPortTemplateCount   int                       `json:"power_port_template_count"`
-	RearImage                nullable.Nullable[string] `json:"rear_image,omitempty"`
-	RearPortTemplateCount    int                       `json:"rear_port_template_count"`
-	Slug                     string                    `json:"slug"`
-	SubdeviceRole            nullable.Nullable[struct {
+	PartNumber               *string `json:"part_number,omitempty"`
+	PowerOutletTemplateCount int     `json:"power_outlet_template_count"`
+	PowerPortTemplateCount   int     `json:"power_port_template_count"`
+	RearImage                *string `json:"rear_image,omitempty"`
+	RearPortTemplateCount    int     `json:"rear_port_template_count"`
+	Slug                     string  `json:"slug"`
+	SubdeviceRole            *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `parent` - Parent
 		// * `child` - Child
 		Value *DeviceTypeSubdeviceRoleEnum `json:"value,omitempty"`
-	}] `json:"subdevice_role,omitempty"`
-	Tags       *[]externalRef0.NestedTag  `json:"tags,omitempty"`
-	UHeight    *float64                   `json:"u_height,omitempty"`
-	Url        string                     `json:"url"`
-	Weight     nullable.Nullable[float64] `json:"weight,omitempty"`
-	WeightUnit nullable.Nullable[struct {
+	} `json:"subdevice_role,omitempty"`
+	Tags       *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	UHeight    *float64                  `json:"u_height,omitempty"`
+	Url        string                    `json:"url"`
+	Weight     *float64                  `json:"weight,omitempty"`
+	WeightUnit *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `kg` - Kilograms
@@ -6936,7 +6936,7 @@ type DeviceType struct {
 		// * `lb` - Pounds
 		// * `oz` - Ounces
 		Value *RackWeightUnitEnum `json:"value,omitempty"`
-	}] `json:"weight_unit,omitempty"`
+	} `json:"weight_unit,omitempty"`
 }
 
 // DeviceTypeSubdeviceRoleEnum * `parent` - Parent
@@ -6945,13 +6945,13 @@ type DeviceTypeSubdeviceRoleEnum string
 
 // FrontPort Adds an `owner` field for models which have a ForeignKey to users.Owner.
 type FrontPort struct {
-	UnderscoreOccupied bool                                                 `json:"_occupied"`
-	Cable              nullable.Nullable[externalRef0.BriefCable]           `json:"cable,omitempty"`
-	CableEnd           nullable.Nullable[externalRef0.RearPortCableEndEnum] `json:"cable_end,omitempty"`
-	Color              *string                                              `json:"color,omitempty"`
-	Created            nullable.Nullable[time.Time]                         `json:"created,omitempty"`
-	CustomFields       *map[string]interface{}                              `json:"custom_fields,omitempty"`
-	Description        *string                                              `json:"description,omitempty"`
+	UnderscoreOccupied bool                               `json:"_occupied"`
+	Cable              *externalRef0.BriefCable           `json:"cable,omitempty"`
+	CableEnd           *externalRef0.RearPortCableEndEnum `json:"cable_end,omitempty"`
+	Color              *string                            `json:"color,omitempty"`
+	Created            *time.Time                         `json:"created,omitempty"`
+	CustomFields       *map[string]interface{}            `json:"custom_fields,omitempty"`
+	Description        *string                            `json:"description,omitempty"`
 
 	// Device Base serializer class for models inheriting from PrimaryModel.
 	Device     externalRef0.BriefDevice `json:"device"`
@@ -6960,21 +6960,21 @@ type FrontPort struct {
 	Id         int                      `json:"id"`
 
 	// Label Physical label
-	Label       *string                      `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	LinkPeers   []interface{}                `json:"link_peers"`
+	Label       *string       `json:"label,omitempty"`
+	LastUpdated *time.Time    `json:"last_updated,omitempty"`
+	LinkPeers   []interface{} `json:"link_peers"`
 
 	// LinkPeersType Return the type of the peer link terminations, or None.
-	LinkPeersType nullable.Nullable[string] `json:"link_peers_type,omitempty"`
+	LinkPeersType *string `json:"link_peers_type,omitempty"`
 
 	// MarkConnected Treat as if a cable is connected
-	MarkConnected *bool                                      `json:"mark_connected,omitempty"`
-	Module        nullable.Nullable[BriefModule]             `json:"module,omitempty"`
-	Name          string                                     `json:"name"`
-	Owner         nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Positions     *int                                       `json:"positions,omitempty"`
-	RearPorts     *[]FrontPortMapping                        `json:"rear_ports,omitempty"`
-	Tags          *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
+	MarkConnected *bool                     `json:"mark_connected,omitempty"`
+	Module        *BriefModule              `json:"module,omitempty"`
+	Name          string                    `json:"name"`
+	Owner         *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Positions     *int                      `json:"positions,omitempty"`
+	RearPorts     *[]FrontPortMapping       `json:"rear_ports,omitempty"`
+	Tags          *[]externalRef0.NestedTag `json:"tags,omitempty"`
 	Type          struct {
 		Label *string `json:"label,omitempty"`
 
@@ -7067,17 +7067,17 @@ type FrontPortMappingRequest struct {
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type FrontPortTemplate struct {
-	Color       *string                                         `json:"color,omitempty"`
-	Created     nullable.Nullable[time.Time]                    `json:"created,omitempty"`
-	Description *string                                         `json:"description,omitempty"`
-	DeviceType  nullable.Nullable[externalRef0.BriefDeviceType] `json:"device_type,omitempty"`
-	Display     string                                          `json:"display"`
-	Id          int                                             `json:"id"`
+	Color       *string                       `json:"color,omitempty"`
+	Created     *time.Time                    `json:"created,omitempty"`
+	Description *string                       `json:"description,omitempty"`
+	DeviceType  *externalRef0.BriefDeviceType `json:"device_type,omitempty"`
+	Display     string                        `json:"display"`
+	Id          int                           `json:"id"`
 
 	// Label Physical label
-	Label       *string                            `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]       `json:"last_updated,omitempty"`
-	ModuleType  nullable.Nullable[BriefModuleType] `json:"module_type,omitempty"`
+	Label       *string          `json:"label,omitempty"`
+	LastUpdated *time.Time       `json:"last_updated,omitempty"`
+	ModuleType  *BriefModuleType `json:"module_type,omitempty"`
 
 	// Name {module} is accepted as a substitution for the module bay position when attached to a module type.
 	Name      string                      `json:"name"`
@@ -7170,9 +7170,9 @@ type FrontPortTemplateMappingRequest struct {
 
 // GenericObject Minimal representation of some generic object identified by ContentType and PK.
 type GenericObject struct {
-	Object     nullable.Nullable[interface{}] `json:"object,omitempty"`
-	ObjectId   int                            `json:"object_id"`
-	ObjectType string                         `json:"object_type"`
+	Object     interface{} `json:"object,omitempty"`
+	ObjectId   int         `json:"object_id"`
+	ObjectType string      `json:"object_type"`
 }
 
 // GenericObjectRequest Minimal representation of some generic object identified by ContentType and PK.
@@ -7187,52 +7187,52 @@ type GenericObjectRequest struct {
 // owns the permission check, the shortcut-vs-primary_mac_address conflict guard, and translating the
 // model's validation errors into API errors.
 type Interface struct {
-	UnderscoreOccupied bool                                                 `json:"_occupied"`
-	Bridge             nullable.Nullable[externalRef0.NestedInterface]      `json:"bridge,omitempty"`
-	BridgeInterfaces   []externalRef0.NestedInterface                       `json:"bridge_interfaces"`
-	Cable              nullable.Nullable[externalRef0.BriefCable]           `json:"cable,omitempty"`
-	CableEnd           nullable.Nullable[externalRef0.RearPortCableEndEnum] `json:"cable_end,omitempty"`
+	UnderscoreOccupied bool                               `json:"_occupied"`
+	Bridge             *externalRef0.NestedInterface      `json:"bridge,omitempty"`
+	BridgeInterfaces   []externalRef0.NestedInterface     `json:"bridge_interfaces"`
+	Cable              *externalRef0.BriefCable           `json:"cable,omitempty"`
+	CableEnd           *externalRef0.RearPortCableEndEnum `json:"cable_end,omitempty"`
 
 	// ChannelId The channel on the parent interface to which this subinterface is bound
-	ChannelId nullable.Nullable[int] `json:"channel_id,omitempty"`
+	ChannelId *int `json:"channel_id,omitempty"`
 
 	// Channels The number of channels into which this interface is channelized
-	Channels                    nullable.Nullable[int]           `json:"channels,omitempty"`
-	ConnectedEndpoints          nullable.Nullable[[]interface{}] `json:"connected_endpoints,omitempty"`
-	ConnectedEndpointsReachable bool                             `json:"connected_endpoints_reachable"`
-	ConnectedEndpointsType      nullable.Nullable[string]        `json:"connected_endpoints_type,omitempty"`
-	CountFhrpGroups             int                              `json:"count_fhrp_groups"`
-	CountIpaddresses            int                              `json:"count_ipaddresses"`
-	Created                     nullable.Nullable[time.Time]     `json:"created,omitempty"`
-	CustomFields                *map[string]interface{}          `json:"custom_fields,omitempty"`
-	Description                 *string                          `json:"description,omitempty"`
+	Channels                    *int                    `json:"channels,omitempty"`
+	ConnectedEndpoints          *[]interface{}          `json:"connected_endpoints,omitempty"`
+	ConnectedEndpointsReachable bool                    `json:"connected_endpoints_reachable"`
+	ConnectedEndpointsType      *string                 `json:"connected_endpoints_type,omitempty"`
+	CountFhrpGroups             int                     `json:"count_fhrp_groups"`
+	CountIpaddresses            int                     `json:"count_ipaddresses"`
+	Created                     *time.Time              `json:"created,omitempty"`
+	CustomFields                *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description                 *string                 `json:"description,omitempty"`
 
 	// Device Base serializer class for models inheriting from PrimaryModel.
 	Device     externalRef0.BriefDevice `json:"device"`
 	Display    string                   `json:"display"`
 	DisplayUrl string                   `json:"display_url"`
-	Duplex     nullable.Nullable[struct {
+	Duplex     *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `half` - Half
 		// * `full` - Full
 		// * `auto` - Auto
 		Value *InterfaceDuplexEnum `json:"value,omitempty"`
-	}] `json:"duplex,omitempty"`
-	Enabled          *bool                                                 `json:"enabled,omitempty"`
-	Id               int                                                   `json:"id"`
-	L2vpnTermination nullable.Nullable[externalRef0.BriefL2VPNTermination] `json:"l2vpn_termination,omitempty"`
+	} `json:"duplex,omitempty"`
+	Enabled          *bool                               `json:"enabled,omitempty"`
+	Id               int                                 `json:"id"`
+	L2vpnTermination *externalRef0.BriefL2VPNTermination `json:"l2vpn_termination,omitempty"`
 
 	// Label Physical label
-	Label       *string                                         `json:"label,omitempty"`
-	Lag         nullable.Nullable[externalRef0.NestedInterface] `json:"lag,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]                    `json:"last_updated,omitempty"`
-	LinkPeers   []interface{}                                   `json:"link_peers"`
+	Label       *string                       `json:"label,omitempty"`
+	Lag         *externalRef0.NestedInterface `json:"lag,omitempty"`
+	LastUpdated *time.Time                    `json:"last_updated,omitempty"`
+	LinkPeers   []interface{}                 `json:"link_peers"`
 
 	// LinkPeersType Return the type of the peer link terminations, or None.
-	LinkPeersType nullable.Nullable[string]                         `json:"link_peers_type,omitempty"`
-	MacAddress    nullable.Nullable[string]                         `json:"mac_address,omitempty"`
-	MacAddresses  nullable.Nullable[[]externalRef0.BriefMACAddress] `json:"mac_addresses,omitempty"`
+	LinkPeersType *string                         `json:"link_peers_type,omitempty"`
+	MacAddress    *string                         `json:"mac_address,omitempty"`
+	MacAddresses  *[]externalRef0.BriefMACAddress `json:"mac_addresses,omitempty"`
 
 	// MarkConnected Treat as if a cable is connected
 	MarkConnected *bool `json:"mark_connected,omitempty"`
@@ -7248,11 +7248,11 @@ type Interface struct {
 		// * `q-in-q` - Q-in-Q (802.1ad)
 		Value *externalRef0.InterfaceModeEnum `json:"value,omitempty"`
 	} `json:"mode,omitempty"`
-	Module  nullable.Nullable[BriefModule]                  `json:"module,omitempty"`
-	Mtu     nullable.Nullable[int]                          `json:"mtu,omitempty"`
-	Name    string                                          `json:"name"`
-	Owner   nullable.Nullable[externalRef0.BriefOwner]      `json:"owner,omitempty"`
-	Parent  nullable.Nullable[externalRef0.NestedInterface] `json:"parent,omitempty"`
+	Module  *BriefModule                  `json:"module,omitempty"`
+	Mtu     *int                          `json:"mtu,omitempty"`
+	Name    string                        `json:"name"`
+	Owner   *externalRef0.BriefOwner      `json:"owner,omitempty"`
+	Parent  *externalRef0.NestedInterface `json:"parent,omitempty"`
 	PoeMode *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -7273,8 +7273,8 @@ type Interface struct {
 		// * `passive-48v-4pair` - Passive 48V (4-pair)
 		Value *InterfacePoeTypeEnum `json:"value,omitempty"`
 	} `json:"poe_type,omitempty"`
-	PrimaryMacAddress nullable.Nullable[externalRef0.BriefMACAddress] `json:"primary_mac_address,omitempty"`
-	QinqSvlan         nullable.Nullable[externalRef0.BriefVLAN]       `json:"qinq_svlan,omitempty"`
+	PrimaryMacAddress *externalRef0.BriefMACAddress `json:"primary_mac_address,omitempty"`
+	QinqSvlan         *externalRef0.BriefVLAN       `json:"qinq_svlan,omitempty"`
 	RfChannel         *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -7479,10 +7479,10 @@ type Interface struct {
 	} `json:"rf_channel,omitempty"`
 
 	// RfChannelFrequency Populated by selected channel (if set)
-	RfChannelFrequency nullable.Nullable[float64] `json:"rf_channel_frequency,omitempty"`
+	RfChannelFrequency *float64 `json:"rf_channel_frequency,omitempty"`
 
 	// RfChannelWidth Populated by selected channel (if set)
-	RfChannelWidth nullable.Nullable[float64] `json:"rf_channel_width,omitempty"`
+	RfChannelWidth *float64 `json:"rf_channel_width,omitempty"`
 	RfRole         *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -7490,10 +7490,10 @@ type Interface struct {
 		// * `station` - Station
 		Value *InterfaceRfRoleEnum `json:"value,omitempty"`
 	} `json:"rf_role,omitempty"`
-	Speed       nullable.Nullable[int64]  `json:"speed,omitempty"`
+	Speed       *int64                    `json:"speed,omitempty"`
 	TaggedVlans *[]externalRef0.BriefVLAN `json:"tagged_vlans,omitempty"`
 	Tags        *[]externalRef0.NestedTag `json:"tags,omitempty"`
-	TxPower     nullable.Nullable[int]    `json:"tx_power,omitempty"`
+	TxPower     *int                      `json:"tx_power,omitempty"`
 	Type        struct {
 		Label *string `json:"label,omitempty"`
 
@@ -7730,14 +7730,14 @@ type Interface struct {
 		// * `other` - Other
 		Value *InterfaceTypeEnum `json:"value,omitempty"`
 	} `json:"type"`
-	UntaggedVlan          nullable.Nullable[externalRef0.BriefVLAN]                  `json:"untagged_vlan,omitempty"`
-	Url                   string                                                     `json:"url"`
-	Vdcs                  *[]BriefVirtualDeviceContext                               `json:"vdcs,omitempty"`
-	VlanTranslationPolicy nullable.Nullable[externalRef0.BriefVLANTranslationPolicy] `json:"vlan_translation_policy,omitempty"`
-	Vrf                   nullable.Nullable[externalRef0.BriefVRF]                   `json:"vrf,omitempty"`
-	WirelessLans          *[]BriefWirelessLAN                                        `json:"wireless_lans,omitempty"`
-	WirelessLink          nullable.Nullable[NestedWirelessLink]                      `json:"wireless_link,omitempty"`
-	Wwn                   nullable.Nullable[string]                                  `json:"wwn,omitempty"`
+	UntaggedVlan          *externalRef0.BriefVLAN                  `json:"untagged_vlan,omitempty"`
+	Url                   string                                   `json:"url"`
+	Vdcs                  *[]BriefVirtualDeviceContext             `json:"vdcs,omitempty"`
+	VlanTranslationPolicy *externalRef0.BriefVLANTranslationPolicy `json:"vlan_translation_policy,omitempty"`
+	Vrf                   *externalRef0.BriefVRF                   `json:"vrf,omitempty"`
+	WirelessLans          *[]BriefWirelessLAN                      `json:"wireless_lans,omitempty"`
+	WirelessLink          *NestedWirelessLink                      `json:"wireless_link,omitempty"`
+	Wwn                   *string                                  `json:"wwn,omitempty"`
 }
 
 // InterfaceDuplexEnum * `half` - Half
@@ -7969,37 +7969,37 @@ type InterfaceRfRoleEnum string
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type InterfaceTemplate struct {
-	Bridge nullable.Nullable[NestedInterfaceTemplate] `json:"bridge,omitempty"`
+	Bridge *NestedInterfaceTemplate `json:"bridge,omitempty"`
 
 	// ChannelId The channel on the parent interface to which this subinterface is bound
-	ChannelId nullable.Nullable[int] `json:"channel_id,omitempty"`
+	ChannelId *int `json:"channel_id,omitempty"`
 
 	// Channels The number of channels into which this interface is channelized
-	Channels    nullable.Nullable[int]                          `json:"channels,omitempty"`
-	Created     nullable.Nullable[time.Time]                    `json:"created,omitempty"`
-	Description *string                                         `json:"description,omitempty"`
-	DeviceType  nullable.Nullable[externalRef0.BriefDeviceType] `json:"device_type,omitempty"`
-	Display     string                                          `json:"display"`
-	Enabled     *bool                                           `json:"enabled,omitempty"`
-	Id          int                                             `json:"id"`
+	Channels    *int                          `json:"channels,omitempty"`
+	Created     *time.Time                    `json:"created,omitempty"`
+	Description *string                       `json:"description,omitempty"`
+	DeviceType  *externalRef0.BriefDeviceType `json:"device_type,omitempty"`
+	Display     string                        `json:"display"`
+	Enabled     *bool                         `json:"enabled,omitempty"`
+	Id          int                           `json:"id"`
 
 	// Label Physical label
-	Label       *string                            `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]       `json:"last_updated,omitempty"`
-	MgmtOnly    *bool                              `json:"mgmt_only,omitempty"`
-	ModuleType  nullable.Nullable[BriefModuleType] `json:"module_type,omitempty"`
+	Label       *string          `json:"label,omitempty"`
+	LastUpdated *time.Time       `json:"last_updated,omitempty"`
+	MgmtOnly    *bool            `json:"mgmt_only,omitempty"`
+	ModuleType  *BriefModuleType `json:"module_type,omitempty"`
 
 	// Name {module} is accepted as a substitution for the module bay position when attached to a module type.
-	Name    string                                     `json:"name"`
-	Parent  nullable.Nullable[NestedInterfaceTemplate] `json:"parent,omitempty"`
-	PoeMode nullable.Nullable[struct {
+	Name    string                   `json:"name"`
+	Parent  *NestedInterfaceTemplate `json:"parent,omitempty"`
+	PoeMode *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `pd` - PD
 		// * `pse` - PSE
 		Value *InterfacePoeModeEnum `json:"value,omitempty"`
-	}] `json:"poe_mode,omitempty"`
-	PoeType nullable.Nullable[struct {
+	} `json:"poe_mode,omitempty"`
+	PoeType *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `type1-ieee802.3af` - 802.3af (Type 1)
@@ -8011,14 +8011,14 @@ type InterfaceTemplate struct {
 		// * `passive-48v-2pair` - Passive 48V (2-pair)
 		// * `passive-48v-4pair` - Passive 48V (4-pair)
 		Value *InterfacePoeTypeEnum `json:"value,omitempty"`
-	}] `json:"poe_type,omitempty"`
-	RfRole nullable.Nullable[struct {
+	} `json:"poe_type,omitempty"`
+	RfRole *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `ap` - Access point
 		// * `station` - Station
 		Value *InterfaceRfRoleEnum `json:"value,omitempty"`
-	}] `json:"rf_role,omitempty"`
+	} `json:"rf_role,omitempty"`
 	Type struct {
 		Label *string `json:"label,omitempty"`
 
@@ -8496,13 +8496,13 @@ type InventoryItem struct {
 	UnderscoreDepth int `json:"_depth"`
 
 	// AssetTag A unique tag used to identify this item
-	AssetTag      nullable.Nullable[string]      `json:"asset_tag,omitempty"`
-	Component     nullable.Nullable[interface{}] `json:"component,omitempty"`
-	ComponentId   nullable.Nullable[int64]       `json:"component_id,omitempty"`
-	ComponentType nullable.Nullable[string]      `json:"component_type,omitempty"`
-	Created       nullable.Nullable[time.Time]   `json:"created,omitempty"`
-	CustomFields  *map[string]interface{}        `json:"custom_fields,omitempty"`
-	Description   *string                        `json:"description,omitempty"`
+	AssetTag      *string                 `json:"asset_tag,omitempty"`
+	Component     interface{}             `json:"component,omitempty"`
+	ComponentId   *int64                  `json:"component_id,omitempty"`
+	ComponentType *string                 `json:"component_type,omitempty"`
+	Created       *time.Time              `json:"created,omitempty"`
+	CustomFields  *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description   *string                 `json:"description,omitempty"`
 
 	// Device Base serializer class for models inheriting from PrimaryModel.
 	Device externalRef0.BriefDevice `json:"device"`
@@ -8514,17 +8514,17 @@ type InventoryItem struct {
 	Id         int    `json:"id"`
 
 	// Label Physical label
-	Label        *string                                           `json:"label,omitempty"`
-	LastUpdated  nullable.Nullable[time.Time]                      `json:"last_updated,omitempty"`
-	Manufacturer nullable.Nullable[externalRef0.BriefManufacturer] `json:"manufacturer,omitempty"`
-	Name         string                                            `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner]        `json:"owner,omitempty"`
-	Parent       nullable.Nullable[int]                            `json:"parent,omitempty"`
+	Label        *string                         `json:"label,omitempty"`
+	LastUpdated  *time.Time                      `json:"last_updated,omitempty"`
+	Manufacturer *externalRef0.BriefManufacturer `json:"manufacturer,omitempty"`
+	Name         string                          `json:"name"`
+	Owner        *externalRef0.BriefOwner        `json:"owner,omitempty"`
+	Parent       *int                            `json:"parent,omitempty"`
 
 	// PartId Manufacturer-assigned part identifier
-	PartId *string                                   `json:"part_id,omitempty"`
-	Role   nullable.Nullable[BriefInventoryItemRole] `json:"role,omitempty"`
-	Serial *string                                   `json:"serial,omitempty"`
+	PartId *string                 `json:"part_id,omitempty"`
+	Role   *BriefInventoryItemRole `json:"role,omitempty"`
+	Serial *string                 `json:"serial,omitempty"`
 	Status *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -8542,21 +8542,21 @@ type InventoryItem struct {
 
 // InventoryItemRole Base serializer class for models inheriting from OrganizationalModel.
 type InventoryItemRole struct {
-	Color              *string                                    `json:"color,omitempty"`
-	Comments           *string                                    `json:"comments,omitempty"`
-	Created            nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields       *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description        *string                                    `json:"description,omitempty"`
-	Display            string                                     `json:"display"`
-	DisplayUrl         string                                     `json:"display_url"`
-	Id                 int                                        `json:"id"`
-	InventoryitemCount int64                                      `json:"inventoryitem_count"`
-	LastUpdated        nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name               string                                     `json:"name"`
-	Owner              nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Slug               string                                     `json:"slug"`
-	Tags               *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url                string                                     `json:"url"`
+	Color              *string                   `json:"color,omitempty"`
+	Comments           *string                   `json:"comments,omitempty"`
+	Created            *time.Time                `json:"created,omitempty"`
+	CustomFields       *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description        *string                   `json:"description,omitempty"`
+	Display            string                    `json:"display"`
+	DisplayUrl         string                    `json:"display_url"`
+	Id                 int                       `json:"id"`
+	InventoryitemCount int64                     `json:"inventoryitem_count"`
+	LastUpdated        *time.Time                `json:"last_updated,omitempty"`
+	Name               string                    `json:"name"`
+	Owner              *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Slug               string                    `json:"slug"`
+	Tags               *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url                string                    `json:"url"`
 }
 
 // InventoryItemRoleRequest Base serializer class for models inheriting from OrganizationalModel.
@@ -8578,12 +8578,12 @@ type InventoryItemRoleRequest struct {
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type InventoryItemTemplate struct {
-	UnderscoreDepth int                            `json:"_depth"`
-	Component       nullable.Nullable[interface{}] `json:"component,omitempty"`
-	ComponentId     nullable.Nullable[int64]       `json:"component_id,omitempty"`
-	ComponentType   nullable.Nullable[string]      `json:"component_type,omitempty"`
-	Created         nullable.Nullable[time.Time]   `json:"created,omitempty"`
-	Description     *string                        `json:"description,omitempty"`
+	UnderscoreDepth int         `json:"_depth"`
+	Component       interface{} `json:"component,omitempty"`
+	ComponentId     *int64      `json:"component_id,omitempty"`
+	ComponentType   *string     `json:"component_type,omitempty"`
+	Created         *time.Time  `json:"created,omitempty"`
+	Description     *string     `json:"description,omitempty"`
 
 	// DeviceType Base serializer class for models inheriting from PrimaryModel.
 	DeviceType externalRef0.BriefDeviceType `json:"device_type"`
@@ -8591,18 +8591,18 @@ type InventoryItemTemplate struct {
 	Id         int                          `json:"id"`
 
 	// Label Physical label
-	Label        *string                                           `json:"label,omitempty"`
-	LastUpdated  nullable.Nullable[time.Time]                      `json:"last_updated,omitempty"`
-	Manufacturer nullable.Nullable[externalRef0.BriefManufacturer] `json:"manufacturer,omitempty"`
+	Label        *string                         `json:"label,omitempty"`
+	LastUpdated  *time.Time                      `json:"last_updated,omitempty"`
+	Manufacturer *externalRef0.BriefManufacturer `json:"manufacturer,omitempty"`
 
 	// Name {module} is accepted as a substitution for the module bay position when attached to a module type.
-	Name   string                 `json:"name"`
-	Parent nullable.Nullable[int] `json:"parent,omitempty"`
+	Name   string `json:"name"`
+	Parent *int   `json:"parent,omitempty"`
 
 	// PartId Manufacturer-assigned part identifier
-	PartId *string                                   `json:"part_id,omitempty"`
-	Role   nullable.Nullable[BriefInventoryItemRole] `json:"role,omitempty"`
-	Url    string                                    `json:"url"`
+	PartId *string                 `json:"part_id,omitempty"`
+	Role   *BriefInventoryItemRole `json:"role,omitempty"`
+	Url    string                  `json:"url"`
 }
 
 // InventoryItemTemplateRequest Extends the built-in ModelSerializer to enforce calling full_clean() on a copy of the associated instance during
@@ -8632,24 +8632,24 @@ type InventoryItemTemplateRequest struct {
 
 // Location Base serializer class for models inheriting from NestedGroupModel.
 type Location struct {
-	UnderscoreDepth int                          `json:"_depth"`
-	Comments        *string                      `json:"comments,omitempty"`
-	Created         nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields    *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description     *string                      `json:"description,omitempty"`
-	DeviceCount     int                          `json:"device_count"`
-	Display         string                       `json:"display"`
-	DisplayUrl      string                       `json:"display_url"`
+	UnderscoreDepth int                     `json:"_depth"`
+	Comments        *string                 `json:"comments,omitempty"`
+	Created         *time.Time              `json:"created,omitempty"`
+	CustomFields    *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description     *string                 `json:"description,omitempty"`
+	DeviceCount     int                     `json:"device_count"`
+	Display         string                  `json:"display"`
+	DisplayUrl      string                  `json:"display_url"`
 
 	// Facility Local facility ID or description
-	Facility    *string                                    `json:"facility,omitempty"`
-	Id          int                                        `json:"id"`
-	LastUpdated nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name        string                                     `json:"name"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Parent      nullable.Nullable[NestedLocation]          `json:"parent,omitempty"`
-	PrefixCount int64                                      `json:"prefix_count"`
-	RackCount   int                                        `json:"rack_count"`
+	Facility    *string                  `json:"facility,omitempty"`
+	Id          int                      `json:"id"`
+	LastUpdated *time.Time               `json:"last_updated,omitempty"`
+	Name        string                   `json:"name"`
+	Owner       *externalRef0.BriefOwner `json:"owner,omitempty"`
+	Parent      *NestedLocation          `json:"parent,omitempty"`
+	PrefixCount int64                    `json:"prefix_count"`
+	RackCount   int                      `json:"rack_count"`
 
 	// Site Base serializer class for models inheriting from PrimaryModel.
 	Site   externalRef0.BriefSite `json:"site"`
@@ -8664,29 +8664,29 @@ type Location struct {
 		// * `retired` - Retired
 		Value *SiteStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url    string                                      `json:"url"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url    string                    `json:"url"`
 }
 
 // MACAddress Base serializer class for models inheriting from PrimaryModel.
 type MACAddress struct {
-	AssignedObject     nullable.Nullable[interface{}]             `json:"assigned_object,omitempty"`
-	AssignedObjectId   nullable.Nullable[int64]                   `json:"assigned_object_id,omitempty"`
-	AssignedObjectType nullable.Nullable[string]                  `json:"assigned_object_type,omitempty"`
-	Comments           *string                                    `json:"comments,omitempty"`
-	Created            nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields       *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description        *string                                    `json:"description,omitempty"`
-	Display            string                                     `json:"display"`
-	DisplayUrl         string                                     `json:"display_url"`
-	Id                 int                                        `json:"id"`
-	IsPrimary          bool                                       `json:"is_primary"`
-	LastUpdated        nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	MacAddress         string                                     `json:"mac_address"`
-	Owner              nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Tags               *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url                string                                     `json:"url"`
+	AssignedObject     interface{}               `json:"assigned_object,omitempty"`
+	AssignedObjectId   *int64                    `json:"assigned_object_id,omitempty"`
+	AssignedObjectType *string                   `json:"assigned_object_type,omitempty"`
+	Comments           *string                   `json:"comments,omitempty"`
+	Created            *time.Time                `json:"created,omitempty"`
+	CustomFields       *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description        *string                   `json:"description,omitempty"`
+	Display            string                    `json:"display"`
+	DisplayUrl         string                    `json:"display_url"`
+	Id                 int                       `json:"id"`
+	IsPrimary          bool                      `json:"is_primary"`
+	LastUpdated        *time.Time                `json:"last_updated,omitempty"`
+	MacAddress         string                    `json:"mac_address"`
+	Owner              *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Tags               *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url                string                    `json:"url"`
 }
 
 // MACAddressRequest Base serializer class for models inheriting from PrimaryModel.
@@ -8703,23 +8703,23 @@ type MACAddressRequest struct {
 
 // Manufacturer Base serializer class for models inheriting from OrganizationalModel.
 type Manufacturer struct {
-	Comments           *string                                    `json:"comments,omitempty"`
-	Created            nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields       *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description        *string                                    `json:"description,omitempty"`
-	DevicetypeCount    int64                                      `json:"devicetype_count"`
-	Display            string                                     `json:"display"`
-	DisplayUrl         string                                     `json:"display_url"`
-	Id                 int                                        `json:"id"`
-	InventoryitemCount int64                                      `json:"inventoryitem_count"`
-	LastUpdated        nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	ModuletypeCount    int64                                      `json:"moduletype_count"`
-	Name               string                                     `json:"name"`
-	Owner              nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	PlatformCount      int64                                      `json:"platform_count"`
-	Slug               string                                     `json:"slug"`
-	Tags               *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url                string                                     `json:"url"`
+	Comments           *string                   `json:"comments,omitempty"`
+	Created            *time.Time                `json:"created,omitempty"`
+	CustomFields       *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description        *string                   `json:"description,omitempty"`
+	DevicetypeCount    int64                     `json:"devicetype_count"`
+	Display            string                    `json:"display"`
+	DisplayUrl         string                    `json:"display_url"`
+	Id                 int                       `json:"id"`
+	InventoryitemCount int64                     `json:"inventoryitem_count"`
+	LastUpdated        *time.Time                `json:"last_updated,omitempty"`
+	ModuletypeCount    int64                     `json:"moduletype_count"`
+	Name               string                    `json:"name"`
+	Owner              *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	PlatformCount      int64                     `json:"platform_count"`
+	Slug               string                    `json:"slug"`
+	Tags               *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url                string                    `json:"url"`
 }
 
 // ManufacturerRequest Base serializer class for models inheriting from OrganizationalModel.
@@ -8736,19 +8736,19 @@ type ManufacturerRequest struct {
 // Module Base serializer class for models inheriting from PrimaryModel.
 type Module struct {
 	// AssetTag A unique tag used to identify this device
-	AssetTag     nullable.Nullable[string]    `json:"asset_tag,omitempty"`
-	Comments     *string                      `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
+	AssetTag     *string                 `json:"asset_tag,omitempty"`
+	Comments     *string                 `json:"comments,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
 
 	// Device Base serializer class for models inheriting from PrimaryModel.
-	Device          externalRef0.BriefDevice     `json:"device"`
-	Display         string                       `json:"display"`
-	DisplayUrl      string                       `json:"display_url"`
-	Id              int                          `json:"id"`
-	IsBayCompatible bool                         `json:"is_bay_compatible"`
-	LastUpdated     nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Device          externalRef0.BriefDevice `json:"device"`
+	Display         string                   `json:"display"`
+	DisplayUrl      string                   `json:"display_url"`
+	Id              int                      `json:"id"`
+	IsBayCompatible bool                     `json:"is_bay_compatible"`
+	LastUpdated     *time.Time               `json:"last_updated,omitempty"`
 
 	// ModuleBay Represents an object related through a ForeignKey field. On write, it accepts a primary key (PK) value or a
 	// dictionary of attributes which can be used to uniquely identify the related object. This class should be
@@ -8756,9 +8756,9 @@ type Module struct {
 	ModuleBay NestedModuleBay `json:"module_bay"`
 
 	// ModuleType Base serializer class for models inheriting from PrimaryModel.
-	ModuleType BriefModuleType                            `json:"module_type"`
-	Owner      nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Serial     *string                                    `json:"serial,omitempty"`
+	ModuleType BriefModuleType          `json:"module_type"`
+	Owner      *externalRef0.BriefOwner `json:"owner,omitempty"`
+	Serial     *string                  `json:"serial,omitempty"`
 	Status     *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -8776,27 +8776,27 @@ type Module struct {
 
 // ModuleBay Adds an `owner` field for models which have a ForeignKey to users.Owner.
 type ModuleBay struct {
-	UnderscoreOccupied bool                         `json:"_occupied"`
-	Created            nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields       *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description        *string                      `json:"description,omitempty"`
+	UnderscoreOccupied bool                    `json:"_occupied"`
+	Created            *time.Time              `json:"created,omitempty"`
+	CustomFields       *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description        *string                 `json:"description,omitempty"`
 
 	// Device Base serializer class for models inheriting from PrimaryModel.
-	Device             externalRef0.BriefDevice       `json:"device"`
-	Display            string                         `json:"display"`
-	DisplayUrl         string                         `json:"display_url"`
-	Enabled            *bool                          `json:"enabled,omitempty"`
-	Id                 int                            `json:"id"`
-	InstalledModule    nullable.Nullable[BriefModule] `json:"installed_module,omitempty"`
-	IsModuleCompatible bool                           `json:"is_module_compatible"`
+	Device             externalRef0.BriefDevice `json:"device"`
+	Display            string                   `json:"display"`
+	DisplayUrl         string                   `json:"display_url"`
+	Enabled            *bool                    `json:"enabled,omitempty"`
+	Id                 int                      `json:"id"`
+	InstalledModule    *BriefModule             `json:"installed_module,omitempty"`
+	IsModuleCompatible bool                     `json:"is_module_compatible"`
 
 	// Label Physical label
-	Label          *string                                    `json:"label,omitempty"`
-	LastUpdated    nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Module         nullable.Nullable[BriefModule]             `json:"module,omitempty"`
-	ModuleBayTypes *[]BriefModuleBayType                      `json:"module_bay_types,omitempty"`
-	Name           string                                     `json:"name"`
-	Owner          nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	Label          *string                  `json:"label,omitempty"`
+	LastUpdated    *time.Time               `json:"last_updated,omitempty"`
+	Module         *BriefModule             `json:"module,omitempty"`
+	ModuleBayTypes *[]BriefModuleBayType    `json:"module_bay_types,omitempty"`
+	Name           string                   `json:"name"`
+	Owner          *externalRef0.BriefOwner `json:"owner,omitempty"`
 
 	// Position Identifier to reference when renaming installed components
 	Position *string                   `json:"position,omitempty"`
@@ -8830,18 +8830,18 @@ type ModuleBayRequest struct {
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type ModuleBayTemplate struct {
-	Created     nullable.Nullable[time.Time]                    `json:"created,omitempty"`
-	Description *string                                         `json:"description,omitempty"`
-	DeviceType  nullable.Nullable[externalRef0.BriefDeviceType] `json:"device_type,omitempty"`
-	Display     string                                          `json:"display"`
-	Enabled     *bool                                           `json:"enabled,omitempty"`
-	Id          int                                             `json:"id"`
+	Created     *time.Time                    `json:"created,omitempty"`
+	Description *string                       `json:"description,omitempty"`
+	DeviceType  *externalRef0.BriefDeviceType `json:"device_type,omitempty"`
+	Display     string                        `json:"display"`
+	Enabled     *bool                         `json:"enabled,omitempty"`
+	Id          int                           `json:"id"`
 
 	// Label Physical label
-	Label          *string                            `json:"label,omitempty"`
-	LastUpdated    nullable.Nullable[time.Time]       `json:"last_updated,omitempty"`
-	ModuleBayTypes *[]BriefModuleBayType              `json:"module_bay_types,omitempty"`
-	ModuleType     nullable.Nullable[BriefModuleType] `json:"module_type,omitempty"`
+	Label          *string               `json:"label,omitempty"`
+	LastUpdated    *time.Time            `json:"last_updated,omitempty"`
+	ModuleBayTypes *[]BriefModuleBayType `json:"module_bay_types,omitempty"`
+	ModuleType     *BriefModuleType      `json:"module_type,omitempty"`
 
 	// Name {module} is accepted as a substitution for the module bay position when attached to a module type.
 	Name string `json:"name"`
@@ -8876,21 +8876,21 @@ type ModuleBayTemplateRequest struct {
 
 // ModuleBayType Base serializer class for models inheriting from PrimaryModel.
 type ModuleBayType struct {
-	Color        *string                                           `json:"color,omitempty"`
-	Comments     *string                                           `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]                      `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                           `json:"custom_fields,omitempty"`
-	Description  *string                                           `json:"description,omitempty"`
-	Display      string                                            `json:"display"`
-	DisplayUrl   string                                            `json:"display_url"`
-	Id           int                                               `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]                      `json:"last_updated,omitempty"`
-	Manufacturer nullable.Nullable[externalRef0.BriefManufacturer] `json:"manufacturer,omitempty"`
-	Name         string                                            `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner]        `json:"owner,omitempty"`
-	Slug         string                                            `json:"slug"`
-	Tags         *[]externalRef0.NestedTag                         `json:"tags,omitempty"`
-	Url          string                                            `json:"url"`
+	Color        *string                         `json:"color,omitempty"`
+	Comments     *string                         `json:"comments,omitempty"`
+	Created      *time.Time                      `json:"created,omitempty"`
+	CustomFields *map[string]interface{}         `json:"custom_fields,omitempty"`
+	Description  *string                         `json:"description,omitempty"`
+	Display      string                          `json:"display"`
+	DisplayUrl   string                          `json:"display_url"`
+	Id           int                             `json:"id"`
+	LastUpdated  *time.Time                      `json:"last_updated,omitempty"`
+	Manufacturer *externalRef0.BriefManufacturer `json:"manufacturer,omitempty"`
+	Name         string                          `json:"name"`
+	Owner        *externalRef0.BriefOwner        `json:"owner,omitempty"`
+	Slug         string                          `json:"slug"`
+	Tags         *[]externalRef0.NestedTag       `json:"tags,omitempty"`
+	Url          string                          `json:"url"`
 }
 
 // ModuleBayTypeRequest Base serializer class for models inheriting from PrimaryModel.
@@ -8916,7 +8916,7 @@ type ModuleStatusEnum string
 
 // ModuleType Base serializer class for models inheriting from PrimaryModel.
 type ModuleType struct {
-	Airflow nullable.Nullable[struct {
+	Airflow *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `front-to-rear` - Front to rear
@@ -8926,13 +8926,13 @@ type ModuleType struct {
 		// * `side-to-rear` - Side to rear
 		// * `passive` - Passive
 		Value *ModuleTypeAirflowEnum `json:"value,omitempty"`
-	}] `json:"airflow,omitempty"`
-	Attributes                     nullable.Nullable[interface{}] `json:"attributes,omitempty"`
-	Comments                       *string                        `json:"comments,omitempty"`
-	ConsolePortTemplateCount       int                            `json:"console_port_template_count"`
-	ConsoleServerPortTemplateCount int                            `json:"console_server_port_template_count"`
-	CoolingIntakeTemplateCount     int                            `json:"cooling_intake_template_count"`
-	CoolingMethod                  nullable.Nullable[struct {
+	} `json:"airflow,omitempty"`
+	Attributes                     interface{} `json:"attributes,omitempty"`
+	Comments                       *string     `json:"comments,omitempty"`
+	ConsolePortTemplateCount       int         `json:"console_port_template_count"`
+	ConsoleServerPortTemplateCount int         `json:"console_server_port_template_count"`
+	CoolingIntakeTemplateCount     int         `json:"cooling_intake_template_count"`
+	CoolingMethod                  *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `air` - Air
@@ -8940,39 +8940,39 @@ type ModuleType struct {
 		// * `hybrid` - Hybrid
 		// * `immersion` - Immersion
 		Value *DeviceCoolingMethodEnum `json:"value,omitempty"`
-	}] `json:"cooling_method,omitempty"`
-	CoolingOutflowTemplateCount int                          `json:"cooling_outflow_template_count"`
-	Created                     nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields                *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description                 *string                      `json:"description,omitempty"`
-	Display                     string                       `json:"display"`
-	DisplayUrl                  string                       `json:"display_url"`
+	} `json:"cooling_method,omitempty"`
+	CoolingOutflowTemplateCount int                     `json:"cooling_outflow_template_count"`
+	Created                     *time.Time              `json:"created,omitempty"`
+	CustomFields                *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description                 *string                 `json:"description,omitempty"`
+	Display                     string                  `json:"display"`
+	DisplayUrl                  string                  `json:"display_url"`
 
 	// EndOfLife The date after which this module type is no longer supported by the manufacturer
-	EndOfLife              nullable.Nullable[openapi_types.Date] `json:"end_of_life,omitempty"`
-	FrontPortTemplateCount int                                   `json:"front_port_template_count"`
-	Id                     int                                   `json:"id"`
-	InterfaceTemplateCount int                                   `json:"interface_template_count"`
-	LastUpdated            nullable.Nullable[time.Time]          `json:"last_updated,omitempty"`
+	EndOfLife              *openapi_types.Date `json:"end_of_life,omitempty"`
+	FrontPortTemplateCount int                 `json:"front_port_template_count"`
+	Id                     int                 `json:"id"`
+	InterfaceTemplateCount int                 `json:"interface_template_count"`
+	LastUpdated            *time.Time          `json:"last_updated,omitempty"`
 
 	// Manufacturer Base serializer class for models inheriting from OrganizationalModel.
-	Manufacturer           externalRef0.BriefManufacturer             `json:"manufacturer"`
-	Model                  string                                     `json:"model"`
-	ModuleBayTemplateCount int                                        `json:"module_bay_template_count"`
-	ModuleBayTypes         *[]BriefModuleBayType                      `json:"module_bay_types,omitempty"`
-	ModuleCount            int                                        `json:"module_count"`
-	Owner                  nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	Manufacturer           externalRef0.BriefManufacturer `json:"manufacturer"`
+	Model                  string                         `json:"model"`
+	ModuleBayTemplateCount int                            `json:"module_bay_template_count"`
+	ModuleBayTypes         *[]BriefModuleBayType          `json:"module_bay_types,omitempty"`
+	ModuleCount            int                            `json:"module_count"`
+	Owner                  *externalRef0.BriefOwner       `json:"owner,omitempty"`
 
 	// PartNumber Discrete part number (optional)
-	PartNumber               *string                                   `json:"part_number,omitempty"`
-	PowerOutletTemplateCount int                                       `json:"power_outlet_template_count"`
-	PowerPortTemplateCount   int                                       `json:"power_port_template_count"`
-	Profile                  nullable.Nullable[BriefModuleTypeProfile] `json:"profile,omitempty"`
-	RearPortTemplateCount    int                                       `json:"rear_port_template_count"`
-	Tags                     *[]externalRef0.NestedTag                 `json:"tags,omitempty"`
-	Url                      string                                    `json:"url"`
-	Weight                   nullable.Nullable[float64]                `json:"weight,omitempty"`
-	WeightUnit               nullable.Nullable[struct {
+	PartNumber               *string                   `json:"part_number,omitempty"`
+	PowerOutletTemplateCount int                       `json:"power_outlet_template_count"`
+	PowerPortTemplateCount   int                       `json:"power_port_template_count"`
+	Profile                  *BriefModuleTypeProfile   `json:"profile,omitempty"`
+	RearPortTemplateCount    int                       `json:"rear_port_template_count"`
+	Tags                     *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url                      string                    `json:"url"`
+	Weight                   *float64                  `json:"weight,omitempty"`
+	WeightUnit               *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `kg` - Kilograms
@@ -8980,7 +8980,7 @@ type ModuleType struct {
 		// * `lb` - Pounds
 		// * `oz` - Ounces
 		Value *RackWeightUnitEnum `json:"value,omitempty"`
-	}] `json:"weight_unit,omitempty"`
+	} `json:"weight_unit,omitempty"`
 }
 
 // ModuleTypeAirflowEnum * `front-to-rear` - Front to rear
@@ -8993,19 +8993,19 @@ type ModuleTypeAirflowEnum string
 
 // ModuleTypeProfile Base serializer class for models inheriting from PrimaryModel.
 type ModuleTypeProfile struct {
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Schema       nullable.Nullable[interface{}]             `json:"schema,omitempty"`
-	Tags         *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url          string                                     `json:"url"`
+	Comments     *string                   `json:"comments,omitempty"`
+	Created      *time.Time                `json:"created,omitempty"`
+	CustomFields *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description  *string                   `json:"description,omitempty"`
+	Display      string                    `json:"display"`
+	DisplayUrl   string                    `json:"display_url"`
+	Id           int                       `json:"id"`
+	LastUpdated  *time.Time                `json:"last_updated,omitempty"`
+	Name         string                    `json:"name"`
+	Owner        *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Schema       interface{}               `json:"schema,omitempty"`
+	Tags         *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url          string                    `json:"url"`
 }
 
 // ModuleTypeProfileRequest Base serializer class for models inheriting from PrimaryModel.
@@ -9121,11 +9121,11 @@ type PaginatedCableBundleList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []CableBundle             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []CableBundle `json:"results"`
 }
 
 // PaginatedCableList defines model for PaginatedCableList.
@@ -9134,11 +9134,11 @@ type PaginatedCableList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Cable                   `json:"results"`
+	Previous *string `json:"previous,omitempty"`
+	Results  []Cable `json:"results"`
 }
 
 // PaginatedCableTerminationList defines model for PaginatedCableTerminationList.
@@ -9147,11 +9147,11 @@ type PaginatedCableTerminationList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []CableTermination        `json:"results"`
+	Previous *string            `json:"previous,omitempty"`
+	Results  []CableTermination `json:"results"`
 }
 
 // PaginatedConsolePortList defines model for PaginatedConsolePortList.
@@ -9160,11 +9160,11 @@ type PaginatedConsolePortList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ConsolePort             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []ConsolePort `json:"results"`
 }
 
 // PaginatedConsolePortTemplateList defines model for PaginatedConsolePortTemplateList.
@@ -9173,11 +9173,11 @@ type PaginatedConsolePortTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ConsolePortTemplate     `json:"results"`
+	Previous *string               `json:"previous,omitempty"`
+	Results  []ConsolePortTemplate `json:"results"`
 }
 
 // PaginatedConsoleServerPortList defines model for PaginatedConsoleServerPortList.
@@ -9186,11 +9186,11 @@ type PaginatedConsoleServerPortList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ConsoleServerPort       `json:"results"`
+	Previous *string             `json:"previous,omitempty"`
+	Results  []ConsoleServerPort `json:"results"`
 }
 
 // PaginatedConsoleServerPortTemplateList defines model for PaginatedConsoleServerPortTemplateList.
@@ -9199,10 +9199,10 @@ type PaginatedConsoleServerPortTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]   `json:"previous,omitempty"`
+	Previous *string                     `json:"previous,omitempty"`
 	Results  []ConsoleServerPortTemplate `json:"results"`
 }
 
@@ -9212,11 +9212,11 @@ type PaginatedCoolingFeedList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []CoolingFeed             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []CoolingFeed `json:"results"`
 }
 
 // PaginatedCoolingIntakeList defines model for PaginatedCoolingIntakeList.
@@ -9225,11 +9225,11 @@ type PaginatedCoolingIntakeList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []CoolingIntake           `json:"results"`
+	Previous *string         `json:"previous,omitempty"`
+	Results  []CoolingIntake `json:"results"`
 }
 
 // PaginatedCoolingIntakeTemplateList defines model for PaginatedCoolingIntakeTemplateList.
@@ -9238,11 +9238,11 @@ type PaginatedCoolingIntakeTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []CoolingIntakeTemplate   `json:"results"`
+	Previous *string                 `json:"previous,omitempty"`
+	Results  []CoolingIntakeTemplate `json:"results"`
 }
 
 // PaginatedCoolingOutflowList defines model for PaginatedCoolingOutflowList.
@@ -9251,11 +9251,11 @@ type PaginatedCoolingOutflowList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []CoolingOutflow          `json:"results"`
+	Previous *string          `json:"previous,omitempty"`
+	Results  []CoolingOutflow `json:"results"`
 }
 
 // PaginatedCoolingOutflowTemplateList defines model for PaginatedCoolingOutflowTemplateList.
@@ -9264,11 +9264,11 @@ type PaginatedCoolingOutflowTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []CoolingOutflowTemplate  `json:"results"`
+	Previous *string                  `json:"previous,omitempty"`
+	Results  []CoolingOutflowTemplate `json:"results"`
 }
 
 // PaginatedCoolingSourceList defines model for PaginatedCoolingSourceList.
@@ -9277,11 +9277,11 @@ type PaginatedCoolingSourceList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []CoolingSource           `json:"results"`
+	Previous *string         `json:"previous,omitempty"`
+	Results  []CoolingSource `json:"results"`
 }
 
 // PaginatedDeviceBayList defines model for PaginatedDeviceBayList.
@@ -9290,11 +9290,11 @@ type PaginatedDeviceBayList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []DeviceBay               `json:"results"`
+	Previous *string     `json:"previous,omitempty"`
+	Results  []DeviceBay `json:"results"`
 }
 
 // PaginatedDeviceBayTemplateList defines model for PaginatedDeviceBayTemplateList.
@@ -9303,11 +9303,11 @@ type PaginatedDeviceBayTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []DeviceBayTemplate       `json:"results"`
+	Previous *string             `json:"previous,omitempty"`
+	Results  []DeviceBayTemplate `json:"results"`
 }
 
 // PaginatedDeviceList defines model for PaginatedDeviceList.
@@ -9316,11 +9316,11 @@ type PaginatedDeviceList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Device                  `json:"results"`
+	Previous *string  `json:"previous,omitempty"`
+	Results  []Device `json:"results"`
 }
 
 // PaginatedDeviceRoleList defines model for PaginatedDeviceRoleList.
@@ -9329,11 +9329,11 @@ type PaginatedDeviceRoleList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []DeviceRole              `json:"results"`
+	Previous *string      `json:"previous,omitempty"`
+	Results  []DeviceRole `json:"results"`
 }
 
 // PaginatedDeviceTypeList defines model for PaginatedDeviceTypeList.
@@ -9342,11 +9342,11 @@ type PaginatedDeviceTypeList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []DeviceType              `json:"results"`
+	Previous *string      `json:"previous,omitempty"`
+	Results  []DeviceType `json:"results"`
 }
 
 // PaginatedFrontPortList defines model for PaginatedFrontPortList.
@@ -9355,11 +9355,11 @@ type PaginatedFrontPortList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []FrontPort               `json:"results"`
+	Previous *string     `json:"previous,omitempty"`
+	Results  []FrontPort `json:"results"`
 }
 
 // PaginatedFrontPortTemplateList defines model for PaginatedFrontPortTemplateList.
@@ -9368,11 +9368,11 @@ type PaginatedFrontPortTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []FrontPortTemplate       `json:"results"`
+	Previous *string             `json:"previous,omitempty"`
+	Results  []FrontPortTemplate `json:"results"`
 }
 
 // PaginatedInterfaceList defines model for PaginatedInterfaceList.
@@ -9381,11 +9381,11 @@ type PaginatedInterfaceList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Interface               `json:"results"`
+	Previous *string     `json:"previous,omitempty"`
+	Results  []Interface `json:"results"`
 }
 
 // PaginatedInterfaceTemplateList defines model for PaginatedInterfaceTemplateList.
@@ -9394,11 +9394,11 @@ type PaginatedInterfaceTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []InterfaceTemplate       `json:"results"`
+	Previous *string             `json:"previous,omitempty"`
+	Results  []InterfaceTemplate `json:"results"`
 }
 
 // PaginatedInventoryItemList defines model for PaginatedInventoryItemList.
@@ -9407,11 +9407,11 @@ type PaginatedInventoryItemList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []InventoryItem           `json:"results"`
+	Previous *string         `json:"previous,omitempty"`
+	Results  []InventoryItem `json:"results"`
 }
 
 // PaginatedInventoryItemRoleList defines model for PaginatedInventoryItemRoleList.
@@ -9420,11 +9420,11 @@ type PaginatedInventoryItemRoleList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []InventoryItemRole       `json:"results"`
+	Previous *string             `json:"previous,omitempty"`
+	Results  []InventoryItemRole `json:"results"`
 }
 
 // PaginatedInventoryItemTemplateList defines model for PaginatedInventoryItemTemplateList.
@@ -9433,11 +9433,11 @@ type PaginatedInventoryItemTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []InventoryItemTemplate   `json:"results"`
+	Previous *string                 `json:"previous,omitempty"`
+	Results  []InventoryItemTemplate `json:"results"`
 }
 
 // PaginatedLocationList defines model for PaginatedLocationList.
@@ -9446,11 +9446,11 @@ type PaginatedLocationList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Location                `json:"results"`
+	Previous *string    `json:"previous,omitempty"`
+	Results  []Location `json:"results"`
 }
 
 // PaginatedMACAddressList defines model for PaginatedMACAddressList.
@@ -9459,11 +9459,11 @@ type PaginatedMACAddressList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []MACAddress              `json:"results"`
+	Previous *string      `json:"previous,omitempty"`
+	Results  []MACAddress `json:"results"`
 }
 
 // PaginatedManufacturerList defines model for PaginatedManufacturerList.
@@ -9472,11 +9472,11 @@ type PaginatedManufacturerList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Manufacturer            `json:"results"`
+	Previous *string        `json:"previous,omitempty"`
+	Results  []Manufacturer `json:"results"`
 }
 
 // PaginatedModuleBayList defines model for PaginatedModuleBayList.
@@ -9485,11 +9485,11 @@ type PaginatedModuleBayList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ModuleBay               `json:"results"`
+	Previous *string     `json:"previous,omitempty"`
+	Results  []ModuleBay `json:"results"`
 }
 
 // PaginatedModuleBayTemplateList defines model for PaginatedModuleBayTemplateList.
@@ -9498,11 +9498,11 @@ type PaginatedModuleBayTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ModuleBayTemplate       `json:"results"`
+	Previous *string             `json:"previous,omitempty"`
+	Results  []ModuleBayTemplate `json:"results"`
 }
 
 // PaginatedModuleBayTypeList defines model for PaginatedModuleBayTypeList.
@@ -9511,11 +9511,11 @@ type PaginatedModuleBayTypeList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ModuleBayType           `json:"results"`
+	Previous *string         `json:"previous,omitempty"`
+	Results  []ModuleBayType `json:"results"`
 }
 
 // PaginatedModuleList defines model for PaginatedModuleList.
@@ -9524,11 +9524,11 @@ type PaginatedModuleList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Module                  `json:"results"`
+	Previous *string  `json:"previous,omitempty"`
+	Results  []Module `json:"results"`
 }
 
 // PaginatedModuleTypeList defines model for PaginatedModuleTypeList.
@@ -9537,11 +9537,11 @@ type PaginatedModuleTypeList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ModuleType              `json:"results"`
+	Previous *string      `json:"previous,omitempty"`
+	Results  []ModuleType `json:"results"`
 }
 
 // PaginatedModuleTypeProfileList defines model for PaginatedModuleTypeProfileList.
@@ -9550,11 +9550,11 @@ type PaginatedModuleTypeProfileList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ModuleTypeProfile       `json:"results"`
+	Previous *string             `json:"previous,omitempty"`
+	Results  []ModuleTypeProfile `json:"results"`
 }
 
 // PaginatedPlatformList defines model for PaginatedPlatformList.
@@ -9563,11 +9563,11 @@ type PaginatedPlatformList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Platform                `json:"results"`
+	Previous *string    `json:"previous,omitempty"`
+	Results  []Platform `json:"results"`
 }
 
 // PaginatedPowerFeedList defines model for PaginatedPowerFeedList.
@@ -9576,11 +9576,11 @@ type PaginatedPowerFeedList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []PowerFeed               `json:"results"`
+	Previous *string     `json:"previous,omitempty"`
+	Results  []PowerFeed `json:"results"`
 }
 
 // PaginatedPowerOutletList defines model for PaginatedPowerOutletList.
@@ -9589,11 +9589,11 @@ type PaginatedPowerOutletList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []PowerOutlet             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []PowerOutlet `json:"results"`
 }
 
 // PaginatedPowerOutletTemplateList defines model for PaginatedPowerOutletTemplateList.
@@ -9602,11 +9602,11 @@ type PaginatedPowerOutletTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []PowerOutletTemplate     `json:"results"`
+	Previous *string               `json:"previous,omitempty"`
+	Results  []PowerOutletTemplate `json:"results"`
 }
 
 // PaginatedPowerPanelList defines model for PaginatedPowerPanelList.
@@ -9615,11 +9615,11 @@ type PaginatedPowerPanelList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []PowerPanel              `json:"results"`
+	Previous *string      `json:"previous,omitempty"`
+	Results  []PowerPanel `json:"results"`
 }
 
 // PaginatedPowerPortList defines model for PaginatedPowerPortList.
@@ -9628,11 +9628,11 @@ type PaginatedPowerPortList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []PowerPort               `json:"results"`
+	Previous *string     `json:"previous,omitempty"`
+	Results  []PowerPort `json:"results"`
 }
 
 // PaginatedPowerPortTemplateList defines model for PaginatedPowerPortTemplateList.
@@ -9641,11 +9641,11 @@ type PaginatedPowerPortTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []PowerPortTemplate       `json:"results"`
+	Previous *string             `json:"previous,omitempty"`
+	Results  []PowerPortTemplate `json:"results"`
 }
 
 // PaginatedRackGroupList defines model for PaginatedRackGroupList.
@@ -9654,11 +9654,11 @@ type PaginatedRackGroupList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []RackGroup               `json:"results"`
+	Previous *string     `json:"previous,omitempty"`
+	Results  []RackGroup `json:"results"`
 }
 
 // PaginatedRackList defines model for PaginatedRackList.
@@ -9667,11 +9667,11 @@ type PaginatedRackList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Rack                    `json:"results"`
+	Previous *string `json:"previous,omitempty"`
+	Results  []Rack  `json:"results"`
 }
 
 // PaginatedRackReservationList defines model for PaginatedRackReservationList.
@@ -9680,11 +9680,11 @@ type PaginatedRackReservationList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []RackReservation         `json:"results"`
+	Previous *string           `json:"previous,omitempty"`
+	Results  []RackReservation `json:"results"`
 }
 
 // PaginatedRackRoleList defines model for PaginatedRackRoleList.
@@ -9693,11 +9693,11 @@ type PaginatedRackRoleList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []RackRole                `json:"results"`
+	Previous *string    `json:"previous,omitempty"`
+	Results  []RackRole `json:"results"`
 }
 
 // PaginatedRackTypeList defines model for PaginatedRackTypeList.
@@ -9706,11 +9706,11 @@ type PaginatedRackTypeList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []RackType                `json:"results"`
+	Previous *string    `json:"previous,omitempty"`
+	Results  []RackType `json:"results"`
 }
 
 // PaginatedRackUnitList defines model for PaginatedRackUnitList.
@@ -9719,11 +9719,11 @@ type PaginatedRackUnitList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []RackUnit                `json:"results"`
+	Previous *string    `json:"previous,omitempty"`
+	Results  []RackUnit `json:"results"`
 }
 
 // PaginatedRearPortList defines model for PaginatedRearPortList.
@@ -9732,11 +9732,11 @@ type PaginatedRearPortList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []RearPort                `json:"results"`
+	Previous *string    `json:"previous,omitempty"`
+	Results  []RearPort `json:"results"`
 }
 
 // PaginatedRearPortTemplateList defines model for PaginatedRearPortTemplateList.
@@ -9745,11 +9745,11 @@ type PaginatedRearPortTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []RearPortTemplate        `json:"results"`
+	Previous *string            `json:"previous,omitempty"`
+	Results  []RearPortTemplate `json:"results"`
 }
 
 // PaginatedRegionList defines model for PaginatedRegionList.
@@ -9758,11 +9758,11 @@ type PaginatedRegionList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Region                  `json:"results"`
+	Previous *string  `json:"previous,omitempty"`
+	Results  []Region `json:"results"`
 }
 
 // PaginatedSiteGroupList defines model for PaginatedSiteGroupList.
@@ -9771,11 +9771,11 @@ type PaginatedSiteGroupList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []SiteGroup               `json:"results"`
+	Previous *string     `json:"previous,omitempty"`
+	Results  []SiteGroup `json:"results"`
 }
 
 // PaginatedSiteList defines model for PaginatedSiteList.
@@ -9784,11 +9784,11 @@ type PaginatedSiteList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Site                    `json:"results"`
+	Previous *string `json:"previous,omitempty"`
+	Results  []Site  `json:"results"`
 }
 
 // PaginatedVirtualChassisList defines model for PaginatedVirtualChassisList.
@@ -9797,11 +9797,11 @@ type PaginatedVirtualChassisList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []VirtualChassis          `json:"results"`
+	Previous *string          `json:"previous,omitempty"`
+	Results  []VirtualChassis `json:"results"`
 }
 
 // PaginatedVirtualDeviceContextList defines model for PaginatedVirtualDeviceContextList.
@@ -9810,11 +9810,11 @@ type PaginatedVirtualDeviceContextList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []VirtualDeviceContext    `json:"results"`
+	Previous *string                `json:"previous,omitempty"`
+	Results  []VirtualDeviceContext `json:"results"`
 }
 
 // PatchedBulkCableBundleRequest Base serializer class for models inheriting from PrimaryModel.
@@ -14287,56 +14287,56 @@ type PatchedWritableVirtualDeviceContextRequest struct {
 
 // Platform Base serializer class for models inheriting from NestedGroupModel.
 type Platform struct {
-	UnderscoreDepth     int                                                 `json:"_depth"`
-	Comments            *string                                             `json:"comments,omitempty"`
-	ConfigTemplate      nullable.Nullable[externalRef0.BriefConfigTemplate] `json:"config_template,omitempty"`
-	Created             nullable.Nullable[time.Time]                        `json:"created,omitempty"`
-	CustomFields        *map[string]interface{}                             `json:"custom_fields,omitempty"`
-	Description         *string                                             `json:"description,omitempty"`
-	DeviceCount         int                                                 `json:"device_count"`
-	Display             string                                              `json:"display"`
-	DisplayUrl          string                                              `json:"display_url"`
-	Id                  int                                                 `json:"id"`
-	LastUpdated         nullable.Nullable[time.Time]                        `json:"last_updated,omitempty"`
-	Manufacturer        nullable.Nullable[externalRef0.BriefManufacturer]   `json:"manufacturer,omitempty"`
-	Name                string                                              `json:"name"`
-	Owner               nullable.Nullable[externalRef0.BriefOwner]          `json:"owner,omitempty"`
-	Parent              nullable.Nullable[NestedPlatform]                   `json:"parent,omitempty"`
-	Slug                string                                              `json:"slug"`
-	Tags                *[]externalRef0.NestedTag                           `json:"tags,omitempty"`
-	Url                 string                                              `json:"url"`
-	VirtualmachineCount int                                                 `json:"virtualmachine_count"`
+	UnderscoreDepth     int                               `json:"_depth"`
+	Comments            *string                           `json:"comments,omitempty"`
+	ConfigTemplate      *externalRef0.BriefConfigTemplate `json:"config_template,omitempty"`
+	Created             *time.Time                        `json:"created,omitempty"`
+	CustomFields        *map[string]interface{}           `json:"custom_fields,omitempty"`
+	Description         *string                           `json:"description,omitempty"`
+	DeviceCount         int                               `json:"device_count"`
+	Display             string                            `json:"display"`
+	DisplayUrl          string                            `json:"display_url"`
+	Id                  int                               `json:"id"`
+	LastUpdated         *time.Time                        `json:"last_updated,omitempty"`
+	Manufacturer        *externalRef0.BriefManufacturer   `json:"manufacturer,omitempty"`
+	Name                string                            `json:"name"`
+	Owner               *externalRef0.BriefOwner          `json:"owner,omitempty"`
+	Parent              *NestedPlatform                   `json:"parent,omitempty"`
+	Slug                string                            `json:"slug"`
+	Tags                *[]externalRef0.NestedTag         `json:"tags,omitempty"`
+	Url                 string                            `json:"url"`
+	VirtualmachineCount int                               `json:"virtualmachine_count"`
 }
 
 // PowerFeed Base serializer class for models inheriting from PrimaryModel.
 type PowerFeed struct {
-	UnderscoreOccupied          bool                                                 `json:"_occupied"`
-	Amperage                    *int                                                 `json:"amperage,omitempty"`
-	Cable                       nullable.Nullable[externalRef0.BriefCable]           `json:"cable,omitempty"`
-	CableEnd                    nullable.Nullable[externalRef0.RearPortCableEndEnum] `json:"cable_end,omitempty"`
-	Comments                    *string                                              `json:"comments,omitempty"`
-	ConnectedEndpoints          nullable.Nullable[[]interface{}]                     `json:"connected_endpoints,omitempty"`
-	ConnectedEndpointsReachable bool                                                 `json:"connected_endpoints_reachable"`
-	ConnectedEndpointsType      nullable.Nullable[string]                            `json:"connected_endpoints_type,omitempty"`
-	Created                     nullable.Nullable[time.Time]                         `json:"created,omitempty"`
-	CustomFields                *map[string]interface{}                              `json:"custom_fields,omitempty"`
-	Description                 *string                                              `json:"description,omitempty"`
-	Display                     string                                               `json:"display"`
-	DisplayUrl                  string                                               `json:"display_url"`
-	Id                          int                                                  `json:"id"`
-	LastUpdated                 nullable.Nullable[time.Time]                         `json:"last_updated,omitempty"`
-	LinkPeers                   []interface{}                                        `json:"link_peers"`
+	UnderscoreOccupied          bool                               `json:"_occupied"`
+	Amperage                    *int                               `json:"amperage,omitempty"`
+	Cable                       *externalRef0.BriefCable           `json:"cable,omitempty"`
+	CableEnd                    *externalRef0.RearPortCableEndEnum `json:"cable_end,omitempty"`
+	Comments                    *string                            `json:"comments,omitempty"`
+	ConnectedEndpoints          *[]interface{}                     `json:"connected_endpoints,omitempty"`
+	ConnectedEndpointsReachable bool                               `json:"connected_endpoints_reachable"`
+	ConnectedEndpointsType      *string                            `json:"connected_endpoints_type,omitempty"`
+	Created                     *time.Time                         `json:"created,omitempty"`
+	CustomFields                *map[string]interface{}            `json:"custom_fields,omitempty"`
+	Description                 *string                            `json:"description,omitempty"`
+	Display                     string                             `json:"display"`
+	DisplayUrl                  string                             `json:"display_url"`
+	Id                          int                                `json:"id"`
+	LastUpdated                 *time.Time                         `json:"last_updated,omitempty"`
+	LinkPeers                   []interface{}                      `json:"link_peers"`
 
 	// LinkPeersType Return the type of the peer link terminations, or None.
-	LinkPeersType nullable.Nullable[string] `json:"link_peers_type,omitempty"`
+	LinkPeersType *string `json:"link_peers_type,omitempty"`
 
 	// MarkConnected Treat as if a cable is connected
 	MarkConnected *bool `json:"mark_connected,omitempty"`
 
 	// MaxUtilization Maximum permissible draw (percentage)
-	MaxUtilization *int                                       `json:"max_utilization,omitempty"`
-	Name           string                                     `json:"name"`
-	Owner          nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	MaxUtilization *int                     `json:"max_utilization,omitempty"`
+	Name           string                   `json:"name"`
+	Owner          *externalRef0.BriefOwner `json:"owner,omitempty"`
 	Phase          *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -14346,8 +14346,8 @@ type PowerFeed struct {
 	} `json:"phase,omitempty"`
 
 	// PowerPanel Base serializer class for models inheriting from PrimaryModel.
-	PowerPanel BriefPowerPanel              `json:"power_panel"`
-	Rack       nullable.Nullable[BriefRack] `json:"rack,omitempty"`
+	PowerPanel BriefPowerPanel `json:"power_panel"`
+	Rack       *BriefRack      `json:"rack,omitempty"`
 	Status     *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -14364,8 +14364,8 @@ type PowerFeed struct {
 		// * `dc` - DC
 		Value *PowerFeedSupplyEnum `json:"value,omitempty"`
 	} `json:"supply,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
 	Type   *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -14397,45 +14397,45 @@ type PowerFeedTypeEnum string
 
 // PowerOutlet Adds an `owner` field for models which have a ForeignKey to users.Owner.
 type PowerOutlet struct {
-	UnderscoreOccupied          bool                                                 `json:"_occupied"`
-	Cable                       nullable.Nullable[externalRef0.BriefCable]           `json:"cable,omitempty"`
-	CableEnd                    nullable.Nullable[externalRef0.RearPortCableEndEnum] `json:"cable_end,omitempty"`
-	Color                       *string                                              `json:"color,omitempty"`
-	ConnectedEndpoints          nullable.Nullable[[]interface{}]                     `json:"connected_endpoints,omitempty"`
-	ConnectedEndpointsReachable bool                                                 `json:"connected_endpoints_reachable"`
-	ConnectedEndpointsType      nullable.Nullable[string]                            `json:"connected_endpoints_type,omitempty"`
-	Created                     nullable.Nullable[time.Time]                         `json:"created,omitempty"`
-	CustomFields                *map[string]interface{}                              `json:"custom_fields,omitempty"`
-	Description                 *string                                              `json:"description,omitempty"`
+	UnderscoreOccupied          bool                               `json:"_occupied"`
+	Cable                       *externalRef0.BriefCable           `json:"cable,omitempty"`
+	CableEnd                    *externalRef0.RearPortCableEndEnum `json:"cable_end,omitempty"`
+	Color                       *string                            `json:"color,omitempty"`
+	ConnectedEndpoints          *[]interface{}                     `json:"connected_endpoints,omitempty"`
+	ConnectedEndpointsReachable bool                               `json:"connected_endpoints_reachable"`
+	ConnectedEndpointsType      *string                            `json:"connected_endpoints_type,omitempty"`
+	Created                     *time.Time                         `json:"created,omitempty"`
+	CustomFields                *map[string]interface{}            `json:"custom_fields,omitempty"`
+	Description                 *string                            `json:"description,omitempty"`
 
 	// Device Base serializer class for models inheriting from PrimaryModel.
 	Device     externalRef0.BriefDevice `json:"device"`
 	Display    string                   `json:"display"`
 	DisplayUrl string                   `json:"display_url"`
-	FeedLeg    nullable.Nullable[struct {
+	FeedLeg    *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `A` - A
 		// * `B` - B
 		// * `C` - C
 		Value *PowerOutletFeedLegEnum `json:"value,omitempty"`
-	}] `json:"feed_leg,omitempty"`
+	} `json:"feed_leg,omitempty"`
 	Id int `json:"id"`
 
 	// Label Physical label
-	Label       *string                      `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	LinkPeers   []interface{}                `json:"link_peers"`
+	Label       *string       `json:"label,omitempty"`
+	LastUpdated *time.Time    `json:"last_updated,omitempty"`
+	LinkPeers   []interface{} `json:"link_peers"`
 
 	// LinkPeersType Return the type of the peer link terminations, or None.
-	LinkPeersType nullable.Nullable[string] `json:"link_peers_type,omitempty"`
+	LinkPeersType *string `json:"link_peers_type,omitempty"`
 
 	// MarkConnected Treat as if a cable is connected
-	MarkConnected *bool                                      `json:"mark_connected,omitempty"`
-	Module        nullable.Nullable[BriefModule]             `json:"module,omitempty"`
-	Name          string                                     `json:"name"`
-	Owner         nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	PowerPort     nullable.Nullable[BriefPowerPort]          `json:"power_port,omitempty"`
+	MarkConnected *bool                    `json:"mark_connected,omitempty"`
+	Module        *BriefModule             `json:"module,omitempty"`
+	Name          string                   `json:"name"`
+	Owner         *externalRef0.BriefOwner `json:"owner,omitempty"`
+	PowerPort     *BriefPowerPort          `json:"power_port,omitempty"`
 	Status        *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -14445,7 +14445,7 @@ type PowerOutlet struct {
 		Value *PowerOutletStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
 	Tags *[]externalRef0.NestedTag `json:"tags,omitempty"`
-	Type nullable.Nullable[struct {
+	Type *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `iec-60320-c5` - C5
@@ -14549,7 +14549,7 @@ type PowerOutlet struct {
 		// * `hardwired` - Hardwired
 		// * `other` - Other
 		Value *PowerOutletTypeEnum `json:"value,omitempty"`
-	}] `json:"type,omitempty"`
+	} `json:"type,omitempty"`
 	Url string `json:"url"`
 }
 
@@ -14570,30 +14570,30 @@ type PowerOutletStatusEnum string
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type PowerOutletTemplate struct {
-	Color       *string                                         `json:"color,omitempty"`
-	Created     nullable.Nullable[time.Time]                    `json:"created,omitempty"`
-	Description *string                                         `json:"description,omitempty"`
-	DeviceType  nullable.Nullable[externalRef0.BriefDeviceType] `json:"device_type,omitempty"`
-	Display     string                                          `json:"display"`
-	FeedLeg     nullable.Nullable[struct {
+	Color       *string                       `json:"color,omitempty"`
+	Created     *time.Time                    `json:"created,omitempty"`
+	Description *string                       `json:"description,omitempty"`
+	DeviceType  *externalRef0.BriefDeviceType `json:"device_type,omitempty"`
+	Display     string                        `json:"display"`
+	FeedLeg     *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `A` - A
 		// * `B` - B
 		// * `C` - C
 		Value *PowerOutletFeedLegEnum `json:"value,omitempty"`
-	}] `json:"feed_leg,omitempty"`
+	} `json:"feed_leg,omitempty"`
 	Id int `json:"id"`
 
 	// Label Physical label
-	Label       *string                            `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]       `json:"last_updated,omitempty"`
-	ModuleType  nullable.Nullable[BriefModuleType] `json:"module_type,omitempty"`
+	Label       *string          `json:"label,omitempty"`
+	LastUpdated *time.Time       `json:"last_updated,omitempty"`
+	ModuleType  *BriefModuleType `json:"module_type,omitempty"`
 
 	// Name {module} is accepted as a substitution for the module bay position when attached to a module type.
-	Name      string                                    `json:"name"`
-	PowerPort nullable.Nullable[BriefPowerPortTemplate] `json:"power_port,omitempty"`
-	Type      nullable.Nullable[struct {
+	Name      string                  `json:"name"`
+	PowerPort *BriefPowerPortTemplate `json:"power_port,omitempty"`
+	Type      *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `iec-60320-c5` - C5
@@ -14697,7 +14697,7 @@ type PowerOutletTemplate struct {
 		// * `hardwired` - Hardwired
 		// * `other` - Other
 		Value *PowerOutletTypeEnum `json:"value,omitempty"`
-	}] `json:"type,omitempty"`
+	} `json:"type,omitempty"`
 	Url string `json:"url"`
 }
 
@@ -14805,18 +14805,18 @@ type PowerOutletTypeEnum string
 
 // PowerPanel Base serializer class for models inheriting from PrimaryModel.
 type PowerPanel struct {
-	Comments       *string                                       `json:"comments,omitempty"`
-	Created        nullable.Nullable[time.Time]                  `json:"created,omitempty"`
-	CustomFields   *map[string]interface{}                       `json:"custom_fields,omitempty"`
-	Description    *string                                       `json:"description,omitempty"`
-	Display        string                                        `json:"display"`
-	DisplayUrl     string                                        `json:"display_url"`
-	Id             int                                           `json:"id"`
-	LastUpdated    nullable.Nullable[time.Time]                  `json:"last_updated,omitempty"`
-	Location       nullable.Nullable[externalRef0.BriefLocation] `json:"location,omitempty"`
-	Name           string                                        `json:"name"`
-	Owner          nullable.Nullable[externalRef0.BriefOwner]    `json:"owner,omitempty"`
-	PowerfeedCount int64                                         `json:"powerfeed_count"`
+	Comments       *string                     `json:"comments,omitempty"`
+	Created        *time.Time                  `json:"created,omitempty"`
+	CustomFields   *map[string]interface{}     `json:"custom_fields,omitempty"`
+	Description    *string                     `json:"description,omitempty"`
+	Display        string                      `json:"display"`
+	DisplayUrl     string                      `json:"display_url"`
+	Id             int                         `json:"id"`
+	LastUpdated    *time.Time                  `json:"last_updated,omitempty"`
+	Location       *externalRef0.BriefLocation `json:"location,omitempty"`
+	Name           string                      `json:"name"`
+	Owner          *externalRef0.BriefOwner    `json:"owner,omitempty"`
+	PowerfeedCount int64                       `json:"powerfeed_count"`
 
 	// Site Base serializer class for models inheriting from PrimaryModel.
 	Site externalRef0.BriefSite    `json:"site"`
@@ -14841,15 +14841,15 @@ type PowerPort struct {
 	UnderscoreOccupied bool `json:"_occupied"`
 
 	// AllocatedDraw Allocated power draw (watts)
-	AllocatedDraw               nullable.Nullable[int]                               `json:"allocated_draw,omitempty"`
-	Cable                       nullable.Nullable[externalRef0.BriefCable]           `json:"cable,omitempty"`
-	CableEnd                    nullable.Nullable[externalRef0.RearPortCableEndEnum] `json:"cable_end,omitempty"`
-	ConnectedEndpoints          nullable.Nullable[[]interface{}]                     `json:"connected_endpoints,omitempty"`
-	ConnectedEndpointsReachable bool                                                 `json:"connected_endpoints_reachable"`
-	ConnectedEndpointsType      nullable.Nullable[string]                            `json:"connected_endpoints_type,omitempty"`
-	Created                     nullable.Nullable[time.Time]                         `json:"created,omitempty"`
-	CustomFields                *map[string]interface{}                              `json:"custom_fields,omitempty"`
-	Description                 *string                                              `json:"description,omitempty"`
+	AllocatedDraw               *int                               `json:"allocated_draw,omitempty"`
+	Cable                       *externalRef0.BriefCable           `json:"cable,omitempty"`
+	CableEnd                    *externalRef0.RearPortCableEndEnum `json:"cable_end,omitempty"`
+	ConnectedEndpoints          *[]interface{}                     `json:"connected_endpoints,omitempty"`
+	ConnectedEndpointsReachable bool                               `json:"connected_endpoints_reachable"`
+	ConnectedEndpointsType      *string                            `json:"connected_endpoints_type,omitempty"`
+	Created                     *time.Time                         `json:"created,omitempty"`
+	CustomFields                *map[string]interface{}            `json:"custom_fields,omitempty"`
+	Description                 *string                            `json:"description,omitempty"`
 
 	// Device Base serializer class for models inheriting from PrimaryModel.
 	Device     externalRef0.BriefDevice `json:"device"`
@@ -14858,23 +14858,23 @@ type PowerPort struct {
 	Id         int                      `json:"id"`
 
 	// Label Physical label
-	Label       *string                      `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	LinkPeers   []interface{}                `json:"link_peers"`
+	Label       *string       `json:"label,omitempty"`
+	LastUpdated *time.Time    `json:"last_updated,omitempty"`
+	LinkPeers   []interface{} `json:"link_peers"`
 
 	// LinkPeersType Return the type of the peer link terminations, or None.
-	LinkPeersType nullable.Nullable[string] `json:"link_peers_type,omitempty"`
+	LinkPeersType *string `json:"link_peers_type,omitempty"`
 
 	// MarkConnected Treat as if a cable is connected
 	MarkConnected *bool `json:"mark_connected,omitempty"`
 
 	// MaximumDraw Maximum power draw (watts)
-	MaximumDraw nullable.Nullable[int]                     `json:"maximum_draw,omitempty"`
-	Module      nullable.Nullable[BriefModule]             `json:"module,omitempty"`
-	Name        string                                     `json:"name"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Tags        *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Type        nullable.Nullable[struct {
+	MaximumDraw *int                      `json:"maximum_draw,omitempty"`
+	Module      *BriefModule              `json:"module,omitempty"`
+	Name        string                    `json:"name"`
+	Owner       *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Tags        *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Type        *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `iec-60320-c6` - C6
@@ -14984,7 +14984,7 @@ type PowerPort struct {
 		// * `hardwired` - Hardwired
 		// * `other` - Other
 		Value *PowerPortTypeEnum `json:"value,omitempty"`
-	}] `json:"type,omitempty"`
+	} `json:"type,omitempty"`
 	Url string `json:"url"`
 }
 
@@ -14996,24 +14996,24 @@ type PowerPort struct {
 // wrote.
 type PowerPortTemplate struct {
 	// AllocatedDraw Allocated power draw (watts)
-	AllocatedDraw nullable.Nullable[int]                          `json:"allocated_draw,omitempty"`
-	Created       nullable.Nullable[time.Time]                    `json:"created,omitempty"`
-	Description   *string                                         `json:"description,omitempty"`
-	DeviceType    nullable.Nullable[externalRef0.BriefDeviceType] `json:"device_type,omitempty"`
-	Display       string                                          `json:"display"`
-	Id            int                                             `json:"id"`
+	AllocatedDraw *int                          `json:"allocated_draw,omitempty"`
+	Created       *time.Time                    `json:"created,omitempty"`
+	Description   *string                       `json:"description,omitempty"`
+	DeviceType    *externalRef0.BriefDeviceType `json:"device_type,omitempty"`
+	Display       string                        `json:"display"`
+	Id            int                           `json:"id"`
 
 	// Label Physical label
-	Label       *string                      `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Label       *string    `json:"label,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// MaximumDraw Maximum power draw (watts)
-	MaximumDraw nullable.Nullable[int]             `json:"maximum_draw,omitempty"`
-	ModuleType  nullable.Nullable[BriefModuleType] `json:"module_type,omitempty"`
+	MaximumDraw *int             `json:"maximum_draw,omitempty"`
+	ModuleType  *BriefModuleType `json:"module_type,omitempty"`
 
 	// Name {module} is accepted as a substitution for the module bay position when attached to a module type.
 	Name string `json:"name"`
-	Type nullable.Nullable[struct {
+	Type *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `iec-60320-c6` - C6
@@ -15123,7 +15123,7 @@ type PowerPortTemplate struct {
 		// * `hardwired` - Hardwired
 		// * `other` - Other
 		Value *PowerPortTypeEnum `json:"value,omitempty"`
-	}] `json:"type,omitempty"`
+	} `json:"type,omitempty"`
 	Url string `json:"url"`
 }
 
@@ -15246,30 +15246,30 @@ type Rack struct {
 	} `json:"airflow,omitempty"`
 
 	// AssetTag A unique tag used to identify this rack
-	AssetTag          nullable.Nullable[string] `json:"asset_tag,omitempty"`
-	Comments          *string                   `json:"comments,omitempty"`
-	CoolingCapability nullable.Nullable[struct {
+	AssetTag          *string `json:"asset_tag,omitempty"`
+	Comments          *string `json:"comments,omitempty"`
+	CoolingCapability *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `air-only` - Air only
 		// * `hybrid` - Hybrid
 		// * `liquid-only` - Liquid only
 		Value *RackCoolingCapabilityEnum `json:"value,omitempty"`
-	}] `json:"cooling_capability,omitempty"`
+	} `json:"cooling_capability,omitempty"`
 
 	// CoolingCapacity Cooling capacity (kW)
-	CoolingCapacity nullable.Nullable[float64]   `json:"cooling_capacity,omitempty"`
-	Created         nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields    *map[string]interface{}      `json:"custom_fields,omitempty"`
+	CoolingCapacity *float64                `json:"cooling_capacity,omitempty"`
+	Created         *time.Time              `json:"created,omitempty"`
+	CustomFields    *map[string]interface{} `json:"custom_fields,omitempty"`
 
 	// DescUnits Units are numbered top-to-bottom
-	DescUnits   *bool                     `json:"desc_units,omitempty"`
-	Description *string                   `json:"description,omitempty"`
-	DeviceCount int64                     `json:"device_count"`
-	Display     string                    `json:"display"`
-	DisplayUrl  string                    `json:"display_url"`
-	FacilityId  nullable.Nullable[string] `json:"facility_id,omitempty"`
-	FormFactor  nullable.Nullable[struct {
+	DescUnits   *bool   `json:"desc_units,omitempty"`
+	Description *string `json:"description,omitempty"`
+	DeviceCount int64   `json:"device_count"`
+	Display     string  `json:"display"`
+	DisplayUrl  string  `json:"display_url"`
+	FacilityId  *string `json:"facility_id,omitempty"`
+	FormFactor  *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `2-post-frame` - 2-post frame
@@ -15280,39 +15280,39 @@ type Rack struct {
 		// * `wall-cabinet` - Wall-mounted cabinet
 		// * `wall-cabinet-vertical` - Wall-mounted cabinet (vertical)
 		Value *RackFormFactorEnum `json:"value,omitempty"`
-	}] `json:"form_factor,omitempty"`
-	Group       nullable.Nullable[BriefRackGroup]             `json:"group,omitempty"`
-	Id          int                                           `json:"id"`
-	LastUpdated nullable.Nullable[time.Time]                  `json:"last_updated,omitempty"`
-	Location    nullable.Nullable[externalRef0.BriefLocation] `json:"location,omitempty"`
+	} `json:"form_factor,omitempty"`
+	Group       *BriefRackGroup             `json:"group,omitempty"`
+	Id          int                         `json:"id"`
+	LastUpdated *time.Time                  `json:"last_updated,omitempty"`
+	Location    *externalRef0.BriefLocation `json:"location,omitempty"`
 
 	// MaxWeight Maximum load capacity for the rack
-	MaxWeight nullable.Nullable[int] `json:"max_weight,omitempty"`
+	MaxWeight *int `json:"max_weight,omitempty"`
 
 	// MountingDepth Maximum depth of a mounted device, in millimeters. For four-post racks, this is the distance between the front and rear rails.
-	MountingDepth nullable.Nullable[int] `json:"mounting_depth,omitempty"`
-	Name          string                 `json:"name"`
+	MountingDepth *int   `json:"mounting_depth,omitempty"`
+	Name          string `json:"name"`
 
 	// OuterDepth Outer dimension of rack (depth)
-	OuterDepth nullable.Nullable[int] `json:"outer_depth,omitempty"`
+	OuterDepth *int `json:"outer_depth,omitempty"`
 
 	// OuterHeight Outer dimension of rack (height)
-	OuterHeight nullable.Nullable[int] `json:"outer_height,omitempty"`
-	OuterUnit   nullable.Nullable[struct {
+	OuterHeight *int `json:"outer_height,omitempty"`
+	OuterUnit   *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `mm` - Millimeters
 		// * `in` - Inches
 		Value *RackOuterUnitEnum `json:"value,omitempty"`
-	}] `json:"outer_unit,omitempty"`
+	} `json:"outer_unit,omitempty"`
 
 	// OuterWidth Outer dimension of rack (width)
-	OuterWidth     nullable.Nullable[int]                     `json:"outer_width,omitempty"`
-	Owner          nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	PowerfeedCount int64                                      `json:"powerfeed_count"`
-	RackType       nullable.Nullable[BriefRackType]           `json:"rack_type,omitempty"`
-	Role           nullable.Nullable[BriefRackRole]           `json:"role,omitempty"`
-	Serial         *string                                    `json:"serial,omitempty"`
+	OuterWidth     *int                     `json:"outer_width,omitempty"`
+	Owner          *externalRef0.BriefOwner `json:"owner,omitempty"`
+	PowerfeedCount int64                    `json:"powerfeed_count"`
+	RackType       *BriefRackType           `json:"rack_type,omitempty"`
+	Role           *BriefRackRole           `json:"role,omitempty"`
+	Serial         *string                  `json:"serial,omitempty"`
 
 	// Site Base serializer class for models inheriting from PrimaryModel.
 	Site externalRef0.BriefSite `json:"site"`
@@ -15329,14 +15329,14 @@ type Rack struct {
 		// * `deprecated` - Deprecated
 		Value *RackStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
 
 	// UHeight Height in rack units
-	UHeight    *int                       `json:"u_height,omitempty"`
-	Url        string                     `json:"url"`
-	Weight     nullable.Nullable[float64] `json:"weight,omitempty"`
-	WeightUnit nullable.Nullable[struct {
+	UHeight    *int     `json:"u_height,omitempty"`
+	Url        string   `json:"url"`
+	Weight     *float64 `json:"weight,omitempty"`
+	WeightUnit *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `kg` - Kilograms
@@ -15344,7 +15344,7 @@ type Rack struct {
 		// * `lb` - Pounds
 		// * `oz` - Ounces
 		Value *RackWeightUnitEnum `json:"value,omitempty"`
-	}] `json:"weight_unit,omitempty"`
+	} `json:"weight_unit,omitempty"`
 	Width *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -15376,20 +15376,20 @@ type RackFormFactorEnum string
 
 // RackGroup Base serializer class for models inheriting from OrganizationalModel.
 type RackGroup struct {
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	RackCount    int64                                      `json:"rack_count"`
-	Slug         string                                     `json:"slug"`
-	Tags         *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url          string                                     `json:"url"`
+	Comments     *string                   `json:"comments,omitempty"`
+	Created      *time.Time                `json:"created,omitempty"`
+	CustomFields *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description  *string                   `json:"description,omitempty"`
+	Display      string                    `json:"display"`
+	DisplayUrl   string                    `json:"display_url"`
+	Id           int                       `json:"id"`
+	LastUpdated  *time.Time                `json:"last_updated,omitempty"`
+	Name         string                    `json:"name"`
+	Owner        *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	RackCount    int64                     `json:"rack_count"`
+	Slug         string                    `json:"slug"`
+	Tags         *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url          string                    `json:"url"`
 }
 
 // RackGroupRequest Base serializer class for models inheriting from OrganizationalModel.
@@ -15409,15 +15409,15 @@ type RackOuterUnitEnum string
 
 // RackReservation Base serializer class for models inheriting from PrimaryModel.
 type RackReservation struct {
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  string                                     `json:"description"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	Comments     *string                  `json:"comments,omitempty"`
+	Created      *time.Time               `json:"created,omitempty"`
+	CustomFields *map[string]interface{}  `json:"custom_fields,omitempty"`
+	Description  string                   `json:"description"`
+	Display      string                   `json:"display"`
+	DisplayUrl   string                   `json:"display_url"`
+	Id           int                      `json:"id"`
+	LastUpdated  *time.Time               `json:"last_updated,omitempty"`
+	Owner        *externalRef0.BriefOwner `json:"owner,omitempty"`
 
 	// Rack Base serializer class for models inheriting from PrimaryModel.
 	Rack   BriefRack `json:"rack"`
@@ -15429,11 +15429,11 @@ type RackReservation struct {
 		// * `stale` - Stale
 		Value *RackReservationStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags      *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant    nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	UnitCount int                                         `json:"unit_count"`
-	Units     []int                                       `json:"units"`
-	Url       string                                      `json:"url"`
+	Tags      *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant    *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	UnitCount int                       `json:"unit_count"`
+	Units     []int                     `json:"units"`
+	Url       string                    `json:"url"`
 
 	// User Extends the built-in ModelSerializer to enforce calling full_clean() on a copy of the associated instance during
 	// validation. (DRF does not do this by default; see https://github.com/encode/django-rest-framework/issues/3144)
@@ -15451,21 +15451,21 @@ type RackReservationStatusEnum string
 
 // RackRole Base serializer class for models inheriting from OrganizationalModel.
 type RackRole struct {
-	Color        *string                                    `json:"color,omitempty"`
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	RackCount    int64                                      `json:"rack_count"`
-	Slug         string                                     `json:"slug"`
-	Tags         *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url          string                                     `json:"url"`
+	Color        *string                   `json:"color,omitempty"`
+	Comments     *string                   `json:"comments,omitempty"`
+	Created      *time.Time                `json:"created,omitempty"`
+	CustomFields *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description  *string                   `json:"description,omitempty"`
+	Display      string                    `json:"display"`
+	DisplayUrl   string                    `json:"display_url"`
+	Id           int                       `json:"id"`
+	LastUpdated  *time.Time                `json:"last_updated,omitempty"`
+	Name         string                    `json:"name"`
+	Owner        *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	RackCount    int64                     `json:"rack_count"`
+	Slug         string                    `json:"slug"`
+	Tags         *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url          string                    `json:"url"`
 }
 
 // RackRoleRequest Base serializer class for models inheriting from OrganizationalModel.
@@ -15490,19 +15490,19 @@ type RackStatusEnum string
 // RackType Base serializer class for models inheriting from PrimaryModel.
 type RackType struct {
 	Comments          *string `json:"comments,omitempty"`
-	CoolingCapability nullable.Nullable[struct {
+	CoolingCapability *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `air-only` - Air only
 		// * `hybrid` - Hybrid
 		// * `liquid-only` - Liquid only
 		Value *RackCoolingCapabilityEnum `json:"value,omitempty"`
-	}] `json:"cooling_capability,omitempty"`
+	} `json:"cooling_capability,omitempty"`
 
 	// CoolingCapacity Cooling capacity (kW)
-	CoolingCapacity nullable.Nullable[float64]   `json:"cooling_capacity,omitempty"`
-	Created         nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields    *map[string]interface{}      `json:"custom_fields,omitempty"`
+	CoolingCapacity *float64                `json:"cooling_capacity,omitempty"`
+	Created         *time.Time              `json:"created,omitempty"`
+	CustomFields    *map[string]interface{} `json:"custom_fields,omitempty"`
 
 	// DescUnits Units are numbered top-to-bottom
 	DescUnits   *bool   `json:"desc_units,omitempty"`
@@ -15521,47 +15521,47 @@ type RackType struct {
 		// * `wall-cabinet-vertical` - Wall-mounted cabinet (vertical)
 		Value *RackFormFactorEnum `json:"value,omitempty"`
 	} `json:"form_factor"`
-	Id          int                          `json:"id"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Id          int        `json:"id"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// Manufacturer Base serializer class for models inheriting from OrganizationalModel.
 	Manufacturer externalRef0.BriefManufacturer `json:"manufacturer"`
 
 	// MaxWeight Maximum load capacity for the rack
-	MaxWeight nullable.Nullable[int] `json:"max_weight,omitempty"`
-	Model     string                 `json:"model"`
+	MaxWeight *int   `json:"max_weight,omitempty"`
+	Model     string `json:"model"`
 
 	// MountingDepth Maximum depth of a mounted device, in millimeters. For four-post racks, this is the distance between the front and rear rails.
-	MountingDepth nullable.Nullable[int] `json:"mounting_depth,omitempty"`
+	MountingDepth *int `json:"mounting_depth,omitempty"`
 
 	// OuterDepth Outer dimension of rack (depth)
-	OuterDepth nullable.Nullable[int] `json:"outer_depth,omitempty"`
+	OuterDepth *int `json:"outer_depth,omitempty"`
 
 	// OuterHeight Outer dimension of rack (height)
-	OuterHeight nullable.Nullable[int] `json:"outer_height,omitempty"`
-	OuterUnit   nullable.Nullable[struct {
+	OuterHeight *int `json:"outer_height,omitempty"`
+	OuterUnit   *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `mm` - Millimeters
 		// * `in` - Inches
 		Value *RackOuterUnitEnum `json:"value,omitempty"`
-	}] `json:"outer_unit,omitempty"`
+	} `json:"outer_unit,omitempty"`
 
 	// OuterWidth Outer dimension of rack (width)
-	OuterWidth nullable.Nullable[int]                     `json:"outer_width,omitempty"`
-	Owner      nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	RackCount  int                                        `json:"rack_count"`
-	Slug       string                                     `json:"slug"`
+	OuterWidth *int                     `json:"outer_width,omitempty"`
+	Owner      *externalRef0.BriefOwner `json:"owner,omitempty"`
+	RackCount  int                      `json:"rack_count"`
+	Slug       string                   `json:"slug"`
 
 	// StartingUnit Starting unit for rack
 	StartingUnit *int                      `json:"starting_unit,omitempty"`
 	Tags         *[]externalRef0.NestedTag `json:"tags,omitempty"`
 
 	// UHeight Height in rack units
-	UHeight    *int                       `json:"u_height,omitempty"`
-	Url        string                     `json:"url"`
-	Weight     nullable.Nullable[float64] `json:"weight,omitempty"`
-	WeightUnit nullable.Nullable[struct {
+	UHeight    *int     `json:"u_height,omitempty"`
+	Url        string   `json:"url"`
+	Weight     *float64 `json:"weight,omitempty"`
+	WeightUnit *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `kg` - Kilograms
@@ -15569,7 +15569,7 @@ type RackType struct {
 		// * `lb` - Pounds
 		// * `oz` - Ounces
 		Value *RackWeightUnitEnum `json:"value,omitempty"`
-	}] `json:"weight_unit,omitempty"`
+	} `json:"weight_unit,omitempty"`
 	Width *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -15612,13 +15612,13 @@ type RackWidthEnum int
 
 // RearPort Adds an `owner` field for models which have a ForeignKey to users.Owner.
 type RearPort struct {
-	UnderscoreOccupied bool                                                 `json:"_occupied"`
-	Cable              nullable.Nullable[externalRef0.BriefCable]           `json:"cable,omitempty"`
-	CableEnd           nullable.Nullable[externalRef0.RearPortCableEndEnum] `json:"cable_end,omitempty"`
-	Color              *string                                              `json:"color,omitempty"`
-	Created            nullable.Nullable[time.Time]                         `json:"created,omitempty"`
-	CustomFields       *map[string]interface{}                              `json:"custom_fields,omitempty"`
-	Description        *string                                              `json:"description,omitempty"`
+	UnderscoreOccupied bool                               `json:"_occupied"`
+	Cable              *externalRef0.BriefCable           `json:"cable,omitempty"`
+	CableEnd           *externalRef0.RearPortCableEndEnum `json:"cable_end,omitempty"`
+	Color              *string                            `json:"color,omitempty"`
+	Created            *time.Time                         `json:"created,omitempty"`
+	CustomFields       *map[string]interface{}            `json:"custom_fields,omitempty"`
+	Description        *string                            `json:"description,omitempty"`
 
 	// Device Base serializer class for models inheriting from PrimaryModel.
 	Device     externalRef0.BriefDevice `json:"device"`
@@ -15628,20 +15628,20 @@ type RearPort struct {
 	Id         int                      `json:"id"`
 
 	// Label Physical label
-	Label       *string                      `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	LinkPeers   []interface{}                `json:"link_peers"`
+	Label       *string       `json:"label,omitempty"`
+	LastUpdated *time.Time    `json:"last_updated,omitempty"`
+	LinkPeers   []interface{} `json:"link_peers"`
 
 	// LinkPeersType Return the type of the peer link terminations, or None.
-	LinkPeersType nullable.Nullable[string] `json:"link_peers_type,omitempty"`
+	LinkPeersType *string `json:"link_peers_type,omitempty"`
 
 	// MarkConnected Treat as if a cable is connected
-	MarkConnected *bool                                      `json:"mark_connected,omitempty"`
-	Module        nullable.Nullable[BriefModule]             `json:"module,omitempty"`
-	Name          string                                     `json:"name"`
-	Owner         nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Positions     *int                                       `json:"positions,omitempty"`
-	Tags          *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
+	MarkConnected *bool                     `json:"mark_connected,omitempty"`
+	Module        *BriefModule              `json:"module,omitempty"`
+	Name          string                    `json:"name"`
+	Owner         *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Positions     *int                      `json:"positions,omitempty"`
+	Tags          *[]externalRef0.NestedTag `json:"tags,omitempty"`
 	Type          struct {
 		Label *string `json:"label,omitempty"`
 
@@ -15734,18 +15734,18 @@ type RearPortMappingRequest struct {
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type RearPortTemplate struct {
-	Color       *string                                         `json:"color,omitempty"`
-	Created     nullable.Nullable[time.Time]                    `json:"created,omitempty"`
-	Description *string                                         `json:"description,omitempty"`
-	DeviceType  nullable.Nullable[externalRef0.BriefDeviceType] `json:"device_type,omitempty"`
-	Display     string                                          `json:"display"`
-	FrontPorts  *[]RearPortTemplateMapping                      `json:"front_ports,omitempty"`
-	Id          int                                             `json:"id"`
+	Color       *string                       `json:"color,omitempty"`
+	Created     *time.Time                    `json:"created,omitempty"`
+	Description *string                       `json:"description,omitempty"`
+	DeviceType  *externalRef0.BriefDeviceType `json:"device_type,omitempty"`
+	Display     string                        `json:"display"`
+	FrontPorts  *[]RearPortTemplateMapping    `json:"front_ports,omitempty"`
+	Id          int                           `json:"id"`
 
 	// Label Physical label
-	Label       *string                            `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]       `json:"last_updated,omitempty"`
-	ModuleType  nullable.Nullable[BriefModuleType] `json:"module_type,omitempty"`
+	Label       *string          `json:"label,omitempty"`
+	LastUpdated *time.Time       `json:"last_updated,omitempty"`
+	ModuleType  *BriefModuleType `json:"module_type,omitempty"`
 
 	// Name {module} is accepted as a substitution for the module bay position when attached to a module type.
 	Name      string `json:"name"`
@@ -15902,58 +15902,58 @@ type RearPortTypeEnum string
 
 // Region Base serializer class for models inheriting from NestedGroupModel.
 type Region struct {
-	UnderscoreDepth int                                        `json:"_depth"`
-	Comments        *string                                    `json:"comments,omitempty"`
-	Created         nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields    *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description     *string                                    `json:"description,omitempty"`
-	Display         string                                     `json:"display"`
-	DisplayUrl      string                                     `json:"display_url"`
-	Id              int                                        `json:"id"`
-	LastUpdated     nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name            string                                     `json:"name"`
-	Owner           nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Parent          nullable.Nullable[NestedRegion]            `json:"parent,omitempty"`
-	PrefixCount     int64                                      `json:"prefix_count"`
-	SiteCount       int                                        `json:"site_count"`
-	Slug            string                                     `json:"slug"`
-	Tags            *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url             string                                     `json:"url"`
+	UnderscoreDepth int                       `json:"_depth"`
+	Comments        *string                   `json:"comments,omitempty"`
+	Created         *time.Time                `json:"created,omitempty"`
+	CustomFields    *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description     *string                   `json:"description,omitempty"`
+	Display         string                    `json:"display"`
+	DisplayUrl      string                    `json:"display_url"`
+	Id              int                       `json:"id"`
+	LastUpdated     *time.Time                `json:"last_updated,omitempty"`
+	Name            string                    `json:"name"`
+	Owner           *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Parent          *NestedRegion             `json:"parent,omitempty"`
+	PrefixCount     int64                     `json:"prefix_count"`
+	SiteCount       int                       `json:"site_count"`
+	Slug            string                    `json:"slug"`
+	Tags            *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url             string                    `json:"url"`
 }
 
 // Site Base serializer class for models inheriting from PrimaryModel.
 type Site struct {
-	Asns         *[]externalRef0.BriefASN     `json:"asns,omitempty"`
-	CircuitCount int64                        `json:"circuit_count"`
-	Comments     *string                      `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
-	DeviceCount  int64                        `json:"device_count"`
-	Display      string                       `json:"display"`
-	DisplayUrl   string                       `json:"display_url"`
+	Asns         *[]externalRef0.BriefASN `json:"asns,omitempty"`
+	CircuitCount int64                    `json:"circuit_count"`
+	Comments     *string                  `json:"comments,omitempty"`
+	Created      *time.Time               `json:"created,omitempty"`
+	CustomFields *map[string]interface{}  `json:"custom_fields,omitempty"`
+	Description  *string                  `json:"description,omitempty"`
+	DeviceCount  int64                    `json:"device_count"`
+	Display      string                   `json:"display"`
+	DisplayUrl   string                   `json:"display_url"`
 
 	// Facility Local facility ID or description
-	Facility    *string                                        `json:"facility,omitempty"`
-	Group       nullable.Nullable[externalRef0.BriefSiteGroup] `json:"group,omitempty"`
-	Id          int                                            `json:"id"`
-	LastUpdated nullable.Nullable[time.Time]                   `json:"last_updated,omitempty"`
+	Facility    *string                      `json:"facility,omitempty"`
+	Group       *externalRef0.BriefSiteGroup `json:"group,omitempty"`
+	Id          int                          `json:"id"`
+	LastUpdated *time.Time                   `json:"last_updated,omitempty"`
 
 	// Latitude GPS coordinate in decimal format (xx.yyyyyy)
-	Latitude nullable.Nullable[float64] `json:"latitude,omitempty"`
+	Latitude *float64 `json:"latitude,omitempty"`
 
 	// Longitude GPS coordinate in decimal format (xx.yyyyyy)
-	Longitude nullable.Nullable[float64] `json:"longitude,omitempty"`
+	Longitude *float64 `json:"longitude,omitempty"`
 
 	// Name Full name of the site
-	Name  string                                     `json:"name"`
-	Owner nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	Name  string                   `json:"name"`
+	Owner *externalRef0.BriefOwner `json:"owner,omitempty"`
 
 	// PhysicalAddress Physical location of the building
-	PhysicalAddress *string                                     `json:"physical_address,omitempty"`
-	PrefixCount     int64                                       `json:"prefix_count"`
-	RackCount       int64                                       `json:"rack_count"`
-	Region          nullable.Nullable[externalRef0.BriefRegion] `json:"region,omitempty"`
+	PhysicalAddress *string                   `json:"physical_address,omitempty"`
+	PrefixCount     int64                     `json:"prefix_count"`
+	RackCount       int64                     `json:"rack_count"`
+	Region          *externalRef0.BriefRegion `json:"region,omitempty"`
 
 	// ShippingAddress If different from the physical address
 	ShippingAddress *string `json:"shipping_address,omitempty"`
@@ -15968,33 +15968,33 @@ type Site struct {
 		// * `retired` - Retired
 		Value *SiteStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags                *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant              nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	TimeZone            nullable.Nullable[string]                   `json:"time_zone,omitempty"`
-	Url                 string                                      `json:"url"`
-	VirtualmachineCount int64                                       `json:"virtualmachine_count"`
-	VlanCount           int64                                       `json:"vlan_count"`
+	Tags                *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant              *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	TimeZone            *string                   `json:"time_zone,omitempty"`
+	Url                 string                    `json:"url"`
+	VirtualmachineCount int64                     `json:"virtualmachine_count"`
+	VlanCount           int64                     `json:"vlan_count"`
 }
 
 // SiteGroup Base serializer class for models inheriting from NestedGroupModel.
 type SiteGroup struct {
-	UnderscoreDepth int                                        `json:"_depth"`
-	Comments        *string                                    `json:"comments,omitempty"`
-	Created         nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields    *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description     *string                                    `json:"description,omitempty"`
-	Display         string                                     `json:"display"`
-	DisplayUrl      string                                     `json:"display_url"`
-	Id              int                                        `json:"id"`
-	LastUpdated     nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name            string                                     `json:"name"`
-	Owner           nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Parent          nullable.Nullable[NestedSiteGroup]         `json:"parent,omitempty"`
-	PrefixCount     int64                                      `json:"prefix_count"`
-	SiteCount       int                                        `json:"site_count"`
-	Slug            string                                     `json:"slug"`
-	Tags            *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url             string                                     `json:"url"`
+	UnderscoreDepth int                       `json:"_depth"`
+	Comments        *string                   `json:"comments,omitempty"`
+	Created         *time.Time                `json:"created,omitempty"`
+	CustomFields    *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description     *string                   `json:"description,omitempty"`
+	Display         string                    `json:"display"`
+	DisplayUrl      string                    `json:"display_url"`
+	Id              int                       `json:"id"`
+	LastUpdated     *time.Time                `json:"last_updated,omitempty"`
+	Name            string                    `json:"name"`
+	Owner           *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Parent          *NestedSiteGroup          `json:"parent,omitempty"`
+	PrefixCount     int64                     `json:"prefix_count"`
+	SiteCount       int                       `json:"site_count"`
+	Slug            string                    `json:"slug"`
+	Tags            *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url             string                    `json:"url"`
 }
 
 // SiteStatusEnum * `planned` - Planned
@@ -16006,44 +16006,44 @@ type SiteStatusEnum string
 
 // VirtualChassis Base serializer class for models inheriting from PrimaryModel.
 type VirtualChassis struct {
-	Comments     *string                                      `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]                 `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                      `json:"custom_fields,omitempty"`
-	Description  *string                                      `json:"description,omitempty"`
-	Display      string                                       `json:"display"`
-	DisplayUrl   string                                       `json:"display_url"`
-	Domain       *string                                      `json:"domain,omitempty"`
-	Id           int                                          `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]                 `json:"last_updated,omitempty"`
-	Master       nullable.Nullable[externalRef0.NestedDevice] `json:"master,omitempty"`
-	MemberCount  int                                          `json:"member_count"`
-	Members      []externalRef0.NestedDevice                  `json:"members"`
-	Name         string                                       `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner]   `json:"owner,omitempty"`
-	Tags         *[]externalRef0.NestedTag                    `json:"tags,omitempty"`
-	Url          string                                       `json:"url"`
+	Comments     *string                     `json:"comments,omitempty"`
+	Created      *time.Time                  `json:"created,omitempty"`
+	CustomFields *map[string]interface{}     `json:"custom_fields,omitempty"`
+	Description  *string                     `json:"description,omitempty"`
+	Display      string                      `json:"display"`
+	DisplayUrl   string                      `json:"display_url"`
+	Domain       *string                     `json:"domain,omitempty"`
+	Id           int                         `json:"id"`
+	LastUpdated  *time.Time                  `json:"last_updated,omitempty"`
+	Master       *externalRef0.NestedDevice  `json:"master,omitempty"`
+	MemberCount  int                         `json:"member_count"`
+	Members      []externalRef0.NestedDevice `json:"members"`
+	Name         string                      `json:"name"`
+	Owner        *externalRef0.BriefOwner    `json:"owner,omitempty"`
+	Tags         *[]externalRef0.NestedTag   `json:"tags,omitempty"`
+	Url          string                      `json:"url"`
 }
 
 // VirtualDeviceContext Base serializer class for models inheriting from PrimaryModel.
 type VirtualDeviceContext struct {
-	Comments     *string                      `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
+	Comments     *string                 `json:"comments,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
 
 	// Device Base serializer class for models inheriting from PrimaryModel.
-	Device         externalRef0.BriefDevice                       `json:"device"`
-	Display        string                                         `json:"display"`
-	DisplayUrl     string                                         `json:"display_url"`
-	Id             int                                            `json:"id"`
-	Identifier     nullable.Nullable[int]                         `json:"identifier,omitempty"`
-	InterfaceCount int64                                          `json:"interface_count"`
-	LastUpdated    nullable.Nullable[time.Time]                   `json:"last_updated,omitempty"`
-	Name           string                                         `json:"name"`
-	Owner          nullable.Nullable[externalRef0.BriefOwner]     `json:"owner,omitempty"`
-	PrimaryIp      nullable.Nullable[externalRef0.BriefIPAddress] `json:"primary_ip,omitempty"`
-	PrimaryIp4     nullable.Nullable[externalRef0.BriefIPAddress] `json:"primary_ip4,omitempty"`
-	PrimaryIp6     nullable.Nullable[externalRef0.BriefIPAddress] `json:"primary_ip6,omitempty"`
+	Device         externalRef0.BriefDevice     `json:"device"`
+	Display        string                       `json:"display"`
+	DisplayUrl     string                       `json:"display_url"`
+	Id             int                          `json:"id"`
+	Identifier     *int                         `json:"identifier,omitempty"`
+	InterfaceCount int64                        `json:"interface_count"`
+	LastUpdated    *time.Time                   `json:"last_updated,omitempty"`
+	Name           string                       `json:"name"`
+	Owner          *externalRef0.BriefOwner     `json:"owner,omitempty"`
+	PrimaryIp      *externalRef0.BriefIPAddress `json:"primary_ip,omitempty"`
+	PrimaryIp4     *externalRef0.BriefIPAddress `json:"primary_ip4,omitempty"`
+	PrimaryIp6     *externalRef0.BriefIPAddress `json:"primary_ip6,omitempty"`
 	Status         struct {
 		Label *string `json:"label,omitempty"`
 
@@ -16052,9 +16052,9 @@ type VirtualDeviceContext struct {
 		// * `offline` - Offline
 		Value *VirtualDeviceContextStatusEnum `json:"value,omitempty"`
 	} `json:"status"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url    string                                      `json:"url"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url    string                    `json:"url"`
 }
 
 // VirtualDeviceContextStatusEnum * `active` - Active

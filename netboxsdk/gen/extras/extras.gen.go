@@ -399,13 +399,13 @@ func (e WebhookHttpMethodEnum) Valid() bool {
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type Bookmark struct {
-	Created    time.Time                      `json:"created"`
-	Display    string                         `json:"display"`
-	Id         int                            `json:"id"`
-	Object     nullable.Nullable[interface{}] `json:"object,omitempty"`
-	ObjectId   int64                          `json:"object_id"`
-	ObjectType string                         `json:"object_type"`
-	Url        string                         `json:"url"`
+	Created    time.Time   `json:"created"`
+	Display    string      `json:"display"`
+	Id         int         `json:"id"`
+	Object     interface{} `json:"object,omitempty"`
+	ObjectId   int64       `json:"object_id"`
+	ObjectType string      `json:"object_type"`
+	Url        string      `json:"url"`
 
 	// User Extends the built-in ModelSerializer to enforce calling full_clean() on a copy of the associated instance during
 	// validation. (DRF does not do this by default; see https://github.com/encode/django-rest-framework/issues/3144)
@@ -459,8 +459,8 @@ type BriefDataFile struct {
 
 // BriefJob defines model for BriefJob.
 type BriefJob struct {
-	Completed nullable.Nullable[time.Time] `json:"completed,omitempty"`
-	Created   time.Time                    `json:"created"`
+	Completed *time.Time `json:"completed,omitempty"`
+	Created   time.Time  `json:"created"`
 	Status    struct {
 		Label *string `json:"label,omitempty"`
 
@@ -938,63 +938,63 @@ type ConfigContext struct {
 	ClusterGroups *[]externalRef0.BriefClusterGroup `json:"cluster_groups,omitempty"`
 	ClusterTypes  *[]externalRef0.BriefClusterType  `json:"cluster_types,omitempty"`
 	Clusters      *[]externalRef0.BriefCluster      `json:"clusters,omitempty"`
-	Created       nullable.Nullable[time.Time]      `json:"created,omitempty"`
+	Created       *time.Time                        `json:"created,omitempty"`
 	Data          interface{}                       `json:"data"`
-	DataFile      nullable.Nullable[BriefDataFile]  `json:"data_file,omitempty"`
+	DataFile      *BriefDataFile                    `json:"data_file,omitempty"`
 
 	// DataPath Path to remote file (relative to data source root)
 	DataPath string `json:"data_path"`
 
 	// DataSource Base serializer class for models inheriting from PrimaryModel.
-	DataSource   *externalRef0.BriefDataSource                `json:"data_source,omitempty"`
-	DataSynced   nullable.Nullable[time.Time]                 `json:"data_synced,omitempty"`
-	Description  *string                                      `json:"description,omitempty"`
-	DeviceTypes  *[]externalRef0.BriefDeviceType              `json:"device_types,omitempty"`
-	Display      string                                       `json:"display"`
-	DisplayUrl   string                                       `json:"display_url"`
-	Id           int                                          `json:"id"`
-	IsActive     *bool                                        `json:"is_active,omitempty"`
-	LastUpdated  nullable.Nullable[time.Time]                 `json:"last_updated,omitempty"`
-	Locations    *[]externalRef0.BriefLocation                `json:"locations,omitempty"`
-	Name         string                                       `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner]   `json:"owner,omitempty"`
-	Platforms    *[]externalRef0.BriefPlatform                `json:"platforms,omitempty"`
-	Profile      nullable.Nullable[BriefConfigContextProfile] `json:"profile,omitempty"`
-	Regions      *[]externalRef0.BriefRegion                  `json:"regions,omitempty"`
-	Roles        *[]externalRef0.BriefDeviceRole              `json:"roles,omitempty"`
-	SiteGroups   *[]externalRef0.BriefSiteGroup               `json:"site_groups,omitempty"`
-	Sites        *[]externalRef0.BriefSite                    `json:"sites,omitempty"`
-	Tags         *[]string                                    `json:"tags,omitempty"`
-	TenantGroups *[]externalRef0.BriefTenantGroup             `json:"tenant_groups,omitempty"`
-	Tenants      *[]externalRef0.BriefTenant                  `json:"tenants,omitempty"`
-	Url          string                                       `json:"url"`
-	Weight       *int                                         `json:"weight,omitempty"`
+	DataSource   *externalRef0.BriefDataSource    `json:"data_source,omitempty"`
+	DataSynced   *time.Time                       `json:"data_synced,omitempty"`
+	Description  *string                          `json:"description,omitempty"`
+	DeviceTypes  *[]externalRef0.BriefDeviceType  `json:"device_types,omitempty"`
+	Display      string                           `json:"display"`
+	DisplayUrl   string                           `json:"display_url"`
+	Id           int                              `json:"id"`
+	IsActive     *bool                            `json:"is_active,omitempty"`
+	LastUpdated  *time.Time                       `json:"last_updated,omitempty"`
+	Locations    *[]externalRef0.BriefLocation    `json:"locations,omitempty"`
+	Name         string                           `json:"name"`
+	Owner        *externalRef0.BriefOwner         `json:"owner,omitempty"`
+	Platforms    *[]externalRef0.BriefPlatform    `json:"platforms,omitempty"`
+	Profile      *BriefConfigContextProfile       `json:"profile,omitempty"`
+	Regions      *[]externalRef0.BriefRegion      `json:"regions,omitempty"`
+	Roles        *[]externalRef0.BriefDeviceRole  `json:"roles,omitempty"`
+	SiteGroups   *[]externalRef0.BriefSiteGroup   `json:"site_groups,omitempty"`
+	Sites        *[]externalRef0.BriefSite        `json:"sites,omitempty"`
+	Tags         *[]string                        `json:"tags,omitempty"`
+	TenantGroups *[]externalRef0.BriefTenantGroup `json:"tenant_groups,omitempty"`
+	Tenants      *[]externalRef0.BriefTenant      `json:"tenants,omitempty"`
+	Url          string                           `json:"url"`
+	Weight       *int                             `json:"weight,omitempty"`
 }
 
 // ConfigContextProfile Base serializer class for models inheriting from PrimaryModel.
 type ConfigContextProfile struct {
-	Comments *string                          `json:"comments,omitempty"`
-	Created  nullable.Nullable[time.Time]     `json:"created,omitempty"`
-	DataFile nullable.Nullable[BriefDataFile] `json:"data_file,omitempty"`
+	Comments *string        `json:"comments,omitempty"`
+	Created  *time.Time     `json:"created,omitempty"`
+	DataFile *BriefDataFile `json:"data_file,omitempty"`
 
 	// DataPath Path to remote file (relative to data source root)
 	DataPath string `json:"data_path"`
 
 	// DataSource Base serializer class for models inheriting from PrimaryModel.
-	DataSource  *externalRef0.BriefDataSource              `json:"data_source,omitempty"`
-	DataSynced  nullable.Nullable[time.Time]               `json:"data_synced,omitempty"`
-	Description *string                                    `json:"description,omitempty"`
-	Display     string                                     `json:"display"`
-	DisplayUrl  string                                     `json:"display_url"`
-	Id          int                                        `json:"id"`
-	LastUpdated nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name        string                                     `json:"name"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	DataSource  *externalRef0.BriefDataSource `json:"data_source,omitempty"`
+	DataSynced  *time.Time                    `json:"data_synced,omitempty"`
+	Description *string                       `json:"description,omitempty"`
+	Display     string                        `json:"display"`
+	DisplayUrl  string                        `json:"display_url"`
+	Id          int                           `json:"id"`
+	LastUpdated *time.Time                    `json:"last_updated,omitempty"`
+	Name        string                        `json:"name"`
+	Owner       *externalRef0.BriefOwner      `json:"owner,omitempty"`
 
 	// Schema A JSON schema specifying the structure of the context data for this profile
-	Schema nullable.Nullable[interface{}] `json:"schema,omitempty"`
-	Tags   *[]externalRef0.NestedTag      `json:"tags,omitempty"`
-	Url    string                         `json:"url"`
+	Schema interface{}               `json:"schema,omitempty"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url    string                    `json:"url"`
 }
 
 // ConfigContextProfileRequest Base serializer class for models inheriting from PrimaryModel.
@@ -1041,16 +1041,16 @@ type ConfigTemplate struct {
 	AsAttachment *bool `json:"as_attachment,omitempty"`
 
 	// AutoSyncEnabled Enable automatic synchronization of data when the data file is updated
-	AutoSyncEnabled *bool                            `json:"auto_sync_enabled,omitempty"`
-	Created         nullable.Nullable[time.Time]     `json:"created,omitempty"`
-	DataFile        nullable.Nullable[BriefDataFile] `json:"data_file,omitempty"`
+	AutoSyncEnabled *bool          `json:"auto_sync_enabled,omitempty"`
+	Created         *time.Time     `json:"created,omitempty"`
+	DataFile        *BriefDataFile `json:"data_file,omitempty"`
 
 	// DataPath Path to remote file (relative to data source root)
 	DataPath string `json:"data_path"`
 
 	// DataSource Base serializer class for models inheriting from PrimaryModel.
 	DataSource *externalRef0.BriefDataSource `json:"data_source,omitempty"`
-	DataSynced nullable.Nullable[time.Time]  `json:"data_synced,omitempty"`
+	DataSynced *time.Time                    `json:"data_synced,omitempty"`
 
 	// Debug Enable verbose error output when rendering this template. Not recommended for production use.
 	Debug       *bool   `json:"debug,omitempty"`
@@ -1059,21 +1059,21 @@ type ConfigTemplate struct {
 	DisplayUrl  string  `json:"display_url"`
 
 	// EnvironmentParams Any <a href="https://jinja.palletsprojects.com/en/stable/api/#jinja2.Environment">additional parameters</a> to pass when constructing the Jinja environment
-	EnvironmentParams nullable.Nullable[interface{}] `json:"environment_params,omitempty"`
+	EnvironmentParams interface{} `json:"environment_params,omitempty"`
 
 	// FileExtension Extension to append to the rendered filename
 	FileExtension *string `json:"file_extension,omitempty"`
 
 	// FileName Filename to give to the rendered export file
-	FileName    *string                      `json:"file_name,omitempty"`
-	Id          int                          `json:"id"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	FileName    *string    `json:"file_name,omitempty"`
+	Id          int        `json:"id"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// MimeType Defaults to <code>text/plain; charset=utf-8</code>
-	MimeType *string                                    `json:"mime_type,omitempty"`
-	Name     string                                     `json:"name"`
-	Owner    nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Tags     *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
+	MimeType *string                   `json:"mime_type,omitempty"`
+	Name     string                    `json:"name"`
+	Owner    *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Tags     *[]externalRef0.NestedTag `json:"tags,omitempty"`
 
 	// TemplateCode Jinja template code.
 	TemplateCode string `json:"template_code"`
@@ -1114,16 +1114,16 @@ type ConfigTemplateRequest struct {
 
 // CustomField Adds an `owner` field for models which have a ForeignKey to users.Owner.
 type CustomField struct {
-	ChoiceSet nullable.Nullable[BriefCustomFieldChoiceSet] `json:"choice_set,omitempty"`
-	Comments  *string                                      `json:"comments,omitempty"`
-	Created   nullable.Nullable[time.Time]                 `json:"created,omitempty"`
-	DataType  string                                       `json:"data_type"`
+	ChoiceSet *BriefCustomFieldChoiceSet `json:"choice_set,omitempty"`
+	Comments  *string                    `json:"comments,omitempty"`
+	Created   *time.Time                 `json:"created,omitempty"`
+	DataType  string                     `json:"data_type"`
 
 	// Default Default value for the field (must be a JSON value). Encapsulate strings with double quotes (e.g. "Foo").
-	Default     nullable.Nullable[interface{}] `json:"default,omitempty"`
-	Description *string                        `json:"description,omitempty"`
-	Display     string                         `json:"display"`
-	DisplayUrl  string                         `json:"display_url"`
+	Default     interface{} `json:"default,omitempty"`
+	Description *string     `json:"description,omitempty"`
+	Display     string      `json:"display"`
+	DisplayUrl  string      `json:"display_url"`
 	FilterLogic *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -1141,20 +1141,20 @@ type CustomField struct {
 	IsCloneable *bool `json:"is_cloneable,omitempty"`
 
 	// Label Name of the field as displayed to users (if not provided, 'the field's name will be used)
-	Label       *string                      `json:"label,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Label       *string    `json:"label,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// Name Internal field name
 	Name string `json:"name"`
 
 	// NullsFirst Sort null values before non-null values when ordering by this field
-	NullsFirst  *bool                                      `json:"nulls_first,omitempty"`
-	ObjectTypes []string                                   `json:"object_types"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	NullsFirst  *bool                    `json:"nulls_first,omitempty"`
+	ObjectTypes []string                 `json:"object_types"`
+	Owner       *externalRef0.BriefOwner `json:"owner,omitempty"`
 
 	// RelatedObjectFilter Filter the object selection choices using a query_params dict (must be a JSON value).Encapsulate strings with double quotes (e.g. "Foo").
-	RelatedObjectFilter nullable.Nullable[interface{}] `json:"related_object_filter,omitempty"`
-	RelatedObjectType   nullable.Nullable[string]      `json:"related_object_type,omitempty"`
+	RelatedObjectFilter interface{} `json:"related_object_filter,omitempty"`
+	RelatedObjectType   *string     `json:"related_object_type,omitempty"`
 
 	// Required This field is required when creating new objects or editing an existing object.
 	Required *bool `json:"required,omitempty"`
@@ -1209,16 +1209,16 @@ type CustomField struct {
 	Url    string `json:"url"`
 
 	// ValidationMaximum Maximum allowed value (for numeric fields)
-	ValidationMaximum nullable.Nullable[float64] `json:"validation_maximum,omitempty"`
+	ValidationMaximum *float64 `json:"validation_maximum,omitempty"`
 
 	// ValidationMinimum Minimum allowed value (for numeric fields)
-	ValidationMinimum nullable.Nullable[float64] `json:"validation_minimum,omitempty"`
+	ValidationMinimum *float64 `json:"validation_minimum,omitempty"`
 
 	// ValidationRegex Regular expression to enforce on text field values. Use ^ and $ to force matching of entire string. For example, <code>^[A-Z]{3}$</code> will limit values to exactly three uppercase letters.
 	ValidationRegex *string `json:"validation_regex,omitempty"`
 
 	// ValidationSchema A JSON schema definition for validating the custom field value
-	ValidationSchema nullable.Nullable[interface{}] `json:"validation_schema,omitempty"`
+	ValidationSchema interface{} `json:"validation_schema,omitempty"`
 
 	// Weight Fields with higher weights appear lower in a form.
 	Weight *int `json:"weight,omitempty"`
@@ -1226,29 +1226,29 @@ type CustomField struct {
 
 // CustomFieldChoiceSet Adds an `owner` field for models which have a ForeignKey to users.Owner.
 type CustomFieldChoiceSet struct {
-	BaseChoices nullable.Nullable[struct {
+	BaseChoices *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `IATA` - IATA (Airport codes)
 		// * `ISO_3166` - ISO 3166 (Country codes)
 		// * `UN_LOCODE` - UN/LOCODE (Location codes)
 		Value *CustomFieldChoiceSetBaseChoicesEnum `json:"value,omitempty"`
-	}] `json:"base_choices,omitempty"`
+	} `json:"base_choices,omitempty"`
 	ChoiceColors *map[string]CustomFieldChoiceSetChoiceColorsEnum `json:"choice_colors,omitempty"`
 	ChoicesCount int                                              `json:"choices_count"`
-	Created      nullable.Nullable[time.Time]                     `json:"created,omitempty"`
+	Created      *time.Time                                       `json:"created,omitempty"`
 	Description  *string                                          `json:"description,omitempty"`
 	Display      string                                           `json:"display"`
 	DisplayUrl   string                                           `json:"display_url"`
 	ExtraChoices [][]interface{}                                  `json:"extra_choices"`
 	Id           int                                              `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]                     `json:"last_updated,omitempty"`
+	LastUpdated  *time.Time                                       `json:"last_updated,omitempty"`
 	Name         string                                           `json:"name"`
 
 	// OrderAlphabetically Choices are automatically ordered alphabetically
-	OrderAlphabetically *bool                                      `json:"order_alphabetically,omitempty"`
-	Owner               nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Url                 string                                     `json:"url"`
+	OrderAlphabetically *bool                    `json:"order_alphabetically,omitempty"`
+	Owner               *externalRef0.BriefOwner `json:"owner,omitempty"`
+	Url                 string                   `json:"url"`
 }
 
 // CustomFieldChoiceSetBaseChoicesEnum * `IATA` - IATA (Airport codes)
@@ -1323,16 +1323,16 @@ type CustomLink struct {
 	// * `black` - Black
 	// * `white` - White
 	// * `ghost-dark` - Link
-	ButtonClass *CustomLinkButtonClassEnum   `json:"button_class,omitempty"`
-	Created     nullable.Nullable[time.Time] `json:"created,omitempty"`
-	Display     string                       `json:"display"`
-	DisplayUrl  string                       `json:"display_url"`
-	Enabled     *bool                        `json:"enabled,omitempty"`
+	ButtonClass *CustomLinkButtonClassEnum `json:"button_class,omitempty"`
+	Created     *time.Time                 `json:"created,omitempty"`
+	Display     string                     `json:"display"`
+	DisplayUrl  string                     `json:"display_url"`
+	Enabled     *bool                      `json:"enabled,omitempty"`
 
 	// GroupName Links with the same group will appear as a dropdown menu
-	GroupName   *string                      `json:"group_name,omitempty"`
-	Id          int                          `json:"id"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	GroupName   *string    `json:"group_name,omitempty"`
+	Id          int        `json:"id"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// LinkText Jinja2 template code for link text
 	LinkText string `json:"link_text"`
@@ -1342,11 +1342,11 @@ type CustomLink struct {
 	Name    string `json:"name"`
 
 	// NewWindow Force link to open in a new window
-	NewWindow   *bool                                      `json:"new_window,omitempty"`
-	ObjectTypes []string                                   `json:"object_types"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Url         string                                     `json:"url"`
-	Weight      *int                                       `json:"weight,omitempty"`
+	NewWindow   *bool                    `json:"new_window,omitempty"`
+	ObjectTypes []string                 `json:"object_types"`
+	Owner       *externalRef0.BriefOwner `json:"owner,omitempty"`
+	Url         string                   `json:"url"`
+	Weight      *int                     `json:"weight,omitempty"`
 }
 
 // CustomLinkButtonClassEnum * `default` - Default
@@ -1417,10 +1417,10 @@ type DashboardRequest struct {
 
 // EventRule Adds an `owner` field for models which have a ForeignKey to users.Owner.
 type EventRule struct {
-	ActionIsAvailable bool                           `json:"action_is_available"`
-	ActionObject      nullable.Nullable[interface{}] `json:"action_object,omitempty"`
-	ActionObjectId    nullable.Nullable[int64]       `json:"action_object_id,omitempty"`
-	ActionObjectType  nullable.Nullable[string]      `json:"action_object_type,omitempty"`
+	ActionIsAvailable bool        `json:"action_is_available"`
+	ActionObject      interface{} `json:"action_object,omitempty"`
+	ActionObjectId    *int64      `json:"action_object_id,omitempty"`
+	ActionObjectType  *string     `json:"action_object_type,omitempty"`
 	ActionType        struct {
 		Label *string `json:"label,omitempty"`
 
@@ -1431,23 +1431,23 @@ type EventRule struct {
 	} `json:"action_type"`
 
 	// Conditions A set of conditions which determine whether the event will be generated.
-	Conditions   nullable.Nullable[interface{}] `json:"conditions,omitempty"`
-	Created      nullable.Nullable[time.Time]   `json:"created,omitempty"`
-	CustomFields *map[string]interface{}        `json:"custom_fields,omitempty"`
-	Description  *string                        `json:"description,omitempty"`
-	Display      string                         `json:"display"`
-	DisplayUrl   string                         `json:"display_url"`
-	Enabled      *bool                          `json:"enabled,omitempty"`
+	Conditions   interface{}             `json:"conditions,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
+	Display      string                  `json:"display"`
+	DisplayUrl   string                  `json:"display_url"`
+	Enabled      *bool                   `json:"enabled,omitempty"`
 
 	// EventTypes The types of event which will trigger this rule.
-	EventTypes  []EventRuleEventTypesEnum                  `json:"event_types"`
-	Id          int                                        `json:"id"`
-	LastUpdated nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name        string                                     `json:"name"`
-	ObjectTypes []string                                   `json:"object_types"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Tags        *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url         string                                     `json:"url"`
+	EventTypes  []EventRuleEventTypesEnum `json:"event_types"`
+	Id          int                       `json:"id"`
+	LastUpdated *time.Time                `json:"last_updated,omitempty"`
+	Name        string                    `json:"name"`
+	ObjectTypes []string                  `json:"object_types"`
+	Owner       *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Tags        *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url         string                    `json:"url"`
 }
 
 // EventRuleActionTypeEnum * `webhook` - Webhook
@@ -1470,36 +1470,36 @@ type ExportTemplate struct {
 	AsAttachment *bool `json:"as_attachment,omitempty"`
 
 	// AutoSyncEnabled Enable automatic synchronization of data when the data file is updated
-	AutoSyncEnabled *bool                            `json:"auto_sync_enabled,omitempty"`
-	Created         nullable.Nullable[time.Time]     `json:"created,omitempty"`
-	DataFile        nullable.Nullable[BriefDataFile] `json:"data_file,omitempty"`
+	AutoSyncEnabled *bool          `json:"auto_sync_enabled,omitempty"`
+	Created         *time.Time     `json:"created,omitempty"`
+	DataFile        *BriefDataFile `json:"data_file,omitempty"`
 
 	// DataPath Path to remote file (relative to data source root)
 	DataPath string `json:"data_path"`
 
 	// DataSource Base serializer class for models inheriting from PrimaryModel.
 	DataSource  *externalRef0.BriefDataSource `json:"data_source,omitempty"`
-	DataSynced  nullable.Nullable[time.Time]  `json:"data_synced,omitempty"`
+	DataSynced  *time.Time                    `json:"data_synced,omitempty"`
 	Description *string                       `json:"description,omitempty"`
 	Display     string                        `json:"display"`
 	DisplayUrl  string                        `json:"display_url"`
 
 	// EnvironmentParams Any <a href="https://jinja.palletsprojects.com/en/stable/api/#jinja2.Environment">additional parameters</a> to pass when constructing the Jinja environment
-	EnvironmentParams nullable.Nullable[interface{}] `json:"environment_params,omitempty"`
+	EnvironmentParams interface{} `json:"environment_params,omitempty"`
 
 	// FileExtension Extension to append to the rendered filename
 	FileExtension *string `json:"file_extension,omitempty"`
 
 	// FileName Filename to give to the rendered export file
-	FileName    *string                      `json:"file_name,omitempty"`
-	Id          int                          `json:"id"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	FileName    *string    `json:"file_name,omitempty"`
+	Id          int        `json:"id"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// MimeType Defaults to <code>text/plain; charset=utf-8</code>
-	MimeType    *string                                    `json:"mime_type,omitempty"`
-	Name        string                                     `json:"name"`
-	ObjectTypes []string                                   `json:"object_types"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	MimeType    *string                  `json:"mime_type,omitempty"`
+	Name        string                   `json:"name"`
+	ObjectTypes []string                 `json:"object_types"`
+	Owner       *externalRef0.BriefOwner `json:"owner,omitempty"`
 
 	// TemplateCode Jinja template code.
 	TemplateCode string `json:"template_code"`
@@ -1542,20 +1542,20 @@ type ExportTemplateRequest struct {
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type ImageAttachment struct {
-	Created     nullable.Nullable[time.Time]   `json:"created,omitempty"`
-	Description *string                        `json:"description,omitempty"`
-	Display     string                         `json:"display"`
-	Id          int                            `json:"id"`
-	Image       string                         `json:"image"`
-	ImageHeight int                            `json:"image_height"`
-	ImageSize   int                            `json:"image_size"`
-	ImageWidth  int                            `json:"image_width"`
-	LastUpdated nullable.Nullable[time.Time]   `json:"last_updated,omitempty"`
-	Name        *string                        `json:"name,omitempty"`
-	ObjectId    int64                          `json:"object_id"`
-	ObjectType  string                         `json:"object_type"`
-	Parent      nullable.Nullable[interface{}] `json:"parent,omitempty"`
-	Url         string                         `json:"url"`
+	Created     *time.Time  `json:"created,omitempty"`
+	Description *string     `json:"description,omitempty"`
+	Display     string      `json:"display"`
+	Id          int         `json:"id"`
+	Image       string      `json:"image"`
+	ImageHeight int         `json:"image_height"`
+	ImageSize   int         `json:"image_size"`
+	ImageWidth  int         `json:"image_width"`
+	LastUpdated *time.Time  `json:"last_updated,omitempty"`
+	Name        *string     `json:"name,omitempty"`
+	ObjectId    int64       `json:"object_id"`
+	ObjectType  string      `json:"object_type"`
+	Parent      interface{} `json:"parent,omitempty"`
+	Url         string      `json:"url"`
 }
 
 // ImageAttachmentRequest Extends the built-in ModelSerializer to enforce calling full_clean() on a copy of the associated instance during
@@ -1574,16 +1574,16 @@ type ImageAttachmentRequest struct {
 
 // JournalEntry Adds support for custom fields and tags.
 type JournalEntry struct {
-	AssignedObject     nullable.Nullable[interface{}] `json:"assigned_object,omitempty"`
-	AssignedObjectId   int64                          `json:"assigned_object_id"`
-	AssignedObjectType string                         `json:"assigned_object_type"`
-	Comments           string                         `json:"comments"`
-	Created            nullable.Nullable[time.Time]   `json:"created,omitempty"`
-	CreatedBy          nullable.Nullable[int]         `json:"created_by,omitempty"`
-	CustomFields       *map[string]interface{}        `json:"custom_fields,omitempty"`
-	Display            string                         `json:"display"`
-	DisplayUrl         string                         `json:"display_url"`
-	Id                 int                            `json:"id"`
+	AssignedObject     interface{}             `json:"assigned_object,omitempty"`
+	AssignedObjectId   int64                   `json:"assigned_object_id"`
+	AssignedObjectType string                  `json:"assigned_object_type"`
+	Comments           string                  `json:"comments"`
+	Created            *time.Time              `json:"created,omitempty"`
+	CreatedBy          *int                    `json:"created_by,omitempty"`
+	CustomFields       *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display            string                  `json:"display"`
+	DisplayUrl         string                  `json:"display_url"`
+	Id                 int                     `json:"id"`
 	Kind               *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -1593,9 +1593,9 @@ type JournalEntry struct {
 		// * `danger` - Danger
 		Value *JournalEntryKindEnum `json:"value,omitempty"`
 	} `json:"kind,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	Tags        *[]externalRef0.NestedTag    `json:"tags,omitempty"`
-	Url         string                       `json:"url"`
+	LastUpdated *time.Time                `json:"last_updated,omitempty"`
+	Tags        *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url         string                    `json:"url"`
 }
 
 // JournalEntryKindEnum * `info` - Info
@@ -1621,13 +1621,13 @@ type Notification struct {
 	// * `job_completed` - Job completed
 	// * `job_failed` - Job failed
 	// * `job_errored` - Job errored
-	EventType  EventRuleEventTypesEnum        `json:"event_type"`
-	Id         int                            `json:"id"`
-	Object     nullable.Nullable[interface{}] `json:"object,omitempty"`
-	ObjectId   int64                          `json:"object_id"`
-	ObjectType string                         `json:"object_type"`
-	Read       nullable.Nullable[time.Time]   `json:"read,omitempty"`
-	Url        string                         `json:"url"`
+	EventType  EventRuleEventTypesEnum `json:"event_type"`
+	Id         int                     `json:"id"`
+	Object     interface{}             `json:"object,omitempty"`
+	ObjectId   int64                   `json:"object_id"`
+	ObjectType string                  `json:"object_type"`
+	Read       *time.Time              `json:"read,omitempty"`
+	Url        string                  `json:"url"`
 
 	// User Extends the built-in ModelSerializer to enforce calling full_clean() on a copy of the associated instance during
 	// validation. (DRF does not do this by default; see https://github.com/encode/django-rest-framework/issues/3144)
@@ -1695,11 +1695,11 @@ type PaginatedBookmarkList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Bookmark                `json:"results"`
+	Previous *string    `json:"previous,omitempty"`
+	Results  []Bookmark `json:"results"`
 }
 
 // PaginatedConfigContextList defines model for PaginatedConfigContextList.
@@ -1708,11 +1708,11 @@ type PaginatedConfigContextList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ConfigContext           `json:"results"`
+	Previous *string         `json:"previous,omitempty"`
+	Results  []ConfigContext `json:"results"`
 }
 
 // PaginatedConfigContextProfileList defines model for PaginatedConfigContextProfileList.
@@ -1721,11 +1721,11 @@ type PaginatedConfigContextProfileList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ConfigContextProfile    `json:"results"`
+	Previous *string                `json:"previous,omitempty"`
+	Results  []ConfigContextProfile `json:"results"`
 }
 
 // PaginatedConfigTemplateList defines model for PaginatedConfigTemplateList.
@@ -1734,11 +1734,11 @@ type PaginatedConfigTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ConfigTemplate          `json:"results"`
+	Previous *string          `json:"previous,omitempty"`
+	Results  []ConfigTemplate `json:"results"`
 }
 
 // PaginatedCustomFieldChoiceSetList defines model for PaginatedCustomFieldChoiceSetList.
@@ -1747,11 +1747,11 @@ type PaginatedCustomFieldChoiceSetList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []CustomFieldChoiceSet    `json:"results"`
+	Previous *string                `json:"previous,omitempty"`
+	Results  []CustomFieldChoiceSet `json:"results"`
 }
 
 // PaginatedCustomFieldList defines model for PaginatedCustomFieldList.
@@ -1760,11 +1760,11 @@ type PaginatedCustomFieldList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []CustomField             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []CustomField `json:"results"`
 }
 
 // PaginatedCustomLinkList defines model for PaginatedCustomLinkList.
@@ -1773,11 +1773,11 @@ type PaginatedCustomLinkList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []CustomLink              `json:"results"`
+	Previous *string      `json:"previous,omitempty"`
+	Results  []CustomLink `json:"results"`
 }
 
 // PaginatedEventRuleList defines model for PaginatedEventRuleList.
@@ -1786,11 +1786,11 @@ type PaginatedEventRuleList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []EventRule               `json:"results"`
+	Previous *string     `json:"previous,omitempty"`
+	Results  []EventRule `json:"results"`
 }
 
 // PaginatedExportTemplateList defines model for PaginatedExportTemplateList.
@@ -1799,11 +1799,11 @@ type PaginatedExportTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ExportTemplate          `json:"results"`
+	Previous *string          `json:"previous,omitempty"`
+	Results  []ExportTemplate `json:"results"`
 }
 
 // PaginatedImageAttachmentList defines model for PaginatedImageAttachmentList.
@@ -1812,11 +1812,11 @@ type PaginatedImageAttachmentList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ImageAttachment         `json:"results"`
+	Previous *string           `json:"previous,omitempty"`
+	Results  []ImageAttachment `json:"results"`
 }
 
 // PaginatedJournalEntryList defines model for PaginatedJournalEntryList.
@@ -1825,11 +1825,11 @@ type PaginatedJournalEntryList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []JournalEntry            `json:"results"`
+	Previous *string        `json:"previous,omitempty"`
+	Results  []JournalEntry `json:"results"`
 }
 
 // PaginatedNotificationGroupList defines model for PaginatedNotificationGroupList.
@@ -1838,11 +1838,11 @@ type PaginatedNotificationGroupList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []NotificationGroup       `json:"results"`
+	Previous *string             `json:"previous,omitempty"`
+	Results  []NotificationGroup `json:"results"`
 }
 
 // PaginatedNotificationList defines model for PaginatedNotificationList.
@@ -1851,11 +1851,11 @@ type PaginatedNotificationList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Notification            `json:"results"`
+	Previous *string        `json:"previous,omitempty"`
+	Results  []Notification `json:"results"`
 }
 
 // PaginatedSavedFilterList defines model for PaginatedSavedFilterList.
@@ -1864,11 +1864,11 @@ type PaginatedSavedFilterList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []SavedFilter             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []SavedFilter `json:"results"`
 }
 
 // PaginatedScriptList defines model for PaginatedScriptList.
@@ -1877,11 +1877,11 @@ type PaginatedScriptList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Script                  `json:"results"`
+	Previous *string  `json:"previous,omitempty"`
+	Results  []Script `json:"results"`
 }
 
 // PaginatedSubscriptionList defines model for PaginatedSubscriptionList.
@@ -1890,11 +1890,11 @@ type PaginatedSubscriptionList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Subscription            `json:"results"`
+	Previous *string        `json:"previous,omitempty"`
+	Results  []Subscription `json:"results"`
 }
 
 // PaginatedTableConfigList defines model for PaginatedTableConfigList.
@@ -1903,11 +1903,11 @@ type PaginatedTableConfigList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []TableConfig             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []TableConfig `json:"results"`
 }
 
 // PaginatedTagList defines model for PaginatedTagList.
@@ -1916,11 +1916,11 @@ type PaginatedTagList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Tag                     `json:"results"`
+	Previous *string `json:"previous,omitempty"`
+	Results  []Tag   `json:"results"`
 }
 
 // PaginatedTaggedItemList defines model for PaginatedTaggedItemList.
@@ -1929,11 +1929,11 @@ type PaginatedTaggedItemList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []TaggedItem              `json:"results"`
+	Previous *string      `json:"previous,omitempty"`
+	Results  []TaggedItem `json:"results"`
 }
 
 // PaginatedWebhookList defines model for PaginatedWebhookList.
@@ -1942,11 +1942,11 @@ type PaginatedWebhookList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Webhook                 `json:"results"`
+	Previous *string   `json:"previous,omitempty"`
+	Results  []Webhook `json:"results"`
 }
 
 // PatchedBookmarkRequest Extends the built-in ModelSerializer to enforce calling full_clean() on a copy of the associated instance during
@@ -2894,22 +2894,22 @@ type PatchedWritableJournalEntryRequest struct {
 
 // SavedFilter Adds an `owner` field for models which have a ForeignKey to users.Owner.
 type SavedFilter struct {
-	Created     nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	Description *string                                    `json:"description,omitempty"`
-	Display     string                                     `json:"display"`
-	DisplayUrl  string                                     `json:"display_url"`
-	Enabled     *bool                                      `json:"enabled,omitempty"`
-	Id          int                                        `json:"id"`
-	LastUpdated nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name        string                                     `json:"name"`
-	ObjectTypes []string                                   `json:"object_types"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Parameters  interface{}                                `json:"parameters"`
-	Shared      *bool                                      `json:"shared,omitempty"`
-	Slug        string                                     `json:"slug"`
-	Url         string                                     `json:"url"`
-	User        nullable.Nullable[int]                     `json:"user,omitempty"`
-	Weight      *int                                       `json:"weight,omitempty"`
+	Created     *time.Time               `json:"created,omitempty"`
+	Description *string                  `json:"description,omitempty"`
+	Display     string                   `json:"display"`
+	DisplayUrl  string                   `json:"display_url"`
+	Enabled     *bool                    `json:"enabled,omitempty"`
+	Id          int                      `json:"id"`
+	LastUpdated *time.Time               `json:"last_updated,omitempty"`
+	Name        string                   `json:"name"`
+	ObjectTypes []string                 `json:"object_types"`
+	Owner       *externalRef0.BriefOwner `json:"owner,omitempty"`
+	Parameters  interface{}              `json:"parameters"`
+	Shared      *bool                    `json:"shared,omitempty"`
+	Slug        string                   `json:"slug"`
+	Url         string                   `json:"url"`
+	User        *int                     `json:"user,omitempty"`
+	Weight      *int                     `json:"weight,omitempty"`
 }
 
 // SavedFilterRequest Adds an `owner` field for models which have a ForeignKey to users.Owner.
@@ -2933,16 +2933,16 @@ type SavedFilterRequest struct {
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type Script struct {
-	Description  nullable.Nullable[string]      `json:"description,omitempty"`
-	Display      string                         `json:"display"`
-	DisplayUrl   string                         `json:"display_url"`
-	Id           int                            `json:"id"`
-	IsExecutable bool                           `json:"is_executable"`
-	Module       int                            `json:"module"`
-	Name         string                         `json:"name"`
-	Result       BriefJob                       `json:"result"`
-	Url          string                         `json:"url"`
-	Vars         nullable.Nullable[interface{}] `json:"vars,omitempty"`
+	Description  *string     `json:"description,omitempty"`
+	Display      string      `json:"display"`
+	DisplayUrl   string      `json:"display_url"`
+	Id           int         `json:"id"`
+	IsExecutable bool        `json:"is_executable"`
+	Module       int         `json:"module"`
+	Name         string      `json:"name"`
+	Result       BriefJob    `json:"result"`
+	Url          string      `json:"url"`
+	Vars         interface{} `json:"vars,omitempty"`
 }
 
 // ScriptDetail Extends the built-in ModelSerializer to enforce calling full_clean() on a copy of the associated instance during
@@ -2952,16 +2952,16 @@ type Script struct {
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type ScriptDetail struct {
-	Description  nullable.Nullable[string]      `json:"description,omitempty"`
-	Display      string                         `json:"display"`
-	DisplayUrl   string                         `json:"display_url"`
-	Id           int                            `json:"id"`
-	IsExecutable bool                           `json:"is_executable"`
-	Module       int                            `json:"module"`
-	Name         string                         `json:"name"`
-	Result       externalRef0.Job               `json:"result"`
-	Url          string                         `json:"url"`
-	Vars         nullable.Nullable[interface{}] `json:"vars,omitempty"`
+	Description  *string          `json:"description,omitempty"`
+	Display      string           `json:"display"`
+	DisplayUrl   string           `json:"display_url"`
+	Id           int              `json:"id"`
+	IsExecutable bool             `json:"is_executable"`
+	Module       int              `json:"module"`
+	Name         string           `json:"name"`
+	Result       externalRef0.Job `json:"result"`
+	Url          string           `json:"url"`
+	Vars         interface{}      `json:"vars,omitempty"`
 }
 
 // ScriptInputRequest defines model for ScriptInputRequest.
@@ -2984,11 +2984,11 @@ type ScriptInputRequest struct {
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type ScriptModule struct {
-	Created     time.Time                    `json:"created"`
-	Display     string                       `json:"display"`
-	FilePath    string                       `json:"file_path"`
-	Id          int                          `json:"id"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Created     time.Time  `json:"created"`
+	Display     string     `json:"display"`
+	FilePath    string     `json:"file_path"`
+	Id          int        `json:"id"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 }
 
 // ScriptModuleRequest Extends the built-in ModelSerializer to enforce calling full_clean() on a copy of the associated instance during
@@ -3008,13 +3008,13 @@ type ScriptModuleRequest struct {
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type Subscription struct {
-	Created    time.Time                      `json:"created"`
-	Display    string                         `json:"display"`
-	Id         int                            `json:"id"`
-	Object     nullable.Nullable[interface{}] `json:"object,omitempty"`
-	ObjectId   int64                          `json:"object_id"`
-	ObjectType string                         `json:"object_type"`
-	Url        string                         `json:"url"`
+	Created    time.Time   `json:"created"`
+	Display    string      `json:"display"`
+	Id         int         `json:"id"`
+	Object     interface{} `json:"object,omitempty"`
+	ObjectId   int64       `json:"object_id"`
+	ObjectType string      `json:"object_type"`
+	Url        string      `json:"url"`
 
 	// User Extends the built-in ModelSerializer to enforce calling full_clean() on a copy of the associated instance during
 	// validation. (DRF does not do this by default; see https://github.com/encode/django-rest-framework/issues/3144)
@@ -3044,22 +3044,22 @@ type SubscriptionRequest struct {
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type TableConfig struct {
-	Columns     []string                     `json:"columns"`
-	Created     nullable.Nullable[time.Time] `json:"created,omitempty"`
-	Description *string                      `json:"description,omitempty"`
-	Display     string                       `json:"display"`
-	DisplayUrl  string                       `json:"display_url"`
-	Enabled     *bool                        `json:"enabled,omitempty"`
-	Id          int                          `json:"id"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	Name        string                       `json:"name"`
-	ObjectType  string                       `json:"object_type"`
-	Ordering    nullable.Nullable[[]string]  `json:"ordering,omitempty"`
-	Shared      *bool                        `json:"shared,omitempty"`
-	Table       string                       `json:"table"`
-	Url         string                       `json:"url"`
-	User        nullable.Nullable[int]       `json:"user,omitempty"`
-	Weight      *int                         `json:"weight,omitempty"`
+	Columns     []string   `json:"columns"`
+	Created     *time.Time `json:"created,omitempty"`
+	Description *string    `json:"description,omitempty"`
+	Display     string     `json:"display"`
+	DisplayUrl  string     `json:"display_url"`
+	Enabled     *bool      `json:"enabled,omitempty"`
+	Id          int        `json:"id"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
+	Name        string     `json:"name"`
+	ObjectType  string     `json:"object_type"`
+	Ordering    *[]string  `json:"ordering,omitempty"`
+	Shared      *bool      `json:"shared,omitempty"`
+	Table       string     `json:"table"`
+	Url         string     `json:"url"`
+	User        *int       `json:"user,omitempty"`
+	Weight      *int       `json:"weight,omitempty"`
 }
 
 // TableConfigRequest Extends the built-in ModelSerializer to enforce calling full_clean() on a copy of the associated instance during
@@ -3083,19 +3083,19 @@ type TableConfigRequest struct {
 
 // Tag Adds an `owner` field for models which have a ForeignKey to users.Owner.
 type Tag struct {
-	Color       *string                      `json:"color,omitempty"`
-	Created     nullable.Nullable[time.Time] `json:"created,omitempty"`
-	Description *string                      `json:"description,omitempty"`
-	Display     string                       `json:"display"`
-	DisplayUrl  string                       `json:"display_url"`
-	Id          int                          `json:"id"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	Name        string                       `json:"name"`
-	ObjectTypes *[]string                    `json:"object_types,omitempty"`
-	Slug        string                       `json:"slug"`
-	TaggedItems int64                        `json:"tagged_items"`
-	Url         string                       `json:"url"`
-	Weight      *int                         `json:"weight,omitempty"`
+	Color       *string    `json:"color,omitempty"`
+	Created     *time.Time `json:"created,omitempty"`
+	Description *string    `json:"description,omitempty"`
+	Display     string     `json:"display"`
+	DisplayUrl  string     `json:"display_url"`
+	Id          int        `json:"id"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
+	Name        string     `json:"name"`
+	ObjectTypes *[]string  `json:"object_types,omitempty"`
+	Slug        string     `json:"slug"`
+	TaggedItems int64      `json:"tagged_items"`
+	Url         string     `json:"url"`
+	Weight      *int       `json:"weight,omitempty"`
 }
 
 // TagRequest Adds an `owner` field for models which have a ForeignKey to users.Owner.
@@ -3110,13 +3110,13 @@ type TagRequest struct {
 
 // TaggedItem defines model for TaggedItem.
 type TaggedItem struct {
-	Display    string                         `json:"display"`
-	Id         int                            `json:"id"`
-	Object     nullable.Nullable[interface{}] `json:"object,omitempty"`
-	ObjectId   int                            `json:"object_id"`
-	ObjectType string                         `json:"object_type"`
-	Tag        BriefTag                       `json:"tag"`
-	Url        string                         `json:"url"`
+	Display    string      `json:"display"`
+	Id         int         `json:"id"`
+	Object     interface{} `json:"object,omitempty"`
+	ObjectId   int         `json:"object_id"`
+	ObjectType string      `json:"object_type"`
+	Tag        BriefTag    `json:"tag"`
+	Url        string      `json:"url"`
 }
 
 // Webhook Adds an `owner` field for models which have a ForeignKey to users.Owner.
@@ -3128,12 +3128,12 @@ type Webhook struct {
 	BodyTemplate *string `json:"body_template,omitempty"`
 
 	// CaFilePath The specific CA certificate file to use for SSL verification. Leave blank to use the system defaults.
-	CaFilePath   nullable.Nullable[string]    `json:"ca_file_path,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
-	Display      string                       `json:"display"`
-	DisplayUrl   string                       `json:"display_url"`
+	CaFilePath   *string                 `json:"ca_file_path,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
+	Display      string                  `json:"display"`
+	DisplayUrl   string                  `json:"display_url"`
 
 	// HttpContentType The complete list of official content types is available <a href="https://www.iana.org/assignments/media-types/media-types.xhtml">here</a>.
 	HttpContentType *string `json:"http_content_type,omitempty"`
@@ -3143,11 +3143,11 @@ type Webhook struct {
 	// * `PUT` - PUT
 	// * `PATCH` - PATCH
 	// * `DELETE` - DELETE
-	HttpMethod  *WebhookHttpMethodEnum                     `json:"http_method,omitempty"`
-	Id          int                                        `json:"id"`
-	LastUpdated nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name        string                                     `json:"name"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	HttpMethod  *WebhookHttpMethodEnum   `json:"http_method,omitempty"`
+	Id          int                      `json:"id"`
+	LastUpdated *time.Time               `json:"last_updated,omitempty"`
+	Name        string                   `json:"name"`
+	Owner       *externalRef0.BriefOwner `json:"owner,omitempty"`
 
 	// PayloadUrl This URL will be called using the HTTP method defined when the webhook is called. Must be http:// or https://. Jinja2 template processing is supported (with the same context as the request body) for part or all of the URL.
 	PayloadUrl string `json:"payload_url"`
@@ -3160,8 +3160,8 @@ type Webhook struct {
 	Tags            *[]externalRef0.NestedTag `json:"tags,omitempty"`
 
 	// Timeout The maximum time (in seconds) to wait for a response before failing the request. Leave blank to use the system default (60 seconds).
-	Timeout nullable.Nullable[int] `json:"timeout,omitempty"`
-	Url     string                 `json:"url"`
+	Timeout *int   `json:"timeout,omitempty"`
+	Url     string `json:"url"`
 }
 
 // WebhookHttpMethodEnum * `GET` - GET

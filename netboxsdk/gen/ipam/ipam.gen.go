@@ -230,48 +230,48 @@ func (e VLANStatusEnum) Valid() bool {
 // ASN Base serializer class for models inheriting from PrimaryModel.
 type ASN struct {
 	// Asn 16- or 32-bit autonomous system number
-	Asn           int64                                       `json:"asn"`
-	Comments      *string                                     `json:"comments,omitempty"`
-	Created       nullable.Nullable[time.Time]                `json:"created,omitempty"`
-	CustomFields  *map[string]interface{}                     `json:"custom_fields,omitempty"`
-	Description   *string                                     `json:"description,omitempty"`
-	Display       string                                      `json:"display"`
-	DisplayUrl    string                                      `json:"display_url"`
-	Id            int                                         `json:"id"`
-	LastUpdated   nullable.Nullable[time.Time]                `json:"last_updated,omitempty"`
-	Owner         nullable.Nullable[externalRef0.BriefOwner]  `json:"owner,omitempty"`
-	ProviderCount int64                                       `json:"provider_count"`
-	Rir           nullable.Nullable[BriefRIR]                 `json:"rir,omitempty"`
-	Role          nullable.Nullable[BriefRole]                `json:"role,omitempty"`
-	SiteCount     int64                                       `json:"site_count"`
-	Sites         *[]ASNSite                                  `json:"sites,omitempty"`
-	Tags          *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant        nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url           string                                      `json:"url"`
+	Asn           int64                     `json:"asn"`
+	Comments      *string                   `json:"comments,omitempty"`
+	Created       *time.Time                `json:"created,omitempty"`
+	CustomFields  *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description   *string                   `json:"description,omitempty"`
+	Display       string                    `json:"display"`
+	DisplayUrl    string                    `json:"display_url"`
+	Id            int                       `json:"id"`
+	LastUpdated   *time.Time                `json:"last_updated,omitempty"`
+	Owner         *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	ProviderCount int64                     `json:"provider_count"`
+	Rir           *BriefRIR                 `json:"rir,omitempty"`
+	Role          *BriefRole                `json:"role,omitempty"`
+	SiteCount     int64                     `json:"site_count"`
+	Sites         *[]ASNSite                `json:"sites,omitempty"`
+	Tags          *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant        *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url           string                    `json:"url"`
 }
 
 // ASNRange Base serializer class for models inheriting from OrganizationalModel.
 type ASNRange struct {
-	AsnCount     int                                        `json:"asn_count"`
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	End          int64                                      `json:"end"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	AsnCount     int                      `json:"asn_count"`
+	Comments     *string                  `json:"comments,omitempty"`
+	Created      *time.Time               `json:"created,omitempty"`
+	CustomFields *map[string]interface{}  `json:"custom_fields,omitempty"`
+	Description  *string                  `json:"description,omitempty"`
+	Display      string                   `json:"display"`
+	DisplayUrl   string                   `json:"display_url"`
+	End          int64                    `json:"end"`
+	Id           int                      `json:"id"`
+	LastUpdated  *time.Time               `json:"last_updated,omitempty"`
+	Name         string                   `json:"name"`
+	Owner        *externalRef0.BriefOwner `json:"owner,omitempty"`
 
 	// Rir Base serializer class for models inheriting from OrganizationalModel.
-	Rir    BriefRIR                                    `json:"rir"`
-	Slug   string                                      `json:"slug"`
-	Start  int64                                       `json:"start"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url    string                                      `json:"url"`
+	Rir    BriefRIR                  `json:"rir"`
+	Slug   string                    `json:"slug"`
+	Start  int64                     `json:"start"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url    string                    `json:"url"`
 }
 
 // ASNRangeRequest Base serializer class for models inheriting from OrganizationalModel.
@@ -319,13 +319,13 @@ type ASNSite struct {
 
 // Aggregate Base serializer class for models inheriting from PrimaryModel.
 type Aggregate struct {
-	Comments     *string                               `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]          `json:"created,omitempty"`
-	CustomFields *map[string]interface{}               `json:"custom_fields,omitempty"`
-	DateAdded    nullable.Nullable[openapi_types.Date] `json:"date_added,omitempty"`
-	Description  *string                               `json:"description,omitempty"`
-	Display      string                                `json:"display"`
-	DisplayUrl   string                                `json:"display_url"`
+	Comments     *string                 `json:"comments,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	DateAdded    *openapi_types.Date     `json:"date_added,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
+	Display      string                  `json:"display"`
+	DisplayUrl   string                  `json:"display_url"`
 	Family       struct {
 		Label *string `json:"label,omitempty"`
 
@@ -333,16 +333,16 @@ type Aggregate struct {
 		// * `6` - IPv6
 		Value *externalRef0.PrefixFamilyEnum `json:"value,omitempty"`
 	} `json:"family"`
-	Id          int                                        `json:"id"`
-	LastUpdated nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Prefix      string                                     `json:"prefix"`
+	Id          int                      `json:"id"`
+	LastUpdated *time.Time               `json:"last_updated,omitempty"`
+	Owner       *externalRef0.BriefOwner `json:"owner,omitempty"`
+	Prefix      string                   `json:"prefix"`
 
 	// Rir Base serializer class for models inheriting from OrganizationalModel.
-	Rir    BriefRIR                                    `json:"rir"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url    string                                      `json:"url"`
+	Rir    BriefRIR                  `json:"rir"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url    string                    `json:"url"`
 }
 
 // AvailableASN Representation of an ASN which does not exist in the database.
@@ -353,10 +353,10 @@ type AvailableASN struct {
 
 // AvailableIP Representation of an IP address which does not exist in the database.
 type AvailableIP struct {
-	Address     string                                   `json:"address"`
-	Description *string                                  `json:"description,omitempty"`
-	Family      int                                      `json:"family"`
-	Vrf         nullable.Nullable[externalRef0.BriefVRF] `json:"vrf,omitempty"`
+	Address     string                 `json:"address"`
+	Description *string                `json:"description,omitempty"`
+	Family      int                    `json:"family"`
+	Vrf         *externalRef0.BriefVRF `json:"vrf,omitempty"`
 }
 
 // AvailableIPRequestRequest Request payload for creating IP addresses from the available-ips endpoint.
@@ -366,15 +366,15 @@ type AvailableIPRequestRequest struct {
 
 // AvailablePrefix Representation of a prefix which does not exist in the database.
 type AvailablePrefix struct {
-	Family int                                      `json:"family"`
-	Prefix string                                   `json:"prefix"`
-	Vrf    nullable.Nullable[externalRef0.BriefVRF] `json:"vrf,omitempty"`
+	Family int                    `json:"family"`
+	Prefix string                 `json:"prefix"`
+	Vrf    *externalRef0.BriefVRF `json:"vrf,omitempty"`
 }
 
 // AvailableVLAN Representation of a VLAN which does not exist in the database.
 type AvailableVLAN struct {
-	Group nullable.Nullable[BriefVLANGroup] `json:"group,omitempty"`
-	Vid   int                               `json:"vid"`
+	Group *BriefVLANGroup `json:"group,omitempty"`
+	Vid   int             `json:"vid"`
 }
 
 // BriefFHRPGroup Base serializer class for models inheriting from PrimaryModel.
@@ -851,20 +851,20 @@ type CreateAvailableVLANRequest struct {
 
 // FHRPGroup Base serializer class for models inheriting from PrimaryModel.
 type FHRPGroup struct {
-	AuthKey      *string                                    `json:"auth_key,omitempty"`
-	AuthType     nullable.Nullable[FHRPGroupAuthTypeEnum]   `json:"auth_type,omitempty"`
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	GroupId      int                                        `json:"group_id"`
-	Id           int                                        `json:"id"`
-	IpAddresses  []externalRef0.BriefIPAddress              `json:"ip_addresses"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         *string                                    `json:"name,omitempty"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	AuthKey      *string                       `json:"auth_key,omitempty"`
+	AuthType     *FHRPGroupAuthTypeEnum        `json:"auth_type,omitempty"`
+	Comments     *string                       `json:"comments,omitempty"`
+	Created      *time.Time                    `json:"created,omitempty"`
+	CustomFields *map[string]interface{}       `json:"custom_fields,omitempty"`
+	Description  *string                       `json:"description,omitempty"`
+	Display      string                        `json:"display"`
+	DisplayUrl   string                        `json:"display_url"`
+	GroupId      int                           `json:"group_id"`
+	Id           int                           `json:"id"`
+	IpAddresses  []externalRef0.BriefIPAddress `json:"ip_addresses"`
+	LastUpdated  *time.Time                    `json:"last_updated,omitempty"`
+	Name         *string                       `json:"name,omitempty"`
+	Owner        *externalRef0.BriefOwner      `json:"owner,omitempty"`
 
 	// Protocol * `vrrp2` - VRRPv2
 	// * `vrrp3` - VRRPv3
@@ -880,18 +880,18 @@ type FHRPGroup struct {
 
 // FHRPGroupAssignment Adds support for custom fields and tags.
 type FHRPGroupAssignment struct {
-	Created nullable.Nullable[time.Time] `json:"created,omitempty"`
-	Display string                       `json:"display"`
+	Created *time.Time `json:"created,omitempty"`
+	Display string     `json:"display"`
 
 	// Group Base serializer class for models inheriting from PrimaryModel.
-	Group         BriefFHRPGroup                 `json:"group"`
-	Id            int                            `json:"id"`
-	Interface     nullable.Nullable[interface{}] `json:"interface,omitempty"`
-	InterfaceId   int64                          `json:"interface_id"`
-	InterfaceType string                         `json:"interface_type"`
-	LastUpdated   nullable.Nullable[time.Time]   `json:"last_updated,omitempty"`
-	Priority      int                            `json:"priority"`
-	Url           string                         `json:"url"`
+	Group         BriefFHRPGroup `json:"group"`
+	Id            int            `json:"id"`
+	Interface     interface{}    `json:"interface,omitempty"`
+	InterfaceId   int64          `json:"interface_id"`
+	InterfaceType string         `json:"interface_type"`
+	LastUpdated   *time.Time     `json:"last_updated,omitempty"`
+	Priority      int            `json:"priority"`
+	Url           string         `json:"url"`
 }
 
 // FHRPGroupAssignmentRequest Adds support for custom fields and tags.
@@ -939,16 +939,16 @@ type FHRPGroupRequest struct {
 
 // IPAddress Base serializer class for models inheriting from PrimaryModel.
 type IPAddress struct {
-	Address            string                         `json:"address"`
-	AssignedObject     nullable.Nullable[interface{}] `json:"assigned_object,omitempty"`
-	AssignedObjectId   nullable.Nullable[int64]       `json:"assigned_object_id,omitempty"`
-	AssignedObjectType nullable.Nullable[string]      `json:"assigned_object_type,omitempty"`
-	Comments           *string                        `json:"comments,omitempty"`
-	Created            nullable.Nullable[time.Time]   `json:"created,omitempty"`
-	CustomFields       *map[string]interface{}        `json:"custom_fields,omitempty"`
-	Description        *string                        `json:"description,omitempty"`
-	Display            string                         `json:"display"`
-	DisplayUrl         string                         `json:"display_url"`
+	Address            string                  `json:"address"`
+	AssignedObject     interface{}             `json:"assigned_object,omitempty"`
+	AssignedObjectId   *int64                  `json:"assigned_object_id,omitempty"`
+	AssignedObjectType *string                 `json:"assigned_object_type,omitempty"`
+	Comments           *string                 `json:"comments,omitempty"`
+	Created            *time.Time              `json:"created,omitempty"`
+	CustomFields       *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description        *string                 `json:"description,omitempty"`
+	Display            string                  `json:"display"`
+	DisplayUrl         string                  `json:"display_url"`
 
 	// DnsName Hostname or FQDN (not case-sensitive)
 	DnsName *string `json:"dns_name,omitempty"`
@@ -959,11 +959,11 @@ type IPAddress struct {
 		// * `6` - IPv6
 		Value *externalRef0.PrefixFamilyEnum `json:"value,omitempty"`
 	} `json:"family"`
-	Id          int                                             `json:"id"`
-	LastUpdated nullable.Nullable[time.Time]                    `json:"last_updated,omitempty"`
-	NatInside   nullable.Nullable[externalRef0.NestedIPAddress] `json:"nat_inside,omitempty"`
-	NatOutside  []externalRef0.NestedIPAddress                  `json:"nat_outside"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner]      `json:"owner,omitempty"`
+	Id          int                            `json:"id"`
+	LastUpdated *time.Time                     `json:"last_updated,omitempty"`
+	NatInside   *externalRef0.NestedIPAddress  `json:"nat_inside,omitempty"`
+	NatOutside  []externalRef0.NestedIPAddress `json:"nat_outside"`
+	Owner       *externalRef0.BriefOwner       `json:"owner,omitempty"`
 	Role        *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -987,10 +987,10 @@ type IPAddress struct {
 		// * `slaac` - SLAAC
 		Value *IPAddressStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url    string                                      `json:"url"`
-	Vrf    nullable.Nullable[externalRef0.BriefVRF]    `json:"vrf,omitempty"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url    string                    `json:"url"`
+	Vrf    *externalRef0.BriefVRF    `json:"vrf,omitempty"`
 }
 
 // IPAddressRoleEnum * `loopback` - Loopback
@@ -1012,13 +1012,13 @@ type IPAddressStatusEnum string
 
 // IPRange Base serializer class for models inheriting from PrimaryModel.
 type IPRange struct {
-	Comments     *string                      `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
-	Display      string                       `json:"display"`
-	DisplayUrl   string                       `json:"display_url"`
-	EndAddress   string                       `json:"end_address"`
+	Comments     *string                 `json:"comments,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
+	Display      string                  `json:"display"`
+	DisplayUrl   string                  `json:"display_url"`
+	EndAddress   string                  `json:"end_address"`
 	Family       struct {
 		Label *string `json:"label,omitempty"`
 
@@ -1026,18 +1026,18 @@ type IPRange struct {
 		// * `6` - IPv6
 		Value *externalRef0.PrefixFamilyEnum `json:"value,omitempty"`
 	} `json:"family"`
-	Id          int                          `json:"id"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Id          int        `json:"id"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// MarkPopulated Prevent the creation of IP addresses within this range
 	MarkPopulated *bool `json:"mark_populated,omitempty"`
 
 	// MarkUtilized Report space as fully utilized
-	MarkUtilized *bool                                      `json:"mark_utilized,omitempty"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Role         nullable.Nullable[BriefRole]               `json:"role,omitempty"`
-	Size         int                                        `json:"size"`
-	StartAddress string                                     `json:"start_address"`
+	MarkUtilized *bool                    `json:"mark_utilized,omitempty"`
+	Owner        *externalRef0.BriefOwner `json:"owner,omitempty"`
+	Role         *BriefRole               `json:"role,omitempty"`
+	Size         int                      `json:"size"`
+	StartAddress string                   `json:"start_address"`
 	Status       *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -1046,10 +1046,10 @@ type IPRange struct {
 		// * `deprecated` - Deprecated
 		Value *VLANStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url    string                                      `json:"url"`
-	Vrf    nullable.Nullable[externalRef0.BriefVRF]    `json:"vrf,omitempty"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url    string                    `json:"url"`
+	Vrf    *externalRef0.BriefVRF    `json:"vrf,omitempty"`
 }
 
 // IntegerRange Example: [10,20]
@@ -1064,11 +1064,11 @@ type PaginatedASNList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ASN                     `json:"results"`
+	Previous *string `json:"previous,omitempty"`
+	Results  []ASN   `json:"results"`
 }
 
 // PaginatedASNRangeList defines model for PaginatedASNRangeList.
@@ -1077,11 +1077,11 @@ type PaginatedASNRangeList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ASNRange                `json:"results"`
+	Previous *string    `json:"previous,omitempty"`
+	Results  []ASNRange `json:"results"`
 }
 
 // PaginatedAggregateList defines model for PaginatedAggregateList.
@@ -1090,11 +1090,11 @@ type PaginatedAggregateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Aggregate               `json:"results"`
+	Previous *string     `json:"previous,omitempty"`
+	Results  []Aggregate `json:"results"`
 }
 
 // PaginatedFHRPGroupAssignmentList defines model for PaginatedFHRPGroupAssignmentList.
@@ -1103,11 +1103,11 @@ type PaginatedFHRPGroupAssignmentList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []FHRPGroupAssignment     `json:"results"`
+	Previous *string               `json:"previous,omitempty"`
+	Results  []FHRPGroupAssignment `json:"results"`
 }
 
 // PaginatedFHRPGroupList defines model for PaginatedFHRPGroupList.
@@ -1116,11 +1116,11 @@ type PaginatedFHRPGroupList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []FHRPGroup               `json:"results"`
+	Previous *string     `json:"previous,omitempty"`
+	Results  []FHRPGroup `json:"results"`
 }
 
 // PaginatedIPAddressList defines model for PaginatedIPAddressList.
@@ -1129,11 +1129,11 @@ type PaginatedIPAddressList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []IPAddress               `json:"results"`
+	Previous *string     `json:"previous,omitempty"`
+	Results  []IPAddress `json:"results"`
 }
 
 // PaginatedIPRangeList defines model for PaginatedIPRangeList.
@@ -1142,11 +1142,11 @@ type PaginatedIPRangeList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []IPRange                 `json:"results"`
+	Previous *string   `json:"previous,omitempty"`
+	Results  []IPRange `json:"results"`
 }
 
 // PaginatedPrefixList defines model for PaginatedPrefixList.
@@ -1155,11 +1155,11 @@ type PaginatedPrefixList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Prefix                  `json:"results"`
+	Previous *string  `json:"previous,omitempty"`
+	Results  []Prefix `json:"results"`
 }
 
 // PaginatedRIRList defines model for PaginatedRIRList.
@@ -1168,11 +1168,11 @@ type PaginatedRIRList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []RIR                     `json:"results"`
+	Previous *string `json:"previous,omitempty"`
+	Results  []RIR   `json:"results"`
 }
 
 // PaginatedRoleList defines model for PaginatedRoleList.
@@ -1181,11 +1181,11 @@ type PaginatedRoleList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Role                    `json:"results"`
+	Previous *string `json:"previous,omitempty"`
+	Results  []Role  `json:"results"`
 }
 
 // PaginatedRouteTargetList defines model for PaginatedRouteTargetList.
@@ -1194,11 +1194,11 @@ type PaginatedRouteTargetList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []RouteTarget             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []RouteTarget `json:"results"`
 }
 
 // PaginatedServiceList defines model for PaginatedServiceList.
@@ -1207,11 +1207,11 @@ type PaginatedServiceList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Service                 `json:"results"`
+	Previous *string   `json:"previous,omitempty"`
+	Results  []Service `json:"results"`
 }
 
 // PaginatedServiceTemplateList defines model for PaginatedServiceTemplateList.
@@ -1220,11 +1220,11 @@ type PaginatedServiceTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ServiceTemplate         `json:"results"`
+	Previous *string           `json:"previous,omitempty"`
+	Results  []ServiceTemplate `json:"results"`
 }
 
 // PaginatedVLANGroupList defines model for PaginatedVLANGroupList.
@@ -1233,11 +1233,11 @@ type PaginatedVLANGroupList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []VLANGroup               `json:"results"`
+	Previous *string     `json:"previous,omitempty"`
+	Results  []VLANGroup `json:"results"`
 }
 
 // PaginatedVLANList defines model for PaginatedVLANList.
@@ -1246,11 +1246,11 @@ type PaginatedVLANList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []VLAN                    `json:"results"`
+	Previous *string `json:"previous,omitempty"`
+	Results  []VLAN  `json:"results"`
 }
 
 // PaginatedVLANTranslationPolicyList defines model for PaginatedVLANTranslationPolicyList.
@@ -1259,11 +1259,11 @@ type PaginatedVLANTranslationPolicyList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []VLANTranslationPolicy   `json:"results"`
+	Previous *string                 `json:"previous,omitempty"`
+	Results  []VLANTranslationPolicy `json:"results"`
 }
 
 // PaginatedVLANTranslationRuleList defines model for PaginatedVLANTranslationRuleList.
@@ -1272,11 +1272,11 @@ type PaginatedVLANTranslationRuleList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []VLANTranslationRule     `json:"results"`
+	Previous *string               `json:"previous,omitempty"`
+	Results  []VLANTranslationRule `json:"results"`
 }
 
 // PaginatedVRFList defines model for PaginatedVRFList.
@@ -1285,11 +1285,11 @@ type PaginatedVRFList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []VRF                     `json:"results"`
+	Previous *string `json:"previous,omitempty"`
+	Results  []VRF   `json:"results"`
 }
 
 // PatchedASNRangeRequest Base serializer class for models inheriting from OrganizationalModel.
@@ -2053,14 +2053,14 @@ type PatchedWritableVLANRequest struct {
 
 // Prefix Base serializer class for models inheriting from PrimaryModel.
 type Prefix struct {
-	UnderscoreDepth int                          `json:"_depth"`
-	Children        int                          `json:"children"`
-	Comments        *string                      `json:"comments,omitempty"`
-	Created         nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields    *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description     *string                      `json:"description,omitempty"`
-	Display         string                       `json:"display"`
-	DisplayUrl      string                       `json:"display_url"`
+	UnderscoreDepth int                     `json:"_depth"`
+	Children        int                     `json:"children"`
+	Comments        *string                 `json:"comments,omitempty"`
+	Created         *time.Time              `json:"created,omitempty"`
+	CustomFields    *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description     *string                 `json:"description,omitempty"`
+	Display         string                  `json:"display"`
+	DisplayUrl      string                  `json:"display_url"`
 	Family          struct {
 		Label *string `json:"label,omitempty"`
 
@@ -2071,17 +2071,17 @@ type Prefix struct {
 	Id int `json:"id"`
 
 	// IsPool All IP addresses within this prefix are considered usable
-	IsPool      *bool                        `json:"is_pool,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	IsPool      *bool      `json:"is_pool,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// MarkUtilized Treat as fully utilized
-	MarkUtilized *bool                                      `json:"mark_utilized,omitempty"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Prefix       string                                     `json:"prefix"`
-	Role         nullable.Nullable[BriefRole]               `json:"role,omitempty"`
-	Scope        nullable.Nullable[interface{}]             `json:"scope,omitempty"`
-	ScopeId      nullable.Nullable[int]                     `json:"scope_id,omitempty"`
-	ScopeType    nullable.Nullable[string]                  `json:"scope_type,omitempty"`
+	MarkUtilized *bool                    `json:"mark_utilized,omitempty"`
+	Owner        *externalRef0.BriefOwner `json:"owner,omitempty"`
+	Prefix       string                   `json:"prefix"`
+	Role         *BriefRole               `json:"role,omitempty"`
+	Scope        interface{}              `json:"scope,omitempty"`
+	ScopeId      *int                     `json:"scope_id,omitempty"`
+	ScopeType    *string                  `json:"scope_type,omitempty"`
 	Status       *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -2091,11 +2091,11 @@ type Prefix struct {
 		// * `deprecated` - Deprecated
 		Value *PrefixStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url    string                                      `json:"url"`
-	Vlan   nullable.Nullable[externalRef0.BriefVLAN]   `json:"vlan,omitempty"`
-	Vrf    nullable.Nullable[externalRef0.BriefVRF]    `json:"vrf,omitempty"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url    string                    `json:"url"`
+	Vlan   *externalRef0.BriefVLAN   `json:"vlan,omitempty"`
+	Vrf    *externalRef0.BriefVRF    `json:"vrf,omitempty"`
 }
 
 // PrefixStatusEnum * `container` - Container
@@ -2106,23 +2106,23 @@ type PrefixStatusEnum string
 
 // RIR Base serializer class for models inheriting from OrganizationalModel.
 type RIR struct {
-	AggregateCount int64                        `json:"aggregate_count"`
-	Comments       *string                      `json:"comments,omitempty"`
-	Created        nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields   *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description    *string                      `json:"description,omitempty"`
-	Display        string                       `json:"display"`
-	DisplayUrl     string                       `json:"display_url"`
-	Id             int                          `json:"id"`
+	AggregateCount int64                   `json:"aggregate_count"`
+	Comments       *string                 `json:"comments,omitempty"`
+	Created        *time.Time              `json:"created,omitempty"`
+	CustomFields   *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description    *string                 `json:"description,omitempty"`
+	Display        string                  `json:"display"`
+	DisplayUrl     string                  `json:"display_url"`
+	Id             int                     `json:"id"`
 
 	// IsPrivate IP space managed by this RIR is considered private
-	IsPrivate   *bool                                      `json:"is_private,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name        string                                     `json:"name"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Slug        string                                     `json:"slug"`
-	Tags        *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url         string                                     `json:"url"`
+	IsPrivate   *bool                     `json:"is_private,omitempty"`
+	LastUpdated *time.Time                `json:"last_updated,omitempty"`
+	Name        string                    `json:"name"`
+	Owner       *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Slug        string                    `json:"slug"`
+	Tags        *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url         string                    `json:"url"`
 }
 
 // RIRRequest Base serializer class for models inheriting from OrganizationalModel.
@@ -2141,23 +2141,23 @@ type RIRRequest struct {
 
 // Role Base serializer class for models inheriting from OrganizationalModel.
 type Role struct {
-	AsnCount     int64                                      `json:"asn_count"`
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	PrefixCount  int64                                      `json:"prefix_count"`
-	Slug         string                                     `json:"slug"`
-	Tags         *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url          string                                     `json:"url"`
-	VlanCount    int64                                      `json:"vlan_count"`
-	Weight       *int                                       `json:"weight,omitempty"`
+	AsnCount     int64                     `json:"asn_count"`
+	Comments     *string                   `json:"comments,omitempty"`
+	Created      *time.Time                `json:"created,omitempty"`
+	CustomFields *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description  *string                   `json:"description,omitempty"`
+	Display      string                    `json:"display"`
+	DisplayUrl   string                    `json:"display_url"`
+	Id           int                       `json:"id"`
+	LastUpdated  *time.Time                `json:"last_updated,omitempty"`
+	Name         string                    `json:"name"`
+	Owner        *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	PrefixCount  int64                     `json:"prefix_count"`
+	Slug         string                    `json:"slug"`
+	Tags         *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url          string                    `json:"url"`
+	VlanCount    int64                     `json:"vlan_count"`
+	Weight       *int                      `json:"weight,omitempty"`
 }
 
 // RoleRequest Base serializer class for models inheriting from OrganizationalModel.
@@ -2174,21 +2174,21 @@ type RoleRequest struct {
 
 // RouteTarget Base serializer class for models inheriting from PrimaryModel.
 type RouteTarget struct {
-	Comments     *string                      `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
-	Display      string                       `json:"display"`
-	DisplayUrl   string                       `json:"display_url"`
-	Id           int                          `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Comments     *string                 `json:"comments,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
+	Display      string                  `json:"display"`
+	DisplayUrl   string                  `json:"display_url"`
+	Id           int                     `json:"id"`
+	LastUpdated  *time.Time              `json:"last_updated,omitempty"`
 
 	// Name Route target value (formatted in accordance with RFC 4360)
-	Name   string                                      `json:"name"`
-	Owner  nullable.Nullable[externalRef0.BriefOwner]  `json:"owner,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url    string                                      `json:"url"`
+	Name   string                    `json:"name"`
+	Owner  *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url    string                    `json:"url"`
 }
 
 // RouteTargetRequest Base serializer class for models inheriting from PrimaryModel.
@@ -2219,30 +2219,30 @@ type RouteTargetRequest struct {
 // Subclassing “serializers.Serializer“ (rather than a plain mixin) lets DRF's metaclass collect the
 // fields declared here into the inheriting serializers.
 type Service struct {
-	Comments         *string                                    `json:"comments,omitempty"`
-	Created          nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields     *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description      *string                                    `json:"description,omitempty"`
-	Display          string                                     `json:"display"`
-	DisplayUrl       string                                     `json:"display_url"`
-	Id               int                                        `json:"id"`
-	Ipaddresses      *[]externalRef0.BriefIPAddress             `json:"ipaddresses,omitempty"`
-	LastUpdated      nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name             string                                     `json:"name"`
-	Owner            nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Parent           nullable.Nullable[interface{}]             `json:"parent,omitempty"`
-	ParentObjectId   int64                                      `json:"parent_object_id"`
-	ParentObjectType string                                     `json:"parent_object_type"`
-	PortMappings     *[]string                                  `json:"port_mappings,omitempty"`
+	Comments         *string                        `json:"comments,omitempty"`
+	Created          *time.Time                     `json:"created,omitempty"`
+	CustomFields     *map[string]interface{}        `json:"custom_fields,omitempty"`
+	Description      *string                        `json:"description,omitempty"`
+	Display          string                         `json:"display"`
+	DisplayUrl       string                         `json:"display_url"`
+	Id               int                            `json:"id"`
+	Ipaddresses      *[]externalRef0.BriefIPAddress `json:"ipaddresses,omitempty"`
+	LastUpdated      *time.Time                     `json:"last_updated,omitempty"`
+	Name             string                         `json:"name"`
+	Owner            *externalRef0.BriefOwner       `json:"owner,omitempty"`
+	Parent           interface{}                    `json:"parent,omitempty"`
+	ParentObjectId   int64                          `json:"parent_object_id"`
+	ParentObjectType string                         `json:"parent_object_type"`
+	PortMappings     *[]string                      `json:"port_mappings,omitempty"`
 
 	// Ports Deprecated; use port_mappings. Reported only for single-protocol services.
-	Ports nullable.Nullable[[]int] `json:"ports,omitempty"`
+	Ports *[]int `json:"ports,omitempty"`
 
 	// Protocol Deprecated; use port_mappings. Reported only for single-protocol services.
-	Protocol nullable.Nullable[struct {
+	Protocol *struct {
 		Label *string              `json:"label,omitempty"`
 		Value *ServiceProtocolEnum `json:"value,omitempty"`
-	}] `json:"protocol,omitempty"`
+	} `json:"protocol,omitempty"`
 	Tags *[]externalRef0.NestedTag `json:"tags,omitempty"`
 	Url  string                    `json:"url"`
 }
@@ -2265,55 +2265,55 @@ type ServiceProtocolEnum string
 // Subclassing “serializers.Serializer“ (rather than a plain mixin) lets DRF's metaclass collect the
 // fields declared here into the inheriting serializers.
 type ServiceTemplate struct {
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	PortMappings *[]string                                  `json:"port_mappings,omitempty"`
+	Comments     *string                  `json:"comments,omitempty"`
+	Created      *time.Time               `json:"created,omitempty"`
+	CustomFields *map[string]interface{}  `json:"custom_fields,omitempty"`
+	Description  *string                  `json:"description,omitempty"`
+	Display      string                   `json:"display"`
+	DisplayUrl   string                   `json:"display_url"`
+	Id           int                      `json:"id"`
+	LastUpdated  *time.Time               `json:"last_updated,omitempty"`
+	Name         string                   `json:"name"`
+	Owner        *externalRef0.BriefOwner `json:"owner,omitempty"`
+	PortMappings *[]string                `json:"port_mappings,omitempty"`
 
 	// Ports Deprecated; use port_mappings. Reported only for single-protocol services.
-	Ports nullable.Nullable[[]int] `json:"ports,omitempty"`
+	Ports *[]int `json:"ports,omitempty"`
 
 	// Protocol Deprecated; use port_mappings. Reported only for single-protocol services.
-	Protocol nullable.Nullable[struct {
+	Protocol *struct {
 		Label *string              `json:"label,omitempty"`
 		Value *ServiceProtocolEnum `json:"value,omitempty"`
-	}] `json:"protocol,omitempty"`
+	} `json:"protocol,omitempty"`
 	Tags *[]externalRef0.NestedTag `json:"tags,omitempty"`
 	Url  string                    `json:"url"`
 }
 
 // VLAN Base serializer class for models inheriting from PrimaryModel.
 type VLAN struct {
-	Comments         *string                                               `json:"comments,omitempty"`
-	Created          nullable.Nullable[time.Time]                          `json:"created,omitempty"`
-	CustomFields     *map[string]interface{}                               `json:"custom_fields,omitempty"`
-	Description      *string                                               `json:"description,omitempty"`
-	Display          string                                                `json:"display"`
-	DisplayUrl       string                                                `json:"display_url"`
-	Group            nullable.Nullable[BriefVLANGroup]                     `json:"group,omitempty"`
-	Id               int                                                   `json:"id"`
-	L2vpnTermination nullable.Nullable[externalRef0.BriefL2VPNTermination] `json:"l2vpn_termination,omitempty"`
-	LastUpdated      nullable.Nullable[time.Time]                          `json:"last_updated,omitempty"`
-	Name             string                                                `json:"name"`
-	Owner            nullable.Nullable[externalRef0.BriefOwner]            `json:"owner,omitempty"`
-	PrefixCount      int64                                                 `json:"prefix_count"`
-	QinqRole         nullable.Nullable[struct {
+	Comments         *string                             `json:"comments,omitempty"`
+	Created          *time.Time                          `json:"created,omitempty"`
+	CustomFields     *map[string]interface{}             `json:"custom_fields,omitempty"`
+	Description      *string                             `json:"description,omitempty"`
+	Display          string                              `json:"display"`
+	DisplayUrl       string                              `json:"display_url"`
+	Group            *BriefVLANGroup                     `json:"group,omitempty"`
+	Id               int                                 `json:"id"`
+	L2vpnTermination *externalRef0.BriefL2VPNTermination `json:"l2vpn_termination,omitempty"`
+	LastUpdated      *time.Time                          `json:"last_updated,omitempty"`
+	Name             string                              `json:"name"`
+	Owner            *externalRef0.BriefOwner            `json:"owner,omitempty"`
+	PrefixCount      int64                               `json:"prefix_count"`
+	QinqRole         *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `svlan` - Service
 		// * `cvlan` - Customer
 		Value *VLANQinqRoleEnum `json:"value,omitempty"`
-	}] `json:"qinq_role,omitempty"`
-	QinqSvlan nullable.Nullable[externalRef0.NestedVLAN] `json:"qinq_svlan,omitempty"`
-	Role      nullable.Nullable[BriefRole]               `json:"role,omitempty"`
-	Site      nullable.Nullable[externalRef0.BriefSite]  `json:"site,omitempty"`
+	} `json:"qinq_role,omitempty"`
+	QinqSvlan *externalRef0.NestedVLAN `json:"qinq_svlan,omitempty"`
+	Role      *BriefRole               `json:"role,omitempty"`
+	Site      *externalRef0.BriefSite  `json:"site,omitempty"`
 	Status    *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -2322,9 +2322,9 @@ type VLAN struct {
 		// * `deprecated` - Deprecated
 		Value *VLANStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url    string                                      `json:"url"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url    string                    `json:"url"`
 
 	// Vid Numeric VLAN ID (1-4094)
 	Vid int `json:"vid"`
@@ -2332,27 +2332,27 @@ type VLAN struct {
 
 // VLANGroup Base serializer class for models inheriting from OrganizationalModel.
 type VLANGroup struct {
-	Comments     *string                                     `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]                `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                     `json:"custom_fields,omitempty"`
-	Description  *string                                     `json:"description,omitempty"`
-	Display      string                                      `json:"display"`
-	DisplayUrl   string                                      `json:"display_url"`
-	Id           int                                         `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]                `json:"last_updated,omitempty"`
-	Name         string                                      `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner]  `json:"owner,omitempty"`
-	Scope        nullable.Nullable[interface{}]              `json:"scope,omitempty"`
-	ScopeId      nullable.Nullable[int]                      `json:"scope_id,omitempty"`
-	ScopeType    nullable.Nullable[string]                   `json:"scope_type,omitempty"`
-	Slug         string                                      `json:"slug"`
-	Tags         *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant       nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	TotalVlanIds int                                         `json:"total_vlan_ids"`
-	Url          string                                      `json:"url"`
-	Utilization  string                                      `json:"utilization"`
-	VidRanges    *[]IntegerRange                             `json:"vid_ranges,omitempty"`
-	VlanCount    int64                                       `json:"vlan_count"`
+	Comments     *string                   `json:"comments,omitempty"`
+	Created      *time.Time                `json:"created,omitempty"`
+	CustomFields *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description  *string                   `json:"description,omitempty"`
+	Display      string                    `json:"display"`
+	DisplayUrl   string                    `json:"display_url"`
+	Id           int                       `json:"id"`
+	LastUpdated  *time.Time                `json:"last_updated,omitempty"`
+	Name         string                    `json:"name"`
+	Owner        *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Scope        interface{}               `json:"scope,omitempty"`
+	ScopeId      *int                      `json:"scope_id,omitempty"`
+	ScopeType    *string                   `json:"scope_type,omitempty"`
+	Slug         string                    `json:"slug"`
+	Tags         *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant       *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	TotalVlanIds int                       `json:"total_vlan_ids"`
+	Url          string                    `json:"url"`
+	Utilization  string                    `json:"utilization"`
+	VidRanges    *[]IntegerRange           `json:"vid_ranges,omitempty"`
+	VlanCount    int64                     `json:"vlan_count"`
 }
 
 // VLANGroupRequest Base serializer class for models inheriting from OrganizationalModel.
@@ -2381,19 +2381,19 @@ type VLANStatusEnum string
 
 // VLANTranslationPolicy Base serializer class for models inheriting from PrimaryModel.
 type VLANTranslationPolicy struct {
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Rules        []BriefVLANTranslationRule                 `json:"rules"`
-	Tags         *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url          string                                     `json:"url"`
+	Comments     *string                    `json:"comments,omitempty"`
+	Created      *time.Time                 `json:"created,omitempty"`
+	CustomFields *map[string]interface{}    `json:"custom_fields,omitempty"`
+	Description  *string                    `json:"description,omitempty"`
+	Display      string                     `json:"display"`
+	DisplayUrl   string                     `json:"display_url"`
+	Id           int                        `json:"id"`
+	LastUpdated  *time.Time                 `json:"last_updated,omitempty"`
+	Name         string                     `json:"name"`
+	Owner        *externalRef0.BriefOwner   `json:"owner,omitempty"`
+	Rules        []BriefVLANTranslationRule `json:"rules"`
+	Tags         *[]externalRef0.NestedTag  `json:"tags,omitempty"`
+	Url          string                     `json:"url"`
 }
 
 // VLANTranslationPolicyRequest Base serializer class for models inheriting from PrimaryModel.
@@ -2408,13 +2408,13 @@ type VLANTranslationPolicyRequest struct {
 
 // VLANTranslationRule Adds support for custom fields and tags.
 type VLANTranslationRule struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
-	Display      string                       `json:"display"`
-	DisplayUrl   string                       `json:"display_url"`
-	Id           int                          `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
+	Display      string                  `json:"display"`
+	DisplayUrl   string                  `json:"display_url"`
+	Id           int                     `json:"id"`
+	LastUpdated  *time.Time              `json:"last_updated,omitempty"`
 
 	// LocalVid Numeric VLAN ID (1-4094)
 	LocalVid int `json:"local_vid"`
@@ -2442,29 +2442,29 @@ type VLANTranslationRuleRequest struct {
 
 // VRF Base serializer class for models inheriting from PrimaryModel.
 type VRF struct {
-	Comments     *string                      `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
-	Display      string                       `json:"display"`
-	DisplayUrl   string                       `json:"display_url"`
+	Comments     *string                 `json:"comments,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
+	Display      string                  `json:"display"`
+	DisplayUrl   string                  `json:"display_url"`
 
 	// EnforceUnique Prevent duplicate prefixes/IP addresses within this VRF
-	EnforceUnique  *bool                                      `json:"enforce_unique,omitempty"`
-	ExportTargets  *[]RouteTarget                             `json:"export_targets,omitempty"`
-	Id             int                                        `json:"id"`
-	ImportTargets  *[]RouteTarget                             `json:"import_targets,omitempty"`
-	IpaddressCount int64                                      `json:"ipaddress_count"`
-	LastUpdated    nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name           string                                     `json:"name"`
-	Owner          nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	PrefixCount    int64                                      `json:"prefix_count"`
+	EnforceUnique  *bool                    `json:"enforce_unique,omitempty"`
+	ExportTargets  *[]RouteTarget           `json:"export_targets,omitempty"`
+	Id             int                      `json:"id"`
+	ImportTargets  *[]RouteTarget           `json:"import_targets,omitempty"`
+	IpaddressCount int64                    `json:"ipaddress_count"`
+	LastUpdated    *time.Time               `json:"last_updated,omitempty"`
+	Name           string                   `json:"name"`
+	Owner          *externalRef0.BriefOwner `json:"owner,omitempty"`
+	PrefixCount    int64                    `json:"prefix_count"`
 
 	// Rd Unique route distinguisher (as defined in RFC 4364)
-	Rd     nullable.Nullable[string]                   `json:"rd,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url    string                                      `json:"url"`
+	Rd     *string                   `json:"rd,omitempty"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url    string                    `json:"url"`
 }
 
 // VRFRequest Base serializer class for models inheriting from PrimaryModel.

@@ -138,38 +138,38 @@ type BulkTenantRequest struct {
 
 // Contact Base serializer class for models inheriting from PrimaryModel.
 type Contact struct {
-	Address      *string                                    `json:"address,omitempty"`
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Email        *string                                    `json:"email,omitempty"`
-	Groups       *[]BriefContactGroup                       `json:"groups,omitempty"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Link         *string                                    `json:"link,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Phone        *string                                    `json:"phone,omitempty"`
-	Tags         *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Title        *string                                    `json:"title,omitempty"`
-	Url          string                                     `json:"url"`
+	Address      *string                   `json:"address,omitempty"`
+	Comments     *string                   `json:"comments,omitempty"`
+	Created      *time.Time                `json:"created,omitempty"`
+	CustomFields *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description  *string                   `json:"description,omitempty"`
+	Display      string                    `json:"display"`
+	DisplayUrl   string                    `json:"display_url"`
+	Email        *string                   `json:"email,omitempty"`
+	Groups       *[]BriefContactGroup      `json:"groups,omitempty"`
+	Id           int                       `json:"id"`
+	LastUpdated  *time.Time                `json:"last_updated,omitempty"`
+	Link         *string                   `json:"link,omitempty"`
+	Name         string                    `json:"name"`
+	Owner        *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Phone        *string                   `json:"phone,omitempty"`
+	Tags         *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Title        *string                   `json:"title,omitempty"`
+	Url          string                    `json:"url"`
 }
 
 // ContactAssignment Adds support for custom fields and tags.
 type ContactAssignment struct {
 	// Contact Base serializer class for models inheriting from PrimaryModel.
-	Contact      BriefContact                   `json:"contact"`
-	Created      nullable.Nullable[time.Time]   `json:"created,omitempty"`
-	CustomFields *map[string]interface{}        `json:"custom_fields,omitempty"`
-	Display      string                         `json:"display"`
-	Id           int                            `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]   `json:"last_updated,omitempty"`
-	Object       nullable.Nullable[interface{}] `json:"object,omitempty"`
-	ObjectId     int64                          `json:"object_id"`
-	ObjectType   string                         `json:"object_type"`
+	Contact      BriefContact            `json:"contact"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Id           int                     `json:"id"`
+	LastUpdated  *time.Time              `json:"last_updated,omitempty"`
+	Object       interface{}             `json:"object,omitempty"`
+	ObjectId     int64                   `json:"object_id"`
+	ObjectType   string                  `json:"object_type"`
 	Priority     *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -179,29 +179,29 @@ type ContactAssignment struct {
 		// * `inactive` - Inactive
 		Value *externalRef0.ContactAssignmentPriorityEnum `json:"value,omitempty"`
 	} `json:"priority,omitempty"`
-	Role nullable.Nullable[BriefContactRole] `json:"role,omitempty"`
-	Tags *[]externalRef0.NestedTag           `json:"tags,omitempty"`
-	Url  string                              `json:"url"`
+	Role *BriefContactRole         `json:"role,omitempty"`
+	Tags *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url  string                    `json:"url"`
 }
 
 // ContactGroup Base serializer class for models inheriting from NestedGroupModel.
 type ContactGroup struct {
-	UnderscoreDepth int                                        `json:"_depth"`
-	Comments        *string                                    `json:"comments,omitempty"`
-	ContactCount    int                                        `json:"contact_count"`
-	Created         nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields    *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description     *string                                    `json:"description,omitempty"`
-	Display         string                                     `json:"display"`
-	DisplayUrl      string                                     `json:"display_url"`
-	Id              int                                        `json:"id"`
-	LastUpdated     nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name            string                                     `json:"name"`
-	Owner           nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Parent          nullable.Nullable[NestedContactGroup]      `json:"parent,omitempty"`
-	Slug            string                                     `json:"slug"`
-	Tags            *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url             string                                     `json:"url"`
+	UnderscoreDepth int                       `json:"_depth"`
+	Comments        *string                   `json:"comments,omitempty"`
+	ContactCount    int                       `json:"contact_count"`
+	Created         *time.Time                `json:"created,omitempty"`
+	CustomFields    *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description     *string                   `json:"description,omitempty"`
+	Display         string                    `json:"display"`
+	DisplayUrl      string                    `json:"display_url"`
+	Id              int                       `json:"id"`
+	LastUpdated     *time.Time                `json:"last_updated,omitempty"`
+	Name            string                    `json:"name"`
+	Owner           *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Parent          *NestedContactGroup       `json:"parent,omitempty"`
+	Slug            string                    `json:"slug"`
+	Tags            *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url             string                    `json:"url"`
 }
 
 // ContactRequest Base serializer class for models inheriting from PrimaryModel.
@@ -222,19 +222,19 @@ type ContactRequest struct {
 
 // ContactRole Base serializer class for models inheriting from OrganizationalModel.
 type ContactRole struct {
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Slug         string                                     `json:"slug"`
-	Tags         *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url          string                                     `json:"url"`
+	Comments     *string                   `json:"comments,omitempty"`
+	Created      *time.Time                `json:"created,omitempty"`
+	CustomFields *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description  *string                   `json:"description,omitempty"`
+	Display      string                    `json:"display"`
+	DisplayUrl   string                    `json:"display_url"`
+	Id           int                       `json:"id"`
+	LastUpdated  *time.Time                `json:"last_updated,omitempty"`
+	Name         string                    `json:"name"`
+	Owner        *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Slug         string                    `json:"slug"`
+	Tags         *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url          string                    `json:"url"`
 }
 
 // ContactRoleRequest Base serializer class for models inheriting from OrganizationalModel.
@@ -280,11 +280,11 @@ type PaginatedContactAssignmentList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ContactAssignment       `json:"results"`
+	Previous *string             `json:"previous,omitempty"`
+	Results  []ContactAssignment `json:"results"`
 }
 
 // PaginatedContactGroupList defines model for PaginatedContactGroupList.
@@ -293,11 +293,11 @@ type PaginatedContactGroupList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ContactGroup            `json:"results"`
+	Previous *string        `json:"previous,omitempty"`
+	Results  []ContactGroup `json:"results"`
 }
 
 // PaginatedContactList defines model for PaginatedContactList.
@@ -306,11 +306,11 @@ type PaginatedContactList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Contact                 `json:"results"`
+	Previous *string   `json:"previous,omitempty"`
+	Results  []Contact `json:"results"`
 }
 
 // PaginatedContactRoleList defines model for PaginatedContactRoleList.
@@ -319,11 +319,11 @@ type PaginatedContactRoleList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ContactRole             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []ContactRole `json:"results"`
 }
 
 // PaginatedTenantGroupList defines model for PaginatedTenantGroupList.
@@ -332,11 +332,11 @@ type PaginatedTenantGroupList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []TenantGroup             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []TenantGroup `json:"results"`
 }
 
 // PaginatedTenantList defines model for PaginatedTenantList.
@@ -345,11 +345,11 @@ type PaginatedTenantList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Tenant                  `json:"results"`
+	Previous *string  `json:"previous,omitempty"`
+	Results  []Tenant `json:"results"`
 }
 
 // PatchedBulkContactAssignmentRequest Adds support for custom fields and tags.
@@ -531,50 +531,50 @@ type PatchedWritableTenantGroupRequest struct {
 
 // Tenant Base serializer class for models inheriting from PrimaryModel.
 type Tenant struct {
-	CircuitCount        int64                                            `json:"circuit_count"`
-	ClusterCount        int64                                            `json:"cluster_count"`
-	Comments            *string                                          `json:"comments,omitempty"`
-	Created             nullable.Nullable[time.Time]                     `json:"created,omitempty"`
-	CustomFields        *map[string]interface{}                          `json:"custom_fields,omitempty"`
-	Description         *string                                          `json:"description,omitempty"`
-	DeviceCount         int64                                            `json:"device_count"`
-	Display             string                                           `json:"display"`
-	DisplayUrl          string                                           `json:"display_url"`
-	Group               nullable.Nullable[externalRef0.BriefTenantGroup] `json:"group,omitempty"`
-	Id                  int                                              `json:"id"`
-	IpaddressCount      int64                                            `json:"ipaddress_count"`
-	LastUpdated         nullable.Nullable[time.Time]                     `json:"last_updated,omitempty"`
-	Name                string                                           `json:"name"`
-	Owner               nullable.Nullable[externalRef0.BriefOwner]       `json:"owner,omitempty"`
-	PrefixCount         int64                                            `json:"prefix_count"`
-	RackCount           int64                                            `json:"rack_count"`
-	SiteCount           int64                                            `json:"site_count"`
-	Slug                string                                           `json:"slug"`
-	Tags                *[]externalRef0.NestedTag                        `json:"tags,omitempty"`
-	Url                 string                                           `json:"url"`
-	VirtualmachineCount int64                                            `json:"virtualmachine_count"`
-	VlanCount           int64                                            `json:"vlan_count"`
-	VrfCount            int64                                            `json:"vrf_count"`
+	CircuitCount        int64                          `json:"circuit_count"`
+	ClusterCount        int64                          `json:"cluster_count"`
+	Comments            *string                        `json:"comments,omitempty"`
+	Created             *time.Time                     `json:"created,omitempty"`
+	CustomFields        *map[string]interface{}        `json:"custom_fields,omitempty"`
+	Description         *string                        `json:"description,omitempty"`
+	DeviceCount         int64                          `json:"device_count"`
+	Display             string                         `json:"display"`
+	DisplayUrl          string                         `json:"display_url"`
+	Group               *externalRef0.BriefTenantGroup `json:"group,omitempty"`
+	Id                  int                            `json:"id"`
+	IpaddressCount      int64                          `json:"ipaddress_count"`
+	LastUpdated         *time.Time                     `json:"last_updated,omitempty"`
+	Name                string                         `json:"name"`
+	Owner               *externalRef0.BriefOwner       `json:"owner,omitempty"`
+	PrefixCount         int64                          `json:"prefix_count"`
+	RackCount           int64                          `json:"rack_count"`
+	SiteCount           int64                          `json:"site_count"`
+	Slug                string                         `json:"slug"`
+	Tags                *[]externalRef0.NestedTag      `json:"tags,omitempty"`
+	Url                 string                         `json:"url"`
+	VirtualmachineCount int64                          `json:"virtualmachine_count"`
+	VlanCount           int64                          `json:"vlan_count"`
+	VrfCount            int64                          `json:"vrf_count"`
 }
 
 // TenantGroup Base serializer class for models inheriting from NestedGroupModel.
 type TenantGroup struct {
-	UnderscoreDepth int                                        `json:"_depth"`
-	Comments        *string                                    `json:"comments,omitempty"`
-	Created         nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields    *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description     *string                                    `json:"description,omitempty"`
-	Display         string                                     `json:"display"`
-	DisplayUrl      string                                     `json:"display_url"`
-	Id              int                                        `json:"id"`
-	LastUpdated     nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name            string                                     `json:"name"`
-	Owner           nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Parent          nullable.Nullable[NestedTenantGroup]       `json:"parent,omitempty"`
-	Slug            string                                     `json:"slug"`
-	Tags            *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	TenantCount     int                                        `json:"tenant_count"`
-	Url             string                                     `json:"url"`
+	UnderscoreDepth int                       `json:"_depth"`
+	Comments        *string                   `json:"comments,omitempty"`
+	Created         *time.Time                `json:"created,omitempty"`
+	CustomFields    *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description     *string                   `json:"description,omitempty"`
+	Display         string                    `json:"display"`
+	DisplayUrl      string                    `json:"display_url"`
+	Id              int                       `json:"id"`
+	LastUpdated     *time.Time                `json:"last_updated,omitempty"`
+	Name            string                    `json:"name"`
+	Owner           *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Parent          *NestedTenantGroup        `json:"parent,omitempty"`
+	Slug            string                    `json:"slug"`
+	Tags            *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	TenantCount     int                       `json:"tenant_count"`
+	Url             string                    `json:"url"`
 }
 
 // TenantRequest Base serializer class for models inheriting from PrimaryModel.

@@ -245,17 +245,17 @@ type ObjectPermission struct {
 	Actions []string `json:"actions"`
 
 	// Constraints Queryset filter matching the applicable objects of the selected type(s)
-	Constraints nullable.Nullable[interface{}] `json:"constraints,omitempty"`
-	Description *string                        `json:"description,omitempty"`
-	Display     string                         `json:"display"`
-	DisplayUrl  string                         `json:"display_url"`
-	Enabled     *bool                          `json:"enabled,omitempty"`
-	Groups      *[]NestedGroup                 `json:"groups,omitempty"`
-	Id          int                            `json:"id"`
-	Name        string                         `json:"name"`
-	ObjectTypes []string                       `json:"object_types"`
-	Url         string                         `json:"url"`
-	Users       *[]NestedUser                  `json:"users,omitempty"`
+	Constraints interface{}    `json:"constraints,omitempty"`
+	Description *string        `json:"description,omitempty"`
+	Display     string         `json:"display"`
+	DisplayUrl  string         `json:"display_url"`
+	Enabled     *bool          `json:"enabled,omitempty"`
+	Groups      *[]NestedGroup `json:"groups,omitempty"`
+	Id          int            `json:"id"`
+	Name        string         `json:"name"`
+	ObjectTypes []string       `json:"object_types"`
+	Url         string         `json:"url"`
+	Users       *[]NestedUser  `json:"users,omitempty"`
 }
 
 // ObjectPermissionRequest Extends the built-in ModelSerializer to enforce calling full_clean() on a copy of the associated instance during
@@ -285,15 +285,15 @@ type ObjectPermissionRequest struct {
 // must reach the database. DRF builds a fresh instance from the validated data on create, discarding what clean()
 // wrote.
 type Owner struct {
-	Description *string                            `json:"description,omitempty"`
-	Display     string                             `json:"display"`
-	DisplayUrl  string                             `json:"display_url"`
-	Group       nullable.Nullable[BriefOwnerGroup] `json:"group,omitempty"`
-	Id          int                                `json:"id"`
-	Name        string                             `json:"name"`
-	Url         string                             `json:"url"`
-	UserGroups  *[]externalRef0.BriefGroup         `json:"user_groups,omitempty"`
-	Users       *[]externalRef0.BriefUser          `json:"users,omitempty"`
+	Description *string                    `json:"description,omitempty"`
+	Display     string                     `json:"display"`
+	DisplayUrl  string                     `json:"display_url"`
+	Group       *BriefOwnerGroup           `json:"group,omitempty"`
+	Id          int                        `json:"id"`
+	Name        string                     `json:"name"`
+	Url         string                     `json:"url"`
+	UserGroups  *[]externalRef0.BriefGroup `json:"user_groups,omitempty"`
+	Users       *[]externalRef0.BriefUser  `json:"users,omitempty"`
 }
 
 // OwnerGroup Extends the built-in ModelSerializer to enforce calling full_clean() on a copy of the associated instance during
@@ -343,11 +343,11 @@ type PaginatedGroupList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Group                   `json:"results"`
+	Previous *string `json:"previous,omitempty"`
+	Results  []Group `json:"results"`
 }
 
 // PaginatedObjectPermissionList defines model for PaginatedObjectPermissionList.
@@ -356,11 +356,11 @@ type PaginatedObjectPermissionList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ObjectPermission        `json:"results"`
+	Previous *string            `json:"previous,omitempty"`
+	Results  []ObjectPermission `json:"results"`
 }
 
 // PaginatedOwnerGroupList defines model for PaginatedOwnerGroupList.
@@ -369,11 +369,11 @@ type PaginatedOwnerGroupList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []OwnerGroup              `json:"results"`
+	Previous *string      `json:"previous,omitempty"`
+	Results  []OwnerGroup `json:"results"`
 }
 
 // PaginatedOwnerList defines model for PaginatedOwnerList.
@@ -382,11 +382,11 @@ type PaginatedOwnerList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Owner                   `json:"results"`
+	Previous *string `json:"previous,omitempty"`
+	Results  []Owner `json:"results"`
 }
 
 // PaginatedTokenList defines model for PaginatedTokenList.
@@ -395,11 +395,11 @@ type PaginatedTokenList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Token                   `json:"results"`
+	Previous *string `json:"previous,omitempty"`
+	Results  []Token `json:"results"`
 }
 
 // PaginatedUserList defines model for PaginatedUserList.
@@ -408,11 +408,11 @@ type PaginatedUserList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []User                    `json:"results"`
+	Previous *string `json:"previous,omitempty"`
+	Results  []User  `json:"results"`
 }
 
 // PatchedBulkGroupRequest Extends the built-in ModelSerializer to enforce calling full_clean() on a copy of the associated instance during
@@ -664,18 +664,18 @@ type Token struct {
 	DisplayUrl  string    `json:"display_url"`
 
 	// Enabled Disable to temporarily revoke this token without deleting it.
-	Enabled *bool                        `json:"enabled,omitempty"`
-	Expires nullable.Nullable[time.Time] `json:"expires,omitempty"`
-	Id      int                          `json:"id"`
+	Enabled *bool      `json:"enabled,omitempty"`
+	Expires *time.Time `json:"expires,omitempty"`
+	Id      int        `json:"id"`
 
 	// Key v2 token identification key
-	Key      nullable.Nullable[string]    `json:"key,omitempty"`
-	LastUsed nullable.Nullable[time.Time] `json:"last_used,omitempty"`
+	Key      *string    `json:"key,omitempty"`
+	LastUsed *time.Time `json:"last_used,omitempty"`
 
 	// PepperId ID of the cryptographic pepper used to hash the token (v2 only)
-	PepperId nullable.Nullable[int] `json:"pepper_id,omitempty"`
-	Token    string                 `json:"token"`
-	Url      string                 `json:"url"`
+	PepperId *int   `json:"pepper_id,omitempty"`
+	Token    string `json:"token"`
+	Url      string `json:"url"`
 
 	// User Extends the built-in ModelSerializer to enforce calling full_clean() on a copy of the associated instance during
 	// validation. (DRF does not do this by default; see https://github.com/encode/django-rest-framework/issues/3144)
@@ -706,14 +706,14 @@ type TokenProvision struct {
 	DisplayUrl  string    `json:"display_url"`
 
 	// Enabled Disable to temporarily revoke this token without deleting it.
-	Enabled  *bool                        `json:"enabled,omitempty"`
-	Expires  nullable.Nullable[time.Time] `json:"expires,omitempty"`
-	Id       int                          `json:"id"`
-	Key      string                       `json:"key"`
-	LastUsed time.Time                    `json:"last_used"`
-	Token    string                       `json:"token"`
-	Url      string                       `json:"url"`
-	User     externalRef0.BriefUser       `json:"user"`
+	Enabled  *bool                  `json:"enabled,omitempty"`
+	Expires  *time.Time             `json:"expires,omitempty"`
+	Id       int                    `json:"id"`
+	Key      string                 `json:"key"`
+	LastUsed time.Time              `json:"last_used"`
+	Token    string                 `json:"token"`
+	Url      string                 `json:"url"`
+	User     externalRef0.BriefUser `json:"user"`
 
 	// Version * `1` - v1
 	// * `2` - v2
@@ -792,11 +792,11 @@ type User struct {
 	Id         int                        `json:"id"`
 
 	// IsActive Designates whether this user should be treated as active. Unselect this instead of deleting accounts.
-	IsActive    *bool                        `json:"is_active,omitempty"`
-	LastLogin   nullable.Nullable[time.Time] `json:"last_login,omitempty"`
-	LastName    *string                      `json:"last_name,omitempty"`
-	Permissions *[]BriefObjectPermission     `json:"permissions,omitempty"`
-	Url         string                       `json:"url"`
+	IsActive    *bool                    `json:"is_active,omitempty"`
+	LastLogin   *time.Time               `json:"last_login,omitempty"`
+	LastName    *string                  `json:"last_name,omitempty"`
+	Permissions *[]BriefObjectPermission `json:"permissions,omitempty"`
+	Url         string                   `json:"url"`
 
 	// Username Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.
 	Username string `json:"username"`

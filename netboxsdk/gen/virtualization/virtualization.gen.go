@@ -270,24 +270,24 @@ type BulkVirtualMachineTypeRequest struct {
 
 // Cluster Base serializer class for models inheriting from PrimaryModel.
 type Cluster struct {
-	AllocatedDisk   int                                               `json:"allocated_disk"`
-	AllocatedMemory int                                               `json:"allocated_memory"`
-	AllocatedVcpus  float64                                           `json:"allocated_vcpus"`
-	Comments        *string                                           `json:"comments,omitempty"`
-	Created         nullable.Nullable[time.Time]                      `json:"created,omitempty"`
-	CustomFields    *map[string]interface{}                           `json:"custom_fields,omitempty"`
-	Description     *string                                           `json:"description,omitempty"`
-	DeviceCount     int64                                             `json:"device_count"`
-	Display         string                                            `json:"display"`
-	DisplayUrl      string                                            `json:"display_url"`
-	Group           nullable.Nullable[externalRef0.BriefClusterGroup] `json:"group,omitempty"`
-	Id              int                                               `json:"id"`
-	LastUpdated     nullable.Nullable[time.Time]                      `json:"last_updated,omitempty"`
-	Name            string                                            `json:"name"`
-	Owner           nullable.Nullable[externalRef0.BriefOwner]        `json:"owner,omitempty"`
-	Scope           nullable.Nullable[interface{}]                    `json:"scope,omitempty"`
-	ScopeId         nullable.Nullable[int]                            `json:"scope_id,omitempty"`
-	ScopeType       nullable.Nullable[string]                         `json:"scope_type,omitempty"`
+	AllocatedDisk   int                             `json:"allocated_disk"`
+	AllocatedMemory int                             `json:"allocated_memory"`
+	AllocatedVcpus  float64                         `json:"allocated_vcpus"`
+	Comments        *string                         `json:"comments,omitempty"`
+	Created         *time.Time                      `json:"created,omitempty"`
+	CustomFields    *map[string]interface{}         `json:"custom_fields,omitempty"`
+	Description     *string                         `json:"description,omitempty"`
+	DeviceCount     int64                           `json:"device_count"`
+	Display         string                          `json:"display"`
+	DisplayUrl      string                          `json:"display_url"`
+	Group           *externalRef0.BriefClusterGroup `json:"group,omitempty"`
+	Id              int                             `json:"id"`
+	LastUpdated     *time.Time                      `json:"last_updated,omitempty"`
+	Name            string                          `json:"name"`
+	Owner           *externalRef0.BriefOwner        `json:"owner,omitempty"`
+	Scope           interface{}                     `json:"scope,omitempty"`
+	ScopeId         *int                            `json:"scope_id,omitempty"`
+	ScopeType       *string                         `json:"scope_type,omitempty"`
 	Status          *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -298,8 +298,8 @@ type Cluster struct {
 		// * `offline` - Offline
 		Value *ClusterStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
 
 	// Type Base serializer class for models inheriting from OrganizationalModel.
 	Type                externalRef0.BriefClusterType `json:"type"`
@@ -309,20 +309,20 @@ type Cluster struct {
 
 // ClusterGroup Base serializer class for models inheriting from OrganizationalModel.
 type ClusterGroup struct {
-	ClusterCount int64                                      `json:"cluster_count"`
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Slug         string                                     `json:"slug"`
-	Tags         *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url          string                                     `json:"url"`
+	ClusterCount int64                     `json:"cluster_count"`
+	Comments     *string                   `json:"comments,omitempty"`
+	Created      *time.Time                `json:"created,omitempty"`
+	CustomFields *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description  *string                   `json:"description,omitempty"`
+	Display      string                    `json:"display"`
+	DisplayUrl   string                    `json:"display_url"`
+	Id           int                       `json:"id"`
+	LastUpdated  *time.Time                `json:"last_updated,omitempty"`
+	Name         string                    `json:"name"`
+	Owner        *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Slug         string                    `json:"slug"`
+	Tags         *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url          string                    `json:"url"`
 }
 
 // ClusterGroupRequest Base serializer class for models inheriting from OrganizationalModel.
@@ -345,20 +345,20 @@ type ClusterStatusEnum string
 
 // ClusterType Base serializer class for models inheriting from OrganizationalModel.
 type ClusterType struct {
-	ClusterCount int64                                      `json:"cluster_count"`
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Slug         string                                     `json:"slug"`
-	Tags         *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url          string                                     `json:"url"`
+	ClusterCount int64                     `json:"cluster_count"`
+	Comments     *string                   `json:"comments,omitempty"`
+	Created      *time.Time                `json:"created,omitempty"`
+	CustomFields *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description  *string                   `json:"description,omitempty"`
+	Display      string                    `json:"display"`
+	DisplayUrl   string                    `json:"display_url"`
+	Id           int                       `json:"id"`
+	LastUpdated  *time.Time                `json:"last_updated,omitempty"`
+	Name         string                    `json:"name"`
+	Owner        *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Slug         string                    `json:"slug"`
+	Tags         *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url          string                    `json:"url"`
 }
 
 // ClusterTypeRequest Base serializer class for models inheriting from OrganizationalModel.
@@ -378,11 +378,11 @@ type PaginatedClusterGroupList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ClusterGroup            `json:"results"`
+	Previous *string        `json:"previous,omitempty"`
+	Results  []ClusterGroup `json:"results"`
 }
 
 // PaginatedClusterList defines model for PaginatedClusterList.
@@ -391,11 +391,11 @@ type PaginatedClusterList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Cluster                 `json:"results"`
+	Previous *string   `json:"previous,omitempty"`
+	Results  []Cluster `json:"results"`
 }
 
 // PaginatedClusterTypeList defines model for PaginatedClusterTypeList.
@@ -404,11 +404,11 @@ type PaginatedClusterTypeList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ClusterType             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []ClusterType `json:"results"`
 }
 
 // PaginatedVMInterfaceList defines model for PaginatedVMInterfaceList.
@@ -417,11 +417,11 @@ type PaginatedVMInterfaceList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []VMInterface             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []VMInterface `json:"results"`
 }
 
 // PaginatedVirtualDiskList defines model for PaginatedVirtualDiskList.
@@ -430,11 +430,11 @@ type PaginatedVirtualDiskList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []VirtualDisk             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []VirtualDisk `json:"results"`
 }
 
 // PaginatedVirtualMachineList defines model for PaginatedVirtualMachineList.
@@ -443,11 +443,11 @@ type PaginatedVirtualMachineList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []VirtualMachine          `json:"results"`
+	Previous *string          `json:"previous,omitempty"`
+	Results  []VirtualMachine `json:"results"`
 }
 
 // PaginatedVirtualMachineTypeList defines model for PaginatedVirtualMachineTypeList.
@@ -456,11 +456,11 @@ type PaginatedVirtualMachineTypeList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []VirtualMachineType      `json:"results"`
+	Previous *string              `json:"previous,omitempty"`
+	Results  []VirtualMachineType `json:"results"`
 }
 
 // PatchedBulkClusterGroupRequest Base serializer class for models inheriting from OrganizationalModel.
@@ -776,20 +776,20 @@ type PatchedWritableVirtualMachineRequest struct {
 // owns the permission check, the shortcut-vs-primary_mac_address conflict guard, and translating the
 // model's validation errors into API errors.
 type VMInterface struct {
-	Bridge           nullable.Nullable[externalRef0.NestedVMInterface]     `json:"bridge,omitempty"`
-	CountFhrpGroups  int                                                   `json:"count_fhrp_groups"`
-	CountIpaddresses int                                                   `json:"count_ipaddresses"`
-	Created          nullable.Nullable[time.Time]                          `json:"created,omitempty"`
-	CustomFields     *map[string]interface{}                               `json:"custom_fields,omitempty"`
-	Description      *string                                               `json:"description,omitempty"`
-	Display          string                                                `json:"display"`
-	DisplayUrl       string                                                `json:"display_url"`
-	Enabled          *bool                                                 `json:"enabled,omitempty"`
-	Id               int                                                   `json:"id"`
-	L2vpnTermination nullable.Nullable[externalRef0.BriefL2VPNTermination] `json:"l2vpn_termination,omitempty"`
-	LastUpdated      nullable.Nullable[time.Time]                          `json:"last_updated,omitempty"`
-	MacAddress       nullable.Nullable[string]                             `json:"mac_address,omitempty"`
-	MacAddresses     nullable.Nullable[[]externalRef0.BriefMACAddress]     `json:"mac_addresses,omitempty"`
+	Bridge           *externalRef0.NestedVMInterface     `json:"bridge,omitempty"`
+	CountFhrpGroups  int                                 `json:"count_fhrp_groups"`
+	CountIpaddresses int                                 `json:"count_ipaddresses"`
+	Created          *time.Time                          `json:"created,omitempty"`
+	CustomFields     *map[string]interface{}             `json:"custom_fields,omitempty"`
+	Description      *string                             `json:"description,omitempty"`
+	Display          string                              `json:"display"`
+	DisplayUrl       string                              `json:"display_url"`
+	Enabled          *bool                               `json:"enabled,omitempty"`
+	Id               int                                 `json:"id"`
+	L2vpnTermination *externalRef0.BriefL2VPNTermination `json:"l2vpn_termination,omitempty"`
+	LastUpdated      *time.Time                          `json:"last_updated,omitempty"`
+	MacAddress       *string                             `json:"mac_address,omitempty"`
+	MacAddresses     *[]externalRef0.BriefMACAddress     `json:"mac_addresses,omitempty"`
 	Mode             *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -799,37 +799,37 @@ type VMInterface struct {
 		// * `q-in-q` - Q-in-Q (802.1ad)
 		Value *externalRef0.InterfaceModeEnum `json:"value,omitempty"`
 	} `json:"mode,omitempty"`
-	Mtu               nullable.Nullable[int]                            `json:"mtu,omitempty"`
-	Name              string                                            `json:"name"`
-	Owner             nullable.Nullable[externalRef0.BriefOwner]        `json:"owner,omitempty"`
-	Parent            nullable.Nullable[externalRef0.NestedVMInterface] `json:"parent,omitempty"`
-	PrimaryMacAddress nullable.Nullable[externalRef0.BriefMACAddress]   `json:"primary_mac_address,omitempty"`
-	QinqSvlan         nullable.Nullable[externalRef0.BriefVLAN]         `json:"qinq_svlan,omitempty"`
-	TaggedVlans       *[]externalRef0.BriefVLAN                         `json:"tagged_vlans,omitempty"`
-	Tags              *[]externalRef0.NestedTag                         `json:"tags,omitempty"`
-	UntaggedVlan      nullable.Nullable[externalRef0.BriefVLAN]         `json:"untagged_vlan,omitempty"`
-	Url               string                                            `json:"url"`
+	Mtu               *int                            `json:"mtu,omitempty"`
+	Name              string                          `json:"name"`
+	Owner             *externalRef0.BriefOwner        `json:"owner,omitempty"`
+	Parent            *externalRef0.NestedVMInterface `json:"parent,omitempty"`
+	PrimaryMacAddress *externalRef0.BriefMACAddress   `json:"primary_mac_address,omitempty"`
+	QinqSvlan         *externalRef0.BriefVLAN         `json:"qinq_svlan,omitempty"`
+	TaggedVlans       *[]externalRef0.BriefVLAN       `json:"tagged_vlans,omitempty"`
+	Tags              *[]externalRef0.NestedTag       `json:"tags,omitempty"`
+	UntaggedVlan      *externalRef0.BriefVLAN         `json:"untagged_vlan,omitempty"`
+	Url               string                          `json:"url"`
 
 	// VirtualMachine Base serializer class for models inheriting from PrimaryModel.
-	VirtualMachine        BriefVirtualMachine                                        `json:"virtual_machine"`
-	VlanTranslationPolicy nullable.Nullable[externalRef0.BriefVLANTranslationPolicy] `json:"vlan_translation_policy,omitempty"`
-	Vrf                   nullable.Nullable[externalRef0.BriefVRF]                   `json:"vrf,omitempty"`
+	VirtualMachine        BriefVirtualMachine                      `json:"virtual_machine"`
+	VlanTranslationPolicy *externalRef0.BriefVLANTranslationPolicy `json:"vlan_translation_policy,omitempty"`
+	Vrf                   *externalRef0.BriefVRF                   `json:"vrf,omitempty"`
 }
 
 // VirtualDisk Adds an `owner` field for models which have a ForeignKey to users.Owner.
 type VirtualDisk struct {
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Size         int                                        `json:"size"`
-	Tags         *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url          string                                     `json:"url"`
+	Created      *time.Time                `json:"created,omitempty"`
+	CustomFields *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description  *string                   `json:"description,omitempty"`
+	Display      string                    `json:"display"`
+	DisplayUrl   string                    `json:"display_url"`
+	Id           int                       `json:"id"`
+	LastUpdated  *time.Time                `json:"last_updated,omitempty"`
+	Name         string                    `json:"name"`
+	Owner        *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Size         int                       `json:"size"`
+	Tags         *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url          string                    `json:"url"`
 
 	// VirtualMachine Base serializer class for models inheriting from PrimaryModel.
 	VirtualMachine BriefVirtualMachine `json:"virtual_machine"`
@@ -848,33 +848,33 @@ type VirtualDiskRequest struct {
 
 // VirtualMachine Base serializer class for models inheriting from PrimaryModel.
 type VirtualMachine struct {
-	Cluster        nullable.Nullable[externalRef0.BriefCluster]        `json:"cluster,omitempty"`
-	Comments       *string                                             `json:"comments,omitempty"`
-	ConfigContext  nullable.Nullable[interface{}]                      `json:"config_context,omitempty"`
-	ConfigTemplate nullable.Nullable[externalRef0.BriefConfigTemplate] `json:"config_template,omitempty"`
-	Created        nullable.Nullable[time.Time]                        `json:"created,omitempty"`
-	CustomFields   *map[string]interface{}                             `json:"custom_fields,omitempty"`
-	Description    *string                                             `json:"description,omitempty"`
-	Device         nullable.Nullable[externalRef0.BriefDevice]         `json:"device,omitempty"`
-	Disk           nullable.Nullable[int]                              `json:"disk,omitempty"`
-	Display        string                                              `json:"display"`
-	DisplayUrl     string                                              `json:"display_url"`
-	Id             int                                                 `json:"id"`
-	InterfaceCount int                                                 `json:"interface_count"`
-	LastUpdated    nullable.Nullable[time.Time]                        `json:"last_updated,omitempty"`
+	Cluster        *externalRef0.BriefCluster        `json:"cluster,omitempty"`
+	Comments       *string                           `json:"comments,omitempty"`
+	ConfigContext  interface{}                       `json:"config_context,omitempty"`
+	ConfigTemplate *externalRef0.BriefConfigTemplate `json:"config_template,omitempty"`
+	Created        *time.Time                        `json:"created,omitempty"`
+	CustomFields   *map[string]interface{}           `json:"custom_fields,omitempty"`
+	Description    *string                           `json:"description,omitempty"`
+	Device         *externalRef0.BriefDevice         `json:"device,omitempty"`
+	Disk           *int                              `json:"disk,omitempty"`
+	Display        string                            `json:"display"`
+	DisplayUrl     string                            `json:"display_url"`
+	Id             int                               `json:"id"`
+	InterfaceCount int                               `json:"interface_count"`
+	LastUpdated    *time.Time                        `json:"last_updated,omitempty"`
 
 	// LocalContextData Local config context data takes precedence over source contexts in the final rendered config context
-	LocalContextData nullable.Nullable[interface{}]                  `json:"local_context_data,omitempty"`
-	Memory           nullable.Nullable[int]                          `json:"memory,omitempty"`
-	Name             string                                          `json:"name"`
-	Owner            nullable.Nullable[externalRef0.BriefOwner]      `json:"owner,omitempty"`
-	Platform         nullable.Nullable[externalRef0.BriefPlatform]   `json:"platform,omitempty"`
-	PrimaryIp        nullable.Nullable[externalRef0.BriefIPAddress]  `json:"primary_ip,omitempty"`
-	PrimaryIp4       nullable.Nullable[externalRef0.BriefIPAddress]  `json:"primary_ip4,omitempty"`
-	PrimaryIp6       nullable.Nullable[externalRef0.BriefIPAddress]  `json:"primary_ip6,omitempty"`
-	Role             nullable.Nullable[externalRef0.BriefDeviceRole] `json:"role,omitempty"`
-	Serial           *string                                         `json:"serial,omitempty"`
-	Site             nullable.Nullable[externalRef0.BriefSite]       `json:"site,omitempty"`
+	LocalContextData interface{}                   `json:"local_context_data,omitempty"`
+	Memory           *int                          `json:"memory,omitempty"`
+	Name             string                        `json:"name"`
+	Owner            *externalRef0.BriefOwner      `json:"owner,omitempty"`
+	Platform         *externalRef0.BriefPlatform   `json:"platform,omitempty"`
+	PrimaryIp        *externalRef0.BriefIPAddress  `json:"primary_ip,omitempty"`
+	PrimaryIp4       *externalRef0.BriefIPAddress  `json:"primary_ip4,omitempty"`
+	PrimaryIp6       *externalRef0.BriefIPAddress  `json:"primary_ip6,omitempty"`
+	Role             *externalRef0.BriefDeviceRole `json:"role,omitempty"`
+	Serial           *string                       `json:"serial,omitempty"`
+	Site             *externalRef0.BriefSite       `json:"site,omitempty"`
 	StartOnBoot      *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -895,12 +895,12 @@ type VirtualMachine struct {
 		// * `paused` - Paused
 		Value *VirtualMachineStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags               *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant             nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url                string                                      `json:"url"`
-	Vcpus              nullable.Nullable[float64]                  `json:"vcpus,omitempty"`
-	VirtualDiskCount   int                                         `json:"virtual_disk_count"`
-	VirtualMachineType nullable.Nullable[BriefVirtualMachineType]  `json:"virtual_machine_type,omitempty"`
+	Tags               *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant             *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url                string                    `json:"url"`
+	Vcpus              *float64                  `json:"vcpus,omitempty"`
+	VirtualDiskCount   int                       `json:"virtual_disk_count"`
+	VirtualMachineType *BriefVirtualMachineType  `json:"virtual_machine_type,omitempty"`
 }
 
 // VirtualMachineStartOnBootEnum * `on` - On
@@ -919,23 +919,23 @@ type VirtualMachineStatusEnum string
 
 // VirtualMachineType Base serializer class for models inheriting from PrimaryModel.
 type VirtualMachineType struct {
-	Comments            *string                                       `json:"comments,omitempty"`
-	Created             nullable.Nullable[time.Time]                  `json:"created,omitempty"`
-	CustomFields        *map[string]interface{}                       `json:"custom_fields,omitempty"`
-	DefaultMemory       nullable.Nullable[int]                        `json:"default_memory,omitempty"`
-	DefaultPlatform     nullable.Nullable[externalRef0.BriefPlatform] `json:"default_platform,omitempty"`
-	DefaultVcpus        nullable.Nullable[float64]                    `json:"default_vcpus,omitempty"`
-	Description         *string                                       `json:"description,omitempty"`
-	Display             string                                        `json:"display"`
-	DisplayUrl          string                                        `json:"display_url"`
-	Id                  int                                           `json:"id"`
-	LastUpdated         nullable.Nullable[time.Time]                  `json:"last_updated,omitempty"`
-	Name                string                                        `json:"name"`
-	Owner               nullable.Nullable[externalRef0.BriefOwner]    `json:"owner,omitempty"`
-	Slug                string                                        `json:"slug"`
-	Tags                *[]externalRef0.NestedTag                     `json:"tags,omitempty"`
-	Url                 string                                        `json:"url"`
-	VirtualMachineCount int                                           `json:"virtual_machine_count"`
+	Comments            *string                     `json:"comments,omitempty"`
+	Created             *time.Time                  `json:"created,omitempty"`
+	CustomFields        *map[string]interface{}     `json:"custom_fields,omitempty"`
+	DefaultMemory       *int                        `json:"default_memory,omitempty"`
+	DefaultPlatform     *externalRef0.BriefPlatform `json:"default_platform,omitempty"`
+	DefaultVcpus        *float64                    `json:"default_vcpus,omitempty"`
+	Description         *string                     `json:"description,omitempty"`
+	Display             string                      `json:"display"`
+	DisplayUrl          string                      `json:"display_url"`
+	Id                  int                         `json:"id"`
+	LastUpdated         *time.Time                  `json:"last_updated,omitempty"`
+	Name                string                      `json:"name"`
+	Owner               *externalRef0.BriefOwner    `json:"owner,omitempty"`
+	Slug                string                      `json:"slug"`
+	Tags                *[]externalRef0.NestedTag   `json:"tags,omitempty"`
+	Url                 string                      `json:"url"`
+	VirtualMachineCount int                         `json:"virtual_machine_count"`
 }
 
 // VirtualMachineTypeRequest Base serializer class for models inheriting from PrimaryModel.

@@ -685,14 +685,14 @@ type BulkTunnelTerminationRequest struct {
 
 // IKEPolicy Base serializer class for models inheriting from PrimaryModel.
 type IKEPolicy struct {
-	Comments     *string                      `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
-	Display      string                       `json:"display"`
-	DisplayUrl   string                       `json:"display_url"`
-	Id           int                          `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Comments     *string                 `json:"comments,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
+	Display      string                  `json:"display"`
+	DisplayUrl   string                  `json:"display_url"`
+	Id           int                     `json:"id"`
+	LastUpdated  *time.Time              `json:"last_updated,omitempty"`
 	Mode         *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -700,12 +700,12 @@ type IKEPolicy struct {
 		// * `main` - Main
 		Value *IKEPolicyModeEnum `json:"value,omitempty"`
 	} `json:"mode,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	PresharedKey *string                                    `json:"preshared_key,omitempty"`
-	Proposals    *[]BriefIKEProposal                        `json:"proposals,omitempty"`
-	Tags         *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url          string                                     `json:"url"`
+	Name         string                    `json:"name"`
+	Owner        *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	PresharedKey *string                   `json:"preshared_key,omitempty"`
+	Proposals    *[]BriefIKEProposal       `json:"proposals,omitempty"`
+	Tags         *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url          string                    `json:"url"`
 	Version      struct {
 		Label *string `json:"label,omitempty"`
 
@@ -744,12 +744,12 @@ type IKEProposal struct {
 		// * `dsa-signatures` - DSA signatures
 		Value *IKEProposalAuthenticationMethodEnum `json:"value,omitempty"`
 	} `json:"authentication_method"`
-	Comments            *string                      `json:"comments,omitempty"`
-	Created             nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields        *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description         *string                      `json:"description,omitempty"`
-	Display             string                       `json:"display"`
-	DisplayUrl          string                       `json:"display_url"`
+	Comments            *string                 `json:"comments,omitempty"`
+	Created             *time.Time              `json:"created,omitempty"`
+	CustomFields        *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description         *string                 `json:"description,omitempty"`
+	Display             string                  `json:"display"`
+	DisplayUrl          string                  `json:"display_url"`
 	EncryptionAlgorithm struct {
 		Label *string `json:"label,omitempty"`
 
@@ -792,13 +792,13 @@ type IKEProposal struct {
 		// * `34` - Group 34
 		Value *IKEProposalGroupEnum `json:"value,omitempty"`
 	} `json:"group"`
-	Id          int                                        `json:"id"`
-	LastUpdated nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name        string                                     `json:"name"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	Id          int                      `json:"id"`
+	LastUpdated *time.Time               `json:"last_updated,omitempty"`
+	Name        string                   `json:"name"`
+	Owner       *externalRef0.BriefOwner `json:"owner,omitempty"`
 
 	// SaLifetime Security association lifetime (in seconds)
-	SaLifetime nullable.Nullable[int]    `json:"sa_lifetime,omitempty"`
+	SaLifetime *int                      `json:"sa_lifetime,omitempty"`
 	Tags       *[]externalRef0.NestedTag `json:"tags,omitempty"`
 	Url        string                    `json:"url"`
 }
@@ -854,16 +854,16 @@ type IKEProposalGroupEnum int
 
 // IPSecPolicy Base serializer class for models inheriting from PrimaryModel.
 type IPSecPolicy struct {
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	Comments     *string                  `json:"comments,omitempty"`
+	Created      *time.Time               `json:"created,omitempty"`
+	CustomFields *map[string]interface{}  `json:"custom_fields,omitempty"`
+	Description  *string                  `json:"description,omitempty"`
+	Display      string                   `json:"display"`
+	DisplayUrl   string                   `json:"display_url"`
+	Id           int                      `json:"id"`
+	LastUpdated  *time.Time               `json:"last_updated,omitempty"`
+	Name         string                   `json:"name"`
+	Owner        *externalRef0.BriefOwner `json:"owner,omitempty"`
 	PfsGroup     *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -900,20 +900,20 @@ type IPSecPolicy struct {
 
 // IPSecProfile Base serializer class for models inheriting from PrimaryModel.
 type IPSecProfile struct {
-	Comments     *string                      `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
-	Display      string                       `json:"display"`
-	DisplayUrl   string                       `json:"display_url"`
-	Id           int                          `json:"id"`
+	Comments     *string                 `json:"comments,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
+	Display      string                  `json:"display"`
+	DisplayUrl   string                  `json:"display_url"`
+	Id           int                     `json:"id"`
 
 	// IkePolicy Base serializer class for models inheriting from PrimaryModel.
 	IkePolicy BriefIKEPolicy `json:"ike_policy"`
 
 	// IpsecPolicy Base serializer class for models inheriting from PrimaryModel.
-	IpsecPolicy BriefIPSecPolicy             `json:"ipsec_policy"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	IpsecPolicy BriefIPSecPolicy `json:"ipsec_policy"`
+	LastUpdated *time.Time       `json:"last_updated,omitempty"`
 	Mode        struct {
 		Label *string `json:"label,omitempty"`
 
@@ -921,10 +921,10 @@ type IPSecProfile struct {
 		// * `ah` - AH
 		Value *IPSecProfileModeEnum `json:"value,omitempty"`
 	} `json:"mode"`
-	Name  string                                     `json:"name"`
-	Owner nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Tags  *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url   string                                     `json:"url"`
+	Name  string                    `json:"name"`
+	Owner *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Tags  *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url   string                    `json:"url"`
 }
 
 // IPSecProfileModeEnum * `esp` - ESP
@@ -943,12 +943,12 @@ type IPSecProposal struct {
 		// * `hmac-md5` - MD5 HMAC
 		Value *IKEProposalAuthenticationAlgorithmEnum `json:"value,omitempty"`
 	} `json:"authentication_algorithm,omitempty"`
-	Comments            *string                      `json:"comments,omitempty"`
-	Created             nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields        *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description         *string                      `json:"description,omitempty"`
-	Display             string                       `json:"display"`
-	DisplayUrl          string                       `json:"display_url"`
+	Comments            *string                 `json:"comments,omitempty"`
+	Created             *time.Time              `json:"created,omitempty"`
+	CustomFields        *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description         *string                 `json:"description,omitempty"`
+	Display             string                  `json:"display"`
+	DisplayUrl          string                  `json:"display_url"`
 	EncryptionAlgorithm *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -962,36 +962,36 @@ type IPSecProposal struct {
 		// * `des-cbc` - DES
 		Value *IKEProposalEncryptionAlgorithmEnum `json:"value,omitempty"`
 	} `json:"encryption_algorithm,omitempty"`
-	Id          int                                        `json:"id"`
-	LastUpdated nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name        string                                     `json:"name"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	Id          int                      `json:"id"`
+	LastUpdated *time.Time               `json:"last_updated,omitempty"`
+	Name        string                   `json:"name"`
+	Owner       *externalRef0.BriefOwner `json:"owner,omitempty"`
 
 	// SaLifetimeData Security association lifetime (in kilobytes)
-	SaLifetimeData nullable.Nullable[int] `json:"sa_lifetime_data,omitempty"`
+	SaLifetimeData *int `json:"sa_lifetime_data,omitempty"`
 
 	// SaLifetimeSeconds Security association lifetime (seconds)
-	SaLifetimeSeconds nullable.Nullable[int]    `json:"sa_lifetime_seconds,omitempty"`
+	SaLifetimeSeconds *int                      `json:"sa_lifetime_seconds,omitempty"`
 	Tags              *[]externalRef0.NestedTag `json:"tags,omitempty"`
 	Url               string                    `json:"url"`
 }
 
 // L2VPN Base serializer class for models inheriting from PrimaryModel.
 type L2VPN struct {
-	Comments      *string                                    `json:"comments,omitempty"`
-	Created       nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields  *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description   *string                                    `json:"description,omitempty"`
-	Display       string                                     `json:"display"`
-	DisplayUrl    string                                     `json:"display_url"`
-	ExportTargets *[]BriefRouteTarget                        `json:"export_targets,omitempty"`
-	Id            int                                        `json:"id"`
-	Identifier    nullable.Nullable[int64]                   `json:"identifier,omitempty"`
-	ImportTargets *[]BriefRouteTarget                        `json:"import_targets,omitempty"`
-	LastUpdated   nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name          string                                     `json:"name"`
-	Owner         nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Slug          string                                     `json:"slug"`
+	Comments      *string                  `json:"comments,omitempty"`
+	Created       *time.Time               `json:"created,omitempty"`
+	CustomFields  *map[string]interface{}  `json:"custom_fields,omitempty"`
+	Description   *string                  `json:"description,omitempty"`
+	Display       string                   `json:"display"`
+	DisplayUrl    string                   `json:"display_url"`
+	ExportTargets *[]BriefRouteTarget      `json:"export_targets,omitempty"`
+	Id            int                      `json:"id"`
+	Identifier    *int64                   `json:"identifier,omitempty"`
+	ImportTargets *[]BriefRouteTarget      `json:"import_targets,omitempty"`
+	LastUpdated   *time.Time               `json:"last_updated,omitempty"`
+	Name          string                   `json:"name"`
+	Owner         *externalRef0.BriefOwner `json:"owner,omitempty"`
+	Slug          string                   `json:"slug"`
 	Status        *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -1000,8 +1000,8 @@ type L2VPN struct {
 		// * `decommissioning` - Decommissioning
 		Value *L2VPNStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
 	Type   struct {
 		Label *string `json:"label,omitempty"`
 
@@ -1031,20 +1031,20 @@ type L2VPNStatusEnum string
 
 // L2VPNTermination Adds support for custom fields and tags.
 type L2VPNTermination struct {
-	AssignedObject     nullable.Nullable[interface{}] `json:"assigned_object,omitempty"`
-	AssignedObjectId   int64                          `json:"assigned_object_id"`
-	AssignedObjectType string                         `json:"assigned_object_type"`
-	Created            nullable.Nullable[time.Time]   `json:"created,omitempty"`
-	CustomFields       *map[string]interface{}        `json:"custom_fields,omitempty"`
-	Display            string                         `json:"display"`
-	DisplayUrl         string                         `json:"display_url"`
-	Id                 int                            `json:"id"`
+	AssignedObject     interface{}             `json:"assigned_object,omitempty"`
+	AssignedObjectId   int64                   `json:"assigned_object_id"`
+	AssignedObjectType string                  `json:"assigned_object_type"`
+	Created            *time.Time              `json:"created,omitempty"`
+	CustomFields       *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display            string                  `json:"display"`
+	DisplayUrl         string                  `json:"display_url"`
+	Id                 int                     `json:"id"`
 
 	// L2vpn Base serializer class for models inheriting from PrimaryModel.
-	L2vpn       externalRef0.BriefL2VPN      `json:"l2vpn"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	Tags        *[]externalRef0.NestedTag    `json:"tags,omitempty"`
-	Url         string                       `json:"url"`
+	L2vpn       externalRef0.BriefL2VPN   `json:"l2vpn"`
+	LastUpdated *time.Time                `json:"last_updated,omitempty"`
+	Tags        *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url         string                    `json:"url"`
 }
 
 // L2VPNTerminationRequest Adds support for custom fields and tags.
@@ -1062,11 +1062,11 @@ type PaginatedIKEPolicyList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []IKEPolicy               `json:"results"`
+	Previous *string     `json:"previous,omitempty"`
+	Results  []IKEPolicy `json:"results"`
 }
 
 // PaginatedIKEProposalList defines model for PaginatedIKEProposalList.
@@ -1075,11 +1075,11 @@ type PaginatedIKEProposalList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []IKEProposal             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []IKEProposal `json:"results"`
 }
 
 // PaginatedIPSecPolicyList defines model for PaginatedIPSecPolicyList.
@@ -1088,11 +1088,11 @@ type PaginatedIPSecPolicyList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []IPSecPolicy             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []IPSecPolicy `json:"results"`
 }
 
 // PaginatedIPSecProfileList defines model for PaginatedIPSecProfileList.
@@ -1101,11 +1101,11 @@ type PaginatedIPSecProfileList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []IPSecProfile            `json:"results"`
+	Previous *string        `json:"previous,omitempty"`
+	Results  []IPSecProfile `json:"results"`
 }
 
 // PaginatedIPSecProposalList defines model for PaginatedIPSecProposalList.
@@ -1114,11 +1114,11 @@ type PaginatedIPSecProposalList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []IPSecProposal           `json:"results"`
+	Previous *string         `json:"previous,omitempty"`
+	Results  []IPSecProposal `json:"results"`
 }
 
 // PaginatedL2VPNList defines model for PaginatedL2VPNList.
@@ -1127,11 +1127,11 @@ type PaginatedL2VPNList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []L2VPN                   `json:"results"`
+	Previous *string `json:"previous,omitempty"`
+	Results  []L2VPN `json:"results"`
 }
 
 // PaginatedL2VPNTerminationList defines model for PaginatedL2VPNTerminationList.
@@ -1140,11 +1140,11 @@ type PaginatedL2VPNTerminationList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []L2VPNTermination        `json:"results"`
+	Previous *string            `json:"previous,omitempty"`
+	Results  []L2VPNTermination `json:"results"`
 }
 
 // PaginatedTunnelGroupList defines model for PaginatedTunnelGroupList.
@@ -1153,11 +1153,11 @@ type PaginatedTunnelGroupList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []TunnelGroup             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []TunnelGroup `json:"results"`
 }
 
 // PaginatedTunnelList defines model for PaginatedTunnelList.
@@ -1166,11 +1166,11 @@ type PaginatedTunnelList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Tunnel                  `json:"results"`
+	Previous *string  `json:"previous,omitempty"`
+	Results  []Tunnel `json:"results"`
 }
 
 // PaginatedTunnelTerminationList defines model for PaginatedTunnelTerminationList.
@@ -1179,11 +1179,11 @@ type PaginatedTunnelTerminationList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []TunnelTermination       `json:"results"`
+	Previous *string             `json:"previous,omitempty"`
+	Results  []TunnelTermination `json:"results"`
 }
 
 // PatchedBulkIKEPolicyRequest Base serializer class for models inheriting from PrimaryModel.
@@ -1715,12 +1715,12 @@ type PatchedWritableTunnelTerminationRequest struct {
 
 // Tunnel Base serializer class for models inheriting from PrimaryModel.
 type Tunnel struct {
-	Comments      *string                      `json:"comments,omitempty"`
-	Created       nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields  *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description   *string                      `json:"description,omitempty"`
-	Display       string                       `json:"display"`
-	DisplayUrl    string                       `json:"display_url"`
+	Comments      *string                 `json:"comments,omitempty"`
+	Created       *time.Time              `json:"created,omitempty"`
+	CustomFields  *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description   *string                 `json:"description,omitempty"`
+	Display       string                  `json:"display"`
+	DisplayUrl    string                  `json:"display_url"`
 	Encapsulation struct {
 		Label *string `json:"label,omitempty"`
 
@@ -1734,12 +1734,12 @@ type Tunnel struct {
 		// * `pptp` - PPTP
 		Value *TunnelEncapsulationEnum `json:"value,omitempty"`
 	} `json:"encapsulation"`
-	Group        nullable.Nullable[BriefTunnelGroup]        `json:"group,omitempty"`
-	Id           int                                        `json:"id"`
-	IpsecProfile nullable.Nullable[BriefIPSecProfile]       `json:"ipsec_profile,omitempty"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
+	Group        *BriefTunnelGroup        `json:"group,omitempty"`
+	Id           int                      `json:"id"`
+	IpsecProfile *BriefIPSecProfile       `json:"ipsec_profile,omitempty"`
+	LastUpdated  *time.Time               `json:"last_updated,omitempty"`
+	Name         string                   `json:"name"`
+	Owner        *externalRef0.BriefOwner `json:"owner,omitempty"`
 	Status       struct {
 		Label *string `json:"label,omitempty"`
 
@@ -1748,11 +1748,11 @@ type Tunnel struct {
 		// * `disabled` - Disabled
 		Value *TunnelStatusEnum `json:"value,omitempty"`
 	} `json:"status"`
-	Tags              *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant            nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	TerminationsCount int64                                       `json:"terminations_count"`
-	TunnelId          nullable.Nullable[int64]                    `json:"tunnel_id,omitempty"`
-	Url               string                                      `json:"url"`
+	Tags              *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant            *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	TerminationsCount int64                     `json:"terminations_count"`
+	TunnelId          *int64                    `json:"tunnel_id,omitempty"`
+	Url               string                    `json:"url"`
 }
 
 // TunnelEncapsulationEnum * `ipsec-transport` - IPsec - Transport
@@ -1767,20 +1767,20 @@ type TunnelEncapsulationEnum string
 
 // TunnelGroup Base serializer class for models inheriting from OrganizationalModel.
 type TunnelGroup struct {
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name         string                                     `json:"name"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Slug         string                                     `json:"slug"`
-	Tags         *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	TunnelCount  int64                                      `json:"tunnel_count"`
-	Url          string                                     `json:"url"`
+	Comments     *string                   `json:"comments,omitempty"`
+	Created      *time.Time                `json:"created,omitempty"`
+	CustomFields *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description  *string                   `json:"description,omitempty"`
+	Display      string                    `json:"display"`
+	DisplayUrl   string                    `json:"display_url"`
+	Id           int                       `json:"id"`
+	LastUpdated  *time.Time                `json:"last_updated,omitempty"`
+	Name         string                    `json:"name"`
+	Owner        *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Slug         string                    `json:"slug"`
+	Tags         *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	TunnelCount  int64                     `json:"tunnel_count"`
+	Url          string                    `json:"url"`
 }
 
 // TunnelGroupRequest Base serializer class for models inheriting from OrganizationalModel.
@@ -1801,13 +1801,13 @@ type TunnelStatusEnum string
 
 // TunnelTermination Adds support for custom fields and tags.
 type TunnelTermination struct {
-	Created      nullable.Nullable[time.Time]                   `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                        `json:"custom_fields,omitempty"`
-	Display      string                                         `json:"display"`
-	DisplayUrl   string                                         `json:"display_url"`
-	Id           int                                            `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]                   `json:"last_updated,omitempty"`
-	OutsideIp    nullable.Nullable[externalRef0.BriefIPAddress] `json:"outside_ip,omitempty"`
+	Created      *time.Time                   `json:"created,omitempty"`
+	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
+	Display      string                       `json:"display"`
+	DisplayUrl   string                       `json:"display_url"`
+	Id           int                          `json:"id"`
+	LastUpdated  *time.Time                   `json:"last_updated,omitempty"`
+	OutsideIp    *externalRef0.BriefIPAddress `json:"outside_ip,omitempty"`
 	Role         struct {
 		Label *string `json:"label,omitempty"`
 
@@ -1816,10 +1816,10 @@ type TunnelTermination struct {
 		// * `spoke` - Spoke
 		Value *externalRef0.TunnelTerminationRoleEnum `json:"value,omitempty"`
 	} `json:"role"`
-	Tags            *[]externalRef0.NestedTag      `json:"tags,omitempty"`
-	Termination     nullable.Nullable[interface{}] `json:"termination,omitempty"`
-	TerminationId   nullable.Nullable[int64]       `json:"termination_id,omitempty"`
-	TerminationType string                         `json:"termination_type"`
+	Tags            *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Termination     interface{}               `json:"termination,omitempty"`
+	TerminationId   *int64                    `json:"termination_id,omitempty"`
+	TerminationType string                    `json:"termination_type"`
 
 	// Tunnel Base serializer class for models inheriting from PrimaryModel.
 	Tunnel BriefTunnel `json:"tunnel"`

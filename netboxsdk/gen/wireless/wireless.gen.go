@@ -207,11 +207,11 @@ type PaginatedWirelessLANGroupList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []WirelessLANGroup        `json:"results"`
+	Previous *string            `json:"previous,omitempty"`
+	Results  []WirelessLANGroup `json:"results"`
 }
 
 // PaginatedWirelessLANList defines model for PaginatedWirelessLANList.
@@ -220,11 +220,11 @@ type PaginatedWirelessLANList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []WirelessLAN             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []WirelessLAN `json:"results"`
 }
 
 // PaginatedWirelessLinkList defines model for PaginatedWirelessLinkList.
@@ -233,11 +233,11 @@ type PaginatedWirelessLinkList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []WirelessLink            `json:"results"`
+	Previous *string        `json:"previous,omitempty"`
+	Results  []WirelessLink `json:"results"`
 }
 
 // PatchedBulkWirelessLANGroupRequest Base serializer class for models inheriting from NestedGroupModel.
@@ -406,20 +406,20 @@ type WirelessLAN struct {
 		// * `wpa-enterprise` - WPA Enterprise
 		Value *WirelessLANAuthTypeEnum `json:"value,omitempty"`
 	} `json:"auth_type,omitempty"`
-	Comments     *string                                    `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description  *string                                    `json:"description,omitempty"`
-	Display      string                                     `json:"display"`
-	DisplayUrl   string                                     `json:"display_url"`
-	Group        nullable.Nullable[BriefWirelessLANGroup]   `json:"group,omitempty"`
-	Id           int                                        `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Owner        nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Scope        nullable.Nullable[interface{}]             `json:"scope,omitempty"`
-	ScopeId      nullable.Nullable[int]                     `json:"scope_id,omitempty"`
-	ScopeType    nullable.Nullable[string]                  `json:"scope_type,omitempty"`
-	Ssid         string                                     `json:"ssid"`
+	Comments     *string                  `json:"comments,omitempty"`
+	Created      *time.Time               `json:"created,omitempty"`
+	CustomFields *map[string]interface{}  `json:"custom_fields,omitempty"`
+	Description  *string                  `json:"description,omitempty"`
+	Display      string                   `json:"display"`
+	DisplayUrl   string                   `json:"display_url"`
+	Group        *BriefWirelessLANGroup   `json:"group,omitempty"`
+	Id           int                      `json:"id"`
+	LastUpdated  *time.Time               `json:"last_updated,omitempty"`
+	Owner        *externalRef0.BriefOwner `json:"owner,omitempty"`
+	Scope        interface{}              `json:"scope,omitempty"`
+	ScopeId      *int                     `json:"scope_id,omitempty"`
+	ScopeType    *string                  `json:"scope_type,omitempty"`
+	Ssid         string                   `json:"ssid"`
 	Status       *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -429,10 +429,10 @@ type WirelessLAN struct {
 		// * `deprecated` - Deprecated
 		Value *WirelessLANStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url    string                                      `json:"url"`
-	Vlan   nullable.Nullable[externalRef0.BriefVLAN]   `json:"vlan,omitempty"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url    string                    `json:"url"`
+	Vlan   *externalRef0.BriefVLAN   `json:"vlan,omitempty"`
 }
 
 // WirelessLANAuthCipherEnum * `auto` - Auto
@@ -448,22 +448,22 @@ type WirelessLANAuthTypeEnum string
 
 // WirelessLANGroup Base serializer class for models inheriting from NestedGroupModel.
 type WirelessLANGroup struct {
-	UnderscoreDepth  int                                        `json:"_depth"`
-	Comments         *string                                    `json:"comments,omitempty"`
-	Created          nullable.Nullable[time.Time]               `json:"created,omitempty"`
-	CustomFields     *map[string]interface{}                    `json:"custom_fields,omitempty"`
-	Description      *string                                    `json:"description,omitempty"`
-	Display          string                                     `json:"display"`
-	DisplayUrl       string                                     `json:"display_url"`
-	Id               int                                        `json:"id"`
-	LastUpdated      nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Name             string                                     `json:"name"`
-	Owner            nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Parent           nullable.Nullable[NestedWirelessLANGroup]  `json:"parent,omitempty"`
-	Slug             string                                     `json:"slug"`
-	Tags             *[]externalRef0.NestedTag                  `json:"tags,omitempty"`
-	Url              string                                     `json:"url"`
-	WirelesslanCount int                                        `json:"wirelesslan_count"`
+	UnderscoreDepth  int                       `json:"_depth"`
+	Comments         *string                   `json:"comments,omitempty"`
+	Created          *time.Time                `json:"created,omitempty"`
+	CustomFields     *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Description      *string                   `json:"description,omitempty"`
+	Display          string                    `json:"display"`
+	DisplayUrl       string                    `json:"display_url"`
+	Id               int                       `json:"id"`
+	LastUpdated      *time.Time                `json:"last_updated,omitempty"`
+	Name             string                    `json:"name"`
+	Owner            *externalRef0.BriefOwner  `json:"owner,omitempty"`
+	Parent           *NestedWirelessLANGroup   `json:"parent,omitempty"`
+	Slug             string                    `json:"slug"`
+	Tags             *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url              string                    `json:"url"`
+	WirelesslanCount int                       `json:"wirelesslan_count"`
 }
 
 // WirelessLANStatusEnum * `active` - Active
@@ -492,14 +492,14 @@ type WirelessLink struct {
 		// * `wpa-enterprise` - WPA Enterprise
 		Value *WirelessLANAuthTypeEnum `json:"value,omitempty"`
 	} `json:"auth_type,omitempty"`
-	Comments     *string                      `json:"comments,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
-	Display      string                       `json:"display"`
-	DisplayUrl   string                       `json:"display_url"`
-	Distance     nullable.Nullable[float64]   `json:"distance,omitempty"`
-	DistanceUnit nullable.Nullable[struct {
+	Comments     *string                 `json:"comments,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
+	Display      string                  `json:"display"`
+	DisplayUrl   string                  `json:"display_url"`
+	Distance     *float64                `json:"distance,omitempty"`
+	DistanceUnit *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `km` - Kilometers
@@ -507,7 +507,7 @@ type WirelessLink struct {
 		// * `mi` - Miles
 		// * `ft` - Feet
 		Value *externalRef0.CircuitDistanceUnitEnum `json:"value,omitempty"`
-	}] `json:"distance_unit,omitempty"`
+	} `json:"distance_unit,omitempty"`
 	Id int `json:"id"`
 
 	// InterfaceA Mixin for Interface and VMInterface serializers that adds a `mac_address` shortcut field for
@@ -522,10 +522,10 @@ type WirelessLink struct {
 	// on the interface model (BaseInterface.set_primary_mac_address); this mixin is a thin adapter that
 	// owns the permission check, the shortcut-vs-primary_mac_address conflict guard, and translating the
 	// model's validation errors into API errors.
-	InterfaceB  externalRef0.BriefInterface                `json:"interface_b"`
-	LastUpdated nullable.Nullable[time.Time]               `json:"last_updated,omitempty"`
-	Owner       nullable.Nullable[externalRef0.BriefOwner] `json:"owner,omitempty"`
-	Ssid        *string                                    `json:"ssid,omitempty"`
+	InterfaceB  externalRef0.BriefInterface `json:"interface_b"`
+	LastUpdated *time.Time                  `json:"last_updated,omitempty"`
+	Owner       *externalRef0.BriefOwner    `json:"owner,omitempty"`
+	Ssid        *string                     `json:"ssid,omitempty"`
 	Status      *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -534,9 +534,9 @@ type WirelessLink struct {
 		// * `decommissioning` - Decommissioning
 		Value *externalRef0.CableStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url    string                                      `json:"url"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url    string                    `json:"url"`
 }
 
 // WritableWirelessLANGroupRequest Base serializer class for models inheriting from NestedGroupModel.

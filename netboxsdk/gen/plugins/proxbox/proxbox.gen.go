@@ -1013,13 +1013,13 @@ func (e VMSnapshotSubtypeEnum) Valid() bool {
 // BackupRoutine Full representation of a Proxmox backup routine stored in NetBox.
 type BackupRoutine struct {
 	// Bwlimit I/O bandwidth limit in KiB/s (0 = unlimited).
-	Bwlimit nullable.Nullable[int] `json:"bwlimit,omitempty"`
+	Bwlimit *int `json:"bwlimit,omitempty"`
 
 	// Comment Human-readable description or notes for this backup routine.
-	Comment      *string                      `json:"comment,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
+	Comment      *string                 `json:"comment,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
 
 	// Enabled Whether this backup job is currently enabled.
 	Enabled *bool `json:"enabled,omitempty"`
@@ -1028,38 +1028,38 @@ type BackupRoutine struct {
 	Endpoint NestedProxmoxEndpoint `json:"endpoint"`
 
 	// Fleecing Options for backup fleecing (VM only).
-	Fleecing        *string                                 `json:"fleecing,omitempty"`
-	FleecingStorage nullable.Nullable[NestedProxmoxStorage] `json:"fleecing_storage,omitempty"`
-	Id              int                                     `json:"id"`
+	Fleecing        *string               `json:"fleecing,omitempty"`
+	FleecingStorage *NestedProxmoxStorage `json:"fleecing_storage,omitempty"`
+	Id              int                   `json:"id"`
 
 	// IoWorkers Number of IO workers for parallel processing.
-	IoWorkers nullable.Nullable[int] `json:"io_workers,omitempty"`
+	IoWorkers *int `json:"io_workers,omitempty"`
 
 	// JobId Unique Proxmox job identifier (e.g. 'local:123').
 	JobId string `json:"job_id"`
 
 	// KeepAll Retain all backups regardless of other retention settings.
-	KeepAll nullable.Nullable[bool] `json:"keep_all,omitempty"`
+	KeepAll *bool `json:"keep_all,omitempty"`
 
 	// KeepDaily Number of daily backups to retain.
-	KeepDaily nullable.Nullable[int] `json:"keep_daily,omitempty"`
+	KeepDaily *int `json:"keep_daily,omitempty"`
 
 	// KeepLast Number of last backups to retain.
-	KeepLast nullable.Nullable[int] `json:"keep_last,omitempty"`
+	KeepLast *int `json:"keep_last,omitempty"`
 
 	// KeepMonthly Number of monthly backups to retain.
-	KeepMonthly nullable.Nullable[int] `json:"keep_monthly,omitempty"`
+	KeepMonthly *int `json:"keep_monthly,omitempty"`
 
 	// KeepWeekly Number of weekly backups to retain.
-	KeepWeekly nullable.Nullable[int] `json:"keep_weekly,omitempty"`
+	KeepWeekly *int `json:"keep_weekly,omitempty"`
 
 	// KeepYearly Number of yearly backups to retain.
-	KeepYearly  nullable.Nullable[int]       `json:"keep_yearly,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	KeepYearly  *int       `json:"keep_yearly,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// NextRun Computed next scheduled run time.
-	NextRun nullable.Nullable[time.Time]         `json:"next_run,omitempty"`
-	Node    nullable.Nullable[NestedProxmoxNode] `json:"node,omitempty"`
+	NextRun *time.Time         `json:"next_run,omitempty"`
+	Node    *NestedProxmoxNode `json:"node,omitempty"`
 
 	// NotesTemplate Template string for generating backup notes. Supports {{cluster}}, {{guestname}}, {{node}}, {{vmid}}.
 	NotesTemplate *string `json:"notes_template,omitempty"`
@@ -1071,26 +1071,26 @@ type BackupRoutine struct {
 	RawConfig interface{} `json:"raw_config,omitempty"`
 
 	// RepeatMissed Run the job as soon as possible if it was missed while the scheduler was not running.
-	RepeatMissed nullable.Nullable[bool] `json:"repeat_missed,omitempty"`
+	RepeatMissed *bool `json:"repeat_missed,omitempty"`
 
 	// Schedule Systemd calendar format schedule string (e.g. 'daily 04:00').
 	Schedule *string `json:"schedule,omitempty"`
 
 	// Selection List of VMID values selected for this backup job.
 	Selection interface{} `json:"selection,omitempty"`
-	Status    nullable.Nullable[struct {
+	Status    *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `active` - Active
 		// * `stale` - Stale
 		Value *VMSnapshotStatusEnum `json:"value,omitempty"`
-	}] `json:"status,omitempty"`
-	Storage nullable.Nullable[NestedProxmoxStorage] `json:"storage,omitempty"`
-	Tags    *[]externalRef0.NestedTag               `json:"tags,omitempty"`
-	Url     string                                  `json:"url"`
+	} `json:"status,omitempty"`
+	Storage *NestedProxmoxStorage     `json:"storage,omitempty"`
+	Tags    *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url     string                    `json:"url"`
 
 	// Zstd Number of zstd compression threads (0 = auto).
-	Zstd nullable.Nullable[int] `json:"zstd,omitempty"`
+	Zstd *int `json:"zstd,omitempty"`
 }
 
 // BulkBackupRoutineRequest Full representation of a Proxmox backup routine stored in NetBox.
@@ -2951,9 +2951,9 @@ type CloudImageTemplate struct {
 	AllowedTenants *[]externalRef0.BriefTenant `json:"allowed_tenants,omitempty"`
 
 	// Cluster Base serializer class for models inheriting from PrimaryModel.
-	Cluster      externalRef0.BriefCluster    `json:"cluster"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
+	Cluster      externalRef0.BriefCluster `json:"cluster"`
+	Created      *time.Time                `json:"created,omitempty"`
+	CustomFields *map[string]interface{}   `json:"custom_fields,omitempty"`
 
 	// DefaultCiuser Default ciuser value supplied when provisioning from this image.
 	DefaultCiuser *string `json:"default_ciuser,omitempty"`
@@ -2964,8 +2964,8 @@ type CloudImageTemplate struct {
 	Id          int     `json:"id"`
 
 	// IsActive Inactive templates are hidden from tenant provisioning flows.
-	IsActive    *bool                        `json:"is_active,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	IsActive    *bool      `json:"is_active,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// Name Human-readable cloud image template name.
 	Name     string `json:"name"`
@@ -3013,29 +3013,29 @@ type DeletionKindEnum string
 
 // DeletionRequest Read-only view of a pending Proxmox deletion awaiting four-eyes approval.
 type DeletionRequest struct {
-	ApprovedAt      nullable.Nullable[time.Time]          `json:"approved_at,omitempty"`
-	Authorizer      nullable.Nullable[int]                `json:"authorizer,omitempty"`
-	BranchId        nullable.Nullable[int]                `json:"branch_id,omitempty"`
-	BranchName      *string                               `json:"branch_name,omitempty"`
-	Created         nullable.Nullable[time.Time]          `json:"created,omitempty"`
-	CustomFields    *map[string]interface{}               `json:"custom_fields,omitempty"`
-	Display         string                                `json:"display"`
-	ExecutedAt      nullable.Nullable[time.Time]          `json:"executed_at,omitempty"`
-	ExecutorRunUuid nullable.Nullable[openapi_types.UUID] `json:"executor_run_uuid,omitempty"`
-	Id              int                                   `json:"id"`
+	ApprovedAt      *time.Time              `json:"approved_at,omitempty"`
+	Authorizer      *int                    `json:"authorizer,omitempty"`
+	BranchId        *int                    `json:"branch_id,omitempty"`
+	BranchName      *string                 `json:"branch_name,omitempty"`
+	Created         *time.Time              `json:"created,omitempty"`
+	CustomFields    *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display         string                  `json:"display"`
+	ExecutedAt      *time.Time              `json:"executed_at,omitempty"`
+	ExecutorRunUuid *openapi_types.UUID     `json:"executor_run_uuid,omitempty"`
+	Id              int                     `json:"id"`
 
 	// Kind * `qemu` - qemu
 	// * `lxc` - lxc
-	Kind             *DeletionKindEnum            `json:"kind,omitempty"`
-	LastUpdated      nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	MetadataSnapshot interface{}                  `json:"metadata_snapshot,omitempty"`
+	Kind             *DeletionKindEnum `json:"kind,omitempty"`
+	LastUpdated      *time.Time        `json:"last_updated,omitempty"`
+	MetadataSnapshot interface{}       `json:"metadata_snapshot,omitempty"`
 
 	// Name Optional human-readable label for the deletion request.
-	Name         *string                      `json:"name,omitempty"`
-	Node         *string                      `json:"node,omitempty"`
-	RejectReason *string                      `json:"reject_reason,omitempty"`
-	RequestedAt  nullable.Nullable[time.Time] `json:"requested_at,omitempty"`
-	RequestedBy  nullable.Nullable[int]       `json:"requested_by,omitempty"`
+	Name         *string    `json:"name,omitempty"`
+	Node         *string    `json:"node,omitempty"`
+	RejectReason *string    `json:"reject_reason,omitempty"`
+	RequestedAt  *time.Time `json:"requested_at,omitempty"`
+	RequestedBy  *int       `json:"requested_by,omitempty"`
 
 	// State * `pending` - Pending
 	// * `approved` - Approved
@@ -3046,7 +3046,7 @@ type DeletionRequest struct {
 	State *DeletionStateEnum        `json:"state,omitempty"`
 	Tags  *[]externalRef0.NestedTag `json:"tags,omitempty"`
 	Url   string                    `json:"url"`
-	Vmid  nullable.Nullable[int]    `json:"vmid,omitempty"`
+	Vmid  *int                      `json:"vmid,omitempty"`
 }
 
 // DeletionStateEnum * `pending` - Pending
@@ -3059,23 +3059,23 @@ type DeletionStateEnum string
 
 // FastAPIEndpoint ProxBox backend HTTP/WebSocket endpoint.
 type FastAPIEndpoint struct {
-	Created                    nullable.Nullable[time.Time]         `json:"created,omitempty"`
-	CredentialAssignmentDetail string                               `json:"credential_assignment_detail"`
-	CredentialAssignmentLookup nullable.Nullable[map[string]string] `json:"credential_assignment_lookup,omitempty"`
-	CredentialAssignmentReady  bool                                 `json:"credential_assignment_ready"`
-	CustomFields               *map[string]interface{}              `json:"custom_fields,omitempty"`
-	Display                    string                               `json:"display"`
+	Created                    *time.Time              `json:"created,omitempty"`
+	CredentialAssignmentDetail string                  `json:"credential_assignment_detail"`
+	CredentialAssignmentLookup *map[string]string      `json:"credential_assignment_lookup,omitempty"`
+	CredentialAssignmentReady  bool                    `json:"credential_assignment_ready"`
+	CustomFields               *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display                    string                  `json:"display"`
 
 	// Domain Domain name of the ProxBox backend service.
-	Domain      nullable.Nullable[string]                       `json:"domain,omitempty"`
-	Enabled     *bool                                           `json:"enabled,omitempty"`
-	Id          int                                             `json:"id"`
-	IpAddress   nullable.Nullable[externalRef0.NestedIPAddress] `json:"ip_address,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]                    `json:"last_updated,omitempty"`
+	Domain      *string                       `json:"domain,omitempty"`
+	Enabled     *bool                         `json:"enabled,omitempty"`
+	Id          int                           `json:"id"`
+	IpAddress   *externalRef0.NestedIPAddress `json:"ip_address,omitempty"`
+	LastUpdated *time.Time                    `json:"last_updated,omitempty"`
 
 	// Name Name of the ProxBox backend endpoint.
-	Name nullable.Nullable[string] `json:"name,omitempty"`
-	Port *int                      `json:"port,omitempty"`
+	Name *string `json:"name,omitempty"`
+	Port *int    `json:"port,omitempty"`
 
 	// ServerSideWebsocket Use server-side WebSocket connectivity when supported by the backend.
 	ServerSideWebsocket *bool                     `json:"server_side_websocket,omitempty"`
@@ -3092,42 +3092,42 @@ type FastAPIEndpoint struct {
 	VerifySsl *bool `json:"verify_ssl,omitempty"`
 
 	// WebsocketDomain Domain name used for browser WebSocket connections.
-	WebsocketDomain nullable.Nullable[string] `json:"websocket_domain,omitempty"`
+	WebsocketDomain *string `json:"websocket_domain,omitempty"`
 
 	// WebsocketPort Port used for WebSocket connectivity. Leave blank to use the same port as the HTTP endpoint.
-	WebsocketPort nullable.Nullable[int] `json:"websocket_port,omitempty"`
+	WebsocketPort *int `json:"websocket_port,omitempty"`
 }
 
 // FirecrackerHost Full representation of a Firecracker host-agent VM.
 type FirecrackerHost struct {
 	// AgentBaseUrl Base URL for the Firecracker host-agent HTTP API.
-	AgentBaseUrl               string                                               `json:"agent_base_url"`
-	AllocatedDiskMib           *int                                                 `json:"allocated_disk_mib,omitempty"`
-	AllocatedMemoryMib         *int                                                 `json:"allocated_memory_mib,omitempty"`
-	AllocatedVcpus             *int                                                 `json:"allocated_vcpus,omitempty"`
-	AvailableDiskMib           int                                                  `json:"available_disk_mib"`
-	AvailableMemoryMib         int                                                  `json:"available_memory_mib"`
-	AvailableVcpus             int                                                  `json:"available_vcpus"`
-	CapacityDiskMib            *int                                                 `json:"capacity_disk_mib,omitempty"`
-	CapacityMemoryMib          *int                                                 `json:"capacity_memory_mib,omitempty"`
-	CapacityVcpus              *int                                                 `json:"capacity_vcpus,omitempty"`
-	Created                    nullable.Nullable[time.Time]                         `json:"created,omitempty"`
-	CredentialAssignmentDetail string                                               `json:"credential_assignment_detail"`
-	CredentialAssignmentLookup nullable.Nullable[map[string]string]                 `json:"credential_assignment_lookup,omitempty"`
-	CredentialAssignmentReady  bool                                                 `json:"credential_assignment_ready"`
-	CustomFields               *map[string]interface{}                              `json:"custom_fields,omitempty"`
-	Display                    string                                               `json:"display"`
-	FirecrackerVersion         *string                                              `json:"firecracker_version,omitempty"`
-	HostVm                     nullable.Nullable[externalRef0.NestedVirtualMachine] `json:"host_vm,omitempty"`
-	Id                         int                                                  `json:"id"`
-	KvmAvailable               *bool                                                `json:"kvm_available,omitempty"`
-	LastSeen                   nullable.Nullable[time.Time]                         `json:"last_seen,omitempty"`
-	LastUpdated                nullable.Nullable[time.Time]                         `json:"last_updated,omitempty"`
-	Name                       string                                               `json:"name"`
+	AgentBaseUrl               string                             `json:"agent_base_url"`
+	AllocatedDiskMib           *int                               `json:"allocated_disk_mib,omitempty"`
+	AllocatedMemoryMib         *int                               `json:"allocated_memory_mib,omitempty"`
+	AllocatedVcpus             *int                               `json:"allocated_vcpus,omitempty"`
+	AvailableDiskMib           int                                `json:"available_disk_mib"`
+	AvailableMemoryMib         int                                `json:"available_memory_mib"`
+	AvailableVcpus             int                                `json:"available_vcpus"`
+	CapacityDiskMib            *int                               `json:"capacity_disk_mib,omitempty"`
+	CapacityMemoryMib          *int                               `json:"capacity_memory_mib,omitempty"`
+	CapacityVcpus              *int                               `json:"capacity_vcpus,omitempty"`
+	Created                    *time.Time                         `json:"created,omitempty"`
+	CredentialAssignmentDetail string                             `json:"credential_assignment_detail"`
+	CredentialAssignmentLookup *map[string]string                 `json:"credential_assignment_lookup,omitempty"`
+	CredentialAssignmentReady  bool                               `json:"credential_assignment_ready"`
+	CustomFields               *map[string]interface{}            `json:"custom_fields,omitempty"`
+	Display                    string                             `json:"display"`
+	FirecrackerVersion         *string                            `json:"firecracker_version,omitempty"`
+	HostVm                     *externalRef0.NestedVirtualMachine `json:"host_vm,omitempty"`
+	Id                         int                                `json:"id"`
+	KvmAvailable               *bool                              `json:"kvm_available,omitempty"`
+	LastSeen                   *time.Time                         `json:"last_seen,omitempty"`
+	LastUpdated                *time.Time                         `json:"last_updated,omitempty"`
+	Name                       string                             `json:"name"`
 
 	// Pool Minimal Firecracker host-pool representation.
-	Pool        NestedFirecrackerHostPool            `json:"pool"`
-	ProxmoxNode nullable.Nullable[NestedProxmoxNode] `json:"proxmox_node,omitempty"`
+	Pool        NestedFirecrackerHostPool `json:"pool"`
+	ProxmoxNode *NestedProxmoxNode        `json:"proxmox_node,omitempty"`
 	Status      struct {
 		Label *string `json:"label,omitempty"`
 
@@ -3146,9 +3146,9 @@ type FirecrackerHost struct {
 
 // FirecrackerHostPool Full representation of a Firecracker host pool.
 type FirecrackerHostPool struct {
-	AllowedTenants     *[]externalRef0.BriefTenant  `json:"allowed_tenants,omitempty"`
-	Created            nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields       *map[string]interface{}      `json:"custom_fields,omitempty"`
+	AllowedTenants     *[]externalRef0.BriefTenant `json:"allowed_tenants,omitempty"`
+	Created            *time.Time                  `json:"created,omitempty"`
+	CustomFields       *map[string]interface{}     `json:"custom_fields,omitempty"`
 	DefaultNetworkMode struct {
 		Label *string `json:"label,omitempty"`
 
@@ -3156,12 +3156,12 @@ type FirecrackerHostPool struct {
 		// * `bridge` - Bridge
 		Value *FirecrackerMicroVMNetworkModeEnum `json:"value,omitempty"`
 	} `json:"default_network_mode"`
-	Description *string                      `json:"description,omitempty"`
-	Display     string                       `json:"display"`
-	Id          int                          `json:"id"`
-	IsActive    *bool                        `json:"is_active,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	Name        string                       `json:"name"`
+	Description *string    `json:"description,omitempty"`
+	Display     string     `json:"display"`
+	Id          int        `json:"id"`
+	IsActive    *bool      `json:"is_active,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
+	Name        string     `json:"name"`
 
 	// Slug Stable identifier used by Cloud API clients.
 	Slug string                    `json:"slug"`
@@ -3177,22 +3177,22 @@ type FirecrackerHostStatusEnum string
 
 // FirecrackerImageTemplate Full representation of a Firecracker kernel/rootfs image bundle.
 type FirecrackerImageTemplate struct {
-	AllowedTenants    *[]externalRef0.BriefTenant  `json:"allowed_tenants,omitempty"`
-	Architecture      *string                      `json:"architecture,omitempty"`
-	Created           nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields      *map[string]interface{}      `json:"custom_fields,omitempty"`
-	DefaultKernelArgs *string                      `json:"default_kernel_args,omitempty"`
-	DefaultUser       *string                      `json:"default_user,omitempty"`
-	Description       *string                      `json:"description,omitempty"`
-	Display           string                       `json:"display"`
-	Id                int                          `json:"id"`
-	IsActive          *bool                        `json:"is_active,omitempty"`
-	KernelImageSha256 string                       `json:"kernel_image_sha256"`
+	AllowedTenants    *[]externalRef0.BriefTenant `json:"allowed_tenants,omitempty"`
+	Architecture      *string                     `json:"architecture,omitempty"`
+	Created           *time.Time                  `json:"created,omitempty"`
+	CustomFields      *map[string]interface{}     `json:"custom_fields,omitempty"`
+	DefaultKernelArgs *string                     `json:"default_kernel_args,omitempty"`
+	DefaultUser       *string                     `json:"default_user,omitempty"`
+	Description       *string                     `json:"description,omitempty"`
+	Display           string                      `json:"display"`
+	Id                int                         `json:"id"`
+	IsActive          *bool                       `json:"is_active,omitempty"`
+	KernelImageSha256 string                      `json:"kernel_image_sha256"`
 
 	// KernelImageUrl HTTP(S) URL or host-agent-local path for the Firecracker kernel.
-	KernelImageUrl string                       `json:"kernel_image_url"`
-	LastUpdated    nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	Name           string                       `json:"name"`
+	KernelImageUrl string     `json:"kernel_image_url"`
+	LastUpdated    *time.Time `json:"last_updated,omitempty"`
+	Name           string     `json:"name"`
 	OsFamily       struct {
 		Label *string `json:"label,omitempty"`
 
@@ -3219,13 +3219,13 @@ type FirecrackerImageTemplate struct {
 
 // FirecrackerMicroVM Full representation of a provisioned Firecracker micro-VM.
 type FirecrackerMicroVM struct {
-	AgentPayload interface{}                  `json:"agent_payload,omitempty"`
-	BridgeName   *string                      `json:"bridge_name,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	DiskMib      *int                         `json:"disk_mib,omitempty"`
-	Display      string                       `json:"display"`
-	GuestIp      nullable.Nullable[string]    `json:"guest_ip,omitempty"`
+	AgentPayload interface{}             `json:"agent_payload,omitempty"`
+	BridgeName   *string                 `json:"bridge_name,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	DiskMib      *int                    `json:"disk_mib,omitempty"`
+	Display      string                  `json:"display"`
+	GuestIp      *string                 `json:"guest_ip,omitempty"`
 
 	// Host Minimal Firecracker host representation.
 	Host NestedFirecrackerHost `json:"host"`
@@ -3235,7 +3235,7 @@ type FirecrackerMicroVM struct {
 	Image          NestedFirecrackerImageTemplate `json:"image"`
 	InstanceRef    string                         `json:"instance_ref"`
 	LastAgentState interface{}                    `json:"last_agent_state,omitempty"`
-	LastUpdated    nullable.Nullable[time.Time]   `json:"last_updated,omitempty"`
+	LastUpdated    *time.Time                     `json:"last_updated,omitempty"`
 	MacAddress     *string                        `json:"mac_address,omitempty"`
 	MemoryMib      *int                           `json:"memory_mib,omitempty"`
 	MicrovmId      openapi_types.UUID             `json:"microvm_id"`
@@ -3247,8 +3247,8 @@ type FirecrackerMicroVM struct {
 		// * `bridge` - Bridge
 		Value *FirecrackerMicroVMNetworkModeEnum `json:"value,omitempty"`
 	} `json:"network_mode"`
-	SshAuthorizedKeys interface{}                  `json:"ssh_authorized_keys,omitempty"`
-	StartedAt         nullable.Nullable[time.Time] `json:"started_at,omitempty"`
+	SshAuthorizedKeys interface{} `json:"ssh_authorized_keys,omitempty"`
+	StartedAt         *time.Time  `json:"started_at,omitempty"`
 	Status            struct {
 		Label *string `json:"label,omitempty"`
 
@@ -3259,12 +3259,12 @@ type FirecrackerMicroVM struct {
 		// * `deleted` - Deleted
 		Value *FirecrackerMicroVMStatusEnum `json:"value,omitempty"`
 	} `json:"status"`
-	StoppedAt nullable.Nullable[time.Time]                `json:"stopped_at,omitempty"`
-	Tags      *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	TapName   *string                                     `json:"tap_name,omitempty"`
-	Tenant    nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
-	Url       string                                      `json:"url"`
-	Vcpus     *int                                        `json:"vcpus,omitempty"`
+	StoppedAt *time.Time                `json:"stopped_at,omitempty"`
+	Tags      *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	TapName   *string                   `json:"tap_name,omitempty"`
+	Tenant    *externalRef0.BriefTenant `json:"tenant,omitempty"`
+	Url       string                    `json:"url"`
+	Vcpus     *int                      `json:"vcpus,omitempty"`
 }
 
 // FirecrackerMicroVMNetworkModeEnum * `nat` - NAT
@@ -3280,16 +3280,16 @@ type FirecrackerMicroVMStatusEnum string
 
 // GuestVMInterface Full representation of a guest OS interface for a NetBox VM.
 type GuestVMInterface struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Enabled      *bool                        `json:"enabled,omitempty"`
-	Id           int                          `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Enabled      *bool                   `json:"enabled,omitempty"`
+	Id           int                     `json:"id"`
+	LastUpdated  *time.Time              `json:"last_updated,omitempty"`
 
 	// MacAddress Guest OS-reported MAC address for informational matching.
 	MacAddress *string                   `json:"mac_address,omitempty"`
-	Mtu        nullable.Nullable[int]    `json:"mtu,omitempty"`
+	Mtu        *int                      `json:"mtu,omitempty"`
 	Name       string                    `json:"name"`
 	Tags       *[]externalRef0.NestedTag `json:"tags,omitempty"`
 	Url        string                    `json:"url"`
@@ -3297,15 +3297,15 @@ type GuestVMInterface struct {
 	// VirtualMachine Represents an object related through a ForeignKey field. On write, it accepts a primary key (PK) value or a
 	// dictionary of attributes which can be used to uniquely identify the related object. This class should be
 	// subclassed to return a full representation of the related object on read.
-	VirtualMachine externalRef0.NestedVirtualMachine                 `json:"virtual_machine"`
-	VmInterface    nullable.Nullable[externalRef0.NestedVMInterface] `json:"vm_interface,omitempty"`
+	VirtualMachine externalRef0.NestedVirtualMachine `json:"virtual_machine"`
+	VmInterface    *externalRef0.NestedVMInterface   `json:"vm_interface,omitempty"`
 }
 
 // GuestVMInterfaceAddress Join a guest OS interface to an existing core NetBox IPAddress row.
 type GuestVMInterfaceAddress struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
 
 	// GuestInterface Minimal nested representation for GuestVMInterface relations.
 	GuestInterface NestedGuestVMInterface `json:"guest_interface"`
@@ -3315,7 +3315,7 @@ type GuestVMInterfaceAddress struct {
 	// dictionary of attributes which can be used to uniquely identify the related object. This class should be
 	// subclassed to return a full representation of the related object on read.
 	IpAddress   externalRef0.NestedIPAddress `json:"ip_address"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	LastUpdated *time.Time                   `json:"last_updated,omitempty"`
 	Tags        *[]externalRef0.NestedTag    `json:"tags,omitempty"`
 	Url         string                       `json:"url"`
 }
@@ -3354,9 +3354,9 @@ type NestedDeviceType struct {
 
 // NestedDeviceWithStatus Minimal Device serializer that also exposes the NetBox device status.
 type NestedDeviceWithStatus struct {
-	Display string                    `json:"display"`
-	Id      int                       `json:"id"`
-	Name    nullable.Nullable[string] `json:"name,omitempty"`
+	Display string  `json:"display"`
+	Id      int     `json:"id"`
+	Name    *string `json:"name,omitempty"`
 	Status  struct {
 		Label *string `json:"label,omitempty"`
 
@@ -3430,8 +3430,8 @@ type NestedPDMEndpoint struct {
 	Id      int    `json:"id"`
 
 	// Name Name of the PDM endpoint. May be updated from the PDM API.
-	Name nullable.Nullable[string] `json:"name,omitempty"`
-	Url  string                    `json:"url"`
+	Name *string `json:"name,omitempty"`
+	Url  string  `json:"url"`
 }
 
 // NestedProxmoxCluster Minimal ProxmoxCluster for nested references.
@@ -3450,8 +3450,8 @@ type NestedProxmoxEndpoint struct {
 	Id      int    `json:"id"`
 
 	// Name Name of the Proxmox endpoint or cluster. It may be updated from the API.
-	Name nullable.Nullable[string] `json:"name,omitempty"`
-	Url  string                    `json:"url"`
+	Name *string `json:"name,omitempty"`
+	Url  string  `json:"url"`
 }
 
 // NestedProxmoxFirewallIPSet Adds support for custom fields and tags.
@@ -3486,7 +3486,7 @@ type NestedProxmoxNode struct {
 	Name string `json:"name"`
 
 	// NodeId Corosync node ID (null for standalone nodes).
-	NodeId nullable.Nullable[int] `json:"node_id,omitempty"`
+	NodeId *int `json:"node_id,omitempty"`
 
 	// Online Whether the node is currently online.
 	Online *bool  `json:"online,omitempty"`
@@ -3544,22 +3544,22 @@ type NestedVirtualDisk struct {
 
 // NetBoxEndpoint Remote NetBox API endpoint with v1 token or v2 key/secret validation.
 type NetBoxEndpoint struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
 
 	// Domain Domain name of the remote NetBox API.
-	Domain      nullable.Nullable[string]                       `json:"domain,omitempty"`
-	Enabled     *bool                                           `json:"enabled,omitempty"`
-	Id          int                                             `json:"id"`
-	IpAddress   nullable.Nullable[externalRef0.NestedIPAddress] `json:"ip_address,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]                    `json:"last_updated,omitempty"`
+	Domain      *string                       `json:"domain,omitempty"`
+	Enabled     *bool                         `json:"enabled,omitempty"`
+	Id          int                           `json:"id"`
+	IpAddress   *externalRef0.NestedIPAddress `json:"ip_address,omitempty"`
+	LastUpdated *time.Time                    `json:"last_updated,omitempty"`
 
 	// Name Name of the remote NetBox endpoint.
-	Name  nullable.Nullable[string]      `json:"name,omitempty"`
-	Port  *int                           `json:"port,omitempty"`
-	Tags  *[]externalRef0.NestedTag      `json:"tags,omitempty"`
-	Token nullable.Nullable[NestedToken] `json:"token,omitempty"`
+	Name  *string                   `json:"name,omitempty"`
+	Port  *int                      `json:"port,omitempty"`
+	Tags  *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Token *NestedToken              `json:"token,omitempty"`
 
 	// TokenKey Key portion of a NetBox v2 API token.
 	TokenKey *string `json:"token_key,omitempty"`
@@ -3582,14 +3582,14 @@ type NodeSSHCredential struct {
 	// AuthMethod * `key` - SSH private key (recommended)
 	// * `password` - Password (fallback)
 	AuthMethod   *NodeSSHCredentialAuthMethodEnum `json:"auth_method,omitempty"`
-	Created      nullable.Nullable[time.Time]     `json:"created,omitempty"`
+	Created      *time.Time                       `json:"created,omitempty"`
 	CustomFields *map[string]interface{}          `json:"custom_fields,omitempty"`
 	Display      string                           `json:"display"`
 	Id           int                              `json:"id"`
 
 	// KnownHostFingerprint Canonical SHA256:<base64> form. Proxbox refuses to connect unless the node's host key matches this exact value (no TOFU).
-	KnownHostFingerprint string                       `json:"known_host_fingerprint"`
-	LastUpdated          nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	KnownHostFingerprint string     `json:"known_host_fingerprint"`
+	LastUpdated          *time.Time `json:"last_updated,omitempty"`
 
 	// Node Node these credentials authorize SSH access to.
 	Node int `json:"node"`
@@ -3639,31 +3639,31 @@ type NodeSSHCredentialRequest struct {
 // PBSEndpoint Proxmox Backup Server endpoint with credentials as write-only fields.
 type PBSEndpoint struct {
 	// AllowWrites Reserved for a future PBS-side write surface. Default off; v1 integration is read-only.
-	AllowWrites                *bool                                `json:"allow_writes,omitempty"`
-	Created                    nullable.Nullable[time.Time]         `json:"created,omitempty"`
-	CredentialAssignmentDetail string                               `json:"credential_assignment_detail"`
-	CredentialAssignmentLookup nullable.Nullable[map[string]string] `json:"credential_assignment_lookup,omitempty"`
-	CredentialAssignmentReady  bool                                 `json:"credential_assignment_ready"`
-	CustomFields               *map[string]interface{}              `json:"custom_fields,omitempty"`
-	Display                    string                               `json:"display"`
-	Domain                     nullable.Nullable[string]            `json:"domain,omitempty"`
-	Enabled                    *bool                                `json:"enabled,omitempty"`
+	AllowWrites                *bool                   `json:"allow_writes,omitempty"`
+	Created                    *time.Time              `json:"created,omitempty"`
+	CredentialAssignmentDetail string                  `json:"credential_assignment_detail"`
+	CredentialAssignmentLookup *map[string]string      `json:"credential_assignment_lookup,omitempty"`
+	CredentialAssignmentReady  bool                    `json:"credential_assignment_ready"`
+	CustomFields               *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display                    string                  `json:"display"`
+	Domain                     *string                 `json:"domain,omitempty"`
+	Enabled                    *bool                   `json:"enabled,omitempty"`
 
 	// Fingerprint PBS server TLS fingerprint pinned at connection time. Optional.
-	Fingerprint nullable.Nullable[string]                       `json:"fingerprint,omitempty"`
-	Id          int                                             `json:"id"`
-	IpAddress   nullable.Nullable[externalRef0.NestedIPAddress] `json:"ip_address,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]                    `json:"last_updated,omitempty"`
+	Fingerprint *string                       `json:"fingerprint,omitempty"`
+	Id          int                           `json:"id"`
+	IpAddress   *externalRef0.NestedIPAddress `json:"ip_address,omitempty"`
+	LastUpdated *time.Time                    `json:"last_updated,omitempty"`
 
 	// Name Name of the PBS endpoint. May be updated from the PBS API.
-	Name   nullable.Nullable[string]                   `json:"name,omitempty"`
-	Port   *int                                        `json:"port,omitempty"`
-	Site   nullable.Nullable[externalRef0.BriefSite]   `json:"site,omitempty"`
-	Tags   *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
+	Name   *string                   `json:"name,omitempty"`
+	Port   *int                      `json:"port,omitempty"`
+	Site   *externalRef0.BriefSite   `json:"site,omitempty"`
+	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant *externalRef0.BriefTenant `json:"tenant,omitempty"`
 
 	// Timeout Per-endpoint API request timeout in seconds. Leave blank for the global default.
-	Timeout nullable.Nullable[int] `json:"timeout,omitempty"`
+	Timeout *int `json:"timeout,omitempty"`
 
 	// TokenId PBS API token id of the form 'user@realm!tokenname'.
 	TokenId string `json:"token_id"`
@@ -3676,33 +3676,33 @@ type PBSEndpoint struct {
 // PDMEndpoint Proxmox Datacenter Manager endpoint with federation M2M links.
 type PDMEndpoint struct {
 	// AllowWrites Reserved for a future PDM-side write surface (remote add/remove, guest migrate/remote-migrate). Default off; v1 integration is read-only.
-	AllowWrites                *bool                                `json:"allow_writes,omitempty"`
-	Created                    nullable.Nullable[time.Time]         `json:"created,omitempty"`
-	CredentialAssignmentDetail string                               `json:"credential_assignment_detail"`
-	CredentialAssignmentLookup nullable.Nullable[map[string]string] `json:"credential_assignment_lookup,omitempty"`
-	CredentialAssignmentReady  bool                                 `json:"credential_assignment_ready"`
-	CustomFields               *map[string]interface{}              `json:"custom_fields,omitempty"`
-	Display                    string                               `json:"display"`
-	Domain                     nullable.Nullable[string]            `json:"domain,omitempty"`
-	Enabled                    *bool                                `json:"enabled,omitempty"`
+	AllowWrites                *bool                   `json:"allow_writes,omitempty"`
+	Created                    *time.Time              `json:"created,omitempty"`
+	CredentialAssignmentDetail string                  `json:"credential_assignment_detail"`
+	CredentialAssignmentLookup *map[string]string      `json:"credential_assignment_lookup,omitempty"`
+	CredentialAssignmentReady  bool                    `json:"credential_assignment_ready"`
+	CustomFields               *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display                    string                  `json:"display"`
+	Domain                     *string                 `json:"domain,omitempty"`
+	Enabled                    *bool                   `json:"enabled,omitempty"`
 
 	// Fingerprint PDM server TLS fingerprint pinned at connection time. Optional.
-	Fingerprint nullable.Nullable[string]                       `json:"fingerprint,omitempty"`
-	Id          int                                             `json:"id"`
-	IpAddress   nullable.Nullable[externalRef0.NestedIPAddress] `json:"ip_address,omitempty"`
-	LastUpdated nullable.Nullable[time.Time]                    `json:"last_updated,omitempty"`
+	Fingerprint *string                       `json:"fingerprint,omitempty"`
+	Id          int                           `json:"id"`
+	IpAddress   *externalRef0.NestedIPAddress `json:"ip_address,omitempty"`
+	LastUpdated *time.Time                    `json:"last_updated,omitempty"`
 
 	// Name Name of the PDM endpoint. May be updated from the PDM API.
-	Name             nullable.Nullable[string]                   `json:"name,omitempty"`
-	PbsEndpoints     []interface{}                               `json:"pbs_endpoints"`
-	Port             *int                                        `json:"port,omitempty"`
-	ProxmoxEndpoints []interface{}                               `json:"proxmox_endpoints"`
-	Site             nullable.Nullable[externalRef0.BriefSite]   `json:"site,omitempty"`
-	Tags             *[]externalRef0.NestedTag                   `json:"tags,omitempty"`
-	Tenant           nullable.Nullable[externalRef0.BriefTenant] `json:"tenant,omitempty"`
+	Name             *string                   `json:"name,omitempty"`
+	PbsEndpoints     []interface{}             `json:"pbs_endpoints"`
+	Port             *int                      `json:"port,omitempty"`
+	ProxmoxEndpoints []interface{}             `json:"proxmox_endpoints"`
+	Site             *externalRef0.BriefSite   `json:"site,omitempty"`
+	Tags             *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Tenant           *externalRef0.BriefTenant `json:"tenant,omitempty"`
 
 	// Timeout Per-endpoint API request timeout in seconds. Leave blank for the global default.
-	Timeout nullable.Nullable[int] `json:"timeout,omitempty"`
+	Timeout *int `json:"timeout,omitempty"`
 
 	// TokenId PDM API token id of the form 'user@realm!tokenname'.
 	TokenId string `json:"token_id"`
@@ -3714,22 +3714,22 @@ type PDMEndpoint struct {
 
 // PDMRemote Discovered PDM remote: one row of PDM's /pdm/remotes reflected in NetBox.
 type PDMRemote struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Fingerprint  *string                      `json:"fingerprint,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Fingerprint  *string                 `json:"fingerprint,omitempty"`
 
 	// Hostname Primary hostname reported by PDM for this remote.
-	Hostname    *string                      `json:"hostname,omitempty"`
-	Id          int                          `json:"id"`
-	LastSeenAt  nullable.Nullable[time.Time] `json:"last_seen_at,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Hostname    *string    `json:"hostname,omitempty"`
+	Id          int        `json:"id"`
+	LastSeenAt  *time.Time `json:"last_seen_at,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// LinkedPbsEndpoint Auto-resolved PBS endpoint matched on hostname/fingerprint. Set only when type='pbs'.
-	LinkedPbsEndpoint nullable.Nullable[int] `json:"linked_pbs_endpoint,omitempty"`
+	LinkedPbsEndpoint *int `json:"linked_pbs_endpoint,omitempty"`
 
 	// LinkedProxmoxEndpoint Auto-resolved PVE endpoint matched on hostname/fingerprint. Set only when type='pve'.
-	LinkedProxmoxEndpoint nullable.Nullable[int] `json:"linked_proxmox_endpoint,omitempty"`
+	LinkedProxmoxEndpoint *int `json:"linked_proxmox_endpoint,omitempty"`
 
 	// Name Remote name as reported by PDM.
 	Name string `json:"name"`
@@ -3822,38 +3822,38 @@ type PVETemplateBuildRequestRequest struct {
 // the compatibility action, but the generic pipeline fields below are the
 // canonical response shape.
 type PVETemplateBuildResponse struct {
-	BuildScript              *string                   `json:"build_script,omitempty"`
-	Commands                 *[]string                 `json:"commands,omitempty"`
-	CreateUpid               nullable.Nullable[string] `json:"create_upid,omitempty"`
-	DownloadUpid             nullable.Nullable[string] `json:"download_upid,omitempty"`
-	EndpointId               nullable.Nullable[int]    `json:"endpoint_id,omitempty"`
-	ExecutionEnabled         *bool                     `json:"execution_enabled,omitempty"`
-	FirstBootScript          nullable.Nullable[string] `json:"first_boot_script,omitempty"`
-	GeneratedUserdata        nullable.Nullable[string] `json:"generated_userdata,omitempty"`
-	ImageUrl                 nullable.Nullable[string] `json:"image_url,omitempty"`
-	ImageVolid               *string                   `json:"image_volid,omitempty"`
-	MetaData                 *string                   `json:"meta_data,omitempty"`
-	Name                     *string                   `json:"name,omitempty"`
-	NetworkConfig            *string                   `json:"network_config,omitempty"`
-	OperatorInstructions     string                    `json:"operator_instructions"`
-	PipelineName             *string                   `json:"pipeline_name,omitempty"`
-	ProductType              *string                   `json:"product_type,omitempty"`
-	ProductVersion           *string                   `json:"product_version,omitempty"`
-	Provider                 *string                   `json:"provider,omitempty"`
-	QmCicustom               *string                   `json:"qm_cicustom,omitempty"`
-	Returncode               nullable.Nullable[int]    `json:"returncode,omitempty"`
-	SnippetMetaDataPath      *string                   `json:"snippet_meta_data_path,omitempty"`
-	SnippetNetworkConfigPath *string                   `json:"snippet_network_config_path,omitempty"`
-	SnippetUserDataPath      *string                   `json:"snippet_user_data_path,omitempty"`
-	SourceArtifactPath       nullable.Nullable[string] `json:"source_artifact_path,omitempty"`
-	SourceTreePath           nullable.Nullable[string] `json:"source_tree_path,omitempty"`
-	Status                   string                    `json:"status"`
-	Stderr                   nullable.Nullable[string] `json:"stderr,omitempty"`
-	Stdout                   nullable.Nullable[string] `json:"stdout,omitempty"`
-	TargetNode               nullable.Nullable[string] `json:"target_node,omitempty"`
-	TemplateVmid             *int                      `json:"template_vmid,omitempty"`
-	UserData                 *string                   `json:"user_data,omitempty"`
-	Vmid                     *int                      `json:"vmid,omitempty"`
+	BuildScript              *string   `json:"build_script,omitempty"`
+	Commands                 *[]string `json:"commands,omitempty"`
+	CreateUpid               *string   `json:"create_upid,omitempty"`
+	DownloadUpid             *string   `json:"download_upid,omitempty"`
+	EndpointId               *int      `json:"endpoint_id,omitempty"`
+	ExecutionEnabled         *bool     `json:"execution_enabled,omitempty"`
+	FirstBootScript          *string   `json:"first_boot_script,omitempty"`
+	GeneratedUserdata        *string   `json:"generated_userdata,omitempty"`
+	ImageUrl                 *string   `json:"image_url,omitempty"`
+	ImageVolid               *string   `json:"image_volid,omitempty"`
+	MetaData                 *string   `json:"meta_data,omitempty"`
+	Name                     *string   `json:"name,omitempty"`
+	NetworkConfig            *string   `json:"network_config,omitempty"`
+	OperatorInstructions     string    `json:"operator_instructions"`
+	PipelineName             *string   `json:"pipeline_name,omitempty"`
+	ProductType              *string   `json:"product_type,omitempty"`
+	ProductVersion           *string   `json:"product_version,omitempty"`
+	Provider                 *string   `json:"provider,omitempty"`
+	QmCicustom               *string   `json:"qm_cicustom,omitempty"`
+	Returncode               *int      `json:"returncode,omitempty"`
+	SnippetMetaDataPath      *string   `json:"snippet_meta_data_path,omitempty"`
+	SnippetNetworkConfigPath *string   `json:"snippet_network_config_path,omitempty"`
+	SnippetUserDataPath      *string   `json:"snippet_user_data_path,omitempty"`
+	SourceArtifactPath       *string   `json:"source_artifact_path,omitempty"`
+	SourceTreePath           *string   `json:"source_tree_path,omitempty"`
+	Status                   string    `json:"status"`
+	Stderr                   *string   `json:"stderr,omitempty"`
+	Stdout                   *string   `json:"stdout,omitempty"`
+	TargetNode               *string   `json:"target_node,omitempty"`
+	TemplateVmid             *int      `json:"template_vmid,omitempty"`
+	UserData                 *string   `json:"user_data,omitempty"`
+	Vmid                     *int      `json:"vmid,omitempty"`
 }
 
 // PaginatedBackupRoutineList defines model for PaginatedBackupRoutineList.
@@ -3862,11 +3862,11 @@ type PaginatedBackupRoutineList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []BackupRoutine           `json:"results"`
+	Previous *string         `json:"previous,omitempty"`
+	Results  []BackupRoutine `json:"results"`
 }
 
 // PaginatedCloudImageTemplateList defines model for PaginatedCloudImageTemplateList.
@@ -3875,11 +3875,11 @@ type PaginatedCloudImageTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []CloudImageTemplate      `json:"results"`
+	Previous *string              `json:"previous,omitempty"`
+	Results  []CloudImageTemplate `json:"results"`
 }
 
 // PaginatedDeletionRequestList defines model for PaginatedDeletionRequestList.
@@ -3888,11 +3888,11 @@ type PaginatedDeletionRequestList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []DeletionRequest         `json:"results"`
+	Previous *string           `json:"previous,omitempty"`
+	Results  []DeletionRequest `json:"results"`
 }
 
 // PaginatedFastAPIEndpointList defines model for PaginatedFastAPIEndpointList.
@@ -3901,11 +3901,11 @@ type PaginatedFastAPIEndpointList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []FastAPIEndpoint         `json:"results"`
+	Previous *string           `json:"previous,omitempty"`
+	Results  []FastAPIEndpoint `json:"results"`
 }
 
 // PaginatedFirecrackerHostList defines model for PaginatedFirecrackerHostList.
@@ -3914,11 +3914,11 @@ type PaginatedFirecrackerHostList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []FirecrackerHost         `json:"results"`
+	Previous *string           `json:"previous,omitempty"`
+	Results  []FirecrackerHost `json:"results"`
 }
 
 // PaginatedFirecrackerHostPoolList defines model for PaginatedFirecrackerHostPoolList.
@@ -3927,11 +3927,11 @@ type PaginatedFirecrackerHostPoolList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []FirecrackerHostPool     `json:"results"`
+	Previous *string               `json:"previous,omitempty"`
+	Results  []FirecrackerHostPool `json:"results"`
 }
 
 // PaginatedFirecrackerImageTemplateList defines model for PaginatedFirecrackerImageTemplateList.
@@ -3940,10 +3940,10 @@ type PaginatedFirecrackerImageTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]  `json:"previous,omitempty"`
+	Previous *string                    `json:"previous,omitempty"`
 	Results  []FirecrackerImageTemplate `json:"results"`
 }
 
@@ -3953,11 +3953,11 @@ type PaginatedFirecrackerMicroVMList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []FirecrackerMicroVM      `json:"results"`
+	Previous *string              `json:"previous,omitempty"`
+	Results  []FirecrackerMicroVM `json:"results"`
 }
 
 // PaginatedGuestVMInterfaceAddressList defines model for PaginatedGuestVMInterfaceAddressList.
@@ -3966,10 +3966,10 @@ type PaginatedGuestVMInterfaceAddressList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
+	Previous *string                   `json:"previous,omitempty"`
 	Results  []GuestVMInterfaceAddress `json:"results"`
 }
 
@@ -3979,11 +3979,11 @@ type PaginatedGuestVMInterfaceList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []GuestVMInterface        `json:"results"`
+	Previous *string            `json:"previous,omitempty"`
+	Results  []GuestVMInterface `json:"results"`
 }
 
 // PaginatedNetBoxEndpointList defines model for PaginatedNetBoxEndpointList.
@@ -3992,11 +3992,11 @@ type PaginatedNetBoxEndpointList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []NetBoxEndpoint          `json:"results"`
+	Previous *string          `json:"previous,omitempty"`
+	Results  []NetBoxEndpoint `json:"results"`
 }
 
 // PaginatedNodeSSHCredentialList defines model for PaginatedNodeSSHCredentialList.
@@ -4005,11 +4005,11 @@ type PaginatedNodeSSHCredentialList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []NodeSSHCredential       `json:"results"`
+	Previous *string             `json:"previous,omitempty"`
+	Results  []NodeSSHCredential `json:"results"`
 }
 
 // PaginatedPBSEndpointList defines model for PaginatedPBSEndpointList.
@@ -4018,11 +4018,11 @@ type PaginatedPBSEndpointList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []PBSEndpoint             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []PBSEndpoint `json:"results"`
 }
 
 // PaginatedPDMEndpointList defines model for PaginatedPDMEndpointList.
@@ -4031,11 +4031,11 @@ type PaginatedPDMEndpointList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []PDMEndpoint             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []PDMEndpoint `json:"results"`
 }
 
 // PaginatedPDMRemoteList defines model for PaginatedPDMRemoteList.
@@ -4044,11 +4044,11 @@ type PaginatedPDMRemoteList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []PDMRemote               `json:"results"`
+	Previous *string     `json:"previous,omitempty"`
+	Results  []PDMRemote `json:"results"`
 }
 
 // PaginatedProxboxBranchIntentList defines model for PaginatedProxboxBranchIntentList.
@@ -4057,11 +4057,11 @@ type PaginatedProxboxBranchIntentList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxboxBranchIntent     `json:"results"`
+	Previous *string               `json:"previous,omitempty"`
+	Results  []ProxboxBranchIntent `json:"results"`
 }
 
 // PaginatedProxboxClusterGroupSyncStateList defines model for PaginatedProxboxClusterGroupSyncStateList.
@@ -4070,10 +4070,10 @@ type PaginatedProxboxClusterGroupSyncStateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]      `json:"previous,omitempty"`
+	Previous *string                        `json:"previous,omitempty"`
 	Results  []ProxboxClusterGroupSyncState `json:"results"`
 }
 
@@ -4083,10 +4083,10 @@ type PaginatedProxboxClusterSyncStateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
+	Previous *string                   `json:"previous,omitempty"`
 	Results  []ProxboxClusterSyncState `json:"results"`
 }
 
@@ -4096,10 +4096,10 @@ type PaginatedProxboxClusterTypeSyncStateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]     `json:"previous,omitempty"`
+	Previous *string                       `json:"previous,omitempty"`
 	Results  []ProxboxClusterTypeSyncState `json:"results"`
 }
 
@@ -4109,10 +4109,10 @@ type PaginatedProxboxDeviceRoleSyncStateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]    `json:"previous,omitempty"`
+	Previous *string                      `json:"previous,omitempty"`
 	Results  []ProxboxDeviceRoleSyncState `json:"results"`
 }
 
@@ -4122,11 +4122,11 @@ type PaginatedProxboxDeviceSyncStateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxboxDeviceSyncState  `json:"results"`
+	Previous *string                  `json:"previous,omitempty"`
+	Results  []ProxboxDeviceSyncState `json:"results"`
 }
 
 // PaginatedProxboxDeviceTypeSyncStateList defines model for PaginatedProxboxDeviceTypeSyncStateList.
@@ -4135,10 +4135,10 @@ type PaginatedProxboxDeviceTypeSyncStateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]    `json:"previous,omitempty"`
+	Previous *string                      `json:"previous,omitempty"`
 	Results  []ProxboxDeviceTypeSyncState `json:"results"`
 }
 
@@ -4148,10 +4148,10 @@ type PaginatedProxboxIPAddressSyncStateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]   `json:"previous,omitempty"`
+	Previous *string                     `json:"previous,omitempty"`
 	Results  []ProxboxIPAddressSyncState `json:"results"`
 }
 
@@ -4161,10 +4161,10 @@ type PaginatedProxboxInterfaceSyncStateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]   `json:"previous,omitempty"`
+	Previous *string                     `json:"previous,omitempty"`
 	Results  []ProxboxInterfaceSyncState `json:"results"`
 }
 
@@ -4174,10 +4174,10 @@ type PaginatedProxboxManufacturerSyncStateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]      `json:"previous,omitempty"`
+	Previous *string                        `json:"previous,omitempty"`
 	Results  []ProxboxManufacturerSyncState `json:"results"`
 }
 
@@ -4187,11 +4187,11 @@ type PaginatedProxboxPluginSettingsList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxboxPluginSettings   `json:"results"`
+	Previous *string                 `json:"previous,omitempty"`
+	Results  []ProxboxPluginSettings `json:"results"`
 }
 
 // PaginatedProxboxSiteSyncStateList defines model for PaginatedProxboxSiteSyncStateList.
@@ -4200,11 +4200,11 @@ type PaginatedProxboxSiteSyncStateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxboxSiteSyncState    `json:"results"`
+	Previous *string                `json:"previous,omitempty"`
+	Results  []ProxboxSiteSyncState `json:"results"`
 }
 
 // PaginatedProxboxSyncJobListList defines model for PaginatedProxboxSyncJobListList.
@@ -4213,11 +4213,11 @@ type PaginatedProxboxSyncJobListList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxboxSyncJobList      `json:"results"`
+	Previous *string              `json:"previous,omitempty"`
+	Results  []ProxboxSyncJobList `json:"results"`
 }
 
 // PaginatedProxboxVLANSyncStateList defines model for PaginatedProxboxVLANSyncStateList.
@@ -4226,11 +4226,11 @@ type PaginatedProxboxVLANSyncStateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxboxVLANSyncState    `json:"results"`
+	Previous *string                `json:"previous,omitempty"`
+	Results  []ProxboxVLANSyncState `json:"results"`
 }
 
 // PaginatedProxboxVMInterfaceSyncStateList defines model for PaginatedProxboxVMInterfaceSyncStateList.
@@ -4239,10 +4239,10 @@ type PaginatedProxboxVMInterfaceSyncStateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]     `json:"previous,omitempty"`
+	Previous *string                       `json:"previous,omitempty"`
 	Results  []ProxboxVMInterfaceSyncState `json:"results"`
 }
 
@@ -4252,10 +4252,10 @@ type PaginatedProxboxVirtualDiskSyncStateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]     `json:"previous,omitempty"`
+	Previous *string                       `json:"previous,omitempty"`
 	Results  []ProxboxVirtualDiskSyncState `json:"results"`
 }
 
@@ -4265,10 +4265,10 @@ type PaginatedProxboxVirtualMachineSyncStateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]        `json:"previous,omitempty"`
+	Previous *string                          `json:"previous,omitempty"`
 	Results  []ProxboxVirtualMachineSyncState `json:"results"`
 }
 
@@ -4278,11 +4278,11 @@ type PaginatedProxmoxApplyJobList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxApplyJob         `json:"results"`
+	Previous *string           `json:"previous,omitempty"`
+	Results  []ProxmoxApplyJob `json:"results"`
 }
 
 // PaginatedProxmoxClusterList defines model for PaginatedProxmoxClusterList.
@@ -4291,11 +4291,11 @@ type PaginatedProxmoxClusterList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxCluster          `json:"results"`
+	Previous *string          `json:"previous,omitempty"`
+	Results  []ProxmoxCluster `json:"results"`
 }
 
 // PaginatedProxmoxDatacenterCpuModelList defines model for PaginatedProxmoxDatacenterCpuModelList.
@@ -4304,10 +4304,10 @@ type PaginatedProxmoxDatacenterCpuModelList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]   `json:"previous,omitempty"`
+	Previous *string                     `json:"previous,omitempty"`
 	Results  []ProxmoxDatacenterCpuModel `json:"results"`
 }
 
@@ -4317,11 +4317,11 @@ type PaginatedProxmoxEndpointList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxEndpoint         `json:"results"`
+	Previous *string           `json:"previous,omitempty"`
+	Results  []ProxmoxEndpoint `json:"results"`
 }
 
 // PaginatedProxmoxFirewallAliasList defines model for PaginatedProxmoxFirewallAliasList.
@@ -4330,11 +4330,11 @@ type PaginatedProxmoxFirewallAliasList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxFirewallAlias    `json:"results"`
+	Previous *string                `json:"previous,omitempty"`
+	Results  []ProxmoxFirewallAlias `json:"results"`
 }
 
 // PaginatedProxmoxFirewallIPSetEntryList defines model for PaginatedProxmoxFirewallIPSetEntryList.
@@ -4343,10 +4343,10 @@ type PaginatedProxmoxFirewallIPSetEntryList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]   `json:"previous,omitempty"`
+	Previous *string                     `json:"previous,omitempty"`
 	Results  []ProxmoxFirewallIPSetEntry `json:"results"`
 }
 
@@ -4356,11 +4356,11 @@ type PaginatedProxmoxFirewallIPSetList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxFirewallIPSet    `json:"results"`
+	Previous *string                `json:"previous,omitempty"`
+	Results  []ProxmoxFirewallIPSet `json:"results"`
 }
 
 // PaginatedProxmoxFirewallOptionsList defines model for PaginatedProxmoxFirewallOptionsList.
@@ -4369,11 +4369,11 @@ type PaginatedProxmoxFirewallOptionsList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxFirewallOptions  `json:"results"`
+	Previous *string                  `json:"previous,omitempty"`
+	Results  []ProxmoxFirewallOptions `json:"results"`
 }
 
 // PaginatedProxmoxFirewallRuleList defines model for PaginatedProxmoxFirewallRuleList.
@@ -4382,11 +4382,11 @@ type PaginatedProxmoxFirewallRuleList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxFirewallRule     `json:"results"`
+	Previous *string               `json:"previous,omitempty"`
+	Results  []ProxmoxFirewallRule `json:"results"`
 }
 
 // PaginatedProxmoxFirewallSecurityGroupList defines model for PaginatedProxmoxFirewallSecurityGroupList.
@@ -4395,10 +4395,10 @@ type PaginatedProxmoxFirewallSecurityGroupList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]      `json:"previous,omitempty"`
+	Previous *string                        `json:"previous,omitempty"`
 	Results  []ProxmoxFirewallSecurityGroup `json:"results"`
 }
 
@@ -4408,11 +4408,11 @@ type PaginatedProxmoxMetricsInfluxDBList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxMetricsInfluxDB  `json:"results"`
+	Previous *string                  `json:"previous,omitempty"`
+	Results  []ProxmoxMetricsInfluxDB `json:"results"`
 }
 
 // PaginatedProxmoxNodeList defines model for PaginatedProxmoxNodeList.
@@ -4421,11 +4421,11 @@ type PaginatedProxmoxNodeList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxNode             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []ProxmoxNode `json:"results"`
 }
 
 // PaginatedProxmoxSdnBindingList defines model for PaginatedProxmoxSdnBindingList.
@@ -4434,11 +4434,11 @@ type PaginatedProxmoxSdnBindingList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxSdnBinding       `json:"results"`
+	Previous *string             `json:"previous,omitempty"`
+	Results  []ProxmoxSdnBinding `json:"results"`
 }
 
 // PaginatedProxmoxSdnControllerList defines model for PaginatedProxmoxSdnControllerList.
@@ -4447,11 +4447,11 @@ type PaginatedProxmoxSdnControllerList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxSdnController    `json:"results"`
+	Previous *string                `json:"previous,omitempty"`
+	Results  []ProxmoxSdnController `json:"results"`
 }
 
 // PaginatedProxmoxSdnFabricList defines model for PaginatedProxmoxSdnFabricList.
@@ -4460,11 +4460,11 @@ type PaginatedProxmoxSdnFabricList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxSdnFabric        `json:"results"`
+	Previous *string            `json:"previous,omitempty"`
+	Results  []ProxmoxSdnFabric `json:"results"`
 }
 
 // PaginatedProxmoxSdnPrefixListList defines model for PaginatedProxmoxSdnPrefixListList.
@@ -4473,11 +4473,11 @@ type PaginatedProxmoxSdnPrefixListList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxSdnPrefixList    `json:"results"`
+	Previous *string                `json:"previous,omitempty"`
+	Results  []ProxmoxSdnPrefixList `json:"results"`
 }
 
 // PaginatedProxmoxSdnRouteMapList defines model for PaginatedProxmoxSdnRouteMapList.
@@ -4486,11 +4486,11 @@ type PaginatedProxmoxSdnRouteMapList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxSdnRouteMap      `json:"results"`
+	Previous *string              `json:"previous,omitempty"`
+	Results  []ProxmoxSdnRouteMap `json:"results"`
 }
 
 // PaginatedProxmoxSdnSubnetList defines model for PaginatedProxmoxSdnSubnetList.
@@ -4499,11 +4499,11 @@ type PaginatedProxmoxSdnSubnetList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxSdnSubnet        `json:"results"`
+	Previous *string            `json:"previous,omitempty"`
+	Results  []ProxmoxSdnSubnet `json:"results"`
 }
 
 // PaginatedProxmoxSdnVNetList defines model for PaginatedProxmoxSdnVNetList.
@@ -4512,11 +4512,11 @@ type PaginatedProxmoxSdnVNetList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxSdnVNet          `json:"results"`
+	Previous *string          `json:"previous,omitempty"`
+	Results  []ProxmoxSdnVNet `json:"results"`
 }
 
 // PaginatedProxmoxSdnZoneList defines model for PaginatedProxmoxSdnZoneList.
@@ -4525,11 +4525,11 @@ type PaginatedProxmoxSdnZoneList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxSdnZone          `json:"results"`
+	Previous *string          `json:"previous,omitempty"`
+	Results  []ProxmoxSdnZone `json:"results"`
 }
 
 // PaginatedProxmoxServiceCollectionList defines model for PaginatedProxmoxServiceCollectionList.
@@ -4538,10 +4538,10 @@ type PaginatedProxmoxServiceCollectionList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string]  `json:"previous,omitempty"`
+	Previous *string                    `json:"previous,omitempty"`
 	Results  []ProxmoxServiceCollection `json:"results"`
 }
 
@@ -4551,11 +4551,11 @@ type PaginatedProxmoxServiceSampleList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxServiceSample    `json:"results"`
+	Previous *string                `json:"previous,omitempty"`
+	Results  []ProxmoxServiceSample `json:"results"`
 }
 
 // PaginatedProxmoxServiceStatusList defines model for PaginatedProxmoxServiceStatusList.
@@ -4564,11 +4564,11 @@ type PaginatedProxmoxServiceStatusList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxServiceStatus    `json:"results"`
+	Previous *string                `json:"previous,omitempty"`
+	Results  []ProxmoxServiceStatus `json:"results"`
 }
 
 // PaginatedProxmoxStorageList defines model for PaginatedProxmoxStorageList.
@@ -4577,11 +4577,11 @@ type PaginatedProxmoxStorageList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxStorage          `json:"results"`
+	Previous *string          `json:"previous,omitempty"`
+	Results  []ProxmoxStorage `json:"results"`
 }
 
 // PaginatedProxmoxVMCloudInitList defines model for PaginatedProxmoxVMCloudInitList.
@@ -4590,11 +4590,11 @@ type PaginatedProxmoxVMCloudInitList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxVMCloudInit      `json:"results"`
+	Previous *string              `json:"previous,omitempty"`
+	Results  []ProxmoxVMCloudInit `json:"results"`
 }
 
 // PaginatedProxmoxVMIntentList defines model for PaginatedProxmoxVMIntentList.
@@ -4603,11 +4603,11 @@ type PaginatedProxmoxVMIntentList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxVMIntent         `json:"results"`
+	Previous *string           `json:"previous,omitempty"`
+	Results  []ProxmoxVMIntent `json:"results"`
 }
 
 // PaginatedProxmoxVMTemplateList defines model for PaginatedProxmoxVMTemplateList.
@@ -4616,11 +4616,11 @@ type PaginatedProxmoxVMTemplateList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []ProxmoxVMTemplate       `json:"results"`
+	Previous *string             `json:"previous,omitempty"`
+	Results  []ProxmoxVMTemplate `json:"results"`
 }
 
 // PaginatedReplicationList defines model for PaginatedReplicationList.
@@ -4629,11 +4629,11 @@ type PaginatedReplicationList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []Replication             `json:"results"`
+	Previous *string       `json:"previous,omitempty"`
+	Results  []Replication `json:"results"`
 }
 
 // PaginatedSensitiveDataAccessList defines model for PaginatedSensitiveDataAccessList.
@@ -4642,11 +4642,11 @@ type PaginatedSensitiveDataAccessList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []SensitiveDataAccess     `json:"results"`
+	Previous *string               `json:"previous,omitempty"`
+	Results  []SensitiveDataAccess `json:"results"`
 }
 
 // PaginatedVMBackupList defines model for PaginatedVMBackupList.
@@ -4655,11 +4655,11 @@ type PaginatedVMBackupList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []VMBackup                `json:"results"`
+	Previous *string    `json:"previous,omitempty"`
+	Results  []VMBackup `json:"results"`
 }
 
 // PaginatedVMSnapshotList defines model for PaginatedVMSnapshotList.
@@ -4668,11 +4668,11 @@ type PaginatedVMSnapshotList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []VMSnapshot              `json:"results"`
+	Previous *string      `json:"previous,omitempty"`
+	Results  []VMSnapshot `json:"results"`
 }
 
 // PaginatedVMTaskHistoryList defines model for PaginatedVMTaskHistoryList.
@@ -4681,11 +4681,11 @@ type PaginatedVMTaskHistoryList struct {
 	Count int `json:"count"`
 
 	// Next Example: http://api.example.org/accounts/?offset=400&limit=100
-	Next nullable.Nullable[string] `json:"next,omitempty"`
+	Next *string `json:"next,omitempty"`
 
 	// Previous Example: http://api.example.org/accounts/?offset=200&limit=100
-	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Results  []VMTaskHistory           `json:"results"`
+	Previous *string         `json:"previous,omitempty"`
+	Results  []VMTaskHistory `json:"results"`
 }
 
 // PatchedBulkBackupRoutineRequest Full representation of a Proxmox backup routine stored in NetBox.
@@ -9308,14 +9308,14 @@ type ProxboxBranchIntent struct {
 	BranchId int64 `json:"branch_id"`
 
 	// BranchSchemaId Soft reference to the netbox-branching Branch schema ID.
-	BranchSchemaId string                       `json:"branch_schema_id"`
-	Created        nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields   *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display        string                       `json:"display"`
-	Id             int                          `json:"id"`
-	LastUpdated    nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	Tags           *[]externalRef0.NestedTag    `json:"tags,omitempty"`
-	Url            string                       `json:"url"`
+	BranchSchemaId string                    `json:"branch_schema_id"`
+	Created        *time.Time                `json:"created,omitempty"`
+	CustomFields   *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Display        string                    `json:"display"`
+	Id             int                       `json:"id"`
+	LastUpdated    *time.Time                `json:"last_updated,omitempty"`
+	Tags           *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url            string                    `json:"url"`
 }
 
 // ProxboxBranchIntentRequest Validate the soft reference while exposing explicit boolean gates.
@@ -9338,70 +9338,70 @@ type ProxboxBranchIntentRequest struct {
 // ProxboxClusterGroupSyncState Shared write validation for one-to-one sync-state sidecars.
 type ProxboxClusterGroupSyncState struct {
 	// ClusterGroup Resolve writable nested objects through the caller's view permissions.
-	ClusterGroup NestedClusterGroup           `json:"cluster_group"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Id           int                          `json:"id"`
+	ClusterGroup NestedClusterGroup      `json:"cluster_group"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Id           int                     `json:"id"`
 
 	// LastRunId proxbox-api run identifier mirrored from proxbox_last_run_id.
-	LastRunId            *string                      `json:"last_run_id,omitempty"`
-	LastUpdated          nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	ProxmoxClusterName   *string                      `json:"proxmox_cluster_name,omitempty"`
-	ProxmoxClusterStatus *string                      `json:"proxmox_cluster_status,omitempty"`
+	LastRunId            *string    `json:"last_run_id,omitempty"`
+	LastUpdated          *time.Time `json:"last_updated,omitempty"`
+	ProxmoxClusterName   *string    `json:"proxmox_cluster_name,omitempty"`
+	ProxmoxClusterStatus *string    `json:"proxmox_cluster_status,omitempty"`
 
 	// ProxmoxLastUpdated Timestamp mirrored from the legacy proxmox_last_updated custom field.
-	ProxmoxLastUpdated nullable.Nullable[time.Time] `json:"proxmox_last_updated,omitempty"`
-	Tags               *[]externalRef0.NestedTag    `json:"tags,omitempty"`
-	Url                string                       `json:"url"`
+	ProxmoxLastUpdated *time.Time                `json:"proxmox_last_updated,omitempty"`
+	Tags               *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url                string                    `json:"url"`
 }
 
 // ProxboxClusterSyncState Shared write validation for one-to-one sync-state sidecars.
 type ProxboxClusterSyncState struct {
 	// Cluster Resolve writable nested objects through the caller's view permissions.
-	Cluster      NestedCluster                `json:"cluster"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Id           int                          `json:"id"`
+	Cluster      NestedCluster           `json:"cluster"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Id           int                     `json:"id"`
 
 	// LastRunId proxbox-api run identifier mirrored from proxbox_last_run_id.
-	LastRunId            *string                                           `json:"last_run_id,omitempty"`
-	LastUpdated          nullable.Nullable[time.Time]                      `json:"last_updated,omitempty"`
-	ProxmoxCluster       nullable.Nullable[RestrictedNestedProxmoxCluster] `json:"proxmox_cluster,omitempty"`
-	ProxmoxClusterName   *string                                           `json:"proxmox_cluster_name,omitempty"`
-	ProxmoxClusterRawId  nullable.Nullable[int]                            `json:"proxmox_cluster_raw_id,omitempty"`
-	ProxmoxClusterStatus *string                                           `json:"proxmox_cluster_status,omitempty"`
+	LastRunId            *string                         `json:"last_run_id,omitempty"`
+	LastUpdated          *time.Time                      `json:"last_updated,omitempty"`
+	ProxmoxCluster       *RestrictedNestedProxmoxCluster `json:"proxmox_cluster,omitempty"`
+	ProxmoxClusterName   *string                         `json:"proxmox_cluster_name,omitempty"`
+	ProxmoxClusterRawId  *int                            `json:"proxmox_cluster_raw_id,omitempty"`
+	ProxmoxClusterStatus *string                         `json:"proxmox_cluster_status,omitempty"`
 
 	// ProxmoxLastUpdated Timestamp mirrored from the legacy proxmox_last_updated custom field.
-	ProxmoxLastUpdated nullable.Nullable[time.Time] `json:"proxmox_last_updated,omitempty"`
-	Tags               *[]externalRef0.NestedTag    `json:"tags,omitempty"`
-	Url                string                       `json:"url"`
+	ProxmoxLastUpdated *time.Time                `json:"proxmox_last_updated,omitempty"`
+	Tags               *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url                string                    `json:"url"`
 }
 
 // ProxboxClusterTypeSyncState Shared write validation for one-to-one sync-state sidecars.
 type ProxboxClusterTypeSyncState struct {
 	// ClusterType Resolve writable nested objects through the caller's view permissions.
-	ClusterType  NestedClusterType            `json:"cluster_type"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Id           int                          `json:"id"`
+	ClusterType  NestedClusterType       `json:"cluster_type"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Id           int                     `json:"id"`
 
 	// LastRunId proxbox-api run identifier mirrored from proxbox_last_run_id.
-	LastRunId   *string                      `json:"last_run_id,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	LastRunId   *string    `json:"last_run_id,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// ProxmoxLastUpdated Timestamp mirrored from the legacy proxmox_last_updated custom field.
-	ProxmoxLastUpdated nullable.Nullable[time.Time] `json:"proxmox_last_updated,omitempty"`
-	Tags               *[]externalRef0.NestedTag    `json:"tags,omitempty"`
-	Url                string                       `json:"url"`
+	ProxmoxLastUpdated *time.Time                `json:"proxmox_last_updated,omitempty"`
+	Tags               *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url                string                    `json:"url"`
 }
 
 // ProxboxDeviceRoleSyncState Shared write validation for one-to-one sync-state sidecars.
 type ProxboxDeviceRoleSyncState struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
 
 	// DeviceRole Represents an object related through a ForeignKey field. On write, it accepts a primary key (PK) value or a
 	// dictionary of attributes which can be used to uniquely identify the related object. This class should be
@@ -9411,63 +9411,63 @@ type ProxboxDeviceRoleSyncState struct {
 	Id         int                           `json:"id"`
 
 	// LastRunId proxbox-api run identifier mirrored from proxbox_last_run_id.
-	LastRunId   *string                      `json:"last_run_id,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	LastRunId   *string    `json:"last_run_id,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// ProxmoxLastUpdated Timestamp mirrored from the legacy proxmox_last_updated custom field.
-	ProxmoxLastUpdated nullable.Nullable[time.Time] `json:"proxmox_last_updated,omitempty"`
-	Tags               *[]externalRef0.NestedTag    `json:"tags,omitempty"`
-	Url                string                       `json:"url"`
+	ProxmoxLastUpdated *time.Time                `json:"proxmox_last_updated,omitempty"`
+	Tags               *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url                string                    `json:"url"`
 }
 
 // ProxboxDeviceSyncState Shared write validation for one-to-one sync-state sidecars.
 type ProxboxDeviceSyncState struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
 
 	// Device Represents an object related through a ForeignKey field. On write, it accepts a primary key (PK) value or a
 	// dictionary of attributes which can be used to uniquely identify the related object. This class should be
 	// subclassed to return a full representation of the related object on read.
-	Device                      externalRef0.NestedDevice                          `json:"device"`
-	Display                     string                                             `json:"display"`
-	Endpoint                    nullable.Nullable[RestrictedNestedProxmoxEndpoint] `json:"endpoint,omitempty"`
-	HardwareChassisManufacturer *string                                            `json:"hardware_chassis_manufacturer,omitempty"`
-	HardwareChassisProduct      *string                                            `json:"hardware_chassis_product,omitempty"`
-	HardwareChassisSerial       *string                                            `json:"hardware_chassis_serial,omitempty"`
-	Id                          int                                                `json:"id"`
+	Device                      externalRef0.NestedDevice        `json:"device"`
+	Display                     string                           `json:"display"`
+	Endpoint                    *RestrictedNestedProxmoxEndpoint `json:"endpoint,omitempty"`
+	HardwareChassisManufacturer *string                          `json:"hardware_chassis_manufacturer,omitempty"`
+	HardwareChassisProduct      *string                          `json:"hardware_chassis_product,omitempty"`
+	HardwareChassisSerial       *string                          `json:"hardware_chassis_serial,omitempty"`
+	Id                          int                              `json:"id"`
 
 	// LastRunId proxbox-api run identifier mirrored from proxbox_last_run_id.
-	LastRunId            *string                                           `json:"last_run_id,omitempty"`
-	LastUpdated          nullable.Nullable[time.Time]                      `json:"last_updated,omitempty"`
-	ProxmoxCluster       nullable.Nullable[RestrictedNestedProxmoxCluster] `json:"proxmox_cluster,omitempty"`
-	ProxmoxClusterName   *string                                           `json:"proxmox_cluster_name,omitempty"`
-	ProxmoxCpuType       *string                                           `json:"proxmox_cpu_type,omitempty"`
-	ProxmoxDeviceNames   *string                                           `json:"proxmox_device_names,omitempty"`
-	ProxmoxDisk          *string                                           `json:"proxmox_disk,omitempty"`
-	ProxmoxEndpointRawId nullable.Nullable[int]                            `json:"proxmox_endpoint_raw_id,omitempty"`
-	ProxmoxInterfaces    *string                                           `json:"proxmox_interfaces,omitempty"`
+	LastRunId            *string                         `json:"last_run_id,omitempty"`
+	LastUpdated          *time.Time                      `json:"last_updated,omitempty"`
+	ProxmoxCluster       *RestrictedNestedProxmoxCluster `json:"proxmox_cluster,omitempty"`
+	ProxmoxClusterName   *string                         `json:"proxmox_cluster_name,omitempty"`
+	ProxmoxCpuType       *string                         `json:"proxmox_cpu_type,omitempty"`
+	ProxmoxDeviceNames   *string                         `json:"proxmox_device_names,omitempty"`
+	ProxmoxDisk          *string                         `json:"proxmox_disk,omitempty"`
+	ProxmoxEndpointRawId *int                            `json:"proxmox_endpoint_raw_id,omitempty"`
+	ProxmoxInterfaces    *string                         `json:"proxmox_interfaces,omitempty"`
 
 	// ProxmoxLastUpdated Timestamp mirrored from the legacy proxmox_last_updated custom field.
-	ProxmoxLastUpdated  nullable.Nullable[time.Time]                   `json:"proxmox_last_updated,omitempty"`
-	ProxmoxLink         *string                                        `json:"proxmox_link,omitempty"`
-	ProxmoxNode         nullable.Nullable[RestrictedNestedProxmoxNode] `json:"proxmox_node,omitempty"`
-	ProxmoxNodeName     *string                                        `json:"proxmox_node_name,omitempty"`
-	ProxmoxNotes        *string                                        `json:"proxmox_notes,omitempty"`
-	ProxmoxOs           *string                                        `json:"proxmox_os,omitempty"`
-	ProxmoxStorage      *string                                        `json:"proxmox_storage,omitempty"`
-	ProxmoxStorageIds   *string                                        `json:"proxmox_storage_ids,omitempty"`
-	ProxmoxStorageNames *string                                        `json:"proxmox_storage_names,omitempty"`
-	ProxmoxTags         *string                                        `json:"proxmox_tags,omitempty"`
-	ProxmoxTcpStates    *string                                        `json:"proxmox_tcp_states,omitempty"`
-	ProxmoxVmid         *string                                        `json:"proxmox_vmid,omitempty"`
-	Tags                *[]externalRef0.NestedTag                      `json:"tags,omitempty"`
-	Url                 string                                         `json:"url"`
+	ProxmoxLastUpdated  *time.Time                   `json:"proxmox_last_updated,omitempty"`
+	ProxmoxLink         *string                      `json:"proxmox_link,omitempty"`
+	ProxmoxNode         *RestrictedNestedProxmoxNode `json:"proxmox_node,omitempty"`
+	ProxmoxNodeName     *string                      `json:"proxmox_node_name,omitempty"`
+	ProxmoxNotes        *string                      `json:"proxmox_notes,omitempty"`
+	ProxmoxOs           *string                      `json:"proxmox_os,omitempty"`
+	ProxmoxStorage      *string                      `json:"proxmox_storage,omitempty"`
+	ProxmoxStorageIds   *string                      `json:"proxmox_storage_ids,omitempty"`
+	ProxmoxStorageNames *string                      `json:"proxmox_storage_names,omitempty"`
+	ProxmoxTags         *string                      `json:"proxmox_tags,omitempty"`
+	ProxmoxTcpStates    *string                      `json:"proxmox_tcp_states,omitempty"`
+	ProxmoxVmid         *string                      `json:"proxmox_vmid,omitempty"`
+	Tags                *[]externalRef0.NestedTag    `json:"tags,omitempty"`
+	Url                 string                       `json:"url"`
 }
 
 // ProxboxDeviceTypeSyncState Shared write validation for one-to-one sync-state sidecars.
 type ProxboxDeviceTypeSyncState struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
 
 	// DeviceType Resolve writable nested objects through the caller's view permissions.
 	DeviceType NestedDeviceType `json:"device_type"`
@@ -9475,21 +9475,21 @@ type ProxboxDeviceTypeSyncState struct {
 	Id         int              `json:"id"`
 
 	// LastRunId proxbox-api run identifier mirrored from proxbox_last_run_id.
-	LastRunId   *string                      `json:"last_run_id,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	LastRunId   *string    `json:"last_run_id,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// ProxmoxLastUpdated Timestamp mirrored from the legacy proxmox_last_updated custom field.
-	ProxmoxLastUpdated nullable.Nullable[time.Time] `json:"proxmox_last_updated,omitempty"`
-	Tags               *[]externalRef0.NestedTag    `json:"tags,omitempty"`
-	Url                string                       `json:"url"`
+	ProxmoxLastUpdated *time.Time                `json:"proxmox_last_updated,omitempty"`
+	Tags               *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url                string                    `json:"url"`
 }
 
 // ProxboxIPAddressSyncState Shared write validation for one-to-one sync-state sidecars.
 type ProxboxIPAddressSyncState struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Id           int                          `json:"id"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Id           int                     `json:"id"`
 
 	// IpAddress Represents an object related through a ForeignKey field. On write, it accepts a primary key (PK) value or a
 	// dictionary of attributes which can be used to uniquely identify the related object. This class should be
@@ -9497,24 +9497,24 @@ type ProxboxIPAddressSyncState struct {
 	IpAddress externalRef0.NestedIPAddress `json:"ip_address"`
 
 	// LastRunId proxbox-api run identifier mirrored from proxbox_last_run_id.
-	LastRunId          *string                      `json:"last_run_id,omitempty"`
-	LastUpdated        nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	ProxmoxInterface   *string                      `json:"proxmox_interface,omitempty"`
-	ProxmoxIpAddresses *string                      `json:"proxmox_ip_addresses,omitempty"`
+	LastRunId          *string    `json:"last_run_id,omitempty"`
+	LastUpdated        *time.Time `json:"last_updated,omitempty"`
+	ProxmoxInterface   *string    `json:"proxmox_interface,omitempty"`
+	ProxmoxIpAddresses *string    `json:"proxmox_ip_addresses,omitempty"`
 
 	// ProxmoxLastUpdated Timestamp mirrored from the legacy proxmox_last_updated custom field.
-	ProxmoxLastUpdated nullable.Nullable[time.Time] `json:"proxmox_last_updated,omitempty"`
-	ProxmoxMac         *string                      `json:"proxmox_mac,omitempty"`
-	Tags               *[]externalRef0.NestedTag    `json:"tags,omitempty"`
-	Url                string                       `json:"url"`
+	ProxmoxLastUpdated *time.Time                `json:"proxmox_last_updated,omitempty"`
+	ProxmoxMac         *string                   `json:"proxmox_mac,omitempty"`
+	Tags               *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url                string                    `json:"url"`
 }
 
 // ProxboxInterfaceSyncState Shared write validation for one-to-one sync-state sidecars.
 type ProxboxInterfaceSyncState struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Id           int                          `json:"id"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Id           int                     `json:"id"`
 
 	// Interface Represents an object related through a ForeignKey field. On write, it accepts a primary key (PK) value or a
 	// dictionary of attributes which can be used to uniquely identify the related object. This class should be
@@ -9522,36 +9522,36 @@ type ProxboxInterfaceSyncState struct {
 	Interface externalRef0.NestedInterface `json:"interface"`
 
 	// LastRunId proxbox-api run identifier mirrored from proxbox_last_run_id.
-	LastRunId    *string                      `json:"last_run_id,omitempty"`
-	LastUpdated  nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	NicDuplex    *string                      `json:"nic_duplex,omitempty"`
-	NicLink      nullable.Nullable[bool]      `json:"nic_link,omitempty"`
-	NicSpeedGbps nullable.Nullable[int]       `json:"nic_speed_gbps,omitempty"`
+	LastRunId    *string    `json:"last_run_id,omitempty"`
+	LastUpdated  *time.Time `json:"last_updated,omitempty"`
+	NicDuplex    *string    `json:"nic_duplex,omitempty"`
+	NicLink      *bool      `json:"nic_link,omitempty"`
+	NicSpeedGbps *int       `json:"nic_speed_gbps,omitempty"`
 
 	// ProxmoxLastUpdated Timestamp mirrored from the legacy proxmox_last_updated custom field.
-	ProxmoxLastUpdated nullable.Nullable[time.Time] `json:"proxmox_last_updated,omitempty"`
-	Tags               *[]externalRef0.NestedTag    `json:"tags,omitempty"`
-	Url                string                       `json:"url"`
+	ProxmoxLastUpdated *time.Time                `json:"proxmox_last_updated,omitempty"`
+	Tags               *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url                string                    `json:"url"`
 }
 
 // ProxboxManufacturerSyncState Shared write validation for one-to-one sync-state sidecars.
 type ProxboxManufacturerSyncState struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Id           int                          `json:"id"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Id           int                     `json:"id"`
 
 	// LastRunId proxbox-api run identifier mirrored from proxbox_last_run_id.
-	LastRunId   *string                      `json:"last_run_id,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	LastRunId   *string    `json:"last_run_id,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// Manufacturer Resolve writable nested objects through the caller's view permissions.
 	Manufacturer NestedManufacturer `json:"manufacturer"`
 
 	// ProxmoxLastUpdated Timestamp mirrored from the legacy proxmox_last_updated custom field.
-	ProxmoxLastUpdated nullable.Nullable[time.Time] `json:"proxmox_last_updated,omitempty"`
-	Tags               *[]externalRef0.NestedTag    `json:"tags,omitempty"`
-	Url                string                       `json:"url"`
+	ProxmoxLastUpdated *time.Time                `json:"proxmox_last_updated,omitempty"`
+	Tags               *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url                string                    `json:"url"`
 }
 
 // ProxboxPluginSettings Serializer for ProxboxPluginSettings singleton.
@@ -9608,14 +9608,14 @@ type ProxboxPluginSettings struct {
 	CloudCustomerGateway *string `json:"cloud_customer_gateway,omitempty"`
 
 	// CloudCustomerPrefixId Primary key of the NetBox IPAM Prefix designated as the cloud customer network. Populate it with the ensure_cloud_customer_network management command rather than hardcoding estate-specific values.
-	CloudCustomerPrefixId nullable.Nullable[int] `json:"cloud_customer_prefix_id,omitempty"`
+	CloudCustomerPrefixId *int `json:"cloud_customer_prefix_id,omitempty"`
 
 	// CloudCustomerVlanTag VLAN tag associated with the configured cloud customer network. Leave blank until an operator runs ensure_cloud_customer_network.
-	CloudCustomerVlanTag nullable.Nullable[int] `json:"cloud_customer_vlan_tag,omitempty"`
+	CloudCustomerVlanTag *int `json:"cloud_customer_vlan_tag,omitempty"`
 
 	// CloudNetworkLockEnabled When enabled, cloud provisioning integrations should use the configured customer network fields below as the authoritative NetBox source for customer-facing instance networking.
-	CloudNetworkLockEnabled *bool                        `json:"cloud_network_lock_enabled,omitempty"`
-	Created                 nullable.Nullable[time.Time] `json:"created,omitempty"`
+	CloudNetworkLockEnabled *bool      `json:"cloud_network_lock_enabled,omitempty"`
+	Created                 *time.Time `json:"created,omitempty"`
 
 	// CredentialStorageBackend * `openbao` - OpenBao
 	// * `legacy_encrypted` - Legacy Fernet-encrypted local storage
@@ -9629,10 +9629,10 @@ type ProxboxPluginSettings struct {
 	DebugCache *bool `json:"debug_cache,omitempty"`
 
 	// DefaultRoleLxc Default DeviceRole assigned to LXC containers synced from Proxmox. Per-Endpoint and per-Node values override this; operator edits on a specific VirtualMachine are preserved by the last-synced-role snapshot lock.
-	DefaultRoleLxc nullable.Nullable[int] `json:"default_role_lxc,omitempty"`
+	DefaultRoleLxc *int `json:"default_role_lxc,omitempty"`
 
 	// DefaultRoleQemu Default DeviceRole assigned to QEMU virtual machines synced from Proxmox. Per-Endpoint and per-Node values override this; operator edits on a specific VirtualMachine are preserved by the last-synced-role snapshot lock.
-	DefaultRoleQemu nullable.Nullable[int] `json:"default_role_qemu,omitempty"`
+	DefaultRoleQemu *int `json:"default_role_qemu,omitempty"`
 
 	// DeleteOrphans When enabled, full-update runs will delete Proxbox-discovered VMs that were not touched by the current sync run. Review a dry-run preview before enabling in production.
 	DeleteOrphans *bool  `json:"delete_orphans,omitempty"`
@@ -9682,8 +9682,8 @@ type ProxboxPluginSettings struct {
 	InterfaceBatchDelayMs *int `json:"interface_batch_delay_ms,omitempty"`
 
 	// InterfaceBatchSize Number of VM interfaces (and their IP addresses, subnets, VLANs) synced per batch. Large VMs (50+ interfaces) may timeout if synced all at once; batching prevents overwhelming NetBox with concurrent API calls.
-	InterfaceBatchSize *int                         `json:"interface_batch_size,omitempty"`
-	LastUpdated        nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	InterfaceBatchSize *int       `json:"interface_batch_size,omitempty"`
+	LastUpdated        *time.Time `json:"last_updated,omitempty"`
 
 	// NetboxGetCacheMaxBytes Maximum total size in bytes of the in-memory NetBox GET cache. Default is 50 MiB.
 	NetboxGetCacheMaxBytes *int64 `json:"netbox_get_cache_max_bytes,omitempty"`
@@ -9927,17 +9927,17 @@ type ProxboxPluginSettingsVmInterfaceSyncStrategyEnum string
 
 // ProxboxSiteSyncState Shared write validation for one-to-one sync-state sidecars.
 type ProxboxSiteSyncState struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Id           int                          `json:"id"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Id           int                     `json:"id"`
 
 	// LastRunId proxbox-api run identifier mirrored from proxbox_last_run_id.
-	LastRunId   *string                      `json:"last_run_id,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	LastRunId   *string    `json:"last_run_id,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// ProxmoxLastUpdated Timestamp mirrored from the legacy proxmox_last_updated custom field.
-	ProxmoxLastUpdated nullable.Nullable[time.Time] `json:"proxmox_last_updated,omitempty"`
+	ProxmoxLastUpdated *time.Time `json:"proxmox_last_updated,omitempty"`
 
 	// Site Resolve writable nested objects through the caller's view permissions.
 	Site NestedSite                `json:"site"`
@@ -9947,20 +9947,20 @@ type ProxboxSiteSyncState struct {
 
 // ProxboxSyncJob The complete core job representation, including “log_entries“.
 type ProxboxSyncJob struct {
-	Completed     nullable.Nullable[time.Time]   `json:"completed,omitempty"`
-	Created       time.Time                      `json:"created"`
-	Data          nullable.Nullable[interface{}] `json:"data,omitempty"`
-	Display       string                         `json:"display"`
-	DisplayUrl    string                         `json:"display_url"`
-	Error         string                         `json:"error"`
-	ExecutionTime nullable.Nullable[string]      `json:"execution_time,omitempty"`
-	Id            int                            `json:"id"`
+	Completed     *time.Time  `json:"completed,omitempty"`
+	Created       time.Time   `json:"created"`
+	Data          interface{} `json:"data,omitempty"`
+	Display       string      `json:"display"`
+	DisplayUrl    string      `json:"display_url"`
+	Error         string      `json:"error"`
+	ExecutionTime *string     `json:"execution_time,omitempty"`
+	Id            int         `json:"id"`
 
 	// Interval Recurrence interval (in minutes)
-	Interval      nullable.Nullable[int] `json:"interval,omitempty"`
-	JobId         openapi_types.UUID     `json:"job_id"`
-	LogEntries    *[]interface{}         `json:"log_entries,omitempty"`
-	Name          string                 `json:"name"`
+	Interval      *int               `json:"interval,omitempty"`
+	JobId         openapi_types.UUID `json:"job_id"`
+	LogEntries    *[]interface{}     `json:"log_entries,omitempty"`
+	Name          string             `json:"name"`
 	Notifications struct {
 		Label *string `json:"label,omitempty"`
 
@@ -9969,14 +9969,14 @@ type ProxboxSyncJob struct {
 		// * `never` - Never
 		Value *externalRef0.JobNotificationsEnum `json:"value,omitempty"`
 	} `json:"notifications"`
-	Object     nullable.Nullable[interface{}] `json:"object,omitempty"`
-	ObjectId   nullable.Nullable[int64]       `json:"object_id,omitempty"`
-	ObjectType string                         `json:"object_type"`
+	Object     interface{} `json:"object,omitempty"`
+	ObjectId   *int64      `json:"object_id,omitempty"`
+	ObjectType string      `json:"object_type"`
 
 	// QueueName Name of the queue in which this job was enqueued
-	QueueName *string                      `json:"queue_name,omitempty"`
-	Scheduled nullable.Nullable[time.Time] `json:"scheduled,omitempty"`
-	Started   nullable.Nullable[time.Time] `json:"started,omitempty"`
+	QueueName *string    `json:"queue_name,omitempty"`
+	Scheduled *time.Time `json:"scheduled,omitempty"`
+	Started   *time.Time `json:"started,omitempty"`
 	Status    struct {
 		Label *string `json:"label,omitempty"`
 
@@ -10000,19 +10000,19 @@ type ProxboxSyncJob struct {
 // than the client-side scan it replaces. The detail route still returns them,
 // and “?include_log_entries=true“ restores them here.
 type ProxboxSyncJobList struct {
-	Completed     nullable.Nullable[time.Time]   `json:"completed,omitempty"`
-	Created       time.Time                      `json:"created"`
-	Data          nullable.Nullable[interface{}] `json:"data,omitempty"`
-	Display       string                         `json:"display"`
-	DisplayUrl    string                         `json:"display_url"`
-	Error         string                         `json:"error"`
-	ExecutionTime nullable.Nullable[string]      `json:"execution_time,omitempty"`
-	Id            int                            `json:"id"`
+	Completed     *time.Time  `json:"completed,omitempty"`
+	Created       time.Time   `json:"created"`
+	Data          interface{} `json:"data,omitempty"`
+	Display       string      `json:"display"`
+	DisplayUrl    string      `json:"display_url"`
+	Error         string      `json:"error"`
+	ExecutionTime *string     `json:"execution_time,omitempty"`
+	Id            int         `json:"id"`
 
 	// Interval Recurrence interval (in minutes)
-	Interval      nullable.Nullable[int] `json:"interval,omitempty"`
-	JobId         openapi_types.UUID     `json:"job_id"`
-	Name          string                 `json:"name"`
+	Interval      *int               `json:"interval,omitempty"`
+	JobId         openapi_types.UUID `json:"job_id"`
+	Name          string             `json:"name"`
 	Notifications struct {
 		Label *string `json:"label,omitempty"`
 
@@ -10021,14 +10021,14 @@ type ProxboxSyncJobList struct {
 		// * `never` - Never
 		Value *externalRef0.JobNotificationsEnum `json:"value,omitempty"`
 	} `json:"notifications"`
-	Object     nullable.Nullable[interface{}] `json:"object,omitempty"`
-	ObjectId   nullable.Nullable[int64]       `json:"object_id,omitempty"`
-	ObjectType string                         `json:"object_type"`
+	Object     interface{} `json:"object,omitempty"`
+	ObjectId   *int64      `json:"object_id,omitempty"`
+	ObjectType string      `json:"object_type"`
 
 	// QueueName Name of the queue in which this job was enqueued
-	QueueName *string                      `json:"queue_name,omitempty"`
-	Scheduled nullable.Nullable[time.Time] `json:"scheduled,omitempty"`
-	Started   nullable.Nullable[time.Time] `json:"started,omitempty"`
+	QueueName *string    `json:"queue_name,omitempty"`
+	Scheduled *time.Time `json:"scheduled,omitempty"`
+	Started   *time.Time `json:"started,omitempty"`
 	Status    struct {
 		Label *string `json:"label,omitempty"`
 
@@ -10046,20 +10046,20 @@ type ProxboxSyncJobList struct {
 
 // ProxboxVLANSyncState Shared write validation for one-to-one sync-state sidecars.
 type ProxboxVLANSyncState struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Id           int                          `json:"id"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Id           int                     `json:"id"`
 
 	// LastRunId proxbox-api run identifier mirrored from proxbox_last_run_id.
-	LastRunId   *string                      `json:"last_run_id,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	LastRunId   *string    `json:"last_run_id,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// ProxmoxLastUpdated Timestamp mirrored from the legacy proxmox_last_updated custom field.
-	ProxmoxLastUpdated nullable.Nullable[time.Time] `json:"proxmox_last_updated,omitempty"`
-	ProxmoxVlanId      nullable.Nullable[int]       `json:"proxmox_vlan_id,omitempty"`
-	Tags               *[]externalRef0.NestedTag    `json:"tags,omitempty"`
-	Url                string                       `json:"url"`
+	ProxmoxLastUpdated *time.Time                `json:"proxmox_last_updated,omitempty"`
+	ProxmoxVlanId      *int                      `json:"proxmox_vlan_id,omitempty"`
+	Tags               *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url                string                    `json:"url"`
 
 	// Vlan Represents an object related through a ForeignKey field. On write, it accepts a primary key (PK) value or a
 	// dictionary of attributes which can be used to uniquely identify the related object. This class should be
@@ -10069,22 +10069,22 @@ type ProxboxVLANSyncState struct {
 
 // ProxboxVMInterfaceSyncState Shared write validation for one-to-one sync-state sidecars.
 type ProxboxVMInterfaceSyncState struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Id           int                          `json:"id"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Id           int                     `json:"id"`
 
 	// LastRunId proxbox-api run identifier mirrored from proxbox_last_run_id.
-	LastRunId             *string                                         `json:"last_run_id,omitempty"`
-	LastUpdated           nullable.Nullable[time.Time]                    `json:"last_updated,omitempty"`
-	ProxboxBridge         nullable.Nullable[externalRef0.NestedInterface] `json:"proxbox_bridge,omitempty"`
-	ProxboxBridgeRawId    nullable.Nullable[int64]                        `json:"proxbox_bridge_raw_id,omitempty"`
-	ProxboxBridgeRawValue *string                                         `json:"proxbox_bridge_raw_value,omitempty"`
+	LastRunId             *string                       `json:"last_run_id,omitempty"`
+	LastUpdated           *time.Time                    `json:"last_updated,omitempty"`
+	ProxboxBridge         *externalRef0.NestedInterface `json:"proxbox_bridge,omitempty"`
+	ProxboxBridgeRawId    *int64                        `json:"proxbox_bridge_raw_id,omitempty"`
+	ProxboxBridgeRawValue *string                       `json:"proxbox_bridge_raw_value,omitempty"`
 
 	// ProxmoxLastUpdated Timestamp mirrored from the legacy proxmox_last_updated custom field.
-	ProxmoxLastUpdated nullable.Nullable[time.Time] `json:"proxmox_last_updated,omitempty"`
-	Tags               *[]externalRef0.NestedTag    `json:"tags,omitempty"`
-	Url                string                       `json:"url"`
+	ProxmoxLastUpdated *time.Time                `json:"proxmox_last_updated,omitempty"`
+	Tags               *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url                string                    `json:"url"`
 
 	// VmInterface Represents an object related through a ForeignKey field. On write, it accepts a primary key (PK) value or a
 	// dictionary of attributes which can be used to uniquely identify the related object. This class should be
@@ -10094,23 +10094,23 @@ type ProxboxVMInterfaceSyncState struct {
 
 // ProxboxVirtualDiskSyncState Shared write validation for one-to-one sync-state sidecars.
 type ProxboxVirtualDiskSyncState struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Id           int                          `json:"id"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Id           int                     `json:"id"`
 
 	// LastRunId proxbox-api run identifier mirrored from proxbox_last_run_id.
-	LastRunId              *string                                           `json:"last_run_id,omitempty"`
-	LastUpdated            nullable.Nullable[time.Time]                      `json:"last_updated,omitempty"`
-	ProxboxStorage         nullable.Nullable[RestrictedNestedProxmoxStorage] `json:"proxbox_storage,omitempty"`
-	ProxboxStorageId       int                                               `json:"proxbox_storage_id"`
-	ProxboxStorageRawId    nullable.Nullable[int64]                          `json:"proxbox_storage_raw_id,omitempty"`
-	ProxboxStorageRawValue *string                                           `json:"proxbox_storage_raw_value,omitempty"`
+	LastRunId              *string                         `json:"last_run_id,omitempty"`
+	LastUpdated            *time.Time                      `json:"last_updated,omitempty"`
+	ProxboxStorage         *RestrictedNestedProxmoxStorage `json:"proxbox_storage,omitempty"`
+	ProxboxStorageId       int                             `json:"proxbox_storage_id"`
+	ProxboxStorageRawId    *int64                          `json:"proxbox_storage_raw_id,omitempty"`
+	ProxboxStorageRawValue *string                         `json:"proxbox_storage_raw_value,omitempty"`
 
 	// ProxmoxLastUpdated Timestamp mirrored from the legacy proxmox_last_updated custom field.
-	ProxmoxLastUpdated nullable.Nullable[time.Time] `json:"proxmox_last_updated,omitempty"`
-	Tags               *[]externalRef0.NestedTag    `json:"tags,omitempty"`
-	Url                string                       `json:"url"`
+	ProxmoxLastUpdated *time.Time                `json:"proxmox_last_updated,omitempty"`
+	Tags               *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Url                string                    `json:"url"`
 
 	// VirtualDisk Resolve writable nested objects through the caller's view permissions.
 	VirtualDisk NestedVirtualDisk `json:"virtual_disk"`
@@ -10118,52 +10118,52 @@ type ProxboxVirtualDiskSyncState struct {
 
 // ProxboxVirtualMachineSyncState Shared write validation for one-to-one sync-state sidecars.
 type ProxboxVirtualMachineSyncState struct {
-	Created      nullable.Nullable[time.Time]                       `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                            `json:"custom_fields,omitempty"`
-	Display      string                                             `json:"display"`
-	Endpoint     nullable.Nullable[RestrictedNestedProxmoxEndpoint] `json:"endpoint,omitempty"`
-	Id           int                                                `json:"id"`
+	Created      *time.Time                       `json:"created,omitempty"`
+	CustomFields *map[string]interface{}          `json:"custom_fields,omitempty"`
+	Display      string                           `json:"display"`
+	Endpoint     *RestrictedNestedProxmoxEndpoint `json:"endpoint,omitempty"`
+	Id           int                              `json:"id"`
 
 	// LastRunId proxbox-api run identifier mirrored from proxbox_last_run_id.
-	LastRunId            *string                                           `json:"last_run_id,omitempty"`
-	LastUpdated          nullable.Nullable[time.Time]                      `json:"last_updated,omitempty"`
-	ProxmoxCluster       nullable.Nullable[RestrictedNestedProxmoxCluster] `json:"proxmox_cluster,omitempty"`
-	ProxmoxClusterName   *string                                           `json:"proxmox_cluster_name,omitempty"`
-	ProxmoxCpuType       *string                                           `json:"proxmox_cpu_type,omitempty"`
-	ProxmoxDeviceNames   *string                                           `json:"proxmox_device_names,omitempty"`
-	ProxmoxDisk          *string                                           `json:"proxmox_disk,omitempty"`
-	ProxmoxEndpointRawId nullable.Nullable[int]                            `json:"proxmox_endpoint_raw_id,omitempty"`
-	ProxmoxInterfaces    *string                                           `json:"proxmox_interfaces,omitempty"`
+	LastRunId            *string                         `json:"last_run_id,omitempty"`
+	LastUpdated          *time.Time                      `json:"last_updated,omitempty"`
+	ProxmoxCluster       *RestrictedNestedProxmoxCluster `json:"proxmox_cluster,omitempty"`
+	ProxmoxClusterName   *string                         `json:"proxmox_cluster_name,omitempty"`
+	ProxmoxCpuType       *string                         `json:"proxmox_cpu_type,omitempty"`
+	ProxmoxDeviceNames   *string                         `json:"proxmox_device_names,omitempty"`
+	ProxmoxDisk          *string                         `json:"proxmox_disk,omitempty"`
+	ProxmoxEndpointRawId *int                            `json:"proxmox_endpoint_raw_id,omitempty"`
+	ProxmoxInterfaces    *string                         `json:"proxmox_interfaces,omitempty"`
 
 	// ProxmoxLastSyncedRoleId DeviceRole ID last written by Proxbox. Used to preserve operator role edits while allowing sync-managed roles to roll forward.
-	ProxmoxLastSyncedRoleId nullable.Nullable[int64] `json:"proxmox_last_synced_role_id,omitempty"`
+	ProxmoxLastSyncedRoleId *int64 `json:"proxmox_last_synced_role_id,omitempty"`
 
 	// ProxmoxLastUpdated Timestamp mirrored from the legacy proxmox_last_updated custom field.
-	ProxmoxLastUpdated           nullable.Nullable[time.Time]                   `json:"proxmox_last_updated,omitempty"`
-	ProxmoxLink                  *string                                        `json:"proxmox_link,omitempty"`
-	ProxmoxMigrationDuration     nullable.Nullable[int]                         `json:"proxmox_migration_duration,omitempty"`
-	ProxmoxMigrationType         *string                                        `json:"proxmox_migration_type,omitempty"`
-	ProxmoxNode                  nullable.Nullable[RestrictedNestedProxmoxNode] `json:"proxmox_node,omitempty"`
-	ProxmoxNodeName              *string                                        `json:"proxmox_node_name,omitempty"`
-	ProxmoxNotes                 *string                                        `json:"proxmox_notes,omitempty"`
-	ProxmoxOs                    *string                                        `json:"proxmox_os,omitempty"`
-	ProxmoxQemuAgent             nullable.Nullable[bool]                        `json:"proxmox_qemu_agent,omitempty"`
-	ProxmoxSearchDomain          *string                                        `json:"proxmox_search_domain,omitempty"`
-	ProxmoxStartAtBoot           nullable.Nullable[bool]                        `json:"proxmox_start_at_boot,omitempty"`
-	ProxmoxStatus                *string                                        `json:"proxmox_status,omitempty"`
-	ProxmoxStorage               *string                                        `json:"proxmox_storage,omitempty"`
-	ProxmoxStorageIds            *string                                        `json:"proxmox_storage_ids,omitempty"`
-	ProxmoxStorageNames          *string                                        `json:"proxmox_storage_names,omitempty"`
-	ProxmoxTags                  *string                                        `json:"proxmox_tags,omitempty"`
-	ProxmoxTcpStates             *string                                        `json:"proxmox_tcp_states,omitempty"`
-	ProxmoxUnprivilegedContainer nullable.Nullable[bool]                        `json:"proxmox_unprivileged_container,omitempty"`
-	ProxmoxUptime                nullable.Nullable[int]                         `json:"proxmox_uptime,omitempty"`
-	ProxmoxVmId                  nullable.Nullable[int]                         `json:"proxmox_vm_id,omitempty"`
-	ProxmoxVmName                *string                                        `json:"proxmox_vm_name,omitempty"`
-	ProxmoxVmType                *string                                        `json:"proxmox_vm_type,omitempty"`
-	ProxmoxVmid                  *string                                        `json:"proxmox_vmid,omitempty"`
-	Tags                         *[]externalRef0.NestedTag                      `json:"tags,omitempty"`
-	Url                          string                                         `json:"url"`
+	ProxmoxLastUpdated           *time.Time                   `json:"proxmox_last_updated,omitempty"`
+	ProxmoxLink                  *string                      `json:"proxmox_link,omitempty"`
+	ProxmoxMigrationDuration     *int                         `json:"proxmox_migration_duration,omitempty"`
+	ProxmoxMigrationType         *string                      `json:"proxmox_migration_type,omitempty"`
+	ProxmoxNode                  *RestrictedNestedProxmoxNode `json:"proxmox_node,omitempty"`
+	ProxmoxNodeName              *string                      `json:"proxmox_node_name,omitempty"`
+	ProxmoxNotes                 *string                      `json:"proxmox_notes,omitempty"`
+	ProxmoxOs                    *string                      `json:"proxmox_os,omitempty"`
+	ProxmoxQemuAgent             *bool                        `json:"proxmox_qemu_agent,omitempty"`
+	ProxmoxSearchDomain          *string                      `json:"proxmox_search_domain,omitempty"`
+	ProxmoxStartAtBoot           *bool                        `json:"proxmox_start_at_boot,omitempty"`
+	ProxmoxStatus                *string                      `json:"proxmox_status,omitempty"`
+	ProxmoxStorage               *string                      `json:"proxmox_storage,omitempty"`
+	ProxmoxStorageIds            *string                      `json:"proxmox_storage_ids,omitempty"`
+	ProxmoxStorageNames          *string                      `json:"proxmox_storage_names,omitempty"`
+	ProxmoxTags                  *string                      `json:"proxmox_tags,omitempty"`
+	ProxmoxTcpStates             *string                      `json:"proxmox_tcp_states,omitempty"`
+	ProxmoxUnprivilegedContainer *bool                        `json:"proxmox_unprivileged_container,omitempty"`
+	ProxmoxUptime                *int                         `json:"proxmox_uptime,omitempty"`
+	ProxmoxVmId                  *int                         `json:"proxmox_vm_id,omitempty"`
+	ProxmoxVmName                *string                      `json:"proxmox_vm_name,omitempty"`
+	ProxmoxVmType                *string                      `json:"proxmox_vm_type,omitempty"`
+	ProxmoxVmid                  *string                      `json:"proxmox_vmid,omitempty"`
+	Tags                         *[]externalRef0.NestedTag    `json:"tags,omitempty"`
+	Url                          string                       `json:"url"`
 
 	// VirtualMachine Represents an object related through a ForeignKey field. On write, it accepts a primary key (PK) value or a
 	// dictionary of attributes which can be used to uniquely identify the related object. This class should be
@@ -10174,16 +10174,16 @@ type ProxboxVirtualMachineSyncState struct {
 // ProxmoxApplyJob Read-only view of a NetBox→Proxmox intent apply run.
 type ProxmoxApplyJob struct {
 	// BranchId Primary key of the merged netbox-branching Branch that triggered this run.
-	BranchId nullable.Nullable[int] `json:"branch_id,omitempty"`
+	BranchId *int `json:"branch_id,omitempty"`
 
 	// BranchName Name of the merged netbox-branching Branch at queue time.
-	BranchName   *string                      `json:"branch_name,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	FinishedAt   nullable.Nullable[time.Time] `json:"finished_at,omitempty"`
-	Id           int                          `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	BranchName   *string                 `json:"branch_name,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	FinishedAt   *time.Time              `json:"finished_at,omitempty"`
+	Id           int                     `json:"id"`
+	LastUpdated  *time.Time              `json:"last_updated,omitempty"`
 
 	// Name Optional human-readable label for the apply run.
 	Name *string `json:"name,omitempty"`
@@ -10192,8 +10192,8 @@ type ProxmoxApplyJob struct {
 	PerVmResults interface{} `json:"per_vm_results,omitempty"`
 
 	// RunUuid Stable run identifier shared with proxbox-api apply logs.
-	RunUuid   openapi_types.UUID           `json:"run_uuid"`
-	StartedAt nullable.Nullable[time.Time] `json:"started_at,omitempty"`
+	RunUuid   openapi_types.UUID `json:"run_uuid"`
+	StartedAt *time.Time         `json:"started_at,omitempty"`
 
 	// State * `queued` - Queued
 	// * `running` - Running
@@ -10205,7 +10205,7 @@ type ProxmoxApplyJob struct {
 	Url   string                    `json:"url"`
 
 	// User User associated with the branch merge that queued this run.
-	User nullable.Nullable[int] `json:"user,omitempty"`
+	User *int `json:"user,omitempty"`
 }
 
 // ProxmoxApplyJobStateEnum * `queued` - Queued
@@ -10218,15 +10218,15 @@ type ProxmoxApplyJobStateEnum string
 // ProxmoxCluster Full ProxmoxCluster serializer with nested relationships.
 type ProxmoxCluster struct {
 	// ClusterId Proxmox cluster ID.
-	ClusterId    *string                      `json:"cluster_id,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
+	ClusterId    *string                 `json:"cluster_id,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
 
 	// Endpoint Minimal ProxmoxEndpoint for nested references.
-	Endpoint    NestedProxmoxEndpoint        `json:"endpoint"`
-	Id          int                          `json:"id"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Endpoint    NestedProxmoxEndpoint `json:"endpoint"`
+	Id          int                   `json:"id"`
+	LastUpdated *time.Time            `json:"last_updated,omitempty"`
 	Mode        struct {
 		Label *string `json:"label,omitempty"`
 
@@ -10237,9 +10237,9 @@ type ProxmoxCluster struct {
 	} `json:"mode"`
 
 	// Name Proxmox cluster name as reported by the API.
-	Name          string                                       `json:"name"`
-	NetboxCluster nullable.Nullable[externalRef0.BriefCluster] `json:"netbox_cluster,omitempty"`
-	NodeCount     int                                          `json:"node_count"`
+	Name          string                     `json:"name"`
+	NetboxCluster *externalRef0.BriefCluster `json:"netbox_cluster,omitempty"`
+	NodeCount     int                        `json:"node_count"`
 
 	// NodesCount Number of nodes in the cluster.
 	NodesCount *int `json:"nodes_count,omitempty"`
@@ -10250,7 +10250,7 @@ type ProxmoxCluster struct {
 	Url     string                    `json:"url"`
 
 	// Version Corosync configuration version.
-	Version nullable.Nullable[int] `json:"version,omitempty"`
+	Version *int `json:"version,omitempty"`
 }
 
 // ProxmoxClusterModeEnum * `undefined` - Undefined
@@ -10267,21 +10267,21 @@ type ProxmoxDatacenterCpuModel struct {
 	ClusterName string `json:"cluster_name"`
 
 	// Cputype Custom CPU type identifier.
-	Cputype      string                       `json:"cputype"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Description  *string                      `json:"description,omitempty"`
-	Display      string                       `json:"display"`
-	Endpoint     nullable.Nullable[int]       `json:"endpoint,omitempty"`
+	Cputype      string                  `json:"cputype"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Description  *string                 `json:"description,omitempty"`
+	Display      string                  `json:"display"`
+	Endpoint     *int                    `json:"endpoint,omitempty"`
 
 	// Flags CPU feature flags.
-	Flags       *string                      `json:"flags,omitempty"`
-	Id          int                          `json:"id"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Flags       *string    `json:"flags,omitempty"`
+	Id          int        `json:"id"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// Level CPUID level.
-	Level     nullable.Nullable[int] `json:"level,omitempty"`
-	RawConfig interface{}            `json:"raw_config,omitempty"`
+	Level     *int        `json:"level,omitempty"`
+	RawConfig interface{} `json:"raw_config,omitempty"`
 	Status    *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -10307,9 +10307,9 @@ type ProxmoxEndpoint struct {
 	AllowPackerTemplateBuilds *bool `json:"allow_packer_template_builds,omitempty"`
 
 	// AllowWrites When enabled, operational verbs (start, stop, snapshot, migrate) may be dispatched against this endpoint. Default off. Enabling this widens the trust boundary; restrict the new core.run_proxmox_action permission to a small operator group.
-	AllowWrites    *bool                        `json:"allow_writes,omitempty"`
-	AllowedTenants *[]externalRef0.BriefTenant  `json:"allowed_tenants,omitempty"`
-	Created        nullable.Nullable[time.Time] `json:"created,omitempty"`
+	AllowWrites    *bool                       `json:"allow_writes,omitempty"`
+	AllowedTenants *[]externalRef0.BriefTenant `json:"allowed_tenants,omitempty"`
+	Created        *time.Time                  `json:"created,omitempty"`
 
 	// CredentialStorageBackend * `openbao` - OpenBao
 	// * `legacy_encrypted` - Legacy Fernet-encrypted local storage
@@ -10317,28 +10317,28 @@ type ProxmoxEndpoint struct {
 	CustomFields             *map[string]interface{}                      `json:"custom_fields,omitempty"`
 
 	// DefaultRoleLxc Per-endpoint override for the global default LXC container role. Leave blank to inherit.
-	DefaultRoleLxc nullable.Nullable[int] `json:"default_role_lxc,omitempty"`
+	DefaultRoleLxc *int `json:"default_role_lxc,omitempty"`
 
 	// DefaultRoleQemu Per-endpoint override for the global default QEMU VM role. Leave blank to inherit.
-	DefaultRoleQemu nullable.Nullable[int] `json:"default_role_qemu,omitempty"`
+	DefaultRoleQemu *int `json:"default_role_qemu,omitempty"`
 
 	// Display Label for list APIs and APISelect (e.g. schedule sync): ``Name (IP)``.
-	Display string                    `json:"display"`
-	Domain  nullable.Nullable[string] `json:"domain,omitempty"`
+	Display string  `json:"display"`
+	Domain  *string `json:"domain,omitempty"`
 
 	// EffectiveRpcEnabled Resolved netbox-rpc enablement: installed, then endpoint override/global.
 	EffectiveRpcEnabled bool `json:"effective_rpc_enabled"`
 
 	// EnableTenantFromCluster Per-endpoint override for the global tenant cluster-inheritance toggle. Leave blank to inherit.
-	EnableTenantFromCluster nullable.Nullable[bool] `json:"enable_tenant_from_cluster,omitempty"`
+	EnableTenantFromCluster *bool `json:"enable_tenant_from_cluster,omitempty"`
 
 	// EnableTenantNameRegex Per-endpoint override for the global tenant-regex toggle. Leave blank to inherit.
-	EnableTenantNameRegex nullable.Nullable[bool] `json:"enable_tenant_name_regex,omitempty"`
+	EnableTenantNameRegex *bool `json:"enable_tenant_name_regex,omitempty"`
 
 	// EnableTenantTagAssignment Per-endpoint override for the global tenant tag-assignment toggle. Leave blank to inherit.
-	EnableTenantTagAssignment nullable.Nullable[bool] `json:"enable_tenant_tag_assignment,omitempty"`
-	Enabled                   *bool                   `json:"enabled,omitempty"`
-	Environment               nullable.Nullable[struct {
+	EnableTenantTagAssignment *bool `json:"enable_tenant_tag_assignment,omitempty"`
+	Enabled                   *bool `json:"enabled,omitempty"`
+	Environment               *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `production` - Production
@@ -10348,19 +10348,19 @@ type ProxmoxEndpoint struct {
 		// * `testing` - Testing
 		// * `lab` - Lab
 		Value *ProxmoxEndpointEnvironmentEnum `json:"value,omitempty"`
-	}] `json:"environment,omitempty"`
+	} `json:"environment,omitempty"`
 	HasSshPassword            bool `json:"has_ssh_password"`
 	HasSshPrivateKey          bool `json:"has_ssh_private_key"`
 	HasSshTerminalCredentials bool `json:"has_ssh_terminal_credentials"`
 
 	// IanaTimezone Proxmox endpoint time zone discovered during synchronization.
-	IanaTimezone string                                          `json:"iana_timezone"`
-	Id           int                                             `json:"id"`
-	IpAddress    nullable.Nullable[externalRef0.NestedIPAddress] `json:"ip_address,omitempty"`
-	LastUpdated  nullable.Nullable[time.Time]                    `json:"last_updated,omitempty"`
+	IanaTimezone string                        `json:"iana_timezone"`
+	Id           int                           `json:"id"`
+	IpAddress    *externalRef0.NestedIPAddress `json:"ip_address,omitempty"`
+	LastUpdated  *time.Time                    `json:"last_updated,omitempty"`
 
 	// MaxRetries Per-endpoint maximum retry attempts for transient failures (GET/HEAD only). Leave blank to use the global default.
-	MaxRetries nullable.Nullable[int] `json:"max_retries,omitempty"`
+	MaxRetries *int `json:"max_retries,omitempty"`
 	Mode       struct {
 		Label *string `json:"label,omitempty"`
 
@@ -10371,97 +10371,97 @@ type ProxmoxEndpoint struct {
 	} `json:"mode"`
 
 	// Name Name of the Proxmox endpoint or cluster. It may be updated from the API.
-	Name nullable.Nullable[string] `json:"name,omitempty"`
+	Name *string `json:"name,omitempty"`
 
 	// NodeDeviceNameTemplate Optional per-endpoint override for NetBox node Device names. Leave blank to inherit the global template.
 	NodeDeviceNameTemplate *string `json:"node_device_name_template,omitempty"`
 
 	// OverwriteClusterCustomFields Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteClusterCustomFields nullable.Nullable[bool] `json:"overwrite_cluster_custom_fields,omitempty"`
+	OverwriteClusterCustomFields *bool `json:"overwrite_cluster_custom_fields,omitempty"`
 
 	// OverwriteClusterDescription Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteClusterDescription nullable.Nullable[bool] `json:"overwrite_cluster_description,omitempty"`
+	OverwriteClusterDescription *bool `json:"overwrite_cluster_description,omitempty"`
 
 	// OverwriteClusterTags Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteClusterTags nullable.Nullable[bool] `json:"overwrite_cluster_tags,omitempty"`
+	OverwriteClusterTags *bool `json:"overwrite_cluster_tags,omitempty"`
 
 	// OverwriteDeviceCustomFields Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteDeviceCustomFields nullable.Nullable[bool] `json:"overwrite_device_custom_fields,omitempty"`
+	OverwriteDeviceCustomFields *bool `json:"overwrite_device_custom_fields,omitempty"`
 
 	// OverwriteDeviceDescription Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteDeviceDescription nullable.Nullable[bool] `json:"overwrite_device_description,omitempty"`
+	OverwriteDeviceDescription *bool `json:"overwrite_device_description,omitempty"`
 
 	// OverwriteDeviceRole Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteDeviceRole nullable.Nullable[bool] `json:"overwrite_device_role,omitempty"`
+	OverwriteDeviceRole *bool `json:"overwrite_device_role,omitempty"`
 
 	// OverwriteDeviceStatus Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteDeviceStatus nullable.Nullable[bool] `json:"overwrite_device_status,omitempty"`
+	OverwriteDeviceStatus *bool `json:"overwrite_device_status,omitempty"`
 
 	// OverwriteDeviceTags Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteDeviceTags nullable.Nullable[bool] `json:"overwrite_device_tags,omitempty"`
+	OverwriteDeviceTags *bool `json:"overwrite_device_tags,omitempty"`
 
 	// OverwriteDeviceType Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteDeviceType nullable.Nullable[bool] `json:"overwrite_device_type,omitempty"`
+	OverwriteDeviceType *bool `json:"overwrite_device_type,omitempty"`
 
 	// OverwriteIpAddressDnsName Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteIpAddressDnsName nullable.Nullable[bool] `json:"overwrite_ip_address_dns_name,omitempty"`
+	OverwriteIpAddressDnsName *bool `json:"overwrite_ip_address_dns_name,omitempty"`
 
 	// OverwriteIpCustomFields Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteIpCustomFields nullable.Nullable[bool] `json:"overwrite_ip_custom_fields,omitempty"`
+	OverwriteIpCustomFields *bool `json:"overwrite_ip_custom_fields,omitempty"`
 
 	// OverwriteIpStatus Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteIpStatus nullable.Nullable[bool] `json:"overwrite_ip_status,omitempty"`
+	OverwriteIpStatus *bool `json:"overwrite_ip_status,omitempty"`
 
 	// OverwriteIpTags Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteIpTags nullable.Nullable[bool] `json:"overwrite_ip_tags,omitempty"`
+	OverwriteIpTags *bool `json:"overwrite_ip_tags,omitempty"`
 
 	// OverwriteNodeInterfaceCustomFields Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteNodeInterfaceCustomFields nullable.Nullable[bool] `json:"overwrite_node_interface_custom_fields,omitempty"`
+	OverwriteNodeInterfaceCustomFields *bool `json:"overwrite_node_interface_custom_fields,omitempty"`
 
 	// OverwriteNodeInterfaceTags Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteNodeInterfaceTags nullable.Nullable[bool] `json:"overwrite_node_interface_tags,omitempty"`
+	OverwriteNodeInterfaceTags *bool `json:"overwrite_node_interface_tags,omitempty"`
 
 	// OverwriteStorageTags Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteStorageTags nullable.Nullable[bool] `json:"overwrite_storage_tags,omitempty"`
+	OverwriteStorageTags *bool `json:"overwrite_storage_tags,omitempty"`
 
 	// OverwriteVmCloudinit Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteVmCloudinit nullable.Nullable[bool] `json:"overwrite_vm_cloudinit,omitempty"`
+	OverwriteVmCloudinit *bool `json:"overwrite_vm_cloudinit,omitempty"`
 
 	// OverwriteVmCustomFields Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteVmCustomFields nullable.Nullable[bool] `json:"overwrite_vm_custom_fields,omitempty"`
+	OverwriteVmCustomFields *bool `json:"overwrite_vm_custom_fields,omitempty"`
 
 	// OverwriteVmDescription Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteVmDescription nullable.Nullable[bool] `json:"overwrite_vm_description,omitempty"`
+	OverwriteVmDescription *bool `json:"overwrite_vm_description,omitempty"`
 
 	// OverwriteVmInterfaceCustomFields Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteVmInterfaceCustomFields nullable.Nullable[bool] `json:"overwrite_vm_interface_custom_fields,omitempty"`
+	OverwriteVmInterfaceCustomFields *bool `json:"overwrite_vm_interface_custom_fields,omitempty"`
 
 	// OverwriteVmInterfaceTags Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteVmInterfaceTags nullable.Nullable[bool] `json:"overwrite_vm_interface_tags,omitempty"`
+	OverwriteVmInterfaceTags *bool `json:"overwrite_vm_interface_tags,omitempty"`
 
 	// OverwriteVmPlatform Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteVmPlatform nullable.Nullable[bool] `json:"overwrite_vm_platform,omitempty"`
+	OverwriteVmPlatform *bool `json:"overwrite_vm_platform,omitempty"`
 
 	// OverwriteVmProxmoxTags Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteVmProxmoxTags nullable.Nullable[bool] `json:"overwrite_vm_proxmox_tags,omitempty"`
+	OverwriteVmProxmoxTags *bool `json:"overwrite_vm_proxmox_tags,omitempty"`
 
 	// OverwriteVmRole Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteVmRole nullable.Nullable[bool] `json:"overwrite_vm_role,omitempty"`
+	OverwriteVmRole *bool `json:"overwrite_vm_role,omitempty"`
 
 	// OverwriteVmTags Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteVmTags nullable.Nullable[bool] `json:"overwrite_vm_tags,omitempty"`
+	OverwriteVmTags *bool `json:"overwrite_vm_tags,omitempty"`
 
 	// OverwriteVmType Per-endpoint override for the global Proxbox setting. Leave blank to inherit.
-	OverwriteVmType                       nullable.Nullable[bool]   `json:"overwrite_vm_type,omitempty"`
-	PackerTemplateBuildsBackendAuthorized bool                      `json:"packer_template_builds_backend_authorized"`
-	Port                                  *int                      `json:"port,omitempty"`
-	Repoid                                nullable.Nullable[string] `json:"repoid,omitempty"`
+	OverwriteVmType                       *bool   `json:"overwrite_vm_type,omitempty"`
+	PackerTemplateBuildsBackendAuthorized bool    `json:"packer_template_builds_backend_authorized"`
+	Port                                  *int    `json:"port,omitempty"`
+	Repoid                                *string `json:"repoid,omitempty"`
 
 	// RetryBackoff Per-endpoint exponential back-off base delay in seconds between retries. Leave blank to use the global default.
-	RetryBackoff nullable.Nullable[float64] `json:"retry_backoff,omitempty"`
+	RetryBackoff *float64 `json:"retry_backoff,omitempty"`
 
 	// RpcEnabled Per-endpoint override for netbox-rpc operations against this Proxmox endpoint. Leave blank to inherit the global netbox-rpc setting; set explicitly to override it when netbox-rpc is installed. If netbox-rpc is absent, the effective value is always disabled.
-	RpcEnabled nullable.Nullable[bool] `json:"rpc_enabled,omitempty"`
+	RpcEnabled *bool `json:"rpc_enabled,omitempty"`
 
 	// ServiceMonitoringEligible Return secret-free, response-local service-monitoring readiness.
 	ServiceMonitoringEligible bool `json:"service_monitoring_eligible"`
@@ -10476,8 +10476,8 @@ type ProxmoxEndpoint struct {
 	ServiceMonitoringLastSuccessAt   time.Time `json:"service_monitoring_last_success_at"`
 
 	// ServiceMonitoringUnits List of systemd units to collect. Leave empty to let netbox-rpc use its default Proxmox unit set.
-	ServiceMonitoringUnits interface{}                               `json:"service_monitoring_units,omitempty"`
-	Site                   nullable.Nullable[externalRef0.BriefSite] `json:"site,omitempty"`
+	ServiceMonitoringUnits interface{}             `json:"service_monitoring_units,omitempty"`
+	Site                   *externalRef0.BriefSite `json:"site,omitempty"`
 
 	// SshAuthMethod * `key` - SSH private key (recommended)
 	// * `password` - Password (fallback)
@@ -10497,51 +10497,51 @@ type ProxmoxEndpoint struct {
 	SshUsername *string `json:"ssh_username,omitempty"`
 
 	// SyncModeCluster Per-endpoint override for Proxmox cluster tracking sync. Leave blank to inherit.
-	SyncModeCluster nullable.Nullable[ProxmoxEndpointSyncModeVmEnum] `json:"sync_mode_cluster,omitempty"`
+	SyncModeCluster *ProxmoxEndpointSyncModeVmEnum `json:"sync_mode_cluster,omitempty"`
 
 	// SyncModeIpAddress Per-endpoint override for IP address sync. Leave blank to inherit.
-	SyncModeIpAddress nullable.Nullable[ProxmoxEndpointSyncModeVmEnum] `json:"sync_mode_ip_address,omitempty"`
+	SyncModeIpAddress *ProxmoxEndpointSyncModeVmEnum `json:"sync_mode_ip_address,omitempty"`
 
 	// SyncModeMac Per-endpoint override for VM interface MAC sync. Leave blank to inherit.
-	SyncModeMac nullable.Nullable[ProxmoxEndpointSyncModeVmEnum] `json:"sync_mode_mac,omitempty"`
+	SyncModeMac *ProxmoxEndpointSyncModeVmEnum `json:"sync_mode_mac,omitempty"`
 
 	// SyncModeNode Per-endpoint override for Proxmox node tracking sync. Leave blank to inherit.
-	SyncModeNode nullable.Nullable[ProxmoxEndpointSyncModeVmEnum] `json:"sync_mode_node,omitempty"`
+	SyncModeNode *ProxmoxEndpointSyncModeVmEnum `json:"sync_mode_node,omitempty"`
 
 	// SyncModeSdn Per-endpoint override for read-only Proxmox SDN sync. Leave blank to inherit.
-	SyncModeSdn nullable.Nullable[ProxmoxEndpointSyncModeVmEnum] `json:"sync_mode_sdn,omitempty"`
+	SyncModeSdn *ProxmoxEndpointSyncModeVmEnum `json:"sync_mode_sdn,omitempty"`
 
 	// SyncModeSdnBgp Per-endpoint override for optional netbox-bgp SDN projection. Leave blank to inherit.
-	SyncModeSdnBgp nullable.Nullable[ProxmoxEndpointSyncModeVmEnum] `json:"sync_mode_sdn_bgp,omitempty"`
+	SyncModeSdnBgp *ProxmoxEndpointSyncModeVmEnum `json:"sync_mode_sdn_bgp,omitempty"`
 
 	// SyncModeStorage Per-endpoint override for Proxmox storage sync. Leave blank to inherit.
-	SyncModeStorage nullable.Nullable[ProxmoxEndpointSyncModeVmEnum] `json:"sync_mode_storage,omitempty"`
+	SyncModeStorage *ProxmoxEndpointSyncModeVmEnum `json:"sync_mode_storage,omitempty"`
 
 	// SyncModeVm Per-endpoint override for non-template VM synchronization. Leave blank to inherit.
-	SyncModeVm nullable.Nullable[ProxmoxEndpointSyncModeVmEnum] `json:"sync_mode_vm,omitempty"`
+	SyncModeVm *ProxmoxEndpointSyncModeVmEnum `json:"sync_mode_vm,omitempty"`
 
 	// SyncModeVmInterface Per-endpoint override for VM interface sync. Leave blank to inherit.
-	SyncModeVmInterface nullable.Nullable[ProxmoxEndpointSyncModeVmEnum] `json:"sync_mode_vm_interface,omitempty"`
+	SyncModeVmInterface *ProxmoxEndpointSyncModeVmEnum `json:"sync_mode_vm_interface,omitempty"`
 
 	// SyncModeVmTemplate Per-endpoint override for Proxmox template VM synchronization. Leave blank to inherit.
-	SyncModeVmTemplate nullable.Nullable[ProxmoxEndpointSyncModeVmEnum] `json:"sync_mode_vm_template,omitempty"`
-	Tags               *[]externalRef0.NestedTag                        `json:"tags,omitempty"`
-	Tenant             nullable.Nullable[externalRef0.BriefTenant]      `json:"tenant,omitempty"`
+	SyncModeVmTemplate *ProxmoxEndpointSyncModeVmEnum `json:"sync_mode_vm_template,omitempty"`
+	Tags               *[]externalRef0.NestedTag      `json:"tags,omitempty"`
+	Tenant             *externalRef0.BriefTenant      `json:"tenant,omitempty"`
 
 	// TenantNameRegexRules Per-endpoint override for the global rule list. Leave null to inherit. When set (even to an empty list), replaces the global list for this endpoint.
-	TenantNameRegexRules nullable.Nullable[interface{}] `json:"tenant_name_regex_rules,omitempty"`
+	TenantNameRegexRules interface{} `json:"tenant_name_regex_rules,omitempty"`
 
 	// Timeout Per-endpoint API request timeout in seconds. Leave blank to use the global default.
-	Timeout   nullable.Nullable[int] `json:"timeout,omitempty"`
-	TokenName *string                `json:"token_name,omitempty"`
-	Url       string                 `json:"url"`
+	Timeout   *int    `json:"timeout,omitempty"`
+	TokenName *string `json:"token_name,omitempty"`
+	Url       string  `json:"url"`
 
 	// Username Username must use the format 'user@realm'.
 	Username *string `json:"username,omitempty"`
 
 	// VerifySsl Verify the TLS certificate presented by the Proxmox endpoint (default). Turning this off makes the backend accept any certificate, so an attacker on the network path can intercept the Proxmox credentials. Prefer installing the Proxmox CA instead.
-	VerifySsl *bool                     `json:"verify_ssl,omitempty"`
-	Version   nullable.Nullable[string] `json:"version,omitempty"`
+	VerifySsl *bool   `json:"verify_ssl,omitempty"`
+	Version   *string `json:"version,omitempty"`
 }
 
 // ProxmoxEndpointAccessMethodsEnum * `api` - API only
@@ -10572,15 +10572,15 @@ type ProxmoxEndpointSyncModeVmEnum string
 // ProxmoxFirewallAlias Adds support for custom fields and tags.
 type ProxmoxFirewallAlias struct {
 	// Cidr Network/IP in CIDR format.
-	Cidr         string                                   `json:"cidr"`
-	Comment      nullable.Nullable[string]                `json:"comment,omitempty"`
-	Created      nullable.Nullable[time.Time]             `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                  `json:"custom_fields,omitempty"`
-	Display      string                                   `json:"display"`
-	Endpoint     nullable.Nullable[NestedProxmoxEndpoint] `json:"endpoint,omitempty"`
-	Id           int                                      `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]             `json:"last_updated,omitempty"`
-	Name         string                                   `json:"name"`
+	Cidr         string                  `json:"cidr"`
+	Comment      *string                 `json:"comment,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Endpoint     *NestedProxmoxEndpoint  `json:"endpoint,omitempty"`
+	Id           int                     `json:"id"`
+	LastUpdated  *time.Time              `json:"last_updated,omitempty"`
+	Name         string                  `json:"name"`
 	Scope        struct {
 		Label *string `json:"label,omitempty"`
 
@@ -10597,9 +10597,9 @@ type ProxmoxFirewallAlias struct {
 		// * `error` - Error
 		Value *ProxmoxSdnVNetStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags           *[]externalRef0.NestedTag                            `json:"tags,omitempty"`
-	Url            string                                               `json:"url"`
-	VirtualMachine nullable.Nullable[externalRef0.NestedVirtualMachine] `json:"virtual_machine,omitempty"`
+	Tags           *[]externalRef0.NestedTag          `json:"tags,omitempty"`
+	Url            string                             `json:"url"`
+	VirtualMachine *externalRef0.NestedVirtualMachine `json:"virtual_machine,omitempty"`
 }
 
 // ProxmoxFirewallAliasScopeEnum * `datacenter` - Datacenter
@@ -10609,15 +10609,15 @@ type ProxmoxFirewallAliasScopeEnum string
 
 // ProxmoxFirewallIPSet Adds support for custom fields and tags.
 type ProxmoxFirewallIPSet struct {
-	Comment      nullable.Nullable[string]                `json:"comment,omitempty"`
-	Created      nullable.Nullable[time.Time]             `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                  `json:"custom_fields,omitempty"`
-	Display      string                                   `json:"display"`
-	Endpoint     nullable.Nullable[NestedProxmoxEndpoint] `json:"endpoint,omitempty"`
-	Id           int                                      `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]             `json:"last_updated,omitempty"`
-	Name         string                                   `json:"name"`
-	RawConfig    interface{}                              `json:"raw_config,omitempty"`
+	Comment      *string                 `json:"comment,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Endpoint     *NestedProxmoxEndpoint  `json:"endpoint,omitempty"`
+	Id           int                     `json:"id"`
+	LastUpdated  *time.Time              `json:"last_updated,omitempty"`
+	Name         string                  `json:"name"`
+	RawConfig    interface{}             `json:"raw_config,omitempty"`
 	Scope        struct {
 		Label *string `json:"label,omitempty"`
 
@@ -10634,24 +10634,24 @@ type ProxmoxFirewallIPSet struct {
 		// * `error` - Error
 		Value *ProxmoxSdnVNetStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags           *[]externalRef0.NestedTag                            `json:"tags,omitempty"`
-	Url            string                                               `json:"url"`
-	VirtualMachine nullable.Nullable[externalRef0.NestedVirtualMachine] `json:"virtual_machine,omitempty"`
+	Tags           *[]externalRef0.NestedTag          `json:"tags,omitempty"`
+	Url            string                             `json:"url"`
+	VirtualMachine *externalRef0.NestedVirtualMachine `json:"virtual_machine,omitempty"`
 }
 
 // ProxmoxFirewallIPSetEntry Adds support for custom fields and tags.
 type ProxmoxFirewallIPSetEntry struct {
 	// Cidr Network/IP in CIDR format.
-	Cidr         string                       `json:"cidr"`
-	Comment      nullable.Nullable[string]    `json:"comment,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Id           int                          `json:"id"`
+	Cidr         string                  `json:"cidr"`
+	Comment      *string                 `json:"comment,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Id           int                     `json:"id"`
 
 	// Ipset Adds support for custom fields and tags.
-	Ipset       NestedProxmoxFirewallIPSet   `json:"ipset"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Ipset       NestedProxmoxFirewallIPSet `json:"ipset"`
+	LastUpdated *time.Time                 `json:"last_updated,omitempty"`
 
 	// Nomatch Negate/exclude this CIDR from the set.
 	Nomatch   *bool                     `json:"nomatch,omitempty"`
@@ -10676,15 +10676,15 @@ type ProxmoxFirewallIPSetEntryRequest struct {
 
 // ProxmoxFirewallOptions Adds support for custom fields and tags.
 type ProxmoxFirewallOptions struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
 
 	// Enable Firewall enable flag for this zone.
-	Enable      nullable.Nullable[bool]                  `json:"enable,omitempty"`
-	Endpoint    nullable.Nullable[NestedProxmoxEndpoint] `json:"endpoint,omitempty"`
-	Id          int                                      `json:"id"`
-	LastUpdated nullable.Nullable[time.Time]             `json:"last_updated,omitempty"`
+	Enable      *bool                  `json:"enable,omitempty"`
+	Endpoint    *NestedProxmoxEndpoint `json:"endpoint,omitempty"`
+	Id          int                    `json:"id"`
+	LastUpdated *time.Time             `json:"last_updated,omitempty"`
 
 	// Options Zone-specific options (nosmurfs, tcpflags, conntrack, dhcp, ipfilter, etc.).
 	Options interface{} `json:"options,omitempty"`
@@ -10693,9 +10693,9 @@ type ProxmoxFirewallOptions struct {
 	PolicyIn *string `json:"policy_in,omitempty"`
 
 	// PolicyOut Output policy: ACCEPT/DROP/REJECT.
-	PolicyOut   *string                              `json:"policy_out,omitempty"`
-	ProxmoxNode nullable.Nullable[NestedProxmoxNode] `json:"proxmox_node,omitempty"`
-	RawConfig   interface{}                          `json:"raw_config,omitempty"`
+	PolicyOut   *string            `json:"policy_out,omitempty"`
+	ProxmoxNode *NestedProxmoxNode `json:"proxmox_node,omitempty"`
+	RawConfig   interface{}        `json:"raw_config,omitempty"`
 	Status      *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -10704,9 +10704,9 @@ type ProxmoxFirewallOptions struct {
 		// * `error` - Error
 		Value *ProxmoxSdnVNetStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags           *[]externalRef0.NestedTag                            `json:"tags,omitempty"`
-	Url            string                                               `json:"url"`
-	VirtualMachine nullable.Nullable[externalRef0.NestedVirtualMachine] `json:"virtual_machine,omitempty"`
+	Tags           *[]externalRef0.NestedTag          `json:"tags,omitempty"`
+	Url            string                             `json:"url"`
+	VirtualMachine *externalRef0.NestedVirtualMachine `json:"virtual_machine,omitempty"`
 	Zone           struct {
 		Label *string `json:"label,omitempty"`
 
@@ -10723,10 +10723,10 @@ type ProxmoxFirewallOptions struct {
 // ProxmoxFirewallRule Adds support for custom fields and tags.
 type ProxmoxFirewallRule struct {
 	// Action ACCEPT, DROP, REJECT, or security group name.
-	Action       string                       `json:"action"`
-	Comment      nullable.Nullable[string]    `json:"comment,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
+	Action       string                  `json:"action"`
+	Comment      *string                 `json:"comment,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
 
 	// Dest Destination address/IP set/alias.
 	Dest *string `json:"dest,omitempty"`
@@ -10739,16 +10739,16 @@ type ProxmoxFirewallRule struct {
 	Dport *string `json:"dport,omitempty"`
 
 	// Enable Rule enabled flag.
-	Enable   *bool                                    `json:"enable,omitempty"`
-	Endpoint nullable.Nullable[NestedProxmoxEndpoint] `json:"endpoint,omitempty"`
+	Enable   *bool                  `json:"enable,omitempty"`
+	Endpoint *NestedProxmoxEndpoint `json:"endpoint,omitempty"`
 
 	// IcmpType ICMP type (when proto is icmp).
 	IcmpType *string `json:"icmp_type,omitempty"`
 	Id       int     `json:"id"`
 
 	// Iface Network interface.
-	Iface       *string                      `json:"iface,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Iface       *string    `json:"iface,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 	Log         *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -10771,9 +10771,9 @@ type ProxmoxFirewallRule struct {
 	Pos int `json:"pos"`
 
 	// Proto IP protocol.
-	Proto       *string                              `json:"proto,omitempty"`
-	ProxmoxNode nullable.Nullable[NestedProxmoxNode] `json:"proxmox_node,omitempty"`
-	RawConfig   interface{}                          `json:"raw_config,omitempty"`
+	Proto       *string            `json:"proto,omitempty"`
+	ProxmoxNode *NestedProxmoxNode `json:"proxmox_node,omitempty"`
+	RawConfig   interface{}        `json:"raw_config,omitempty"`
 	RuleType    struct {
 		Label *string `json:"label,omitempty"`
 
@@ -10783,7 +10783,7 @@ type ProxmoxFirewallRule struct {
 		// * `group` - Group
 		Value *ProxmoxFirewallRuleRuleTypeEnum `json:"value,omitempty"`
 	} `json:"rule_type"`
-	SecurityGroup nullable.Nullable[NestedProxmoxFirewallSecurityGroup] `json:"security_group,omitempty"`
+	SecurityGroup *NestedProxmoxFirewallSecurityGroup `json:"security_group,omitempty"`
 
 	// Source Source address/IP set/alias.
 	Source *string `json:"source,omitempty"`
@@ -10798,9 +10798,9 @@ type ProxmoxFirewallRule struct {
 		// * `error` - Error
 		Value *ProxmoxSdnVNetStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tags           *[]externalRef0.NestedTag                            `json:"tags,omitempty"`
-	Url            string                                               `json:"url"`
-	VirtualMachine nullable.Nullable[externalRef0.NestedVirtualMachine] `json:"virtual_machine,omitempty"`
+	Tags           *[]externalRef0.NestedTag          `json:"tags,omitempty"`
+	Url            string                             `json:"url"`
+	VirtualMachine *externalRef0.NestedVirtualMachine `json:"virtual_machine,omitempty"`
 	Zone           struct {
 		Label *string `json:"label,omitempty"`
 
@@ -10841,13 +10841,13 @@ type ProxmoxFirewallRuleZoneEnum string
 
 // ProxmoxFirewallSecurityGroup Adds support for custom fields and tags.
 type ProxmoxFirewallSecurityGroup struct {
-	Comment      nullable.Nullable[string]                `json:"comment,omitempty"`
-	Created      nullable.Nullable[time.Time]             `json:"created,omitempty"`
-	CustomFields *map[string]interface{}                  `json:"custom_fields,omitempty"`
-	Display      string                                   `json:"display"`
-	Endpoint     nullable.Nullable[NestedProxmoxEndpoint] `json:"endpoint,omitempty"`
-	Id           int                                      `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time]             `json:"last_updated,omitempty"`
+	Comment      *string                 `json:"comment,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Endpoint     *NestedProxmoxEndpoint  `json:"endpoint,omitempty"`
+	Id           int                     `json:"id"`
+	LastUpdated  *time.Time              `json:"last_updated,omitempty"`
 
 	// Name Security group name.
 	Name      string      `json:"name"`
@@ -10866,12 +10866,12 @@ type ProxmoxFirewallSecurityGroup struct {
 
 // ProxmoxMetricsInfluxDB CRUD serializer with a write-only query token input.
 type ProxmoxMetricsInfluxDB struct {
-	Bucket                    *string                      `json:"bucket,omitempty"`
-	Comments                  *string                      `json:"comments,omitempty"`
-	Created                   nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CredentialEncryptionState string                       `json:"credential_encryption_state"`
-	CustomFields              *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display                   string                       `json:"display"`
+	Bucket                    *string                 `json:"bucket,omitempty"`
+	Comments                  *string                 `json:"comments,omitempty"`
+	Created                   *time.Time              `json:"created,omitempty"`
+	CredentialEncryptionState string                  `json:"credential_encryption_state"`
+	CustomFields              *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display                   string                  `json:"display"`
 
 	// Enabled Disabled mappings are inventory-only and must not be queried.
 	Enabled *bool `json:"enabled,omitempty"`
@@ -10881,8 +10881,8 @@ type ProxmoxMetricsInfluxDB struct {
 	Id       int                   `json:"id"`
 
 	// InfluxUrl Credential-free InfluxDB base URL, for example https://influxdb.example:8086.
-	InfluxUrl   *string                      `json:"influx_url,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	InfluxUrl   *string    `json:"influx_url,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// MeasurementPrefix Optional Flux measurement prefix used by the Proxmox metrics writer.
 	MeasurementPrefix *string `json:"measurement_prefix,omitempty"`
@@ -10910,25 +10910,25 @@ type ProxmoxMetricsInfluxDBSourceModeEnum string
 // ProxmoxNode Full ProxmoxNode serializer with nested relationships.
 type ProxmoxNode struct {
 	// CpuUsage CPU utilization percentage.
-	CpuUsage        nullable.Nullable[float64]   `json:"cpu_usage,omitempty"`
-	CpuUsagePercent float64                      `json:"cpu_usage_percent"`
-	Created         nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields    *map[string]interface{}      `json:"custom_fields,omitempty"`
+	CpuUsage        *float64                `json:"cpu_usage,omitempty"`
+	CpuUsagePercent float64                 `json:"cpu_usage_percent"`
+	Created         *time.Time              `json:"created,omitempty"`
+	CustomFields    *map[string]interface{} `json:"custom_fields,omitempty"`
 
 	// DefaultRoleLxc Per-node override for the LXC container role. Wins over the per-endpoint and plugin-global defaults. Leave blank to inherit.
-	DefaultRoleLxc nullable.Nullable[int] `json:"default_role_lxc,omitempty"`
+	DefaultRoleLxc *int `json:"default_role_lxc,omitempty"`
 
 	// DefaultRoleQemu Per-node override for the QEMU VM role. Wins over the per-endpoint and plugin-global defaults. Leave blank to inherit.
-	DefaultRoleQemu nullable.Nullable[int] `json:"default_role_qemu,omitempty"`
-	Display         string                 `json:"display"`
+	DefaultRoleQemu *int   `json:"default_role_qemu,omitempty"`
+	Display         string `json:"display"`
 
 	// Endpoint Minimal ProxmoxEndpoint for nested references.
 	Endpoint NestedProxmoxEndpoint `json:"endpoint"`
 	Id       int                   `json:"id"`
 
 	// IpAddress Node IP address.
-	IpAddress   string                       `json:"ip_address"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	IpAddress   string     `json:"ip_address"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// Local Whether this is the local node of the cluster.
 	Local *bool `json:"local,omitempty"`
@@ -10937,25 +10937,25 @@ type ProxmoxNode struct {
 	Location *string `json:"location,omitempty"`
 
 	// MaxCpu Number of CPU cores available.
-	MaxCpu nullable.Nullable[int] `json:"max_cpu,omitempty"`
+	MaxCpu *int `json:"max_cpu,omitempty"`
 
 	// MaxMemory Total memory available in bytes.
-	MaxMemory nullable.Nullable[int64] `json:"max_memory,omitempty"`
+	MaxMemory *int64 `json:"max_memory,omitempty"`
 
 	// MemoryUsage Used memory in bytes.
-	MemoryUsage        nullable.Nullable[int64] `json:"memory_usage,omitempty"`
-	MemoryUsagePercent float64                  `json:"memory_usage_percent"`
+	MemoryUsage        *int64  `json:"memory_usage,omitempty"`
+	MemoryUsagePercent float64 `json:"memory_usage_percent"`
 
 	// Name Proxmox node hostname.
-	Name         string                                    `json:"name"`
-	NetboxDevice nullable.Nullable[NestedDeviceWithStatus] `json:"netbox_device,omitempty"`
+	Name         string                  `json:"name"`
+	NetboxDevice *NestedDeviceWithStatus `json:"netbox_device,omitempty"`
 
 	// NodeId Corosync node ID (null for standalone nodes).
-	NodeId nullable.Nullable[int] `json:"node_id,omitempty"`
+	NodeId *int `json:"node_id,omitempty"`
 
 	// Online Whether the node is currently online.
-	Online         *bool                                   `json:"online,omitempty"`
-	ProxmoxCluster nullable.Nullable[NestedProxmoxCluster] `json:"proxmox_cluster,omitempty"`
+	Online         *bool                 `json:"online,omitempty"`
+	ProxmoxCluster *NestedProxmoxCluster `json:"proxmox_cluster,omitempty"`
 
 	// SslFingerprint SSL certificate fingerprint.
 	SslFingerprint *string `json:"ssl_fingerprint,omitempty"`
@@ -10968,25 +10968,25 @@ type ProxmoxNode struct {
 
 // ProxmoxSdnBinding Adds support for custom fields and tags.
 type ProxmoxSdnBinding struct {
-	ClusterName    string                       `json:"cluster_name"`
-	ConflictReason *string                      `json:"conflict_reason,omitempty"`
-	Created        nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields   *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display        string                       `json:"display"`
-	Endpoint       nullable.Nullable[int]       `json:"endpoint,omitempty"`
-	Id             int                          `json:"id"`
-	LastUpdated    nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	Node           *string                      `json:"node,omitempty"`
-	RawConfig      interface{}                  `json:"raw_config,omitempty"`
-	SourceName     string                       `json:"source_name"`
-	SourceType     string                       `json:"source_type"`
-	Status         *string                      `json:"status,omitempty"`
-	Tags           *[]externalRef0.NestedTag    `json:"tags,omitempty"`
-	TargetId       nullable.Nullable[int64]     `json:"target_id,omitempty"`
-	TargetType     *string                      `json:"target_type,omitempty"`
-	Url            string                       `json:"url"`
-	VnetName       *string                      `json:"vnet_name,omitempty"`
-	ZoneName       *string                      `json:"zone_name,omitempty"`
+	ClusterName    string                    `json:"cluster_name"`
+	ConflictReason *string                   `json:"conflict_reason,omitempty"`
+	Created        *time.Time                `json:"created,omitempty"`
+	CustomFields   *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Display        string                    `json:"display"`
+	Endpoint       *int                      `json:"endpoint,omitempty"`
+	Id             int                       `json:"id"`
+	LastUpdated    *time.Time                `json:"last_updated,omitempty"`
+	Node           *string                   `json:"node,omitempty"`
+	RawConfig      interface{}               `json:"raw_config,omitempty"`
+	SourceName     string                    `json:"source_name"`
+	SourceType     string                    `json:"source_type"`
+	Status         *string                   `json:"status,omitempty"`
+	Tags           *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	TargetId       *int64                    `json:"target_id,omitempty"`
+	TargetType     *string                   `json:"target_type,omitempty"`
+	Url            string                    `json:"url"`
+	VnetName       *string                   `json:"vnet_name,omitempty"`
+	ZoneName       *string                   `json:"zone_name,omitempty"`
 }
 
 // ProxmoxSdnBindingRequest Adds support for custom fields and tags.
@@ -11009,21 +11009,21 @@ type ProxmoxSdnBindingRequest struct {
 
 // ProxmoxSdnController Adds support for custom fields and tags.
 type ProxmoxSdnController struct {
-	Asn            nullable.Nullable[int]       `json:"asn,omitempty"`
-	ClusterName    string                       `json:"cluster_name"`
-	ControllerName string                       `json:"controller_name"`
-	ControllerType *string                      `json:"controller_type,omitempty"`
-	Created        nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields   *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display        string                       `json:"display"`
-	Endpoint       nullable.Nullable[int]       `json:"endpoint,omitempty"`
-	Id             int                          `json:"id"`
-	LastUpdated    nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	Loopback       *string                      `json:"loopback,omitempty"`
-	Nodes          interface{}                  `json:"nodes,omitempty"`
-	Peers          interface{}                  `json:"peers,omitempty"`
-	RawConfig      interface{}                  `json:"raw_config,omitempty"`
-	State          *string                      `json:"state,omitempty"`
+	Asn            *int                    `json:"asn,omitempty"`
+	ClusterName    string                  `json:"cluster_name"`
+	ControllerName string                  `json:"controller_name"`
+	ControllerType *string                 `json:"controller_type,omitempty"`
+	Created        *time.Time              `json:"created,omitempty"`
+	CustomFields   *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display        string                  `json:"display"`
+	Endpoint       *int                    `json:"endpoint,omitempty"`
+	Id             int                     `json:"id"`
+	LastUpdated    *time.Time              `json:"last_updated,omitempty"`
+	Loopback       *string                 `json:"loopback,omitempty"`
+	Nodes          interface{}             `json:"nodes,omitempty"`
+	Peers          interface{}             `json:"peers,omitempty"`
+	RawConfig      interface{}             `json:"raw_config,omitempty"`
+	State          *string                 `json:"state,omitempty"`
 	Status         *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -11041,15 +11041,15 @@ type ProxmoxSdnFabric struct {
 	AdvertiseSubnets *bool `json:"advertise_subnets,omitempty"`
 
 	// Asn BGP ASN.
-	Asn nullable.Nullable[int] `json:"asn,omitempty"`
+	Asn *int `json:"asn,omitempty"`
 
 	// ClusterName Proxmox cluster name.
-	ClusterName             string                       `json:"cluster_name"`
-	Created                 nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields            *map[string]interface{}      `json:"custom_fields,omitempty"`
-	DisableArpNdSuppression *bool                        `json:"disable_arp_nd_suppression,omitempty"`
-	Display                 string                       `json:"display"`
-	Endpoint                nullable.Nullable[int]       `json:"endpoint,omitempty"`
+	ClusterName             string                  `json:"cluster_name"`
+	Created                 *time.Time              `json:"created,omitempty"`
+	CustomFields            *map[string]interface{} `json:"custom_fields,omitempty"`
+	DisableArpNdSuppression *bool                   `json:"disable_arp_nd_suppression,omitempty"`
+	Display                 string                  `json:"display"`
+	Endpoint                *int                    `json:"endpoint,omitempty"`
 
 	// FabricName SDN fabric identifier.
 	FabricName string `json:"fabric_name"`
@@ -11062,10 +11062,10 @@ type ProxmoxSdnFabric struct {
 		// * `ospf` - OSPF
 		Value *ProxmoxSdnFabricFabricTypeEnum `json:"value,omitempty"`
 	} `json:"fabric_type,omitempty"`
-	Id          int                          `json:"id"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	Peers       interface{}                  `json:"peers,omitempty"`
-	RawConfig   interface{}                  `json:"raw_config,omitempty"`
+	Id          int         `json:"id"`
+	LastUpdated *time.Time  `json:"last_updated,omitempty"`
+	Peers       interface{} `json:"peers,omitempty"`
+	RawConfig   interface{} `json:"raw_config,omitempty"`
 	Status      *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -11078,7 +11078,7 @@ type ProxmoxSdnFabric struct {
 	Url  string                    `json:"url"`
 
 	// VrfVxlan VRF VXLAN ID.
-	VrfVxlan nullable.Nullable[int] `json:"vrf_vxlan,omitempty"`
+	VrfVxlan *int `json:"vrf_vxlan,omitempty"`
 }
 
 // ProxmoxSdnFabricFabricTypeEnum * `wireguard` - WireGuard
@@ -11096,19 +11096,19 @@ type ProxmoxSdnPrefixList struct {
 	Cidr *string `json:"cidr,omitempty"`
 
 	// ClusterName Proxmox cluster name.
-	ClusterName  string                       `json:"cluster_name"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Endpoint     nullable.Nullable[int]       `json:"endpoint,omitempty"`
+	ClusterName  string                  `json:"cluster_name"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Endpoint     *int                    `json:"endpoint,omitempty"`
 
 	// Ge Greater-or-equal prefix length.
-	Ge          nullable.Nullable[int]       `json:"ge,omitempty"`
-	Id          int                          `json:"id"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Ge          *int       `json:"ge,omitempty"`
+	Id          int        `json:"id"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// Le Less-or-equal prefix length.
-	Le nullable.Nullable[int] `json:"le,omitempty"`
+	Le *int `json:"le,omitempty"`
 
 	// Name Prefix-list name.
 	Name      string      `json:"name"`
@@ -11131,15 +11131,15 @@ type ProxmoxSdnRouteMap struct {
 	Action *string `json:"action,omitempty"`
 
 	// ClusterName Proxmox cluster name.
-	ClusterName  string                       `json:"cluster_name"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Endpoint     nullable.Nullable[int]       `json:"endpoint,omitempty"`
-	Id           int                          `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	MatchIp      *string                      `json:"match_ip,omitempty"`
-	MatchPeer    *string                      `json:"match_peer,omitempty"`
+	ClusterName  string                  `json:"cluster_name"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Endpoint     *int                    `json:"endpoint,omitempty"`
+	Id           int                     `json:"id"`
+	LastUpdated  *time.Time              `json:"last_updated,omitempty"`
+	MatchIp      *string                 `json:"match_ip,omitempty"`
+	MatchPeer    *string                 `json:"match_peer,omitempty"`
 
 	// Name Route-map name.
 	Name         string      `json:"name"`
@@ -11160,18 +11160,18 @@ type ProxmoxSdnRouteMap struct {
 
 // ProxmoxSdnSubnet Adds support for custom fields and tags.
 type ProxmoxSdnSubnet struct {
-	ClusterName  string                       `json:"cluster_name"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Endpoint     nullable.Nullable[int]       `json:"endpoint,omitempty"`
-	Gateway      *string                      `json:"gateway,omitempty"`
-	Id           int                          `json:"id"`
-	LastUpdated  nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	Prefix       nullable.Nullable[int]       `json:"prefix,omitempty"`
-	RawConfig    interface{}                  `json:"raw_config,omitempty"`
-	SkipReason   *string                      `json:"skip_reason,omitempty"`
-	Snat         *bool                        `json:"snat,omitempty"`
+	ClusterName  string                  `json:"cluster_name"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Endpoint     *int                    `json:"endpoint,omitempty"`
+	Gateway      *string                 `json:"gateway,omitempty"`
+	Id           int                     `json:"id"`
+	LastUpdated  *time.Time              `json:"last_updated,omitempty"`
+	Prefix       *int                    `json:"prefix,omitempty"`
+	RawConfig    interface{}             `json:"raw_config,omitempty"`
+	SkipReason   *string                 `json:"skip_reason,omitempty"`
+	Snat         *bool                   `json:"snat,omitempty"`
 	Status       *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -11190,17 +11190,17 @@ type ProxmoxSdnSubnet struct {
 
 // ProxmoxSdnVNet Adds support for custom fields and tags.
 type ProxmoxSdnVNet struct {
-	Alias        *string                      `json:"alias,omitempty"`
-	ClusterName  string                       `json:"cluster_name"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Endpoint     nullable.Nullable[int]       `json:"endpoint,omitempty"`
-	Id           int                          `json:"id"`
-	L2vpn        nullable.Nullable[int]       `json:"l2vpn,omitempty"`
-	LastUpdated  nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	RawConfig    interface{}                  `json:"raw_config,omitempty"`
-	State        *string                      `json:"state,omitempty"`
+	Alias        *string                 `json:"alias,omitempty"`
+	ClusterName  string                  `json:"cluster_name"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Endpoint     *int                    `json:"endpoint,omitempty"`
+	Id           int                     `json:"id"`
+	L2vpn        *int                    `json:"l2vpn,omitempty"`
+	LastUpdated  *time.Time              `json:"last_updated,omitempty"`
+	RawConfig    interface{}             `json:"raw_config,omitempty"`
+	State        *string                 `json:"state,omitempty"`
 	Status       *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -11209,7 +11209,7 @@ type ProxmoxSdnVNet struct {
 		// * `error` - Error
 		Value *ProxmoxSdnVNetStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tag       nullable.Nullable[int]    `json:"tag,omitempty"`
+	Tag       *int                      `json:"tag,omitempty"`
 	Tags      *[]externalRef0.NestedTag `json:"tags,omitempty"`
 	Url       string                    `json:"url"`
 	Vlanaware *bool                     `json:"vlanaware,omitempty"`
@@ -11225,20 +11225,20 @@ type ProxmoxSdnVNetStatusEnum string
 
 // ProxmoxSdnZone Adds support for custom fields and tags.
 type ProxmoxSdnZone struct {
-	ClusterName  string                       `json:"cluster_name"`
-	Controller   *string                      `json:"controller,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	Dns          *string                      `json:"dns,omitempty"`
-	Endpoint     nullable.Nullable[int]       `json:"endpoint,omitempty"`
-	Id           int                          `json:"id"`
-	Ipam         *string                      `json:"ipam,omitempty"`
-	LastUpdated  nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	Mtu          nullable.Nullable[int]       `json:"mtu,omitempty"`
-	RawConfig    interface{}                  `json:"raw_config,omitempty"`
-	RtImport     interface{}                  `json:"rt_import,omitempty"`
-	State        *string                      `json:"state,omitempty"`
+	ClusterName  string                  `json:"cluster_name"`
+	Controller   *string                 `json:"controller,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	Dns          *string                 `json:"dns,omitempty"`
+	Endpoint     *int                    `json:"endpoint,omitempty"`
+	Id           int                     `json:"id"`
+	Ipam         *string                 `json:"ipam,omitempty"`
+	LastUpdated  *time.Time              `json:"last_updated,omitempty"`
+	Mtu          *int                    `json:"mtu,omitempty"`
+	RawConfig    interface{}             `json:"raw_config,omitempty"`
+	RtImport     interface{}             `json:"rt_import,omitempty"`
+	State        *string                 `json:"state,omitempty"`
 	Status       *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -11247,29 +11247,29 @@ type ProxmoxSdnZone struct {
 		// * `error` - Error
 		Value *ProxmoxSdnVNetStatusEnum `json:"value,omitempty"`
 	} `json:"status,omitempty"`
-	Tag      nullable.Nullable[int]    `json:"tag,omitempty"`
+	Tag      *int                      `json:"tag,omitempty"`
 	Tags     *[]externalRef0.NestedTag `json:"tags,omitempty"`
 	Url      string                    `json:"url"`
-	VrfVxlan nullable.Nullable[int]    `json:"vrf_vxlan,omitempty"`
+	VrfVxlan *int                      `json:"vrf_vxlan,omitempty"`
 	ZoneName string                    `json:"zone_name"`
 	ZoneType *string                   `json:"zone_type,omitempty"`
 }
 
 // ProxmoxServiceCollection Read representation of one service-monitoring collection run.
 type ProxmoxServiceCollection struct {
-	CollectedAt  *time.Time                   `json:"collected_at,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
-	DurationMs   nullable.Nullable[int]       `json:"duration_ms,omitempty"`
+	CollectedAt  *time.Time              `json:"collected_at,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
+	DurationMs   *int                    `json:"duration_ms,omitempty"`
 
 	// Endpoint Minimal ProxmoxEndpoint for nested references.
-	Endpoint       NestedProxmoxEndpoint        `json:"endpoint"`
-	ErrorMessage   *string                      `json:"error_message,omitempty"`
-	Id             int                          `json:"id"`
-	LastUpdated    nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	Reachable      *bool                        `json:"reachable,omitempty"`
-	RpcExecutionId nullable.Nullable[int64]     `json:"rpc_execution_id,omitempty"`
+	Endpoint       NestedProxmoxEndpoint `json:"endpoint"`
+	ErrorMessage   *string               `json:"error_message,omitempty"`
+	Id             int                   `json:"id"`
+	LastUpdated    *time.Time            `json:"last_updated,omitempty"`
+	Reachable      *bool                 `json:"reachable,omitempty"`
+	RpcExecutionId *int64                `json:"rpc_execution_id,omitempty"`
 
 	// Status * `pending` - Pending
 	// * `succeeded` - Succeeded
@@ -11299,16 +11299,16 @@ type ProxmoxServiceSample struct {
 
 	// Collection Minimal service collection shape for nested sample rows.
 	Collection     NestedProxmoxServiceCollection `json:"collection"`
-	Created        nullable.Nullable[time.Time]   `json:"created,omitempty"`
+	Created        *time.Time                     `json:"created,omitempty"`
 	CustomFields   *map[string]interface{}        `json:"custom_fields,omitempty"`
 	Display        string                         `json:"display"`
-	ExecMainCode   nullable.Nullable[int]         `json:"exec_main_code,omitempty"`
-	ExecMainStatus nullable.Nullable[int]         `json:"exec_main_status,omitempty"`
+	ExecMainCode   *int                           `json:"exec_main_code,omitempty"`
+	ExecMainStatus *int                           `json:"exec_main_status,omitempty"`
 	Id             int                            `json:"id"`
-	LastUpdated    nullable.Nullable[time.Time]   `json:"last_updated,omitempty"`
+	LastUpdated    *time.Time                     `json:"last_updated,omitempty"`
 	LoadState      *string                        `json:"load_state,omitempty"`
-	MainPid        nullable.Nullable[int]         `json:"main_pid,omitempty"`
-	NRestarts      nullable.Nullable[int]         `json:"n_restarts,omitempty"`
+	MainPid        *int                           `json:"main_pid,omitempty"`
+	NRestarts      *int                           `json:"n_restarts,omitempty"`
 	Result         *string                        `json:"result,omitempty"`
 	ServiceId      *string                        `json:"service_id,omitempty"`
 	SubState       *string                        `json:"sub_state,omitempty"`
@@ -11320,72 +11320,72 @@ type ProxmoxServiceSample struct {
 
 // ProxmoxServiceStatus Read representation of the latest projected service state.
 type ProxmoxServiceStatus struct {
-	ActiveEnterTimestamp *string                      `json:"active_enter_timestamp,omitempty"`
-	ActiveState          *string                      `json:"active_state,omitempty"`
-	Created              nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields         *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display              string                       `json:"display"`
+	ActiveEnterTimestamp *string                 `json:"active_enter_timestamp,omitempty"`
+	ActiveState          *string                 `json:"active_state,omitempty"`
+	Created              *time.Time              `json:"created,omitempty"`
+	CustomFields         *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display              string                  `json:"display"`
 
 	// Endpoint Minimal ProxmoxEndpoint for nested references.
-	Endpoint       NestedProxmoxEndpoint        `json:"endpoint"`
-	ExecMainCode   nullable.Nullable[int]       `json:"exec_main_code,omitempty"`
-	ExecMainStatus nullable.Nullable[int]       `json:"exec_main_status,omitempty"`
-	ExpectedActive *bool                        `json:"expected_active,omitempty"`
-	Id             int                          `json:"id"`
-	IsHealthy      *bool                        `json:"is_healthy,omitempty"`
-	LastSeenAt     time.Time                    `json:"last_seen_at"`
-	LastUpdated    nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	LoadState      *string                      `json:"load_state,omitempty"`
-	MainPid        nullable.Nullable[int]       `json:"main_pid,omitempty"`
-	NRestarts      nullable.Nullable[int]       `json:"n_restarts,omitempty"`
-	Result         *string                      `json:"result,omitempty"`
-	ServiceId      *string                      `json:"service_id,omitempty"`
-	SubState       *string                      `json:"sub_state,omitempty"`
-	Tags           *[]externalRef0.NestedTag    `json:"tags,omitempty"`
-	Unit           string                       `json:"unit"`
-	UnitFileState  *string                      `json:"unit_file_state,omitempty"`
-	Url            string                       `json:"url"`
+	Endpoint       NestedProxmoxEndpoint     `json:"endpoint"`
+	ExecMainCode   *int                      `json:"exec_main_code,omitempty"`
+	ExecMainStatus *int                      `json:"exec_main_status,omitempty"`
+	ExpectedActive *bool                     `json:"expected_active,omitempty"`
+	Id             int                       `json:"id"`
+	IsHealthy      *bool                     `json:"is_healthy,omitempty"`
+	LastSeenAt     time.Time                 `json:"last_seen_at"`
+	LastUpdated    *time.Time                `json:"last_updated,omitempty"`
+	LoadState      *string                   `json:"load_state,omitempty"`
+	MainPid        *int                      `json:"main_pid,omitempty"`
+	NRestarts      *int                      `json:"n_restarts,omitempty"`
+	Result         *string                   `json:"result,omitempty"`
+	ServiceId      *string                   `json:"service_id,omitempty"`
+	SubState       *string                   `json:"sub_state,omitempty"`
+	Tags           *[]externalRef0.NestedTag `json:"tags,omitempty"`
+	Unit           string                    `json:"unit"`
+	UnitFileState  *string                   `json:"unit_file_state,omitempty"`
+	Url            string                    `json:"url"`
 }
 
 // ProxmoxStorage Full representation of synced Proxmox storage rows.
 type ProxmoxStorage struct {
 	// Cluster Base serializer class for models inheriting from PrimaryModel.
-	Cluster             externalRef0.BriefCluster    `json:"cluster"`
-	Content             nullable.Nullable[string]    `json:"content,omitempty"`
-	Created             nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields        *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Datastore           nullable.Nullable[string]    `json:"datastore,omitempty"`
-	Display             string                       `json:"display"`
-	Enabled             *bool                        `json:"enabled,omitempty"`
-	Export              nullable.Nullable[string]    `json:"export,omitempty"`
-	Format              nullable.Nullable[string]    `json:"format,omitempty"`
-	Id                  int                          `json:"id"`
-	IsMountpoint        nullable.Nullable[string]    `json:"is_mountpoint,omitempty"`
-	LastUpdated         nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	MaxProtectedBackups nullable.Nullable[int]       `json:"max_protected_backups,omitempty"`
-	Monhost             nullable.Nullable[string]    `json:"monhost,omitempty"`
-	Mountpoint          nullable.Nullable[string]    `json:"mountpoint,omitempty"`
-	Name                string                       `json:"name"`
-	Namespace           nullable.Nullable[string]    `json:"namespace,omitempty"`
+	Cluster             externalRef0.BriefCluster `json:"cluster"`
+	Content             *string                   `json:"content,omitempty"`
+	Created             *time.Time                `json:"created,omitempty"`
+	CustomFields        *map[string]interface{}   `json:"custom_fields,omitempty"`
+	Datastore           *string                   `json:"datastore,omitempty"`
+	Display             string                    `json:"display"`
+	Enabled             *bool                     `json:"enabled,omitempty"`
+	Export              *string                   `json:"export,omitempty"`
+	Format              *string                   `json:"format,omitempty"`
+	Id                  int                       `json:"id"`
+	IsMountpoint        *string                   `json:"is_mountpoint,omitempty"`
+	LastUpdated         *time.Time                `json:"last_updated,omitempty"`
+	MaxProtectedBackups *int                      `json:"max_protected_backups,omitempty"`
+	Monhost             *string                   `json:"monhost,omitempty"`
+	Mountpoint          *string                   `json:"mountpoint,omitempty"`
+	Name                string                    `json:"name"`
+	Namespace           *string                   `json:"namespace,omitempty"`
 
 	// Nodes Comma-separated Proxmox node membership without a length limit.
-	Nodes         nullable.Nullable[string] `json:"nodes,omitempty"`
-	Path          nullable.Nullable[string] `json:"path,omitempty"`
-	Pool          nullable.Nullable[string] `json:"pool,omitempty"`
-	Port          nullable.Nullable[int]    `json:"port,omitempty"`
-	Preallocation nullable.Nullable[string] `json:"preallocation,omitempty"`
-	PruneBackups  nullable.Nullable[string] `json:"prune_backups,omitempty"`
+	Nodes         *string `json:"nodes,omitempty"`
+	Path          *string `json:"path,omitempty"`
+	Pool          *string `json:"pool,omitempty"`
+	Port          *int    `json:"port,omitempty"`
+	Preallocation *string `json:"preallocation,omitempty"`
+	PruneBackups  *string `json:"prune_backups,omitempty"`
 
 	// RawConfig Full raw configuration returned by the Proxmox storage API.
 	RawConfig   interface{}               `json:"raw_config,omitempty"`
-	Server      nullable.Nullable[string] `json:"server,omitempty"`
-	Share       nullable.Nullable[string] `json:"share,omitempty"`
+	Server      *string                   `json:"server,omitempty"`
+	Share       *string                   `json:"share,omitempty"`
 	Shared      *bool                     `json:"shared,omitempty"`
-	StorageType nullable.Nullable[string] `json:"storage_type,omitempty"`
-	Subdir      nullable.Nullable[string] `json:"subdir,omitempty"`
+	StorageType *string                   `json:"storage_type,omitempty"`
+	Subdir      *string                   `json:"subdir,omitempty"`
 	Tags        *[]externalRef0.NestedTag `json:"tags,omitempty"`
 	Url         string                    `json:"url"`
-	Username    nullable.Nullable[string] `json:"username,omitempty"`
+	Username    *string                   `json:"username,omitempty"`
 }
 
 // ProxmoxStorageRequest Full representation of synced Proxmox storage rows.
@@ -11442,14 +11442,14 @@ type ProxmoxVMCloudInit struct {
 	Bridge *string `json:"bridge,omitempty"`
 
 	// Ciuser Proxmox cloud-init user (``ciuser``).
-	Ciuser                     *string                              `json:"ciuser,omitempty"`
-	Created                    nullable.Nullable[time.Time]         `json:"created,omitempty"`
-	CredentialAssignmentDetail string                               `json:"credential_assignment_detail"`
-	CredentialAssignmentLookup nullable.Nullable[map[string]string] `json:"credential_assignment_lookup,omitempty"`
-	CredentialAssignmentReady  bool                                 `json:"credential_assignment_ready"`
+	Ciuser                     *string            `json:"ciuser,omitempty"`
+	Created                    *time.Time         `json:"created,omitempty"`
+	CredentialAssignmentDetail string             `json:"credential_assignment_detail"`
+	CredentialAssignmentLookup *map[string]string `json:"credential_assignment_lookup,omitempty"`
+	CredentialAssignmentReady  bool               `json:"credential_assignment_ready"`
 
 	// CredentialReferenceId Soft reference to an external credential record holding the encrypted cloud-init password or SSH private key for this VM.
-	CredentialReferenceId nullable.Nullable[int]  `json:"credential_reference_id,omitempty"`
+	CredentialReferenceId *int                    `json:"credential_reference_id,omitempty"`
 	CustomFields          *map[string]interface{} `json:"custom_fields,omitempty"`
 	Display               string                  `json:"display"`
 
@@ -11457,7 +11457,7 @@ type ProxmoxVMCloudInit struct {
 	DnsServers *string `json:"dns_servers,omitempty"`
 
 	// EnableAgent Whether the QEMU guest agent was requested at create time. Null when unspecified.
-	EnableAgent nullable.Nullable[bool] `json:"enable_agent,omitempty"`
+	EnableAgent *bool `json:"enable_agent,omitempty"`
 
 	// Gateway cloud-init primary-NIC gateway requested at create time.
 	Gateway    *string `json:"gateway,omitempty"`
@@ -11477,16 +11477,16 @@ type ProxmoxVMCloudInit struct {
 	IsIntent *bool `json:"is_intent,omitempty"`
 
 	// LastSynced Time of the last cloud-init reconciliation pass.
-	LastSynced           time.Time                    `json:"last_synced"`
-	LastUpdated          nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	PasswordConfigured   bool                         `json:"password_configured"`
-	PrivateKeyConfigured bool                         `json:"private_key_configured"`
+	LastSynced           time.Time  `json:"last_synced"`
+	LastUpdated          *time.Time `json:"last_updated,omitempty"`
+	PasswordConfigured   bool       `json:"password_configured"`
+	PrivateKeyConfigured bool       `json:"private_key_configured"`
 
 	// SearchDomain cloud-init DNS search domain requested at create time.
 	SearchDomain *string `json:"search_domain,omitempty"`
 
 	// SshPwauth cloud-init ``ssh_pwauth`` (password login) requested at create time. Null when unspecified.
-	SshPwauth nullable.Nullable[bool] `json:"ssh_pwauth,omitempty"`
+	SshPwauth *bool `json:"ssh_pwauth,omitempty"`
 
 	// Sshkeys Decoded cloud-init SSH key bundle (one key per line). Proxmox-side is URL-encoded; proxbox-api runs urllib.parse.unquote before writing this row.
 	Sshkeys *string `json:"sshkeys,omitempty"`
@@ -11502,7 +11502,7 @@ type ProxmoxVMCloudInit struct {
 	VirtualMachine externalRef0.NestedVirtualMachine `json:"virtual_machine"`
 
 	// VlanTag VLAN tag applied to the primary NIC, if any.
-	VlanTag nullable.Nullable[int] `json:"vlan_tag,omitempty"`
+	VlanTag *int `json:"vlan_tag,omitempty"`
 }
 
 // ProxmoxVMIntent Adds support for custom fields and tags.
@@ -11517,11 +11517,11 @@ type ProxmoxVMIntent struct {
 	CloudInitUser *string `json:"cloud_init_user,omitempty"`
 
 	// CloudInitUserData Optional raw cloud-init user-data YAML.
-	CloudInitUserData *string                      `json:"cloud_init_user_data,omitempty"`
-	Created           nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields      *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display           string                       `json:"display"`
-	Id                int                          `json:"id"`
+	CloudInitUserData *string                 `json:"cloud_init_user_data,omitempty"`
+	Created           *time.Time              `json:"created,omitempty"`
+	CustomFields      *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display           string                  `json:"display"`
+	Id                int                     `json:"id"`
 
 	// IntentState Last terminal intent verdict written by the apply job.
 	IntentState string `json:"intent_state"`
@@ -11530,8 +11530,8 @@ type ProxmoxVMIntent struct {
 	Iso *string `json:"iso,omitempty"`
 
 	// LastApplyRunId Most recent apply-run UUID written by the apply job.
-	LastApplyRunId string                       `json:"last_apply_run_id"`
-	LastUpdated    nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	LastApplyRunId string     `json:"last_apply_run_id"`
+	LastUpdated    *time.Time `json:"last_updated,omitempty"`
 
 	// Ostemplate LXC operating-system template volume ID.
 	Ostemplate *string `json:"ostemplate,omitempty"`
@@ -11540,7 +11540,7 @@ type ProxmoxVMIntent struct {
 	Rootfs *string `json:"rootfs,omitempty"`
 
 	// Swap LXC swap allocation in MiB.
-	Swap nullable.Nullable[int]    `json:"swap,omitempty"`
+	Swap *int                      `json:"swap,omitempty"`
 	Tags *[]externalRef0.NestedTag `json:"tags,omitempty"`
 
 	// TargetNode Proxmox node that should host this virtual machine.
@@ -11550,8 +11550,8 @@ type ProxmoxVMIntent struct {
 	TargetStorage *string `json:"target_storage,omitempty"`
 
 	// TemplateVmid Source VMID to clone from when creating this VM. Mutually exclusive with ISO-driven create; both empty means an empty VM.
-	TemplateVmid nullable.Nullable[int] `json:"template_vmid,omitempty"`
-	Url          string                 `json:"url"`
+	TemplateVmid *int   `json:"template_vmid,omitempty"`
+	Url          string `json:"url"`
 
 	// VirtualMachine Represents an object related through a ForeignKey field. On write, it accepts a primary key (PK) value or a
 	// dictionary of attributes which can be used to uniquely identify the related object. This class should be
@@ -11561,19 +11561,19 @@ type ProxmoxVMIntent struct {
 
 // ProxmoxVMTemplate Full representation of a synced Proxmox VM template row.
 type ProxmoxVMTemplate struct {
-	ClonedVms nullable.Nullable[[]externalRef0.NestedVirtualMachine] `json:"cloned_vms,omitempty"`
+	ClonedVms *[]externalRef0.NestedVirtualMachine `json:"cloned_vms,omitempty"`
 
 	// CloudInitEnabled Whether this template uses a cloud-init drive.
-	CloudInitEnabled *bool                                   `json:"cloud_init_enabled,omitempty"`
-	Cluster          nullable.Nullable[NestedProxmoxCluster] `json:"cluster,omitempty"`
-	Created          nullable.Nullable[time.Time]            `json:"created,omitempty"`
-	CustomFields     *map[string]interface{}                 `json:"custom_fields,omitempty"`
+	CloudInitEnabled *bool                   `json:"cloud_init_enabled,omitempty"`
+	Cluster          *NestedProxmoxCluster   `json:"cluster,omitempty"`
+	Created          *time.Time              `json:"created,omitempty"`
+	CustomFields     *map[string]interface{} `json:"custom_fields,omitempty"`
 
 	// Description Free-text description from Proxmox or operator.
 	Description *string `json:"description,omitempty"`
 
 	// Disk Total disk allocation in gigabytes.
-	Disk nullable.Nullable[int] `json:"disk,omitempty"`
+	Disk *int `json:"disk,omitempty"`
 
 	// DiskConfig Raw Proxmox disk configuration entries.
 	DiskConfig interface{} `json:"disk_config,omitempty"`
@@ -11581,18 +11581,18 @@ type ProxmoxVMTemplate struct {
 	Id         int         `json:"id"`
 
 	// LastSynced Timestamp of the last successful sync from Proxmox.
-	LastSynced  nullable.Nullable[time.Time] `json:"last_synced,omitempty"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	LastSynced  *time.Time `json:"last_synced,omitempty"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// Memory Allocated memory in megabytes.
-	Memory nullable.Nullable[int] `json:"memory,omitempty"`
+	Memory *int `json:"memory,omitempty"`
 
 	// Name Proxmox VM template name as reported by the API.
 	Name string `json:"name"`
 
 	// NetConfig Raw Proxmox network interface config (net0, net1, …).
-	NetConfig interface{}                          `json:"net_config,omitempty"`
-	Node      nullable.Nullable[NestedProxmoxNode] `json:"node,omitempty"`
+	NetConfig interface{}        `json:"net_config,omitempty"`
+	Node      *NestedProxmoxNode `json:"node,omitempty"`
 
 	// NodeName Proxmox node name string (e.g. 'pve01').
 	NodeName *string `json:"node_name,omitempty"`
@@ -11607,8 +11607,8 @@ type ProxmoxVMTemplate struct {
 	ProxmoxType *string `json:"proxmox_type,omitempty"`
 
 	// RawConfig Full Proxmox API config dump for this template.
-	RawConfig interface{}                                          `json:"raw_config,omitempty"`
-	SourceVm  nullable.Nullable[externalRef0.NestedVirtualMachine] `json:"source_vm,omitempty"`
+	RawConfig interface{}                        `json:"raw_config,omitempty"`
+	SourceVm  *externalRef0.NestedVirtualMachine `json:"source_vm,omitempty"`
 
 	// Status Proxmox resource status (e.g. 'stopped', 'running').
 	Status *string                   `json:"status,omitempty"`
@@ -11616,7 +11616,7 @@ type ProxmoxVMTemplate struct {
 	Url    string                    `json:"url"`
 
 	// Vcpus Number of virtual CPUs.
-	Vcpus nullable.Nullable[int] `json:"vcpus,omitempty"`
+	Vcpus *int `json:"vcpus,omitempty"`
 
 	// Vmid Proxmox VM ID (unique per endpoint).
 	Vmid int `json:"vmid"`
@@ -11625,14 +11625,14 @@ type ProxmoxVMTemplate struct {
 // Replication Full representation of a Proxmox Replication stored in NetBox.
 type Replication struct {
 	// Comment Description of the replication job.
-	Comment      nullable.Nullable[string]    `json:"comment,omitempty"`
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
+	Comment      *string                 `json:"comment,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
 
 	// Disable Flag to disable the entry.
-	Disable  *bool                                    `json:"disable,omitempty"`
-	Display  string                                   `json:"display"`
-	Endpoint nullable.Nullable[NestedProxmoxEndpoint] `json:"endpoint,omitempty"`
+	Disable  *bool                  `json:"disable,omitempty"`
+	Display  string                 `json:"display"`
+	Endpoint *NestedProxmoxEndpoint `json:"endpoint,omitempty"`
 
 	// Guest Guest ID (VM ID).
 	Guest   int `json:"guest"`
@@ -11645,22 +11645,22 @@ type Replication struct {
 	} `json:"job_type,omitempty"`
 
 	// Jobnum Unique, sequential ID assigned to each job.
-	Jobnum      int                                  `json:"jobnum"`
-	LastUpdated nullable.Nullable[time.Time]         `json:"last_updated,omitempty"`
-	ProxmoxNode nullable.Nullable[NestedProxmoxNode] `json:"proxmox_node,omitempty"`
+	Jobnum      int                `json:"jobnum"`
+	LastUpdated *time.Time         `json:"last_updated,omitempty"`
+	ProxmoxNode *NestedProxmoxNode `json:"proxmox_node,omitempty"`
 
 	// Rate Rate limit in MB/s.
-	Rate nullable.Nullable[float64] `json:"rate,omitempty"`
+	Rate *float64 `json:"rate,omitempty"`
 
 	// RawConfig Full raw configuration from Proxmox API for reference.
 	RawConfig interface{} `json:"raw_config,omitempty"`
-	RemoveJob nullable.Nullable[struct {
+	RemoveJob *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `local` - Local
 		// * `full` - Full
 		Value *ReplicationRemoveJobEnum `json:"value,omitempty"`
-	}] `json:"remove_job,omitempty"`
+	} `json:"remove_job,omitempty"`
 
 	// ReplicationId Replication job ID. Composed of guest ID and job number: '<GUEST>-<JOBNUM>'.
 	ReplicationId string `json:"replication_id"`
@@ -11669,7 +11669,7 @@ type Replication struct {
 	Schedule *string `json:"schedule,omitempty"`
 
 	// Source Source node (for internal use, to detect if the guest was stolen).
-	Source nullable.Nullable[string] `json:"source,omitempty"`
+	Source *string `json:"source,omitempty"`
 	Status *struct {
 		Label *string `json:"label,omitempty"`
 
@@ -11718,8 +11718,8 @@ type RestrictedNestedProxmoxEndpoint struct {
 	Id      int    `json:"id"`
 
 	// Name Name of the Proxmox endpoint or cluster. It may be updated from the API.
-	Name nullable.Nullable[string] `json:"name,omitempty"`
-	Url  string                    `json:"url"`
+	Name *string `json:"name,omitempty"`
+	Url  string  `json:"url"`
 }
 
 // RestrictedNestedProxmoxEndpointRequest Resolve writable nested objects through the caller's view permissions.
@@ -11737,7 +11737,7 @@ type RestrictedNestedProxmoxNode struct {
 	Name string `json:"name"`
 
 	// NodeId Corosync node ID (null for standalone nodes).
-	NodeId nullable.Nullable[int] `json:"node_id,omitempty"`
+	NodeId *int `json:"node_id,omitempty"`
 
 	// Online Whether the node is currently online.
 	Online *bool  `json:"online,omitempty"`
@@ -11850,11 +11850,11 @@ type ScheduleSyncRequestSyncTypesEnum string
 // SensitiveDataAccess Serialize grants without exposing any credential material.
 type SensitiveDataAccess struct {
 	// CanAccessSensitiveData Allow sensitive credential disclosure within existing object and provider permissions. Only an active superuser may change this grant.
-	CanAccessSensitiveData *bool                        `json:"can_access_sensitive_data,omitempty"`
-	Created                nullable.Nullable[time.Time] `json:"created,omitempty"`
-	Id                     int                          `json:"id"`
-	LastUpdated            nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
-	User                   int                          `json:"user"`
+	CanAccessSensitiveData *bool      `json:"can_access_sensitive_data,omitempty"`
+	Created                *time.Time `json:"created,omitempty"`
+	Id                     int        `json:"id"`
+	LastUpdated            *time.Time `json:"last_updated,omitempty"`
+	User                   int        `json:"user"`
 }
 
 // SensitiveDataAccessRequest Serialize grants without exposing any credential material.
@@ -11866,16 +11866,16 @@ type SensitiveDataAccessRequest struct {
 
 // VMBackup Full representation of a Proxmox VM backup stored in NetBox.
 type VMBackup struct {
-	Created nullable.Nullable[time.Time] `json:"created,omitempty"`
+	Created *time.Time `json:"created,omitempty"`
 
 	// CreationTime Creation time of the backup.
-	CreationTime nullable.Nullable[time.Time] `json:"creation_time,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
-	Display      string                       `json:"display"`
+	CreationTime *time.Time              `json:"creation_time,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
+	Display      string                  `json:"display"`
 
 	// Encrypted Encryption fingerprint or flag from Proxmox (empty = not encrypted).
 	Encrypted *string `json:"encrypted,omitempty"`
-	Format    nullable.Nullable[struct {
+	Format    *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `undefined` - Undefined
@@ -11890,20 +11890,20 @@ type VMBackup struct {
 		// * `tar` - TAR
 		// * `tbz` - TBZ
 		Value *VMBackupFormatEnum `json:"value,omitempty"`
-	}] `json:"format,omitempty"`
-	Id          int                          `json:"id"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	} `json:"format,omitempty"`
+	Id          int        `json:"id"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// Notes Notes of the backup.
-	Notes          nullable.Nullable[string]               `json:"notes,omitempty"`
-	ProxmoxStorage nullable.Nullable[NestedProxmoxStorage] `json:"proxmox_storage,omitempty"`
+	Notes          *string               `json:"notes,omitempty"`
+	ProxmoxStorage *NestedProxmoxStorage `json:"proxmox_storage,omitempty"`
 
 	// Size Size in bytes of the backup.
-	Size nullable.Nullable[int64] `json:"size,omitempty"`
+	Size *int64 `json:"size,omitempty"`
 
 	// Storage Storage of the backup.
-	Storage nullable.Nullable[string] `json:"storage,omitempty"`
-	Subtype nullable.Nullable[struct {
+	Storage *string `json:"storage,omitempty"`
+	Subtype *struct {
 		Label *string `json:"label,omitempty"`
 
 		// Value * `undefined` - Undefined
@@ -11912,18 +11912,18 @@ type VMBackup struct {
 		// * `qemu` - QEMU
 		// * `vm` - VM
 		Value *VMBackupSubtypeEnum `json:"value,omitempty"`
-	}] `json:"subtype,omitempty"`
+	} `json:"subtype,omitempty"`
 	Tags *[]externalRef0.NestedTag `json:"tags,omitempty"`
 	Url  string                    `json:"url"`
 
 	// Used Used space of the backup.
-	Used nullable.Nullable[int64] `json:"used,omitempty"`
+	Used *int64 `json:"used,omitempty"`
 
 	// VerificationState Verification state of the backup.
-	VerificationState nullable.Nullable[string] `json:"verification_state,omitempty"`
+	VerificationState *string `json:"verification_state,omitempty"`
 
 	// VerificationUpid Verification UPID of the backup.
-	VerificationUpid nullable.Nullable[string] `json:"verification_upid,omitempty"`
+	VerificationUpid *string `json:"verification_upid,omitempty"`
 
 	// VirtualMachine Represents an object related through a ForeignKey field. On write, it accepts a primary key (PK) value or a
 	// dictionary of attributes which can be used to uniquely identify the related object. This class should be
@@ -11931,10 +11931,10 @@ type VMBackup struct {
 	VirtualMachine externalRef0.NestedVirtualMachine `json:"virtual_machine"`
 
 	// Vmid VM ID of the backup.
-	Vmid nullable.Nullable[int] `json:"vmid,omitempty"`
+	Vmid *int `json:"vmid,omitempty"`
 
 	// VolumeId Volume Identifier of the backup.
-	VolumeId nullable.Nullable[string] `json:"volume_id,omitempty"`
+	VolumeId *string `json:"volume_id,omitempty"`
 }
 
 // VMBackupFormatEnum * `undefined` - Undefined
@@ -11959,14 +11959,14 @@ type VMBackupSubtypeEnum string
 
 // VMSnapshot Full representation of a Proxmox VM snapshot stored in NetBox.
 type VMSnapshot struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
 
 	// Description Snapshot description.
-	Description nullable.Nullable[string]    `json:"description,omitempty"`
-	Display     string                       `json:"display"`
-	Id          int                          `json:"id"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Description *string    `json:"description,omitempty"`
+	Display     string     `json:"display"`
+	Id          int        `json:"id"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// Name Snapshot name.
 	Name string `json:"name"`
@@ -11975,11 +11975,11 @@ type VMSnapshot struct {
 	Node string `json:"node"`
 
 	// Parent Parent snapshot name.
-	Parent         nullable.Nullable[string]               `json:"parent,omitempty"`
-	ProxmoxStorage nullable.Nullable[NestedProxmoxStorage] `json:"proxmox_storage,omitempty"`
+	Parent         *string               `json:"parent,omitempty"`
+	ProxmoxStorage *NestedProxmoxStorage `json:"proxmox_storage,omitempty"`
 
 	// Snaptime Snapshot creation time.
-	Snaptime nullable.Nullable[time.Time] `json:"snaptime,omitempty"`
+	Snaptime *time.Time `json:"snaptime,omitempty"`
 	Status   struct {
 		Label *string `json:"label,omitempty"`
 
@@ -12016,29 +12016,29 @@ type VMSnapshotSubtypeEnum string
 
 // VMTaskHistory Full representation of a Proxmox VM task history record.
 type VMTaskHistory struct {
-	Created      nullable.Nullable[time.Time] `json:"created,omitempty"`
-	CustomFields *map[string]interface{}      `json:"custom_fields,omitempty"`
+	Created      *time.Time              `json:"created,omitempty"`
+	CustomFields *map[string]interface{} `json:"custom_fields,omitempty"`
 
 	// Description Human-readable task description.
 	Description string `json:"description"`
 	Display     string `json:"display"`
 
 	// EndTime Task end time.
-	EndTime nullable.Nullable[time.Time] `json:"end_time,omitempty"`
+	EndTime *time.Time `json:"end_time,omitempty"`
 
 	// Exitstatus Raw Proxmox task exit status.
-	Exitstatus  nullable.Nullable[string]    `json:"exitstatus,omitempty"`
-	Id          int                          `json:"id"`
-	LastUpdated nullable.Nullable[time.Time] `json:"last_updated,omitempty"`
+	Exitstatus  *string    `json:"exitstatus,omitempty"`
+	Id          int        `json:"id"`
+	LastUpdated *time.Time `json:"last_updated,omitempty"`
 
 	// Node Proxmox node name.
 	Node string `json:"node"`
 
 	// Pid Process ID for the Proxmox task.
-	Pid nullable.Nullable[int] `json:"pid,omitempty"`
+	Pid *int `json:"pid,omitempty"`
 
 	// Pstart Process start value from Proxmox (kernel-internal counter, not a timestamp).
-	Pstart nullable.Nullable[int64] `json:"pstart,omitempty"`
+	Pstart *int64 `json:"pstart,omitempty"`
 
 	// StartTime Task start time.
 	StartTime time.Time `json:"start_time"`
@@ -12048,10 +12048,10 @@ type VMTaskHistory struct {
 	Tags   *[]externalRef0.NestedTag `json:"tags,omitempty"`
 
 	// TaskId Task target identifier from Proxmox.
-	TaskId nullable.Nullable[string] `json:"task_id,omitempty"`
+	TaskId *string `json:"task_id,omitempty"`
 
 	// TaskState Raw Proxmox task state.
-	TaskState nullable.Nullable[string] `json:"task_state,omitempty"`
+	TaskState *string `json:"task_state,omitempty"`
 
 	// TaskType Proxmox task type.
 	TaskType string `json:"task_type"`
