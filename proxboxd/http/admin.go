@@ -111,8 +111,9 @@ func (s *Server) adminLogsStream(c echo.Context) error {
 	}
 	s.streams.Add(1)
 	defer s.streams.Done()
+	// newer_than_id given (even 0): replay from there; absent: only new lines.
 	last := f.NewerThan
-	if last == 0 {
+	if !c.QueryParams().Has("newer_than_id") {
 		last = s.d.Logs.LastID()
 	}
 	f.NewerThan = 0

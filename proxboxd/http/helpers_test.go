@@ -43,7 +43,10 @@ func (f *fakeSyncer) RunStage(ctx context.Context, req proxbox.StageRequest, emi
 	err := f.errOn[req.Stage]
 	block := f.block
 	f.mu.Unlock()
-	f.started <- struct{}{}
+	select {
+	case f.started <- struct{}{}:
+	default:
+	}
 	if req.Stage == f.panicOn && f.panicOn != "" {
 		panic("boom")
 	}
@@ -52,7 +55,10 @@ func (f *fakeSyncer) RunStage(ctx context.Context, req proxbox.StageRequest, emi
 	emit(proxbox.Event{Name: "complete", Data: map[string]any{"ok": "not-a-bool"}}) // must be swallowed
 	if block {
 		<-ctx.Done()
-		f.canceled <- struct{}{}
+		select {
+		case f.canceled <- struct{}{}:
+		default:
+		}
 		return nil, ctx.Err()
 	}
 	if err != nil {

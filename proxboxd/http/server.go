@@ -31,7 +31,7 @@ type Config struct {
 	// endpoint; jobs poll /health), so the default is 20x the Python
 	// backend's 60/min.
 	RateLimit int
-	// RateBurst is the bucket size (default RateLimit/4, at least 50).
+	// RateBurst is the bucket size (default RateLimit/2, at least 50).
 	RateBurst int
 	// TrustedProxies may set X-Forwarded-For; from anyone else it is ignored.
 	TrustedProxies []netip.Prefix
@@ -62,7 +62,7 @@ func (c *Config) defaults() {
 		c.RateLimit = 1200
 	}
 	if c.RateBurst <= 0 {
-		c.RateBurst = max(c.RateLimit/4, 50)
+		c.RateBurst = max(c.RateLimit/2, 50)
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20

@@ -46,6 +46,23 @@ func (a nbAdapter) List(ctx context.Context, path string, q url.Values) ([]obj, 
 	return res, nil
 }
 
+func (a nbAdapter) Count(ctx context.Context, path string, q url.Values) (int, error) {
+	f := netboxsdk.NewFilter()
+	for k, vs := range q {
+		if k == "fields" {
+			continue
+		}
+		for _, v := range vs {
+			f.Add(k, v)
+		}
+	}
+	n, err := a.c.Objects(path).Count(ctx, f)
+	if err != nil {
+		return 0, nbErr(err)
+	}
+	return n, nil
+}
+
 func (a nbAdapter) Create(ctx context.Context, path string, items []obj) ([]obj, error) {
 	in := make([]netboxsdk.Object, len(items))
 	for i, o := range items {

@@ -15,6 +15,8 @@ type obj = map[string]any
 type netboxAPI interface {
 	// List returns every record of path matching q, following all pages.
 	List(ctx context.Context, path string, q url.Values) ([]obj, error)
+	// Count returns how many records of path match q (one request).
+	Count(ctx context.Context, path string, q url.Values) (int, error)
 	// Create bulk-creates items (one POST of a JSON array).
 	Create(ctx context.Context, path string, items []obj) ([]obj, error)
 	// Patch bulk-patches items; each carries "id".
@@ -80,6 +82,15 @@ func (n *countingNB) List(ctx context.Context, path string, q url.Values) ([]obj
 	defer n.release()
 	n.c.add("GET")
 	return n.nb.List(ctx, path, q)
+}
+
+func (n *countingNB) Count(ctx context.Context, path string, q url.Values) (int, error) {
+	if err := n.acquire(ctx); err != nil {
+		return 0, err
+	}
+	defer n.release()
+	n.c.add("GET")
+	return n.nb.Count(ctx, path, q)
 }
 
 func (n *countingNB) Create(ctx context.Context, path string, items []obj) ([]obj, error) {

@@ -112,6 +112,7 @@ func defaultPolicies() map[string]OrphanPolicy {
 		kVMIface.Type:     {Mode: OrphanDelete},
 		kVDisk.Type:       {Mode: OrphanDelete},
 		kIP.Type:          {Mode: OrphanDelete},
+		kMAC.Type:         {Mode: OrphanDelete},
 		kNodeIface.Type:   {Mode: OrphanDelete},
 		kStorage.Type:     {Mode: OrphanKeep},
 		kBackup.Type:      {Mode: OrphanDelete}, // only with delete_nonexistent_backup
@@ -172,6 +173,11 @@ type FullResult struct {
 	OperationID     string                 `json:"operation_id"`
 	DurationSeconds float64                `json:"duration_seconds"`
 	Stages          []*proxbox.StageResult `json:"stages"`
+	// MinRequests is the least number of NetBox requests the stages run could
+	// have taken (one paged read per object type, one write per batch; see
+	// MinRequests); Requests is the number they took.
+	MinRequests int `json:"min_requests"`
+	Requests    int `json:"requests"`
 }
 
 // lock takes the per-endpoint locks of targets (sorted, so two syncs never
@@ -290,6 +296,12 @@ func (e *Engine) FullUpdate(ctx context.Context, params proxbox.StageParams, emi
 		}
 	}
 	fr.DurationSeconds = time.Since(start).Seconds()
+	fr.MinRequests = minRequests(fr.Stages, e.batch)
+	for _, s := range fr.Stages {
+		for _, n := range s.Requests {
+			fr.Requests += n
+		}
+	}
 	return fr, nil
 }
 
@@ -359,6 +371,7 @@ type run struct {
 	depsDone bool
 	roleIDs  map[string]int
 	override map[string]OrphanPolicy
+	noMAC    bool // NetBox has no /api/dcim/mac-addresses/ (< 4.2)
 }
 
 func (r *run) counts(typ string) *proxbox.Counts {

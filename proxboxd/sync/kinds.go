@@ -34,11 +34,11 @@ var (
 	kCluster      = k("virtualization.cluster", "/api/virtualization/clusters/", true, true, false, "", "name", "type", "scope_type", "scope_id", "status", "description")
 	kDevice       = k("dcim.device", "/api/dcim/devices/", true, true, true, "offline", "name", "status", "description", "cluster", "device_type", "role", "site")
 	kVM           = k("virtualization.virtualmachine", "/api/virtualization/virtual-machines/", true, true, true, "offline", "name", "status", "cluster", "device", "site", "role", "vcpus", "memory", "description", "primary_ip4", "primary_ip6")
-	kVMIface      = k("virtualization.vminterface", "/api/virtualization/interfaces/", true, true, true, "", "virtual_machine", "name", "enabled", "mode", "untagged_vlan", "description")
+	kVMIface      = k("virtualization.vminterface", "/api/virtualization/interfaces/", true, true, true, "", "virtual_machine", "name", "enabled", "mode", "untagged_vlan", "description", "primary_mac_address")
 	kVDisk        = k("virtualization.virtualdisk", "/api/virtualization/virtual-disks/", true, true, true, "", "virtual_machine", "name", "size", "description")
 	kVLAN         = k("ipam.vlan", "/api/ipam/vlans/", true, true, false, "", "vid", "name", "status", "group")
 	kIP           = k("ipam.ipaddress", "/api/ipam/ip-addresses/", true, true, true, "", "address", "vrf", "status", "assigned_object_type", "assigned_object_id", "description")
-	kNodeIface    = k("dcim.interface", "/api/dcim/interfaces/", true, true, true, "", "device", "name", "type", "enabled", "mtu", "mode", "untagged_vlan", "parent", "lag", "bridge", "description")
+	kNodeIface    = k("dcim.interface", "/api/dcim/interfaces/", true, true, true, "", "device", "name", "type", "enabled", "mtu", "mode", "untagged_vlan", "parent", "lag", "bridge", "description", "primary_mac_address")
 
 	kStorage     = k("netbox_proxbox.proxmoxstorage", "/api/plugins/proxbox/storage/", true, false, false, "", "cluster", "name", "storage_type", "content", "path", "nodes", "shared", "enabled", "server", "port", "username", "export", "share", "pool", "monhost", "namespace", "datastore", "subdir", "mountpoint", "is_mountpoint", "preallocation", "format", "prune_backups", "max_protected_backups", "raw_config")
 	kBackup      = k("netbox_proxbox.vmbackup", "/api/plugins/proxbox/backups/", false, false, false, "", "storage", "proxmox_storage", "virtual_machine", "subtype", "format", "creation_time", "size", "used", "encrypted", "verification_state", "verification_upid", "volume_id", "notes", "vmid")

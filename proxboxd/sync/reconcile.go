@@ -137,14 +137,18 @@ func (r *run) loadInto(ctx context.Context, t *table, q url.Values) error {
 	return nil
 }
 
-// loadChunked lists with a repeated filter key over ids in chunks of 100.
+// chunkIDs is how many ids one filtered list carries (URL length: NetBox
+// behind gunicorn rejects request lines over 4094 bytes).
+const chunkIDs = 100
+
+// loadChunked lists with a repeated filter key over ids in chunks of chunkIDs.
 func (r *run) loadChunked(ctx context.Context, t *table, key string, ids []int, extra url.Values) error {
 	ids = uniqInts(ids)
 	for len(ids) > 0 && ids[0] <= 0 {
 		ids = ids[1:] // dry-run placeholders of objects not yet created
 	}
-	for i := 0; i < len(ids); i += 100 {
-		j := min(i+100, len(ids))
+	for i := 0; i < len(ids); i += chunkIDs {
+		j := min(i+chunkIDs, len(ids))
 		q := url.Values{}
 		for k, v := range extra {
 			q[k] = append([]string(nil), v...)

@@ -23,6 +23,7 @@ func TestS100FullSyncThenZeroWrites(t *testing.T) {
 		kDeviceType.Path: 1, kRole.Path: 3, kVM.Path: 100, kVDisk.Path: 200, kVMIface.Path: 200,
 		kNodeIface.Path: 24, kIP.Path: 312 + 9, kVLAN.Path: 6, kStorage.Path: 5, kBackup.Path: 300,
 		kSnapshot.Path: 100, kTask.Path: 300, kReplication.Path: 8, kRoutine.Path: 3,
+		kMAC.Path: 200, // one MAC object per VM NIC (NetBox >= 4.2)
 	}
 	for path, n := range want {
 		if got := len(e.list(path, nil)); got != n {
@@ -78,6 +79,12 @@ func TestS100FullSyncThenZeroWrites(t *testing.T) {
 	}
 	if len(ifs) != 2 || tagged == 0 {
 		t.Errorf("vm 100 interfaces: %d; %d VLAN-tagged interfaces", len(ifs), tagged)
+	}
+	if mid := refID(ifs[0], "primary_mac_address"); mid == 0 {
+		t.Error("vm 100 interface has no primary_mac_address")
+	} else if macs := e.list(kMAC.Path, netboxsdk.NewFilter().ID(mid)); len(macs) != 1 || !looksLikeMAC(strings.ToLower(asStr(macs[0]["mac_address"]))) ||
+		asInt(macs[0]["assigned_object_id"]) != idOf(ifs[0]) || !hasTag(macs[0], tagProxbox) {
+		t.Errorf("vm 100 interface MAC: %v", macs)
 	}
 	if cfOf(ifs[0], "proxbox_bridge") == nil {
 		t.Error("vm 100 interface has no proxbox_bridge")

@@ -50,7 +50,8 @@ func TestScaleNumbers(t *testing.T) {
 			t.Fatalf("%v %+v", err, res)
 		}
 		_ = last
-		t.Logf("%s %s: %d NetBox requests (%d writes), %.2fs\n| stage | requests | seconds |\n|---|---|---|\n%s",
-			name, label, e.nb.Total(), len(e.writes()), time.Since(start).Seconds(), strings.Join(rows, "\n"))
+		t.Logf("%s %s: %d NetBox requests (%d writes), %.2fs; engine calls %d, minimum %d (ratio %.2f)\n| stage | requests | seconds |\n|---|---|---|\n%s",
+			name, label, e.nb.Total(), len(e.writes()), time.Since(start).Seconds(), res.Requests, res.MinRequests,
+			float64(e.nb.Total())/float64(max(1, res.MinRequests)), strings.Join(rows, "\n"))
 	}
 }

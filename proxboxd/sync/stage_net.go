@@ -229,6 +229,9 @@ func (r *run) vmIfaceTable(ctx context.Context, gs []vmGuest) (*table, error) {
 			ids = append(ids, idOf(o))
 		}
 	}
+	// real NetBox filters VM interfaces by cluster_id (one paged list), but
+	// netboxtest applies cluster_id to a (missing) field of the interface
+	// itself, so the ids go in chunks (see notes-K.md)
 	t := newTable(kVMIface, func(o obj) string { return strconv.Itoa(refID(o, "virtual_machine")) + "|" + asStr(o["name"]) })
 	if err := r.loadChunked(ctx, t, "virtual_machine_id", ids, nil); err != nil {
 		return nil, err
@@ -264,6 +267,7 @@ func (r *run) stageVMIfaces(ctx context.Context, cls []*cluster) (int, string, e
 		return 0, "", err
 	}
 	var wants []*want
+	var mws []macWant
 	complete := map[int]bool{}
 	for _, vg := range gs {
 		if vg.g.Config == nil || (vg.g.HasAgent && !vg.g.AgentOK && r.p.UseGuestAgentInterfaceName) {
@@ -289,13 +293,19 @@ func (r *run) stageVMIfaces(ctx context.Context, cls []*cluster) (int, string, e
 				}
 				body["custom_fields"] = obj{"proxbox_bridge": br}
 			}
-			wants = append(wants, &want{Key: strconv.Itoa(vg.vmID) + "|" + rn.name, Name: vg.g.Name + "/" + rn.name, Body: body})
+			w := &want{Key: strconv.Itoa(vg.vmID) + "|" + rn.name, Name: vg.g.Name + "/" + rn.name, Body: body}
+			wants = append(wants, w)
+			mws = append(mws, macWant{iface: w, mac: n.MAC})
 		}
 	}
 	r.discovery(len(wants), nil, nil)
 	ops := r.plan(t, wants)
 	ops = append(ops, r.childOrphans(t, wants, "virtual_machine", complete)...)
 	r.apply(ctx, t, ops)
+	r.syncMACs(ctx, t, kVMIface.Type, mws, func(ifID int) bool {
+		o := t.byID[ifID]
+		return o != nil && complete[refID(o, "virtual_machine")]
+	})
 	return len(wants), "", nil
 }
 
@@ -493,31 +503,70 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 // those that are unassigned or proxbox-managed (in the same VRF) into t, so
 // an address is moved instead of duplicated. An address assigned by someone
 // else is left alone (the create then fails and is reported).
+//
+// Per VRF, the look-up is either address lists in chunks of chunkIDs or, when
+// that would take more requests (first syncs), one count and one paged list
+// of the VRF's addresses, whichever is fewer requests.
 func (r *run) adoptIPs(ctx context.Context, t *table, wants []*want) error {
-	var missing []string
+	missing := map[string][]string{} // vrf id ("0" = global) -> host addresses
+	var vrfs []string
 	for _, w := range wants {
 		if t.byKey[w.Key] == nil {
-			_, host, _ := strings.Cut(w.Key, "|")
-			missing = append(missing, host)
+			vrf, host, _ := strings.Cut(w.Key, "|")
+			if _, ok := missing[vrf]; !ok {
+				vrfs = append(vrfs, vrf)
+			}
+			missing[vrf] = append(missing[vrf], host)
 		}
 	}
-	for i := 0; i < len(missing); i += 100 {
-		q := url.Values{}
-		for _, a := range missing[i:min(i+100, len(missing))] {
-			q.Add("address", a)
-		}
-		objs, err := r.nb.List(ctx, kIP.Path, kIP.query(q))
-		if err != nil {
-			return fmt.Errorf("list %s: %w", kIP.Path, err)
-		}
+	adopt := func(objs []obj, want map[string]bool) {
 		for _, o := range objs {
 			k := ipKey(o)
-			if t.byKey[k] != nil {
+			if t.byKey[k] != nil || (want != nil && !want[k]) {
 				continue
 			}
 			if asStr(o["assigned_object_type"]) == "" || hasTag(o, tagProxbox) {
 				t.put(o)
 			}
+		}
+	}
+	for _, vrf := range vrfs {
+		hosts := missing[vrf]
+		chunks := ceilDiv(len(hosts), chunkIDs)
+		if chunks > 2 {
+			vq := url.Values{"vrf_id": {vrf}}
+			if vrf == "0" {
+				vq.Set("vrf_id", "null")
+			}
+			n, err := r.nb.Count(ctx, kIP.Path, vq)
+			if err != nil {
+				return fmt.Errorf("count %s: %w", kIP.Path, err)
+			}
+			if 1+ceilDiv(n, PageSize) < chunks {
+				want := map[string]bool{}
+				for _, h := range hosts {
+					want[vrf+"|"+h] = true
+				}
+				var objs []obj
+				if n > 0 {
+					if objs, err = r.nb.List(ctx, kIP.Path, kIP.query(vq)); err != nil {
+						return fmt.Errorf("list %s: %w", kIP.Path, err)
+					}
+				}
+				adopt(objs, want)
+				continue
+			}
+		}
+		for i := 0; i < len(hosts); i += chunkIDs {
+			q := url.Values{}
+			for _, a := range hosts[i:min(i+chunkIDs, len(hosts))] {
+				q.Add("address", a)
+			}
+			objs, err := r.nb.List(ctx, kIP.Path, kIP.query(q))
+			if err != nil {
+				return fmt.Errorf("list %s: %w", kIP.Path, err)
+			}
+			adopt(objs, nil)
 		}
 	}
 	return nil

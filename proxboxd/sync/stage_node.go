@@ -163,6 +163,20 @@ func (r *run) stageNodeIfaces(ctx context.Context, cls []*cluster) (int, string,
 	}
 	ops = append(ops, r.orphanOps(ipT, orphans, func(o obj) string { return asStr(o["address"]) })...)
 	r.apply(ctx, ipT, ops)
+	// MAC objects: PVE's node network API (8.1, 9.1) reports no MAC, so this
+	// writes only when a row carries one (hwaddr/mac)
+	var mws []macWant
+	for i, f := range all {
+		if mac := strings.ToLower(asStr(f.raw["hwaddr"]) + asStr(f.raw["mac"])); looksLikeMAC(mac) {
+			mws = append(mws, macWant{iface: wants[indexOfWant(wants, strconv.Itoa(f.dev)+"|"+f.name, i)], mac: mac})
+		}
+	}
+	if len(mws) > 0 {
+		r.syncMACs(ctx, t, kNodeIface.Type, mws, func(ifID int) bool {
+			o := t.byID[ifID]
+			return o != nil && complete[refID(o, "device")] && hasTag(o, tagProxbox)
+		})
+	}
 	// interfaces gone from the node (after their IPs)
 	r.apply(ctx, t, r.childOrphans(t, wants, "device", complete))
 	return len(wants), "node-interfaces sync completed.", nil

@@ -6,6 +6,7 @@
 #   bash tools/netbox-dev/netbox.sh reset    restore the database to its freshly migrated state (same tokens)
 #   bash tools/netbox-dev/netbox.sh status   print what runs; exit 1 if NetBox does not answer
 #   bash tools/netbox-dev/netbox.sh env      print the export lines of .netbox/env
+#   bash tools/netbox-dev/netbox.sh seed     write seed/netbox-<versions>.sql.gz from the migrated database
 #
 # Versions come from tools/versions.env. Everything lives under .netbox/ in the repository root
 # (override with NETBOX_DEV_DIR); every step logs to .netbox/logs/<step>.log.
@@ -374,9 +375,49 @@ step_migrate() {
     echo "already migrated ($STAMP)"
     return 0
   fi
+  local seed
+  seed="$(seed_file)"
+  if [ -z "${NETBOX_NO_SEED:-}" ] && [ -s "$seed" ] && [ "$(db_table_count "$DB_NAME")" = 0 ]; then
+    # A fresh database and a committed seed of the same versions: restore it instead of replaying
+    # ~430 migrations (the plugin's re-render the whole model state per field: ~25 CPU-minutes).
+    echo "restoring the migrated schema from $(basename "$seed")"
+    load_secrets
+    gzip -dc "$seed" | PGPASSWORD="$NB_DB_PASSWORD" psql -X -q -v ON_ERROR_STOP=1 \
+      -h 127.0.0.1 -p "$PG_PORT" -U "$DB_USER" -d "$DB_NAME" >/dev/null
+  fi
+  # After a seed restore this is a check that finds nothing to apply; otherwise the real migrate.
   "$VENV/bin/netbox" migrate --no-input
   set_db_stamp "$DB_NAME"
   rm -f "$STATE_DIR/bootstrapped"
+}
+
+# seed_file: the committed, gzipped pg_dump of a freshly migrated database for the pinned versions.
+seed_file() {
+  echo "$SCRIPT_DIR/seed/netbox-$NETBOX_VERSION-proxbox-${PROXBOX_PLUGIN_VERSION:-none}.sql.gz"
+}
+
+# db_table_count DB: how many tables the public schema of DB has.
+db_table_count() {
+  psql_admin -d "$1" -tA -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+}
+
+# cmd_seed: write the seed file from the migrated template database (make netbox-seed). User data
+# (the admin user, tokens, sessions) is left out, so the file holds no secret.
+cmd_seed() {
+  [ -s "$STATE_DIR/pg-port" ] || die "run 'netbox.sh up' first"
+  PG_PORT="$(cat "$STATE_DIR/pg-port")"
+  [ "$(db_stamp "$DB_TEMPLATE")" = "$STAMP" ] || die "no migrated template for $STAMP: run 'netbox.sh up' first"
+  local seed
+  seed="$(seed_file)"
+  mkdir -p "$(dirname "$seed")"
+  as_postgres pg_dump -p "$PG_PORT" --no-owner --no-privileges --no-comments \
+    --exclude-table-data=users_token --exclude-table-data=users_user \
+    --exclude-table-data=users_userconfig --exclude-table-data=django_session \
+    --exclude-table-data=users_user_groups --exclude-table-data=users_user_user_permissions \
+    --exclude-table-data=users_owner_user_groups --exclude-table-data=users_owner_users \
+    "$DB_TEMPLATE" | grep -v '^-- Dumped \|^SELECT pg_catalog.set_config' | gzip -n -9 >"$seed.tmp"
+  mv "$seed.tmp" "$seed"
+  echo "wrote $seed ($(du -h "$seed" | cut -f1))"
 }
 
 step_bootstrap() {
@@ -642,8 +683,9 @@ down) cmd_down ;;
 reset) cmd_reset ;;
 status) cmd_status ;;
 env) cmd_env ;;
+seed) cmd_seed ;;
 *)
-  echo "usage: $0 up|down|reset|status|env" >&2
+  echo "usage: $0 up|down|reset|status|env|seed" >&2
   exit 2
   ;;
 esac
