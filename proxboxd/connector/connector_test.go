@@ -69,7 +69,9 @@ type memStore struct {
 	gen int64
 }
 
-func (m *memStore) ListNetBoxEndpoints(context.Context) ([]proxbox.NetBoxEndpoint, error) { return nil, nil }
+func (m *memStore) ListNetBoxEndpoints(context.Context) ([]proxbox.NetBoxEndpoint, error) {
+	return nil, nil
+}
 func (m *memStore) ListProxmoxEndpoints(context.Context) ([]proxbox.ProxmoxEndpoint, error) {
 	return m.px, nil
 }

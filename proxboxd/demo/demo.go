@@ -328,7 +328,7 @@ func addCounts(r *SyncRun, result map[string]any) {
 // Report is the --report JSON.
 type Report struct {
 	Scenario map[string]any `json:"scenario"`
-	Runs     []*SyncRun         `json:"runs"`
+	Runs     []*SyncRun     `json:"runs"`
 }
 
 func (e *Env) scenarioInfo() map[string]any {

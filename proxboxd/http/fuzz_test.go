@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
-	"net/url"
 	"unicode/utf8"
 
 	"github.com/proxbox-go/proxbox/proxboxd/connector"

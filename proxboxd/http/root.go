@@ -55,7 +55,9 @@ func (s *Server) cacheMetricsMap() map[string]any {
 		"ttl_seconds": st.NetBoxGetCacheTTL, "oldest_entry_age_seconds": 0}
 }
 
-func (s *Server) cacheMetrics(c echo.Context) error { return c.JSON(http.StatusOK, s.cacheMetricsMap()) }
+func (s *Server) cacheMetrics(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.cacheMetricsMap())
+}
 
 func (s *Server) cacheMetricsProm(c echo.Context) error {
 	m := NewMetrics()

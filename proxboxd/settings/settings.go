@@ -212,6 +212,8 @@ type Provider struct {
 	fetched time.Time // last attempt
 	source  string    // "defaults" or "netbox"
 	lastErr error
+	// refreshing is set while one caller fetches; others use cur meanwhile.
+	refreshing bool
 }
 
 // NewProvider builds a provider. fetch may be nil (defaults only).
@@ -238,21 +240,32 @@ func (p *Provider) merge(plugin map[string]any) Settings {
 }
 
 // Get returns the effective settings, refreshing from NetBox when the TTL
-// expired. It never fails.
+// expired. It never fails. The fetch runs without the lock held: opening the
+// NetBox client consults these settings (the SSRF policy), so a fetch calls
+// Get again; such a call, and any concurrent one, gets the current values
+// instead of waiting for the refresh.
 func (p *Provider) Get(ctx context.Context) Settings {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	wait := p.ttl
 	if p.lastErr != nil {
 		wait = p.retryAfter
 	}
-	if p.fetch == nil || (!p.fetched.IsZero() && time.Since(p.fetched) < wait) {
-		return p.cur
+	if p.fetch == nil || p.refreshing || (!p.fetched.IsZero() && time.Since(p.fetched) < wait) {
+		cur := p.cur
+		p.mu.Unlock()
+		return cur
 	}
 	p.fetched = time.Now()
+	p.refreshing = true
+	p.mu.Unlock()
+
 	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
 	raw, err := p.fetch(fctx)
+	cancel()
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refreshing = false
 	if err != nil {
 		if p.lastErr == nil {
 			p.log.Info("plugin settings unavailable; using last known values", "error", err.Error())

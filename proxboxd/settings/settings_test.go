@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestPrecedence(t *testing.T) {
@@ -37,5 +38,26 @@ func TestFetchFailureKeepsDefaults(t *testing.T) {
 	}
 	if r := (Settings{AdditionalAllowedIPRanges: "10.0.0.0/8\n192.0.2.1, junk"}).AllowedRanges(); len(r) != 2 {
 		t.Fatal(r)
+	}
+}
+
+// A fetch that consults the settings itself (as opening the NetBox client does
+// for the SSRF policy) must not deadlock: the inner Get sees the current values.
+func TestGetReentrantFromFetch(t *testing.T) {
+	var p *Provider
+	inner := make(chan Settings, 1)
+	p = NewProvider(func(ctx context.Context) (map[string]any, error) {
+		inner <- p.Get(ctx)
+		return map[string]any{}, nil
+	}, time.Minute, nil, nil, nil)
+	done := make(chan struct{})
+	go func() { p.Get(context.Background()); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Get deadlocked when the fetch called Get again")
+	}
+	if got := <-inner; got != Defaults() {
+		t.Errorf("inner Get = %+v, want the defaults while the first fetch runs", got)
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // database/sql driver "sqlite3"
-
 )
 
 // ErrNotFound is returned when a row does not exist.

@@ -34,6 +34,13 @@
 // cluster's addresses in a VRF. Disks, interfaces: (parent, name). Plugin
 // models: storage (cluster, name), backups (VM, volume id), snapshots (VM,
 // name), tasks (VM, UPID), replications and backup routines (endpoint, id).
+// MAC addresses (NetBox >= 4.2, dcim.MACAddress): (interface, MAC); the VM
+// interface stage writes one per NIC and makes it the interface's
+// primary_mac_address (skipped when NetBox has no /api/dcim/mac-addresses/).
+//
+// MinRequests (and FullResult.MinRequests) is the request floor of a result:
+// one paged read per object type plus one write per batch; benchmarks print
+// the ratio of the real count to it.
 //
 // Orphans (objects tagged proxbox whose Proxmox object is gone): keep, mark
 // (status offline / stale, tag proxbox-orphan, custom field

@@ -372,6 +372,7 @@ type run struct {
 	roleIDs  map[string]int
 	override map[string]OrphanPolicy
 	noMAC    bool // NetBox has no /api/dcim/mac-addresses/ (< 4.2)
+	macOK    bool // it has
 }
 
 func (r *run) counts(typ string) *proxbox.Counts {

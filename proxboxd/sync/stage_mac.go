@@ -38,18 +38,21 @@ type macWant struct {
 // ifT (assigned_object_type + assigned_object_id in chunks: real NetBox also
 // filters by virtual_machine_id/device_id, which would take fewer requests,
 // but netboxtest does not implement those filters on MAC addresses).
-func (r *run) syncMACs(ctx context.Context, ifT *table, aType string, mws []macWant, managed func(ifaceID int) bool) {
+//
+// fresh holds the interfaces this run created: they have no MAC yet, so they
+// are not looked up.
+func (r *run) syncMACs(ctx context.Context, ifT *table, aType string, mws []macWant, fresh map[int]bool, managed func(ifaceID int) bool) {
 	var ifIDs []int
 	for _, o := range ifT.all() {
-		if managed(idOf(o)) {
+		if managed(idOf(o)) && !fresh[idOf(o)] {
 			ifIDs = append(ifIDs, idOf(o))
 		}
 	}
 	if r.noMAC || len(mws) == 0 && len(ifIDs) == 0 {
 		return
 	}
-	mt := newTable(kMAC, macKey)
-	if err := r.loadChunked(ctx, mt, "assigned_object_id", ifIDs, url.Values{"assigned_object_type": {aType}}); err != nil {
+	mt, err := r.loadMACs(ctx, aType, ifIDs)
+	if err != nil {
 		if errors.Is(err, errPathNotFound) {
 			r.noMAC = true
 			return
@@ -98,4 +101,46 @@ func (r *run) syncMACs(ctx context.Context, ifT *table, aType string, mws []macW
 		}
 	}
 	r.apply(ctx, mt, r.orphanOps(mt, orphans, func(o obj) string { return asStr(o["mac_address"]) }))
+}
+
+// loadMACs lists the MACs of the interfaces ifIDs (of type aType): by
+// assigned_object_id in chunks, or, when that takes more requests, one count
+// and one paged list of every MAC of that interface type, kept in memory only
+// for ifIDs.
+func (r *run) loadMACs(ctx context.Context, aType string, ifIDs []int) (*table, error) {
+	mt := newTable(kMAC, macKey)
+	typeQ := url.Values{"assigned_object_type": {aType}}
+	if !r.macOK && len(uniqInts(ifIDs)) == 0 {
+		// nothing to read (first sync): one count probes the endpoint
+		if _, err := r.nb.Count(ctx, kMAC.Path, typeQ); err != nil {
+			return nil, err
+		}
+	}
+	r.macOK = true
+	if chunks := ceilDiv(len(uniqInts(ifIDs)), chunkIDs); chunks > 2 {
+		n, err := r.nb.Count(ctx, kMAC.Path, typeQ)
+		if err != nil {
+			return nil, err
+		}
+		if 1+ceilDiv(n, PageSize) < chunks {
+			objs, err := r.nb.List(ctx, kMAC.Path, kMAC.query(typeQ))
+			if err != nil {
+				return nil, err
+			}
+			in := map[int]bool{}
+			for _, id := range ifIDs {
+				in[id] = true
+			}
+			for _, o := range objs {
+				if in[asInt(o["assigned_object_id"])] {
+					mt.put(o)
+				}
+			}
+			return mt, nil
+		}
+	}
+	if err := r.loadChunked(ctx, mt, "assigned_object_id", ifIDs, typeQ); err != nil {
+		return nil, err
+	}
+	return mt, nil
 }

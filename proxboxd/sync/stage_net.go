@@ -302,7 +302,7 @@ func (r *run) stageVMIfaces(ctx context.Context, cls []*cluster) (int, string, e
 	ops := r.plan(t, wants)
 	ops = append(ops, r.childOrphans(t, wants, "virtual_machine", complete)...)
 	r.apply(ctx, t, ops)
-	r.syncMACs(ctx, t, kVMIface.Type, mws, func(ifID int) bool {
+	r.syncMACs(ctx, t, kVMIface.Type, mws, createdIDs(ops), func(ifID int) bool {
 		o := t.byID[ifID]
 		return o != nil && complete[refID(o, "virtual_machine")]
 	})
@@ -570,4 +570,15 @@ func (r *run) adoptIPs(ctx context.Context, t *table, wants []*want) error {
 		}
 	}
 	return nil
+}
+
+// createdIDs returns the ids the create ops of a plan got when applied.
+func createdIDs(ops []op) map[int]bool {
+	out := map[int]bool{}
+	for _, o := range ops {
+		if o.action == "create" && o.w != nil && o.w.id != 0 {
+			out[o.w.id] = true
+		}
+	}
+	return out
 }

@@ -172,7 +172,7 @@ func (r *run) stageNodeIfaces(ctx context.Context, cls []*cluster) (int, string,
 		}
 	}
 	if len(mws) > 0 {
-		r.syncMACs(ctx, t, kNodeIface.Type, mws, func(ifID int) bool {
+		r.syncMACs(ctx, t, kNodeIface.Type, mws, nil, func(ifID int) bool {
 			o := t.byID[ifID]
 			return o != nil && complete[refID(o, "device")] && hasTag(o, tagProxbox)
 		})

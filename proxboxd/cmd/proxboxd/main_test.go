@@ -72,12 +72,12 @@ func TestDemoOnceReport(t *testing.T) {
 	var r struct {
 		Scenario map[string]any `json:"scenario"`
 		Runs     []struct {
-			DurationS      float64                   `json:"duration_s"`
-			NetBoxRequests map[string]int            `json:"netbox_requests"`
-			Created        map[string]int            `json:"created"`
-			Updated        map[string]int            `json:"updated"`
-			Deleted        map[string]int            `json:"deleted"`
-			Failed         map[string]int            `json:"failed"`
+			DurationS      float64                    `json:"duration_s"`
+			NetBoxRequests map[string]int             `json:"netbox_requests"`
+			Created        map[string]int             `json:"created"`
+			Updated        map[string]int             `json:"updated"`
+			Deleted        map[string]int             `json:"deleted"`
+			Failed         map[string]int             `json:"failed"`
 			Extra          map[string]json.RawMessage `json:"-"`
 		} `json:"runs"`
 	}
