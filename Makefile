@@ -38,11 +38,10 @@ lint: fmt-check vet ## gofmt, go vet and staticcheck (hand-written code)
 .PHONY: test
 test: ## unit, contract, conformance (in-memory NetBox) and example tests; no services needed
 	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GOTEST) -count=1 ./...) || exit 1; done
-	@$(MAKE) --no-print-directory sse-check
 
 .PHONY: sse-check
-sse-check: ## apply the plugin's SSE parsing and success rules (Python, stdlib) to a live proxboxd stream
-	bash proxboxd/contrib/sse_check.sh
+sse-check: ## apply the plugin's SSE parsing and success rules (Python, stdlib) to a live proxboxd stream (also part of make test)
+	cd proxboxd && $(GOTEST) -count=1 -run TestPythonSSECheck -v ./cmd/proxboxd
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strings"
@@ -324,8 +325,8 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, payload
 	}
 	defer c.lim.release()
 	actx, cancel := ctx, context.CancelFunc(func() {})
-	if c.cfg.timeout > 0 {
-		actx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
+	if d := attemptTimeoutFor(ctx, c.cfg.timeout); d > 0 {
+		actx, cancel = context.WithTimeout(ctx, d)
 	}
 	defer cancel()
 	var rd io.Reader
@@ -349,12 +350,22 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, payload
 	if c.auth != "" {
 		req.Header.Set("Authorization", c.auth)
 	}
+	// wrote records whether any of the request reached the connection: a failure
+	// before that (dial, TLS handshake, proxy) is safe to retry for every method.
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteHeaderField: func(string, []string) { wrote.Store(true) },
+		WroteHeaders:     func() { wrote.Store(true) },
+	}))
 	start := time.Now()
 	c.requests.Add(1)
 	hr, err := c.hc.Do(req)
 	if err != nil {
 		// Never let a URL with credentials or the token reach the caller.
 		err = c.wrapTransportErr(ctx, method, u, err)
+		if te, ok := err.(*TransportError); ok {
+			te.NotSent = !wrote.Load()
+		}
 		c.log.LogAttrs(ctx, slog.LevelDebug, "netbox request failed",
 			slog.String("method", method), slog.String("path", u.Path), slog.Int("attempt", attempt),
 			slog.Duration("duration", time.Since(start)), slog.String("error", errString(c.red, err)))
@@ -383,7 +394,10 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, payload
 type TransportError struct {
 	Method, URL string
 	Err         error
-	red         redactor
+	// NotSent is true when the request never reached the connection (dial or
+	// TLS failure, …): the server cannot have processed it.
+	NotSent bool
+	red     redactor
 }
 
 func (e *TransportError) Error() string {
@@ -401,9 +415,31 @@ func (c *Client) wrapTransportErr(ctx context.Context, method string, u *url.URL
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		// the per-attempt timeout fired, not the caller's context
-		err = &attemptTimeout{d: c.cfg.timeout}
+		err = &attemptTimeout{d: attemptTimeoutFor(ctx, c.cfg.timeout)}
 	}
 	return &TransportError{Method: method, URL: u.String(), Err: err, red: c.red}
+}
+
+type bulkItemsKey struct{}
+
+// withBulkItems marks ctx as carrying a bulk request of n objects.
+func withBulkItems(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, bulkItemsKey{}, n)
+}
+
+// bulkItemsPerTimeout is how many objects of a bulk request one per-attempt
+// timeout covers: NetBox takes ~0.05-0.2 s per object (validation, change log),
+// so 500 VMs can exceed a 60 s timeout on a busy server.
+const bulkItemsPerTimeout = 100
+
+// attemptTimeoutFor scales the per-attempt timeout d for bulk requests: one d
+// per started bulkItemsPerTimeout objects.
+func attemptTimeoutFor(ctx context.Context, d time.Duration) time.Duration {
+	n, _ := ctx.Value(bulkItemsKey{}).(int)
+	if d <= 0 || n <= bulkItemsPerTimeout {
+		return d
+	}
+	return d * time.Duration((n+bulkItemsPerTimeout-1)/bulkItemsPerTimeout)
 }
 
 type attemptTimeout struct{ d time.Duration }

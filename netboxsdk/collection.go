@@ -73,7 +73,7 @@ func (col *Collection[T, C, P]) BulkCreate(ctx context.Context, objs []C) ([]T, 
 		return nil, nil
 	}
 	var out []T
-	err := col.e.do(ctx, http.MethodPost, col.e.path, objs, &out)
+	err := col.e.do(withBulkItems(ctx, len(objs)), http.MethodPost, col.e.path, objs, &out)
 	return out, err
 }
 
@@ -99,7 +99,7 @@ func (col *Collection[T, C, P]) BulkPatch(ctx context.Context, patches []P) ([]T
 		return nil, nil
 	}
 	var out []T
-	err := col.e.do(ctx, http.MethodPatch, col.e.path, patches, &out)
+	err := col.e.do(withBulkItems(ctx, len(patches)), http.MethodPatch, col.e.path, patches, &out)
 	return out, err
 }
 

@@ -221,7 +221,7 @@ func (e *endpoint) bulkDelete(ctx context.Context, ids []int) error {
 	for i, id := range ids {
 		body[i] = map[string]int{"id": id}
 	}
-	_, err := e.c.Do(ctx, http.MethodDelete, e.path, nil, body, nil)
+	_, err := e.c.Do(withBulkItems(ctx, len(ids)), http.MethodDelete, e.path, nil, body, nil)
 	return err
 }
 

@@ -14,19 +14,26 @@ import (
 )
 
 // RetryPolicy decides which failed requests are retried and how long to wait.
-// Only idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE) are retried unless
-// RetryNonIdempotent is set: a POST or PATCH that timed out may have been applied.
+//
+// Failures the server cannot have processed are retried for every method: a 429
+// response (when 429 is in Statuses; Retry-After is honoured) and a connection
+// error before any of the request was written (dial, TLS handshake, proxy; when
+// RetryConnErrors is set). Other failures (5xx, a reset or timeout after the
+// request was sent) are ambiguous: they are retried only for idempotent methods
+// (GET, HEAD, OPTIONS, PUT, DELETE) unless RetryNonIdempotent is set, because a
+// POST or PATCH that timed out may have been applied.
 type RetryPolicy struct {
 	MaxAttempts        int           // total attempts, including the first; <= 1 disables retries
 	MinBackoff         time.Duration // first backoff (default 250ms)
 	MaxBackoff         time.Duration // cap of one backoff and of Retry-After (default 30s)
 	Statuses           []int         // statuses to retry (default 429, 502, 503, 504)
-	RetryNonIdempotent bool          // also retry POST and PATCH
+	RetryNonIdempotent bool          // also retry POST and PATCH on ambiguous failures
 	RetryConnErrors    bool          // retry connection errors (refused, reset, EOF, timeouts)
 }
 
 // DefaultRetryPolicy: 4 attempts, 250ms doubling to 30s with full jitter, statuses
-// 429/502/503/504 and connection errors, idempotent methods only.
+// 429/502/503/504 and connection errors; 429 and unsent requests for every method,
+// the rest for idempotent methods only.
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{
 		MaxAttempts:     4,
@@ -66,13 +73,28 @@ func (p RetryPolicy) shouldRetry(method string, attempt, status int, err error) 
 	if attempt >= p.MaxAttempts {
 		return false
 	}
-	if !idempotent(method) && !p.RetryNonIdempotent {
+	if err != nil {
+		if !p.RetryConnErrors || !isConnError(err) {
+			return false
+		}
+		return notSent(err) || idempotent(method) || p.RetryNonIdempotent
+	}
+	if !slices.Contains(p.Statuses, status) {
 		return false
 	}
-	if err != nil {
-		return p.RetryConnErrors && isConnError(err)
+	// 429: the server refused the request without processing it.
+	return status == http.StatusTooManyRequests || idempotent(method) || p.RetryNonIdempotent
+}
+
+// notSent reports whether err happened before any of the request was written,
+// so the server cannot have seen it.
+func notSent(err error) bool {
+	var te *TransportError
+	if errors.As(err, &te) && te.NotSent {
+		return true
 	}
-	return slices.Contains(p.Statuses, status)
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
 }
 
 // backoff returns the wait before attempt+1: full jitter over min*2^(attempt-1),

@@ -265,13 +265,18 @@ func (e *env) testCustomFields(t *testing.T, w *world) {
 	if cfs, _ = pv["custom_fields"].(map[string]any); cfs[cfText] != nil || fmt.Sprint(cfs[cfInt]) != "101" {
 		t.Fatalf("custom fields after null: %v", cfs)
 	}
-	// unknown custom field and wrong type are 400 on custom_fields
-	for _, bad := range []map[string]any{{p + "_nope": 1}, {cfInt: "abc"}} {
-		_, err = vms.Patch(e.ctx, id(vm), netboxsdk.Object{"custom_fields": bad})
-		var ae *netboxsdk.APIError
-		if !errors.As(err, &ae) || ae.StatusCode != 400 || len(ae.Fields["custom_fields"]) == 0 {
-			t.Fatalf("bad custom field %v: %v", bad, err)
-		}
+	// NetBox 4.7: an unknown custom field is {"custom_fields": {"<name>": "…"}}
+	// (flattened to "custom_fields.<name>"); a wrong value type fails the model's
+	// clean(): {"__all__": ["Invalid value for custom field '<name>': …"]}.
+	nope := p + "_nope"
+	_, err = vms.Patch(e.ctx, id(vm), netboxsdk.Object{"custom_fields": map[string]any{nope: 1}})
+	var ae *netboxsdk.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 400 || len(ae.Fields["custom_fields."+nope]) == 0 {
+		t.Fatalf("unknown custom field: %v", err)
+	}
+	_, err = vms.Patch(e.ctx, id(vm), netboxsdk.Object{"custom_fields": map[string]any{cfInt: "abc"}})
+	if !errors.As(err, &ae) || ae.StatusCode != 400 || !strings.Contains(ae.FieldError("__all__"), cfInt) {
+		t.Fatalf("wrong custom field type: %v", err)
 	}
 }
 

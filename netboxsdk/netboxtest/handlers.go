@@ -18,7 +18,33 @@ type reqCtx struct {
 	cfs  map[string][]map[string]any // objType -> custom field definitions (per request)
 }
 
-type errMap = map[string][]string
+// errMap holds validation errors by field. A key "custom_fields.<name>" renders
+// nested like NetBox does for an unknown custom field:
+// {"custom_fields": {"<name>": "…"}}.
+type errMap map[string][]string
+
+const cfErrPrefix = "custom_fields."
+
+func (e errMap) MarshalJSON() ([]byte, error) {
+	out := make(map[string]any, len(e))
+	for k, msgs := range e {
+		if name, ok := strings.CutPrefix(k, cfErrPrefix); ok && len(msgs) > 0 {
+			nested, _ := out["custom_fields"].(map[string]any)
+			if nested == nil {
+				if _, list := out["custom_fields"]; list {
+					out[k] = msgs
+					continue
+				}
+				nested = map[string]any{}
+				out["custom_fields"] = nested
+			}
+			nested[name] = msgs[0]
+			continue
+		}
+		out[k] = msgs
+	}
+	return json.Marshal(out)
+}
 
 func detail(msg string) map[string]any { return map[string]any{"detail": msg} }
 

@@ -282,7 +282,7 @@ func (rc *reqCtx) customFields(objType string) []map[string]any {
 func (rc *reqCtx) applyCF(c *coll, o map[string]any, v any, errs errMap) {
 	in, ok := v.(map[string]any)
 	if !ok {
-		errs["custom_fields"] = append(errs["custom_fields"], "Invalid data. Expected a dictionary.")
+		errs["custom_fields"] = append(errs["custom_fields"], "Invalid data format. Custom field data must be passed as a dictionary mapping field names to their values.")
 		return
 	}
 	defs := map[string]map[string]any{}
@@ -298,7 +298,8 @@ func (rc *reqCtx) applyCF(c *coll, o map[string]any, v any, errs errMap) {
 	for name, val := range in {
 		def, ok := defs[name]
 		if !ok {
-			errs["custom_fields"] = append(errs["custom_fields"], fmt.Sprintf("Unknown field name '%s' in custom field data.", name))
+			// NetBox 4.7: {"custom_fields": {"<name>": "Custom field '<name>' does not exist for this object type."}}
+			errs[cfErrPrefix+name] = append(errs[cfErrPrefix+name], fmt.Sprintf("Custom field '%s' does not exist for this object type.", name))
 			continue
 		}
 		if val == nil {
@@ -343,7 +344,8 @@ func (rc *reqCtx) applyCF(c *coll, o map[string]any, v any, errs errMap) {
 			val = normNumber(val)
 		}
 		if bad != "" {
-			errs["custom_fields"] = append(errs["custom_fields"], fmt.Sprintf("Invalid value for custom field '%s': %s", name, bad))
+			// NetBox 4.7 reports a wrong value type from the model's clean(): "__all__".
+			errs["__all__"] = append(errs["__all__"], fmt.Sprintf("Invalid value for custom field '%s': %s", name, bad))
 			continue
 		}
 		cf[name] = val

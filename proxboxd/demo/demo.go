@@ -217,12 +217,43 @@ func (e *Env) register(ctx context.Context) error {
 	}
 	pu, _ := url.Parse(e.PVE.URL)
 	pvePort, _ := strconv.Atoi(pu.Port())
+	// The plugin keeps its own ProxmoxEndpoint record in NetBox and pushes it to
+	// the backend as "<name> (nb:<pk>)"; plugin models (replications, backup
+	// routines, …) point at that record, so the demo creates it the same way.
+	pk, err := e.pluginEndpoint(ctx, pu.Hostname(), pvePort)
+	if err != nil {
+		return err
+	}
 	id, secret := e.Mock.Token()
-	if _, err := e.call(ctx, http.MethodPost, "/proxmox/endpoints", map[string]any{"name": e.Scenario.Name + " (nb:1)", "ip_address": pu.Hostname(),
+	if _, err := e.call(ctx, http.MethodPost, "/proxmox/endpoints", map[string]any{"name": fmt.Sprintf("%s (nb:%d)", e.Scenario.Name, pk), "ip_address": pu.Hostname(),
 		"domain": nil, "port": pvePort, "username": "root@pam", "password": nil, "verify_ssl": false, "token_name": id, "token_value": secret}, nil); err != nil {
 		return err
 	}
 	return nil
+}
+
+// pluginEndpoint creates the plugin's ProxmoxEndpoint record in the in-memory
+// NetBox and returns its id.
+func (e *Env) pluginEndpoint(ctx context.Context, host string, port int) (int, error) {
+	body, _ := json.Marshal(map[string]any{"name": e.Scenario.Name, "domain": host, "port": port, "username": "root@pam", "verify_ssl": false})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(e.NetBox.URL, "/")+"/api/plugins/proxbox/endpoints/proxmox/", bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Token "+e.NetBox.Token())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("create the plugin's Proxmox endpoint: %w", err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		ID int `json:"id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated || out.ID == 0 {
+		return 0, fmt.Errorf("create the plugin's Proxmox endpoint: HTTP %d (%v)", resp.StatusCode, err)
+	}
+	return out.ID, nil
 }
 
 // StageRun is the outcome of one stage stream.
