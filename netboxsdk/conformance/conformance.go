@@ -530,6 +530,24 @@ func (e *env) testBulk(t *testing.T, w *world) {
 	for i := range in {
 		in[i] = netboxsdk.Object{"name": fmt.Sprintf("%s-bulk-%04d", p, i), "cluster": id(w.cluster), "status": "active", "memory": 1024}
 	}
+	f := netboxsdk.NewFilter().Related("cluster", id(w.cluster)).Lookup("name", "isw", p+"-bulk-")
+	// A bulk create that failed on the client side (timeout) may still have been
+	// committed by NetBox: clean up by name, not only by the returned ids.
+	e.mu.Lock()
+	e.undo = append(e.undo, func(ctx context.Context) {
+		left, err := vms.All(ctx, f.Clone().Fields("id"))
+		if err != nil || len(left) == 0 {
+			return
+		}
+		ids := make([]int, len(left))
+		for i, o := range left {
+			ids[i] = id(o)
+		}
+		if err := vms.BulkDelete(ctx, ids); err != nil {
+			e.t.Logf("cleanup bulk VMs: %v", err)
+		}
+	})
+	e.mu.Unlock()
 	created, err := vms.BulkCreate(e.ctx, in)
 	if err != nil {
 		t.Fatal(err)
@@ -545,7 +563,6 @@ func (e *env) testBulk(t *testing.T, w *world) {
 	e.undo = append(e.undo, func(ctx context.Context) { _ = vms.BulkDelete(ctx, ids) })
 	e.mu.Unlock()
 
-	f := netboxsdk.NewFilter().Related("cluster", id(w.cluster)).Lookup("name", "isw", p+"-bulk-")
 	n, err := vms.Count(e.ctx, f)
 	if err != nil || n != BulkSize {
 		t.Fatalf("count: %d %v", n, err)
