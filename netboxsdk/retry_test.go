@@ -49,7 +49,7 @@ func TestRetry429AllMethods(t *testing.T) {
 		t.Fatalf("counts %v, sites left %d", counts, srv.Len("/api/dcim/sites/"))
 	}
 	// the number of attempts is still bounded
-	srv.FailNext("POST", "/api/dcim/sites/", 429, 10, "0")
+	srv.FailNext("POST", "/api/dcim/sites/", 429, 4, "0")
 	before := c.RequestCount()
 	_, err = sites.Create(ctx, netboxsdk.Object{"name": "b", "slug": "b"})
 	if !errors.Is(err, netboxsdk.ErrRateLimited) || c.RequestCount()-before != 4 {

@@ -120,13 +120,13 @@ func FuzzEncodeParams(f *testing.F) {
 			return
 		}
 		for k, x := range m {
-			switch x.(type) {
+			switch x := x.(type) {
 			case bool:
 				if got := v[k]; len(got) == 0 || got[len(got)-1] != "0" && got[len(got)-1] != "1" {
 					t.Fatalf("bool %q encoded as %v", k, got)
 				}
 			case string:
-				if !contains(v[k], x.(string)) {
+				if !contains(v[k], x) {
 					t.Fatalf("string %q lost: %v", k, v[k])
 				}
 			}

@@ -55,10 +55,7 @@ func retryableErr(ctx context.Context, err error) bool {
 		return ae.Temporary()
 	}
 	var ce *CommandError
-	if errors.As(err, &ce) {
-		return false
-	}
-	return true
+	return !errors.As(err, &ce)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

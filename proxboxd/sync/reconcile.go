@@ -53,6 +53,7 @@ type table struct {
 	byKey map[string]obj
 	byID  map[int]obj
 	order []int
+	qs    []url.Values // queries loaded so far (re-read after write faults)
 }
 
 func newTable(k *kind, keyFn func(obj) string) *table {
@@ -115,6 +116,8 @@ type op struct {
 	name   string
 	body   obj
 	diffs  map[string]proxbox.Diff
+	// adopted: an update of an object found after a lost create reply.
+	adopted bool
 }
 
 // load lists a kind into a table (fully paginated, narrowed by q and fields=).
@@ -131,6 +134,7 @@ func (r *run) loadInto(ctx context.Context, t *table, q url.Values) error {
 	if err != nil {
 		return fmt.Errorf("list %s: %w", t.k.Path, err)
 	}
+	t.qs = append(t.qs, q)
 	for _, o := range objs {
 		t.put(o)
 	}
@@ -441,7 +445,7 @@ func (r *run) apply(ctx context.Context, t *table, ops []op) {
 				return
 			}
 			for _, o := range deletes[i:j] {
-				if err := r.nb.Delete(ctx, t.k.Path, []int{o.id}); err != nil {
+				if err := r.deleteOne(ctx, t, o.id); err != nil {
 					r.fail(t.k.Type, o.name, err)
 					continue
 				}
@@ -450,88 +454,157 @@ func (r *run) apply(ctx context.Context, t *table, ops []op) {
 			}
 		})
 	}
-	stamp := func(b obj) obj {
-		n := obj{}
-		for k, v := range b {
-			n[k] = v
+	pc, pu := creates, updates
+	for round := 0; len(pc)+len(pu) > 0; round++ {
+		fc, errC := r.writeCreates(ctx, t, pc)
+		fu, errU := r.writeUpdates(ctx, t, pu)
+		if len(fc)+len(fu) == 0 {
+			return
 		}
-		if t.k.Stamp && r.cfOK[cfLastUpdated] {
-			cf := obj{}
-			if old, ok := n["custom_fields"].(obj); ok {
-				for k, v := range old {
-					cf[k] = v
-				}
+		err := errC
+		if err == nil {
+			err = errU
+		}
+		if round < convergeRounds && sleepCtx(ctx, convergeBackoff<<round) == nil {
+			if err = r.reread(ctx, t, fc, fu); err == nil {
+				pc, pu = r.replan(t, fc, fu)
+				continue
 			}
-			cf[cfLastUpdated] = r.now.UTC().Format(time.RFC3339)
-			n["custom_fields"] = cf
 		}
-		return n
+		if err == nil {
+			err = ctx.Err()
+		}
+		for _, o := range append(fc, fu...) {
+			r.fail(t.k.Type, o.name, err)
+		}
+		return
 	}
-	if len(creates) > 0 {
-		bodies := make([]obj, len(creates))
-		for i, o := range creates {
-			b := stamp(o.body)
-			if t.k.Tagged {
-				b["tags"] = []obj{r.tagRef(tagProxbox)}
+}
+
+// stamp copies a write body and sets proxmox_last_updated on stamped kinds.
+func (r *run) stamp(t *table, b obj) obj {
+	n := obj{}
+	for k, v := range b {
+		n[k] = v
+	}
+	if t.k.Stamp && r.cfOK[cfLastUpdated] {
+		cf := obj{}
+		if old, ok := n["custom_fields"].(obj); ok {
+			for k, v := range old {
+				cf[k] = v
 			}
-			bodies[i] = b
 		}
-		r.batches(len(creates), func(i, j int) {
-			got, err := r.nb.Create(ctx, t.k.Path, bodies[i:j])
-			if err == nil && len(got) == j-i {
-				for n, g := range got {
-					t.put(g)
-					creates[i+n].w.id = idOf(g)
-					c.Created++
-					r.itemDone(t.k, creates[i+n].name, idOf(g), "created")
-				}
-				return
+		cf[cfLastUpdated] = r.now.UTC().Format(time.RFC3339)
+		n["custom_fields"] = cf
+	}
+	return n
+}
+
+// writeCreates creates in batches; a batch that fails permanently is retried
+// item by item. It returns the ops that failed transiently (to be re-read,
+// never re-sent blindly) and the last transient error.
+func (r *run) writeCreates(ctx context.Context, t *table, creates []op) ([]op, error) {
+	if len(creates) == 0 {
+		return nil, nil
+	}
+	c := r.counts(t.k.Type)
+	bodies := make([]obj, len(creates))
+	for i, o := range creates {
+		b := r.stamp(t, o.body)
+		if t.k.Tagged {
+			b["tags"] = []obj{r.tagRef(tagProxbox)}
+		}
+		bodies[i] = b
+	}
+	var failed []op
+	var lastErr error
+	r.batches(len(creates), func(i, j int) {
+		got, err := r.nb.Create(ctx, t.k.Path, bodies[i:j])
+		if err == nil && len(got) == j-i {
+			for n, g := range got {
+				t.put(g)
+				creates[i+n].w.id = idOf(g)
+				c.Created++
+				r.itemDone(t.k, creates[i+n].name, idOf(g), "created")
 			}
-			for n := i; n < j; n++ {
-				g, err := r.nb.Create(ctx, t.k.Path, bodies[n:n+1])
-				if err != nil || len(g) != 1 {
-					r.fail(t.k.Type, creates[n].name, err)
-					continue
-				}
+			return
+		}
+		if transient(ctx, err) {
+			failed = append(failed, creates[i:j]...)
+			lastErr = err
+			return
+		}
+		for n := i; n < j; n++ {
+			g, err := r.nb.Create(ctx, t.k.Path, bodies[n:n+1])
+			if err == nil && len(g) == 1 {
 				t.put(g[0])
 				creates[n].w.id = idOf(g[0])
 				c.Created++
 				r.itemDone(t.k, creates[n].name, idOf(g[0]), "created")
+				continue
 			}
-		})
-	}
-	if len(updates) > 0 {
-		bodies := make([]obj, len(updates))
-		for i, o := range updates {
-			b := o.body
-			if o.action == "update" {
-				b = stamp(b)
+			if transient(ctx, err) {
+				failed = append(failed, creates[n])
+				lastErr = err
+				continue
 			}
-			b["id"] = o.id
-			bodies[i] = b
+			r.fail(t.k.Type, creates[n].name, err)
 		}
-		r.batches(len(updates), func(i, j int) {
-			got, err := r.nb.Patch(ctx, t.k.Path, bodies[i:j])
-			if err == nil && len(got) == j-i {
-				for n, g := range got {
-					t.put(g)
-					c.Updated++
-					r.itemDone(t.k, updates[i+n].name, idOf(g), "updated")
-				}
-				return
+	})
+	return failed, lastErr
+}
+
+// writeUpdates patches in batches, like writeCreates.
+func (r *run) writeUpdates(ctx context.Context, t *table, updates []op) ([]op, error) {
+	if len(updates) == 0 {
+		return nil, nil
+	}
+	c := r.counts(t.k.Type)
+	bodies := make([]obj, len(updates))
+	for i, o := range updates {
+		b := o.body
+		if o.action == "update" {
+			b = r.stamp(t, b)
+		} else {
+			b = r.stamp(&table{k: &kind{}}, b) // copy only
+		}
+		b["id"] = o.id
+		bodies[i] = b
+	}
+	var failed []op
+	var lastErr error
+	r.batches(len(updates), func(i, j int) {
+		got, err := r.nb.Patch(ctx, t.k.Path, bodies[i:j])
+		if err == nil && len(got) == j-i {
+			for n, g := range got {
+				t.put(g)
+				c.Updated++
+				r.itemDone(t.k, updates[i+n].name, idOf(g), "updated")
 			}
-			for n := i; n < j; n++ {
-				g, err := r.nb.Patch(ctx, t.k.Path, bodies[n:n+1])
-				if err != nil || len(g) != 1 {
-					r.fail(t.k.Type, updates[n].name, err)
-					continue
-				}
+			return
+		}
+		if transient(ctx, err) {
+			failed = append(failed, updates[i:j]...)
+			lastErr = err
+			return
+		}
+		for n := i; n < j; n++ {
+			g, err := r.nb.Patch(ctx, t.k.Path, bodies[n:n+1])
+			if err == nil && len(g) == 1 {
 				t.put(g[0])
 				c.Updated++
 				r.itemDone(t.k, updates[n].name, idOf(g[0]), "updated")
+				continue
 			}
-		})
-	}
+			if transient(ctx, err) {
+				failed = append(failed, updates[n])
+				lastErr = err
+				continue
+			}
+			r.fail(t.k.Type, updates[n].name, err)
+		}
+	})
+	return failed, lastErr
 }
 
 func (r *run) batches(n int, fn func(i, j int)) {

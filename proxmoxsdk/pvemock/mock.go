@@ -294,12 +294,6 @@ func okResp(data any) *proxmoxsdk.Response {
 	return &proxmoxsdk.Response{StatusCode: http.StatusOK, Body: b, Header: http.Header{}}
 }
 
-func okRaw(data []byte) *proxmoxsdk.Response {
-	b := make([]byte, 0, len(data)+10)
-	b = append(append(append(b, `{"data":`...), data...), '}')
-	return &proxmoxsdk.Response{StatusCode: http.StatusOK, Body: b, Header: http.Header{}}
-}
-
 // errResp answers like pveproxy: the message (which PVE puts in the reason
 // phrase) is also in the body, with the errors map for 400.
 func errResp(code int, msg string, errs map[string]string) *proxmoxsdk.Response {
