@@ -29,17 +29,6 @@ func (rc *reqCtx) fieldOf(c *coll, name string) (field, bool) {
 	return field{}, false
 }
 
-// fieldsOf returns the relation fields present on o.
-func (rc *reqCtx) fieldsOf(c *coll, o map[string]any) map[string]field {
-	out := map[string]field{}
-	for k := range o {
-		if f, ok := rc.fieldOf(c, k); ok && (f.kind == kFK || f.kind == kM2M) {
-			out[k] = f
-		}
-	}
-	return out
-}
-
 // apply validates input in against base (nil for a create) and returns the new
 // stored form, or the field errors.
 func (rc *reqCtx) apply(c *coll, base, in map[string]any) (map[string]any, errMap) {

@@ -54,15 +54,13 @@ type Connector struct {
 	st   Store
 	opts Options
 
-	mu      sync.Mutex
-	gen     int64
-	nb      *netboxsdk.Client
-	nbKey   string
-	px      map[int]proxbox.ProxmoxTarget
-	pxKey   map[int]string
-	pol     Policy
-	polSet  bool
-	polSeen time.Time
+	mu     sync.Mutex
+	gen    int64
+	nb     *netboxsdk.Client
+	px     map[int]proxbox.ProxmoxTarget
+	pxKey  map[int]string
+	pol    Policy
+	polSet bool
 }
 
 // New returns a Connector over st.

@@ -40,9 +40,7 @@ func (a nbAdapter) List(ctx context.Context, path string, q url.Values) ([]obj, 
 		return nil, nbErr(err)
 	}
 	res := make([]obj, len(out))
-	for i, o := range out {
-		res[i] = o
-	}
+	copy(res, out)
 	return res, nil
 }
 
@@ -73,9 +71,7 @@ func (a nbAdapter) Create(ctx context.Context, path string, items []obj) ([]obj,
 		return nil, nbErr(err)
 	}
 	res := make([]obj, len(out))
-	for i, o := range out {
-		res[i] = o
-	}
+	copy(res, out)
 	return res, nil
 }
 
@@ -89,9 +85,7 @@ func (a nbAdapter) Patch(ctx context.Context, path string, items []obj) ([]obj, 
 		return nil, nbErr(err)
 	}
 	res := make([]obj, len(out))
-	for i, o := range out {
-		res[i] = o
-	}
+	copy(res, out)
 	return res, nil
 }
 

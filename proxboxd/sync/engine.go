@@ -78,11 +78,6 @@ func WithClusterVRF(vrfs map[string]int) Option {
 // WithClock sets the time source (tests).
 func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
 
-// withBackends replaces the SDK adapters (tests).
-func withBackends(nb func(ctx context.Context) (netboxAPI, error), pve func(t proxbox.ProxmoxTarget) pveAPI) Option {
-	return func(e *Engine) { e.nbOpen = nb; e.pveOpen = pve }
-}
-
 // Engine runs the sync stages. It is safe for concurrent use; syncs touching
 // the same Proxmox endpoint are serialised (the later one waits).
 type Engine struct {

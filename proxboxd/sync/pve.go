@@ -60,8 +60,6 @@ type cluster struct {
 	backups   []obj // storage content entries, with "_storage"
 	backupsOK bool
 	tasks     map[string][]obj // node -> task rows
-	repl      []obj
-	jobs      []obj
 	networks  map[string][]obj // node -> interfaces
 
 	// NetBox ids
