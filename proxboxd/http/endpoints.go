@@ -133,31 +133,41 @@ func str(p *string, def string) string {
 
 // ---- /netbox/endpoint ----
 
-func (s *Server) listNetBox(c echo.Context) error {
-	eps, err := s.d.Store.ListNetBoxEndpoints(c.Request().Context())
+// listOut answers a store listing converted to its public (secret-free) form.
+func listOut[E, O any](c echo.Context, list func(context.Context) ([]E, error), conv func(E) O) error {
+	eps, err := list(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	out := make([]netboxEndpointOut, 0, len(eps))
+	out := make([]O, 0, len(eps))
 	for _, e := range eps {
-		out = append(out, netboxOut(e))
+		out = append(out, conv(e))
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) getNetBox(c echo.Context) error {
+// getOut answers one stored row by the path's id in its public form, 404 when absent.
+func getOut[E, O any](c echo.Context, get func(context.Context, int) (E, error), conv func(E) O, notFound string) error {
 	id, err := pathInt(c, "id")
 	if err != nil {
 		return err
 	}
-	e, err := s.d.Store.GetNetBoxEndpoint(c.Request().Context(), id)
+	e, err := get(c.Request().Context(), id)
 	if errors.Is(err, sqlite.ErrNotFound) {
-		return jsonError(c, http.StatusNotFound, "NetBox endpoint not found")
+		return jsonError(c, http.StatusNotFound, notFound)
 	}
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, netboxOut(e))
+	return c.JSON(http.StatusOK, conv(e))
+}
+
+func (s *Server) listNetBox(c echo.Context) error {
+	return listOut(c, s.d.Store.ListNetBoxEndpoints, netboxOut)
+}
+
+func (s *Server) getNetBox(c echo.Context) error {
+	return getOut(c, s.d.Store.GetNetBoxEndpoint, netboxOut, "NetBox endpoint not found")
 }
 
 func mergeNetBox(e *proxbox.NetBoxEndpoint, b netboxEndpointBody) string {
@@ -292,30 +302,11 @@ func (s *Server) deleteNetBox(c echo.Context) error {
 // ---- /proxmox/endpoints ----
 
 func (s *Server) listProxmoxEndpoints(c echo.Context) error {
-	eps, err := s.d.Store.ListProxmoxEndpoints(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	out := make([]proxmoxEndpointOut, 0, len(eps))
-	for _, e := range eps {
-		out = append(out, proxmoxOut(e))
-	}
-	return c.JSON(http.StatusOK, out)
+	return listOut(c, s.d.Store.ListProxmoxEndpoints, proxmoxOut)
 }
 
 func (s *Server) getProxmoxEndpoint(c echo.Context) error {
-	id, err := pathInt(c, "id")
-	if err != nil {
-		return err
-	}
-	e, err := s.d.Store.GetProxmoxEndpoint(c.Request().Context(), id)
-	if errors.Is(err, sqlite.ErrNotFound) {
-		return jsonError(c, http.StatusNotFound, "Proxmox endpoint not found")
-	}
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, proxmoxOut(e))
+	return getOut(c, s.d.Store.GetProxmoxEndpoint, proxmoxOut, "Proxmox endpoint not found")
 }
 
 func mergeProxmox(e *proxbox.ProxmoxEndpoint, b proxmoxEndpointBody) string {
