@@ -300,6 +300,7 @@ func (c *Client) roundTrip(ctx context.Context, method string, u *url.URL, paylo
 		if status < 200 || status > 299 {
 			apiErr := &APIError{Method: method, URL: u.String(), StatusCode: status, RequestID: resp.RequestID, Body: c.red.bytes(body)}
 			apiErr.parseErrorBody(apiErr.Body)
+			apiErr.sizeItems(bulkItems(ctx))
 			apiErr.Detail = c.red.string(apiErr.Detail)
 			return resp, nil, apiErr
 		}
@@ -431,6 +432,12 @@ func withBulkItems(ctx context.Context, n int) context.Context {
 // timeout covers: NetBox takes ~0.05-0.2 s per object (validation, change log),
 // so 500 VMs can exceed a 60 s timeout on a busy server.
 const bulkItemsPerTimeout = 100
+
+// bulkItems is the object count withBulkItems recorded in ctx (0 if none).
+func bulkItems(ctx context.Context) int {
+	n, _ := ctx.Value(bulkItemsKey{}).(int)
+	return n
+}
 
 // attemptTimeoutFor scales the per-attempt timeout d for bulk requests: one d
 // per started bulkItemsPerTimeout objects.

@@ -35,9 +35,13 @@ type APIError struct {
 	// errors are flattened with dots ("custom_fields.proxmox_vm_id"); errors of a bulk
 	// request are prefixed with the item index ("[3].name").
 	Fields map[string][]string
-	// Items holds the per-item errors of a bulk request, in request order (an empty
+	// Items holds the per-item errors of a bulk create, in request order (an empty
 	// map for items without errors); nil for single-object requests.
-	Items     []map[string][]string
+	Items []map[string][]string
+	// ItemsByID holds the per-object errors of a bulk PATCH, PUT or DELETE by
+	// object id: NetBox 4.7 names the failing objects by id, not by position
+	// ({"errors": [{"id": 8, "errors": {"status": ["…"]}}]}).
+	ItemsByID map[int]map[string][]string
 	Detail    string // "detail" (or "error") of the body, or the body when it is not JSON
 	RequestID string // X-Request-Id response header
 	Body      []byte // response body, with the token redacted
@@ -79,7 +83,7 @@ func (e *APIError) Error() string {
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
+		return e.StatusCode == http.StatusNotFound || e.bulkNotFound()
 	case ErrConflict:
 		return e.StatusCode == http.StatusConflict
 	case ErrUnauthorized:
@@ -122,6 +126,28 @@ func (e *APIError) parseErrorBody(body []byte) {
 	fields := map[string][]string{}
 	switch t := v.(type) {
 	case map[string]any:
+		if items, ok := indexedItemErrors(t["errors"]); ok {
+			// NetBox 4.7 bulk shape: {"detail": "1 of 2 objects could not be
+			// created.", "errors": [{"index": 1, "errors": {"slug": [...]}}]}.
+			e.Detail, _ = t["detail"].(string)
+			e.Items = items
+			for i, item := range items {
+				for k, msgs := range item {
+					fields["["+strconv.Itoa(i)+"]."+k] = msgs
+				}
+			}
+			break
+		}
+		if byID, ok := idItemErrors(t["errors"]); ok {
+			e.Detail, _ = t["detail"].(string)
+			e.ItemsByID = byID
+			for id, item := range byID {
+				for k, msgs := range item {
+					fields["[id="+strconv.Itoa(id)+"]."+k] = msgs
+				}
+			}
+			break
+		}
 		for _, k := range []string{"detail", "error"} {
 			if s, ok := t[k].(string); ok {
 				e.Detail = s
@@ -199,4 +225,98 @@ func flattenErrors(prefix string, v any, out map[string][]string) {
 		b, _ := json.Marshal(t)
 		out[key] = append(out[key], string(b))
 	}
+}
+
+// indexedItemErrors decodes NetBox 4.7's per-item bulk errors, a list of
+// {"index": i, "errors": {...}}, into one map per item up to the highest
+// index (items NetBox did not name get an empty map). ok is false for any
+// other shape.
+func indexedItemErrors(v any) (items []map[string][]string, ok bool) {
+	list, isList := v.([]any)
+	if !isList || len(list) == 0 {
+		return nil, false
+	}
+	byIndex := map[int]map[string][]string{}
+	maxIndex := -1
+	for _, it := range list {
+		m, isMap := it.(map[string]any)
+		if !isMap {
+			return nil, false
+		}
+		f, isNum := m["index"].(float64)
+		if !isNum || f < 0 || f != float64(int(f)) || f > 1e6 {
+			return nil, false
+		}
+		i := int(f)
+		item := map[string][]string{}
+		flattenErrors("", m["errors"], item)
+		byIndex[i] = item
+		maxIndex = max(maxIndex, i)
+	}
+	items = make([]map[string][]string, maxIndex+1)
+	for i := range items {
+		if item, found := byIndex[i]; found {
+			items[i] = item
+		} else {
+			items[i] = map[string][]string{}
+		}
+	}
+	return items, true
+}
+
+// sizeItems pads Items with empty maps to the n objects of the bulk request,
+// so that Items[i] is always the error of request object i (NetBox 4.7 names
+// only the failing ones).
+func (e *APIError) sizeItems(n int) {
+	if len(e.Items) == 0 || n <= len(e.Items) || n > 1e6 {
+		return
+	}
+	for len(e.Items) < n {
+		e.Items = append(e.Items, map[string][]string{})
+	}
+}
+
+// idItemErrors decodes NetBox 4.7's per-object bulk update and delete errors,
+// a list of {"id": n, "errors": {...}}. ok is false for any other shape.
+func idItemErrors(v any) (byID map[int]map[string][]string, ok bool) {
+	list, isList := v.([]any)
+	if !isList || len(list) == 0 {
+		return nil, false
+	}
+	byID = map[int]map[string][]string{}
+	for _, it := range list {
+		m, isMap := it.(map[string]any)
+		if !isMap {
+			return nil, false
+		}
+		f, isNum := m["id"].(float64)
+		if !isNum || f != float64(int(f)) {
+			return nil, false
+		}
+		item := map[string][]string{}
+		flattenErrors("", m["errors"], item)
+		byID[int(f)] = item
+	}
+	return byID, true
+}
+
+// bulkNotFound reports a NetBox 4.7 bulk PATCH/PUT/DELETE that failed only
+// because objects do not exist: a 400 whose every per-object error is on "id"
+// ({"errors": [{"id": 9, "errors": {"id": ["Object with ID 9 does not exist"]}}]}).
+// Older NetBox versions answer such requests with a 404.
+func (e *APIError) bulkNotFound() bool {
+	if e.StatusCode != http.StatusBadRequest || len(e.ItemsByID) == 0 {
+		return false
+	}
+	for _, item := range e.ItemsByID {
+		if len(item) != 1 || len(item["id"]) == 0 {
+			return false
+		}
+		for _, msg := range item["id"] {
+			if !strings.Contains(msg, "does not exist") {
+				return false
+			}
+		}
+	}
+	return true
 }

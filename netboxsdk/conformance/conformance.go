@@ -609,12 +609,28 @@ func (e *env) testBulk(t *testing.T, w *world) {
 			t.Fatalf("bulk patch result: %v", o)
 		}
 	}
+	// a bulk patch with one invalid object changes nothing and names the object
+	_, err = vms.BulkPatch(e.ctx, []netboxsdk.Object{{"id": ids[0], "comments": "x"}, {"id": ids[1], "status": "bogus"}})
+	if !errors.As(err, &ae) || !errors.Is(err, netboxsdk.ErrValidation) || len(ae.ItemsByID[ids[1]]["status"]) == 0 || len(ae.ItemsByID[ids[0]]) != 0 {
+		t.Fatalf("bulk patch with a bad object: %#v", err)
+	}
+	if o, err := vms.Get(e.ctx, ids[0]); err != nil || o["comments"] != "bulk" {
+		t.Fatalf("bulk patch was not all-or-nothing: %v %v", o["comments"], err)
+	}
 	// bulk delete
 	if err := vms.BulkDelete(e.ctx, ids); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := vms.Count(e.ctx, f); err != nil || n != 0 {
 		t.Fatalf("count after bulk delete: %d %v", n, err)
+	}
+	// deleting or patching objects that are gone is ErrNotFound (NetBox 4.7
+	// answers 400 with per-id errors, older versions 404)
+	if err := vms.BulkDelete(e.ctx, ids[:2]); !errors.Is(err, netboxsdk.ErrNotFound) {
+		t.Fatalf("bulk delete of deleted objects: %v", err)
+	}
+	if _, err := vms.BulkPatch(e.ctx, []netboxsdk.Object{{"id": ids[0], "comments": "x"}}); !errors.Is(err, netboxsdk.ErrNotFound) {
+		t.Fatalf("bulk patch of a deleted object: %v", err)
 	}
 }
 

@@ -218,7 +218,7 @@ func (rc *reqCtx) create(c *coll, body any) (int, any) {
 			}
 		}
 		if bad {
-			return http.StatusBadRequest, fillEmpty(itemErrs)
+			return http.StatusBadRequest, indexErrors(itemErrs, "created")
 		}
 		var created []int
 		for i, m := range ins {
@@ -229,7 +229,7 @@ func (rc *reqCtx) create(c *coll, body any) (int, any) {
 				}
 				itemErrs = make([]errMap, len(b))
 				itemErrs[i] = errs
-				return http.StatusBadRequest, fillEmpty(itemErrs)
+				return http.StatusBadRequest, indexErrors(itemErrs, "created")
 			}
 			created = append(created, rc.insert(c, o))
 		}
@@ -242,16 +242,31 @@ func (rc *reqCtx) create(c *coll, body any) (int, any) {
 	return http.StatusBadRequest, map[string]any{"non_field_errors": []string{"Invalid data. Expected a dictionary, but got " + jsonType(body) + "."}}
 }
 
-func fillEmpty(errs []errMap) []any {
-	out := make([]any, len(errs))
+// indexErrors is NetBox 4.7's body for a bulk create that failed: the failing
+// items by request index.
+func indexErrors(errs []errMap, verb string) map[string]any {
+	var list []any
 	for i, e := range errs {
-		if e == nil {
-			out[i] = map[string]any{}
-		} else {
-			out[i] = e
+		if e != nil {
+			list = append(list, map[string]any{"index": i, "errors": e})
 		}
 	}
-	return out
+	return map[string]any{"detail": fmt.Sprintf("%d of %d objects could not be %s.", len(list), len(errs), verb), "errors": list}
+}
+
+// idErrors is NetBox 4.7's body for a bulk update or delete that failed: the
+// failing objects by id.
+type idErrors struct {
+	total int
+	list  []any
+}
+
+func (ie *idErrors) add(id int, e errMap) {
+	ie.list = append(ie.list, map[string]any{"id": id, "errors": e})
+}
+
+func (ie *idErrors) body(what string) map[string]any {
+	return map[string]any{"detail": fmt.Sprintf("%d of %d objects %s.", len(ie.list), ie.total, what), "errors": ie.list}
 }
 
 func (rc *reqCtx) bulkUpdate(c *coll, body any, partial bool) (int, any) {
@@ -264,8 +279,9 @@ func (rc *reqCtx) bulkUpdate(c *coll, body any, partial bool) (int, any) {
 		o  map[string]any
 	}
 	var ups []upd
-	seen := map[int]bool{}
-	for _, it := range items {
+	seen := map[int]int{}
+	ids := make([]int, len(items))
+	for i, it := range items {
 		m, ok := it.(map[string]any)
 		if !ok {
 			return http.StatusBadRequest, map[string]any{"non_field_errors": []string{"Invalid data. Expected a dictionary."}}
@@ -274,11 +290,27 @@ func (rc *reqCtx) bulkUpdate(c *coll, body any, partial bool) (int, any) {
 		if !ok {
 			return http.StatusBadRequest, map[string]any{"id": []string{"This field is required."}}
 		}
-		old, ok := c.objs[id]
-		if !ok || seen[id] {
-			return http.StatusNotFound, detail("Not found.")
+		ids[i] = id
+		seen[id]++
+	}
+	// NetBox 4.7 checks, in this order, ids listed twice, then ids that do not exist.
+	dup := &idErrors{total: len(items)}
+	for _, id := range uniqueInts(ids) {
+		if seen[id] > 1 {
+			dup.add(id, errMap{"id": {fmt.Sprintf("Each object may be specified only once; ID %d is listed %d times", id, seen[id])}})
 		}
-		seen[id] = true
+	}
+	if len(dup.list) > 0 {
+		return http.StatusBadRequest, dup.body("are listed more than once")
+	}
+	if missing := rc.missingIDs(c, ids); len(missing.list) > 0 {
+		return http.StatusBadRequest, missing.body("could not be found")
+	}
+	invalid := &idErrors{total: len(items)}
+	for i, it := range items {
+		m := it.(map[string]any)
+		id := ids[i]
+		old := c.objs[id]
 		in := maps.Clone(m)
 		delete(in, "id")
 		base := old
@@ -287,9 +319,13 @@ func (rc *reqCtx) bulkUpdate(c *coll, body any, partial bool) (int, any) {
 		}
 		o, errs := rc.apply(c, base, in)
 		if errs != nil {
-			return http.StatusBadRequest, errs
+			invalid.add(id, errs)
+			continue
 		}
 		ups = append(ups, upd{id, o})
+	}
+	if len(invalid.list) > 0 {
+		return http.StatusBadRequest, invalid.body("could not be updated")
 	}
 	// Apply all, checking uniqueness between updated objects; roll back on conflict.
 	saved := map[int]map[string]any{}
@@ -330,10 +366,10 @@ func (rc *reqCtx) bulkDelete(c *coll, body any) (int, any) {
 		if !ok {
 			return http.StatusBadRequest, map[string]any{"id": []string{"This field is required."}}
 		}
-		if _, ok := c.objs[id]; !ok {
-			return http.StatusNotFound, detail("Not found.")
-		}
 		ids = append(ids, id)
+	}
+	if missing := rc.missingIDs(c, ids); len(missing.list) > 0 {
+		return http.StatusBadRequest, missing.body("could not be found")
 	}
 	for _, id := range ids {
 		if errs := rc.checkProtected(c, id); errs != nil {
@@ -683,4 +719,28 @@ func toFloat(v any) (float64, bool) {
 		return f, err == nil
 	}
 	return 0, false
+}
+
+// missingIDs lists the ids of a bulk request that name no object.
+func (rc *reqCtx) missingIDs(c *coll, ids []int) *idErrors {
+	ie := &idErrors{total: len(ids)}
+	for _, id := range uniqueInts(ids) {
+		if _, ok := c.objs[id]; !ok {
+			ie.add(id, errMap{"id": {fmt.Sprintf("Object with ID %d does not exist", id)}})
+		}
+	}
+	return ie
+}
+
+// uniqueInts is ids without repeats, in first-seen order.
+func uniqueInts(ids []int) []int {
+	seen := make(map[int]bool, len(ids))
+	out := make([]int, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }

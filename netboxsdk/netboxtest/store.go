@@ -49,6 +49,10 @@ func (rc *reqCtx) apply(c *coll, base, in map[string]any) (map[string]any, errMa
 			rc.applyCF(c, o, v, errs)
 			continue
 		}
+		if sv, isStr := v.(string); isStr {
+			// DRF's CharField strips leading and trailing whitespace.
+			v = strings.TrimSpace(sv)
+		}
 		f, ok := rc.fieldOf(c, k)
 		if !ok {
 			o[k] = normNumber(v)

@@ -172,6 +172,8 @@ func (r *run) loadChunked(ctx context.Context, t *table, key string, ids []int, 
 func (r *run) plan(t *table, wants []*want) []op {
 	var ops []op
 	for _, w := range wants {
+		trimStrings(w.Body)
+		trimStrings(w.CreateOnly)
 		ex, ok := t.byKey[w.Key]
 		if !ok {
 			body := obj{}
@@ -773,4 +775,21 @@ func uniqInts(in []int) []int {
 	}
 	sort.Ints(out)
 	return out
+}
+
+// trimStrings trims the string values of a body (and of its custom_fields) the
+// way NetBox stores them: DRF's CharField strips leading and trailing
+// whitespace, so PVE's "VM traffic\n" comment is saved as "VM traffic" and,
+// compared untrimmed, would be PATCHed again on every sync.
+func trimStrings(body obj) {
+	for k, v := range body {
+		switch t := v.(type) {
+		case string:
+			body[k] = strings.TrimSpace(t)
+		case obj:
+			if k == "custom_fields" {
+				trimStrings(t)
+			}
+		}
+	}
 }

@@ -420,11 +420,9 @@ cmd_seed() {
   echo "wrote $seed ($(du -h "$seed" | cut -f1))"
 }
 
+# step_bootstrap runs every time (about 5 s): a stamp file cannot tell whether the tokens are still
+# in the database, and a test or a manual reset may have removed them. The script is idempotent.
 step_bootstrap() {
-  if [ "$(cat "$STATE_DIR/bootstrapped" 2>/dev/null)" = "$STAMP" ]; then
-    echo "admin user and tokens exist"
-    return 0
-  fi
   load_secrets
   export NB_ADMIN_USER="$ADMIN_USER" NB_ADMIN_PASSWORD NB_TOKEN_V1 NB_TOKEN_V2_KEY NB_TOKEN_V2_SECRET
   "$VENV/bin/netbox" shell -c "$(cat <<'PY'
