@@ -270,9 +270,21 @@ func TestFaults10Percent(t *testing.T) {
 	})
 }
 
+// s40 is the S100 shape (3 nodes, 2 NICs and 2 disks per guest, VLANs,
+// agent IPs, backups, snapshots) with 32 QEMU and 8 LXC guests: the tests
+// whose point is a failure mode, not scale, use it so that make e2e stays
+// within CI's time (against the real NetBox an S100 first sync takes ~4 min
+// on 2 cores). The S100 runs are TestFullSyncS100,
+// TestFaults10Percent and TestPluginJob.
+func s40() pvemock.Scenario {
+	sc := pvemock.S100()
+	sc.QEMU, sc.LXC = 32, 8
+	return sc
+}
+
 // TestNodeDown: one node unreachable after a good sync.
 func TestNodeDown(t *testing.T) {
-	sc := pvemock.S100()
+	sc := s40()
 	sc.Name = "e2e-nodedown"
 	env, ctx := setup(t, sc, 7, "")
 	if err := env.PVE.SetNodeDown("pve2", false); err != nil {
@@ -331,14 +343,14 @@ func TestNodeDown(t *testing.T) {
 
 // TestKillMidSync: SIGKILL proxboxd while it writes, restart, converge.
 func TestKillMidSync(t *testing.T) {
-	sc := pvemock.S100()
+	sc := s40()
 	sc.Name = "e2e-kill"
 	env, ctx := setup(t, sc, 9, "")
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan *harness.SyncRun, 1)
 	go func() { done <- env.Sync(sctx, nil) }()
 	deadline := time.Now().Add(5 * time.Minute)
-	for env.NBProxy.Counters().Writes() < 30 && time.Now().Before(deadline) {
+	for env.NBProxy.Counters().Writes() < 12 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	writes := env.NBProxy.Counters().Writes()
@@ -365,7 +377,7 @@ func TestKillMidSync(t *testing.T) {
 // TestConcurrentSyncs: two identical stage streams at once on one cluster:
 // the second must be refused or queued, never interleaved.
 func TestConcurrentSyncs(t *testing.T) {
-	sc := pvemock.S100()
+	sc := s40()
 	sc.Name = "e2e-concurrent"
 	env, ctx := setup(t, sc, 11, "")
 	pre := []plugin.Stage{plugin.Stages[0], plugin.Stages[1]} // devices, storage
