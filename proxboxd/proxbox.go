@@ -43,7 +43,7 @@ type StageParams struct {
 	FetchMaxConcurrency        int    // fetch_max_concurrency (default 8)
 	IgnoreIPv6LinkLocal        bool   // ignore_ipv6_link_local_addresses (default true)
 	PrimaryIPPreference        string // primary_ip_preference: "ipv4" (default) or "ipv6"
-	ProxmoxEndpointIDs         []int  // plugin ProxmoxEndpoint PKs (map via "(nb:<pk>)" names)
+	ProxmoxEndpointIDs         []int  // backend endpoint ids (plugin 0.0.24+), else plugin PKs via "(nb:<pk>)" names
 	NetBoxEndpointIDs          []int  // plugin NetBoxEndpoint PKs
 	NetBoxVMIDs                []int  // netbox_vm_ids: restrict VM-scoped stages to these NetBox VMs
 	SyncVMNetwork              bool   // sync_vm_network (default true)

@@ -52,27 +52,36 @@ func TestPluginJob(t *testing.T) {
 	}
 	cleanupPluginEndpoints(ctx, t, nb)
 	nbURL, _ := url.Parse(env.NBProxy.URL)
-	nbHost, nbPort := nbURL.Hostname(), nbURL.Port()
+	nbPort := nbURL.Port()
+	if nbURL.Hostname() != "127.0.0.1" {
+		t.Fatalf("the NetBox proxy is not on 127.0.0.1: %s", env.NBProxy.URL)
+	}
 	v1ID := v1TokenID(ctx, t, nb)
+	// The plugin's domain fields take DNS names only; an address is an
+	// ipam.IPAddress reference (its "fallback" address).
+	lo := loopbackIP(ctx, t, nb)
 	var out map[string]any
 	if _, err := nb.Do(ctx, http.MethodPost, "/api/plugins/proxbox/endpoints/fastapi/", nil, map[string]any{
-		"name": "proxboxd e2e", "domain": "127.0.0.1", "port": bp.Port(), "use_https": false, "verify_ssl": false, "enabled": true,
+		"name": "proxboxd e2e", "ip_address": lo, "port": bp.Port(), "use_https": false, "verify_ssl": false, "enabled": true,
 	}, &out); err != nil {
 		t.Fatalf("creating the FastAPI endpoint: %v", err)
 	}
+	var nbe map[string]any
 	if _, err := nb.Do(ctx, http.MethodPost, "/api/plugins/proxbox/endpoints/netbox/", nil, map[string]any{
-		"name": "NetBox e2e", "domain": nbHost, "port": atoi(nbPort), "token_version": "v1", "token": v1ID, "verify_ssl": false, "enabled": true,
-	}, &out); err != nil {
+		"name": "NetBox e2e", "ip_address": lo, "port": atoi(nbPort), "token_version": "v1", "token": v1ID, "verify_ssl": false, "enabled": true,
+	}, &nbe); err != nil {
 		t.Fatalf("creating the NetBox endpoint: %v", err)
 	}
+	approveTarget(ctx, t, nb, "netbox", nbe["id"])
 	user, tname, secret := env.PVE.Token()
 	var pxe map[string]any
 	if _, err := nb.Do(ctx, http.MethodPost, "/api/plugins/proxbox/endpoints/proxmox/", nil, map[string]any{
-		"name": sc.Name, "domain": "127.0.0.1", "port": env.PVE.Proxy.Port(), "username": user,
-		"token_name": tname, "token_value": secret, "verify_ssl": false, "enabled": true,
+		"name": sc.Name, "ip_address": lo, "port": env.PVE.Proxy.Port(), "username": user,
+		"token_name": tname, "token_value": secret, "verify_ssl": false, "enabled": true, "mode": "cluster",
 	}, &pxe); err != nil {
 		t.Fatalf("creating the Proxmox endpoint: %v", err)
 	}
+	approveTarget(ctx, t, nb, "proxmox", pxe["id"])
 	var job map[string]any
 	if _, err := nb.Do(ctx, http.MethodPost, "/api/plugins/proxbox/sync/schedule/", nil, map[string]any{
 		"sync_types": []string{"all"}, "job_name": "e2e full update",
@@ -102,6 +111,44 @@ func TestPluginJob(t *testing.T) {
 	if len(inv.Duplicates) > 0 {
 		t.Errorf("duplicates: %v", inv.Duplicates)
 	}
+}
+
+// approveTarget does what an operator does in the plugin's UI before the
+// plugin sends an endpoint's credentials anywhere: read the connection
+// target's fingerprint, review it, approve exactly that fingerprint.
+func approveTarget(ctx context.Context, t *testing.T, nb *harness.NetBox, kind string, id any) {
+	t.Helper()
+	path := fmt.Sprintf("/api/plugins/proxbox/endpoints/%s/%v/connection-authority/", kind, id)
+	var rev map[string]any
+	if _, err := nb.Do(ctx, http.MethodGet, path, nil, nil, &rev); err != nil {
+		t.Fatalf("reviewing the %s endpoint's connection target: %v", kind, err)
+	}
+	var ok map[string]any
+	if _, err := nb.Do(ctx, http.MethodPut, path, nil, map[string]any{"target_fingerprint": rev["target_fingerprint"]}, &ok); err != nil {
+		t.Fatalf("approving the %s endpoint's connection target: %v", kind, err)
+	}
+	if ok["approved"] != true {
+		t.Fatalf("the %s endpoint's connection target is not approved: %v", kind, ok)
+	}
+}
+
+// loopbackIP returns the id of the ipam IP address 127.0.0.1/32, creating it.
+func loopbackIP(ctx context.Context, t *testing.T, nb *harness.NetBox) int {
+	t.Helper()
+	rows, err := nb.List(ctx, "/api/ipam/ip-addresses/", url.Values{"address": {"127.0.0.1/32"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) > 0 {
+		return int(rows[0]["id"].(float64))
+	}
+	var ip map[string]any
+	if _, err := nb.Do(ctx, http.MethodPost, "/api/ipam/ip-addresses/", nil, map[string]any{
+		"address": "127.0.0.1/32", "status": "active", "description": "proxbox e2e: loopback backend address",
+	}, &ip); err != nil {
+		t.Fatalf("creating 127.0.0.1/32: %v", err)
+	}
+	return int(ip["id"].(float64))
 }
 
 func atoi(s string) int {

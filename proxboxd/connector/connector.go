@@ -287,17 +287,30 @@ func plainClient(hc *http.Client) *http.Client {
 	return hc
 }
 
-// Proxmox opens the stored Proxmox endpoints, restricted to the plugin PKs
-// when given (names ending in "(nb:<pk>)").
-func (c *Connector) Proxmox(ctx context.Context, pluginPKs []int) ([]proxbox.ProxmoxTarget, error) {
+// Proxmox opens the stored Proxmox endpoints, restricted to ids when given.
+//
+// Which ids the plugin sends depends on its release: netbox-proxbox 0.0.24
+// and later translate its ProxmoxEndpoint PKs into this backend's endpoint
+// ids (resolve_backend_endpoint_ids, matching the "(nb:<pk>)" names of
+// GET /proxmox/endpoints); earlier releases sent the plugin PKs themselves.
+// Backend ids are tried first; when none of the ids names a stored endpoint,
+// they are read as plugin PKs.
+func (c *Connector) Proxmox(ctx context.Context, ids []int) ([]proxbox.ProxmoxTarget, error) {
 	pol := c.policy(ctx)
 	eps, err := c.st.ListProxmoxEndpoints(ctx)
 	if err != nil {
 		return nil, err
 	}
 	want := map[int]bool{}
-	for _, pk := range pluginPKs {
-		want[pk] = true
+	for _, id := range ids {
+		want[id] = true
+	}
+	byBackendID := false
+	for _, e := range eps {
+		if want[e.ID] {
+			byBackendID = true
+			break
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -306,8 +319,11 @@ func (c *Connector) Proxmox(ctx context.Context, pluginPKs []int) ([]proxbox.Pro
 	var errs []error
 	for _, e := range eps {
 		if len(want) > 0 {
-			pk, ok := PluginPK(e.Name)
-			if !ok || !want[pk] {
+			if byBackendID {
+				if !want[e.ID] {
+					continue
+				}
+			} else if pk, ok := PluginPK(e.Name); !ok || !want[pk] {
 				continue
 			}
 		}

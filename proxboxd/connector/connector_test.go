@@ -104,3 +104,23 @@ func TestProxmoxFilterAndCache(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The plugin (0.0.24+) sends this backend's endpoint ids; older releases sent
+// their own ProxmoxEndpoint PKs, read from the "(nb:<pk>)" names.
+func TestProxmoxIDsBackendThenPluginPK(t *testing.T) {
+	st := &memStore{px: []proxbox.ProxmoxEndpoint{
+		{ID: 1, Name: "a (nb:2)", IPAddress: "10.0.0.1", Port: 8006, TokenName: "root@pam!t", TokenValue: "x"},
+		{ID: 2, Name: "b (nb:3)", IPAddress: "10.0.0.2", Port: 8006, TokenName: "root@pam!t", TokenValue: "x"},
+	}}
+	c := New(st, Options{})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		ids  []int
+		want int64
+	}{{[]int{1}, 1}, {[]int{2}, 2}, {[]int{3}, 2}} {
+		got, err := c.Proxmox(ctx, tc.ids)
+		if err != nil || len(got) != 1 || int64(got[0].Endpoint.ID) != tc.want {
+			t.Fatalf("ids %v: got %v %v, want endpoint %d", tc.ids, got, err, tc.want)
+		}
+	}
+}

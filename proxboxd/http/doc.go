@@ -36,9 +36,10 @@
 //     updates the row instead of leaving a stale duplicate.
 //   - NetBox endpoint POST with a row present failed; it now updates the one
 //     row.
-//   - proxmox_endpoint_ids / netbox_endpoint_ids (plugin PKs) were ignored;
-//     they are parsed and passed to the Syncer, which maps them through
-//     "(nb:<pk>)".
+//   - proxmox_endpoint_ids / netbox_endpoint_ids were ignored; they are
+//     parsed and passed to the Syncer. The plugin (0.0.24+) sends backend
+//     endpoint ids; ids that name no stored endpoint are read as the plugin
+//     PKs of older releases and mapped through "(nb:<pk>)".
 //   - The VM stage ignored sync_vm_network; it is parsed and passed on.
 //   - Query booleans: "True"/"true"/"1" all parse (case-insensitive).
 //   - One unreachable Proxmox endpoint failed every /proxmox read (400); it
