@@ -2,7 +2,8 @@
 # make e2e: end-to-end tests against the real NetBox of tools/netbox-dev (the Makefile target runs
 # `make netbox-up` first). Resets NetBox to its freshly migrated state (E2E_NO_RESET=1 skips that),
 # replays the netbox-proxbox plugin's Full update job against proxboxd (bench/e2e), drives the
-# plugin's own job when the plugin is installed, runs the fault tests, and prints a summary.
+# plugin's own job when the plugin is installed, runs the fault tests, and prints a summary. The
+# netboxsdk conformance suite runs first (against the same NetBox) unless E2E_RUN picks tests.
 # Writes bench/out/e2e-report.json and bench/out/e2e.log.
 #   E2E_RUN=<regexp>    pick tests (go test -run)
 #   E2E_TIMEOUT=<dur>   go test timeout (default 60m)
@@ -34,10 +35,16 @@ export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 mkdir -p bench/out
 export E2E_REPORT="${E2E_REPORT:-$PWD/bench/out/e2e-report.json}"
 LOG="$PWD/bench/out/e2e.log"
-echo "== bench/e2e against $NETBOX_URL (report: $E2E_REPORT, log: $LOG)"
 start=$(date +%s)
 rc=0
-(cd bench && go test -count=1 -v -timeout "${E2E_TIMEOUT:-60m}" ${E2E_RUN:+-run "$E2E_RUN"} ./e2e/) 2>&1 | tee "$LOG" || rc=$?
+: >"$LOG"
+if [ -z "${E2E_RUN:-}" ] || [ -n "${E2E_CONFORMANCE:-}" ]; then
+  # the netboxsdk conformance suite, unchanged from make test, against the real NetBox
+  echo "== netboxsdk conformance against $NETBOX_URL" | tee -a "$LOG"
+  (cd netboxsdk && go test -count=1 -v -timeout 30m -run '^TestRealNetBox$' ./conformance/) 2>&1 | tee -a "$LOG" || rc=$?
+fi
+echo "== bench/e2e against $NETBOX_URL (report: $E2E_REPORT, log: $LOG)" | tee -a "$LOG"
+(cd bench && go test -count=1 -v -timeout "${E2E_TIMEOUT:-60m}" ${E2E_RUN:+-run "$E2E_RUN"} ./e2e/) 2>&1 | tee -a "$LOG" || rc=$?
 echo
 echo "== e2e summary ($(( $(date +%s) - start ))s, exit $rc)"
 grep -E '^\s*--- (PASS|FAIL|SKIP)' "$LOG" | sed -E 's/^\s+//' || echo "no test results (build failure or timeout: see $LOG)"
