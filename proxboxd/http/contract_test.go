@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -646,5 +647,63 @@ func (e *env2) getJSON(p string, out any) {
 	}
 	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
 		e.t.Fatalf("GET %s: %v: %s", p, err, buf.String())
+	}
+}
+
+// TestContractFirewallAndCPUModels: the reads of the plugin job's local
+// reconciliation (services/sync_firewall.py, sync_datacenter.py), scoped the
+// way the plugin scopes them (backend endpoint ids).
+func TestContractFirewallAndCPUModels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("pvemock env")
+	}
+	ctx := context.Background()
+	env, err := demo.Start(ctx, demo.Options{NewEngine: func(proxbox.Connector) proxbox.Syncer { return newFake() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	e := &env2{t: t, base: env.BaseURL, key: env.APIKey}
+	var eps []map[string]any
+	e.getJSON("/proxmox/endpoints", &eps)
+	if len(eps) != 1 {
+		t.Fatalf("endpoints: %v", eps)
+	}
+	scope := fmt.Sprintf("?source=database&proxmox_endpoint_ids=%v", eps[0]["id"])
+	var fw []map[string]any
+	e.getJSON("/proxmox/firewall/summary"+scope, &fw)
+	if len(fw) != 1 || fw[0]["cluster_name"] != "lab" {
+		t.Fatalf("firewall summary: %v", fw)
+	}
+	for _, k := range []string{"security_groups", "rules", "ip_sets", "aliases"} {
+		if _, ok := fw[0][k].([]any); !ok {
+			t.Fatalf("firewall summary %s is not a list: %v", k, fw[0][k])
+		}
+	}
+	if _, ok := fw[0]["options"].(map[string]any); !ok {
+		t.Fatalf("firewall options: %v", fw[0]["options"])
+	}
+	for _, g := range fw[0]["security_groups"].([]any) {
+		if gm := g.(map[string]any); gm["name"] == nil || gm["rules"] == nil {
+			t.Fatalf("security group without name or rules: %v", gm)
+		}
+	}
+	var rules []map[string]any
+	e.getJSON("/proxmox/firewall/nodes/pve1/rules"+scope, &rules)
+	if code := e.status("/proxmox/firewall/nodes/nosuchnode/rules" + scope); code != http.StatusNotFound {
+		t.Fatalf("unknown node: %d", code)
+	}
+	if code := e.status("/proxmox/firewall/nodes/..%2f..%2fetc/rules" + scope); code == http.StatusOK {
+		t.Fatalf("path traversal in the node name answered 200")
+	}
+	var cpus []map[string]any
+	e.getJSON("/proxmox/datacenter/cpu-models"+scope, &cpus)
+	for _, m := range cpus {
+		if m["cluster_name"] != "lab" || m["cputype"] == "" {
+			t.Fatalf("cpu model: %v", m)
+		}
+	}
+	if code := e.status("/proxmox/firewall/summary?proxmox_endpoint_ids=x"); code != http.StatusBadRequest {
+		t.Fatalf("bad proxmox_endpoint_ids: %d", code)
 	}
 }

@@ -123,7 +123,11 @@ func (s *Server) open(ctx context.Context, t proxbox.ProxmoxTarget) *session {
 func (s *Server) selectTargets(c echo.Context) ([]proxbox.ProxmoxTarget, error) {
 	q := c.QueryParams()
 	ctx := c.Request().Context()
-	ts, err := s.d.Connector.Proxmox(ctx, nil)
+	ids, err := ParseIntList(q["proxmox_endpoint_ids"])
+	if err != nil {
+		return nil, fail(c, http.StatusBadRequest, "proxmox_endpoint_ids: "+err.Error())
+	}
+	ts, err := s.d.Connector.Proxmox(ctx, ids)
 	if errors.Is(err, connector.ErrNoProxmox) {
 		return nil, fail(c, http.StatusNotFound, "No Proxmox endpoints configured.")
 	}

@@ -65,6 +65,9 @@ func (s *Server) registerRoutes() {
 	s.add(G, "/proxmox/storage", "proxmox", "Storages per cluster with usage", s.proxmoxStorage, query(sessionQuery...))
 	s.add(G, "/proxmox/nodes/:node/storage/:storage/content", "proxmox", "Storage content", s.storageContent, query(append(sessionQuery, "vmid", "content")...))
 	s.add(G, "/proxmox/nodes/:node/qemu/:vmid/firewall", "proxmox", "VM firewall rules and options", s.vmFirewall, query(sessionQuery...))
+	s.add(G, "/proxmox/firewall/summary", "proxmox", "Datacenter firewall per cluster: security groups with rules, rules, IP sets with entries, aliases, options", s.firewallSummary, query(append(sessionQuery, "proxmox_endpoint_ids")...))
+	s.add(G, "/proxmox/firewall/nodes/:node/rules", "proxmox", "Firewall rules of one node", s.nodeFirewallRules, query(append(sessionQuery, "proxmox_endpoint_ids")...))
+	s.add(G, "/proxmox/datacenter/cpu-models", "proxmox", "Custom CPU models per cluster", s.cpuModels, query(append(sessionQuery, "proxmox_endpoint_ids")...))
 	s.add(G, "/proxmox/:node/:type/:vmid/config", "proxmox", "Guest config", s.vmConfig, query(sessionQuery...))
 	for _, m := range []string{G, P, U, D} {
 		s.add(m, "/proxmox/api2/*", "proxmox", "Proxmox API passthrough (writes only with allow_writes)", s.api2, query(sessionQuery...))
