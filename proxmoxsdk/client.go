@@ -220,41 +220,39 @@ func (c *Client) CallRaw(ctx context.Context, method, path string, params any) (
 	return DecodeEnvelope(method, path, resp)
 }
 
-// do runs the request with authentication and retries.
+// do runs the request with authentication and retries (see RetryPolicy).
 func (c *Client) do(ctx context.Context, req *Request) (*Response, error) {
-	attempts := 1
-	if isIdempotent(req.Method) && c.retry.MaxAttempts > 1 {
-		attempts = c.retry.MaxAttempts
-	}
+	attempts := max(c.retry.MaxAttempts, 1)
+	idem := isIdempotent(req.Method)
 	var lastErr error
-	for attempt := 0; attempt < attempts; attempt++ {
-		if attempt > 0 {
-			if err := sleepCtx(ctx, c.retry.backoff(attempt)); err != nil {
+	var wait time.Duration
+	for attempt := 1; ; attempt++ {
+		if attempt > 1 {
+			if err := sleepCtx(ctx, wait); err != nil {
 				return nil, errors.Join(err, lastErr)
 			}
 		}
 		start := c.now()
 		resp, err := c.doAuth(ctx, req)
-		if err == nil && resp.StatusCode >= 500 {
-			apiErr := apiErrorFrom(req.Method, req.Path, resp)
-			if apiErr.Temporary() && attempt+1 < attempts {
-				lastErr = apiErr
-				c.log.DebugContext(ctx, "proxmox retry", "method", req.Method, "path", req.Path, "status", resp.StatusCode, "attempt", attempt+1)
-				continue
-			}
-		}
+		more := attempt < attempts
 		if err != nil {
-			if retryableErr(ctx, err) && attempt+1 < attempts {
-				lastErr = err
-				c.log.DebugContext(ctx, "proxmox retry", "method", req.Method, "path", req.Path, "error", err, "attempt", attempt+1)
+			if !more || !idem || !retryableErr(ctx, err) {
+				return nil, err
+			}
+			lastErr, wait = err, c.retry.backoff(attempt)
+			c.log.DebugContext(ctx, "proxmox retry", "method", req.Method, "path", req.Path, "error", err, "attempt", attempt, "wait", wait)
+			continue
+		}
+		if more && retryStatus(req.Method, resp.StatusCode) && ctx.Err() == nil {
+			if apiErr := apiErrorFrom(req.Method, req.Path, resp); apiErr.Temporary() {
+				lastErr, wait = apiErr, c.retry.wait(attempt, resp.Header)
+				c.log.DebugContext(ctx, "proxmox retry", "method", req.Method, "path", req.Path, "status", resp.StatusCode, "attempt", attempt, "wait", wait)
 				continue
 			}
-			return nil, err
 		}
 		c.log.DebugContext(ctx, "proxmox call", "method", req.Method, "path", req.Path, "status", resp.StatusCode, "duration", c.now().Sub(start))
 		return resp, nil
 	}
-	return nil, lastErr
 }
 
 func (c *Client) doAuth(ctx context.Context, req *Request) (*Response, error) {

@@ -93,12 +93,29 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
-// Temporary reports whether retrying the same idempotent request may succeed.
+// Temporary reports whether retrying the same idempotent request may succeed:
+// 408, 429 (the server refused the request unprocessed) and 5xx, except 501
+// and PVE's definitive 500s (an object that does not exist, a guest or its
+// QEMU guest agent that is not running).
 func (e *APIError) Temporary() bool {
-	if e.StatusCode < 500 || e.StatusCode == http.StatusNotImplemented {
+	switch {
+	case e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusRequestTimeout:
+		return true
+	case e.StatusCode < 500 || e.StatusCode == http.StatusNotImplemented:
 		return false
 	}
-	return !errors.Is(e, ErrNotFound)
+	return !errors.Is(e, ErrNotFound) && !isGuestStateMessage(e.Message)
+}
+
+// isGuestStateMessage matches PVE's answers about a guest's state ("VM 100 is
+// not running", "CT 100 not running", "QEMU guest agent is not running", "No
+// QEMU guest agent configured"): retrying within seconds does not change them.
+func isGuestStateMessage(m string) bool {
+	m = strings.ToLower(strings.TrimSpace(m))
+	if strings.Contains(m, "guest agent") && (strings.Contains(m, "not running") || strings.Contains(m, "configured")) {
+		return true
+	}
+	return (strings.HasPrefix(m, "vm ") || strings.HasPrefix(m, "ct ")) && strings.Contains(m, "not running")
 }
 
 func isNotFoundMessage(m string) bool {

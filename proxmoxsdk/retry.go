@@ -4,21 +4,35 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net/http"
+	"strconv"
 	"time"
 )
 
-// RetryPolicy controls retries of idempotent calls (GET) on connection
-// errors and 5xx answers other than "does not exist" and 501.
+// RetryPolicy controls retries of failed calls.
+//
+// Idempotent calls (GET, HEAD) are retried on connection errors (refused,
+// reset, a reply cut short), on a per-request timeout while the caller's
+// context is still live, and on temporary answers: 408, 429 and 5xx other
+// than 501 and PVE's definitive ones ("does not exist", a guest or its agent
+// not running; see APIError.Temporary). A 429 is retried for every method:
+// the server refused the request without processing it. Waits grow
+// exponentially with jitter; a Retry-After header (429, 503) is honoured as
+// the least wait.
 type RetryPolicy struct {
 	// MaxAttempts counts the first try; 1 disables retries.
 	MaxAttempts int
 	// MinBackoff and MaxBackoff bound the full-jitter exponential backoff.
 	MinBackoff, MaxBackoff time.Duration
+	// MaxRetryAfter caps the wait a Retry-After header asks for (0: 30 s).
+	MaxRetryAfter time.Duration
 }
 
-// DefaultRetryPolicy: 3 attempts, 200 ms to 5 s.
+// DefaultRetryPolicy: 5 attempts, 200 ms to 5 s, Retry-After up to 30 s.
+// Reads are cheap for PVE and a sync plans from them, so a read is worth a
+// few retries before the caller has to treat its object as not read.
 func DefaultRetryPolicy() RetryPolicy {
-	return RetryPolicy{MaxAttempts: 3, MinBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second}
+	return RetryPolicy{MaxAttempts: 5, MinBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
 }
 
 // NoRetry disables retries.
@@ -43,8 +57,51 @@ func (p RetryPolicy) backoff(attempt int) time.Duration {
 	return lo/2 + rand.N(d-lo/2+1)
 }
 
+// wait returns the delay before retry attempt (1-based) after an answer
+// carrying h: the backoff, or the answer's Retry-After when that is longer
+// (capped by MaxRetryAfter).
+func (p RetryPolicy) wait(attempt int, h http.Header) time.Duration {
+	d := p.backoff(attempt)
+	if ra, ok := retryAfter(h, time.Now()); ok {
+		limit := p.MaxRetryAfter
+		if limit <= 0 {
+			limit = 30 * time.Second
+		}
+		d = max(d, min(ra, limit))
+	}
+	return d
+}
+
+// retryAfter parses a Retry-After header: delay-seconds or an HTTP date.
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		return time.Duration(max(s, 0)) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// retryStatus reports whether an answer with this status may be retried for
+// method (Temporary decides on the message).
+func retryStatus(method string, status int) bool {
+	if status == http.StatusTooManyRequests {
+		return true // refused unprocessed: safe for every method
+	}
+	return isIdempotent(method) && (status == http.StatusRequestTimeout || status >= 500)
+}
+
+// retryableErr reports whether a transport error of an idempotent call may
+// go away on a retry. A timeout of the attempt itself (http.Client.Timeout, a
+// dial or TLS handshake timeout) is retried while the caller's context is
+// live; the caller's own cancellation or deadline never is.
 func retryableErr(ctx context.Context, err error) bool {
-	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		return false
 	}
 	if isCertError(err) {

@@ -52,6 +52,19 @@
 // delete_nonexistent_backup. Nothing is marked or deleted for a cluster, node,
 // guest or storage whose read failed (StageResult.Partial).
 //
+// Proxmox read failures: the Proxmox client retries transient failures of
+// its reads (5xx, 429 honouring Retry-After, resets, per-request timeouts;
+// proxmoxsdk.RetryPolicy). A read that still fails leaves its part "not
+// read" for the run: a guest whose config, guest-agent interfaces or
+// snapshot list is missing keeps its NetBox children and fields as they are
+// (nothing is created, patched, blanked, marked or deleted from the missing
+// data), a guest whose run state PVE reports as unknown keeps its status, a
+// node or storage that was not listed keeps its interfaces and backups. Each
+// is reported as an item failure (object type proxmox.guest, proxmox.node or
+// proxmox.storage; the guests of an offline node once per node, and their
+// reads are not attempted); the stage stays ok and is partial, and a later
+// sync completes what was missed.
+//
 // Locking: syncs touching the same Proxmox endpoint are serialised; a later
 // one waits (emitting a step "progress" frame) until the earlier ends or its
 // context is cancelled.

@@ -366,8 +366,9 @@ type run struct {
 	depsDone bool
 	roleIDs  map[string]int
 	override map[string]OrphanPolicy
-	noMAC    bool // NetBox has no /api/dcim/mac-addresses/ (< 4.2)
-	macOK    bool // it has
+	noMAC    bool            // NetBox has no /api/dcim/mac-addresses/ (< 4.2)
+	macOK    bool            // it has
+	reported map[string]bool // read failures reported in this stage (notRead)
 }
 
 func (r *run) counts(typ string) *proxbox.Counts {
@@ -386,9 +387,46 @@ func (r *run) fail(typ, name string, err error) {
 		detail = err.Error()
 	}
 	r.res.Failures = append(r.res.Failures, proxbox.ItemFailure{ObjectType: typ, Name: name, Detail: detail})
+	verb := "write"
+	if strings.HasPrefix(typ, "proxmox.") {
+		verb = "read"
+	}
 	r.emit(proxbox.Event{Name: "error_detail", Data: map[string]any{"event": "error_detail", "phase": r.phase,
 		"item": map[string]any{"name": name, "item_type": typ}, "category": category(err),
-		"message": fmt.Sprintf("Failed to write %s %q", typ, name), "detail": detail}})
+		"message": fmt.Sprintf("Failed to %s %s %q", verb, typ, name), "detail": detail}})
+}
+
+// notRead reports a Proxmox read that failed even after the client's
+// retries (or was not attempted: its node is offline). Whatever depends on
+// it was left as NetBox has it; the stage stays ok and is partial. what
+// says what was not read and left alone; one failure per (type, name) and
+// stage.
+func (r *run) notRead(typ, name, what string, err error) {
+	r.res.Partial = true
+	key := typ + "\x00" + name
+	if r.reported[key] {
+		return
+	}
+	if r.reported == nil {
+		r.reported = map[string]bool{}
+	}
+	r.reported[key] = true
+	if err == nil {
+		err = errors.New("not read")
+	}
+	r.fail(typ, name, fmt.Errorf("%s: %w", what, err))
+}
+
+// guestNotRead reports a guest part (config, guest-agent interfaces,
+// snapshots) that was not read and what of the guest was left unchanged:
+// per guest, or once per node when the node is offline.
+func (r *run) guestNotRead(c *cluster, g *guest, part, kept string, err error) {
+	var off *nodeOfflineError
+	if errors.As(err, &off) {
+		r.notRead("proxmox.node", c.label()+"/"+off.node, fmt.Sprintf("guests' %s not read (%s left unchanged)", part, kept), err)
+		return
+	}
+	r.notRead("proxmox.guest", fmt.Sprintf("%s/%s %s", c.label(), g.key(), g.Name), fmt.Sprintf("%s not read (%s left unchanged)", part, kept), err)
 }
 
 func category(err error) string {
@@ -460,6 +498,7 @@ func (r *run) stage(ctx context.Context, s proxbox.Stage, p proxbox.StageParams,
 	r.dry = p.DryRun
 	r.phase = StepName(s)
 	r.res = &proxbox.StageResult{Stage: s, OK: true, Counts: map[string]*proxbox.Counts{}}
+	r.reported = nil
 	before := r.nb.c.snapshot()
 	step := StepName(s)
 	r.emit(proxbox.Event{Name: "step", Data: map[string]any{"step": step, "status": "started",

@@ -19,6 +19,9 @@ import (
 type testConn struct {
 	nb    *netboxsdk.Client
 	mocks []*pvemock.Mock
+	// wrap, when set, wraps each mock's transport (fault injection below the
+	// Proxmox client and its retries)
+	wrap func(proxmoxsdk.Transport) proxmoxsdk.Transport
 }
 
 func (c *testConn) NetBox(context.Context) (*netboxsdk.Client, error) { return c.nb, nil }
@@ -27,7 +30,11 @@ func (c *testConn) Proxmox(_ context.Context, _ []int) ([]proxbox.ProxmoxTarget,
 	var out []proxbox.ProxmoxTarget
 	for i, m := range c.mocks {
 		id, secret := m.Token()
-		cl, err := proxmoxsdk.New(proxmoxsdk.WithTransport(m.Transport()), proxmoxsdk.WithAPIToken(id, secret))
+		tr := m.Transport()
+		if c.wrap != nil {
+			tr = c.wrap(tr)
+		}
+		cl, err := proxmoxsdk.New(proxmoxsdk.WithTransport(tr), proxmoxsdk.WithAPIToken(id, secret))
 		if err != nil {
 			return nil, err
 		}

@@ -136,6 +136,17 @@ func (e *Engine) SyncIndividual(ctx context.Context, req proxbox.IndividualReque
 	default:
 		res.Action = "unchanged"
 	}
+	// a Proxmox read of the object that failed (after retries) left it, or
+	// part of it, untouched: say so
+	for _, f := range last.Failures {
+		if res.Error == nil && strings.HasPrefix(f.ObjectType, "proxmox.") {
+			d := f.Detail
+			res.Error = &d
+			if res.Action == "unchanged" || res.Action == "skipped" {
+				res.Action = "error"
+			}
+		}
+	}
 	if needsVM {
 		if t := r.tables["vms"]; t != nil {
 			for _, cl := range r.clusters {

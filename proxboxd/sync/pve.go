@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -21,25 +22,52 @@ type pveNode struct {
 }
 
 // guest is a QEMU VM or LXC container with what was read about it.
+//
+// Each per-guest read has its own outcome. A read that failed (after the
+// Proxmox client's retries) leaves that part "not read": stages plan nothing
+// from it (no child deleted, marked or blanked, no status changed) and report
+// the guest as an item failure; a later sync completes it.
 type guest struct {
 	VMID     int
 	Type     string // qemu | lxc
 	Name     string
 	Node     string
-	Status   string
+	Status   string // from /cluster/resources; "" or "unknown" when PVE does not know it
 	MaxMem   float64
 	MaxCPU   float64
 	MaxDisk  float64
 	Template bool
 
-	Config    map[string]any
+	Config    map[string]any // nil when not read (ConfigErr says why)
 	ConfigErr error
 	Agent     []agentIface
 	AgentOK   bool  // agent data was read (or the guest has no agent)
-	HasAgent  bool  // agent enabled and running
+	AgentErr  error // why the agent data was not read
+	HasAgent  bool  // agent enabled and running (or its state unknown)
 	Snaps     []obj // PVE snapshot list (without "current")
 	SnapErr   error
 }
+
+// statusKnown reports whether PVE reported the guest's run state (it reports
+// "unknown" for guests of a node it cannot reach).
+func (g *guest) statusKnown() bool {
+	switch strings.ToLower(g.Status) {
+	case "", "unknown":
+		return false
+	}
+	return true
+}
+
+// nodeOfflineError is the read error of a guest or node part that was not
+// attempted because /cluster/status reports the node offline.
+type nodeOfflineError struct{ node string }
+
+func (e *nodeOfflineError) Error() string {
+	return "node " + e.node + " is offline (per /cluster/status)"
+}
+
+// errEmptyConfig: PVE answered a guest config with no data.
+var errEmptyConfig = errors.New("empty guest configuration")
 
 func (g *guest) key() string { return g.Type + "/" + strconv.Itoa(g.VMID) }
 
@@ -61,6 +89,11 @@ type cluster struct {
 	backupsOK bool
 	tasks     map[string][]obj // node -> task rows
 	networks  map[string][]obj // node -> interfaces
+	// reads that failed (after retries) per part, reported by the stages
+	// that depend on them: "<node>" or "<node>/<storage>" -> error
+	backupErrs  map[string]error
+	taskErrs    map[string]error
+	networkErrs map[string]error
 
 	// NetBox ids
 	nbCluster int
@@ -178,6 +211,18 @@ func (c *cluster) nodeOnline(name string) bool {
 	return false
 }
 
+// offline returns a nodeOfflineError when /cluster/status lists node as
+// offline: its API cannot answer (PVE proxies the call to it and fails with
+// 595), so its reads are not attempted. Unknown nodes are tried.
+func (c *cluster) offline(node string) error {
+	for _, n := range c.nodes {
+		if n.Name == node && !n.Online {
+			return &nodeOfflineError{node: node}
+		}
+	}
+	return nil
+}
+
 // readGuests reads /cluster/resources and every guest config (concurrently).
 func (c *cluster) readGuests(ctx context.Context, limit int) error {
 	return c.once("guests", func() error {
@@ -210,14 +255,29 @@ func (c *cluster) readGuests(ctx context.Context, limit int) error {
 		})
 		forEach(ctx, len(c.guests), limit, func(i int) {
 			g := c.guests[i]
-			var cfg map[string]any
-			err := c.get(ctx, fmt.Sprintf("/nodes/%s/%s/%d/config", url.PathEscape(g.Node), g.Type, g.VMID), nil, &cfg)
-			if err != nil {
+			if err := c.offline(g.Node); err != nil {
 				g.ConfigErr = err
 				return
 			}
-			g.Config = cfg
+			var cfg map[string]any
+			err := c.get(ctx, fmt.Sprintf("/nodes/%s/%s/%d/config", url.PathEscape(g.Node), g.Type, g.VMID), nil, &cfg)
+			switch {
+			case err != nil:
+				g.ConfigErr = err
+			case cfg == nil:
+				g.ConfigErr = errEmptyConfig
+			default:
+				g.Config = cfg
+			}
 		})
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for _, g := range c.guests {
+			if g.Config == nil && g.ConfigErr == nil {
+				g.ConfigErr = errors.New("guest configuration not read")
+			}
+		}
 		for _, g := range c.guests {
 			if g.ConfigErr != nil {
 				c.partial = true
@@ -233,19 +293,32 @@ func (c *cluster) readAgents(ctx context.Context, limit int, dropLinkLocal bool)
 		forEach(ctx, len(c.guests), limit, func(i int) {
 			g := c.guests[i]
 			g.AgentOK = true
-			if g.Type != "qemu" || g.Config == nil || !truthy(g.Config["agent"]) || g.Status != "running" {
+			if g.Type != "qemu" || g.Config == nil || !truthy(g.Config["agent"]) {
+				return
+			}
+			if !g.statusKnown() {
+				// running or not is unknown: so is what the agent would report
+				g.HasAgent, g.AgentOK = true, false
+				g.AgentErr = fmt.Errorf("guest status %q: guest-agent data unknown", g.Status)
+				return
+			}
+			if g.Status != "running" {
 				return
 			}
 			g.HasAgent = true
+			if err := c.offline(g.Node); err != nil {
+				g.AgentOK, g.AgentErr = false, err
+				return
+			}
 			var raw json.RawMessage
 			err := c.get(ctx, fmt.Sprintf("/nodes/%s/qemu/%d/agent/network-get-interfaces", url.PathEscape(g.Node), g.VMID), nil, &raw)
 			if err != nil {
-				g.AgentOK = false
+				g.AgentOK, g.AgentErr = false, err
 				return
 			}
 			ifs, err := parseAgentInterfaces(raw, dropLinkLocal)
 			if err != nil {
-				g.AgentOK = false
+				g.AgentOK, g.AgentErr = false, fmt.Errorf("guest-agent interfaces: %w", err)
 				return
 			}
 			g.Agent = ifs
@@ -274,6 +347,8 @@ func (c *cluster) readBackups(ctx context.Context, limit int) error {
 		}
 		type job struct{ node, storage string }
 		var jobs []job
+		c.backupsOK = true
+		c.backupErrs = map[string]error{}
 		for _, s := range c.storages {
 			if !strings.Contains(asStr(s["content"]), "backup") || truthy(s["disable"]) {
 				continue
@@ -290,17 +365,28 @@ func (c *cluster) readBackups(ctx context.Context, limit int) error {
 				}
 			}
 			shared := truthy(s["shared"]) || asStr(s["type"]) == "pbs"
+			listed := false
 			for _, n := range nodes {
 				if !c.nodeOnline(n) {
 					if !shared {
+						// its backups are unknown: none may look stale
 						c.partial = true
+						c.backupsOK = false
+						c.backupErrs[n+"/"+name] = &nodeOfflineError{node: n}
 					}
 					continue
 				}
 				jobs = append(jobs, job{n, name})
+				listed = true
 				if shared {
 					break
 				}
+			}
+			if shared && !listed && len(nodes) > 0 {
+				// no node that has it is online
+				c.partial = true
+				c.backupsOK = false
+				c.backupErrs[strings.Join(nodes, ",")+"/"+name] = &nodeOfflineError{node: strings.Join(nodes, ",")}
 			}
 		}
 		results := make([][]obj, len(jobs))
@@ -310,11 +396,11 @@ func (c *cluster) readBackups(ctx context.Context, limit int) error {
 				url.Values{"content": {"backup"}}, &results[i])
 		})
 		seen := map[string]bool{}
-		c.backupsOK = true
 		for i, items := range results {
 			if errs[i] != nil {
 				c.backupsOK = false
 				c.partial = true
+				c.backupErrs[jobs[i].node+"/"+jobs[i].storage] = errs[i]
 				continue
 			}
 			for _, it := range items {
@@ -341,6 +427,10 @@ func (c *cluster) readSnapshots(ctx context.Context, limit int, only map[string]
 			if only != nil && !only[g.key()] {
 				return
 			}
+			if err := c.offline(g.Node); err != nil {
+				g.SnapErr = err
+				return
+			}
 			var items []obj
 			err := c.get(ctx, fmt.Sprintf("/nodes/%s/%s/%d/snapshot", url.PathEscape(g.Node), g.Type, g.VMID), nil, &items)
 			if err != nil {
@@ -362,10 +452,14 @@ func (c *cluster) readSnapshots(ctx context.Context, limit int, only map[string]
 func (c *cluster) readTasks(ctx context.Context, limit int) {
 	_ = c.once("tasks", func() error {
 		c.tasks = map[string][]obj{}
+		c.taskErrs = map[string]error{}
 		var mu gosync.Mutex
 		forEach(ctx, len(c.nodes), limit, func(i int) {
 			n := c.nodes[i]
 			if !n.Online {
+				mu.Lock()
+				c.taskErrs[n.Name] = &nodeOfflineError{node: n.Name}
+				mu.Unlock()
 				return
 			}
 			var all []obj
@@ -373,6 +467,10 @@ func (c *cluster) readTasks(ctx context.Context, limit int) {
 				var rows []obj
 				q := url.Values{"source": {"archive"}, "limit": {"500"}, "start": {strconv.Itoa(page * 500)}}
 				if err := c.get(ctx, "/nodes/"+url.PathEscape(n.Name)+"/tasks", q, &rows); err != nil {
+					// the pages read so far are kept (task history is never deleted)
+					mu.Lock()
+					c.taskErrs[n.Name] = err
+					mu.Unlock()
 					break
 				}
 				all = append(all, rows...)
@@ -391,16 +489,21 @@ func (c *cluster) readTasks(ctx context.Context, limit int) {
 func (c *cluster) readNetworks(ctx context.Context, limit int) {
 	_ = c.once("networks", func() error {
 		c.networks = map[string][]obj{}
+		c.networkErrs = map[string]error{}
 		var mu gosync.Mutex
 		forEach(ctx, len(c.nodes), limit, func(i int) {
 			n := c.nodes[i]
 			if !n.Online {
+				mu.Lock()
+				c.networkErrs[n.Name] = &nodeOfflineError{node: n.Name}
+				mu.Unlock()
 				return
 			}
 			var rows []obj
 			if err := c.get(ctx, "/nodes/"+url.PathEscape(n.Name)+"/network", nil, &rows); err != nil {
 				mu.Lock()
 				c.partial = true
+				c.networkErrs[n.Name] = err
 				mu.Unlock()
 				return
 			}
@@ -410,4 +513,14 @@ func (c *cluster) readNetworks(ctx context.Context, limit int) {
 		})
 		return nil
 	})
+}
+
+// sortedKeys returns the keys of m in order (stable reports).
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

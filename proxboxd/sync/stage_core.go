@@ -386,6 +386,9 @@ func (r *run) stageVMs(ctx context.Context, cls []*cluster) (int, string, error)
 			}
 			names[strings.ToLower(name)] = true
 			wantedNames[strconv.Itoa(c.nbCluster)+"|"+strings.ToLower(name)] = true
+			if g.ConfigErr != nil {
+				r.guestNotRead(c, g, "config", "VM fields from the config", g.ConfigErr)
+			}
 			wants = append(wants, r.vmWant(c, g, key, name))
 			count++
 		}
@@ -457,7 +460,9 @@ func (r *run) vmWant(c *cluster, g *guest, key, name string) *want {
 	set("proxmox_vm_id", g.VMID)
 	set("proxmox_vm_type", g.Type)
 	set("proxmox_node", g.Node)
-	set("proxmox_status", g.Status)
+	if g.statusKnown() {
+		set("proxmox_status", g.Status)
+	}
 	set("proxmox_cluster", c.name)
 	if link := c.link(g); link != "" {
 		set("proxmox_link", link)
@@ -474,10 +479,20 @@ func (r *run) vmWant(c *cluster, g *guest, key, name string) *want {
 	if g.Type == "lxc" {
 		role = r.roleIDs["container-lxc"]
 	}
-	status := vmStatus(g.Status)
-	body := obj{"name": name, "status": status, "cluster": c.nbCluster, "site": c.nbSite, "role": role,
-		"vcpus": g.MaxCPU, "memory": int(g.MaxMem / (1 << 20)), "description": "Synced from Proxmox node " + g.Node,
-		"custom_fields": cf}
+	body := obj{"name": name, "cluster": c.nbCluster, "site": c.nbSite, "role": role,
+		"description": "Synced from Proxmox node " + g.Node, "custom_fields": cf}
+	// sizes missing from /cluster/resources are unknown, not zero
+	if g.MaxCPU > 0 {
+		body["vcpus"] = g.MaxCPU
+	}
+	if g.MaxMem > 0 {
+		body["memory"] = int(g.MaxMem / (1 << 20))
+	}
+	if g.statusKnown() {
+		// an unknown run state (the guest's node is unreachable) changes
+		// nothing; a new VM then gets NetBox's default status
+		body["status"] = vmStatus(g.Status)
+	}
 	if id := c.devices[g.Node]; id != 0 {
 		body["device"] = id
 	}

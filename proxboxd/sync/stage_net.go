@@ -74,6 +74,7 @@ func (r *run) stageDisks(ctx context.Context, cls []*cluster) (int, string, erro
 	complete := map[int]bool{}
 	for _, vg := range gs {
 		if vg.g.Config == nil {
+			r.guestNotRead(vg.c, vg.g, "config", "virtual disks", vg.g.ConfigErr)
 			continue
 		}
 		complete[vg.vmID] = true
@@ -270,8 +271,14 @@ func (r *run) stageVMIfaces(ctx context.Context, cls []*cluster) (int, string, e
 	var mws []macWant
 	complete := map[int]bool{}
 	for _, vg := range gs {
-		if vg.g.Config == nil || (vg.g.HasAgent && !vg.g.AgentOK && r.p.UseGuestAgentInterfaceName) {
-			continue // names unknown: touch nothing of this VM
+		// names unknown: touch nothing of this VM
+		if vg.g.Config == nil {
+			r.guestNotRead(vg.c, vg.g, "config", "VM interfaces", vg.g.ConfigErr)
+			continue
+		}
+		if vg.g.HasAgent && !vg.g.AgentOK && r.p.UseGuestAgentInterfaceName {
+			r.guestNotRead(vg.c, vg.g, "guest-agent interfaces", "VM interfaces", vg.g.AgentErr)
+			continue
 		}
 		complete[vg.vmID] = true
 		for _, rn := range r.guestNICs(vg.g) {
@@ -352,7 +359,12 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 	firstIP := map[int][]*want{} // vm -> wants in preference order
 	for _, vg := range gs {
 		g := vg.g
-		if g.Config == nil || (g.HasAgent && !g.AgentOK) {
+		if g.Config == nil {
+			r.guestNotRead(vg.c, g, "config", "IP addresses", g.ConfigErr)
+			continue
+		}
+		if g.HasAgent && !g.AgentOK {
+			r.guestNotRead(vg.c, g, "guest-agent interfaces", "IP addresses", g.AgentErr)
 			continue
 		}
 		complete[vg.vmID] = true

@@ -37,6 +37,9 @@ func (r *run) stageNodeIfaces(ctx context.Context, cls []*cluster) (int, string,
 		for _, n := range c.nodes {
 			rows, ok := c.networks[n.Name]
 			dev := c.devices[n.Name]
+			if err := c.networkErrs[n.Name]; err != nil {
+				r.notRead("proxmox.node", c.label()+"/"+n.Name, "network not read (node interfaces left unchanged)", err)
+			}
 			if !ok || dev == 0 {
 				continue
 			}

@@ -118,6 +118,11 @@ func (r *run) stageTasks(ctx context.Context, cls []*cluster) (int, string, erro
 			continue
 		}
 		c.readTasks(ctx, r.p.FetchMaxConcurrency)
+		for _, n := range c.nodes {
+			if err := c.taskErrs[n.Name]; err != nil {
+				r.notRead("proxmox.node", c.label()+"/"+n.Name, "task archive not read (completely; task history is never deleted)", err)
+			}
+		}
 		for node, rows := range c.tasks {
 			for _, row := range rows {
 				vg, ok := byVMID[c][asInt(row["id"])]
@@ -184,6 +189,9 @@ func (r *run) stageBackups(ctx context.Context, cls []*cluster) (int, string, er
 					complete[vg.vmID] = true
 				}
 			}
+		}
+		for _, k := range sortedKeys(c.backupErrs) {
+			r.notRead("proxmox.storage", c.label()+"/"+k, "backup list not read (no backup of the cluster deleted)", c.backupErrs[k])
 		}
 		for _, b := range c.backups {
 			volid := asStr(b["volid"])
@@ -257,6 +265,7 @@ func (r *run) stageSnapshots(ctx context.Context, cls []*cluster) (int, string, 
 	for _, vg := range gs {
 		g := vg.g
 		if g.SnapErr != nil {
+			r.guestNotRead(vg.c, g, "snapshot list", "snapshots", g.SnapErr)
 			continue
 		}
 		complete[vg.vmID] = true
