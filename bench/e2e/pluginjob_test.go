@@ -108,8 +108,51 @@ func TestPluginJob(t *testing.T) {
 	}
 	b, _ := json.Marshal(inv)
 	t.Logf("inventory after the plugin's job: %s", b)
-	if len(inv.Duplicates) > 0 {
-		t.Errorf("duplicates: %v", inv.Duplicates)
+	if status != "completed" {
+		return
+	}
+	expect(t, inv, sc, true)
+
+	// A second job with nothing changed in Proxmox: proxboxd's NetBox traffic
+	// goes through env.NBProxy (the plugin pushed the proxy's port as its
+	// NetBox endpoint), so its writes are counted there; the RQ worker writes
+	// the plugin's own bookkeeping straight to the database, so the changelog
+	// is checked on the object types only proxboxd writes.
+	mark, err := nb.ChangeMark(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := env.NBProxy.Counters()
+	if _, err := nb.Do(ctx, http.MethodPost, "/api/plugins/proxbox/sync/schedule/", nil, map[string]any{
+		"sync_types": []string{"all"}, "job_name": "e2e full update (no change)",
+	}, &job); err != nil {
+		t.Fatalf("enqueueing the second sync job: %v", err)
+	}
+	jobID2 := fmt.Sprint(job["job_id"])
+	status2, final2 := waitJob(ctx, t, nb, jobID2, 30*time.Minute)
+	after := env.NBProxy.Counters()
+	writes := after.Writes() - before.Writes()
+	_, changes, err := nb.ChangesSince(ctx, mark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	core := map[string]int{}
+	for k, v := range changes {
+		if !strings.Contains(k, " netbox_proxbox.") && !strings.Contains(k, " core.") {
+			core[k] = v
+		}
+	}
+	t.Logf("second job %s ended %q; proxboxd's NetBox writes %d; changelog %v", jobID2, status2, writes, changes)
+	record("plugin_job_resync", map[string]any{"job_id": jobID2, "status": status2, "proxboxd_netbox_writes": writes, "changes": changes})
+	if status2 != "completed" {
+		logTail(t, final2)
+		t.Errorf("the second job ended %q (error %v)", status2, final2["error"])
+	}
+	if writes != 0 {
+		t.Errorf("the no-change job made proxboxd write %d times to NetBox", writes)
+	}
+	if len(core) != 0 {
+		t.Errorf("the no-change job changed dcim/virtualization/ipam/extras objects: %v", core)
 	}
 }
 

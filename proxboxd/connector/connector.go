@@ -209,8 +209,14 @@ func (c *Connector) NetBox(ctx context.Context) (*netboxsdk.Client, error) {
 		return nil, ErrNoNetBox
 	}
 	e := eps[0]
+	// A sync is a long series of reads: one 500 on a GET (a worker restarted
+	// by gunicorn's max-requests, a database hiccup) should cost a retry, not
+	// the stage. POST and PATCH are still not retried on a 500 (not idempotent).
+	retry := netboxsdk.DefaultRetryPolicy()
+	retry.Statuses = append(retry.Statuses, http.StatusInternalServerError)
 	opts := []netboxsdk.Option{
 		netboxsdk.WithToken(NetBoxToken(e)),
+		netboxsdk.WithRetry(retry),
 		netboxsdk.WithHTTPClient(c.httpClient(pol, !e.VerifySSL)),
 		netboxsdk.WithLogger(c.opts.Logger.With("component", "netboxsdk")),
 	}
