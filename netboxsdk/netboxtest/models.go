@@ -22,6 +22,7 @@ type field struct {
 	choices  []string // allowed values (kChoice); nil = any
 	def      any      // default value when absent on create
 	nullable bool
+	notNull  bool // null is refused ("This field may not be null."), as for NetBox's JSONFields without null=True
 }
 
 // model describes one collection. Collections without a model are served
@@ -260,7 +261,8 @@ func builtinModels() []*model {
 		&model{path: pPlugin + "backup-routines/", objType: "netbox_proxbox.backuproutine", required: []string{"job_id", "endpoint"},
 			unique: [][]string{{"endpoint", "job_id"}},
 			fields: map[string]field{"endpoint": fk(pPlugin + "endpoints/proxmox/"), "node": fk(pPlugin + "nodes/"), "storage": fk(pPlugin + "storage/"),
-				"fleecing_storage": fk(pPlugin + "storage/"), "status": choice("active", activeStale...), "enabled": plain(true)},
+				"fleecing_storage": fk(pPlugin + "storage/"), "status": choice("active", activeStale...), "enabled": plain(true),
+				"selection": {kind: kPlain, def: []any{}, notNull: true}},
 			display: func(o map[string]any) string { return str(o["job_id"]) }},
 		&model{path: pPlugin + "replications/", objType: "netbox_proxbox.replication", required: []string{"replication_id", "endpoint"},
 			unique:  [][]string{{"endpoint", "replication_id"}},

@@ -63,7 +63,7 @@ func (rc *reqCtx) apply(c *coll, base, in map[string]any) (map[string]any, errMa
 				errs[k] = append(errs[k], "This field may not be null.")
 				continue
 			}
-			if f.kind == kM2M {
+			if f.kind == kM2M || f.notNull {
 				errs[k] = append(errs[k], "This field may not be null.")
 				continue
 			}

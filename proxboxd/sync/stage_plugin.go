@@ -408,7 +408,7 @@ func (r *run) stageReplications(ctx context.Context, cls []*cluster) (int, strin
 
 func (r *run) stageRoutines(ctx context.Context, cls []*cluster) (int, string, error) {
 	return r.jobStage(ctx, cls, kRoutine, "/cluster/backup", "job_id", func(c *cluster, ep int, j obj) obj {
-		var sel []any
+		sel := []any{} // the plugin's JSONField is not nullable: "all" jobs send []
 		for _, s := range strings.Split(asStr(j["vmid"]), ",") {
 			if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
 				sel = append(sel, n)
