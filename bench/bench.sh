@@ -4,7 +4,7 @@
 # bench/RESULTS.md and writes the full measurements to bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ENV_FILE=.netbox/env
+ENV_FILE="${NETBOX_DEV_DIR:-.netbox}/env" # the harness writes it next to its install
 if [ -z "${NETBOX_URL:-}" ] || [ -z "${NETBOX_TOKEN:-}" ]; then
   if [ -f "$ENV_FILE" ]; then
     set -a

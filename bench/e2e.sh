@@ -9,7 +9,7 @@
 #   E2E_TIMEOUT=<dur>   go test timeout (default 60m)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ENV_FILE=.netbox/env
+ENV_FILE="${NETBOX_DEV_DIR:-.netbox}/env" # the harness writes it next to its install
 if [ -z "${NETBOX_URL:-}" ] || [ -z "${NETBOX_TOKEN:-}" ]; then
   if [ -f "$ENV_FILE" ]; then
     set -a
