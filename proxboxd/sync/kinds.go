@@ -47,7 +47,7 @@ var (
 	kReplication = k("netbox_proxbox.replication", "/api/plugins/proxbox/replications/", false, false, false, "stale", "replication_id", "endpoint", "guest", "target", "job_type", "schedule", "rate", "comment", "disable", "source", "jobnum", "remove_job", "virtual_machine", "proxmox_node", "raw_config", "status")
 	kRoutine     = k("netbox_proxbox.backuproutine", "/api/plugins/proxbox/backup-routines/", false, false, false, "stale", "job_id", "endpoint", "enabled", "schedule", "comment", "notes_template", "selection", "keep_last", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly", "keep_all", "bwlimit", "zstd", "io_workers", "fleecing", "repeat_missed", "pbs_change_detection_mode", "raw_config", "status")
 	kPEndpoint   = k("netbox_proxbox.proxmoxendpoint", "/api/plugins/proxbox/endpoints/proxmox/", false, false, false, "", "name", "domain", "ip_address")
-	kPNode       = k("netbox_proxbox.proxmoxnode", "/api/plugins/proxbox/nodes/", false, false, false, "", "name", "endpoint")
+	kPNode       = k("netbox_proxbox.proxmoxnode", "/api/plugins/proxbox/proxmox-nodes/", false, false, false, "", "name", "endpoint")
 )
 
 // customField is one custom field the engine writes.
