@@ -17,9 +17,15 @@ const (
 	cfLastSeen    = "proxbox_last_seen"
 )
 
+// allKinds lists every kind k made, for the test that checks each path
+// against the committed NetBox schema.
+var allKinds []*kind
+
 func k(typ, path string, tagged, stamp, mark bool, status string, fields ...string) *kind {
-	return &kind{Type: typ, Path: path, Fields: fields, Tagged: tagged, Stamp: stamp, CFMark: mark, Status: status,
+	kd := &kind{Type: typ, Path: path, Fields: fields, Tagged: tagged, Stamp: stamp, CFMark: mark, Status: status,
 		Plugin: strings.HasPrefix(path, "/api/plugins/")}
+	allKinds = append(allKinds, kd)
+	return kd
 }
 
 // The NetBox object types the engine manages.
