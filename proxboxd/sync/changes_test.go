@@ -140,6 +140,17 @@ func TestChangesConvergeAndDryRunListsThem(t *testing.T) {
 		t.Errorf("VM 105 has %d interfaces, want 3", len(n105))
 	}
 
+	// the reused VMID's old tasks stay with the old guest: each UPID once
+	upids := map[string]int{}
+	for _, o := range e.list(kTask.Path, nil) {
+		upids[asStr(o["upid"])]++
+	}
+	for u, n := range upids {
+		if n > 1 {
+			t.Errorf("task %s recorded %d times", u, n)
+		}
+	}
+
 	// and the next run writes nothing
 	e.nb.Reset()
 	e.full(proxbox.DefaultStageParams())

@@ -95,7 +95,7 @@ func (r *run) pluginChildren(ctx context.Context, k *kind, gs []vmGuest, keyFn f
 }
 
 func (r *run) stageTasks(ctx context.Context, cls []*cluster) (int, string, error) {
-	gs, _, err := r.scopedGuests(ctx, cls)
+	gs, vmT, err := r.scopedGuests(ctx, cls)
 	if err != nil {
 		return 0, "", err
 	}
@@ -106,11 +106,30 @@ func (r *run) stageTasks(ctx context.Context, cls []*cluster) (int, string, erro
 		}
 		byVMID[vg.c][vg.g.VMID] = vg
 	}
-	t, err := r.pluginChildren(ctx, kTask, gs, func(o obj) string {
+	// PVE's task archive keeps the tasks of a deleted guest under its VMID, so
+	// when the VMID is reused the old tasks are listed again. A UPID names one
+	// task: one that NetBox already records under an earlier guest of the same
+	// VMID (another VM of the cluster with that proxmox_vm_id) stays there
+	// instead of being recorded a second time for the new guest.
+	loadFor := append([]vmGuest(nil), gs...)
+	for _, o := range vmT.all() {
+		cf, _ := o["custom_fields"].(map[string]any)
+		vmid := asInt(cf["proxmox_vm_id"])
+		for _, c := range cls {
+			if vg, ok := byVMID[c][vmid]; ok && c.nbCluster == refID(o, "cluster") && vg.vmID != idOf(o) {
+				loadFor = append(loadFor, vmGuest{c: c, g: vg.g, vmID: idOf(o)})
+			}
+		}
+	}
+	t, err := r.pluginChildren(ctx, kTask, loadFor, func(o obj) string {
 		return strconv.Itoa(refID(o, "virtual_machine")) + "|" + asStr(o["upid"])
 	})
 	if err != nil {
 		return 0, "", err
+	}
+	upidOwner := map[string]int{}
+	for _, o := range t.all() {
+		upidOwner[asStr(o["upid"])] = refID(o, "virtual_machine")
 	}
 	var wants []*want
 	for _, c := range cls {
@@ -129,6 +148,9 @@ func (r *run) stageTasks(ctx context.Context, cls []*cluster) (int, string, erro
 				upid := asStr(row["upid"])
 				if !ok || upid == "" {
 					continue
+				}
+				if owner := upidOwner[upid]; owner != 0 && owner != vg.vmID {
+					continue // a task of an earlier guest with this VMID
 				}
 				typ := asStr(row["type"])
 				label := "QEMU"

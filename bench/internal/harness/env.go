@@ -196,12 +196,21 @@ type SyncRun struct {
 // default settings, each with the plugin's retries, stopping at the first
 // failed stage.
 func (e *Env) Sync(ctx context.Context, stages []plugin.Stage) *SyncRun {
+	return e.SyncWith(ctx, stages, nil)
+}
+
+// SyncWith is Sync with extra query parameters on every stage stream (for
+// example dry_run=true).
+func (e *Env) SyncWith(ctx context.Context, stages []plugin.Stage, extra url.Values) *SyncRun {
 	if stages == nil {
 		stages = plugin.Stages
 	}
 	run := &SyncRun{OK: true, Started: time.Now()}
 	nb0, px0 := e.NBProxy.Counters(), e.PVE.Proxy.Counters()
 	base := plugin.DefaultSettings().Query()
+	for k, v := range extra {
+		base[k] = v
+	}
 	for _, st := range stages {
 		b0, p0 := e.NBProxy.Counters(), e.PVE.Proxy.Counters()
 		r := e.Client.RunStage(ctx, st, base)
