@@ -157,6 +157,15 @@ type Syncer interface {
 	SyncIndividual(ctx context.Context, req IndividualRequest) (*IndividualResult, error)
 }
 
+// FullSyncer is a Syncer that can run every stage, in order, as one run. A
+// dry run needs it: a stage that writes nothing can still plan against the
+// objects an earlier stage of the same run would have created (the NICs of
+// a VM to be created). It returns one result per stage it ran and stops
+// after the first that failed.
+type FullSyncer interface {
+	RunAll(ctx context.Context, params StageParams, emit Emitter) ([]*StageResult, error)
+}
+
 // NetBoxEndpoint is the one NetBox the backend writes to.
 type NetBoxEndpoint struct {
 	ID           int    `json:"id"`

@@ -118,13 +118,8 @@ func TestChangesConverge(t *testing.T) {
 			ifCreates++
 		}
 	}
-	// The new NIC of 105 must be planned. The 2 NICs of the new LXC guest are
-	// planned only when one engine run plans every stage (Engine.FullUpdate,
-	// `proxboxd sync --dry-run`; proxboxd/sync's changes test asserts 3 there):
-	// /full-update runs the stages one by one, and a dry stage cannot give
-	// the VM it did not create an id for its children.
-	if ifCreates < 1 {
-		t.Errorf("VM interface creates = %d, want the new NIC of VMID 105: %v", ifCreates, plan["virtualization.vminterface"])
+	if ifCreates != 3 { // the new NIC of 105, the 2 NICs of the new LXC guest
+		t.Errorf("VM interface creates = %d, want 3: %v", ifCreates, plan["virtualization.vminterface"])
 	}
 	ipPlan := strings.Join(plan["ipam.ipaddress"], "\n")
 	if !strings.Contains(ipPlan, strings.SplitN(moved, "/", 2)[0]) {

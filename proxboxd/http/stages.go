@@ -223,6 +223,27 @@ func fullParams(base proxbox.StageParams, st proxbox.Stage) proxbox.StageParams 
 }
 
 func (s *Server) fullUpdate(ctx context.Context, params proxbox.StageParams, emit proxbox.Emitter) (results []*proxbox.StageResult, failed proxbox.Stage, err error) {
+	if fs, ok := s.d.Syncer.(proxbox.FullSyncer); ok && params.DryRun {
+		// one run, so the plan of each stage builds on the earlier stages' plans
+		results, err := fs.RunAll(ctx, params, emit)
+		for i, r := range results {
+			if r != nil && r.Stage == "" && i < len(proxbox.Stages) {
+				r.Stage = proxbox.Stages[i]
+			}
+		}
+		if err != nil {
+			return results, proxbox.Stages[min(len(results), len(proxbox.Stages)-1)], err
+		}
+		for _, r := range results {
+			if r == nil {
+				return results, "", errors.New("no result")
+			}
+			if !r.OK {
+				return results, r.Stage, nil
+			}
+		}
+		return results, "", ctx.Err()
+	}
 	for _, st := range proxbox.Stages {
 		if s.d.Syncer == nil {
 			return results, st, errors.New("the sync engine is not available in this build")

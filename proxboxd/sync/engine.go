@@ -300,6 +300,15 @@ func (e *Engine) FullUpdate(ctx context.Context, params proxbox.StageParams, emi
 	return fr, nil
 }
 
+// RunAll implements proxbox.FullSyncer with FullUpdate.
+func (e *Engine) RunAll(ctx context.Context, params proxbox.StageParams, emit proxbox.Emitter) ([]*proxbox.StageResult, error) {
+	fr, err := e.FullUpdate(ctx, params, emit)
+	if err != nil {
+		return nil, err
+	}
+	return fr.Stages, nil
+}
+
 func normParams(p proxbox.StageParams) proxbox.StageParams {
 	if p.FetchMaxConcurrency <= 0 {
 		p.FetchMaxConcurrency = 8
