@@ -32,7 +32,7 @@ func TestPythonSSECheck(t *testing.T) {
 	}
 	defer env.Close()
 	script := filepath.Join("..", "..", "contrib", "sse_check.py")
-	cmd := exec.CommandContext(ctx, py, script, "--url", env.BaseURL, "--key", env.APIKey, "--require-frames", "--timeout", "60")
+	cmd := exec.CommandContext(ctx, py, script, "--url="+env.BaseURL, "--key="+env.APIKey, "--require-frames", "--timeout", "60") // "=": a key may start with "-"
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err = cmd.Run()
