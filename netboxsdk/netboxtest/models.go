@@ -23,6 +23,7 @@ type field struct {
 	def      any      // default value when absent on create
 	nullable bool
 	notNull  bool // null is refused ("This field may not be null."), as for NetBox's JSONFields without null=True
+	notBlank bool // an empty list or object is refused ("This field cannot be blank."), as for JSONFields without blank=True
 }
 
 // model describes one collection. Collections without a model are served
@@ -262,7 +263,7 @@ func builtinModels() []*model {
 			unique: [][]string{{"endpoint", "job_id"}},
 			fields: map[string]field{"endpoint": fk(pPlugin + "endpoints/proxmox/"), "node": fk(pPlugin + "proxmox-nodes/"), "storage": fk(pPlugin + "storage/"),
 				"fleecing_storage": fk(pPlugin + "storage/"), "status": choice("active", activeStale...), "enabled": plain(true),
-				"selection": {kind: kPlain, def: []any{}, notNull: true}},
+				"selection": {kind: kPlain, def: []any{}, notNull: true, notBlank: true}},
 			display: func(o map[string]any) string { return str(o["job_id"]) }},
 		&model{path: pPlugin + "replications/", objType: "netbox_proxbox.replication", required: []string{"replication_id", "endpoint"},
 			unique:  [][]string{{"endpoint", "replication_id"}},

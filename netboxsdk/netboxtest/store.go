@@ -70,6 +70,12 @@ func (rc *reqCtx) apply(c *coll, base, in map[string]any) (map[string]any, errMa
 			o[k] = nil
 			continue
 		}
+		if f.notBlank {
+			if l, ok := v.([]any); ok && len(l) == 0 {
+				errs[k] = append(errs[k], "This field cannot be blank.")
+				continue
+			}
+		}
 		switch f.kind {
 		case kFK:
 			id, msg := rc.resolveRef(f.target, v)

@@ -2,7 +2,10 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -430,11 +433,23 @@ func (r *run) stageReplications(ctx context.Context, cls []*cluster) (int, strin
 
 func (r *run) stageRoutines(ctx context.Context, cls []*cluster) (int, string, error) {
 	return r.jobStage(ctx, cls, kRoutine, "/cluster/backup", "job_id", func(c *cluster, ep int, j obj) obj {
-		sel := []any{} // the plugin's JSONField is not nullable: "all" jobs send []
+		sel := []any{}
 		for _, s := range strings.Split(asStr(j["vmid"]), ",") {
 			if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
 				sel = append(sel, n)
 			}
+		}
+		if len(sel) == 0 {
+			// The plugin's selection is a JSONField that refuses both null
+			// and [] ("This field cannot be blank."), so an "all" or "pool"
+			// job records the guests it selects now; raw_config keeps the rule.
+			sel = r.routineGuests(ctx, c, j)
+		}
+		if len(sel) == 0 {
+			// a job that selects no guest cannot be stored: reported, not
+			// attempted (a write NetBox must refuse would repeat every sync)
+			r.fail(kRoutine.Type, c.label()+"/"+asStr(j["id"]), errEmptySelection)
+			return nil
 		}
 		body := obj{"enabled": j["enabled"] == nil || truthy(j["enabled"]), "schedule": asStr(j["schedule"]),
 			"comment": asStr(j["comment"]), "notes_template": asStr(j["notes-template"]), "selection": sel,
@@ -471,6 +486,70 @@ func (r *run) stageRoutines(ctx context.Context, cls []*cluster) (int, string, e
 		return body
 	})
 }
+
+// routineGuests is the sorted VMIDs a vzdump job without a vmid list backs
+// up: every guest (all=1), or the members of its pool; minus "exclude", and
+// only those of "node" when the job is bound to one.
+func (r *run) routineGuests(ctx context.Context, c *cluster, j obj) []any {
+	in := map[int]bool{}
+	if pool := asStr(j["pool"]); pool != "" && validPoolID(pool) {
+		var p struct {
+			Members []obj `json:"members"`
+		}
+		if err := c.get(ctx, "/pools/"+pool, nil, &p); err == nil {
+			for _, m := range p.Members {
+				if t := asStr(m["type"]); t == "qemu" || t == "lxc" {
+					in[asInt(m["vmid"])] = true
+				}
+			}
+		}
+	} else if truthy(j["all"]) {
+		if err := c.readGuests(ctx, r.p.FetchMaxConcurrency); err == nil {
+			for _, g := range c.guests {
+				in[g.VMID] = true
+			}
+		}
+	}
+	node := asStr(j["node"])
+	if node != "" {
+		if err := c.readGuests(ctx, r.p.FetchMaxConcurrency); err == nil {
+			on := map[int]bool{}
+			for _, g := range c.guests {
+				if g.Node == node {
+					on[g.VMID] = true
+				}
+			}
+			for id := range in {
+				if !on[id] {
+					delete(in, id)
+				}
+			}
+		}
+	}
+	for _, s := range strings.Split(asStr(j["exclude"]), ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
+			delete(in, n)
+		}
+	}
+	ids := make([]int, 0, len(in))
+	for id := range in {
+		if id > 0 {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
+
+var errEmptySelection = errors.New("the backup job selects no guest, and netbox-proxbox's BackupRoutine cannot store an empty selection")
+
+var poolIDRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+func validPoolID(s string) bool { return poolIDRe.MatchString(s) }
 
 func sortStrings(s []string) {
 	for i := 1; i < len(s); i++ {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,7 @@ func init() {
 	reg("GET", "/cluster/backup/{id}", func(m *Mock, c *call) *proxmoxsdk.Response {
 		return findByID(m.backupJob, "id", c.str("id"), "job '%s' does not exist")
 	})
+	reg("GET", "/pools/{poolid}", (*Mock).pool)
 	reg("GET", "/nodes", (*Mock).nodeList)
 	reg("GET", "/storage", func(m *Mock, c *call) *proxmoxsdk.Response {
 		if t := c.param("type"); t != "" {
@@ -444,4 +446,25 @@ func (m *Mock) nodeNetwork(c *call) *proxmoxsdk.Response {
 		}
 	}
 	return okResp(out)
+}
+
+// pool answers /pools/{poolid}: "production" holds every guest whose VMID is
+// even (the monthly backup job backs it up); any other pool is empty.
+func (m *Mock) pool(c *call) *proxmoxsdk.Response {
+	if c.str("poolid") != "production" {
+		return okResp(map[string]any{"poolid": c.str("poolid"), "comment": "", "members": []map[string]any{}})
+	}
+	ids := make([]int, 0, len(m.guests))
+	for id := range m.guests {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	members := []map[string]any{}
+	for _, id := range ids {
+		g := m.guests[id]
+		if id%2 == 0 {
+			members = append(members, map[string]any{"id": g.kind + "/" + strconv.Itoa(id), "vmid": id, "type": g.kind, "node": g.node, "name": g.name})
+		}
+	}
+	return okResp(map[string]any{"poolid": "production", "comment": "production guests", "members": members})
 }
