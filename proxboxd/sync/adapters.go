@@ -63,9 +63,7 @@ func (a nbAdapter) Count(ctx context.Context, path string, q url.Values) (int, e
 
 func (a nbAdapter) Create(ctx context.Context, path string, items []obj) ([]obj, error) {
 	in := make([]netboxsdk.Object, len(items))
-	for i, o := range items {
-		in[i] = o
-	}
+	copy(in, items)
 	out, err := a.c.Objects(path).BulkCreate(ctx, in)
 	if err != nil {
 		return nil, nbErr(err)
@@ -77,9 +75,7 @@ func (a nbAdapter) Create(ctx context.Context, path string, items []obj) ([]obj,
 
 func (a nbAdapter) Patch(ctx context.Context, path string, items []obj) ([]obj, error) {
 	in := make([]netboxsdk.Object, len(items))
-	for i, o := range items {
-		in[i] = o
-	}
+	copy(in, items)
 	out, err := a.c.Objects(path).BulkPatch(ctx, in)
 	if err != nil {
 		return nil, nbErr(err)
