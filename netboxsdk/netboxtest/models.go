@@ -108,8 +108,6 @@ var (
 	activeStale   = []string{"active", "stale"}
 )
 
-func nameDisplay(o map[string]any) string { return str(o["name"]) }
-
 // builtinModels returns the models netboxtest knows in detail.
 func builtinModels() []*model {
 	ms := []*model{
