@@ -442,7 +442,7 @@ func bulkItems(ctx context.Context) int {
 // attemptTimeoutFor scales the per-attempt timeout d for bulk requests: one d
 // per started bulkItemsPerTimeout objects.
 func attemptTimeoutFor(ctx context.Context, d time.Duration) time.Duration {
-	n, _ := ctx.Value(bulkItemsKey{}).(int)
+	n := bulkItems(ctx)
 	if d <= 0 || n <= bulkItemsPerTimeout {
 		return d
 	}

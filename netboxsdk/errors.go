@@ -126,26 +126,28 @@ func (e *APIError) parseErrorBody(body []byte) {
 	fields := map[string][]string{}
 	switch t := v.(type) {
 	case map[string]any:
-		if items, ok := indexedItemErrors(t["errors"]); ok {
-			// NetBox 4.7 bulk shape: {"detail": "1 of 2 objects could not be
-			// created.", "errors": [{"index": 1, "errors": {"slug": [...]}}]}.
+		// NetBox 4.7 bulk shapes: {"detail": "1 of 2 objects could not be
+		// created.", "errors": [{"index": 1, "errors": {"slug": [...]}}]}, and
+		// {"id": 8, ...} entries instead of "index" for bulk PATCH/PUT/DELETE.
+		if byIndex, ok := keyedItemErrors(t["errors"], "index"); ok {
 			e.Detail, _ = t["detail"].(string)
-			e.Items = items
-			for i, item := range items {
-				for k, msgs := range item {
-					fields["["+strconv.Itoa(i)+"]."+k] = msgs
+			maxIndex := -1
+			for i := range byIndex {
+				maxIndex = max(maxIndex, i)
+			}
+			e.Items = make([]map[string][]string, maxIndex+1)
+			for i := range e.Items {
+				if e.Items[i] = byIndex[i]; e.Items[i] == nil {
+					e.Items[i] = map[string][]string{}
 				}
 			}
+			addItemFields(fields, byIndex, "[")
 			break
 		}
-		if byID, ok := idItemErrors(t["errors"]); ok {
+		if byID, ok := keyedItemErrors(t["errors"], "id"); ok {
 			e.Detail, _ = t["detail"].(string)
 			e.ItemsByID = byID
-			for id, item := range byID {
-				for k, msgs := range item {
-					fields["[id="+strconv.Itoa(id)+"]."+k] = msgs
-				}
-			}
+			addItemFields(fields, byID, "[id=")
 			break
 		}
 		for _, k := range []string{"detail", "error"} {
@@ -227,43 +229,6 @@ func flattenErrors(prefix string, v any, out map[string][]string) {
 	}
 }
 
-// indexedItemErrors decodes NetBox 4.7's per-item bulk errors, a list of
-// {"index": i, "errors": {...}}, into one map per item up to the highest
-// index (items NetBox did not name get an empty map). ok is false for any
-// other shape.
-func indexedItemErrors(v any) (items []map[string][]string, ok bool) {
-	list, isList := v.([]any)
-	if !isList || len(list) == 0 {
-		return nil, false
-	}
-	byIndex := map[int]map[string][]string{}
-	maxIndex := -1
-	for _, it := range list {
-		m, isMap := it.(map[string]any)
-		if !isMap {
-			return nil, false
-		}
-		f, isNum := m["index"].(float64)
-		if !isNum || f < 0 || f != float64(int(f)) || f > 1e6 {
-			return nil, false
-		}
-		i := int(f)
-		item := map[string][]string{}
-		flattenErrors("", m["errors"], item)
-		byIndex[i] = item
-		maxIndex = max(maxIndex, i)
-	}
-	items = make([]map[string][]string, maxIndex+1)
-	for i := range items {
-		if item, found := byIndex[i]; found {
-			items[i] = item
-		} else {
-			items[i] = map[string][]string{}
-		}
-	}
-	return items, true
-}
-
 // sizeItems pads Items with empty maps to the n objects of the bulk request,
 // so that Items[i] is always the error of request object i (NetBox 4.7 names
 // only the failing ones).
@@ -276,28 +241,38 @@ func (e *APIError) sizeItems(n int) {
 	}
 }
 
-// idItemErrors decodes NetBox 4.7's per-object bulk update and delete errors,
-// a list of {"id": n, "errors": {...}}. ok is false for any other shape.
-func idItemErrors(v any) (byID map[int]map[string][]string, ok bool) {
+// keyedItemErrors decodes NetBox 4.7's per-item bulk errors, a list of
+// {key: n, "errors": {...}} (key "index" for creates, "id" for updates and
+// deletes), into flattened errors by n. ok is false for any other shape.
+func keyedItemErrors(v any, key string) (map[int]map[string][]string, bool) {
 	list, isList := v.([]any)
 	if !isList || len(list) == 0 {
 		return nil, false
 	}
-	byID = map[int]map[string][]string{}
+	out := map[int]map[string][]string{}
 	for _, it := range list {
 		m, isMap := it.(map[string]any)
 		if !isMap {
 			return nil, false
 		}
-		f, isNum := m["id"].(float64)
-		if !isNum || f != float64(int(f)) {
+		f, isNum := m[key].(float64)
+		if !isNum || f < 0 || f != float64(int(f)) || (key == "index" && f > 1e6) {
 			return nil, false
 		}
 		item := map[string][]string{}
 		flattenErrors("", m["errors"], item)
-		byID[int(f)] = item
+		out[int(f)] = item
 	}
-	return byID, true
+	return out, true
+}
+
+// addItemFields copies per-item errors into Fields as "<prefix>n].field".
+func addItemFields(fields map[string][]string, items map[int]map[string][]string, prefix string) {
+	for n, item := range items {
+		for k, msgs := range item {
+			fields[prefix+strconv.Itoa(n)+"]."+k] = msgs
+		}
+	}
 }
 
 // bulkNotFound reports a NetBox 4.7 bulk PATCH/PUT/DELETE that failed only

@@ -114,14 +114,16 @@ func (r *run) stageTasks(ctx context.Context, cls []*cluster) (int, string, erro
 	// task: one that NetBox already records under an earlier guest of the same
 	// VMID (another VM of the cluster with that proxmox_vm_id) stays there
 	// instead of being recorded a second time for the new guest.
+	byNBCluster := map[int]*cluster{}
+	for _, c := range cls {
+		byNBCluster[c.nbCluster] = c
+	}
 	loadFor := append([]vmGuest(nil), gs...)
 	for _, o := range vmT.all() {
+		c := byNBCluster[refID(o, "cluster")]
 		cf, _ := o["custom_fields"].(map[string]any)
-		vmid := asInt(cf["proxmox_vm_id"])
-		for _, c := range cls {
-			if vg, ok := byVMID[c][vmid]; ok && c.nbCluster == refID(o, "cluster") && vg.vmID != idOf(o) {
-				loadFor = append(loadFor, vmGuest{c: c, g: vg.g, vmID: idOf(o)})
-			}
+		if vg, ok := byVMID[c][asInt(cf["proxmox_vm_id"])]; ok && vg.vmID != idOf(o) {
+			loadFor = append(loadFor, vmGuest{c: c, g: vg.g, vmID: idOf(o)})
 		}
 	}
 	t, err := r.pluginChildren(ctx, kTask, loadFor, func(o obj) string {
@@ -510,9 +512,8 @@ func (r *run) routineGuests(ctx context.Context, c *cluster, j obj) []any {
 			}
 		}
 	}
-	node := asStr(j["node"])
-	if node != "" {
-		if err := c.readGuests(ctx, r.p.FetchMaxConcurrency); err == nil {
+	if node := asStr(j["node"]); node != "" {
+		if err := c.readGuests(ctx, r.p.FetchMaxConcurrency); err == nil { // cached per run
 			on := map[int]bool{}
 			for _, g := range c.guests {
 				if g.Node == node {
