@@ -62,6 +62,12 @@ func record(key string, v any) {
 // subprocess (sc must be that scenario) instead of the in-process mock.
 func setup(t *testing.T, sc pvemock.Scenario, seed int64, pveScenario string) (*harness.Env, context.Context) {
 	t.Helper()
+	return setupEnv(t, sc, seed, pveScenario, nil)
+}
+
+// setupEnv is setup with proxboxdEnv (KEY=value) added to proxboxd's environment.
+func setupEnv(t *testing.T, sc pvemock.Scenario, seed int64, pveScenario string, proxboxdEnv []string) (*harness.Env, context.Context) {
+	t.Helper()
 	nbURL, nbToken := harness.NetBoxFromEnv()
 	if (nbURL == "" || nbToken == "") && os.Getenv("E2E_NETBOXTEST") != "" {
 		// Development aid: the in-memory NetBox (no changelog, so only the
@@ -87,7 +93,8 @@ func setup(t *testing.T, sc pvemock.Scenario, seed int64, pveScenario string) (*
 	if err := nb.CleanAll(ctx); err != nil {
 		t.Fatalf("cleaning NetBox: %v", err)
 	}
-	opts := harness.Options{Scenario: sc, Dir: t.TempDir(), ProxboxdBin: bin, NetBoxURL: nbURL, NetBoxToken: nbToken, Seed: seed}
+	opts := harness.Options{Scenario: sc, Dir: t.TempDir(), ProxboxdBin: bin, NetBoxURL: nbURL, NetBoxToken: nbToken, Seed: seed,
+		ProxboxdEnv: proxboxdEnv}
 	if pveScenario != "" {
 		if opts.PVEMockBin, err = bins.GetPVEMock(ctx, root, binDir); err != nil {
 			t.Fatal(err)

@@ -202,6 +202,31 @@ func (c Counters) Sub(old Counters) Counters {
 	return d
 }
 
+// Add returns the sum of two proxies' counters (several Proxmox endpoints).
+func (c Counters) Add(o Counters) Counters {
+	return Counters{
+		Requests:  c.Requests + o.Requests,
+		Forwarded: c.Forwarded + o.Forwarded,
+		Retries:   c.Retries + o.Retries,
+		Errors:    c.Errors + o.Errors,
+		ByMethod:  addMap(c.ByMethod, o.ByMethod),
+		Faults:    addMap(c.Faults, o.Faults),
+		Upstream:  addMap(c.Upstream, o.Upstream),
+		ByRoute:   addMap(c.ByRoute, o.ByRoute),
+		NotServed: addMap(c.NotServed, o.NotServed),
+	}
+}
+
+func addMap[K comparable](a, b map[K]int) map[K]int {
+	out := map[K]int{}
+	for _, m := range []map[K]int{a, b} {
+		for k, v := range m {
+			out[k] += v
+		}
+	}
+	return out
+}
+
 func subMap[K comparable](a, b map[K]int) map[K]int {
 	out := map[K]int{}
 	for k, v := range a {

@@ -256,6 +256,7 @@ func builtinModels() []*model {
 			fields: map[string]field{"proxmox_storage": fk(pPlugin + "storage/"), "subtype": choice("", "qemu", "lxc"), "status": choice("active", activeStale...)},
 			brief:  []string{"name"}},
 		&model{path: pPlugin + "task-history/", objType: "netbox_proxbox.vmtaskhistory", required: []string{"upid"},
+			unique: [][]string{{"upid"}}, uniqMsg: []string{"VM Task History with this upid already exists."},
 			fields: map[string]field{"vm_type": plain("unknown")}, display: func(o map[string]any) string { return str(o["upid"]) }},
 		&model{path: pPlugin + "backup-routines/", objType: "netbox_proxbox.backuproutine", required: []string{"job_id", "endpoint"},
 			unique: [][]string{{"endpoint", "job_id"}},

@@ -45,6 +45,13 @@ type Settings struct {
 	AllowPrivateIPs            bool    `json:"allow_private_ips"`
 	AdditionalAllowedIPRanges  string  `json:"additional_allowed_ip_ranges"`
 	ExplicitlyBlockedIPRanges  string  `json:"explicitly_blocked_ip_ranges"`
+	// ClusterVRFs is proxboxd's own (the plugin has no such field): which
+	// NetBox VRF holds each Proxmox cluster's IP addresses, as
+	// "cluster=VRF name or id" entries separated by commas or newlines
+	// (PROXBOX_CLUSTER_VRFS, --setting cluster_vrfs=…). Clusters that reuse
+	// address ranges need one each: NetBox refuses duplicate addresses in
+	// the global table. See ParseClusterVRFs.
+	ClusterVRFs string `json:"cluster_vrfs"`
 	// EncryptionKey is deliberately not read: the key that protects the
 	// NetBox token cannot come from NetBox (contract §5.4 QUIRK).
 }
@@ -96,7 +103,8 @@ type Override map[string]any
 // PROXBOX_NETBOX_MAX_RETRIES, PROXBOX_NETBOX_RETRY_DELAY,
 // PROXBOX_NETBOX_GET_CACHE_TTL, PROXBOX_BULK_BATCH_SIZE,
 // PROXBOX_BULK_BATCH_DELAY_MS, PROXBOX_VM_SYNC_MAX_CONCURRENCY,
-// PROXBOX_CUSTOM_FIELDS_REQUEST_DELAY (proxbox-api-contract §1.2 names).
+// PROXBOX_CUSTOM_FIELDS_REQUEST_DELAY (proxbox-api-contract §1.2 names), and
+// proxboxd's own PROXBOX_CLUSTER_VRFS.
 func FromEnv(getenv func(string) string) Override {
 	if getenv == nil {
 		getenv = os.Getenv
@@ -120,6 +128,7 @@ var envKeys = map[string]string{
 	"PROXBOX_BULK_BATCH_DELAY_MS":         "bulk_batch_delay_ms",
 	"PROXBOX_VM_SYNC_MAX_CONCURRENCY":     "vm_sync_max_concurrency",
 	"PROXBOX_CUSTOM_FIELDS_REQUEST_DELAY": "custom_fields_request_delay",
+	"PROXBOX_CLUSTER_VRFS":                "cluster_vrfs",
 }
 
 // apply merges raw key/value pairs (JSON values or strings) into s; values of

@@ -61,3 +61,27 @@ func TestGetReentrantFromFetch(t *testing.T) {
 		t.Errorf("inner Get = %+v, want the defaults while the first fetch runs", got)
 	}
 }
+
+func TestParseClusterVRFs(t *testing.T) {
+	got, err := ParseClusterVRFs(" east = vrf east ,west=12;\n\n")
+	if err != nil || len(got) != 2 || got["east"] != "vrf east" || got["west"] != "12" {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	for _, bad := range []string{"east", "=x", "east=", "a=1,a=2"} {
+		if _, err := ParseClusterVRFs(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+	if got, err := ParseClusterVRFs(""); err != nil || len(got) != 0 {
+		t.Errorf("empty: %v, %v", got, err)
+	}
+	p := NewProvider(nil, 0, FromEnv(func(k string) string {
+		if k == "PROXBOX_CLUSTER_VRFS" {
+			return "lab=blue"
+		}
+		return ""
+	}), nil, nil)
+	if s := p.Get(t.Context()); s.ClusterVRFs != "lab=blue" {
+		t.Errorf("PROXBOX_CLUSTER_VRFS: got %q", s.ClusterVRFs)
+	}
+}

@@ -30,10 +30,15 @@
 // Identity: a VM is (cluster, proxmox_vm_id, proxmox_vm_type); rows without a
 // type match when unambiguous; an unmanaged VM of the same cluster is adopted
 // by exact name, never one of another cluster. Devices: the node name within
-// the cluster (or its site). IPs: (VRF, address) — WithClusterVRF puts a
-// cluster's addresses in a VRF. Disks, interfaces: (parent, name). Plugin
+// the cluster (or its site). IPs: (VRF, address) — WithClusterVRFNames
+// (proxboxd's cluster_vrfs setting) or WithClusterVRF puts a cluster's node
+// and VM addresses in a VRF. Disks, interfaces: (parent, name). Plugin
 // models: storage (cluster, name), backups (VM, volume id), snapshots (VM,
 // name), tasks (VM, UPID), replications and backup routines (endpoint, id).
+// netbox-proxbox's VMSnapshot is also unique on (vmid, name, node) and its
+// task history on the UPID, across clusters: a create whose key another
+// record holds is reported as a failed item before any write
+// (ErrPluginUniqueTaken), so twin clusters re-sync without writes.
 // MAC addresses (NetBox >= 4.2, dcim.MACAddress): (interface, MAC); the VM
 // interface stage writes one per NIC and makes it the interface's
 // primary_mac_address (skipped when NetBox has no /api/dcim/mac-addresses/).

@@ -75,6 +75,15 @@ func WithClusterVRF(vrfs map[string]int) Option {
 	}
 }
 
+// WithClusterVRFNames reads, once per run, which NetBox VRF holds the IP
+// addresses of each named Proxmox cluster: a VRF name or id per cluster name
+// (proxboxd's cluster_vrfs setting). The stages that write IPs resolve them
+// and fail, writing nothing, when a VRF is missing or its name ambiguous. An
+// entry here wins over WithClusterVRF.
+func WithClusterVRFNames(src func(ctx context.Context) (map[string]string, error)) Option {
+	return func(e *Engine) { e.vrfNames = src }
+}
+
 // WithClock sets the time source (tests).
 func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
 
@@ -90,7 +99,8 @@ type Engine struct {
 	nbOpen   func(ctx context.Context) (netboxAPI, error)
 	pveOpen  func(t proxbox.ProxmoxTarget) pveAPI
 
-	vrfs map[string]int
+	vrfs     map[string]int
+	vrfNames func(ctx context.Context) (map[string]string, error)
 
 	mu    gosync.Mutex
 	locks map[string]chan struct{}
@@ -378,6 +388,7 @@ type run struct {
 	noMAC    bool            // NetBox has no /api/dcim/mac-addresses/ (< 4.2)
 	macOK    bool            // it has
 	reported map[string]bool // read failures reported in this stage (notRead)
+	vrfIDs   map[string]int  // cluster name -> VRF id from WithClusterVRFNames (resolveVRFs)
 }
 
 func (r *run) counts(typ string) *proxbox.Counts {

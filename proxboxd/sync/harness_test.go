@@ -22,6 +22,9 @@ type testConn struct {
 	// wrap, when set, wraps each mock's transport (fault injection below the
 	// Proxmox client and its retries)
 	wrap func(proxmoxsdk.Transport) proxmoxsdk.Transport
+	// hidden mocks (by index) are left out, as endpoints that are not in a
+	// run's scope
+	hidden map[int]bool
 }
 
 func (c *testConn) NetBox(context.Context) (*netboxsdk.Client, error) { return c.nb, nil }
@@ -29,6 +32,9 @@ func (c *testConn) NetBox(context.Context) (*netboxsdk.Client, error) { return c
 func (c *testConn) Proxmox(_ context.Context, _ []int) ([]proxbox.ProxmoxTarget, error) {
 	var out []proxbox.ProxmoxTarget
 	for i, m := range c.mocks {
+		if c.hidden[i] {
+			continue
+		}
 		id, secret := m.Token()
 		tr := m.Transport()
 		if c.wrap != nil {

@@ -32,12 +32,23 @@ func TestTwoClustersSameNamesStaySeparate(t *testing.T) {
 	}
 	e.eng = New(e.conn, WithClock(func() time.Time { return e.clock }), WithClusterVRF(vrfs))
 	// The plugin's VMSnapshot is unique on (vmid, name, node), without the
-	// cluster: identical clusters cannot both store a snapshot; it is
-	// reported per item and the rest of the run goes on.
+	// cluster: identical clusters cannot both store a snapshot; the second
+	// cluster's are reported per item, before any write, and the rest of the
+	// run goes on.
+	var refused int
 	e.allow = func(f proxbox.ItemFailure) bool {
-		return f.ObjectType == kSnapshot.Type && strings.Contains(f.Detail, "unique set")
+		if f.ObjectType == kSnapshot.Type && strings.Contains(f.Detail, "unique on vmid, name and node") {
+			refused++
+			return true
+		}
+		// the twin's task UPIDs are the same too
+		return f.ObjectType == kTask.Type && strings.Contains(f.Detail, "unique on the UPID")
 	}
 	e.full(proxbox.DefaultStageParams())
+	snaps := e.list(kSnapshot.Path, nil)
+	if len(snaps) == 0 || refused != len(snaps) {
+		t.Errorf("%d snapshots stored, %d refused: want one cluster's stored and the other's refused", len(snaps), refused)
+	}
 	vms := e.list(kVM.Path, netboxsdk.NewFilter().CF("proxmox_vm_id", 100))
 	if len(vms) != 2 {
 		t.Fatalf("VMID 100: %d NetBox VMs, want 2 (one per cluster)", len(vms))
@@ -56,11 +67,56 @@ func TestTwoClustersSameNamesStaySeparate(t *testing.T) {
 		}
 	}
 	e.nb.Reset()
+	refused = 0
 	e.full(proxbox.DefaultStageParams())
-	for _, w := range e.writes() {
-		if w != "POST "+kSnapshot.Path {
-			t.Errorf("re-sync wrote %v", w)
+	if w := e.writes(); len(w) != 0 {
+		t.Errorf("re-sync wrote %v", w)
+	}
+	if refused != len(snaps) {
+		t.Errorf("re-sync refused %d snapshots, want %d", refused, len(snaps))
+	}
+}
+
+func TestTwinClustersSyncedApartWriteNothingOnResync(t *testing.T) {
+	// the clusters are synced in separate runs (one endpoint each), so the
+	// second run's snapshot table does not hold the first's records: the
+	// snapshot identity check must ask NetBox by VMID
+	e := newEnv(t, nil, small("east"), small("west"))
+	vrfs := map[string]int{}
+	for _, n := range []string{"east", "west"} {
+		v, err := e.conn.nb.Objects("/api/ipam/vrfs/").Create(context.Background(), netboxsdk.Object{"name": n})
+		if err != nil {
+			t.Fatal(err)
 		}
+		vrfs[n] = idOf(v)
+	}
+	e.eng = New(e.conn, WithClock(func() time.Time { return e.clock }), WithClusterVRF(vrfs))
+	var refused int
+	e.allow = func(f proxbox.ItemFailure) bool {
+		if f.ObjectType == kSnapshot.Type && strings.Contains(f.Detail, "unique on vmid, name and node") {
+			refused++
+			return true
+		}
+		// the twin's task UPIDs are the same too
+		return f.ObjectType == kTask.Type && strings.Contains(f.Detail, "unique on the UPID")
+	}
+	for _, only := range []int{0, 1, 0, 1} {
+		e.conn.hidden = map[int]bool{1 - only: true}
+		e.nb.Reset()
+		refused = 0
+		e.full(proxbox.DefaultStageParams())
+		if only == 0 && refused != 0 {
+			t.Errorf("east refused %d snapshots", refused)
+		}
+		if only == 1 && refused == 0 {
+			t.Errorf("west stored snapshots that east holds")
+		}
+	}
+	if w := e.writes(); len(w) != 0 {
+		t.Errorf("second west run wrote %v", w)
+	}
+	if n := len(e.list(kVM.Path, nil)); n != 16 {
+		t.Errorf("%d VMs, want 16", n)
 	}
 }
 

@@ -334,6 +334,12 @@ func (r *run) vmOf(t *table, c *cluster, g *guest) int {
 }
 
 func (r *run) stageVMs(ctx context.Context, cls []*cluster) (int, string, error) {
+	if r.p.SyncVMNetwork {
+		// the network part writes IPs: a VRF error stops the stage before any write
+		if err := r.resolveVRFs(ctx, cls); err != nil {
+			return 0, "", err
+		}
+	}
 	t, err := r.vmTable(ctx, cls)
 	if err != nil {
 		return 0, "", err

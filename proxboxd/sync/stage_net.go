@@ -326,6 +326,9 @@ func ipKey(o obj) string {
 }
 
 func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error) {
+	if err := r.resolveVRFs(ctx, cls); err != nil {
+		return 0, "", err
+	}
 	gs, vms, err := r.scopedGuests(ctx, cls)
 	if err != nil {
 		return 0, "", err
@@ -396,7 +399,7 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 				}
 			}
 		}
-		vrf := r.e.vrfs[vg.c.name]
+		vrf := r.vrfOf(vg.c)
 		for _, p := range orderIPs(all, r.p.PrimaryIPPreference) {
 			key := strconv.Itoa(vrf) + "|" + p.Addr().String()
 			body := obj{"address": p.String(), "status": "active",

@@ -10,6 +10,9 @@ import (
 // stageNodeIfaces writes node interfaces, bridges, bonds, VLAN interfaces
 // and their IPs (QUIRK fixed: the original stage was a no-op).
 func (r *run) stageNodeIfaces(ctx context.Context, cls []*cluster) (int, string, error) {
+	if err := r.resolveVRFs(ctx, cls); err != nil {
+		return 0, "", err
+	}
 	if err := r.ensureDeps(ctx, cls); err != nil {
 		return 0, "", err
 	}
@@ -29,6 +32,7 @@ func (r *run) stageNodeIfaces(ctx context.Context, cls []*cluster) (int, string,
 		dev  int
 		name string
 		raw  obj
+		vrf  int // the cluster's VRF for the interface's IPs (0: global)
 	}
 	var all []nif
 	var vids []int
@@ -49,7 +53,7 @@ func (r *run) stageNodeIfaces(ctx context.Context, cls []*cluster) (int, string,
 				if name == "" || name == "lo" {
 					continue
 				}
-				all = append(all, nif{dev, name, it})
+				all = append(all, nif{dev, name, it, r.vrfOf(c)})
 				if asStr(it["type"]) == "vlan" {
 					if v, _ := vlanOfNodeIface(name, it); v > 0 {
 						vids = append(vids, v)
@@ -140,13 +144,17 @@ func (r *run) stageNodeIfaces(ctx context.Context, cls []*cluster) (int, string,
 			if r.p.IgnoreIPv6LinkLocal && a.Addr().Is6() && a.Addr().IsLinkLocalUnicast() {
 				continue
 			}
-			key := "0|" + a.Addr().String()
+			key := strconv.Itoa(f.vrf) + "|" + a.Addr().String()
 			if seen[key] || iface.id == 0 {
 				continue
 			}
 			seen[key] = true
-			ipw = append(ipw, &want{Key: key, Name: f.name + " " + a.String(), Body: obj{"address": a.String(), "status": "active",
-				"assigned_object_type": "dcim.interface", "assigned_object_id": iface.id}})
+			w := &want{Key: key, Name: f.name + " " + a.String(), Body: obj{"address": a.String(), "status": "active",
+				"assigned_object_type": "dcim.interface", "assigned_object_id": iface.id}}
+			if f.vrf != 0 {
+				w.CreateOnly = obj{"vrf": f.vrf}
+			}
+			ipw = append(ipw, w)
 		}
 	}
 	ops := r.plan(ipT, ipw)

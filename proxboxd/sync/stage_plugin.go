@@ -119,11 +119,13 @@ func (r *run) stageTasks(ctx context.Context, cls []*cluster) (int, string, erro
 		byNBCluster[c.nbCluster] = c
 	}
 	loadFor := append([]vmGuest(nil), gs...)
+	earlier := map[int]bool{} // NetBox VMs of earlier guests of a VMID in use
 	for _, o := range vmT.all() {
 		c := byNBCluster[refID(o, "cluster")]
 		cf, _ := o["custom_fields"].(map[string]any)
 		if vg, ok := byVMID[c][asInt(cf["proxmox_vm_id"])]; ok && vg.vmID != idOf(o) {
 			loadFor = append(loadFor, vmGuest{c: c, g: vg.g, vmID: idOf(o)})
+			earlier[idOf(o)] = true
 		}
 	}
 	t, err := r.pluginChildren(ctx, kTask, loadFor, func(o obj) string {
@@ -154,7 +156,7 @@ func (r *run) stageTasks(ctx context.Context, cls []*cluster) (int, string, erro
 				if !ok || upid == "" {
 					continue
 				}
-				if owner := upidOwner[upid]; owner != 0 && owner != vg.vmID {
+				if owner := upidOwner[upid]; earlier[owner] {
 					continue // a task of an earlier guest with this VMID
 				}
 				typ := asStr(row["type"])
@@ -184,7 +186,11 @@ func (r *run) stageTasks(ctx context.Context, cls []*cluster) (int, string, erro
 		}
 	}
 	r.discovery(len(wants), nil, nil)
-	r.apply(ctx, t, r.plan(t, wants)) // task history is never deleted
+	ops, err := r.dropTaken(ctx, t, r.plan(t, wants), taskUPIDUnique)
+	if err != nil {
+		return 0, "", err
+	}
+	r.apply(ctx, t, ops) // task history is never deleted
 	return len(wants), "task-history sync completed.", nil
 }
 
@@ -304,7 +310,10 @@ func (r *run) stageSnapshots(ctx context.Context, cls []*cluster) (int, string, 
 		}
 	}
 	r.discovery(len(wants), nil, nil)
-	ops := r.plan(t, wants)
+	ops, err := r.dropTaken(ctx, t, r.plan(t, wants), snapshotUnique)
+	if err != nil {
+		return 0, "", err
+	}
 	if !r.p.DeleteNonexistentSnapshot {
 		// gone snapshots are marked stale unless delete_nonexistent_snapshot
 		r.override = map[string]OrphanPolicy{kSnapshot.Type: {Mode: OrphanMark}}

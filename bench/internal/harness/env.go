@@ -36,6 +36,8 @@ type Options struct {
 	// then be that named scenario (its cluster name is fixed).
 	PVEMockBin  string
 	PVEScenario string
+	// ProxboxdEnv is added to proxboxd's environment (KEY=value).
+	ProxboxdEnv []string
 }
 
 // Env is one running end-to-end setup: NetBox behind a counting/fault
@@ -53,6 +55,8 @@ type Env struct {
 	// the replay (0 when the plugin's API is absent or refused it).
 	PluginEndpointPK  int
 	PluginEndpointErr error
+	// More are the PVE mocks added with AddPVE (more Proxmox endpoints).
+	More []*PVE
 }
 
 // Start brings the setup up and does what the plugin does before a job:
@@ -84,7 +88,7 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 		e.Close()
 		return nil, err
 	}
-	if e.Proxboxd, err = StartProxboxd(ctx, o.ProxboxdBin, o.Dir, 0, filepath.Join(o.Dir, "proxboxd.db")); err != nil {
+	if e.Proxboxd, err = StartProxboxd(ctx, o.ProxboxdBin, o.Dir, 0, filepath.Join(o.Dir, "proxboxd.db"), o.ProxboxdEnv...); err != nil {
 		e.Close()
 		return nil, err
 	}
@@ -112,41 +116,81 @@ func (e *Env) Bootstrap(ctx context.Context) error {
 	if err := e.Client.PushNetBox(ctx, nbEP); err != nil {
 		return err
 	}
-	user, name, secret := e.PVE.Token()
-	pk := e.pluginEndpoint(ctx, user, name, secret)
-	_, err = e.Client.PushProxmox(ctx, plugin.ProxmoxEndpoint{
-		Name: plugin.BackendName(e.Opts.Scenario.Name, pk), IPAddress: "127.0.0.1",
-		Port: e.PVE.Proxy.Port(), Username: user, VerifySSL: false, TokenName: &name, TokenValue: &secret,
+	return e.pushPVE(ctx, e.Opts.Scenario.Name, e.PVE)
+}
+
+// pushPVE records a mock as the plugin's ProxmoxEndpoint and pushes it to
+// proxboxd (P1–P3).
+func (e *Env) pushPVE(ctx context.Context, cluster string, p *PVE) error {
+	user, name, secret := p.Token()
+	pk := e.pluginEndpoint(ctx, cluster, p.Proxy.Port(), user, name, secret)
+	_, err := e.Client.PushProxmox(ctx, plugin.ProxmoxEndpoint{
+		Name: plugin.BackendName(cluster, pk), IPAddress: "127.0.0.1",
+		Port: p.Proxy.Port(), Username: user, VerifySSL: false, TokenName: &name, TokenValue: &secret,
 	})
 	return err
+}
+
+// AddPVE starts a second (third, …) in-process PVE mock of sc, with its
+// counting proxy, and registers it as one more Proxmox endpoint, as a user
+// with several clusters does. Env.Close stops it.
+func (e *Env) AddPVE(ctx context.Context, sc pvemock.Scenario, seed int64) (*PVE, error) {
+	p, err := StartPVE(sc, seed)
+	if err != nil {
+		return nil, err
+	}
+	e.More = append(e.More, p)
+	if err := e.pushPVE(ctx, sc.Name, p); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // pluginEndpoint creates (or updates) the plugin's ProxmoxEndpoint record
 // for the mock, as a user of the plugin would have, and returns its pk, which
 // the replay pushes as "<name> (nb:<pk>)" (PluginPK when the plugin's API is
-// absent).
-func (e *Env) pluginEndpoint(ctx context.Context, user, tokenName, secret string) int {
+// absent or refuses the record; PluginPK+n for the n-th endpoint added with
+// AddPVE, as proxboxd keys pushed endpoints by that pk).
+func (e *Env) pluginEndpoint(ctx context.Context, cluster string, port int, user, tokenName, secret string) int {
 	const path = "/api/plugins/proxbox/endpoints/proxmox/"
+	fallback := PluginPK + len(e.More)
 	if !e.NB.Exists(ctx, path) {
-		return PluginPK
+		return fallback
 	}
-	body := map[string]any{"name": e.Opts.Scenario.Name, "domain": "127.0.0.1", "port": e.PVE.Proxy.Port(), "username": user,
+	body := map[string]any{"name": cluster, "domain": "127.0.0.1", "port": port, "username": user,
 		"token_name": tokenName, "token_value": secret, "verify_ssl": false, "enabled": true}
-	rows, err := e.NB.List(ctx, path, url.Values{"name": {e.Opts.Scenario.Name}})
+	primary := len(e.More) == 0
+	rows, err := e.NB.List(ctx, path, url.Values{"name": {cluster}})
 	var out map[string]any
 	if err == nil && len(rows) > 0 {
 		id := asInt(rows[0]["id"])
 		if _, err := e.NB.Do(ctx, "PATCH", fmt.Sprintf("%s%d/", path, id), nil, body, &out); err == nil {
-			e.PluginEndpointPK = id
+			if primary {
+				e.PluginEndpointPK = id
+			}
 			return id
 		}
 	}
 	if _, err := e.NB.Do(ctx, "POST", path, nil, body, &out); err != nil {
-		e.PluginEndpointErr = err
-		return PluginPK
+		if primary {
+			e.PluginEndpointErr = err
+		}
+		return fallback
 	}
-	e.PluginEndpointPK = asInt(out["id"])
-	return e.PluginEndpointPK
+	id := asInt(out["id"])
+	if primary {
+		e.PluginEndpointPK = id
+	}
+	return id
+}
+
+// pveCounters sums the counters of every PVE proxy (AddPVE adds some).
+func (e *Env) pveCounters() faultproxy.Counters {
+	c := e.PVE.Proxy.Counters()
+	for _, p := range e.More {
+		c = c.Add(p.Proxy.Counters())
+	}
+	return c
 }
 
 // Close stops everything started.
@@ -156,6 +200,9 @@ func (e *Env) Close() {
 	}
 	if e.PVE != nil {
 		e.PVE.Close()
+	}
+	for _, p := range e.More {
+		p.Close()
 	}
 	if e.NBProxy != nil {
 		_ = e.NBProxy.Close()
@@ -206,15 +253,15 @@ func (e *Env) SyncWith(ctx context.Context, stages []plugin.Stage, extra url.Val
 		stages = plugin.Stages
 	}
 	run := &SyncRun{OK: true, Started: time.Now()}
-	nb0, px0 := e.NBProxy.Counters(), e.PVE.Proxy.Counters()
+	nb0, px0 := e.NBProxy.Counters(), e.pveCounters()
 	base := plugin.DefaultSettings().Query()
 	for k, v := range extra {
 		base[k] = v
 	}
 	for _, st := range stages {
-		b0, p0 := e.NBProxy.Counters(), e.PVE.Proxy.Counters()
+		b0, p0 := e.NBProxy.Counters(), e.pveCounters()
 		r := e.Client.RunStage(ctx, st, base)
-		b1, p1 := e.NBProxy.Counters(), e.PVE.Proxy.Counters()
+		b1, p1 := e.NBProxy.Counters(), e.pveCounters()
 		s := &StageStat{Slug: st.Slug, OK: r.OK(), Attempts: len(r.Attempts), Seconds: r.Duration.Seconds(),
 			NetBox: b1.Sub(b0).ByMethod, PVE: p1.Sub(p0).Requests, Attempt: r.Attempts, Counters: b1.Sub(b0), Events: r.Last().Events}
 		if c := r.Last().Complete; c != nil {
@@ -239,7 +286,7 @@ func (e *Env) SyncWith(ctx context.Context, stages []plugin.Stage, extra url.Val
 	run.Finished = time.Now()
 	run.Seconds = run.Finished.Sub(run.Started).Seconds()
 	run.NetBox = e.NBProxy.Counters().Sub(nb0)
-	run.PVE = e.PVE.Proxy.Counters().Sub(px0)
+	run.PVE = e.pveCounters().Sub(px0)
 	run.PeakRSS = e.Proxboxd.PeakRSS()
 	return run
 }

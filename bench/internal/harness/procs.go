@@ -172,7 +172,7 @@ type Proxboxd struct {
 
 // StartProxboxd runs `proxboxd serve --listen 127.0.0.1:PORT --db DB` (port 0
 // picks one) and waits until GET / answers.
-func StartProxboxd(ctx context.Context, bin, dir string, port int, db string) (*Proxboxd, error) {
+func StartProxboxd(ctx context.Context, bin, dir string, port int, db string, extraEnv ...string) (*Proxboxd, error) {
 	if port == 0 {
 		var err error
 		if port, err = FreePort(); err != nil {
@@ -186,6 +186,7 @@ func StartProxboxd(ctx context.Context, bin, dir string, port int, db string) (*
 	if os.Getenv("PROXBOX_LOG_LEVEL") == "" {
 		env = append(env, "PROXBOX_LOG_LEVEL=info")
 	}
+	env = append(env, extraEnv...)
 	d := &Proxboxd{Bin: bin, Port: port, DB: db, Env: env, URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	if err := d.start(ctx, dir); err != nil {
 		return nil, err

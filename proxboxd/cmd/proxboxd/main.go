@@ -178,14 +178,7 @@ type core struct {
 func openCore(ctx context.Context, cf commonFlags, stderr io.Writer) (*core, error) {
 	c := &core{metrics: pbhttp.NewMetrics(), logs: pbhttp.NewLogBuffer(10000)}
 	c.log = newLogger(cf.logLevel, cf.logFormat, stderr, c.logs)
-	st, err := sqlite.Open(ctx, cf.db, sqlite.Options{EncryptionKey: os.Getenv("PROXBOX_ENCRYPTION_KEY"), KeyFile: cf.keyFile})
-	if err != nil {
-		return nil, err
-	}
-	if st.KeyFileCreated {
-		c.log.Warn("created a new encryption key file next to the database; back it up with the database", "db", cf.db)
-	}
-	c.store = st
+	// settings first: a bad value stops the start before the store is touched
 	flags := settings.Override{}
 	for _, kv := range cf.settingsKV {
 		k, v, ok := strings.Cut(kv, "=")
@@ -194,6 +187,22 @@ func openCore(ctx context.Context, cf commonFlags, stderr io.Writer) (*core, err
 		}
 		flags[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
+	env := settings.FromEnv(nil)
+	for src, o := range map[string]settings.Override{"PROXBOX_CLUSTER_VRFS": env, "--setting cluster_vrfs": flags} {
+		if v, ok := o["cluster_vrfs"]; ok {
+			if _, err := settings.ParseClusterVRFs(fmt.Sprint(v)); err != nil {
+				return nil, fmt.Errorf("%s: %w", src, err)
+			}
+		}
+	}
+	st, err := sqlite.Open(ctx, cf.db, sqlite.Options{EncryptionKey: os.Getenv("PROXBOX_ENCRYPTION_KEY"), KeyFile: cf.keyFile})
+	if err != nil {
+		return nil, err
+	}
+	if st.KeyFileCreated {
+		c.log.Warn("created a new encryption key file next to the database; back it up with the database", "db", cf.db)
+	}
+	c.store = st
 	var conn *connector.Connector
 	fetch := func(ctx context.Context) (map[string]any, error) {
 		nb, err := conn.NetBox(ctx)
@@ -206,7 +215,7 @@ func openCore(ctx context.Context, cf commonFlags, stderr io.Writer) (*core, err
 		}
 		return settings.DecodeSettingsBody(raw)
 	}
-	c.settings = settings.NewProvider(fetch, cf.settingsTTL, settings.FromEnv(nil), flags, c.log)
+	c.settings = settings.NewProvider(fetch, cf.settingsTTL, env, flags, c.log)
 	allowLL := cf.allowLinkLocal
 	conn = connector.New(st, connector.Options{
 		Logger: c.log,
@@ -219,7 +228,9 @@ func openCore(ctx context.Context, cf commonFlags, stderr io.Writer) (*core, err
 		CountProxmox: c.metrics.CountProxmox,
 	})
 	c.conn = conn
-	c.engine = newEngine(conn, c.log)
+	c.engine = newEngine(conn, c.log, func(ctx context.Context) (map[string]string, error) {
+		return settings.ParseClusterVRFs(c.settings.Get(ctx).ClusterVRFs)
+	})
 	return c, nil
 }
 
@@ -227,8 +238,8 @@ type jsonRaw []byte
 
 func (j *jsonRaw) UnmarshalJSON(b []byte) error { *j = append((*j)[:0], b...); return nil }
 
-func newEngine(conn proxbox.Connector, log *slog.Logger) *sync.Engine {
-	return sync.New(conn, sync.WithLogger(log.With("component", "sync")))
+func newEngine(conn proxbox.Connector, log *slog.Logger, vrfs func(context.Context) (map[string]string, error)) *sync.Engine {
+	return sync.New(conn, sync.WithLogger(log.With("component", "sync")), sync.WithClusterVRFNames(vrfs))
 }
 
 func parsePrefixes(v string) ([]netip.Prefix, error) {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -26,7 +28,7 @@ func TestPythonSSECheck(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	env, err := demo.Start(ctx, demo.Options{NewEngine: func(c proxbox.Connector) proxbox.Syncer { return newEngine(c, discard()) }})
+	env, err := demo.Start(ctx, demo.Options{NewEngine: func(c proxbox.Connector) proxbox.Syncer { return newEngine(c, discard(), nil) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,3 +117,16 @@ func TestVersionAndUsage(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestBadClusterVRFsStopsStartBeforeTouchingTheStore(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "proxboxd.db")
+	t.Setenv("PROXBOX_CLUSTER_VRFS", "lab")
+	var stderr bytes.Buffer
+	err := run([]string{"serve", "--db", db, "--listen", "127.0.0.1:0"}, io.Discard, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "PROXBOX_CLUSTER_VRFS") || !strings.Contains(err.Error(), "want cluster=VRF") {
+		t.Fatalf("err %v", err)
+	}
+	if _, statErr := os.Stat(db); !errors.Is(statErr, os.ErrNotExist) {
+		t.Errorf("the store was created (%v)", statErr)
+	}
+}
