@@ -25,6 +25,9 @@ type testConn struct {
 	// hidden mocks (by index) are left out, as endpoints that are not in a
 	// run's scope
 	hidden map[int]bool
+	// byAddress: endpoints are named after the cluster, without "(nb:<pk>)",
+	// all on 127.0.0.1, on ports 8006, 8007, … (clusters behind one address)
+	byAddress bool
 }
 
 func (c *testConn) NetBox(context.Context) (*netboxsdk.Client, error) { return c.nb, nil }
@@ -44,8 +47,11 @@ func (c *testConn) Proxmox(_ context.Context, _ []int) ([]proxbox.ProxmoxTarget,
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, proxbox.ProxmoxTarget{Client: cl, Endpoint: proxbox.ProxmoxEndpoint{
-			ID: i + 1, Name: fmt.Sprintf("%s (nb:%d)", m.Scenario().Name, i+1), Domain: m.Scenario().Name + ".example", Port: 8006}})
+		ep := proxbox.ProxmoxEndpoint{ID: i + 1, Name: fmt.Sprintf("%s (nb:%d)", m.Scenario().Name, i+1), Domain: m.Scenario().Name + ".example", Port: 8006}
+		if c.byAddress {
+			ep = proxbox.ProxmoxEndpoint{ID: i + 1, Name: m.Scenario().Name, IPAddress: "127.0.0.1", Port: 8006 + i}
+		}
+		out = append(out, proxbox.ProxmoxTarget{Client: cl, Endpoint: ep})
 	}
 	return out, nil
 }

@@ -276,3 +276,62 @@ func TestSyncIndividualVM(t *testing.T) {
 		t.Errorf("unknown cluster: %+v", res)
 	}
 }
+
+func TestPluginEndpointMatchNeedsThePort(t *testing.T) {
+	// two clusters behind one address on different ports; the plugin knows
+	// only the one on port 8006: the other's replications must not be
+	// written under it (they would flip between the clusters on every run)
+	e := newEnv(t, nil, small("east"), small("west"))
+	ctx := context.Background()
+	eps := e.conn.nb.Objects(kPEndpoint.Path)
+	old, err := eps.All(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range old {
+		if err := eps.Delete(ctx, idOf(o)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ip, err := e.conn.nb.Objects(kIP.Path).Create(ctx, netboxsdk.Object{"address": "127.0.0.1/32", "status": "active"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := eps.Create(ctx, netboxsdk.Object{"name": "the east cluster", "ip_address": idOf(ip), "port": 8006})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.conn.byAddress = true
+	vrfs := map[string]int{}
+	for _, n := range []string{"east", "west"} {
+		v, err := e.conn.nb.Objects(vrfPath).Create(ctx, netboxsdk.Object{"name": n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vrfs[n] = idOf(v)
+	}
+	e.eng = New(e.conn, WithClock(func() time.Time { return e.clock }), WithClusterVRF(vrfs))
+	var unmatched int
+	e.allow = func(f proxbox.ItemFailure) bool {
+		if strings.Contains(f.Detail, "no netbox-proxbox ProxmoxEndpoint matches") {
+			unmatched++
+			return true
+		}
+		return strings.Contains(f.Detail, ErrPluginUniqueTaken.Error())
+	}
+	e.full(proxbox.DefaultStageParams())
+	reps := e.list(kReplication.Path, nil)
+	if len(reps) == 0 || unmatched == 0 {
+		t.Fatalf("%d replications, %d unmatched clusters: want east's written and west's skipped", len(reps), unmatched)
+	}
+	for _, r := range reps {
+		if refID(r, "endpoint") != idOf(ep) {
+			t.Errorf("replication %v under endpoint %d", r["id"], refID(r, "endpoint"))
+		}
+	}
+	e.nb.Reset()
+	e.full(proxbox.DefaultStageParams())
+	if w := e.writes(); len(w) != 0 {
+		t.Errorf("re-sync wrote %v", w)
+	}
+}

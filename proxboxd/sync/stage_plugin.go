@@ -325,7 +325,9 @@ func (r *run) stageSnapshots(ctx context.Context, cls []*cluster) (int, string, 
 }
 
 // endpointID resolves the plugin ProxmoxEndpoint of a cluster: the "(nb:<pk>)"
-// suffix of its name, else a match by domain, IP or name, else the only one.
+// suffix of its name, else a match by name or by domain or IP on the same
+// port, not taken by another cluster of the run, else the only one (when the
+// run has one cluster). Replications and backup routines are keyed by it.
 func (r *run) endpointID(ctx context.Context, c *cluster) int {
 	if c.endpoint != 0 {
 		return c.endpoint
@@ -345,11 +347,22 @@ func (r *run) endpointID(ctx context.Context, c *cluster) int {
 		}
 	}
 	all := t.all()
+	claimed := map[int]bool{} // records other clusters of the run resolved to
+	for _, oc := range r.clusters {
+		if oc != c && oc.endpoint != 0 {
+			claimed[oc.endpoint] = true
+		}
+	}
 	for _, o := range all {
 		ip := asStr(mapGet(o["ip_address"], "address"))
 		ip, _, _ = strings.Cut(ip, "/")
-		if (c.t.Endpoint.Domain != "" && asStr(o["domain"]) == c.t.Endpoint.Domain) ||
-			(c.t.Endpoint.IPAddress != "" && ip == c.t.Endpoint.IPAddress) || asStr(o["name"]) == c.t.Endpoint.Name {
+		// an address names a host, not a cluster: clusters behind one address
+		// (NAT, a reverse proxy) differ by port
+		port := asInt(o["port"])
+		samePort := port == 0 || c.t.Endpoint.Port == 0 || port == c.t.Endpoint.Port
+		if !claimed[idOf(o)] && (asStr(o["name"]) == c.t.Endpoint.Name ||
+			samePort && ((c.t.Endpoint.Domain != "" && asStr(o["domain"]) == c.t.Endpoint.Domain) ||
+				(c.t.Endpoint.IPAddress != "" && ip == c.t.Endpoint.IPAddress))) {
 			c.endpoint = idOf(o)
 			return c.endpoint
 		}
