@@ -47,7 +47,7 @@ type Settings struct {
 	ExplicitlyBlockedIPRanges  string  `json:"explicitly_blocked_ip_ranges"`
 	// ClusterVRFs is proxboxd's own (the plugin has no such field): which
 	// NetBox VRF holds each Proxmox cluster's IP addresses, as
-	// "cluster=VRF name or id" entries separated by commas or newlines
+	// "cluster=VRF name or id" entries separated by commas, semicolons or newlines
 	// (PROXBOX_CLUSTER_VRFS, --setting cluster_vrfs=…). Clusters that reuse
 	// address ranges need one each: NetBox refuses duplicate addresses in
 	// the global table. See ParseClusterVRFs.

@@ -18,36 +18,42 @@ func small(name string) pvemock.Scenario {
 	return pvemock.Scenario{Name: name, Nodes: 2, QEMU: 6, LXC: 2, NICs: 2, Disks: 2, Seed: 7}
 }
 
-func TestTwoClustersSameNamesStaySeparate(t *testing.T) {
-	// identical generated guests (names, VMIDs and addresses); each cluster's
-	// IPs go to its own VRF
-	e := newEnv(t, nil, small("east"), small("west"))
-	vrfs := map[string]int{}
+// newTwinEnv is east and west, two identical small clusters (names, VMIDs,
+// addresses), each with its own VRF. Its allow accepts the twin's records
+// that netbox-proxbox's uniqueness refuses (snapshots, tasks) and counts the
+// snapshot ones in *refused.
+func newTwinEnv(t *testing.T) (e *env, vrfs map[string]int, refused *int) {
+	t.Helper()
+	e = newEnv(t, nil, small("east"), small("west"))
+	vrfs = map[string]int{}
 	for _, n := range []string{"east", "west"} {
-		v, err := e.conn.nb.Objects("/api/ipam/vrfs/").Create(context.Background(), netboxsdk.Object{"name": n})
+		v, err := e.conn.nb.Objects(vrfPath).Create(context.Background(), netboxsdk.Object{"name": n})
 		if err != nil {
 			t.Fatal(err)
 		}
 		vrfs[n] = idOf(v)
 	}
 	e.eng = New(e.conn, WithClock(func() time.Time { return e.clock }), WithClusterVRF(vrfs))
-	// The plugin's VMSnapshot is unique on (vmid, name, node), without the
-	// cluster: identical clusters cannot both store a snapshot; the second
-	// cluster's are reported per item, before any write, and the rest of the
-	// run goes on.
-	var refused int
+	refused = new(int)
 	e.allow = func(f proxbox.ItemFailure) bool {
 		if f.ObjectType == kSnapshot.Type && strings.Contains(f.Detail, "unique on vmid, name and node") {
-			refused++
+			*refused++
 			return true
 		}
 		// the twin's task UPIDs are the same too
 		return f.ObjectType == kTask.Type && strings.Contains(f.Detail, "unique on the UPID")
 	}
+	return e, vrfs, refused
+}
+
+func TestTwoClustersSameNamesStaySeparate(t *testing.T) {
+	// identical generated guests (names, VMIDs and addresses); each cluster's
+	// IPs go to its own VRF
+	e, vrfs, refused := newTwinEnv(t)
 	e.full(proxbox.DefaultStageParams())
 	snaps := e.list(kSnapshot.Path, nil)
-	if len(snaps) == 0 || refused != len(snaps) {
-		t.Errorf("%d snapshots stored, %d refused: want one cluster's stored and the other's refused", len(snaps), refused)
+	if len(snaps) == 0 || *refused != len(snaps) {
+		t.Errorf("%d snapshots stored, %d refused: want one cluster's stored and the other's refused", len(snaps), *refused)
 	}
 	vms := e.list(kVM.Path, netboxsdk.NewFilter().CF("proxmox_vm_id", 100))
 	if len(vms) != 2 {
@@ -67,13 +73,13 @@ func TestTwoClustersSameNamesStaySeparate(t *testing.T) {
 		}
 	}
 	e.nb.Reset()
-	refused = 0
+	*refused = 0
 	e.full(proxbox.DefaultStageParams())
 	if w := e.writes(); len(w) != 0 {
 		t.Errorf("re-sync wrote %v", w)
 	}
-	if refused != len(snaps) {
-		t.Errorf("re-sync refused %d snapshots, want %d", refused, len(snaps))
+	if *refused != len(snaps) {
+		t.Errorf("re-sync refused %d snapshots, want %d", *refused, len(snaps))
 	}
 }
 
@@ -81,34 +87,16 @@ func TestTwinClustersSyncedApartWriteNothingOnResync(t *testing.T) {
 	// the clusters are synced in separate runs (one endpoint each), so the
 	// second run's snapshot table does not hold the first's records: the
 	// snapshot identity check must ask NetBox by VMID
-	e := newEnv(t, nil, small("east"), small("west"))
-	vrfs := map[string]int{}
-	for _, n := range []string{"east", "west"} {
-		v, err := e.conn.nb.Objects("/api/ipam/vrfs/").Create(context.Background(), netboxsdk.Object{"name": n})
-		if err != nil {
-			t.Fatal(err)
-		}
-		vrfs[n] = idOf(v)
-	}
-	e.eng = New(e.conn, WithClock(func() time.Time { return e.clock }), WithClusterVRF(vrfs))
-	var refused int
-	e.allow = func(f proxbox.ItemFailure) bool {
-		if f.ObjectType == kSnapshot.Type && strings.Contains(f.Detail, "unique on vmid, name and node") {
-			refused++
-			return true
-		}
-		// the twin's task UPIDs are the same too
-		return f.ObjectType == kTask.Type && strings.Contains(f.Detail, "unique on the UPID")
-	}
+	e, _, refused := newTwinEnv(t)
 	for _, only := range []int{0, 1, 0, 1} {
 		e.conn.hidden = map[int]bool{1 - only: true}
 		e.nb.Reset()
-		refused = 0
+		*refused = 0
 		e.full(proxbox.DefaultStageParams())
-		if only == 0 && refused != 0 {
-			t.Errorf("east refused %d snapshots", refused)
+		if only == 0 && *refused != 0 {
+			t.Errorf("east refused %d snapshots", *refused)
 		}
-		if only == 1 && refused == 0 {
+		if only == 1 && *refused == 0 {
 			t.Errorf("west stored snapshots that east holds")
 		}
 	}
@@ -281,7 +269,7 @@ func TestPluginEndpointMatchNeedsThePort(t *testing.T) {
 	// two clusters behind one address on different ports; the plugin knows
 	// only the one on port 8006: the other's replications must not be
 	// written under it (they would flip between the clusters on every run)
-	e := newEnv(t, nil, small("east"), small("west"))
+	e, _, _ := newTwinEnv(t)
 	ctx := context.Background()
 	eps := e.conn.nb.Objects(kPEndpoint.Path)
 	old, err := eps.All(ctx, nil)
@@ -302,15 +290,6 @@ func TestPluginEndpointMatchNeedsThePort(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.conn.byAddress = true
-	vrfs := map[string]int{}
-	for _, n := range []string{"east", "west"} {
-		v, err := e.conn.nb.Objects(vrfPath).Create(ctx, netboxsdk.Object{"name": n})
-		if err != nil {
-			t.Fatal(err)
-		}
-		vrfs[n] = idOf(v)
-	}
-	e.eng = New(e.conn, WithClock(func() time.Time { return e.clock }), WithClusterVRF(vrfs))
 	var unmatched int
 	e.allow = func(f proxbox.ItemFailure) bool {
 		if strings.Contains(f.Detail, "no netbox-proxbox ProxmoxEndpoint matches") {

@@ -23,12 +23,14 @@ type pluginUnique struct {
 	kind  *kind
 	key   func(obj) string // the constrained key of a record or create body
 	by    string           // VMID filter of the lookup ("vmid", "task_id")
+	vmid  func(obj) int    // the VMID of a create body (the lookup's value)
 	label func(obj) string // the key in words, for the report
 	rule  string           // the constraint in words
 }
 
 var snapshotUnique = pluginUnique{
 	kind: kSnapshot, by: "vmid",
+	vmid: func(o obj) int { return asInt(o["vmid"]) },
 	key: func(o obj) string {
 		return strconv.Itoa(asInt(o["vmid"])) + "|" + asStr(o["name"]) + "|" + asStr(o["node"])
 	},
@@ -40,6 +42,7 @@ var snapshotUnique = pluginUnique{
 
 var taskUPIDUnique = pluginUnique{
 	kind: kTask, by: "task_id",
+	vmid:  func(o obj) int { n, _ := strconv.Atoi(asStr(o["task_id"])); return n },
 	key:   func(o obj) string { return asStr(o["upid"]) },
 	label: func(o obj) string { return asStr(o["upid"]) },
 	rule:  "netbox-proxbox's task history is unique on the UPID",
@@ -53,7 +56,7 @@ func (r *run) dropTaken(ctx context.Context, t *table, ops []op, u pluginUnique)
 	var vmids []int
 	for _, o := range ops {
 		if o.action == "create" {
-			vmids = append(vmids, vmidOf(o.body))
+			vmids = append(vmids, u.vmid(o.body))
 		}
 	}
 	if len(vmids) == 0 {
@@ -87,15 +90,6 @@ func (r *run) dropTaken(ctx context.Context, t *table, ops []op, u pluginUnique)
 		kept = append(kept, o)
 	}
 	return kept, nil
-}
-
-// vmidOf is the Proxmox VMID of a snapshot ("vmid") or task ("task_id") body.
-func vmidOf(b obj) int {
-	if v := asInt(b["vmid"]); v != 0 {
-		return v
-	}
-	n, _ := strconv.Atoi(asStr(b["task_id"]))
-	return n
 }
 
 // whole reports whether t was loaded with an unfiltered list of its kind.

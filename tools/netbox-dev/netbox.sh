@@ -476,11 +476,10 @@ PY
 # and a fresh clone on a machine whose database already holds test data must not snapshot that.
 step_snapshot() {
   PG_PORT="$(cat "$STATE_DIR/pg-port")"
+  local rows
   if [ "$(db_stamp "$DB_TEMPLATE")" = "$STAMP" ]; then
-    local rows
     rows="$(db_object_rows "$DB_TEMPLATE")"
     if [ "$rows" = 0 ]; then
-      touch "$STATE_DIR/snapshot"
       echo "template $DB_TEMPLATE up to date and empty"
       return 0
     fi
@@ -490,7 +489,6 @@ step_snapshot() {
   stop_daemon worker
   terminate_db_connections "$DB_TEMPLATE"
   psql_admin -d postgres -c "DROP DATABASE IF EXISTS $DB_TEMPLATE"
-  local rows
   rows="$(db_object_rows "$DB_NAME")"
   if [ "$rows" = 0 ]; then
     terminate_db_connections "$DB_NAME"
@@ -510,7 +508,6 @@ step_snapshot() {
     echo "migrated $build and saved it as $DB_TEMPLATE"
   fi
   set_db_stamp "$DB_TEMPLATE"
-  touch "$STATE_DIR/snapshot"
 }
 
 # db_object_rows DB: how many objects DB holds in the tables every sync writes and every user
@@ -673,7 +670,6 @@ step_restore() {
     set_db_stamp "$DB_NAME"
     echo "restored $DB_NAME from $DB_TEMPLATE"
   else
-    rm -f "$STATE_DIR/snapshot"
     echo "no empty template for $STAMP; $DB_NAME will be created and migrated again"
   fi
   if pid_alive redis; then redis-cli -p "$REDIS_PORT" flushall; fi
