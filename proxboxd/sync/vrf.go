@@ -50,19 +50,26 @@ func (r *run) resolveVRFs(ctx context.Context, cls []*cluster) error {
 				byName.Add("name", ref)
 			}
 		}
+		// ids found per reference: a name reference by the name list, an id
+		// reference by the id list (one VRF may be referred to both ways)
 		found := map[string][]int{}
-		for _, q := range []url.Values{byName, byID} {
-			if len(q) == 0 {
+		for _, l := range []struct {
+			q   url.Values
+			ref func(obj) string
+		}{
+			{byName, func(o obj) string { return asStr(o["name"]) }},
+			{byID, func(o obj) string { return strconv.Itoa(idOf(o)) }},
+		} {
+			if len(l.q) == 0 {
 				continue
 			}
-			q.Set("fields", "id,name")
-			objs, err := r.nb.List(ctx, vrfPath, q)
+			l.q.Set("fields", "id,name")
+			objs, err := r.nb.List(ctx, vrfPath, l.q)
 			if err != nil {
 				return fmt.Errorf("list %s: %w", vrfPath, err)
 			}
 			for _, o := range objs {
-				found[asStr(o["name"])] = append(found[asStr(o["name"])], idOf(o))
-				found[strconv.Itoa(idOf(o))] = []int{idOf(o)}
+				found[l.ref(o)] = append(found[l.ref(o)], idOf(o))
 			}
 		}
 		keys := make([]string, 0, len(refs))

@@ -112,3 +112,22 @@ func TestClusterMovedIntoVRFConverges(t *testing.T) {
 		t.Errorf("re-sync wrote %v", w)
 	}
 }
+
+func TestClusterVRFByNameAndByIDIsOneVRF(t *testing.T) {
+	// east names the VRF, west gives its id: one VRF, not an ambiguous name
+	e := newEnv(t, nil, small("east"), small("west"))
+	v, err := e.conn.nb.Objects(vrfPath).Create(context.Background(), netboxsdk.Object{"name": "shared"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := map[string]string{"east": "shared", "west": asStr(v["id"])}
+	e.eng = New(e.conn, WithClock(func() time.Time { return e.clock }),
+		WithClusterVRFNames(func(context.Context) (map[string]string, error) { return conf, nil }))
+	res, err := e.eng.RunStage(context.Background(), proxbox.StageRequest{Stage: proxbox.StageNetworkInterfaces, Params: proxbox.DefaultStageParams()}, nil)
+	if err != nil || !res.OK {
+		t.Fatalf("err %v, result %+v", err, res)
+	}
+	if ips := e.list(kIP.Path, netboxsdk.NewFilter().Eq("vrf_id", idOf(v))); len(ips) == 0 {
+		t.Errorf("no node addresses in the shared VRF")
+	}
+}
