@@ -59,7 +59,10 @@ func TestPluginJob(t *testing.T) {
 	v1ID := v1TokenID(ctx, t, nb)
 	// The plugin's domain fields take DNS names only; an address is an
 	// ipam.IPAddress reference (its "fallback" address).
-	lo := loopbackIP(ctx, t, nb)
+	lo, err := nb.LoopbackIP(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out map[string]any
 	if _, err := nb.Do(ctx, http.MethodPost, "/api/plugins/proxbox/endpoints/fastapi/", nil, map[string]any{
 		"name": "proxboxd e2e", "ip_address": lo, "port": bp.Port(), "use_https": false, "verify_ssl": false, "enabled": true,
@@ -173,25 +176,6 @@ func approveTarget(ctx context.Context, t *testing.T, nb *harness.NetBox, kind s
 	if ok["approved"] != true {
 		t.Fatalf("the %s endpoint's connection target is not approved: %v", kind, ok)
 	}
-}
-
-// loopbackIP returns the id of the ipam IP address 127.0.0.1/32, creating it.
-func loopbackIP(ctx context.Context, t *testing.T, nb *harness.NetBox) int {
-	t.Helper()
-	rows, err := nb.List(ctx, "/api/ipam/ip-addresses/", url.Values{"address": {"127.0.0.1/32"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) > 0 {
-		return int(rows[0]["id"].(float64))
-	}
-	var ip map[string]any
-	if _, err := nb.Do(ctx, http.MethodPost, "/api/ipam/ip-addresses/", nil, map[string]any{
-		"address": "127.0.0.1/32", "status": "active", "description": "proxbox e2e: loopback backend address",
-	}, &ip); err != nil {
-		t.Fatalf("creating 127.0.0.1/32: %v", err)
-	}
-	return int(ip["id"].(float64))
 }
 
 func atoi(s string) int {

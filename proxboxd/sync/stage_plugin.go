@@ -3,7 +3,6 @@ package sync
 import (
 	"context"
 	"errors"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -484,7 +483,7 @@ func (r *run) stageRoutines(ctx context.Context, cls []*cluster) (int, string, e
 			for k, v := range f {
 				parts = append(parts, k+"="+asStr(v))
 			}
-			sortStrings(parts)
+			slices.Sort(parts)
 			body["fleecing"] = strings.Join(parts, ",")
 		} else {
 			body["fleecing"] = asStr(j["fleecing"])
@@ -573,13 +572,3 @@ var errEmptySelection = errors.New("the backup job selects no guest, and netbox-
 var poolIDRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 func validPoolID(s string) bool { return poolIDRe.MatchString(s) }
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
-var _ = url.Values{}

@@ -154,12 +154,22 @@ func (e *Env) AddPVE(ctx context.Context, sc pvemock.Scenario, seed int64) (*PVE
 func (e *Env) pluginEndpoint(ctx context.Context, cluster string, port int, user, tokenName, secret string) int {
 	const path = "/api/plugins/proxbox/endpoints/proxmox/"
 	fallback := PluginPK + len(e.More)
+	primary := len(e.More) == 0
 	if !e.NB.Exists(ctx, path) {
 		return fallback
 	}
-	body := map[string]any{"name": cluster, "domain": "127.0.0.1", "port": port, "username": user,
-		"token_name": tokenName, "token_value": secret, "verify_ssl": false, "enabled": true}
-	primary := len(e.More) == 0
+	lo, err := e.NB.LoopbackIP(ctx)
+	if err != nil {
+		if primary {
+			e.PluginEndpointErr = err
+		}
+		return fallback
+	}
+	// as TestPluginJob records it: an address is an ipam reference (the
+	// plugin refuses one in "domain"), and mode "cluster" is the plugin's
+	// record of a whole cluster
+	body := map[string]any{"name": cluster, "ip_address": lo, "port": port, "username": user,
+		"token_name": tokenName, "token_value": secret, "verify_ssl": false, "enabled": true, "mode": "cluster"}
 	rows, err := e.NB.List(ctx, path, url.Values{"name": {cluster}})
 	var out map[string]any
 	if err == nil && len(rows) > 0 {

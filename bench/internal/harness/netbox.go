@@ -127,6 +127,27 @@ func (n *NetBox) Exists(ctx context.Context, path string) bool {
 	return err == nil && st == http.StatusOK
 }
 
+// LoopbackIP returns the id of the ipam IP address 127.0.0.1/32, creating it.
+// The plugin's endpoint records take DNS names only in "domain"; an address
+// is a reference to an ipam IP address, which is how a user records a
+// Proxmox or backend reachable by address.
+func (n *NetBox) LoopbackIP(ctx context.Context) (int, error) {
+	rows, err := n.List(ctx, "/api/ipam/ip-addresses/", url.Values{"address": {"127.0.0.1/32"}})
+	if err != nil {
+		return 0, err
+	}
+	if len(rows) > 0 {
+		return asInt(rows[0]["id"]), nil
+	}
+	var ip map[string]any
+	if _, err := n.Do(ctx, http.MethodPost, "/api/ipam/ip-addresses/", nil, map[string]any{
+		"address": "127.0.0.1/32", "status": "active", "description": "proxbox e2e: loopback backend address",
+	}, &ip); err != nil {
+		return 0, fmt.Errorf("creating 127.0.0.1/32: %w", err)
+	}
+	return asInt(ip["id"]), nil
+}
+
 // Version is NetBox's version from /api/status/.
 func (n *NetBox) Version(ctx context.Context) (netbox string, plugins map[string]string, err error) {
 	var st struct {
