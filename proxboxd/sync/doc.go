@@ -70,6 +70,15 @@
 // reads are not attempted); the stage stays ok and is partial, and a later
 // sync completes what was missed.
 //
+// Writes: creates, updates and deletes of one object type go to NetBox in
+// bulk requests of WriteTuning.BatchSize objects (50), WriteTuning.Concurrency
+// of them in flight at once (1); proxboxd takes both from the plugin's
+// bulk_batch_size and netbox_max_concurrent settings for each run. Unlike
+// the Python backend it does not sleep bulk_batch_delay_ms between batches:
+// each batch already waits for NetBox's answer, and the concurrency bound is
+// the throttle. Reads run up to 4 at a time (WithNetBoxConcurrency, raised to
+// the write concurrency when that is higher).
+//
 // Locking: syncs touching the same Proxmox endpoint are serialised; a later
 // one waits (emitting a step "progress" frame) until the earlier ends or its
 // context is cancelled.

@@ -46,13 +46,44 @@ func WithOrphanPolicy(objectType string, p OrphanPolicy) Option {
 	return func(e *Engine) { e.policies[objectType] = p }
 }
 
-// WithBatchSize sets the bulk write batch size (default 50).
+// WithBatchSize sets the bulk write batch size (default 50, at most 1000).
 func WithBatchSize(n int) Option {
 	return func(e *Engine) {
 		if n > 0 {
-			e.batch = n
+			e.batch = min(n, maxBatch)
 		}
 	}
+}
+
+// maxBatch bounds a bulk write: NetBox holds one transaction per request, and
+// a larger one only risks its timeout.
+const maxBatch = 1000
+
+// WithWriteConcurrency sets how many bulk write batches of one object type
+// are in flight at once (default 1: one after another). NetBox serves
+// requests on several workers and a bulk write spends nearly all its time in
+// NetBox, so a NetBox with spare workers and cores finishes a large first
+// sync sooner with 2–4. The NetBox concurrency bound is raised to match.
+func WithWriteConcurrency(n int) Option {
+	return func(e *Engine) {
+		if n > 0 {
+			e.writeConc = n
+		}
+	}
+}
+
+// WriteTuning is how one run writes to NetBox. Zero fields keep the values of
+// WithBatchSize and WithWriteConcurrency.
+type WriteTuning struct {
+	BatchSize   int // objects per bulk request (at most 1000)
+	Concurrency int // bulk requests of one object type in flight at once
+}
+
+// WithWriteTuning reads, once per run, how the run writes to NetBox
+// (proxboxd: the plugin's bulk_batch_size and netbox_max_concurrent
+// settings, so a change there applies from the next sync on).
+func WithWriteTuning(src func(ctx context.Context) WriteTuning) Option {
+	return func(e *Engine) { e.tuning = src }
 }
 
 // WithNetBoxConcurrency bounds concurrent NetBox requests of one sync (default 4).
@@ -90,14 +121,16 @@ func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = n
 // Engine runs the sync stages. It is safe for concurrent use; syncs touching
 // the same Proxmox endpoint are serialised (the later one waits).
 type Engine struct {
-	conn     proxbox.Connector
-	log      *slog.Logger
-	policies map[string]OrphanPolicy
-	batch    int
-	nbConc   int
-	now      func() time.Time
-	nbOpen   func(ctx context.Context) (netboxAPI, error)
-	pveOpen  func(t proxbox.ProxmoxTarget) pveAPI
+	conn      proxbox.Connector
+	log       *slog.Logger
+	policies  map[string]OrphanPolicy
+	batch     int
+	writeConc int
+	nbConc    int
+	tuning    func(ctx context.Context) WriteTuning
+	now       func() time.Time
+	nbOpen    func(ctx context.Context) (netboxAPI, error)
+	pveOpen   func(t proxbox.ProxmoxTarget) pveAPI
 
 	vrfs     map[string]int
 	vrfNames func(ctx context.Context) (map[string]string, error)
@@ -130,7 +163,7 @@ func defaultPolicies() map[string]OrphanPolicy {
 // New returns an Engine reading endpoints through conn.
 func New(conn proxbox.Connector, opts ...Option) *Engine {
 	e := &Engine{
-		conn: conn, log: slog.Default(), policies: defaultPolicies(), batch: 50, nbConc: 4,
+		conn: conn, log: slog.Default(), policies: defaultPolicies(), batch: 50, writeConc: 1, nbConc: 4,
 		now: time.Now, locks: map[string]chan struct{}{}, vrfs: map[string]int{},
 	}
 	e.nbOpen = func(ctx context.Context) (netboxAPI, error) {
@@ -301,7 +334,7 @@ func (e *Engine) FullUpdate(ctx context.Context, params proxbox.StageParams, emi
 		}
 	}
 	fr.DurationSeconds = time.Since(start).Seconds()
-	fr.MinRequests = minRequests(fr.Stages, e.batch)
+	fr.MinRequests = minRequests(fr.Stages, r.batch)
 	for _, s := range fr.Stages {
 		for _, n := range s.Requests {
 			fr.Requests += n
@@ -355,9 +388,18 @@ func (e *Engine) open(ctx context.Context, p proxbox.StageParams, emit proxbox.E
 	}
 	r := &run{
 		e: e, emit: emit, now: e.now(), tagIDs: map[string]int{}, cfOK: map[string]bool{},
-		nb:     &countingNB{nb: nb, sem: make(chan struct{}, e.nbConc), c: &counter{}},
-		tables: map[string]*table{},
+		tables: map[string]*table{}, batch: e.batch, writeConc: e.writeConc,
 	}
+	if e.tuning != nil {
+		t := e.tuning(ctx)
+		if t.BatchSize > 0 {
+			r.batch = min(t.BatchSize, maxBatch)
+		}
+		if t.Concurrency > 0 {
+			r.writeConc = t.Concurrency
+		}
+	}
+	r.nb = &countingNB{nb: nb, sem: make(chan struct{}, max(e.nbConc, r.writeConc)), c: &counter{}}
 	for _, t := range targets {
 		r.clusters = append(r.clusters, &cluster{t: t, pve: e.pveOpen(t)})
 	}
@@ -366,29 +408,32 @@ func (e *Engine) open(ctx context.Context, p proxbox.StageParams, emit proxbox.E
 
 // run is the state of one sync (one stage, or a full update).
 type run struct {
-	e        *Engine
-	nb       *countingNB
-	emit     proxbox.Emitter
-	now      time.Time
-	p        proxbox.StageParams
-	dry      bool
-	res      *proxbox.StageResult
-	fake     int
-	tagIDs   map[string]int
-	cfOK     map[string]bool
-	prepared bool
-	plugin   *bool
-	clusters []*cluster
-	tables   map[string]*table // shared NetBox tables (full update reuses them)
-	phase    string
-	only     map[string]bool // individual sync: "<cluster>|<type>/<vmid>"
-	depsDone bool
-	roleIDs  map[string]int
-	override map[string]OrphanPolicy
-	noMAC    bool            // NetBox has no /api/dcim/mac-addresses/ (< 4.2)
-	macOK    bool            // it has
-	reported map[string]bool // read failures reported in this stage (notRead)
-	vrfIDs   map[string]int  // cluster name -> VRF id from WithClusterVRFNames (resolveVRFs)
+	e         *Engine
+	nb        *countingNB
+	emit      proxbox.Emitter
+	now       time.Time
+	p         proxbox.StageParams
+	dry       bool
+	res       *proxbox.StageResult
+	fake      int
+	tagIDs    map[string]int
+	cfOK      map[string]bool
+	prepared  bool
+	plugin    *bool
+	clusters  []*cluster
+	tables    map[string]*table // shared NetBox tables (full update reuses them)
+	phase     string
+	only      map[string]bool // individual sync: "<cluster>|<type>/<vmid>"
+	depsDone  bool
+	roleIDs   map[string]int
+	override  map[string]OrphanPolicy
+	noMAC     bool            // NetBox has no /api/dcim/mac-addresses/ (< 4.2)
+	macOK     bool            // it has
+	reported  map[string]bool // read failures reported in this stage (notRead)
+	vrfIDs    map[string]int  // cluster name -> VRF id from WithClusterVRFNames (resolveVRFs)
+	batch     int             // objects per bulk write (WriteTuning)
+	writeConc int             // bulk writes of one object type in flight (WriteTuning)
+	wmu       gosync.Mutex    // held by concurrent write batches while they record results
 }
 
 func (r *run) counts(typ string) *proxbox.Counts {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"time"
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
@@ -440,19 +441,24 @@ func (r *run) apply(ctx context.Context, t *table, ops []op) {
 		}
 		r.batches(len(deletes), func(i, j int) {
 			if err := r.nb.Delete(ctx, t.k.Path, ids[i:j]); err == nil {
-				for _, o := range deletes[i:j] {
-					t.remove(o.id)
-					c.Deleted++
-				}
+				r.locked(func() {
+					for _, o := range deletes[i:j] {
+						t.remove(o.id)
+						c.Deleted++
+					}
+				})
 				return
 			}
 			for _, o := range deletes[i:j] {
-				if err := r.deleteOne(ctx, t, o.id); err != nil {
-					r.fail(t.k.Type, o.name, err)
-					continue
-				}
-				t.remove(o.id)
-				c.Deleted++
+				err := r.deleteOne(ctx, t, o.id)
+				r.locked(func() {
+					if err != nil {
+						r.fail(t.k.Type, o.name, err)
+						return
+					}
+					t.remove(o.id)
+					c.Deleted++
+				})
 			}
 		})
 	}
@@ -520,37 +526,38 @@ func (r *run) writeCreates(ctx context.Context, t *table, creates []op) ([]op, e
 	}
 	var failed []op
 	var lastErr error
+	created := func(n int, g obj) {
+		t.put(g)
+		creates[n].w.id = idOf(g)
+		c.Created++
+		r.itemDone(t.k, creates[n].name, idOf(g), "created")
+	}
 	r.batches(len(creates), func(i, j int) {
 		got, err := r.nb.Create(ctx, t.k.Path, bodies[i:j])
 		if err == nil && len(got) == j-i {
-			for n, g := range got {
-				t.put(g)
-				creates[i+n].w.id = idOf(g)
-				c.Created++
-				r.itemDone(t.k, creates[i+n].name, idOf(g), "created")
-			}
+			r.locked(func() {
+				for n, g := range got {
+					created(i+n, g)
+				}
+			})
 			return
 		}
 		if transient(ctx, err) {
-			failed = append(failed, creates[i:j]...)
-			lastErr = err
+			r.locked(func() { failed, lastErr = append(failed, creates[i:j]...), err })
 			return
 		}
 		for n := i; n < j; n++ {
 			g, err := r.nb.Create(ctx, t.k.Path, bodies[n:n+1])
-			if err == nil && len(g) == 1 {
-				t.put(g[0])
-				creates[n].w.id = idOf(g[0])
-				c.Created++
-				r.itemDone(t.k, creates[n].name, idOf(g[0]), "created")
-				continue
-			}
-			if transient(ctx, err) {
-				failed = append(failed, creates[n])
-				lastErr = err
-				continue
-			}
-			r.fail(t.k.Type, creates[n].name, err)
+			r.locked(func() {
+				switch {
+				case err == nil && len(g) == 1:
+					created(n, g[0])
+				case transient(ctx, err):
+					failed, lastErr = append(failed, creates[n]), err
+				default:
+					r.fail(t.k.Type, creates[n].name, err)
+				}
+			})
 		}
 	})
 	return failed, lastErr
@@ -575,45 +582,71 @@ func (r *run) writeUpdates(ctx context.Context, t *table, updates []op) ([]op, e
 	}
 	var failed []op
 	var lastErr error
+	updated := func(n int, g obj) {
+		t.put(g)
+		c.Updated++
+		r.itemDone(t.k, updates[n].name, idOf(g), "updated")
+	}
 	r.batches(len(updates), func(i, j int) {
 		got, err := r.nb.Patch(ctx, t.k.Path, bodies[i:j])
 		if err == nil && len(got) == j-i {
-			for n, g := range got {
-				t.put(g)
-				c.Updated++
-				r.itemDone(t.k, updates[i+n].name, idOf(g), "updated")
-			}
+			r.locked(func() {
+				for n, g := range got {
+					updated(i+n, g)
+				}
+			})
 			return
 		}
 		if transient(ctx, err) {
-			failed = append(failed, updates[i:j]...)
-			lastErr = err
+			r.locked(func() { failed, lastErr = append(failed, updates[i:j]...), err })
 			return
 		}
 		for n := i; n < j; n++ {
 			g, err := r.nb.Patch(ctx, t.k.Path, bodies[n:n+1])
-			if err == nil && len(g) == 1 {
-				t.put(g[0])
-				c.Updated++
-				r.itemDone(t.k, updates[n].name, idOf(g[0]), "updated")
-				continue
-			}
-			if transient(ctx, err) {
-				failed = append(failed, updates[n])
-				lastErr = err
-				continue
-			}
-			r.fail(t.k.Type, updates[n].name, err)
+			r.locked(func() {
+				switch {
+				case err == nil && len(g) == 1:
+					updated(n, g[0])
+				case transient(ctx, err):
+					failed, lastErr = append(failed, updates[n]), err
+				default:
+					r.fail(t.k.Type, updates[n].name, err)
+				}
+			})
 		}
 	})
 	return failed, lastErr
 }
 
+// batches calls fn for each batch [i, j) of n items, up to the run's write
+// concurrency at a time. fn sends its requests unlocked and records what they
+// did (tables, counts, failures, events) under r.wmu, through r.locked.
 func (r *run) batches(n int, fn func(i, j int)) {
-	bs := r.e.batch
-	for i := 0; i < n; i += bs {
-		fn(i, min(i+bs, n))
+	bs := r.batch
+	if r.writeConc <= 1 || n <= bs {
+		for i := 0; i < n; i += bs {
+			fn(i, min(i+bs, n))
+		}
+		return
 	}
+	sem := make(chan struct{}, r.writeConc)
+	var wg gosync.WaitGroup
+	for i := 0; i < n; i += bs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i, j int) {
+			defer func() { <-sem; wg.Done() }()
+			fn(i, j)
+		}(i, min(i+bs, n))
+	}
+	wg.Wait()
+}
+
+// locked runs fn under r.wmu (see batches).
+func (r *run) locked(fn func()) {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
+	fn()
 }
 
 // same reports whether a NetBox value equals a desired value, normalising

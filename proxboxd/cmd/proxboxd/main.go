@@ -230,6 +230,9 @@ func openCore(ctx context.Context, cf commonFlags, stderr io.Writer) (*core, err
 	c.conn = conn
 	c.engine = newEngine(conn, c.log, func(ctx context.Context) (map[string]string, error) {
 		return settings.ParseClusterVRFs(c.settings.Get(ctx).ClusterVRFs)
+	}, func(ctx context.Context) sync.WriteTuning {
+		s := c.settings.Get(ctx)
+		return sync.WriteTuning{BatchSize: s.BulkBatchSize, Concurrency: s.NetBoxMaxConcurrent}
 	})
 	return c, nil
 }
@@ -238,8 +241,13 @@ type jsonRaw []byte
 
 func (j *jsonRaw) UnmarshalJSON(b []byte) error { *j = append((*j)[:0], b...); return nil }
 
-func newEngine(conn proxbox.Connector, log *slog.Logger, vrfs func(context.Context) (map[string]string, error)) *sync.Engine {
-	return sync.New(conn, sync.WithLogger(log.With("component", "sync")), sync.WithClusterVRFNames(vrfs))
+// newEngine builds the sync engine over conn. vrfs and tuning read proxboxd's
+// settings once per run: cluster_vrfs, and the plugin's bulk_batch_size and
+// netbox_max_concurrent.
+func newEngine(conn proxbox.Connector, log *slog.Logger, vrfs func(context.Context) (map[string]string, error),
+	tuning func(context.Context) sync.WriteTuning) *sync.Engine {
+	return sync.New(conn, sync.WithLogger(log.With("component", "sync")), sync.WithClusterVRFNames(vrfs),
+		sync.WithWriteTuning(tuning))
 }
 
 func parsePrefixes(v string) ([]netip.Prefix, error) {

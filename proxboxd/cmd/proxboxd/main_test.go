@@ -28,7 +28,7 @@ func TestPythonSSECheck(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	env, err := demo.Start(ctx, demo.Options{NewEngine: func(c proxbox.Connector) proxbox.Syncer { return newEngine(c, discard(), nil) }})
+	env, err := demo.Start(ctx, demo.Options{NewEngine: func(c proxbox.Connector) proxbox.Syncer { return newEngine(c, discard(), nil, nil) }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -137,7 +137,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	logs := pbhttp.NewLogBuffer(10000)
 	o.Logs = logs
 	o.Logger = newLogger(*logLevel, "text", stderr, logs)
-	o.NewEngine = func(conn proxbox.Connector) proxbox.Syncer { return newEngine(conn, o.Logger, nil) }
+	o.NewEngine = func(conn proxbox.Connector) proxbox.Syncer { return newEngine(conn, o.Logger, nil, nil) }
 	o.Stdout = stdout
 	return demo.Run(ctx, o)
 }
