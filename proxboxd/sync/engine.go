@@ -60,23 +60,26 @@ func WithBatchSize(n int) Option {
 const maxBatch = 1000
 
 // WithWriteConcurrency sets how many bulk write batches of one object type
-// are in flight at once (default 1: one after another). NetBox serves
-// requests on several workers and a bulk write spends nearly all its time in
-// NetBox, so a NetBox with spare workers and cores finishes a large first
-// sync sooner with 2–4. The NetBox concurrency bound is raised to match.
+// are in flight at once (default 1: one after another; at most 16). NetBox
+// serves requests on several workers and a bulk write spends nearly all its
+// time in NetBox, so a NetBox with idle workers and cores can finish a large
+// first sync sooner with 2–4. The NetBox concurrency bound is raised to match.
 func WithWriteConcurrency(n int) Option {
 	return func(e *Engine) {
 		if n > 0 {
-			e.writeConc = n
+			e.writeConc = min(n, maxWriteConc)
 		}
 	}
 }
+
+// maxWriteConc bounds WithWriteConcurrency and WriteTuning.Concurrency.
+const maxWriteConc = 16
 
 // WriteTuning is how one run writes to NetBox. Zero fields keep the values of
 // WithBatchSize and WithWriteConcurrency.
 type WriteTuning struct {
 	BatchSize   int // objects per bulk request (at most 1000)
-	Concurrency int // bulk requests of one object type in flight at once
+	Concurrency int // bulk requests of one object type in flight at once (at most 16)
 }
 
 // WithWriteTuning reads, once per run, how the run writes to NetBox
@@ -396,7 +399,7 @@ func (e *Engine) open(ctx context.Context, p proxbox.StageParams, emit proxbox.E
 			r.batch = min(t.BatchSize, maxBatch)
 		}
 		if t.Concurrency > 0 {
-			r.writeConc = t.Concurrency
+			r.writeConc = min(t.Concurrency, maxWriteConc)
 		}
 	}
 	r.nb = &countingNB{nb: nb, sem: make(chan struct{}, max(e.nbConc, r.writeConc)), c: &counter{}}
