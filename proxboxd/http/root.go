@@ -48,10 +48,14 @@ func (s *Server) cacheInfo(c echo.Context) error {
 	})
 }
 
+// cacheMetricsMap answers the Python backend's NetBox GET-cache metrics in
+// their shape. proxboxd keeps no such cache (each sync reads its own snapshot
+// of the NetBox tables it needs), so every counter and limit is 0 and
+// "enabled" says so; ttl_seconds echoes the netbox_get_cache_ttl setting.
 func (s *Server) cacheMetricsMap() map[string]any {
 	st := s.d.Settings.Get(context.Background())
-	return map[string]any{"hits": 0, "misses": 0, "hit_rate": 0.0, "invalidations": 0, "evictions_ttl": 0, "evictions_size": 0,
-		"evictions_bytes": 0, "current_entries": 0, "current_bytes": 0, "max_entries": 4096, "max_bytes": 52428800,
+	return map[string]any{"enabled": false, "hits": 0, "misses": 0, "hit_rate": 0.0, "invalidations": 0, "evictions_ttl": 0,
+		"evictions_size": 0, "evictions_bytes": 0, "current_entries": 0, "current_bytes": 0, "max_entries": 0, "max_bytes": 0,
 		"ttl_seconds": st.NetBoxGetCacheTTL, "oldest_entry_age_seconds": 0}
 }
 
@@ -61,7 +65,12 @@ func (s *Server) cacheMetrics(c echo.Context) error {
 
 func (s *Server) cacheMetricsProm(c echo.Context) error {
 	m := NewMetrics()
+	// the Python backend's gauge names (proxbox-api-contract: /cache/metrics/prometheus)
+	promName := map[string]string{"current_entries": "entries", "current_bytes": "bytes", "oldest_entry_age_seconds": "oldest_age_seconds"}
 	for k, v := range s.cacheMetricsMap() {
+		if n, ok := promName[k]; ok {
+			k = n
+		}
 		switch n := v.(type) {
 		case int:
 			m.Add("proxbox_cache_"+k, nil, float64(n))
