@@ -70,10 +70,13 @@ func TestWriteFaultsConverge(t *testing.T) {
 	for _, every := range []int{3, 7} {
 		t.Run("every"+strconv.Itoa(every), func(t *testing.T) { testWriteFaults(t, every) })
 	}
+	// batches in flight together fail and are re-read together
+	t.Run("every5-3-in-flight", func(t *testing.T) { testWriteFaults(t, 5, WithWriteConcurrency(3)) })
 }
 
-func testWriteFaults(t *testing.T, every int) {
+func testWriteFaults(t *testing.T, every int, opts ...Option) {
 	e := newEnv(t, nil, pvemock.S100())
+	e.eng = New(e.conn, append([]Option{WithClock(func() time.Time { return e.clock })}, opts...)...)
 	fh := &faultyNetBox{next: e.nb, every: every, faults: map[string]int{}}
 	ts := httptest.NewServer(fh)
 	t.Cleanup(ts.Close)

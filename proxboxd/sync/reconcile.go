@@ -524,43 +524,12 @@ func (r *run) writeCreates(ctx context.Context, t *table, creates []op) ([]op, e
 		}
 		bodies[i] = b
 	}
-	var failed []op
-	var lastErr error
-	created := func(n int, g obj) {
+	return r.writeBatches(ctx, t, creates, bodies, r.nb.Create, func(n int, g obj) {
 		t.put(g)
 		creates[n].w.id = idOf(g)
 		c.Created++
 		r.itemDone(t.k, creates[n].name, idOf(g), "created")
-	}
-	r.batches(len(creates), func(i, j int) {
-		got, err := r.nb.Create(ctx, t.k.Path, bodies[i:j])
-		if err == nil && len(got) == j-i {
-			r.locked(func() {
-				for n, g := range got {
-					created(i+n, g)
-				}
-			})
-			return
-		}
-		if transient(ctx, err) {
-			r.locked(func() { failed, lastErr = append(failed, creates[i:j]...), err })
-			return
-		}
-		for n := i; n < j; n++ {
-			g, err := r.nb.Create(ctx, t.k.Path, bodies[n:n+1])
-			r.locked(func() {
-				switch {
-				case err == nil && len(g) == 1:
-					created(n, g[0])
-				case transient(ctx, err):
-					failed, lastErr = append(failed, creates[n]), err
-				default:
-					r.fail(t.k.Type, creates[n].name, err)
-				}
-			})
-		}
 	})
-	return failed, lastErr
 }
 
 // writeUpdates patches in batches, like writeCreates.
@@ -580,37 +549,45 @@ func (r *run) writeUpdates(ctx context.Context, t *table, updates []op) ([]op, e
 		b["id"] = o.id
 		bodies[i] = b
 	}
-	var failed []op
-	var lastErr error
-	updated := func(n int, g obj) {
+	return r.writeBatches(ctx, t, updates, bodies, r.nb.Patch, func(n int, g obj) {
 		t.put(g)
 		c.Updated++
 		r.itemDone(t.k, updates[n].name, idOf(g), "updated")
-	}
-	r.batches(len(updates), func(i, j int) {
-		got, err := r.nb.Patch(ctx, t.k.Path, bodies[i:j])
+	})
+}
+
+// writeBatches sends bodies (one per op) in batches with send, a bulk create
+// or patch; a batch that fails permanently is retried item by item. written
+// records the object NetBox returned for ops[n], under r.wmu. It returns the
+// ops that failed transiently and the last transient error.
+func (r *run) writeBatches(ctx context.Context, t *table, ops []op, bodies []obj,
+	send func(ctx context.Context, path string, items []obj) ([]obj, error), written func(n int, g obj)) ([]op, error) {
+	var failed []op
+	var lastErr error
+	r.batches(len(ops), func(i, j int) {
+		got, err := send(ctx, t.k.Path, bodies[i:j])
 		if err == nil && len(got) == j-i {
 			r.locked(func() {
 				for n, g := range got {
-					updated(i+n, g)
+					written(i+n, g)
 				}
 			})
 			return
 		}
 		if transient(ctx, err) {
-			r.locked(func() { failed, lastErr = append(failed, updates[i:j]...), err })
+			r.locked(func() { failed, lastErr = append(failed, ops[i:j]...), err })
 			return
 		}
 		for n := i; n < j; n++ {
-			g, err := r.nb.Patch(ctx, t.k.Path, bodies[n:n+1])
+			g, err := send(ctx, t.k.Path, bodies[n:n+1])
 			r.locked(func() {
 				switch {
 				case err == nil && len(g) == 1:
-					updated(n, g[0])
+					written(n, g[0])
 				case transient(ctx, err):
-					failed, lastErr = append(failed, updates[n]), err
+					failed, lastErr = append(failed, ops[n]), err
 				default:
-					r.fail(t.k.Type, updates[n].name, err)
+					r.fail(t.k.Type, ops[n].name, err)
 				}
 			})
 		}
