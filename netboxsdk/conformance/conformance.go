@@ -487,6 +487,14 @@ func (e *env) testIPAM(t *testing.T, w *world) {
 	if !errors.As(err, &ae) || ae.StatusCode != 400 || len(ae.Fields["address"]) == 0 {
 		t.Fatalf("bad address: %v", err)
 	}
+	// the same host under another mask is a duplicate in the global table
+	if dup, err := ips.Create(e.ctx, netboxsdk.Object{"address": host + "/32"}); err == nil {
+		e.cleanupLater(ips.Path(), id(dup))
+		t.Fatalf("%s/32 next to %s was accepted", host, addr)
+	} else if !errors.As(err, &ae) || ae.StatusCode != 400 || len(ae.Fields["address"]) == 0 ||
+		!strings.Contains(ae.Fields["address"][0], "Duplicate IP address") {
+		t.Fatalf("duplicate address: %v", err)
+	}
 	// VLANs
 	vlans := e.nb.Objects("/api/ipam/vlans/")
 	vid := 3000 + rand.IntN(1000)

@@ -733,7 +733,6 @@ func validateIP(n *NetBox, o map[string]any, id int) map[string][]string {
 	if err != nil {
 		return errMap{"address": {fmt.Sprintf("Invalid IP address format: %s", a)}}
 	}
-	_ = p
 	t := str(o["assigned_object_type"])
 	if t != "" || o["assigned_object_id"] != nil {
 		if t != "dcim.interface" && t != "virtualization.vminterface" && t != "ipam.fhrpgroup" {
@@ -747,11 +746,38 @@ func validateIP(n *NetBox, o map[string]any, id int) map[string][]string {
 			return errMap{"assigned_object_id": {fmt.Sprintf("Related object not found using the provided numeric ID: %d", aid)}}
 		}
 	}
-	if o["vrf"] == nil {
-		for oid, other := range n.colls[pIPs].objs {
-			if oid != id && other["vrf"] == nil && str(other["address"]) == a && str(other["role"]) == "" && str(o["role"]) == "" {
-				return errMap{"address": {fmt.Sprintf("Duplicate IP address found in global table: %s", a)}}
-			}
+	return duplicateIP(n, o, id, p.Addr())
+}
+
+// nonUniqueRoles may share an address (NetBox's IPADDRESS_ROLES_NONUNIQUE).
+var nonUniqueRoles = map[string]bool{"anycast": true, "vip": true, "vrrp": true, "hsrp": true, "glbp": true, "carp": true}
+
+// duplicateIP applies NetBox's unique IP space: in the global table
+// (ENFORCE_GLOBAL_UNIQUE, on by default) and in a VRF with enforce_unique,
+// an address whose host part another IP of the same VRF has is refused,
+// whatever the masks, unless both are of a non-unique role.
+func duplicateIP(n *NetBox, o map[string]any, id int, host netip.Addr) map[string][]string {
+	vrf, inVRF := toInt(o["vrf"])
+	inVRF = inVRF && o["vrf"] != nil
+	table := "global table"
+	if inVRF {
+		v := n.colls["/api/ipam/vrfs/"].objs[vrf]
+		if v == nil || v["enforce_unique"] == false {
+			return nil
+		}
+		table = "VRF " + str(v["name"])
+	}
+	for oid, other := range n.colls[pIPs].objs {
+		ov, _ := toInt(other["vrf"])
+		if oid == id || (other["vrf"] != nil) != inVRF || (inVRF && ov != vrf) {
+			continue
+		}
+		op, err := netip.ParsePrefix(str(other["address"]))
+		if err != nil || op.Addr() != host {
+			continue
+		}
+		if !nonUniqueRoles[str(o["role"])] || !nonUniqueRoles[str(other["role"])] {
+			return errMap{"address": {fmt.Sprintf("Duplicate IP address found in %s: %s", table, o["address"])}}
 		}
 	}
 	return nil
