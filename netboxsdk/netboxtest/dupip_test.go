@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/proxbox-go/proxbox/netboxsdk"
-	"github.com/proxbox-go/proxbox/netboxsdk/netboxtest"
 )
 
 // TestDuplicateIPsAsNetBox: NetBox refuses a second IP with the same host
@@ -15,12 +14,7 @@ import (
 // masks; a VRF without enforce_unique, other VRFs, and two IPs of a
 // non-unique role (vip, anycast, …) may share it.
 func TestDuplicateIPsAsNetBox(t *testing.T) {
-	srv := netboxtest.NewServer()
-	defer srv.Close()
-	nb, err := srv.Client()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, nb := newServer(t)
 	ctx := context.Background()
 	ips, vrfs := nb.Objects("/api/ipam/ip-addresses/"), nb.Objects("/api/ipam/vrfs/")
 	strict, err := vrfs.Create(ctx, netboxsdk.Object{"name": "strict"})

@@ -9,13 +9,21 @@ import (
 	"github.com/proxbox-go/proxbox/netboxsdk/netboxtest"
 )
 
-func TestPluginEndpoints(t *testing.T) {
+// newServer serves an empty netboxtest NetBox for the test and returns it
+// with a client of it.
+func newServer(t *testing.T) (*netboxtest.Server, *netboxsdk.Client) {
+	t.Helper()
 	srv := netboxtest.NewServer()
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	nb, err := srv.Client()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return srv, nb
+}
+
+func TestPluginEndpoints(t *testing.T) {
+	srv, nb := newServer(t)
 	ctx := context.Background()
 	st, err := nb.Objects("/api/plugins/proxbox/settings/").All(ctx, nil)
 	if err != nil || len(st) != 1 || st[0]["netbox_max_concurrent"] != float64(1) {

@@ -757,8 +757,7 @@ var nonUniqueRoles = map[string]bool{"anycast": true, "vip": true, "vrrp": true,
 // an address whose host part another IP of the same VRF has is refused,
 // whatever the masks, unless both are of a non-unique role.
 func duplicateIP(n *NetBox, o map[string]any, id int, host netip.Addr) map[string][]string {
-	vrf, inVRF := toInt(o["vrf"])
-	inVRF = inVRF && o["vrf"] != nil
+	vrf, inVRF := toInt(o["vrf"]) // no VRF: 0, false
 	table := "global table"
 	if inVRF {
 		v := n.colls["/api/ipam/vrfs/"].objs[vrf]
@@ -768,8 +767,7 @@ func duplicateIP(n *NetBox, o map[string]any, id int, host netip.Addr) map[strin
 		table = "VRF " + str(v["name"])
 	}
 	for oid, other := range n.colls[pIPs].objs {
-		ov, _ := toInt(other["vrf"])
-		if oid == id || (other["vrf"] != nil) != inVRF || (inVRF && ov != vrf) {
+		if ov, oin := toInt(other["vrf"]); oid == id || oin != inVRF || ov != vrf {
 			continue
 		}
 		op, err := netip.ParsePrefix(str(other["address"]))

@@ -63,12 +63,14 @@ func (s *Server) cacheMetrics(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.cacheMetricsMap())
 }
 
+// cachePromNames are the Python backend's gauge names where they differ from
+// the JSON keys (proxbox-api-contract: /cache/metrics/prometheus).
+var cachePromNames = map[string]string{"current_entries": "entries", "current_bytes": "bytes", "oldest_entry_age_seconds": "oldest_age_seconds"}
+
 func (s *Server) cacheMetricsProm(c echo.Context) error {
 	m := NewMetrics()
-	// the Python backend's gauge names (proxbox-api-contract: /cache/metrics/prometheus)
-	promName := map[string]string{"current_entries": "entries", "current_bytes": "bytes", "oldest_entry_age_seconds": "oldest_age_seconds"}
 	for k, v := range s.cacheMetricsMap() {
-		if n, ok := promName[k]; ok {
+		if n, ok := cachePromNames[k]; ok {
 			k = n
 		}
 		switch n := v.(type) {

@@ -50,7 +50,7 @@ func WithOrphanPolicy(objectType string, p OrphanPolicy) Option {
 func WithBatchSize(n int) Option {
 	return func(e *Engine) {
 		if n > 0 {
-			e.batch = min(n, maxBatch)
+			e.batch = n
 		}
 	}
 }
@@ -67,13 +67,29 @@ const maxBatch = 1000
 func WithWriteConcurrency(n int) Option {
 	return func(e *Engine) {
 		if n > 0 {
-			e.writeConc = min(n, maxWriteConc)
+			e.writeConc = n
 		}
 	}
 }
 
 // maxWriteConc bounds WithWriteConcurrency and WriteTuning.Concurrency.
 const maxWriteConc = 16
+
+// writeTuning is how a run writes: the engine's options, overridden by the
+// WithWriteTuning source's non-zero fields, within maxBatch and maxWriteConc.
+func (e *Engine) writeTuning(ctx context.Context) WriteTuning {
+	w := WriteTuning{BatchSize: e.batch, Concurrency: e.writeConc}
+	if e.tuning != nil {
+		t := e.tuning(ctx)
+		if t.BatchSize > 0 {
+			w.BatchSize = t.BatchSize
+		}
+		if t.Concurrency > 0 {
+			w.Concurrency = t.Concurrency
+		}
+	}
+	return WriteTuning{BatchSize: min(w.BatchSize, maxBatch), Concurrency: min(w.Concurrency, maxWriteConc)}
+}
 
 // WriteTuning is how one run writes to NetBox. Zero fields keep the values of
 // WithBatchSize and WithWriteConcurrency.
@@ -391,17 +407,10 @@ func (e *Engine) open(ctx context.Context, p proxbox.StageParams, emit proxbox.E
 	}
 	r := &run{
 		e: e, emit: emit, now: e.now(), tagIDs: map[string]int{}, cfOK: map[string]bool{},
-		tables: map[string]*table{}, batch: e.batch, writeConc: e.writeConc,
+		tables: map[string]*table{},
 	}
-	if e.tuning != nil {
-		t := e.tuning(ctx)
-		if t.BatchSize > 0 {
-			r.batch = min(t.BatchSize, maxBatch)
-		}
-		if t.Concurrency > 0 {
-			r.writeConc = min(t.Concurrency, maxWriteConc)
-		}
-	}
+	w := e.writeTuning(ctx)
+	r.batch, r.writeConc = w.BatchSize, w.Concurrency
 	r.nb = &countingNB{nb: nb, sem: make(chan struct{}, max(e.nbConc, r.writeConc)), c: &counter{}}
 	for _, t := range targets {
 		r.clusters = append(r.clusters, &cluster{t: t, pve: e.pveOpen(t)})
