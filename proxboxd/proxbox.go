@@ -92,6 +92,9 @@ type Counts struct {
 	Deleted   int `json:"deleted"`
 	Unchanged int `json:"unchanged"`
 	Failed    int `json:"failed"`
+	// Skipped counts objects the engine decided not to write (StageResult.Skipped
+	// says which and why).
+	Skipped int `json:"skipped"`
 }
 
 // ItemFailure reports one object that could not be written.
@@ -117,15 +120,25 @@ type Diff struct {
 	New any `json:"new"`
 }
 
+// ItemSkip reports one object the engine decided not to write, and why (an
+// address already on another guest, a disk without a size, a backup of a
+// VMID no guest has, a write NetBox refused earlier and that has not changed).
+type ItemSkip struct {
+	ObjectType string `json:"object_type"`
+	Name       string `json:"name"`
+	Reason     string `json:"reason"`
+}
+
 // StageResult is what a stage reports at its end. OK is false only when the
 // stage could not do its job; item failures are listed in Failures.
 type StageResult struct {
 	Stage    Stage              `json:"stage"`
 	OK       bool               `json:"ok"`
 	Message  string             `json:"message"`
-	Partial  bool               `json:"partial"` // some cluster or node could not be read
+	Partial  bool               `json:"partial"` // some read failed, or some item failed or was skipped
 	Counts   map[string]*Counts `json:"counts"`  // by object type, e.g. "virtualization.virtualmachine"
 	Failures []ItemFailure      `json:"failures,omitempty"`
+	Skipped  []ItemSkip         `json:"skipped,omitempty"`
 	Plan     []Change           `json:"plan,omitempty"` // filled on dry runs
 	Requests map[string]int     `json:"requests,omitempty"`
 }

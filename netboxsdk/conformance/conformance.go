@@ -375,10 +375,27 @@ func (e *env) testVirtualization(t *testing.T, w *world) {
 	if pv["role"] != nil || pv["vcpus"] != nil || pv["comments"] != "patched" || choiceValue(pv, "status") != "offline" || fmt.Sprint(pv["memory"]) != "2048" {
 		t.Fatalf("patch result: role=%v vcpus=%v comments=%v status=%v memory=%v", pv["role"], pv["vcpus"], pv["comments"], pv["status"], pv["memory"])
 	}
-	// same name in the same cluster is refused
-	_, err = vms.Create(e.ctx, netboxsdk.Object{"name": p + "-vm1", "cluster": id(w.cluster)})
-	if !errors.Is(err, netboxsdk.ErrValidation) {
+	// same name in the same cluster is refused, whatever its case, with
+	// NetBox's message (the sync engine plans renames around it)
+	_, err = vms.Create(e.ctx, netboxsdk.Object{"name": strings.ToUpper(p + "-vm1"), "cluster": id(w.cluster)})
+	if !errors.Is(err, netboxsdk.ErrValidation) || !strings.Contains(err.Error(), "Virtual machine name must be unique per cluster") {
 		t.Fatalf("duplicate VM name in cluster: %v", err)
+	}
+	// a rename onto a taken name is refused too
+	vm2, err := vms.Create(e.ctx, netboxsdk.Object{"name": p + "-vm2", "cluster": id(w.cluster)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cleanupLater(vms.Path(), id(vm2))
+	if _, err := vms.Patch(e.ctx, id(vm2), netboxsdk.Object{"name": p + "-vm1"}); !errors.Is(err, netboxsdk.ErrValidation) {
+		t.Fatalf("rename onto a taken VM name: %v", err)
+	}
+	// names longer than 64 characters are refused on the field
+	long := p + "-" + strings.Repeat("x", 65)
+	_, err = vms.Create(e.ctx, netboxsdk.Object{"name": long, "cluster": id(w.cluster)})
+	var ae *netboxsdk.APIError
+	if !errors.As(err, &ae) || !strings.Contains(ae.FieldError("name"), "no more than 64 characters") {
+		t.Fatalf("65-character VM name: %v", err)
 	}
 	// VM interfaces and virtual disks
 	vifs := e.nb.Objects("/api/virtualization/interfaces/")

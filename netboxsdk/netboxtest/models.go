@@ -157,7 +157,7 @@ func builtinModels() []*model {
 				"status": choice("active", clusterStatus...), "description": plain(""), "comments": plain(""), "scope_type": plain(nil), "scope_id": plain(nil)},
 			brief: []string{"name", "description"}},
 		{path: pVMs, objType: "virtualization.virtualmachine", required: []string{"name"},
-			unique: [][]string{{"cluster", "tenant", "name"}}, uniqMsg: []string{"Virtual machine name must be unique per cluster."},
+			unique: [][]string{{"cluster", "tenant", "name"}}, uniqMsg: []string{"Virtual machine name must be unique per cluster and tenant."},
 			fields: map[string]field{"status": choice("active", vmStatus...), "role": fk("/api/dcim/device-roles/"), "vcpus": plain(nil), "memory": intf(nil),
 				"disk": intf(nil), "description": plain(""), "comments": plain(""), "serial": plain(""), "local_context_data": plain(nil),
 				"config_template": fk("/api/extras/config-templates/"), "start_on_boot": plain(nil)},
@@ -291,4 +291,28 @@ func objTypeFromPath(path string) string {
 		name = strings.TrimSuffix(name, "s")
 	}
 	return segs[0] + "." + name
+}
+
+// maxLengths are NetBox's CharField limits (max_length) of the fields the
+// sync engine writes, by collection: a longer value is refused with DRF's
+// "Ensure this field has no more than N characters." (NetBox 4.7.3 and
+// netbox-proxbox 0.0.29; TestMaxLengthsMatchSchema checks them against the
+// committed schema).
+var maxLengths = map[string]map[string]int{
+	pSites:                               {"name": 100, "slug": 100, "description": 200},
+	pDevices:                             {"name": 64, "description": 200},
+	pInterfaces:                          {"name": 64, "label": 64, "description": 200},
+	pVMs:                                 {"name": 64, "description": 200},
+	pVMIfaces:                            {"name": 64, "description": 200},
+	pDisks:                               {"name": 64, "description": 200},
+	pClusters:                            {"name": 100, "description": 200},
+	pIPs:                                 {"description": 200},
+	pTags:                                {"name": 100, "slug": 100, "description": 200},
+	"/api/ipam/vlans/":                   {"name": 64, "description": 200},
+	"/api/dcim/device-roles/":            {"name": 100, "slug": 100, "description": 200},
+	"/api/virtualization/cluster-types/": {"name": 100, "slug": 100, "description": 200},
+	pPlugin + "snapshots/":               {"name": 255, "node": 255, "parent": 255},
+	pPlugin + "task-history/":            {"node": 255, "task_id": 255, "task_state": 255, "task_type": 255, "upid": 255, "username": 255, "vm_type": 16},
+	pPlugin + "backups/":                 {"encrypted": 255, "storage": 255, "verification_state": 255, "verification_upid": 255, "volume_id": 255},
+	pPlugin + "replications/":            {"replication_id": 255, "schedule": 128, "source": 255, "target": 255},
 }

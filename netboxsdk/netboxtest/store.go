@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 var readOnly = map[string]bool{"id": true, "url": true, "display": true, "display_url": true, "created": true,
@@ -51,7 +52,12 @@ func (rc *reqCtx) apply(c *coll, base, in map[string]any) (map[string]any, errMa
 		}
 		if sv, isStr := v.(string); isStr {
 			// DRF's CharField strips leading and trailing whitespace.
-			v = strings.TrimSpace(sv)
+			sv = strings.TrimSpace(sv)
+			v = sv
+			if limit := maxLengths[c.m.path][k]; limit > 0 && utf8.RuneCountInString(sv) > limit {
+				errs[k] = append(errs[k], fmt.Sprintf("Ensure this field has no more than %d characters.", limit))
+				continue
+			}
 		}
 		f, ok := rc.fieldOf(c, k)
 		if !ok {

@@ -91,6 +91,9 @@ func CompleteFromResult(stage proxbox.Stage, r *proxbox.StageResult) CompletePay
 	if len(r.Failures) > 0 {
 		res["failures"] = r.Failures
 	}
+	if len(r.Skipped) > 0 {
+		res["skipped"] = r.Skipped
+	}
 	if len(r.Requests) > 0 {
 		res["requests"] = r.Requests
 	}

@@ -132,8 +132,25 @@
 //   - NetBox 4 rejects a VM disk size different from its virtual disks' sum:
 //     the VM disk field is left to NetBox (it sums the virtual disks).
 //   - Proxmox allows duplicate guest names, NetBox not within a cluster: the
-//     later VMID gets "name (vmid)"; an orphaned VM whose name a new guest
-//     takes (VMID reused) is renamed "name (orphan vmid)".
+//     guest whose VM holds the name keeps it, the others get "name (vmid)";
+//     an orphaned VM whose name a live guest needs is renamed
+//     "name (orphan vmid)" in the same run, whenever it was orphaned; swaps
+//     and chains of names go through temporary names; names over 64
+//     characters end in "~vmid" with the full name in proxmox_name
+//     (names.go). Free text is cut to NetBox's limits (limits.go).
+//   - Objects not written were dropped without a word (an address on two
+//     guests, a disk without a size, backups of a VMID no guest has, the
+//     children of a VM NetBox refused): each is a skipped item with its
+//     reason, and a stage with failed or skipped items is partial, with the
+//     counts in its message.
+//   - A write NetBox refused was sent again, unchanged, on every run: it is
+//     remembered and not re-sent until it changes (refusals.go).
+//   - An orphaned VM kept its active addresses, primary IPs and active
+//     snapshots: its addresses become deprecated, its primaries are cleared,
+//     its snapshots stale, and a live guest of the cluster that reuses its
+//     VMID takes over a snapshot record whose plugin key it needs.
+//   - A link-local IPv4 (169.254.0.0/16) could become the primary IPv4:
+//     link-local addresses are recorded, never primary.
 //   - Stale snapshot deletion used an unpaginated list and could miss or hit
 //     other VMs: it is per VM, over fully read VMs only.
 package sync

@@ -156,6 +156,8 @@ type Engine struct {
 
 	mu    gosync.Mutex
 	locks map[string]chan struct{}
+
+	refusals *refusalMemory // writes NetBox refused (refusals.go)
 }
 
 var _ proxbox.Syncer = (*Engine)(nil)
@@ -183,7 +185,7 @@ func defaultPolicies() map[string]OrphanPolicy {
 func New(conn proxbox.Connector, opts ...Option) *Engine {
 	e := &Engine{
 		conn: conn, log: slog.Default(), policies: defaultPolicies(), batch: 50, writeConc: 1, nbConc: 4,
-		now: time.Now, locks: map[string]chan struct{}{}, vrfs: map[string]int{},
+		now: time.Now, locks: map[string]chan struct{}{}, vrfs: map[string]int{}, refusals: newRefusalMemory(),
 	}
 	e.nbOpen = func(ctx context.Context) (netboxAPI, error) {
 		c, err := conn.NetBox(ctx)
@@ -473,6 +475,21 @@ func (r *run) fail(typ, name string, err error) {
 		"message": fmt.Sprintf("Failed to %s %s %q", verb, typ, name), "detail": detail}})
 }
 
+// skip reports an object the engine decided not to write, with the reason:
+// counted as Skipped, listed in StageResult.Skipped (the plugin sees it in
+// the complete frame's result and the run record keeps it) and announced as
+// an item_progress frame with status "skipped" and the reason as warning.
+// A stage with skipped items is partial.
+func (r *run) skip(typ, name, reason string) {
+	r.locked(func() {
+		r.counts(typ).Skipped++
+		r.res.Skipped = append(r.res.Skipped, proxbox.ItemSkip{ObjectType: typ, Name: name, Reason: reason})
+	})
+	r.emit(proxbox.Event{Name: "item_progress", Data: map[string]any{"event": "item_progress", "phase": r.phase,
+		"status": "skipped", "message": fmt.Sprintf("Skipped %s %q: %s", typ, name, reason),
+		"item": map[string]any{"name": name, "item_type": typ}, "warning": reason}})
+}
+
 // notRead reports a Proxmox read that failed even after the client's
 // retries (or was not attempted: its node is offline). Whatever depends on
 // it was left as NetBox has it; the stage stays ok and is partial. what
@@ -611,15 +628,22 @@ func (r *run) stage(ctx context.Context, s proxbox.Stage, p proxbox.StageParams,
 		tot.Deleted += c.Deleted
 		tot.Failed += c.Failed
 		tot.Unchanged += c.Unchanged
+		tot.Skipped += c.Skipped
 	}
 	status := "completed"
 	if tot.Failed > 0 {
 		status = "completed_with_errors"
 	}
+	if res.OK && tot.Failed+tot.Skipped > 0 {
+		// honest status: the plugin only reads ok, so say it in its terms
+		res.Partial = true
+		res.Message = strings.TrimSuffix(res.Message, ".") + fmt.Sprintf(" (partial: %d failed, %d skipped; see failures and skipped).", tot.Failed, tot.Skipped)
+	}
 	r.emit(proxbox.Event{Name: "phase_summary", Data: map[string]any{"event": "phase_summary", "phase": step, "status": status,
-		"message": fmt.Sprintf("%s sync completed: %d created, %d updated, %d deleted, %d unchanged, %d failed", step, tot.Created, tot.Updated, tot.Deleted, tot.Unchanged, tot.Failed),
+		"message": fmt.Sprintf("%s sync completed: %d created, %d updated, %d deleted, %d unchanged, %d failed, %d not written", step, tot.Created, tot.Updated, tot.Deleted, tot.Unchanged, tot.Failed, tot.Skipped),
+		// "skipped" keeps the Python backend's meaning (unchanged objects)
 		"result": map[string]any{"created": tot.Created, "updated": tot.Updated, "deleted": tot.Deleted, "failed": tot.Failed,
-			"skipped": tot.Unchanged, "total": tot.Created + tot.Updated + tot.Deleted + tot.Unchanged + tot.Failed},
+			"skipped": tot.Unchanged, "not_written": tot.Skipped, "total": tot.Created + tot.Updated + tot.Deleted + tot.Unchanged + tot.Failed + tot.Skipped},
 		"timing": map[string]any{"elapsed_ms": time.Since(start).Milliseconds()}}})
 	if res.OK {
 		done := map[string]any{"step": step, "status": "completed", "message": step + " synchronization finished.",

@@ -76,6 +76,8 @@ var (
 var customFields = []customField{
 	{Name: "proxmox_vm_id", Label: "Proxmox VM ID", Type: "integer", Types: []string{vmT}},
 	{Name: "proxmox_vm_type", Label: "Proxmox VM Type", Type: "text", Types: []string{vmT}},
+	// set only when the NetBox name differs from the Proxmox one (names.go)
+	{Name: "proxmox_name", Label: "Proxmox Name", Type: "text", Types: []string{vmT}},
 	{Name: "proxmox_start_at_boot", Label: "Start at Boot", Type: "boolean", Types: []string{vmT}},
 	{Name: "proxmox_unprivileged_container", Label: "Unprivileged Container", Type: "boolean", Types: []string{vmT}},
 	{Name: "proxmox_qemu_agent", Label: "QEMU Guest Agent", Type: "boolean", Types: []string{vmT}},

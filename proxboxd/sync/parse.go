@@ -92,10 +92,12 @@ type vmDisk struct {
 	Volume  string // full volume id
 	SizeMiB int
 	Format  string
+	NoSize  bool // the config gives no (readable) size
 }
 
 // parseDisk parses one config entry into a disk. ok is false for keys that are
-// not disks, cdroms, "none" volumes and entries without a positive size.
+// not disks, cdroms and "none" volumes; a disk whose size is missing or
+// unreadable has NoSize set (the stage reports it instead of writing it).
 // QUIRK fixed: units B and K are converted (the original read them as MiB), and
 // the LXC rootfs counts as a disk.
 func parseDisk(key, value string) (vmDisk, bool) {
@@ -109,11 +111,14 @@ func parseDisk(key, value string) (vmDisk, bool) {
 	if bare == "" || bare == "none" || kv["media"] == "cdrom" || strings.HasSuffix(bare, ".iso") {
 		return vmDisk{}, false
 	}
-	b, ok := parseSize(kv["size"])
-	if !ok {
-		return vmDisk{}, false
+	d := vmDisk{Name: key, Volume: bare, Format: kv["format"]}
+	if b, ok := parseSize(kv["size"]); ok {
+		d.SizeMiB = bytesToMiB(b)
+	} else if z := strings.TrimRight(strings.TrimSpace(kv["size"]), "BKMGTPbkmgtp"); z != "" && strings.Trim(z, "0.") == "" {
+		d.SizeMiB = 0 // "size=0": PVE says so, NetBox accepts it
+	} else {
+		d.NoSize = true // not written: NetBox needs a size (reported by the stage)
 	}
-	d := vmDisk{Name: key, Volume: bare, SizeMiB: bytesToMiB(b), Format: kv["format"]}
 	if st, _, found := strings.Cut(bare, ":"); found {
 		d.Storage = st
 	}

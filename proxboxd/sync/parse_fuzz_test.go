@@ -10,9 +10,12 @@ func FuzzParseDisk(f *testing.F) {
 	f.Add("scsi0", "local-lvm:vm-100-disk-0,size=32G,format=raw")
 	f.Add("rootfs", "local-zfs:subvol-101-disk-0,size=8G")
 	f.Add("ide2", "local:iso/debian.iso,media=cdrom")
+	f.Add("scsi1", "local-lvm:vm-100-disk-1,size=0")
+	f.Add("scsi2", "local-lvm:vm-100-disk-2")
 	f.Fuzz(func(t *testing.T, key, value string) {
 		d, ok := parseDisk(key, value)
-		if ok && (d.SizeMiB <= 0 || d.Name != key) {
+		// a disk is a size in MiB (0 when PVE says 0) or says it has none
+		if ok && (d.SizeMiB < 0 || (d.NoSize && d.SizeMiB != 0) || d.Name != key) {
 			t.Fatalf("parseDisk(%q, %q) = %+v", key, value, d)
 		}
 	})

@@ -52,7 +52,11 @@ var taskUPIDUnique = pluginUnique{
 // held: by a record in t, by one elsewhere in the plugin table (looked up by
 // the creates' VMIDs, unless t holds the whole table), or by an earlier
 // create of the same run. Each is reported as a failed item.
-func (r *run) dropTaken(ctx context.Context, t *table, ops []op, u pluginUnique) ([]op, error) {
+//
+// takeOver, when not nil, may instead hand the held record to the create:
+// when it returns true the create becomes an update of that record (a live
+// guest taking over the record of an orphaned VM of its cluster).
+func (r *run) dropTaken(ctx context.Context, t *table, ops []op, u pluginUnique, takeOver func(holder obj, create op) bool) ([]op, error) {
 	var vmids []int
 	for _, o := range ops {
 		if o.action == "create" {
@@ -78,6 +82,16 @@ func (r *run) dropTaken(ctx context.Context, t *table, ops []op, u pluginUnique)
 			continue
 		}
 		key := u.key(o.body)
+		if ex := taken.byKey[key]; ex != nil && idOf(ex) > 0 && takeOver != nil && takeOver(ex, o) {
+			t.put(ex)
+			o.w.id = idOf(ex)
+			patch, diffs := r.diff(t.k, ex, o.w.Body)
+			if len(patch) > 0 {
+				kept = append(kept, op{action: "update", w: o.w, id: idOf(ex), name: o.name, body: patch, diffs: diffs})
+			}
+			taken.byKey[key] = obj{"id": 0}
+			continue
+		}
 		if ex := taken.byKey[key]; ex != nil {
 			holder := "an earlier create of this run"
 			if id := idOf(ex); id > 0 {

@@ -524,3 +524,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// hasVMID reports whether the cluster has a guest with this VMID.
+func (c *cluster) hasVMID(vmid int) bool {
+	for _, g := range c.guests {
+		if g.VMID == vmid {
+			return true
+		}
+	}
+	return false
+}

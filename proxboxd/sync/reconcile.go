@@ -175,6 +175,7 @@ func (r *run) plan(t *table, wants []*want) []op {
 	for _, w := range wants {
 		trimStrings(w.Body)
 		trimStrings(w.CreateOnly)
+		fitLimits(t.k, w.Body)
 		ex, ok := t.byKey[w.Key]
 		if !ok {
 			body := obj{}
@@ -373,6 +374,9 @@ func lastSeen(o obj) time.Time {
 // then creates and updates in batches; failed batches are retried item by item.
 // On dry runs it records the plan and simulates the writes in the table.
 func (r *run) apply(ctx context.Context, t *table, ops []op) {
+	if !r.dry {
+		ops = r.dropRefused(t, ops)
+	}
 	if len(ops) == 0 {
 		return
 	}
@@ -454,6 +458,9 @@ func (r *run) apply(ctx context.Context, t *table, ops []op) {
 				r.locked(func() {
 					if err != nil {
 						r.fail(t.k.Type, o.name, err)
+						if !transient(ctx, err) {
+							r.e.refusals.remember(t.k, o, err, r.now)
+						}
 						return
 					}
 					t.remove(o.id)
@@ -570,6 +577,7 @@ func (r *run) writeBatches(ctx context.Context, t *table, ops []op, bodies []obj
 			r.locked(func() {
 				for n, g := range got {
 					written(i+n, g)
+					r.e.refusals.forget(t.k, ops[i+n])
 				}
 			})
 			return
@@ -584,10 +592,12 @@ func (r *run) writeBatches(ctx context.Context, t *table, ops []op, bodies []obj
 				switch {
 				case err == nil && len(g) == 1:
 					written(n, g[0])
+					r.e.refusals.forget(t.k, ops[n])
 				case transient(ctx, err):
 					failed, lastErr = append(failed, ops[n]), err
 				default:
 					r.fail(t.k.Type, ops[n].name, err)
+					r.e.refusals.remember(t.k, ops[n], err, r.now)
 				}
 			})
 		}

@@ -358,8 +358,8 @@ func (r *run) stageVMs(ctx context.Context, cls []*cluster) (int, string, error)
 	}
 	r.discovery(total, items, map[string]any{"sync_vm_network": r.p.SyncVMNetwork})
 	var wants []*want
-	wantedNames := map[string]bool{}
 	count := 0
+	liveVMs := map[int]bool{} // NetBox VMs of guests Proxmox has (in scope or not)
 	for _, c := range cls {
 		if c.loaded["guests"] != nil {
 			continue
@@ -372,7 +372,7 @@ func (r *run) stageVMs(ctx context.Context, cls []*cluster) (int, string, error)
 				byName[strings.ToLower(asStr(o["name"]))] = o
 			}
 		}
-		names := map[string]bool{}
+		current := map[*guest]string{}
 		for _, g := range c.guests {
 			key := vmKey(c, g)
 			if t.byKey[key] == nil {
@@ -383,19 +383,21 @@ func (r *run) stageVMs(ctx context.Context, cls []*cluster) (int, string, error)
 					delete(byName, strings.ToLower(g.Name))
 				}
 			}
+			if o := t.byKey[key]; o != nil {
+				current[g] = asStr(o["name"])
+				liveVMs[idOf(o)] = true
+			}
+		}
+		names := guestNames(c.guests, current)
+		for _, g := range c.guests {
+			key := vmKey(c, g)
 			if !r.guestInScope(c, g, idOf(t.byKey[key])) {
 				continue
 			}
-			name := g.Name
-			if names[strings.ToLower(name)] {
-				name = fmt.Sprintf("%s (%d)", g.Name, g.VMID) // Proxmox allows duplicate names, NetBox does not
-			}
-			names[strings.ToLower(name)] = true
-			wantedNames[strconv.Itoa(c.nbCluster)+"|"+strings.ToLower(name)] = true
 			if g.ConfigErr != nil {
 				r.guestNotRead(c, g, "config", "VM fields from the config", g.ConfigErr)
 			}
-			wants = append(wants, r.vmWant(c, g, key, name))
+			wants = append(wants, r.vmWant(c, g, key, names[g]))
 			count++
 		}
 	}
@@ -407,8 +409,14 @@ func (r *run) stageVMs(ctx context.Context, cls []*cluster) (int, string, error)
 			wanted[w.id] = true
 		}
 	}
+	var first []op
 	for _, c := range cls {
-		if c.partial || c.loaded["guests"] != nil {
+		if c.loaded["guests"] != nil {
+			continue
+		}
+		if c.partial {
+			// who is gone is unknown: only swaps and chains of the run step aside
+			first = append(first, releaseNames(t, c.nbCluster, wants, liveVMs, nil, false)...)
 			continue
 		}
 		var orphans []obj
@@ -422,19 +430,13 @@ func (r *run) stageVMs(ctx context.Context, cls []*cluster) (int, string, error)
 			orphans = append(orphans, o)
 		}
 		oops := r.orphanOps(t, orphans, func(o obj) string { return asStr(o["name"]) })
-		for i := range oops {
-			o := t.byID[oops[i].id]
-			// free the name for a new guest (e.g. a reused VMID with the same name)
-			if oops[i].action == "mark-orphan" && wantedNames[strconv.Itoa(c.nbCluster)+"|"+strings.ToLower(asStr(o["name"]))] {
-				nn := fmt.Sprintf("%s (orphan %v)", asStr(o["name"]), cfOf(o, "proxmox_vm_id"))
-				oops[i].body["name"] = nn
-				oops[i].diffs["name"] = proxbox.Diff{Old: o["name"], New: nn}
-			}
-		}
-		ops = append(oops, ops...)
+		// free the names live guests need: orphans release them, VMs of the
+		// run that swap or chain names step aside first (names.go)
+		first = append(first, releaseNames(t, c.nbCluster, wants, liveVMs, oops, true)...)
+		first = append(first, oops...)
 	}
-	// marks that free names must land before creates: apply orphans first
-	var first, rest []op
+	// releases, marks and deletes must land before creates and renames
+	var rest []op
 	for _, o := range ops {
 		if o.action == "mark-orphan" || o.action == "delete" {
 			first = append(first, o)
@@ -465,6 +467,11 @@ func (r *run) vmWant(c *cluster, g *guest, key, name string) *want {
 	}
 	set("proxmox_vm_id", g.VMID)
 	set("proxmox_vm_type", g.Type)
+	if name != g.Name {
+		set("proxmox_name", g.Name) // shortened or made unique (names.go)
+	} else {
+		set("proxmox_name", nil)
+	}
 	set("proxmox_node", g.Node)
 	if g.statusKnown() {
 		set("proxmox_status", g.Status)

@@ -2,14 +2,15 @@ package sync
 
 import (
 	"context"
-
 	"fmt"
-	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"net/netip"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 )
 
 // vmGuests pairs the in-scope guests of all clusters with their NetBox VM id.
@@ -32,7 +33,14 @@ func (r *run) scopedGuests(ctx context.Context, cls []*cluster) ([]vmGuest, *tab
 		}
 		for _, g := range c.guests {
 			id := r.vmOf(t, c, g)
-			if id == 0 || !r.guestInScope(c, g, id) {
+			if id == 0 {
+				if r.only == nil && len(r.p.NetBoxVMIDs) == 0 {
+					r.skip(kVM.Type, fmt.Sprintf("%s/%s %s", c.label(), g.key(), g.Name),
+						"the guest has no virtual machine in NetBox (see the virtual-machines stage's failures), so its "+r.phase+" are not written")
+				}
+				continue
+			}
+			if !r.guestInScope(c, g, id) {
 				continue
 			}
 			out = append(out, vmGuest{c, g, id})
@@ -79,6 +87,10 @@ func (r *run) stageDisks(ctx context.Context, cls []*cluster) (int, string, erro
 		}
 		complete[vg.vmID] = true
 		for _, d := range parseDisks(vg.g.Config) {
+			if d.NoSize {
+				r.skip(kVDisk.Type, vg.g.Name+"/"+d.Name, "the Proxmox config gives the disk no size (NetBox needs one); it is written once the config has a size=")
+				continue
+			}
 			desc := "Storage: " + d.Storage
 			if d.Format != "" {
 				desc += " | Format: " + d.Format
@@ -360,6 +372,7 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 	var wants []*want
 	complete := map[int]bool{}
 	firstIP := map[int][]*want{} // vm -> wants in preference order
+	guestOf := map[*want]string{}
 	for _, vg := range gs {
 		g := vg.g
 		if g.Config == nil {
@@ -405,6 +418,7 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 			body := obj{"address": p.String(), "status": "active",
 				"assigned_object_type": "virtualization.vminterface", "assigned_object_id": owner[p]}
 			w := &want{Key: key, Name: g.Name + " " + p.String(), Body: body}
+			guestOf[w] = vg.c.label() + "/" + g.key() + " " + g.Name
 			if vrf != 0 {
 				w.CreateOnly = obj{"vrf": vrf}
 			}
@@ -413,16 +427,39 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 		firstIP[vg.vmID] = vmWants
 		wants = append(wants, vmWants...)
 	}
-	// one IP, one owner: the first VM (by VMID order) keeps a duplicated address
-	seen := map[string]bool{}
+	// one IP, one owner: of the guests reporting one address, the one whose
+	// VM holds it in NetBox keeps it, else the first (by VMID); the others
+	// are told (NetBox holds an address once per VRF)
+	keeper := map[string]*want{}
+	for _, w := range wants {
+		k := keeper[w.Key]
+		if k == nil {
+			keeper[w.Key] = w
+			continue
+		}
+		if ex := t.byKey[w.Key]; ex != nil && asStr(ex["assigned_object_type"]) == "virtualization.vminterface" {
+			held := ifaceVM[asInt(ex["assigned_object_id"])]
+			if held != 0 && held == ifaceVM[asInt(w.Body["assigned_object_id"])] && held != ifaceVM[asInt(k.Body["assigned_object_id"])] {
+				keeper[w.Key] = w
+			}
+		}
+	}
 	uniq := wants[:0]
 	for _, w := range wants {
-		if !seen[w.Key] {
-			seen[w.Key] = true
+		k := keeper[w.Key]
+		if k == w {
 			uniq = append(uniq, w)
+			continue
+		}
+		if guestOf[k] != guestOf[w] {
+			r.skip(kIP.Type, w.Name, fmt.Sprintf("address %s is also reported by %s, which keeps it (NetBox holds an address once per VRF)",
+				asStr(w.Body["address"]), guestOf[k]))
 		}
 	}
 	wants = uniq
+	for vm, ws := range firstIP {
+		firstIP[vm] = slices.DeleteFunc(ws, func(w *want) bool { return keeper[w.Key] != w })
+	}
 	r.discovery(len(wants), nil, nil)
 	if err := r.adoptIPs(ctx, t, wants); err != nil {
 		return 0, "", err
@@ -443,6 +480,7 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 		}
 	}
 	ops = append(ops, r.orphanOps(t, orphans, func(o obj) string { return asStr(o["address"]) })...)
+	ops = append(ops, r.orphanVMIPs(t, vms, ifaceVM, wanted)...)
 	// primary IPs: (A) clear primaries that will not stay on their VM, (B) IPs, (C) set primaries
 	willBe := map[int]int{} // ip id -> vm after this run (0 = gone)
 	for _, o := range t.all() {
@@ -467,7 +505,7 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 			if pid == 0 {
 				continue
 			}
-			if ip := t.byID[pid]; ip != nil && hasTag(ip, tagProxbox) && willBe[pid] != idOf(vm) {
+			if ip := t.byID[pid]; ip != nil && hasTag(ip, tagProxbox) && (willBe[pid] != idOf(vm) || isOrphanVM(vm)) {
 				body[f] = nil
 				diffs[f] = proxbox.Diff{Old: pid, New: nil}
 			}
@@ -492,6 +530,8 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 	for _, vg := range gs {
 		vm := vms.byID[vg.vmID]
 		ws := firstIP[vg.vmID]
+		// link-local addresses (169.254.0.0/16, fe80::/10) are recorded, never primary
+		ws = slices.DeleteFunc(slices.Clone(ws), func(w *want) bool { return isLinkLocal(asStr(w.Body["address"])) })
 		if vm == nil || len(ws) == 0 || ws[0].id == 0 || onVM(ws[0].id) != vg.vmID {
 			continue
 		}
@@ -596,4 +636,47 @@ func createdIDs(ops []op) map[int]bool {
 		}
 	}
 	return out
+}
+
+// isLinkLocal reports whether an address (with or without prefix) is
+// link-local: IPv4 169.254.0.0/16 (APIPA) or IPv6 fe80::/10. Such an address
+// is recorded but never chosen as a VM's primary IP.
+func isLinkLocal(s string) bool {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		a, err2 := netip.ParseAddr(s)
+		if err2 != nil {
+			return false
+		}
+		return a.IsLinkLocalUnicast()
+	}
+	return p.Addr().IsLinkLocalUnicast()
+}
+
+// isOrphanVM reports whether a NetBox VM is one proxbox marked orphan (its
+// guest is gone).
+func isOrphanVM(vm obj) bool {
+	return hasTag(vm, tagOrphan) && cfOf(vm, "proxmox_vm_id") != nil
+}
+
+// orphanVMIPs marks the proxbox addresses still on an orphaned VM's
+// interfaces deprecated (and the VM's primary IPs are cleared with the other
+// primaries): the addresses are kept as history, but no longer look in use.
+// A live guest that reports one of them takes it over (it is then wanted,
+// and moved to the guest's interface as active).
+func (r *run) orphanVMIPs(t *table, vms *table, ifaceVM map[int]int, wanted map[int]bool) []op {
+	var ops []op
+	for _, o := range t.all() {
+		id := idOf(o)
+		if wanted[id] || !hasTag(o, tagProxbox) || asStr(o["assigned_object_type"]) != "virtualization.vminterface" {
+			continue
+		}
+		vm := vms.byID[ifaceVM[asInt(o["assigned_object_id"])]]
+		if vm == nil || !isOrphanVM(vm) || same(o["status"], "deprecated") {
+			continue
+		}
+		ops = append(ops, op{action: "update", id: id, name: asStr(o["address"]), body: obj{"status": "deprecated"},
+			diffs: map[string]proxbox.Diff{"status": {Old: plain(o["status"]), New: "deprecated"}}})
+	}
+	return ops
 }

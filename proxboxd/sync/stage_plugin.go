@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -185,7 +186,7 @@ func (r *run) stageTasks(ctx context.Context, cls []*cluster) (int, string, erro
 		}
 	}
 	r.discovery(len(wants), nil, nil)
-	ops, err := r.dropTaken(ctx, t, r.plan(t, wants), taskUPIDUnique)
+	ops, err := r.dropTaken(ctx, t, r.plan(t, wants), taskUPIDUnique, nil)
 	if err != nil {
 		return 0, "", err
 	}
@@ -236,7 +237,10 @@ func (r *run) stageBackups(ctx context.Context, cls []*cluster) (int, string, er
 				}
 			}
 			if !ok {
-				continue
+				if !r.scoped() && !c.hasVMID(vmid) {
+					r.skip(kBackup.Type, volid, fmt.Sprintf("no guest of cluster %s has VMID %d (a backup of a deleted guest): NetBox records backups under their VM", c.label(), vmid))
+				}
+				continue // a guest out of scope, or one not in NetBox (reported by scopedGuests)
 			}
 			storage, _, _ := strings.Cut(volid, ":")
 			body := obj{"storage": storage, "proxmox_storage": r.storageID(c, storage), "virtual_machine": vg.vmID,
@@ -270,9 +274,28 @@ func mapGet(v any, k string) any {
 }
 
 func (r *run) stageSnapshots(ctx context.Context, cls []*cluster) (int, string, error) {
-	gs, _, err := r.scopedGuests(ctx, cls)
+	gs, vmT, err := r.scopedGuests(ctx, cls)
 	if err != nil {
 		return 0, "", err
+	}
+	// the snapshots of orphaned VMs (their guest is gone) become stale, and a
+	// live guest of the same cluster takes over a record whose plugin key
+	// (vmid, name, node) it needs (a reused VMID)
+	orphanVMs := map[int]bool{}
+	loadFor := gs
+	if !r.scoped() {
+		fully := map[int]bool{}
+		for _, c := range cls {
+			if !c.partial && c.loaded["guests"] == nil {
+				fully[c.nbCluster] = true
+			}
+		}
+		for _, o := range vmT.all() {
+			if isOrphanVM(o) && fully[refID(o, "cluster")] {
+				orphanVMs[idOf(o)] = true
+				loadFor = append(loadFor, vmGuest{vmID: idOf(o)})
+			}
+		}
 	}
 	only := map[*cluster]map[string]bool{}
 	for _, vg := range gs {
@@ -281,7 +304,7 @@ func (r *run) stageSnapshots(ctx context.Context, cls []*cluster) (int, string, 
 		}
 		only[vg.c][vg.g.key()] = true
 	}
-	t, err := r.pluginChildren(ctx, kSnapshot, gs, func(o obj) string {
+	t, err := r.pluginChildren(ctx, kSnapshot, loadFor, func(o obj) string {
 		return strconv.Itoa(refID(o, "virtual_machine")) + "|" + asStr(o["name"])
 	})
 	if err != nil {
@@ -309,7 +332,12 @@ func (r *run) stageSnapshots(ctx context.Context, cls []*cluster) (int, string, 
 		}
 	}
 	r.discovery(len(wants), nil, nil)
-	ops, err := r.dropTaken(ctx, t, r.plan(t, wants), snapshotUnique)
+	takeOver := func(holder obj, create op) bool {
+		from := vmT.byID[refID(holder, "virtual_machine")]
+		to := vmT.byID[asInt(create.body["virtual_machine"])]
+		return from != nil && to != nil && isOrphanVM(from) && refID(from, "cluster") == refID(to, "cluster")
+	}
+	ops, err := r.dropTaken(ctx, t, r.plan(t, wants), snapshotUnique, takeOver)
 	if err != nil {
 		return 0, "", err
 	}
@@ -318,6 +346,9 @@ func (r *run) stageSnapshots(ctx context.Context, cls []*cluster) (int, string, 
 		r.override = map[string]OrphanPolicy{kSnapshot.Type: {Mode: OrphanMark}}
 	}
 	ops = append(ops, r.childOrphans(t, wants, "virtual_machine", complete)...)
+	// an orphaned VM's snapshots are stale, whatever delete_nonexistent_snapshot says
+	r.override = map[string]OrphanPolicy{kSnapshot.Type: {Mode: OrphanMark}}
+	ops = append(ops, r.childOrphans(t, wants, "virtual_machine", orphanVMs)...)
 	r.override = nil
 	r.apply(ctx, t, ops)
 	return len(wants), "snapshots sync completed.", nil

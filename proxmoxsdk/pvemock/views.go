@@ -119,7 +119,7 @@ func (m *Mock) guestResource(g *guest) map[string]any {
 		status = "unknown"
 	}
 	r := map[string]any{"id": g.kind + "/" + strconv.Itoa(g.vmid), "type": g.kind, "vmid": g.vmid, "name": g.name, "node": g.node,
-		"status": status, "maxcpu": g.cores, "maxmem": int64(g.memMB) << 20, "maxdisk": int64(g.disks[0].sizeGiB) << 30,
+		"status": status, "maxcpu": g.cores, "maxmem": int64(g.memMB) << 20, "maxdisk": int64(max(g.disks[0].sizeGiB, 0)) << 30,
 		"template": b01(g.template), "tags": strings.Join(g.tags, ";"), "disk": 0, "mem": 0, "cpu": 0, "uptime": 0,
 		"netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0}
 	if g.running && !n.down {
@@ -129,7 +129,7 @@ func (m *Mock) guestResource(g *guest) map[string]any {
 		r["netin"], r["netout"] = int64(g.vmid)*123456, int64(g.vmid)*65432
 		r["diskread"], r["diskwrite"] = int64(g.vmid)*1048576, int64(g.vmid)*524288
 		if g.kind == "lxc" {
-			r["disk"] = int64(g.disks[0].sizeGiB) << 28
+			r["disk"] = int64(max(g.disks[0].sizeGiB, 0)) << 28
 		}
 	}
 	return r
@@ -235,13 +235,17 @@ func (m *Mock) guestList(node, kind string) *proxmoxsdk.Response {
 }
 
 func diskString(d disk) string {
+	size := fmt.Sprintf(",size=%dG", d.sizeGiB)
+	if d.sizeGiB < 0 {
+		size = "" // a volume the config gives no size (SetDiskSize)
+	}
 	if d.mp != "" {
-		return fmt.Sprintf("%s:%s,mp=%s,backup=1,size=%dG", d.storage, d.volume, d.mp, d.sizeGiB)
+		return fmt.Sprintf("%s:%s,mp=%s,backup=1%s", d.storage, d.volume, d.mp, size)
 	}
 	if d.key == "rootfs" {
-		return fmt.Sprintf("%s:%s,size=%dG", d.storage, d.volume, d.sizeGiB)
+		return fmt.Sprintf("%s:%s%s", d.storage, d.volume, size)
 	}
-	return fmt.Sprintf("%s:%s,iothread=1,size=%dG", d.storage, d.volume, d.sizeGiB)
+	return fmt.Sprintf("%s:%s,iothread=1%s", d.storage, d.volume, size)
 }
 
 func gateway(cidr string) string {
