@@ -118,9 +118,13 @@ func releaseNames(t *table, nbCluster int, wants []*want, live map[int]bool, orp
 		}
 	}
 	markOp := map[int]int{} // VM id -> index in orphanOps
+	deleted := map[int]bool{}
 	for i, o := range orphanOps {
-		if o.action == "mark-orphan" {
+		switch o.action {
+		case "mark-orphan":
 			markOp[o.id] = i
+		case "delete":
+			deleted[o.id] = true // its name is freed by the delete
 		}
 	}
 	var first []op
@@ -131,8 +135,8 @@ func releaseNames(t *table, nbCluster int, wants []*want, live map[int]bool, orp
 		id := idOf(o)
 		name := asStr(o["name"])
 		w := wantedBy[lowerName(name)]
-		if w == nil || w.id == id {
-			continue // nobody else wants this name
+		if w == nil || w.id == id || deleted[id] {
+			continue // nobody else wants this name, or it is freed anyway
 		}
 		if mine := owned[id]; mine != nil {
 			// a VM of the run that is renamed itself: out of the way first

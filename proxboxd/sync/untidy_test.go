@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/proxbox-go/proxbox/netboxsdk"
@@ -319,5 +320,24 @@ func TestFitName(t *testing.T) {
 		if got := fitName(c.in, maxName, c.tag); got != c.want || utf8.RuneCountInString(got) > maxName {
 			t.Errorf("fitName(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+// TestOrphanDeletedAfterDaysFreesItsNameWithoutARename: an orphan past its
+// AfterDays is deleted, which frees its name; it is not renamed first.
+func TestOrphanDeletedAfterDaysFreesItsNameWithoutARename(t *testing.T) {
+	e, m := untidyEnv(t)
+	e.eng.policies[kVM.Type] = OrphanPolicy{Mode: OrphanMark, AfterDays: 1}
+	name := guestName(t, m, 103)
+	must(t, m.DeleteGuest(103))
+	e.converges()
+	e.clock = e.clock.Add(48 * time.Hour)
+	must(t, m.RenameGuest(104, name))
+	e.full(proxbox.DefaultStageParams()) // a rename of the deleted orphan would fail (reported, so fatal here)
+	if l := e.list(kVM.Path, netboxsdk.NewFilter().CF("proxmox_vm_id", 103)); len(l) != 0 {
+		t.Fatalf("the orphan is still there: %v", l)
+	}
+	if got := e.vmName(104, "qemu"); got != name {
+		t.Fatalf("guest 104 is %q, want %q", got, name)
 	}
 }
