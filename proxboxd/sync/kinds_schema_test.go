@@ -12,6 +12,24 @@ import (
 // 0.0.29.post6). netboxtest serves whatever path it is given, so only this
 // catches a path the real NetBox answers 404.
 func TestKindPathsInNetBoxSchema(t *testing.T) {
+	var doc struct {
+		Paths map[string]json.RawMessage `json:"paths"`
+	}
+	file := committedNetBoxSchema(t, &doc)
+	if len(allKinds) < 20 {
+		t.Fatalf("only %d kinds registered", len(allKinds))
+	}
+	for _, kd := range allKinds {
+		if _, ok := doc.Paths[kd.Path]; !ok {
+			t.Errorf("%s: %s is not a path of %s", kd.Type, kd.Path, file)
+		}
+	}
+}
+
+// committedNetBoxSchema decodes the newest committed NetBox schema into doc
+// and returns its file name.
+func committedNetBoxSchema(t *testing.T, doc any) string {
+	t.Helper()
 	files, err := filepath.Glob(filepath.Join("..", "..", "schemas", "netbox", "netbox-*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no committed NetBox schema: %v", err)
@@ -20,18 +38,8 @@ func TestKindPathsInNetBoxSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Paths map[string]json.RawMessage `json:"paths"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
+	if err := json.Unmarshal(b, doc); err != nil {
 		t.Fatal(err)
 	}
-	if len(allKinds) < 20 {
-		t.Fatalf("only %d kinds registered", len(allKinds))
-	}
-	for _, kd := range allKinds {
-		if _, ok := doc.Paths[kd.Path]; !ok {
-			t.Errorf("%s: %s is not a path of %s", kd.Type, kd.Path, filepath.Base(files[len(files)-1]))
-		}
-	}
+	return filepath.Base(files[len(files)-1])
 }

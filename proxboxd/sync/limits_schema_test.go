@@ -1,9 +1,6 @@
 package sync
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -15,14 +12,6 @@ import (
 // is written whole. netboxtest enforces the same limits, but only this test
 // ties them to NetBox.
 func TestFieldLimitsMatchNetBoxSchema(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "schemas", "netbox", "netbox-*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no committed NetBox schema: %v", err)
-	}
-	b, err := os.ReadFile(files[len(files)-1])
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Paths map[string]map[string]struct {
 			RequestBody struct {
@@ -44,9 +33,7 @@ func TestFieldLimitsMatchNetBoxSchema(t *testing.T) {
 			} `json:"schemas"`
 		} `json:"components"`
 	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
+	committedNetBoxSchema(t, &doc)
 	limits := func(kd *kind) map[string]int {
 		sch := doc.Paths[kd.Path]["post"].RequestBody.Content["application/json"].Schema
 		ref := sch.Ref

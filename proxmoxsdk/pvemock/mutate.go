@@ -129,6 +129,12 @@ func (m *Mock) deleteLocked(g *guest) {
 
 // CreateLXC adds a running container on node.
 func (m *Mock) CreateLXC(vmid int, name, node string) error {
+	return m.createGuest(vmid, "lxc", name, node, 104729, "vzcreate")
+}
+
+// createGuest adds a running guest of kind on node, generated from a seed
+// of its own (salt) so it never repeats another guest's MACs.
+func (m *Mock) createGuest(vmid int, kind, name, node string, salt int64, task string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.guests[vmid] != nil {
@@ -138,17 +144,18 @@ func (m *Mock) CreateLXC(vmid int, name, node string) error {
 		return fmt.Errorf("%w: %s", ErrNoNode, node)
 	}
 	sc := m.sc
-	sc.Seed = m.sc.Seed*104729 + int64(vmid)
+	sc.Seed = m.sc.Seed*salt + int64(vmid)
 	gen := newGenerator(&sc)
 	for _, gs := range m.guests {
 		for _, n := range gs.nics {
 			gen.macSeen[n.mac] = true
 		}
 	}
-	g := gen.guest(vmid, "lxc", node)
+	g := gen.guest(vmid, kind, node)
 	g.name, g.running = name, true
 	m.guests[vmid] = g
-	m.newTaskLocked(node, "vzcreate", strconv.Itoa(vmid), "OK", 0)
+	m.newTaskLocked(node, task, strconv.Itoa(vmid), "OK", 0)
+	m.version++
 	return nil
 }
 

@@ -1,9 +1,6 @@
 package pvemock
 
-import (
-	"fmt"
-	"strconv"
-)
+import "fmt"
 
 // Mutations that make the cluster as untidy as real ones are: guests without
 // NICs, disks whose config gives no size, backups left behind by a deleted
@@ -13,28 +10,7 @@ import (
 // CreateQEMU adds a running QEMU guest on node (the generator's defaults for
 // disks, NICs, addresses and snapshots).
 func (m *Mock) CreateQEMU(vmid int, name, node string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.guests[vmid] != nil {
-		return fmt.Errorf("pvemock: VMID %d already exists", vmid)
-	}
-	if m.node(node) == nil {
-		return fmt.Errorf("%w: %s", ErrNoNode, node)
-	}
-	sc := m.sc
-	sc.Seed = m.sc.Seed*130363 + int64(vmid)
-	gen := newGenerator(&sc)
-	for _, gs := range m.guests {
-		for _, n := range gs.nics {
-			gen.macSeen[n.mac] = true
-		}
-	}
-	g := gen.guest(vmid, "qemu", node)
-	g.name, g.running = name, true
-	m.guests[vmid] = g
-	m.newTaskLocked(node, "qmcreate", strconv.Itoa(vmid), "OK", 0)
-	m.version++
-	return nil
+	return m.createGuest(vmid, "qemu", name, node, 130363, "qmcreate")
 }
 
 // RemoveNICs removes every network interface of a guest.
