@@ -64,6 +64,7 @@ func TestUntidyInventoryConverges(t *testing.T) {
 		resyncWritesNothing(t, ctx, env, label+": no-change re-sync")
 		return run
 	}
+	must(m.SetSnapshots(106, "before-upgrade"))
 	step("first sync")
 
 	// 1: a guest deleted (its VM an orphan holding its name), names swapped,
@@ -78,7 +79,9 @@ func TestUntidyInventoryConverges(t *testing.T) {
 	long := "an-untidy-guest-with-a-name-longer-than-netbox-allows-" + strings.Repeat("z", 30)
 	must(m.RenameGuest(102, long))
 	must(m.RenameGuest(104, name(105)))
-	must(m.SetSnapshots(106, "before-upgrade"))
+	node, _, _ := m.GuestNode(106)
+	must(m.DeleteGuest(106)) // its snapshot's plugin key is reused below
+	delete(live, 106)
 	must(m.SetDiskSize(107, "scsi1", -1))
 	must(m.DestroyGuestKeepBackups(108))
 	delete(live, 108)
@@ -118,27 +121,21 @@ func TestUntidyInventoryConverges(t *testing.T) {
 		t.Errorf("the link-local address is container %d's primary IPv4 (%d)", ct, p)
 	}
 
-	// 2: a new guest takes the deleted guest's name; a guest with a snapshot
-	// is deleted
-	node, _, _ := m.GuestNode(106)
+	// 2: a new guest takes the deleted guest's name; VMID 106 is reused by a
+	// container on the same node, with a snapshot of the same name
+	// (netbox-proxbox's key: vmid, name, node)
 	must(m.CreateQEMU(150, reused, node))
 	live[150] = "qemu"
-	must(m.DeleteGuest(106))
-	delete(live, 106)
-	step("a new guest takes an orphan's name")
+	must(m.CreateLXC(106, "reused-106", node))
+	must(m.SetSnapshots(106, "before-upgrade"))
+	live[106] = "lxc"
+	step("a new guest takes an orphan's name; a VMID reused with the same snapshot name")
 	if got := vmName(untidyVM(ctx, t, env, sc.Name, 150, "qemu")); got != reused {
 		t.Errorf("new guest 150 is %q, want %q", got, reused)
 	}
 	if got := vmName(untidyVM(ctx, t, env, sc.Name, 103, "qemu")); got != reused+" (orphan 103)" {
 		t.Errorf("orphan 103 is %q", got)
 	}
-
-	// 3: VMID 106 reused by a container on the same node, with a snapshot of
-	// the same name (netbox-proxbox's key: vmid, name, node)
-	must(m.CreateLXC(106, "reused-106", node))
-	must(m.SetSnapshots(106, "before-upgrade"))
-	live[106] = "lxc"
-	step("a VMID reused with the same snapshot name")
 	if env.NB.PluginInstalled(ctx) {
 		vm := untidyVM(ctx, t, env, sc.Name, 106, "lxc")
 		all, err := env.NB.List(ctx, "/api/plugins/proxbox/snapshots/", url.Values{"vmid": {"106"}})
