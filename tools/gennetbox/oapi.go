@@ -17,7 +17,6 @@ import (
 
 const modulePath = "github.com/proxbox-go/proxbox/netboxsdk"
 
-
 func codegenVersion() string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {
