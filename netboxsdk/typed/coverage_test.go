@@ -1,4 +1,4 @@
-package netboxsdk_test
+package typed_test
 
 import (
 	"encoding/json"
@@ -38,7 +38,7 @@ func loadCoverageSchema(t *testing.T) *coverageSchema {
 	if f := os.Getenv("NETBOXSDK_COVERAGE_SCHEMA"); f != "" {
 		return readCoverageSchema(t, f)
 	}
-	dir := filepath.Join("..", "schemas", "netbox")
+	dir := filepath.Join("..", "..", "schemas", "netbox")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatalf("schema directory: %v", err)
@@ -213,7 +213,7 @@ func TestCoverageFluentWiring(t *testing.T) {
 		case n > 1:
 			t.Errorf("collection %s has %d fluent fields: %v", p, n, fields[p])
 		}
-		if _, ok := netboxsdk.GenFilterNames[p]; !ok {
+		if _, ok := netboxsdk.FilterNames(p); !ok {
 			t.Errorf("collection %s has no filter-name table entry", p)
 		}
 	}
@@ -222,11 +222,11 @@ func TestCoverageFluentWiring(t *testing.T) {
 			t.Errorf("fluent field %v points at %s, which is not a collection of the schema", names, p)
 		}
 	}
-	appFiles, err := filepath.Glob(filepath.Join("gen", "*", "app.gen.go"))
+	appFiles, err := filepath.Glob(filepath.Join("..", "gen", "*", "app.gen.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pluginFiles, _ := filepath.Glob(filepath.Join("gen", "plugins", "*", "app.gen.go"))
+	pluginFiles, _ := filepath.Glob(filepath.Join("..", "gen", "plugins", "*", "app.gen.go"))
 	actions := map[string]bool{}
 	for _, f := range append(appFiles, pluginFiles...) {
 		src, err := os.ReadFile(f)
@@ -269,18 +269,19 @@ func sortedStrings(m map[string]bool) []string {
 
 var markerRE = regexp.MustCompile(`^// Code generated .* DO NOT EDIT\.$`)
 
-// TestGeneratedFilesStartWithMarker: every generated file (*.gen.go below gen/
-// and typed/, *_gen.go here) has the standard marker as its first line, so
-// tools (gofmt checks, linters, GitHub) recognise it, and no other file does.
+// TestGeneratedFilesStartWithMarker: every generated file of netboxsdk (*.gen.go
+// below gen/ and typed/, *_gen.go in the root package) has the standard marker
+// as its first line, so tools (gofmt checks, linters, GitHub) recognise it, and
+// no hand-written file does.
 func TestGeneratedFilesStartWithMarker(t *testing.T) {
 	var files []string
-	for _, dir := range []string{"gen", "typed", "."} {
+	for _, dir := range []string{filepath.Join("..", "gen"), ".", ".."} {
 		err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			if d.IsDir() && p != dir && dir == "." {
-				return filepath.SkipDir
+			if d.IsDir() && p != dir && dir == ".." {
+				return filepath.SkipDir // the root package only; gen/ and typed/ are walked on their own
 			}
 			if !d.IsDir() && strings.HasSuffix(p, ".go") {
 				files = append(files, p)
