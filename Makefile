@@ -60,6 +60,27 @@ generate: ## regenerate both clients from schemas/ (deterministic)
 	cd tools && $(GO) run ./genpve
 	cd tools && $(GO) run ./gennetbox
 
+.PHONY: verify-generate
+verify-generate: ## regenerate both clients into a temporary tree and fail on any difference from the checked-in code
+	bash tools/verify-generate.sh
+	bash tools/verify-generate_test.sh
+
+.PHONY: tidy-check
+tidy-check: ## fail if `go mod tidy` would change any module
+	@for m in $(MODULES); do (cd $$m && $(GO) mod tidy -diff >/dev/null) || { echo "$$m: go mod tidy needed (cd $$m && go mod tidy -diff)"; exit 1; }; done; echo "tidy-check: all modules tidy"
+
+# Packages with goroutines of their own: the mock PVE, the client (limiter,
+# cache, concurrent pagination) and its in-memory NetBox, the sync engine, the HTTP API.
+RACE_PKGS := proxmoxsdk:./pvemock netboxsdk:. netboxsdk:./netboxtest proxboxd:./sync proxboxd:./http
+
+.PHONY: race
+race: ## go test -race on the packages with concurrency
+	@for p in $(RACE_PKGS); do m=$${p%%:*}; d=$${p#*:}; echo "== race $$m/$$d"; (cd $$m && $(GOTEST) -race -count=1 $$d) || exit 1; done
+
+.PHONY: bench-import
+bench-import: ## cold-build cost (CPU-s, peak RSS) of importing one NetBox app, the whole client, proxmoxsdk, vs the standard library
+	bash tools/bench-import/run.sh
+
 .PHONY: netbox-up netbox-down netbox-reset netbox-status
 netbox-up: ## install (first time) and start a real NetBox on loopback; writes .netbox/env
 	$(NETBOX) up

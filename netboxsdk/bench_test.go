@@ -84,11 +84,12 @@ func seedVMs(tb testing.TB, nb *netboxsdk.Client, n int, prefix string) (cluster
 func benchList(b *testing.B, nb *netboxsdk.Client, clusterID int) {
 	ctx := context.Background()
 	f := netboxsdk.NewFilter().Related("cluster", clusterID)
+	typedVMs := genvirt.New(nb).VirtualMachines
 	b.Run("typed", func(b *testing.B) {
 		b.ReportAllocs()
 		before := nb.RequestCount()
 		for b.Loop() {
-			vms, err := nb.Virtualization.VirtualMachines.All(ctx, f)
+			vms, err := typedVMs.All(ctx, f)
 			if err != nil || len(vms) != benchVMs {
 				b.Fatalf("%d %v", len(vms), err)
 			}
@@ -111,7 +112,7 @@ func benchList(b *testing.B, nb *netboxsdk.Client, clusterID int) {
 		before := nb.RequestCount()
 		f := f.Clone().Ordering("id")
 		for b.Loop() {
-			vms, err := nb.Virtualization.VirtualMachines.All(ctx, f)
+			vms, err := typedVMs.All(ctx, f)
 			if err != nil || len(vms) != benchVMs {
 				b.Fatalf("%d %v", len(vms), err)
 			}
@@ -152,7 +153,7 @@ func BenchmarkRealList5000VMs(b *testing.B) {
 	clusterID := 0
 	if cl, err := nb.Objects("/api/virtualization/clusters/").GetBy(ctx, netboxsdk.NewFilter().Name(realBenchPrefix+"-cluster")); err == nil {
 		id := int(cl["id"].(float64))
-		if n, err := nb.Virtualization.VirtualMachines.Count(ctx, netboxsdk.NewFilter().Related("cluster", id)); err == nil && n == benchVMs {
+		if n, err := genvirt.New(nb).VirtualMachines.Count(ctx, netboxsdk.NewFilter().Related("cluster", id)); err == nil && n == benchVMs {
 			clusterID = id
 			b.Logf("reusing the %d VMs of cluster %s", n, realBenchPrefix+"-cluster")
 		} else {

@@ -22,11 +22,11 @@ import (
 const Version = "0.1.0"
 
 // Client is a NetBox REST API client. It is safe for concurrent use.
-// The embedded Apps (generated) gives typed collections: nb.DCIM.Devices,
-// nb.Virtualization.VirtualMachines, …; Objects reaches any collection untyped.
+// Objects reaches any collection untyped; the typed collections of an app are
+// in its generated package (virtualization.New(nb).VirtualMachines, see
+// gen/<app>), all apps at once in package typed (nb.DCIM.Devices, ...).
+// Client imports no generated package: a program pays only for the apps it imports.
 type Client struct {
-	Apps
-
 	base     *url.URL // scheme://host[/base-path], no trailing slash
 	hc       *http.Client
 	auth     string
@@ -103,7 +103,6 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	c.Apps = newApps(c)
 	return c, nil
 }
 

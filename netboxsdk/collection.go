@@ -13,7 +13,7 @@ import (
 // generated nullable fields with omitempty/omitzero).
 //
 // The methods are thin typed wrappers over untyped code (see endpoint): the
-// generated Apps instantiate Collection ~200 times, so its methods must stay small.
+// generated app packages instantiate Collection ~200 times, so its methods must stay small.
 type Collection[T, C, P any] struct {
 	e endpoint
 }

@@ -13,7 +13,7 @@ import (
 
 // endpoint is the untyped core of a Collection: paths, paging, HTTP and
 // decoding. It is not generic on purpose: a generic Collection is instantiated
-// for ~200 model type triples in apps_gen.go, and every line of a generic method
+// for ~200 model type triples (gen/<app>/app.gen.go), and every line of a generic method
 // is compiled once per instantiation. The typed methods of Collection only
 // allocate their T/[]T and hand a pointer to these methods.
 type endpoint struct {

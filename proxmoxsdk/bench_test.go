@@ -10,8 +10,10 @@ import (
 	"github.com/proxbox-go/proxbox/proxmoxsdk/pvemock"
 )
 
-// BenchmarkClusterResourcesInProcess measures client-side decoding of
-// 1,200 guests plus nodes and storages without network or TLS.
+// BenchmarkClusterResourcesInProcess measures one /cluster/resources call of
+// 1,200 guests plus nodes and storages through the in-process transport, without
+// network or TLS: the mock building and encoding the answer and the client
+// decoding it (BenchmarkDecodeResources measures decoding alone).
 func BenchmarkClusterResourcesInProcess(b *testing.B) {
 	m := pvemock.New(pvemock.S1000())
 	px, _ := proxmoxsdk.New(proxmoxsdk.WithTransport(m.Transport()))

@@ -356,15 +356,30 @@ func TestKillMidSync(t *testing.T) {
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan *harness.SyncRun, 1)
 	go func() { done <- env.Sync(sctx, nil) }()
+	const minWrites = 12
 	deadline := time.Now().Add(5 * time.Minute)
-	for env.NBProxy.Counters().Writes() < 12 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	for env.NBProxy.Counters().Writes() < minWrites && time.Now().Before(deadline) {
+		select {
+		case run := <-done:
+			t.Fatalf("the sync ended (ok=%v, %s) after %d NetBox writes, before the kill: nothing to kill mid-run",
+				run.OK, run.Error, env.NBProxy.Counters().Writes())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 	writes := env.NBProxy.Counters().Writes()
+	if writes < minWrites {
+		t.Fatalf("only %d NetBox writes after 5 minutes: the sync never got going", writes)
+	}
+	if env.Proxboxd.Exited() {
+		t.Fatal("proxboxd exited on its own before the kill")
+	}
 	env.Proxboxd.Kill()
 	cancel()
-	<-done
+	if run := <-done; run.OK {
+		t.Fatalf("the sync completed although proxboxd was killed after %d writes: the kill did not land mid-run", writes)
+	}
 	t.Logf("killed proxboxd after %d NetBox writes", writes)
+	writesAtKill := env.NBProxy.Counters().Writes() // in-flight writes may still have landed
 	if err := env.Proxboxd.Restart(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -372,6 +387,9 @@ func TestKillMidSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSync(t, ctx, env, "sync after restart")
+	if after := env.NBProxy.Counters().Writes(); after == writesAtKill {
+		t.Errorf("the sync after the restart wrote nothing: the killed run had already finished its work")
+	}
 	inv, err := env.NB.Take(ctx, sc.Name, env.Nodes)
 	if err != nil {
 		t.Fatal(err)

@@ -238,28 +238,90 @@ func ipOf(t *testing.T, px *proxmoxsdk.Client, vmid int) string {
 	return fmt.Sprintf("%s/%d", ip.Addr, ip.Prefix)
 }
 
-// TestConcurrent runs reads and mutations in parallel (meaningful with -race).
+// TestConcurrent runs API reads and mock mutations in parallel (make race runs
+// it with -race) and fails if a read errors or sees a torn guest list, or if a
+// mutation is lost: each worker owns a disjoint set of guests, so the final
+// memory and name of every guest it wrote are known.
 func TestConcurrent(t *testing.T) {
-	m := pvemock.New(pvemock.S100())
+	sc := pvemock.S100()
+	m := pvemock.New(sc)
 	px := client(t, m)
+	guests := sc.QEMU + sc.LXC
+	const workers, rounds, every = 8, 30, 5
+	type want struct {
+		mem  int
+		name string
+	}
+	final := make([]map[int]want, workers) // per worker: vmid -> last write
+	errs := make(chan error, workers*rounds*2)
 	var wg sync.WaitGroup
-	for w := 0; w < 8; w++ {
+	for w := 0; w < workers; w++ {
+		final[w] = map[int]want{}
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for i := 0; i < 30; i++ {
-				vmid := 100 + (w*30+i)%100
-				node, kind, _ := m.GuestNode(vmid)
-				_, _ = px.CallRaw(context.Background(), "GET", fmt.Sprintf("/nodes/%s/%s/%d/config", node, kind, vmid), nil)
-				_, _ = px.CallRaw(context.Background(), "GET", "/cluster/resources", map[string]any{"type": "vm"})
-				if i%5 == 0 {
-					_ = m.SetMemory(vmid, 1024*(i+1))
-					_ = m.RenameGuest(vmid, fmt.Sprintf("g-%d-%d", w, i))
+			ctx := context.Background()
+			for i := 0; i < rounds; i++ {
+				vmid := 100 + (w*rounds+i)%guests
+				node, kind, ok := m.GuestNode(vmid)
+				if !ok {
+					errs <- fmt.Errorf("guest %d unknown", vmid)
+					return
+				}
+				var cfg map[string]any
+				if err := px.Call(ctx, "GET", fmt.Sprintf("/nodes/%s/%s/%d/config", node, kind, vmid), nil, &cfg); err != nil {
+					errs <- fmt.Errorf("config of %d: %w", vmid, err)
+				} else if cfg["memory"] == nil {
+					errs <- fmt.Errorf("config of %d has no memory: %v", vmid, cfg)
+				}
+				var res []map[string]any
+				if err := px.Call(ctx, "GET", "/cluster/resources", map[string]any{"type": "vm"}, &res); err != nil {
+					errs <- fmt.Errorf("cluster resources: %w", err)
+				} else if len(res) != guests {
+					errs <- fmt.Errorf("cluster resources: %d guests, the scenario has %d", len(res), guests)
+				}
+				if i%every == 0 {
+					// Worker w writes only guests 100+w, 100+w+workers, ...
+					own := 100 + w + workers*(i/every)
+					wnt := want{1024 * (i + 1), fmt.Sprintf("g-%d-%d", w, i)}
+					if err := m.SetMemory(own, wnt.mem); err != nil {
+						errs <- err
+					}
+					if err := m.RenameGuest(own, wnt.name); err != nil {
+						errs <- err
+					}
+					final[w][own] = wnt
 				}
 			}
 		}(w)
 	}
 	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	written := 0
+	for w := range final {
+		for vmid, wnt := range final[w] {
+			written++
+			node, kind, _ := m.GuestNode(vmid)
+			var cfg map[string]any
+			if err := px.Call(context.Background(), "GET", fmt.Sprintf("/nodes/%s/%s/%d/config", node, kind, vmid), nil, &cfg); err != nil {
+				t.Fatal(err)
+			}
+			nameKey := "name"
+			if kind == "lxc" {
+				nameKey = "hostname"
+			}
+			if fmt.Sprint(cfg["memory"]) != fmt.Sprint(wnt.mem) || cfg[nameKey] != wnt.name {
+				t.Errorf("guest %d (%s): memory %v %s %v, want %d %s (a concurrent write was lost)",
+					vmid, kind, cfg["memory"], nameKey, cfg[nameKey], wnt.mem, wnt.name)
+			}
+		}
+	}
+	if want := workers * ((rounds + every - 1) / every); written != want {
+		t.Fatalf("%d guests written, want %d", written, want)
+	}
 }
 
 func TestHandler(t *testing.T) {

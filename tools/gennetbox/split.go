@@ -138,14 +138,19 @@ func (g *generator) split() ([]appSpec, error) {
 	return specs, nil
 }
 
-// goTypeRef returns the qualified Go type of component n as seen from package
-// netboxsdk, with the import alias used by the fluent files.
-func (g *generator) goTypeRef(n string) (string, error) {
-	app, ok := g.home[n]
-	if !ok {
-		return "", fmt.Errorf("component %s is not generated", n)
+// goTypeRef returns the Go type of component n as seen from the package of app:
+// unqualified when n lives there, gencommon.X when it lives in gen/common.
+func (g *generator) goTypeRef(app, n string) (ref string, common bool, err error) {
+	switch home, ok := g.home[n]; {
+	case !ok:
+		return "", false, fmt.Errorf("component %s is not generated", n)
+	case home == app:
+		return typeName(n), false, nil
+	case home == commonApp:
+		return "gencommon." + typeName(n), true, nil
+	default:
+		return "", false, fmt.Errorf("component %s lives in %s, not in %s or common", n, home, app)
 	}
-	return importAlias(app) + "." + typeName(n), nil
 }
 
 func importAlias(app string) string {

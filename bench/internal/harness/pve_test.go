@@ -54,19 +54,33 @@ func TestPVEInProcess(t *testing.T) {
 	}
 }
 
-// TestPVEProcess needs a pvemock binary (PVEMOCK_BIN).
+// TestPVEProcess builds ./proxmoxsdk/cmd/pvemock (PVEMOCK_BIN names a prebuilt
+// one), starts it as the harness does, and lists the guests of S100 through it.
 func TestPVEProcess(t *testing.T) {
+	ctx := context.Background()
 	bin := os.Getenv("PVEMOCK_BIN")
 	if bin == "" {
-		t.Skip("set PVEMOCK_BIN to a built ./proxmoxsdk/cmd/pvemock")
+		if testing.Short() {
+			t.Skip("-short: builds pvemock")
+		}
+		root, err := RepoRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bins Binaries
+		if bin, err = bins.GetPVEMock(ctx, root, t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
 	}
-	p, err := StartPVEProcess(context.Background(), bin, "s100", t.TempDir(), 1)
+	p, err := StartPVEProcess(ctx, bin, "s100", t.TempDir(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	sc := pvemock.S100()
 	st, v := getJSON(t, p, "/api2/json/cluster/resources?type=vm")
-	if st != 200 || len(v["data"].([]any)) != 100 {
-		t.Fatalf("status %d", st)
+	data, _ := v["data"].([]any)
+	if st != 200 || len(data) != sc.QEMU+sc.LXC {
+		t.Fatalf("status %d, %d guests, want %d", st, len(data), sc.QEMU+sc.LXC)
 	}
 }

@@ -1,10 +1,7 @@
-package netboxsdk
+package typed_test
 
 import (
 	"encoding/json"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,13 +10,16 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unicode"
+
+	"github.com/proxbox-go/proxbox/netboxsdk"
+	"github.com/proxbox-go/proxbox/netboxsdk/typed"
 )
 
 // The coverage tests read the NetBox schema the code was generated from
-// (the newest schemas/netbox/netbox-<version>.json) and fail when an operation
-// has no generated client method, a collection has no fluent field, or a special
-// action has no fluent method. NETBOXSDK_COVERAGE_SCHEMA names another schema file.
+// (the newest schemas/netbox/netbox-<version>.json) and fail when a collection
+// has no typed field (in package typed) or no filter-name entry, or an operation
+// is reachable neither through a collection nor a special action method of its
+// app package (gen/<app>/app.gen.go). NETBOXSDK_COVERAGE_SCHEMA names another schema file.
 
 var schemaFileRE = regexp.MustCompile(`^netbox-(\d+(?:\.\d+)*)\.json$`)
 
@@ -38,7 +38,7 @@ func loadCoverageSchema(t *testing.T) *coverageSchema {
 	if f := os.Getenv("NETBOXSDK_COVERAGE_SCHEMA"); f != "" {
 		return readCoverageSchema(t, f)
 	}
-	dir := filepath.Join("..", "schemas", "netbox")
+	dir := filepath.Join("..", "..", "schemas", "netbox")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatalf("schema directory: %v", err)
@@ -168,107 +168,6 @@ func isCollectionShape(p string) bool {
 	return app != "" && rest != "" && !strings.Contains(rest, "{")
 }
 
-// genPkgDir mirrors gennetbox: the package directory below gen/ of an app key.
-func genPkgDir(app string) string {
-	clean := func(s string) string {
-		var b strings.Builder
-		for _, r := range strings.ToLower(s) {
-			if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-				b.WriteRune(r)
-			}
-		}
-		out := b.String()
-		if out == "" || unicode.IsDigit(rune(out[0])) {
-			out = "p" + out
-		}
-		return out
-	}
-	if rest, ok := strings.CutPrefix(app, "plugins/"); ok {
-		return "plugins/" + clean(rest)
-	}
-	return clean(app)
-}
-
-// camel is oapi-codegen's operationId-to-method-name rule (ToCamelCase).
-func camel(s string) string {
-	var b strings.Builder
-	capNext := true
-	for _, r := range strings.TrimSpace(s) {
-		switch {
-		case unicode.IsUpper(r), unicode.IsDigit(r):
-			b.WriteRune(r)
-		case unicode.IsLower(r):
-			if capNext {
-				r = unicode.ToUpper(r)
-			}
-			b.WriteRune(r)
-		}
-		capNext = strings.ContainsRune("-#@!$&=.+:;_~ (){}[]", r)
-	}
-	return b.String()
-}
-
-// clientMethods parses the generated package in dir and returns the names of
-// the methods on *Client.
-func clientMethods(t *testing.T, dir string) map[string]bool {
-	t.Helper()
-	out := map[string]bool{}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
-	fset := token.NewFileSet()
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		af, err := parser.ParseFile(fset, f, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatalf("parse %s: %v", f, err)
-		}
-		for _, d := range af.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Recv == nil || len(fd.Recv.List) != 1 {
-				continue
-			}
-			if st, ok := fd.Recv.List[0].Type.(*ast.StarExpr); ok {
-				if id, ok := st.X.(*ast.Ident); ok && id.Name == "Client" {
-					out[fd.Name.Name] = true
-				}
-			}
-		}
-	}
-	return out
-}
-
-func TestCoverageGeneratedClientMethods(t *testing.T) {
-	s := loadCoverageSchema(t)
-	methods := map[string]map[string]bool{}
-	missing := 0
-	for _, op := range s.ops {
-		app, _ := appOf(op.path)
-		if app == "" {
-			t.Errorf("%s %s: path not under /api/<app>/", strings.ToUpper(op.method), op.path)
-			continue
-		}
-		dir := filepath.Join("gen", filepath.FromSlash(genPkgDir(app)))
-		if methods[dir] == nil {
-			methods[dir] = clientMethods(t, dir)
-		}
-		if op.opID == "" {
-			t.Errorf("%s %s: no operationId", strings.ToUpper(op.method), op.path)
-			continue
-		}
-		if name := camel(op.opID); !methods[dir][name] {
-			missing++
-			if missing <= 20 {
-				t.Errorf("%s %s (%s): no method (*Client).%s in %s", strings.ToUpper(op.method), op.path, op.opID, name, dir)
-			}
-		}
-	}
-	if missing > 0 {
-		t.Errorf("%s: %d of %d operations have no generated client method; run `make generate`", s.version, missing, len(s.ops))
-	}
-	t.Logf("%s: %d operations checked in %d packages", s.version, len(s.ops), len(methods))
-}
-
 // fluentCollections returns path -> fluent field ("DCIM.Devices") of every
 // collection reachable from Apps, including plugins.
 func fluentCollections(t *testing.T) map[string][]string {
@@ -297,7 +196,7 @@ func fluentCollections(t *testing.T) map[string][]string {
 			}
 		}
 	}
-	apps := newApps(&Client{})
+	apps := typed.NewApps(&netboxsdk.Client{})
 	walk(reflect.ValueOf(apps), "", 0)
 	return out
 }
@@ -314,7 +213,7 @@ func TestCoverageFluentWiring(t *testing.T) {
 		case n > 1:
 			t.Errorf("collection %s has %d fluent fields: %v", p, n, fields[p])
 		}
-		if _, ok := genFilterNames[p]; !ok {
+		if _, ok := netboxsdk.FilterNames(p); !ok {
 			t.Errorf("collection %s has no filter-name table entry", p)
 		}
 	}
@@ -323,13 +222,23 @@ func TestCoverageFluentWiring(t *testing.T) {
 			t.Errorf("fluent field %v points at %s, which is not a collection of the schema", names, p)
 		}
 	}
-	src, err := os.ReadFile("apps_gen.go")
+	appFiles, err := filepath.Glob(filepath.Join("..", "gen", "*", "app.gen.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	pluginFiles, _ := filepath.Glob(filepath.Join("..", "gen", "plugins", "*", "app.gen.go"))
 	actions := map[string]bool{}
-	for _, m := range actionDocRE.FindAllStringSubmatch(string(src), -1) {
-		actions[strings.ToLower(m[1])+" "+m[2]] = true
+	for _, f := range append(appFiles, pluginFiles...) {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range actionDocRE.FindAllStringSubmatch(string(src), -1) {
+			actions[strings.ToLower(m[1])+" "+m[2]] = true
+		}
+	}
+	if len(appFiles) == 0 {
+		t.Fatal("no gen/<app>/app.gen.go; run `make generate`")
 	}
 	for _, op := range s.ops {
 		app, _ := appOf(op.path)
@@ -356,4 +265,52 @@ func sortedStrings(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+var markerRE = regexp.MustCompile(`^// Code generated .* DO NOT EDIT\.$`)
+
+// TestGeneratedFilesStartWithMarker: every generated file of netboxsdk (*.gen.go
+// below gen/ and typed/, *_gen.go in the root package) has the standard marker
+// as its first line, so tools (gofmt checks, linters, GitHub) recognise it, and
+// no hand-written file does.
+func TestGeneratedFilesStartWithMarker(t *testing.T) {
+	var files []string
+	for _, dir := range []string{filepath.Join("..", "gen"), ".", ".."} {
+		err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && p != dir && dir == ".." {
+				return filepath.SkipDir // the root package only; gen/ and typed/ are walked on their own
+			}
+			if !d.IsDir() && strings.HasSuffix(p, ".go") {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	generated := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, _, _ := strings.Cut(string(data), "\n")
+		isGen := strings.HasSuffix(f, ".gen.go") || strings.HasSuffix(f, "_gen.go")
+		switch {
+		case isGen && !markerRE.MatchString(first):
+			t.Errorf("%s: first line %q is not the `// Code generated ... DO NOT EDIT.` marker", f, first)
+		case !isGen && markerRE.MatchString(first):
+			t.Errorf("%s: hand-written file carries the generated-code marker", f)
+		}
+		if isGen {
+			generated++
+		}
+	}
+	if generated < 10 {
+		t.Fatalf("only %d generated files found; run `make generate`", generated)
+	}
 }
