@@ -14598,6 +14598,7 @@ type GetClusterBackupItem struct {
 
 	// Compress Compress dump file.
 	Compress pvetypes.OptString `json:"compress,omitzero"`
+	Dow      pvetypes.OptString `json:"dow,omitzero"`
 
 	// Dumpdir Store resulting files to specified directory.
 	Dumpdir pvetypes.OptString `json:"dumpdir,omitzero"`
@@ -14662,8 +14663,8 @@ type GetClusterBackupItem struct {
 	// Protected If true, mark backup(s) as protected.
 	Protected pvetypes.OptBool `json:"protected,omitzero"`
 
-	// PruneBackups Use these retention options instead of those from the storage configuration.
-	PruneBackups *GetClusterBackupItemPruneBackups `json:"prune-backups,omitempty"`
+	// PruneBackups Retention options: a property string or an object, depending on the PVE version that wrote the job.
+	PruneBackups interface{} `json:"prune-backups,omitempty"`
 
 	// Quiet Be quiet.
 	Quiet pvetypes.OptBool `json:"quiet,omitzero"`
@@ -14678,7 +14679,8 @@ type GetClusterBackupItem struct {
 	Schedule pvetypes.OptString `json:"schedule,omitzero"`
 
 	// Script Use specified hook script.
-	Script pvetypes.OptString `json:"script,omitzero"`
+	Script    pvetypes.OptString `json:"script,omitzero"`
+	Starttime pvetypes.OptString `json:"starttime,omitzero"`
 
 	// Stdexcludes Exclude temporary files and logs.
 	Stdexcludes pvetypes.OptBool `json:"stdexcludes,omitzero"`
@@ -14694,6 +14696,7 @@ type GetClusterBackupItem struct {
 
 	// Tmpdir Store temporary files to specified directory.
 	Tmpdir pvetypes.OptString `json:"tmpdir,omitzero"`
+	Type   pvetypes.OptString `json:"type,omitzero"`
 
 	// Vmid The ID of the guest system you want to backup.
 	Vmid pvetypes.OptString `json:"vmid,omitzero"`
@@ -14718,30 +14721,6 @@ type GetClusterBackupItemPerformance struct {
 
 	// PbsEntriesMax Applies to container backups sent to PBS. Limits the number of entries allowed in memory at a given time to avoid unintended OOM situations. Increase it to enable backups of containers with a large amount of files.
 	PbsEntriesMax pvetypes.OptInt `json:"pbs-entries-max,omitzero"`
-}
-
-// GetClusterBackupItemPruneBackups Use these retention options instead of those from the storage configuration.
-type GetClusterBackupItemPruneBackups struct {
-	// KeepAll Keep all backups. Conflicts with the other options when true.
-	KeepAll pvetypes.OptBool `json:"keep-all,omitzero"`
-
-	// KeepDaily Keep backups for the last <N> different days. If there is morethan one backup for a single day, only the latest one is kept.
-	KeepDaily pvetypes.OptInt `json:"keep-daily,omitzero"`
-
-	// KeepHourly Keep backups for the last <N> different hours. If there is morethan one backup for a single hour, only the latest one is kept.
-	KeepHourly pvetypes.OptInt `json:"keep-hourly,omitzero"`
-
-	// KeepLast Keep the last <N> backups.
-	KeepLast pvetypes.OptInt `json:"keep-last,omitzero"`
-
-	// KeepMonthly Keep backups for the last <N> different months. If there is morethan one backup for a single month, only the latest one is kept.
-	KeepMonthly pvetypes.OptInt `json:"keep-monthly,omitzero"`
-
-	// KeepWeekly Keep backups for the last <N> different weeks. If there is morethan one backup for a single week, only the latest one is kept.
-	KeepWeekly pvetypes.OptInt `json:"keep-weekly,omitzero"`
-
-	// KeepYearly Keep backups for the last <N> different years. If there is morethan one backup for a single year, only the latest one is kept.
-	KeepYearly pvetypes.OptInt `json:"keep-yearly,omitzero"`
 }
 
 // GetClusterBulkActionData defines model for GetClusterBulkActionData.
@@ -15264,7 +15243,13 @@ type GetClusterHaGroupsGroupData = interface{}
 
 // GetClusterHaGroupsItem defines model for GetClusterHaGroupsItem.
 type GetClusterHaGroupsItem struct {
-	Group pvetypes.OptString `json:"group,omitzero"`
+	Comment    pvetypes.OptString `json:"comment,omitzero"`
+	Digest     pvetypes.OptString `json:"digest,omitzero"`
+	Group      pvetypes.OptString `json:"group,omitzero"`
+	Nodes      pvetypes.OptString `json:"nodes,omitzero"`
+	Nofailback pvetypes.OptBool   `json:"nofailback,omitzero"`
+	Restricted pvetypes.OptBool   `json:"restricted,omitzero"`
+	Type       pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterHaItem defines model for GetClusterHaItem.
@@ -15277,7 +15262,14 @@ type GetClusterHaResourcesData = []GetClusterHaResourcesItem
 
 // GetClusterHaResourcesItem defines model for GetClusterHaResourcesItem.
 type GetClusterHaResourcesItem struct {
-	Sid pvetypes.OptString `json:"sid,omitzero"`
+	Comment     pvetypes.OptString `json:"comment,omitzero"`
+	Digest      pvetypes.OptString `json:"digest,omitzero"`
+	Group       pvetypes.OptString `json:"group,omitzero"`
+	MaxRelocate pvetypes.OptInt    `json:"max_relocate,omitzero"`
+	MaxRestart  pvetypes.OptInt    `json:"max_restart,omitzero"`
+	Sid         pvetypes.OptString `json:"sid,omitzero"`
+	State       pvetypes.OptString `json:"state,omitzero"`
+	Type        pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterHaResourcesParamsType Only list resources of specific type
@@ -15318,7 +15310,15 @@ type GetClusterHaRulesData = []GetClusterHaRulesItem
 
 // GetClusterHaRulesItem defines model for GetClusterHaRulesItem.
 type GetClusterHaRulesItem struct {
-	Rule pvetypes.OptString `json:"rule,omitzero"`
+	Affinity  pvetypes.OptString `json:"affinity,omitzero"`
+	Comment   pvetypes.OptString `json:"comment,omitzero"`
+	Digest    pvetypes.OptString `json:"digest,omitzero"`
+	Disable   pvetypes.OptBool   `json:"disable,omitzero"`
+	Nodes     pvetypes.OptString `json:"nodes,omitzero"`
+	Resources pvetypes.OptString `json:"resources,omitzero"`
+	Rule      pvetypes.OptString `json:"rule,omitzero"`
+	Strict    pvetypes.OptBool   `json:"strict,omitzero"`
+	Type      pvetypes.OptString `json:"type,omitzero"`
 }
 
 // GetClusterHaRulesParamsType Limit the returned list to the specified rule type.
@@ -16006,6 +16006,7 @@ type GetClusterReplicationIdData struct {
 type GetClusterReplicationItem struct {
 	// Comment Description.
 	Comment pvetypes.OptString `json:"comment,omitzero"`
+	Digest  pvetypes.OptString `json:"digest,omitzero"`
 
 	// Disable Flag to disable/deactivate the entry.
 	Disable pvetypes.OptBool `json:"disable,omitzero"`
@@ -17158,7 +17159,17 @@ type GetClusterTasksData = []GetClusterTasksItem
 
 // GetClusterTasksItem defines model for GetClusterTasksItem.
 type GetClusterTasksItem struct {
-	Upid pvetypes.OptString `json:"upid,omitzero"`
+	Endtime   pvetypes.OptInt    `json:"endtime,omitzero"`
+	Id        pvetypes.OptString `json:"id,omitzero"`
+	Node      pvetypes.OptString `json:"node,omitzero"`
+	Pid       pvetypes.OptInt    `json:"pid,omitzero"`
+	Pstart    pvetypes.OptInt    `json:"pstart,omitzero"`
+	Saved     pvetypes.OptString `json:"saved,omitzero"`
+	Starttime pvetypes.OptInt    `json:"starttime,omitzero"`
+	Status    pvetypes.OptString `json:"status,omitzero"`
+	Type      pvetypes.OptString `json:"type,omitzero"`
+	Upid      pvetypes.OptString `json:"upid,omitzero"`
+	User      pvetypes.OptString `json:"user,omitzero"`
 }
 
 // GetNodesData defines model for GetNodesData.
@@ -17167,13 +17178,16 @@ type GetNodesData = []GetNodesItem
 // GetNodesItem defines model for GetNodesItem.
 type GetNodesItem struct {
 	// Cpu CPU utilization.
-	Cpu pvetypes.OptFloat `json:"cpu,omitzero"`
+	Cpu  pvetypes.OptFloat  `json:"cpu,omitzero"`
+	Disk pvetypes.OptInt    `json:"disk,omitzero"`
+	Id   pvetypes.OptString `json:"id,omitzero"`
 
 	// Level Support level.
 	Level pvetypes.OptString `json:"level,omitzero"`
 
 	// Maxcpu Number of available CPUs.
-	Maxcpu pvetypes.OptInt `json:"maxcpu,omitzero"`
+	Maxcpu  pvetypes.OptInt `json:"maxcpu,omitzero"`
+	Maxdisk pvetypes.OptInt `json:"maxdisk,omitzero"`
 
 	// Maxmem Number of available memory in bytes.
 	Maxmem pvetypes.OptInt `json:"maxmem,omitzero"`
@@ -17189,6 +17203,7 @@ type GetNodesItem struct {
 
 	// Status Node status.
 	Status pvetypes.OptString `json:"status,omitzero"`
+	Type   pvetypes.OptString `json:"type,omitzero"`
 
 	// Uptime Node uptime in seconds.
 	Uptime pvetypes.OptInt `json:"uptime,omitzero"`
@@ -17535,12 +17550,16 @@ type GetNodesNodeCephMdsData = []GetNodesNodeCephMdsItem
 
 // GetNodesNodeCephMdsItem defines model for GetNodesNodeCephMdsItem.
 type GetNodesNodeCephMdsItem struct {
-	Addr pvetypes.OptString `json:"addr,omitzero"`
-	Host pvetypes.OptString `json:"host,omitzero"`
+	Addr             pvetypes.OptString `json:"addr,omitzero"`
+	CephVersion      pvetypes.OptString `json:"ceph_version,omitzero"`
+	CephVersionShort pvetypes.OptString `json:"ceph_version_short,omitzero"`
+	Direxists        pvetypes.OptString `json:"direxists,omitzero"`
+	Host             pvetypes.OptString `json:"host,omitzero"`
 
 	// Name The name (ID) for the MDS
-	Name pvetypes.OptString `json:"name,omitzero"`
-	Rank pvetypes.OptInt    `json:"rank,omitzero"`
+	Name    pvetypes.OptString `json:"name,omitzero"`
+	Rank    pvetypes.OptInt    `json:"rank,omitzero"`
+	Service pvetypes.OptInt    `json:"service,omitzero"`
 
 	// StandbyReplay If true, the standby MDS is polling the active MDS for faster recovery (hot standby).
 	StandbyReplay pvetypes.OptBool `json:"standby_replay,omitzero"`
@@ -17554,11 +17573,15 @@ type GetNodesNodeCephMgrData = []GetNodesNodeCephMgrItem
 
 // GetNodesNodeCephMgrItem defines model for GetNodesNodeCephMgrItem.
 type GetNodesNodeCephMgrItem struct {
-	Addr pvetypes.OptString `json:"addr,omitzero"`
-	Host pvetypes.OptString `json:"host,omitzero"`
+	Addr             pvetypes.OptString `json:"addr,omitzero"`
+	CephVersion      pvetypes.OptString `json:"ceph_version,omitzero"`
+	CephVersionShort pvetypes.OptString `json:"ceph_version_short,omitzero"`
+	Direxists        pvetypes.OptString `json:"direxists,omitzero"`
+	Host             pvetypes.OptString `json:"host,omitzero"`
 
 	// Name The name (ID) for the MGR
-	Name pvetypes.OptString `json:"name,omitzero"`
+	Name    pvetypes.OptString `json:"name,omitzero"`
+	Service pvetypes.OptInt    `json:"service,omitzero"`
 
 	// State State of the MGR
 	State pvetypes.OptString `json:"state,omitzero"`
@@ -17573,12 +17596,14 @@ type GetNodesNodeCephMonItem struct {
 	CephVersion      pvetypes.OptString `json:"ceph_version,omitzero"`
 	CephVersionShort pvetypes.OptString `json:"ceph_version_short,omitzero"`
 	Direxists        pvetypes.OptString `json:"direxists,omitzero"`
-	Host             pvetypes.OptBool   `json:"host,omitzero"`
-	Name             pvetypes.OptString `json:"name,omitzero"`
-	Quorum           pvetypes.OptBool   `json:"quorum,omitzero"`
-	Rank             pvetypes.OptInt    `json:"rank,omitzero"`
-	Service          pvetypes.OptInt    `json:"service,omitzero"`
-	State            pvetypes.OptString `json:"state,omitzero"`
+
+	// Host Host name of the node the monitor runs on.
+	Host    pvetypes.OptString `json:"host,omitzero"`
+	Name    pvetypes.OptString `json:"name,omitzero"`
+	Quorum  pvetypes.OptBool   `json:"quorum,omitzero"`
+	Rank    pvetypes.OptInt    `json:"rank,omitzero"`
+	Service pvetypes.OptInt    `json:"service,omitzero"`
+	State   pvetypes.OptString `json:"state,omitzero"`
 }
 
 // GetNodesNodeCephOsdData defines model for GetNodesNodeCephOsdData.
@@ -18357,6 +18382,7 @@ type GetNodesNodeLxcItem struct {
 
 	// Netout The amount of traffic in bytes that was sent from the guest over the network since it was started.
 	Netout pvetypes.OptInt `json:"netout,omitzero"`
+	Pid    pvetypes.OptInt `json:"pid,omitzero"`
 
 	// Pressurecpusome CPU Some pressure stall average over the last 10 seconds.
 	Pressurecpusome pvetypes.OptFloat `json:"pressurecpusome,omitzero"`
@@ -18375,12 +18401,14 @@ type GetNodesNodeLxcItem struct {
 
 	// Status LXC Container status.
 	Status pvetypes.OptString `json:"status,omitzero"`
+	Swap   pvetypes.OptInt    `json:"swap,omitzero"`
 
 	// Tags The current configured tags, if any.
 	Tags pvetypes.OptString `json:"tags,omitzero"`
 
 	// Template Determines if the guest is a template.
-	Template pvetypes.OptBool `json:"template,omitzero"`
+	Template pvetypes.OptBool   `json:"template,omitzero"`
+	Type     pvetypes.OptString `json:"type,omitzero"`
 
 	// Uptime Uptime in seconds.
 	Uptime pvetypes.OptInt `json:"uptime,omitzero"`
@@ -18826,12 +18854,14 @@ type GetNodesNodeLxcVmidSnapshotData = []GetNodesNodeLxcVmidSnapshotItem
 type GetNodesNodeLxcVmidSnapshotItem struct {
 	// Description Snapshot description.
 	Description pvetypes.OptString `json:"description,omitzero"`
+	Digest      pvetypes.OptString `json:"digest,omitzero"`
 
 	// Name Snapshot identifier. Value 'current' identifies the current VM.
 	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Parent Parent snapshot identifier.
-	Parent pvetypes.OptString `json:"parent,omitzero"`
+	Parent  pvetypes.OptString `json:"parent,omitzero"`
+	Running pvetypes.OptBool   `json:"running,omitzero"`
 
 	// Snaptime Snapshot creation time
 	Snaptime pvetypes.OptInt `json:"snaptime,omitzero"`
@@ -18886,6 +18916,7 @@ type GetNodesNodeLxcVmidStatusCurrentData struct {
 
 	// Netout The amount of traffic in bytes that was sent from the guest over the network since it was started.
 	Netout pvetypes.OptInt `json:"netout,omitzero"`
+	Pid    pvetypes.OptInt `json:"pid,omitzero"`
 
 	// Pressurecpusome CPU Some pressure stall average over the last 10 seconds.
 	Pressurecpusome pvetypes.OptFloat `json:"pressurecpusome,omitzero"`
@@ -18904,12 +18935,14 @@ type GetNodesNodeLxcVmidStatusCurrentData struct {
 
 	// Status LXC Container status.
 	Status pvetypes.OptString `json:"status,omitzero"`
+	Swap   pvetypes.OptInt    `json:"swap,omitzero"`
 
 	// Tags The current configured tags, if any.
 	Tags pvetypes.OptString `json:"tags,omitzero"`
 
 	// Template Determines if the guest is a template.
-	Template pvetypes.OptBool `json:"template,omitzero"`
+	Template pvetypes.OptBool   `json:"template,omitzero"`
+	Type     pvetypes.OptString `json:"type,omitzero"`
 
 	// Uptime Uptime in seconds.
 	Uptime pvetypes.OptInt `json:"uptime,omitzero"`
@@ -18939,8 +18972,41 @@ type GetNodesNodeNetworkData = []GetNodesNodeNetworkItem
 
 // GetNodesNodeNetworkIfaceData defines model for GetNodesNodeNetworkIfaceData.
 type GetNodesNodeNetworkIfaceData struct {
-	Method pvetypes.OptString `json:"method,omitzero"`
-	Type   pvetypes.OptString `json:"type,omitzero"`
+	Active             pvetypes.OptBool   `json:"active,omitzero"`
+	Address            pvetypes.OptString `json:"address,omitzero"`
+	Address6           pvetypes.OptString `json:"address6,omitzero"`
+	Autostart          pvetypes.OptBool   `json:"autostart,omitzero"`
+	BondPrimary        pvetypes.OptString `json:"bond-primary,omitzero"`
+	BondMode           pvetypes.OptString `json:"bond_mode,omitzero"`
+	BondXmitHashPolicy pvetypes.OptString `json:"bond_xmit_hash_policy,omitzero"`
+	BridgeFd           pvetypes.OptString `json:"bridge_fd,omitzero"`
+	BridgePorts        pvetypes.OptString `json:"bridge_ports,omitzero"`
+	BridgeStp          pvetypes.OptString `json:"bridge_stp,omitzero"`
+	BridgeVids         pvetypes.OptString `json:"bridge_vids,omitzero"`
+	BridgeVlanAware    pvetypes.OptBool   `json:"bridge_vlan_aware,omitzero"`
+	Cidr               pvetypes.OptString `json:"cidr,omitzero"`
+	Cidr6              pvetypes.OptString `json:"cidr6,omitzero"`
+	Comments           pvetypes.OptString `json:"comments,omitzero"`
+	Comments6          pvetypes.OptString `json:"comments6,omitzero"`
+	Exists             pvetypes.OptBool   `json:"exists,omitzero"`
+	Families           *[]pvetypes.String `json:"families,omitempty"`
+	Gateway            pvetypes.OptString `json:"gateway,omitzero"`
+	Gateway6           pvetypes.OptString `json:"gateway6,omitzero"`
+	Iface              pvetypes.OptString `json:"iface,omitzero"`
+	LinkType           pvetypes.OptString `json:"link-type,omitzero"`
+	Method             pvetypes.OptString `json:"method,omitzero"`
+	Method6            pvetypes.OptString `json:"method6,omitzero"`
+	Mtu                pvetypes.OptInt    `json:"mtu,omitzero"`
+	Netmask            pvetypes.OptString `json:"netmask,omitzero"`
+	Netmask6           pvetypes.OptInt    `json:"netmask6,omitzero"`
+	Options            *[]pvetypes.String `json:"options,omitempty"`
+	Options6           *[]pvetypes.String `json:"options6,omitempty"`
+	Priority           pvetypes.OptInt    `json:"priority,omitzero"`
+	Slaves             pvetypes.OptString `json:"slaves,omitzero"`
+	Type               pvetypes.OptString `json:"type,omitzero"`
+	VlanId             pvetypes.OptInt    `json:"vlan-id,omitzero"`
+	VlanProtocol       pvetypes.OptString `json:"vlan-protocol,omitzero"`
+	VlanRawDevice      pvetypes.OptString `json:"vlan-raw-device,omitzero"`
 }
 
 // GetNodesNodeNetworkItem defines model for GetNodesNodeNetworkItem.
@@ -18979,10 +19045,12 @@ type GetNodesNodeNetworkItem struct {
 	BridgeMulticastFlood pvetypes.OptBool `json:"bridge-multicast-flood,omitzero"`
 
 	// BridgeUnicastFlood Bridge port unicast flood flag.
-	BridgeUnicastFlood pvetypes.OptBool `json:"bridge-unicast-flood,omitzero"`
+	BridgeUnicastFlood pvetypes.OptBool   `json:"bridge-unicast-flood,omitzero"`
+	BridgeFd           pvetypes.OptString `json:"bridge_fd,omitzero"`
 
 	// BridgePorts Specify the interfaces you want to add to your bridge.
 	BridgePorts pvetypes.OptString `json:"bridge_ports,omitzero"`
+	BridgeStp   pvetypes.OptString `json:"bridge_stp,omitzero"`
 
 	// BridgeVids Specify the allowed VLANs. For example: '2 4 100-200'. Only used if the bridge is VLAN aware.
 	BridgeVids pvetypes.OptString `json:"bridge_vids,omitzero"`
@@ -19103,6 +19171,7 @@ type GetNodesNodeQemuItem struct {
 
 	// Cpus Maximum usable CPUs.
 	Cpus pvetypes.OptFloat `json:"cpus,omitzero"`
+	Disk pvetypes.OptInt   `json:"disk,omitzero"`
 
 	// Diskread The amount of bytes the guest read from it's block devices since the guest was started. (Note: This info is not available for all storage types.)
 	Diskread pvetypes.OptInt `json:"diskread,omitzero"`
@@ -19851,12 +19920,14 @@ type GetNodesNodeQemuVmidSnapshotData = []GetNodesNodeQemuVmidSnapshotItem
 type GetNodesNodeQemuVmidSnapshotItem struct {
 	// Description Snapshot description.
 	Description pvetypes.OptString `json:"description,omitzero"`
+	Digest      pvetypes.OptString `json:"digest,omitzero"`
 
 	// Name Snapshot identifier. Value 'current' identifies the current VM.
 	Name pvetypes.OptString `json:"name,omitzero"`
 
 	// Parent Parent snapshot identifier.
-	Parent pvetypes.OptString `json:"parent,omitzero"`
+	Parent  pvetypes.OptString `json:"parent,omitzero"`
+	Running pvetypes.OptBool   `json:"running,omitzero"`
 
 	// Snaptime Snapshot creation time
 	Snaptime pvetypes.OptInt `json:"snaptime,omitzero"`
@@ -19874,7 +19945,11 @@ type GetNodesNodeQemuVmidSnapshotSnapnameData = []map[string]interface{}
 // GetNodesNodeQemuVmidStatusCurrentData defines model for GetNodesNodeQemuVmidStatusCurrentData.
 type GetNodesNodeQemuVmidStatusCurrentData struct {
 	// Agent QEMU Guest Agent is enabled in config.
-	Agent pvetypes.OptBool `json:"agent,omitzero"`
+	Agent       pvetypes.OptBool                                  `json:"agent,omitzero"`
+	Balloon     pvetypes.OptInt                                   `json:"balloon,omitzero"`
+	BalloonMin  pvetypes.OptInt                                   `json:"balloon_min,omitzero"`
+	Ballooninfo *GetNodesNodeQemuVmidStatusCurrentDataBallooninfo `json:"ballooninfo,omitempty"`
+	Blockstat   *map[string]interface{}                           `json:"blockstat,omitempty"`
 
 	// Clipboard Enable a specific clipboard. If not set, depending on the display type the SPICE one will be added.
 	Clipboard pvetypes.OptString `json:"clipboard,omitzero"`
@@ -19884,12 +19959,14 @@ type GetNodesNodeQemuVmidStatusCurrentData struct {
 
 	// Cpus Maximum usable CPUs.
 	Cpus pvetypes.OptFloat `json:"cpus,omitzero"`
+	Disk pvetypes.OptInt   `json:"disk,omitzero"`
 
 	// Diskread The amount of bytes the guest read from it's block devices since the guest was started. (Note: This info is not available for all storage types.)
 	Diskread pvetypes.OptInt `json:"diskread,omitzero"`
 
 	// Diskwrite The amount of bytes the guest wrote from it's block devices since the guest was started. (Note: This info is not available for all storage types.)
 	Diskwrite pvetypes.OptInt `json:"diskwrite,omitzero"`
+	Freemem   pvetypes.OptInt `json:"freemem,omitzero"`
 
 	// Ha HA manager service status.
 	Ha *map[string]interface{} `json:"ha,omitempty"`
@@ -19916,7 +19993,8 @@ type GetNodesNodeQemuVmidStatusCurrentData struct {
 	Netin pvetypes.OptInt `json:"netin,omitzero"`
 
 	// Netout The amount of traffic in bytes that was sent from the guest over the network since it was started.
-	Netout pvetypes.OptInt `json:"netout,omitzero"`
+	Netout pvetypes.OptInt         `json:"netout,omitzero"`
+	Nics   *map[string]interface{} `json:"nics,omitempty"`
 
 	// Pid PID of the QEMU process, if the VM is running.
 	Pid pvetypes.OptInt `json:"pid,omitzero"`
@@ -19937,7 +20015,8 @@ type GetNodesNodeQemuVmidStatusCurrentData struct {
 	Pressurememoryfull pvetypes.OptFloat `json:"pressurememoryfull,omitzero"`
 
 	// Pressurememorysome Memory Some pressure stall average over the last 10 seconds.
-	Pressurememorysome pvetypes.OptFloat `json:"pressurememorysome,omitzero"`
+	Pressurememorysome pvetypes.OptFloat       `json:"pressurememorysome,omitzero"`
+	ProxmoxSupport     *map[string]interface{} `json:"proxmox-support,omitempty"`
 
 	// Qmpstatus VM run state from the 'query-status' QMP monitor command.
 	Qmpstatus pvetypes.OptString `json:"qmpstatus,omitzero"`
@@ -19950,6 +20029,7 @@ type GetNodesNodeQemuVmidStatusCurrentData struct {
 
 	// Serial Guest has serial device configured.
 	Serial pvetypes.OptBool `json:"serial,omitzero"`
+	Shares pvetypes.OptInt  `json:"shares,omitzero"`
 
 	// Spice QEMU VGA configuration supports spice.
 	Spice pvetypes.OptBool `json:"spice,omitzero"`
@@ -19968,6 +20048,19 @@ type GetNodesNodeQemuVmidStatusCurrentData struct {
 
 	// Vmid The (unique) ID of the VM.
 	Vmid pvetypes.OptInt `json:"vmid,omitzero"`
+}
+
+// GetNodesNodeQemuVmidStatusCurrentDataBallooninfo defines model for GetNodesNodeQemuVmidStatusCurrentDataBallooninfo.
+type GetNodesNodeQemuVmidStatusCurrentDataBallooninfo struct {
+	Actual          pvetypes.OptInt `json:"actual,omitzero"`
+	FreeMem         pvetypes.OptInt `json:"free_mem,omitzero"`
+	LastUpdate      pvetypes.OptInt `json:"last_update,omitzero"`
+	MajorPageFaults pvetypes.OptInt `json:"major_page_faults,omitzero"`
+	MaxMem          pvetypes.OptInt `json:"max_mem,omitzero"`
+	MemSwappedIn    pvetypes.OptInt `json:"mem_swapped_in,omitzero"`
+	MemSwappedOut   pvetypes.OptInt `json:"mem_swapped_out,omitzero"`
+	MinorPageFaults pvetypes.OptInt `json:"minor_page_faults,omitzero"`
+	TotalMem        pvetypes.OptInt `json:"total_mem,omitzero"`
 }
 
 // GetNodesNodeQemuVmidStatusData defines model for GetNodesNodeQemuVmidStatusData.
@@ -20016,7 +20109,25 @@ type GetNodesNodeReplicationIdStatusData map[string]interface{}
 
 // GetNodesNodeReplicationItem defines model for GetNodesNodeReplicationItem.
 type GetNodesNodeReplicationItem struct {
-	Id pvetypes.OptString `json:"id,omitzero"`
+	Comment   pvetypes.OptString `json:"comment,omitzero"`
+	Disable   pvetypes.OptBool   `json:"disable,omitzero"`
+	Duration  pvetypes.OptFloat  `json:"duration,omitzero"`
+	Error     pvetypes.OptString `json:"error,omitzero"`
+	FailCount pvetypes.OptInt    `json:"fail_count,omitzero"`
+	Guest     pvetypes.OptInt    `json:"guest,omitzero"`
+	Id        pvetypes.OptString `json:"id,omitzero"`
+	Jobnum    pvetypes.OptInt    `json:"jobnum,omitzero"`
+	LastSync  pvetypes.OptInt    `json:"last_sync,omitzero"`
+	LastTry   pvetypes.OptInt    `json:"last_try,omitzero"`
+	NextSync  pvetypes.OptInt    `json:"next_sync,omitzero"`
+	Pid       pvetypes.OptInt    `json:"pid,omitzero"`
+	Rate      pvetypes.OptFloat  `json:"rate,omitzero"`
+	RemoveJob pvetypes.OptString `json:"remove_job,omitzero"`
+	Schedule  pvetypes.OptString `json:"schedule,omitzero"`
+	Source    pvetypes.OptString `json:"source,omitzero"`
+	Target    pvetypes.OptString `json:"target,omitzero"`
+	Type      pvetypes.OptString `json:"type,omitzero"`
+	Vmtype    pvetypes.OptString `json:"vmtype,omitzero"`
 }
 
 // GetNodesNodeReportData defines model for GetNodesNodeReportData.
@@ -20360,6 +20471,9 @@ type GetNodesNodeStatusData struct {
 
 	// CurrentKernel Meta-information about the currently booted kernel of this node.
 	CurrentKernel *GetNodesNodeStatusDataCurrentKernel `json:"current-kernel,omitempty"`
+	Idle          pvetypes.OptFloat                    `json:"idle,omitzero"`
+	Ksm           *GetNodesNodeStatusDataKsm           `json:"ksm,omitempty"`
+	Kversion      pvetypes.OptString                   `json:"kversion,omitzero"`
 
 	// Loadavg An array of load avg for 1, 5 and 15 minutes respectively.
 	Loadavg *[]pvetypes.String            `json:"loadavg,omitempty"`
@@ -20368,6 +20482,9 @@ type GetNodesNodeStatusData struct {
 	// Pveversion The PVE version string.
 	Pveversion pvetypes.OptString            `json:"pveversion,omitzero"`
 	Rootfs     *GetNodesNodeStatusDataRootfs `json:"rootfs,omitempty"`
+	Swap       *GetNodesNodeStatusDataSwap   `json:"swap,omitempty"`
+	Uptime     pvetypes.OptInt               `json:"uptime,omitzero"`
+	Wait       pvetypes.OptFloat             `json:"wait,omitzero"`
 }
 
 // GetNodesNodeStatusDataBootInfo Meta-information about the boot mode.
@@ -20385,13 +20502,17 @@ type GetNodesNodeStatusDataCpuinfo struct {
 	Cores pvetypes.OptInt `json:"cores,omitzero"`
 
 	// Cpus The number of logical threads of the CPU.
-	Cpus pvetypes.OptInt `json:"cpus,omitzero"`
+	Cpus  pvetypes.OptInt    `json:"cpus,omitzero"`
+	Flags pvetypes.OptString `json:"flags,omitzero"`
+	Hvm   pvetypes.OptBool   `json:"hvm,omitzero"`
+	Mhz   pvetypes.OptFloat  `json:"mhz,omitzero"`
 
 	// Model The CPU model
 	Model pvetypes.OptString `json:"model,omitzero"`
 
 	// Sockets The number of logical threads of the CPU.
 	Sockets pvetypes.OptInt `json:"sockets,omitzero"`
+	UserHz  pvetypes.OptInt `json:"user_hz,omitzero"`
 }
 
 // GetNodesNodeStatusDataCurrentKernel Meta-information about the currently booted kernel of this node.
@@ -20407,6 +20528,11 @@ type GetNodesNodeStatusDataCurrentKernel struct {
 
 	// Version OS kernel version with build info
 	Version pvetypes.OptString `json:"version,omitzero"`
+}
+
+// GetNodesNodeStatusDataKsm defines model for GetNodesNodeStatusDataKsm.
+type GetNodesNodeStatusDataKsm struct {
+	Shared pvetypes.OptInt `json:"shared,omitzero"`
 }
 
 // GetNodesNodeStatusDataMemory defines model for GetNodesNodeStatusDataMemory.
@@ -20437,6 +20563,13 @@ type GetNodesNodeStatusDataRootfs struct {
 
 	// Used The used bytes in the root filesystem.
 	Used pvetypes.OptInt `json:"used,omitzero"`
+}
+
+// GetNodesNodeStatusDataSwap defines model for GetNodesNodeStatusDataSwap.
+type GetNodesNodeStatusDataSwap struct {
+	Free  pvetypes.OptInt `json:"free,omitzero"`
+	Total pvetypes.OptInt `json:"total,omitzero"`
+	Used  pvetypes.OptInt `json:"used,omitzero"`
 }
 
 // GetNodesNodeStorageData defines model for GetNodesNodeStorageData.
@@ -20495,6 +20628,8 @@ type GetNodesNodeStorageStorageContentData = []GetNodesNodeStorageStorageContent
 
 // GetNodesNodeStorageStorageContentItem defines model for GetNodesNodeStorageStorageContentItem.
 type GetNodesNodeStorageStorageContentItem struct {
+	Content pvetypes.OptString `json:"content,omitzero"`
+
 	// Ctime Creation time (seconds since the UNIX Epoch).
 	Ctime pvetypes.OptInt `json:"ctime,omitzero"`
 
@@ -20941,11 +21076,31 @@ type GetPoolsItem struct {
 
 // GetPoolsItemMembersItem defines model for GetPoolsItemMembersItem.
 type GetPoolsItemMembersItem struct {
-	Id      pvetypes.OptString `json:"id,omitzero"`
-	Node    pvetypes.OptString `json:"node,omitzero"`
-	Storage pvetypes.OptString `json:"storage,omitzero"`
-	Type    pvetypes.OptString `json:"type,omitzero"`
-	Vmid    pvetypes.OptInt    `json:"vmid,omitzero"`
+	Content    pvetypes.OptString `json:"content,omitzero"`
+	Cpu        pvetypes.OptFloat  `json:"cpu,omitzero"`
+	Disk       pvetypes.OptInt    `json:"disk,omitzero"`
+	Diskread   pvetypes.OptInt    `json:"diskread,omitzero"`
+	Diskwrite  pvetypes.OptInt    `json:"diskwrite,omitzero"`
+	Hastate    pvetypes.OptString `json:"hastate,omitzero"`
+	Id         pvetypes.OptString `json:"id,omitzero"`
+	Lock       pvetypes.OptString `json:"lock,omitzero"`
+	Maxcpu     pvetypes.OptFloat  `json:"maxcpu,omitzero"`
+	Maxdisk    pvetypes.OptInt    `json:"maxdisk,omitzero"`
+	Maxmem     pvetypes.OptInt    `json:"maxmem,omitzero"`
+	Mem        pvetypes.OptInt    `json:"mem,omitzero"`
+	Name       pvetypes.OptString `json:"name,omitzero"`
+	Netin      pvetypes.OptInt    `json:"netin,omitzero"`
+	Netout     pvetypes.OptInt    `json:"netout,omitzero"`
+	Node       pvetypes.OptString `json:"node,omitzero"`
+	Plugintype pvetypes.OptString `json:"plugintype,omitzero"`
+	Shared     pvetypes.OptBool   `json:"shared,omitzero"`
+	Status     pvetypes.OptString `json:"status,omitzero"`
+	Storage    pvetypes.OptString `json:"storage,omitzero"`
+	Tags       pvetypes.OptString `json:"tags,omitzero"`
+	Template   pvetypes.OptBool   `json:"template,omitzero"`
+	Type       pvetypes.OptString `json:"type,omitzero"`
+	Uptime     pvetypes.OptInt    `json:"uptime,omitzero"`
+	Vmid       pvetypes.OptInt    `json:"vmid,omitzero"`
 }
 
 // GetPoolsParamsType defines model for GetPoolsParamsType.
@@ -20959,11 +21114,31 @@ type GetPoolsPoolidData struct {
 
 // GetPoolsPoolidDataMembersItem defines model for GetPoolsPoolidDataMembersItem.
 type GetPoolsPoolidDataMembersItem struct {
-	Id      pvetypes.OptString `json:"id,omitzero"`
-	Node    pvetypes.OptString `json:"node,omitzero"`
-	Storage pvetypes.OptString `json:"storage,omitzero"`
-	Type    pvetypes.OptString `json:"type,omitzero"`
-	Vmid    pvetypes.OptInt    `json:"vmid,omitzero"`
+	Content    pvetypes.OptString `json:"content,omitzero"`
+	Cpu        pvetypes.OptFloat  `json:"cpu,omitzero"`
+	Disk       pvetypes.OptInt    `json:"disk,omitzero"`
+	Diskread   pvetypes.OptInt    `json:"diskread,omitzero"`
+	Diskwrite  pvetypes.OptInt    `json:"diskwrite,omitzero"`
+	Hastate    pvetypes.OptString `json:"hastate,omitzero"`
+	Id         pvetypes.OptString `json:"id,omitzero"`
+	Lock       pvetypes.OptString `json:"lock,omitzero"`
+	Maxcpu     pvetypes.OptFloat  `json:"maxcpu,omitzero"`
+	Maxdisk    pvetypes.OptInt    `json:"maxdisk,omitzero"`
+	Maxmem     pvetypes.OptInt    `json:"maxmem,omitzero"`
+	Mem        pvetypes.OptInt    `json:"mem,omitzero"`
+	Name       pvetypes.OptString `json:"name,omitzero"`
+	Netin      pvetypes.OptInt    `json:"netin,omitzero"`
+	Netout     pvetypes.OptInt    `json:"netout,omitzero"`
+	Node       pvetypes.OptString `json:"node,omitzero"`
+	Plugintype pvetypes.OptString `json:"plugintype,omitzero"`
+	Shared     pvetypes.OptBool   `json:"shared,omitzero"`
+	Status     pvetypes.OptString `json:"status,omitzero"`
+	Storage    pvetypes.OptString `json:"storage,omitzero"`
+	Tags       pvetypes.OptString `json:"tags,omitzero"`
+	Template   pvetypes.OptBool   `json:"template,omitzero"`
+	Type       pvetypes.OptString `json:"type,omitzero"`
+	Uptime     pvetypes.OptInt    `json:"uptime,omitzero"`
+	Vmid       pvetypes.OptInt    `json:"vmid,omitzero"`
 }
 
 // GetPoolsPoolidParamsType defines model for GetPoolsPoolidParamsType.
@@ -20974,7 +21149,55 @@ type GetStorageData = []GetStorageItem
 
 // GetStorageItem defines model for GetStorageItem.
 type GetStorageItem struct {
-	Storage pvetypes.OptString `json:"storage,omitzero"`
+	Base                pvetypes.OptString `json:"base,omitzero"`
+	Blocksize           pvetypes.OptString `json:"blocksize,omitzero"`
+	Bwlimit             pvetypes.OptString `json:"bwlimit,omitzero"`
+	Content             pvetypes.OptString `json:"content,omitzero"`
+	ContentDirs         pvetypes.OptString `json:"content-dirs,omitzero"`
+	CreateBasePath      pvetypes.OptBool   `json:"create-base-path,omitzero"`
+	CreateSubdirs       pvetypes.OptBool   `json:"create-subdirs,omitzero"`
+	DataPool            pvetypes.OptString `json:"data-pool,omitzero"`
+	Datastore           pvetypes.OptString `json:"datastore,omitzero"`
+	Digest              pvetypes.OptString `json:"digest,omitzero"`
+	Disable             pvetypes.OptBool   `json:"disable,omitzero"`
+	Domain              pvetypes.OptString `json:"domain,omitzero"`
+	Export              pvetypes.OptString `json:"export,omitzero"`
+	Fingerprint         pvetypes.OptString `json:"fingerprint,omitzero"`
+	Format              pvetypes.OptString `json:"format,omitzero"`
+	FsName              pvetypes.OptString `json:"fs-name,omitzero"`
+	Fuse                pvetypes.OptBool   `json:"fuse,omitzero"`
+	IsMountpoint        pvetypes.OptString `json:"is_mountpoint,omitzero"`
+	Iscsiprovider       pvetypes.OptString `json:"iscsiprovider,omitzero"`
+	Krbd                pvetypes.OptBool   `json:"krbd,omitzero"`
+	LioTpg              pvetypes.OptString `json:"lio_tpg,omitzero"`
+	MaxProtectedBackups pvetypes.OptInt    `json:"max-protected-backups,omitzero"`
+	Maxfiles            pvetypes.OptInt    `json:"maxfiles,omitzero"`
+	Mkdir               pvetypes.OptBool   `json:"mkdir,omitzero"`
+	Monhost             pvetypes.OptString `json:"monhost,omitzero"`
+	Mountpoint          pvetypes.OptString `json:"mountpoint,omitzero"`
+	Namespace           pvetypes.OptString `json:"namespace,omitzero"`
+	Nodes               pvetypes.OptString `json:"nodes,omitzero"`
+	Nowritecache        pvetypes.OptBool   `json:"nowritecache,omitzero"`
+	Options             pvetypes.OptString `json:"options,omitzero"`
+	Path                pvetypes.OptString `json:"path,omitzero"`
+	Pool                pvetypes.OptString `json:"pool,omitzero"`
+	Portal              pvetypes.OptString `json:"portal,omitzero"`
+	Preallocation       pvetypes.OptString `json:"preallocation,omitzero"`
+	PruneBackups        pvetypes.OptString `json:"prune-backups,omitzero"`
+	Saferemove          pvetypes.OptBool   `json:"saferemove,omitzero"`
+	Server              pvetypes.OptString `json:"server,omitzero"`
+	Share               pvetypes.OptString `json:"share,omitzero"`
+	Shared              pvetypes.OptBool   `json:"shared,omitzero"`
+	Smbversion          pvetypes.OptString `json:"smbversion,omitzero"`
+	Sparse              pvetypes.OptBool   `json:"sparse,omitzero"`
+	Storage             pvetypes.OptString `json:"storage,omitzero"`
+	Subdir              pvetypes.OptString `json:"subdir,omitzero"`
+	TaggedOnly          pvetypes.OptBool   `json:"tagged_only,omitzero"`
+	Target              pvetypes.OptString `json:"target,omitzero"`
+	Thinpool            pvetypes.OptString `json:"thinpool,omitzero"`
+	Type                pvetypes.OptString `json:"type,omitzero"`
+	Username            pvetypes.OptString `json:"username,omitzero"`
+	Vgname              pvetypes.OptString `json:"vgname,omitzero"`
 }
 
 // GetStorageParamsType Only list storage of specific type
