@@ -14957,7 +14957,8 @@ type GetClusterFirewallGroupsGroupItem struct {
 	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest pvetypes.OptString `json:"dest,omitzero"`
+	Dest   pvetypes.OptString `json:"dest,omitzero"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
 	Dport pvetypes.OptString `json:"dport,omitzero"`
@@ -15145,7 +15146,8 @@ type GetClusterFirewallRulesItem struct {
 	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest pvetypes.OptString `json:"dest,omitzero"`
+	Dest   pvetypes.OptString `json:"dest,omitzero"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
 	Dport pvetypes.OptString `json:"dport,omitzero"`
@@ -18132,7 +18134,8 @@ type GetNodesNodeFirewallRulesItem struct {
 	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest pvetypes.OptString `json:"dest,omitzero"`
+	Dest   pvetypes.OptString `json:"dest,omitzero"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
 	Dport pvetypes.OptString `json:"dport,omitzero"`
@@ -18645,7 +18648,8 @@ type GetNodesNodeLxcVmidFirewallRulesItem struct {
 	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest pvetypes.OptString `json:"dest,omitzero"`
+	Dest   pvetypes.OptString `json:"dest,omitzero"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
 	Dport pvetypes.OptString `json:"dport,omitzero"`
@@ -19714,7 +19718,8 @@ type GetNodesNodeQemuVmidFirewallRulesItem struct {
 	Comment pvetypes.OptString `json:"comment,omitzero"`
 
 	// Dest Restrict packet destination address
-	Dest pvetypes.OptString `json:"dest,omitzero"`
+	Dest   pvetypes.OptString `json:"dest,omitzero"`
+	Digest pvetypes.OptString `json:"digest,omitzero"`
 
 	// Dport Restrict TCP/UDP destination port
 	Dport pvetypes.OptString `json:"dport,omitzero"`
