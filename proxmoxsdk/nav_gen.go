@@ -273,8 +273,9 @@ func (n *NavAccessDomainsRealm) Sync() *NavAccessDomainsRealmSync {
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavAccessDomainsRealm) Get(ctx context.Context) (pve.GetAccessDomainsRealmData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetAccessDomainsRealmData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -330,8 +331,9 @@ func (n *NavAccessDomainsRealmSync) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavAccessDomainsRealmSync) Post(ctx context.Context, params *pve.PostAccessDomainsRealmSyncRequest) (pve.PostAccessDomainsRealmSyncData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostAccessDomainsRealmSyncData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -400,8 +402,9 @@ func (n *NavAccessGroupsGroupid) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavAccessGroupsGroupid) Get(ctx context.Context) (pve.GetAccessGroupsGroupidData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetAccessGroupsGroupidData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -495,8 +498,9 @@ func (n *NavAccessOpenidAuthUrl) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavAccessOpenidAuthUrl) Post(ctx context.Context, params *pve.PostAccessOpenidAuthUrlRequest) (pve.PostAccessOpenidAuthUrlData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostAccessOpenidAuthUrlData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -522,8 +526,9 @@ func (n *NavAccessOpenidLogin) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavAccessOpenidLogin) Post(ctx context.Context, params *pve.PostAccessOpenidLoginRequest) (pve.PostAccessOpenidLoginData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostAccessOpenidLoginData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -574,8 +579,9 @@ func (n *NavAccessPermissions) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavAccessPermissions) Get(ctx context.Context, params *pve.GetAccessPermissionsParams) (pve.GetAccessPermissionsData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetAccessPermissionsData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -644,8 +650,9 @@ func (n *NavAccessRolesRoleid) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavAccessRolesRoleid) Get(ctx context.Context) (pve.GetAccessRolesRoleidData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetAccessRolesRoleidData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -752,8 +759,9 @@ func (n *NavAccessTfaUserid) GetRaw(ctx context.Context) (json.RawMessage, error
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavAccessTfaUserid) Post(ctx context.Context, params *pve.PostAccessTfaUseridRequest) (pve.PostAccessTfaUseridData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostAccessTfaUseridData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -779,8 +787,9 @@ func (n *NavAccessTfaUseridId) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavAccessTfaUseridId) Get(ctx context.Context) (pve.GetAccessTfaUseridIdData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetAccessTfaUseridIdData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -851,8 +860,9 @@ func (n *NavAccessTicket) GetRaw(ctx context.Context) (json.RawMessage, error) {
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavAccessTicket) Post(ctx context.Context, params *pve.PostAccessTicketRequest) (pve.PostAccessTicketData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostAccessTicketData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -941,8 +951,9 @@ func (n *NavAccessUsersUserid) UnlockTfa() *NavAccessUsersUseridUnlockTfa {
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavAccessUsersUserid) Get(ctx context.Context) (pve.GetAccessUsersUseridData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetAccessUsersUseridData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -998,8 +1009,9 @@ func (n *NavAccessUsersUseridTfa) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavAccessUsersUseridTfa) Get(ctx context.Context, params *pve.GetAccessUsersUseridTfaParams) (pve.GetAccessUsersUseridTfaData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetAccessUsersUseridTfaData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -1053,8 +1065,9 @@ func (n *NavAccessUsersUseridTokenTokenid) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavAccessUsersUseridTokenTokenid) Get(ctx context.Context) (pve.GetAccessUsersUseridTokenTokenidData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetAccessUsersUseridTokenTokenidData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -1070,8 +1083,9 @@ func (n *NavAccessUsersUseridTokenTokenid) GetRaw(ctx context.Context) (json.Raw
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavAccessUsersUseridTokenTokenid) Post(ctx context.Context, params *pve.PostAccessUsersUseridTokenTokenidRequest) (pve.PostAccessUsersUseridTokenTokenidData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostAccessUsersUseridTokenTokenidData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -1087,8 +1101,9 @@ func (n *NavAccessUsersUseridTokenTokenid) PostRaw(ctx context.Context, params *
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavAccessUsersUseridTokenTokenid) Put(ctx context.Context, params *pve.PutAccessUsersUseridTokenTokenidRequest) (pve.PutAccessUsersUseridTokenTokenidData, error) {
+	raw, err := n.c.CallRaw(ctx, "PUT", n.p, navParams(params))
 	var out pve.PutAccessUsersUseridTokenTokenidData
-	err := n.c.Call(ctx, "PUT", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -1129,8 +1144,9 @@ func (n *NavAccessUsersUseridUnlockTfa) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavAccessUsersUseridUnlockTfa) Put(ctx context.Context) (pve.PutAccessUsersUseridUnlockTfaData, error) {
+	raw, err := n.c.CallRaw(ctx, "PUT", n.p, nil)
 	var out pve.PutAccessUsersUseridUnlockTfaData
-	err := n.c.Call(ctx, "PUT", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -1405,8 +1421,9 @@ func (n *NavClusterAcmeAccount) GetRaw(ctx context.Context) (json.RawMessage, er
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterAcmeAccount) Post(ctx context.Context, params *pve.PostClusterAcmeAccountRequest) (pve.PostClusterAcmeAccountData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostClusterAcmeAccountData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -1432,8 +1449,9 @@ func (n *NavClusterAcmeAccountName) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterAcmeAccountName) Get(ctx context.Context) (pve.GetClusterAcmeAccountNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterAcmeAccountNameData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -1449,8 +1467,9 @@ func (n *NavClusterAcmeAccountName) GetRaw(ctx context.Context) (json.RawMessage
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterAcmeAccountName) Put(ctx context.Context, params *pve.PutClusterAcmeAccountNameRequest) (pve.PutClusterAcmeAccountNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "PUT", n.p, navParams(params))
 	var out pve.PutClusterAcmeAccountNameData
-	err := n.c.Call(ctx, "PUT", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -1466,8 +1485,9 @@ func (n *NavClusterAcmeAccountName) PutRaw(ctx context.Context, params *pve.PutC
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterAcmeAccountName) Delete(ctx context.Context) (pve.DeleteClusterAcmeAccountNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, nil)
 	var out pve.DeleteClusterAcmeAccountNameData
-	err := n.c.Call(ctx, "DELETE", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -1549,8 +1569,9 @@ func (n *NavClusterAcmeMeta) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterAcmeMeta) Get(ctx context.Context, params *pve.GetClusterAcmeMetaParams) (pve.GetClusterAcmeMetaData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetClusterAcmeMetaData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -1619,8 +1640,9 @@ func (n *NavClusterAcmePluginsId) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterAcmePluginsId) Get(ctx context.Context) (pve.GetClusterAcmePluginsIdData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterAcmePluginsIdData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -1676,8 +1698,9 @@ func (n *NavClusterAcmeTos) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterAcmeTos) Get(ctx context.Context, params *pve.GetClusterAcmeTosParams) (pve.GetClusterAcmeTosData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetClusterAcmeTosData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -1812,8 +1835,9 @@ func (n *NavClusterBackupId) IncludedVolumes() *NavClusterBackupIdIncludedVolume
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterBackupId) Get(ctx context.Context) (pve.GetClusterBackupIdData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterBackupIdData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -1869,8 +1893,9 @@ func (n *NavClusterBackupIdIncludedVolumes) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterBackupIdIncludedVolumes) Get(ctx context.Context) (pve.GetClusterBackupIdIncludedVolumesData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterBackupIdIncludedVolumesData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -1977,8 +2002,9 @@ func (n *NavClusterBulkActionGuestMigrate) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavClusterBulkActionGuestMigrate) Post(ctx context.Context, params *pve.PostClusterBulkActionGuestMigrateRequest) (pve.PostClusterBulkActionGuestMigrateData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostClusterBulkActionGuestMigrateData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2004,8 +2030,9 @@ func (n *NavClusterBulkActionGuestShutdown) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavClusterBulkActionGuestShutdown) Post(ctx context.Context, params *pve.PostClusterBulkActionGuestShutdownRequest) (pve.PostClusterBulkActionGuestShutdownData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostClusterBulkActionGuestShutdownData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2031,8 +2058,9 @@ func (n *NavClusterBulkActionGuestStart) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavClusterBulkActionGuestStart) Post(ctx context.Context, params *pve.PostClusterBulkActionGuestStartRequest) (pve.PostClusterBulkActionGuestStartData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostClusterBulkActionGuestStartData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2058,8 +2086,9 @@ func (n *NavClusterBulkActionGuestSuspend) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavClusterBulkActionGuestSuspend) Post(ctx context.Context, params *pve.PostClusterBulkActionGuestSuspendRequest) (pve.PostClusterBulkActionGuestSuspendData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostClusterBulkActionGuestSuspendData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2151,8 +2180,9 @@ func (n *NavClusterCephFlags) GetRaw(ctx context.Context) (json.RawMessage, erro
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterCephFlags) Put(ctx context.Context, params *pve.PutClusterCephFlagsRequest) (pve.PutClusterCephFlagsData, error) {
+	raw, err := n.c.CallRaw(ctx, "PUT", n.p, navParams(params))
 	var out pve.PutClusterCephFlagsData
-	err := n.c.Call(ctx, "PUT", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2178,8 +2208,9 @@ func (n *NavClusterCephFlagsFlag) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterCephFlagsFlag) Get(ctx context.Context) (pve.GetClusterCephFlagsFlagData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterCephFlagsFlagData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2220,8 +2251,9 @@ func (n *NavClusterCephMetadata) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterCephMetadata) Get(ctx context.Context, params *pve.GetClusterCephMetadataParams) (pve.GetClusterCephMetadataData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetClusterCephMetadataData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2247,8 +2279,9 @@ func (n *NavClusterCephStatus) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterCephStatus) Get(ctx context.Context) (pve.GetClusterCephStatusData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterCephStatusData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2322,8 +2355,9 @@ func (n *NavClusterConfig) GetRaw(ctx context.Context) (json.RawMessage, error) 
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterConfig) Post(ctx context.Context, params *pve.PostClusterConfigRequest) (pve.PostClusterConfigData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostClusterConfigData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2349,8 +2383,9 @@ func (n *NavClusterConfigApiversion) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterConfigApiversion) Get(ctx context.Context) (pve.GetClusterConfigApiversionData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterConfigApiversionData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2376,8 +2411,9 @@ func (n *NavClusterConfigJoin) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterConfigJoin) Get(ctx context.Context, params *pve.GetClusterConfigJoinParams) (pve.GetClusterConfigJoinData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetClusterConfigJoinData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2393,8 +2429,9 @@ func (n *NavClusterConfigJoin) GetRaw(ctx context.Context, params *pve.GetCluste
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterConfigJoin) Post(ctx context.Context, params *pve.PostClusterConfigJoinRequest) (pve.PostClusterConfigJoinData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostClusterConfigJoinData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2448,8 +2485,9 @@ func (n *NavClusterConfigNodesNode) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterConfigNodesNode) Post(ctx context.Context, params *pve.PostClusterConfigNodesNodeRequest) (pve.PostClusterConfigNodesNodeData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostClusterConfigNodesNodeData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2490,8 +2528,9 @@ func (n *NavClusterConfigQdevice) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterConfigQdevice) Get(ctx context.Context) (pve.GetClusterConfigQdeviceData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterConfigQdeviceData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2517,8 +2556,9 @@ func (n *NavClusterConfigTotem) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterConfigTotem) Get(ctx context.Context) (pve.GetClusterConfigTotemData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterConfigTotemData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2670,8 +2710,9 @@ func (n *NavClusterFirewallAliasesName) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterFirewallAliasesName) Get(ctx context.Context) (pve.GetClusterFirewallAliasesNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterFirewallAliasesNameData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2833,8 +2874,9 @@ func (n *NavClusterFirewallGroupsGroupPos) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterFirewallGroupsGroupPos) Get(ctx context.Context) (pve.GetClusterFirewallGroupsGroupPosData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterFirewallGroupsGroupPosData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -2996,8 +3038,9 @@ func (n *NavClusterFirewallIpsetNameCidr) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterFirewallIpsetNameCidr) Get(ctx context.Context) (pve.GetClusterFirewallIpsetNameCidrData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterFirewallIpsetNameCidrData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -3081,8 +3124,9 @@ func (n *NavClusterFirewallOptions) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterFirewallOptions) Get(ctx context.Context) (pve.GetClusterFirewallOptionsData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterFirewallOptionsData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -3194,8 +3238,9 @@ func (n *NavClusterFirewallRulesPos) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterFirewallRulesPos) Get(ctx context.Context) (pve.GetClusterFirewallRulesPosData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterFirewallRulesPosData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -3357,8 +3402,9 @@ func (n *NavClusterHaGroupsGroup) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterHaGroupsGroup) Get(ctx context.Context) (pve.GetClusterHaGroupsGroupData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterHaGroupsGroupData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -3467,8 +3513,9 @@ func (n *NavClusterHaResourcesSid) Relocate() *NavClusterHaResourcesSidRelocate 
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterHaResourcesSid) Get(ctx context.Context) (pve.GetClusterHaResourcesSidData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterHaResourcesSidData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -3524,8 +3571,9 @@ func (n *NavClusterHaResourcesSidMigrate) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterHaResourcesSidMigrate) Post(ctx context.Context, params *pve.PostClusterHaResourcesSidMigrateRequest) (pve.PostClusterHaResourcesSidMigrateData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostClusterHaResourcesSidMigrateData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -3551,8 +3599,9 @@ func (n *NavClusterHaResourcesSidRelocate) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterHaResourcesSidRelocate) Post(ctx context.Context, params *pve.PostClusterHaResourcesSidRelocateRequest) (pve.PostClusterHaResourcesSidRelocateData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostClusterHaResourcesSidRelocateData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -3621,8 +3670,9 @@ func (n *NavClusterHaRulesRule) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavClusterHaRulesRule) Get(ctx context.Context) (pve.GetClusterHaRulesRuleData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterHaRulesRuleData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -3804,8 +3854,9 @@ func (n *NavClusterHaStatusManagerStatus) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterHaStatusManagerStatus) Get(ctx context.Context) (pve.GetClusterHaStatusManagerStatusData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterHaStatusManagerStatusData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -3902,8 +3953,9 @@ func (n *NavClusterJobsRealmSyncId) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterJobsRealmSyncId) Get(ctx context.Context) (pve.GetClusterJobsRealmSyncIdData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterJobsRealmSyncIdData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -4131,8 +4183,9 @@ func (n *NavClusterMappingDirId) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavClusterMappingDirId) Get(ctx context.Context) (pve.GetClusterMappingDirIdData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterMappingDirIdData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -4231,8 +4284,9 @@ func (n *NavClusterMappingPciId) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterMappingPciId) Get(ctx context.Context) (pve.GetClusterMappingPciIdData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterMappingPciIdData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -4331,8 +4385,9 @@ func (n *NavClusterMappingUsbId) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterMappingUsbId) Get(ctx context.Context) (pve.GetClusterMappingUsbIdData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterMappingUsbIdData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -4431,8 +4486,9 @@ func (n *NavClusterMetricsExport) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavClusterMetricsExport) Get(ctx context.Context, params *pve.GetClusterMetricsExportParams) (pve.GetClusterMetricsExportData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetClusterMetricsExportData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -4486,8 +4542,9 @@ func (n *NavClusterMetricsServerId) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterMetricsServerId) Get(ctx context.Context) (pve.GetClusterMetricsServerIdData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterMetricsServerIdData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -4558,8 +4615,9 @@ func (n *NavClusterNextid) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterNextid) Get(ctx context.Context, params *pve.GetClusterNextidParams) (pve.GetClusterNextidData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetClusterNextidData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -4759,8 +4817,9 @@ func (n *NavClusterNotificationsEndpointsGotifyName) Path() string { return n.p 
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterNotificationsEndpointsGotifyName) Get(ctx context.Context) (pve.GetClusterNotificationsEndpointsGotifyNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterNotificationsEndpointsGotifyNameData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -4859,8 +4918,9 @@ func (n *NavClusterNotificationsEndpointsSendmailName) Path() string { return n.
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterNotificationsEndpointsSendmailName) Get(ctx context.Context) (pve.GetClusterNotificationsEndpointsSendmailNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterNotificationsEndpointsSendmailNameData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -4959,8 +5019,9 @@ func (n *NavClusterNotificationsEndpointsSmtpName) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterNotificationsEndpointsSmtpName) Get(ctx context.Context) (pve.GetClusterNotificationsEndpointsSmtpNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterNotificationsEndpointsSmtpNameData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -5059,8 +5120,9 @@ func (n *NavClusterNotificationsEndpointsWebhookName) Path() string { return n.p
 //
 // PVE versions: 9.1.
 func (n *NavClusterNotificationsEndpointsWebhookName) Get(ctx context.Context) (pve.GetClusterNotificationsEndpointsWebhookNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterNotificationsEndpointsWebhookNameData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -5215,8 +5277,9 @@ func (n *NavClusterNotificationsMatchersName) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterNotificationsMatchersName) Get(ctx context.Context) (pve.GetClusterNotificationsMatchersNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterNotificationsMatchersNameData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -5340,8 +5403,9 @@ func (n *NavClusterOptions) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterOptions) Get(ctx context.Context) (pve.GetClusterOptionsData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterOptionsData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -5425,8 +5489,9 @@ func (n *NavClusterReplicationId) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterReplicationId) Get(ctx context.Context) (pve.GetClusterReplicationIdData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterReplicationIdData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -5598,8 +5663,9 @@ func (n *NavClusterSdn) GetRaw(ctx context.Context) (json.RawMessage, error) {
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterSdn) Put(ctx context.Context, params *pve.PutClusterSdnRequest) (pve.PutClusterSdnData, error) {
+	raw, err := n.c.CallRaw(ctx, "PUT", n.p, navParams(params))
 	var out pve.PutClusterSdnData
-	err := n.c.Call(ctx, "PUT", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -5668,8 +5734,9 @@ func (n *NavClusterSdnControllersController) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterSdnControllersController) Get(ctx context.Context, params *pve.GetClusterSdnControllersControllerParams) (pve.GetClusterSdnControllersControllerData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetClusterSdnControllersControllerData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -5768,8 +5835,9 @@ func (n *NavClusterSdnDnsDns) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterSdnDnsDns) Get(ctx context.Context) (pve.GetClusterSdnDnsDnsData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterSdnDnsDnsData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -5825,8 +5893,9 @@ func (n *NavClusterSdnDryRun) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavClusterSdnDryRun) Get(ctx context.Context, params *pve.GetClusterSdnDryRunParams) (pve.GetClusterSdnDryRunData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetClusterSdnDryRunData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -5905,8 +5974,9 @@ func (n *NavClusterSdnFabricsAll) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavClusterSdnFabricsAll) Get(ctx context.Context, params *pve.GetClusterSdnFabricsAllParams) (pve.GetClusterSdnFabricsAllData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetClusterSdnFabricsAllData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -5975,8 +6045,9 @@ func (n *NavClusterSdnFabricsFabricId) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavClusterSdnFabricsFabricId) Get(ctx context.Context) (pve.GetClusterSdnFabricsFabricIdData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterSdnFabricsFabricIdData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -6108,8 +6179,9 @@ func (n *NavClusterSdnFabricsNodeFabricIdNodeId) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavClusterSdnFabricsNodeFabricIdNodeId) Get(ctx context.Context) (pve.GetClusterSdnFabricsNodeFabricIdNodeIdData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterSdnFabricsNodeFabricIdNodeIdData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -6213,8 +6285,9 @@ func (n *NavClusterSdnIpamsIpam) Status() *NavClusterSdnIpamsIpamStatus {
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterSdnIpamsIpam) Get(ctx context.Context) (pve.GetClusterSdnIpamsIpamData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterSdnIpamsIpamData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -6298,8 +6371,9 @@ func (n *NavClusterSdnLock) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavClusterSdnLock) Post(ctx context.Context, params *pve.PostClusterSdnLockRequest) (pve.PostClusterSdnLockData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostClusterSdnLockData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -6428,8 +6502,9 @@ func (n *NavClusterSdnVnetsVnet) Subnets(subnet string) *NavClusterSdnVnetsVnetS
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterSdnVnetsVnet) Get(ctx context.Context, params *pve.GetClusterSdnVnetsVnetParams) (pve.GetClusterSdnVnetsVnetData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetClusterSdnVnetsVnetData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -6528,8 +6603,9 @@ func (n *NavClusterSdnVnetsVnetFirewallOptions) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavClusterSdnVnetsVnetFirewallOptions) Get(ctx context.Context) (pve.GetClusterSdnVnetsVnetFirewallOptionsData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterSdnVnetsVnetFirewallOptionsData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -6613,8 +6689,9 @@ func (n *NavClusterSdnVnetsVnetFirewallRulesPos) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavClusterSdnVnetsVnetFirewallRulesPos) Get(ctx context.Context) (pve.GetClusterSdnVnetsVnetFirewallRulesPosData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetClusterSdnVnetsVnetFirewallRulesPosData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -6768,8 +6845,9 @@ func (n *NavClusterSdnVnetsVnetSubnetsSubnet) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterSdnVnetsVnetSubnetsSubnet) Get(ctx context.Context, params *pve.GetClusterSdnVnetsVnetSubnetsSubnetParams) (pve.GetClusterSdnVnetsVnetSubnetsSubnetData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetClusterSdnVnetsVnetSubnetsSubnetData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -6868,8 +6946,9 @@ func (n *NavClusterSdnZonesZone) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavClusterSdnZonesZone) Get(ctx context.Context, params *pve.GetClusterSdnZonesZoneParams) (pve.GetClusterSdnZonesZoneData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetClusterSdnZonesZoneData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -7305,8 +7384,9 @@ func (n *NavNodesNodeAplinfo) GetRaw(ctx context.Context) (json.RawMessage, erro
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeAplinfo) Post(ctx context.Context, params *pve.PostNodesNodeAplinfoRequest) (pve.PostNodesNodeAplinfoData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeAplinfoData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -7380,8 +7460,9 @@ func (n *NavNodesNodeAptChangelog) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeAptChangelog) Get(ctx context.Context, params *pve.GetNodesNodeAptChangelogParams) (pve.GetNodesNodeAptChangelogData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeAptChangelogData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -7407,8 +7488,9 @@ func (n *NavNodesNodeAptRepositories) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeAptRepositories) Get(ctx context.Context) (pve.GetNodesNodeAptRepositoriesData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeAptRepositoriesData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -7482,8 +7564,9 @@ func (n *NavNodesNodeAptUpdate) GetRaw(ctx context.Context) (json.RawMessage, er
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeAptUpdate) Post(ctx context.Context, params *pve.PostNodesNodeAptUpdateRequest) (pve.PostNodesNodeAptUpdateData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeAptUpdateData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -7702,8 +7785,9 @@ func (n *NavNodesNodeCapabilitiesQemuMigration) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavNodesNodeCapabilitiesQemuMigration) Get(ctx context.Context) (pve.GetNodesNodeCapabilitiesQemuMigrationData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeCapabilitiesQemuMigrationData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -7938,8 +8022,9 @@ func (n *NavNodesNodeCephCfgRaw) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephCfgRaw) Get(ctx context.Context) (pve.GetNodesNodeCephCfgRawData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeCephCfgRawData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -7965,8 +8050,9 @@ func (n *NavNodesNodeCephCfgValue) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephCfgValue) Get(ctx context.Context, params *pve.GetNodesNodeCephCfgValueParams) (pve.GetNodesNodeCephCfgValueData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeCephCfgValueData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -7992,8 +8078,9 @@ func (n *NavNodesNodeCephCmdSafety) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephCmdSafety) Get(ctx context.Context, params *pve.GetNodesNodeCephCmdSafetyParams) (pve.GetNodesNodeCephCmdSafetyData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeCephCmdSafetyData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8019,8 +8106,9 @@ func (n *NavNodesNodeCephCrush) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephCrush) Get(ctx context.Context) (pve.GetNodesNodeCephCrushData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeCephCrushData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8074,8 +8162,9 @@ func (n *NavNodesNodeCephFsName) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephFsName) Post(ctx context.Context, params *pve.PostNodesNodeCephFsNameRequest) (pve.PostNodesNodeCephFsNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeCephFsNameData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8182,8 +8271,9 @@ func (n *NavNodesNodeCephMdsName) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephMdsName) Post(ctx context.Context, params *pve.PostNodesNodeCephMdsNameRequest) (pve.PostNodesNodeCephMdsNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeCephMdsNameData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8199,8 +8289,9 @@ func (n *NavNodesNodeCephMdsName) PostRaw(ctx context.Context, params *pve.PostN
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephMdsName) Delete(ctx context.Context) (pve.DeleteNodesNodeCephMdsNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, nil)
 	var out pve.DeleteNodesNodeCephMdsNameData
-	err := n.c.Call(ctx, "DELETE", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8254,8 +8345,9 @@ func (n *NavNodesNodeCephMgrId) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephMgrId) Post(ctx context.Context) (pve.PostNodesNodeCephMgrIdData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeCephMgrIdData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8271,8 +8363,9 @@ func (n *NavNodesNodeCephMgrId) PostRaw(ctx context.Context) (json.RawMessage, e
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephMgrId) Delete(ctx context.Context) (pve.DeleteNodesNodeCephMgrIdData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, nil)
 	var out pve.DeleteNodesNodeCephMgrIdData
-	err := n.c.Call(ctx, "DELETE", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8326,8 +8419,9 @@ func (n *NavNodesNodeCephMonMonid) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephMonMonid) Post(ctx context.Context, params *pve.PostNodesNodeCephMonMonidRequest) (pve.PostNodesNodeCephMonMonidData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeCephMonMonidData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8343,8 +8437,9 @@ func (n *NavNodesNodeCephMonMonid) PostRaw(ctx context.Context, params *pve.Post
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephMonMonid) Delete(ctx context.Context) (pve.DeleteNodesNodeCephMonMonidData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, nil)
 	var out pve.DeleteNodesNodeCephMonMonidData
-	err := n.c.Call(ctx, "DELETE", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8370,8 +8465,9 @@ func (n *NavNodesNodeCephOsd) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephOsd) Get(ctx context.Context) (pve.GetNodesNodeCephOsdData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeCephOsdData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8387,8 +8483,9 @@ func (n *NavNodesNodeCephOsd) GetRaw(ctx context.Context) (json.RawMessage, erro
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephOsd) Post(ctx context.Context, params *pve.PostNodesNodeCephOsdRequest) (pve.PostNodesNodeCephOsdData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeCephOsdData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8457,8 +8554,9 @@ func (n *NavNodesNodeCephOsdOsdid) GetRaw(ctx context.Context) (json.RawMessage,
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephOsdOsdid) Delete(ctx context.Context, params *pve.DeleteNodesNodeCephOsdOsdidParams) (pve.DeleteNodesNodeCephOsdOsdidData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, navParams(params))
 	var out pve.DeleteNodesNodeCephOsdOsdidData
-	err := n.c.Call(ctx, "DELETE", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8509,8 +8607,9 @@ func (n *NavNodesNodeCephOsdOsdidLvInfo) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephOsdOsdidLvInfo) Get(ctx context.Context, params *pve.GetNodesNodeCephOsdOsdidLvInfoParams) (pve.GetNodesNodeCephOsdOsdidLvInfoData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeCephOsdOsdidLvInfoData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8536,8 +8635,9 @@ func (n *NavNodesNodeCephOsdOsdidMetadata) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephOsdOsdidMetadata) Get(ctx context.Context) (pve.GetNodesNodeCephOsdOsdidMetadataData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeCephOsdOsdidMetadataData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8631,8 +8731,9 @@ func (n *NavNodesNodeCephPool) GetRaw(ctx context.Context) (json.RawMessage, err
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephPool) Post(ctx context.Context, params *pve.PostNodesNodeCephPoolRequest) (pve.PostNodesNodeCephPoolData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeCephPoolData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8681,8 +8782,9 @@ func (n *NavNodesNodeCephPoolName) GetRaw(ctx context.Context) (json.RawMessage,
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephPoolName) Put(ctx context.Context, params *pve.PutNodesNodeCephPoolNameRequest) (pve.PutNodesNodeCephPoolNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "PUT", n.p, navParams(params))
 	var out pve.PutNodesNodeCephPoolNameData
-	err := n.c.Call(ctx, "PUT", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8698,8 +8800,9 @@ func (n *NavNodesNodeCephPoolName) PutRaw(ctx context.Context, params *pve.PutNo
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephPoolName) Delete(ctx context.Context, params *pve.DeleteNodesNodeCephPoolNameParams) (pve.DeleteNodesNodeCephPoolNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, navParams(params))
 	var out pve.DeleteNodesNodeCephPoolNameData
-	err := n.c.Call(ctx, "DELETE", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8725,8 +8828,9 @@ func (n *NavNodesNodeCephPoolNameStatus) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephPoolNameStatus) Get(ctx context.Context, params *pve.GetNodesNodeCephPoolNameStatusParams) (pve.GetNodesNodeCephPoolNameStatusData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeCephPoolNameStatusData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8752,8 +8856,9 @@ func (n *NavNodesNodeCephRestart) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephRestart) Post(ctx context.Context, params *pve.PostNodesNodeCephRestartRequest) (pve.PostNodesNodeCephRestartData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeCephRestartData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8807,8 +8912,9 @@ func (n *NavNodesNodeCephStart) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephStart) Post(ctx context.Context, params *pve.PostNodesNodeCephStartRequest) (pve.PostNodesNodeCephStartData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeCephStartData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8834,8 +8940,9 @@ func (n *NavNodesNodeCephStatus) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephStatus) Get(ctx context.Context) (pve.GetNodesNodeCephStatusData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeCephStatusData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8861,8 +8968,9 @@ func (n *NavNodesNodeCephStop) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCephStop) Post(ctx context.Context, params *pve.PostNodesNodeCephStopRequest) (pve.PostNodesNodeCephStopData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeCephStopData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8964,8 +9072,9 @@ func (n *NavNodesNodeCertificatesAcmeCertificate) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCertificatesAcmeCertificate) Post(ctx context.Context, params *pve.PostNodesNodeCertificatesAcmeCertificateRequest) (pve.PostNodesNodeCertificatesAcmeCertificateData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeCertificatesAcmeCertificateData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8981,8 +9090,9 @@ func (n *NavNodesNodeCertificatesAcmeCertificate) PostRaw(ctx context.Context, p
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCertificatesAcmeCertificate) Put(ctx context.Context, params *pve.PutNodesNodeCertificatesAcmeCertificateRequest) (pve.PutNodesNodeCertificatesAcmeCertificateData, error) {
+	raw, err := n.c.CallRaw(ctx, "PUT", n.p, navParams(params))
 	var out pve.PutNodesNodeCertificatesAcmeCertificateData
-	err := n.c.Call(ctx, "PUT", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -8998,8 +9108,9 @@ func (n *NavNodesNodeCertificatesAcmeCertificate) PutRaw(ctx context.Context, pa
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCertificatesAcmeCertificate) Delete(ctx context.Context) (pve.DeleteNodesNodeCertificatesAcmeCertificateData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, nil)
 	var out pve.DeleteNodesNodeCertificatesAcmeCertificateData
-	err := n.c.Call(ctx, "DELETE", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9025,8 +9136,9 @@ func (n *NavNodesNodeCertificatesCustom) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeCertificatesCustom) Post(ctx context.Context, params *pve.PostNodesNodeCertificatesCustomRequest) (pve.PostNodesNodeCertificatesCustomData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeCertificatesCustomData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9095,8 +9207,9 @@ func (n *NavNodesNodeConfig) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeConfig) Get(ctx context.Context, params *pve.GetNodesNodeConfigParams) (pve.GetNodesNodeConfigData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeConfigData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9243,8 +9356,9 @@ func (n *NavNodesNodeDisksDirectory) GetRaw(ctx context.Context) (json.RawMessag
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeDisksDirectory) Post(ctx context.Context, params *pve.PostNodesNodeDisksDirectoryRequest) (pve.PostNodesNodeDisksDirectoryData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeDisksDirectoryData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9270,8 +9384,9 @@ func (n *NavNodesNodeDisksDirectoryName) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeDisksDirectoryName) Delete(ctx context.Context, params *pve.DeleteNodesNodeDisksDirectoryNameParams) (pve.DeleteNodesNodeDisksDirectoryNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, navParams(params))
 	var out pve.DeleteNodesNodeDisksDirectoryNameData
-	err := n.c.Call(ctx, "DELETE", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9297,8 +9412,9 @@ func (n *NavNodesNodeDisksInitgpt) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeDisksInitgpt) Post(ctx context.Context, params *pve.PostNodesNodeDisksInitgptRequest) (pve.PostNodesNodeDisksInitgptData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeDisksInitgptData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9352,8 +9468,9 @@ func (n *NavNodesNodeDisksLvm) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeDisksLvm) Get(ctx context.Context) (pve.GetNodesNodeDisksLvmData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeDisksLvmData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9369,8 +9486,9 @@ func (n *NavNodesNodeDisksLvm) GetRaw(ctx context.Context) (json.RawMessage, err
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeDisksLvm) Post(ctx context.Context, params *pve.PostNodesNodeDisksLvmRequest) (pve.PostNodesNodeDisksLvmData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeDisksLvmData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9396,8 +9514,9 @@ func (n *NavNodesNodeDisksLvmName) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeDisksLvmName) Delete(ctx context.Context, params *pve.DeleteNodesNodeDisksLvmNameParams) (pve.DeleteNodesNodeDisksLvmNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, navParams(params))
 	var out pve.DeleteNodesNodeDisksLvmNameData
-	err := n.c.Call(ctx, "DELETE", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9441,8 +9560,9 @@ func (n *NavNodesNodeDisksLvmthin) GetRaw(ctx context.Context) (json.RawMessage,
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeDisksLvmthin) Post(ctx context.Context, params *pve.PostNodesNodeDisksLvmthinRequest) (pve.PostNodesNodeDisksLvmthinData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeDisksLvmthinData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9468,8 +9588,9 @@ func (n *NavNodesNodeDisksLvmthinName) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeDisksLvmthinName) Delete(ctx context.Context, params *pve.DeleteNodesNodeDisksLvmthinNameParams) (pve.DeleteNodesNodeDisksLvmthinNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, navParams(params))
 	var out pve.DeleteNodesNodeDisksLvmthinNameData
-	err := n.c.Call(ctx, "DELETE", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9495,8 +9616,9 @@ func (n *NavNodesNodeDisksSmart) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeDisksSmart) Get(ctx context.Context, params *pve.GetNodesNodeDisksSmartParams) (pve.GetNodesNodeDisksSmartData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeDisksSmartData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9522,8 +9644,9 @@ func (n *NavNodesNodeDisksWipedisk) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeDisksWipedisk) Put(ctx context.Context, params *pve.PutNodesNodeDisksWipediskRequest) (pve.PutNodesNodeDisksWipediskData, error) {
+	raw, err := n.c.CallRaw(ctx, "PUT", n.p, navParams(params))
 	var out pve.PutNodesNodeDisksWipediskData
-	err := n.c.Call(ctx, "PUT", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9567,8 +9690,9 @@ func (n *NavNodesNodeDisksZfs) GetRaw(ctx context.Context) (json.RawMessage, err
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeDisksZfs) Post(ctx context.Context, params *pve.PostNodesNodeDisksZfsRequest) (pve.PostNodesNodeDisksZfsData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeDisksZfsData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9594,8 +9718,9 @@ func (n *NavNodesNodeDisksZfsName) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeDisksZfsName) Get(ctx context.Context) (pve.GetNodesNodeDisksZfsNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeDisksZfsNameData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9611,8 +9736,9 @@ func (n *NavNodesNodeDisksZfsName) GetRaw(ctx context.Context) (json.RawMessage,
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeDisksZfsName) Delete(ctx context.Context, params *pve.DeleteNodesNodeDisksZfsNameParams) (pve.DeleteNodesNodeDisksZfsNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, navParams(params))
 	var out pve.DeleteNodesNodeDisksZfsNameData
-	err := n.c.Call(ctx, "DELETE", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9638,8 +9764,9 @@ func (n *NavNodesNodeDns) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeDns) Get(ctx context.Context) (pve.GetNodesNodeDnsData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeDnsData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9784,8 +9911,9 @@ func (n *NavNodesNodeFirewallOptions) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeFirewallOptions) Get(ctx context.Context) (pve.GetNodesNodeFirewallOptionsData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeFirewallOptionsData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -9869,8 +9997,9 @@ func (n *NavNodesNodeFirewallRulesPos) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeFirewallRulesPos) Get(ctx context.Context) (pve.GetNodesNodeFirewallRulesPosData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeFirewallRulesPosData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -10152,8 +10281,9 @@ func (n *NavNodesNodeHosts) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeHosts) Get(ctx context.Context) (pve.GetNodesNodeHostsData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeHostsData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -10240,8 +10370,9 @@ func (n *NavNodesNodeLxc) GetRaw(ctx context.Context) (json.RawMessage, error) {
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxc) Post(ctx context.Context, params *pve.PostNodesNodeLxcRequest) (pve.PostNodesNodeLxcData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeLxcData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -10395,8 +10526,9 @@ func (n *NavNodesNodeLxcVmid) GetRaw(ctx context.Context) (json.RawMessage, erro
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmid) Delete(ctx context.Context, params *pve.DeleteNodesNodeLxcVmidParams) (pve.DeleteNodesNodeLxcVmidData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, navParams(params))
 	var out pve.DeleteNodesNodeLxcVmidData
-	err := n.c.Call(ctx, "DELETE", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -10422,8 +10554,9 @@ func (n *NavNodesNodeLxcVmidClone) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidClone) Post(ctx context.Context, params *pve.PostNodesNodeLxcVmidCloneRequest) (pve.PostNodesNodeLxcVmidCloneData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeLxcVmidCloneData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -10449,8 +10582,9 @@ func (n *NavNodesNodeLxcVmidConfig) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidConfig) Get(ctx context.Context, params *pve.GetNodesNodeLxcVmidConfigParams) (pve.GetNodesNodeLxcVmidConfigData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeLxcVmidConfigData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -10491,8 +10625,9 @@ func (n *NavNodesNodeLxcVmidFeature) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidFeature) Get(ctx context.Context, params *pve.GetNodesNodeLxcVmidFeatureParams) (pve.GetNodesNodeLxcVmidFeatureData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeLxcVmidFeatureData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -10634,8 +10769,9 @@ func (n *NavNodesNodeLxcVmidFirewallAliasesName) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidFirewallAliasesName) Get(ctx context.Context) (pve.GetNodesNodeLxcVmidFirewallAliasesNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeLxcVmidFirewallAliasesNameData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -10797,8 +10933,9 @@ func (n *NavNodesNodeLxcVmidFirewallIpsetNameCidr) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidFirewallIpsetNameCidr) Get(ctx context.Context) (pve.GetNodesNodeLxcVmidFirewallIpsetNameCidrData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeLxcVmidFirewallIpsetNameCidrData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -10882,8 +11019,9 @@ func (n *NavNodesNodeLxcVmidFirewallOptions) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidFirewallOptions) Get(ctx context.Context) (pve.GetNodesNodeLxcVmidFirewallOptionsData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeLxcVmidFirewallOptionsData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -10995,8 +11133,9 @@ func (n *NavNodesNodeLxcVmidFirewallRulesPos) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidFirewallRulesPos) Get(ctx context.Context) (pve.GetNodesNodeLxcVmidFirewallRulesPosData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeLxcVmidFirewallRulesPosData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11080,8 +11219,9 @@ func (n *NavNodesNodeLxcVmidMigrate) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavNodesNodeLxcVmidMigrate) Get(ctx context.Context, params *pve.GetNodesNodeLxcVmidMigrateParams) (pve.GetNodesNodeLxcVmidMigrateData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeLxcVmidMigrateData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11097,8 +11237,9 @@ func (n *NavNodesNodeLxcVmidMigrate) GetRaw(ctx context.Context, params *pve.Get
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidMigrate) Post(ctx context.Context, params *pve.PostNodesNodeLxcVmidMigrateRequest) (pve.PostNodesNodeLxcVmidMigrateData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeLxcVmidMigrateData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11124,8 +11265,9 @@ func (n *NavNodesNodeLxcVmidMoveVolume) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidMoveVolume) Post(ctx context.Context, params *pve.PostNodesNodeLxcVmidMoveVolumeRequest) (pve.PostNodesNodeLxcVmidMoveVolumeData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeLxcVmidMoveVolumeData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11151,8 +11293,9 @@ func (n *NavNodesNodeLxcVmidMtunnel) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidMtunnel) Post(ctx context.Context, params *pve.PostNodesNodeLxcVmidMtunnelRequest) (pve.PostNodesNodeLxcVmidMtunnelData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeLxcVmidMtunnelData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11178,8 +11321,9 @@ func (n *NavNodesNodeLxcVmidMtunnelwebsocket) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidMtunnelwebsocket) Get(ctx context.Context, params *pve.GetNodesNodeLxcVmidMtunnelwebsocketParams) (pve.GetNodesNodeLxcVmidMtunnelwebsocketData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeLxcVmidMtunnelwebsocketData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11233,8 +11377,9 @@ func (n *NavNodesNodeLxcVmidRemoteMigrate) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidRemoteMigrate) Post(ctx context.Context, params *pve.PostNodesNodeLxcVmidRemoteMigrateRequest) (pve.PostNodesNodeLxcVmidRemoteMigrateData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeLxcVmidRemoteMigrateData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11260,8 +11405,9 @@ func (n *NavNodesNodeLxcVmidResize) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidResize) Put(ctx context.Context, params *pve.PutNodesNodeLxcVmidResizeRequest) (pve.PutNodesNodeLxcVmidResizeData, error) {
+	raw, err := n.c.CallRaw(ctx, "PUT", n.p, navParams(params))
 	var out pve.PutNodesNodeLxcVmidResizeData
-	err := n.c.Call(ctx, "PUT", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11287,8 +11433,9 @@ func (n *NavNodesNodeLxcVmidRrd) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidRrd) Get(ctx context.Context, params *pve.GetNodesNodeLxcVmidRrdParams) (pve.GetNodesNodeLxcVmidRrdData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeLxcVmidRrdData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11360,8 +11507,9 @@ func (n *NavNodesNodeLxcVmidSnapshot) GetRaw(ctx context.Context) (json.RawMessa
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidSnapshot) Post(ctx context.Context, params *pve.PostNodesNodeLxcVmidSnapshotRequest) (pve.PostNodesNodeLxcVmidSnapshotData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeLxcVmidSnapshotData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11414,8 +11562,9 @@ func (n *NavNodesNodeLxcVmidSnapshotSnapname) GetRaw(ctx context.Context) (json.
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidSnapshotSnapname) Delete(ctx context.Context, params *pve.DeleteNodesNodeLxcVmidSnapshotSnapnameParams) (pve.DeleteNodesNodeLxcVmidSnapshotSnapnameData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, navParams(params))
 	var out pve.DeleteNodesNodeLxcVmidSnapshotSnapnameData
-	err := n.c.Call(ctx, "DELETE", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11441,8 +11590,9 @@ func (n *NavNodesNodeLxcVmidSnapshotSnapnameConfig) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidSnapshotSnapnameConfig) Get(ctx context.Context) (pve.GetNodesNodeLxcVmidSnapshotSnapnameConfigData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeLxcVmidSnapshotSnapnameConfigData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11483,8 +11633,9 @@ func (n *NavNodesNodeLxcVmidSnapshotSnapnameRollback) Path() string { return n.p
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidSnapshotSnapnameRollback) Post(ctx context.Context, params *pve.PostNodesNodeLxcVmidSnapshotSnapnameRollbackRequest) (pve.PostNodesNodeLxcVmidSnapshotSnapnameRollbackData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeLxcVmidSnapshotSnapnameRollbackData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11510,8 +11661,9 @@ func (n *NavNodesNodeLxcVmidSpiceproxy) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidSpiceproxy) Post(ctx context.Context, params *pve.PostNodesNodeLxcVmidSpiceproxyRequest) (pve.PostNodesNodeLxcVmidSpiceproxyData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeLxcVmidSpiceproxyData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11600,8 +11752,9 @@ func (n *NavNodesNodeLxcVmidStatusCurrent) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidStatusCurrent) Get(ctx context.Context) (pve.GetNodesNodeLxcVmidStatusCurrentData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeLxcVmidStatusCurrentData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11627,8 +11780,9 @@ func (n *NavNodesNodeLxcVmidStatusReboot) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidStatusReboot) Post(ctx context.Context, params *pve.PostNodesNodeLxcVmidStatusRebootRequest) (pve.PostNodesNodeLxcVmidStatusRebootData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeLxcVmidStatusRebootData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11654,8 +11808,9 @@ func (n *NavNodesNodeLxcVmidStatusResume) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidStatusResume) Post(ctx context.Context) (pve.PostNodesNodeLxcVmidStatusResumeData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeLxcVmidStatusResumeData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11681,8 +11836,9 @@ func (n *NavNodesNodeLxcVmidStatusShutdown) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidStatusShutdown) Post(ctx context.Context, params *pve.PostNodesNodeLxcVmidStatusShutdownRequest) (pve.PostNodesNodeLxcVmidStatusShutdownData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeLxcVmidStatusShutdownData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11708,8 +11864,9 @@ func (n *NavNodesNodeLxcVmidStatusStart) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidStatusStart) Post(ctx context.Context, params *pve.PostNodesNodeLxcVmidStatusStartRequest) (pve.PostNodesNodeLxcVmidStatusStartData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeLxcVmidStatusStartData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11735,8 +11892,9 @@ func (n *NavNodesNodeLxcVmidStatusStop) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidStatusStop) Post(ctx context.Context, params *pve.PostNodesNodeLxcVmidStatusStopRequest) (pve.PostNodesNodeLxcVmidStatusStopData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeLxcVmidStatusStopData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11762,8 +11920,9 @@ func (n *NavNodesNodeLxcVmidStatusSuspend) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidStatusSuspend) Post(ctx context.Context) (pve.PostNodesNodeLxcVmidStatusSuspendData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeLxcVmidStatusSuspendData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11814,8 +11973,9 @@ func (n *NavNodesNodeLxcVmidTermproxy) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidTermproxy) Post(ctx context.Context) (pve.PostNodesNodeLxcVmidTermproxyData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeLxcVmidTermproxyData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11841,8 +12001,9 @@ func (n *NavNodesNodeLxcVmidVncproxy) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidVncproxy) Post(ctx context.Context, params *pve.PostNodesNodeLxcVmidVncproxyRequest) (pve.PostNodesNodeLxcVmidVncproxyData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeLxcVmidVncproxyData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11868,8 +12029,9 @@ func (n *NavNodesNodeLxcVmidVncwebsocket) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeLxcVmidVncwebsocket) Get(ctx context.Context, params *pve.GetNodesNodeLxcVmidVncwebsocketParams) (pve.GetNodesNodeLxcVmidVncwebsocketData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeLxcVmidVncwebsocketData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11895,8 +12057,9 @@ func (n *NavNodesNodeMigrateall) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeMigrateall) Post(ctx context.Context, params *pve.PostNodesNodeMigrateallRequest) (pve.PostNodesNodeMigrateallData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeMigrateallData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -11983,8 +12146,9 @@ func (n *NavNodesNodeNetwork) PostRaw(ctx context.Context, params *pve.PostNodes
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeNetwork) Put(ctx context.Context, params *pve.PutNodesNodeNetworkRequest) (pve.PutNodesNodeNetworkData, error) {
+	raw, err := n.c.CallRaw(ctx, "PUT", n.p, navParams(params))
 	var out pve.PutNodesNodeNetworkData
-	err := n.c.Call(ctx, "PUT", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12025,8 +12189,9 @@ func (n *NavNodesNodeNetworkIface) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeNetworkIface) Get(ctx context.Context) (pve.GetNodesNodeNetworkIfaceData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeNetworkIfaceData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12100,8 +12265,9 @@ func (n *NavNodesNodeQemu) GetRaw(ctx context.Context, params *pve.GetNodesNodeQ
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemu) Post(ctx context.Context, params *pve.PostNodesNodeQemuRequest) (pve.PostNodesNodeQemuData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12280,8 +12446,9 @@ func (n *NavNodesNodeQemuVmid) GetRaw(ctx context.Context) (json.RawMessage, err
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmid) Delete(ctx context.Context, params *pve.DeleteNodesNodeQemuVmidParams) (pve.DeleteNodesNodeQemuVmidData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, navParams(params))
 	var out pve.DeleteNodesNodeQemuVmidData
-	err := n.c.Call(ctx, "DELETE", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12450,8 +12617,9 @@ func (n *NavNodesNodeQemuVmidAgent) GetRaw(ctx context.Context) (json.RawMessage
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgent) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidAgentRequest) (pve.PostNodesNodeQemuVmidAgentData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidAgentData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12477,8 +12645,9 @@ func (n *NavNodesNodeQemuVmidAgentExec) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentExec) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidAgentExecRequest) (pve.PostNodesNodeQemuVmidAgentExecData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidAgentExecData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12504,8 +12673,9 @@ func (n *NavNodesNodeQemuVmidAgentExecStatus) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentExecStatus) Get(ctx context.Context, params *pve.GetNodesNodeQemuVmidAgentExecStatusParams) (pve.GetNodesNodeQemuVmidAgentExecStatusData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeQemuVmidAgentExecStatusData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12531,8 +12701,9 @@ func (n *NavNodesNodeQemuVmidAgentFileRead) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentFileRead) Get(ctx context.Context, params *pve.GetNodesNodeQemuVmidAgentFileReadParams) (pve.GetNodesNodeQemuVmidAgentFileReadData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeQemuVmidAgentFileReadData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12583,8 +12754,9 @@ func (n *NavNodesNodeQemuVmidAgentFsfreezeFreeze) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentFsfreezeFreeze) Post(ctx context.Context) (pve.PostNodesNodeQemuVmidAgentFsfreezeFreezeData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeQemuVmidAgentFsfreezeFreezeData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12610,8 +12782,9 @@ func (n *NavNodesNodeQemuVmidAgentFsfreezeStatus) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentFsfreezeStatus) Post(ctx context.Context) (pve.PostNodesNodeQemuVmidAgentFsfreezeStatusData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeQemuVmidAgentFsfreezeStatusData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12637,8 +12810,9 @@ func (n *NavNodesNodeQemuVmidAgentFsfreezeThaw) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentFsfreezeThaw) Post(ctx context.Context) (pve.PostNodesNodeQemuVmidAgentFsfreezeThawData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeQemuVmidAgentFsfreezeThawData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12664,8 +12838,9 @@ func (n *NavNodesNodeQemuVmidAgentFstrim) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentFstrim) Post(ctx context.Context) (pve.PostNodesNodeQemuVmidAgentFstrimData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeQemuVmidAgentFstrimData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12691,8 +12866,9 @@ func (n *NavNodesNodeQemuVmidAgentGetFsinfo) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentGetFsinfo) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidAgentGetFsinfoData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidAgentGetFsinfoData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12718,8 +12894,9 @@ func (n *NavNodesNodeQemuVmidAgentGetHostName) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentGetHostName) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidAgentGetHostNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidAgentGetHostNameData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12745,8 +12922,9 @@ func (n *NavNodesNodeQemuVmidAgentGetMemoryBlockInfo) Path() string { return n.p
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentGetMemoryBlockInfo) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidAgentGetMemoryBlockInfoData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidAgentGetMemoryBlockInfoData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12772,8 +12950,9 @@ func (n *NavNodesNodeQemuVmidAgentGetMemoryBlocks) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentGetMemoryBlocks) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidAgentGetMemoryBlocksData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidAgentGetMemoryBlocksData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12799,8 +12978,9 @@ func (n *NavNodesNodeQemuVmidAgentGetOsinfo) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentGetOsinfo) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidAgentGetOsinfoData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidAgentGetOsinfoData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12826,8 +13006,9 @@ func (n *NavNodesNodeQemuVmidAgentGetTime) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentGetTime) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidAgentGetTimeData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidAgentGetTimeData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12853,8 +13034,9 @@ func (n *NavNodesNodeQemuVmidAgentGetTimezone) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentGetTimezone) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidAgentGetTimezoneData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidAgentGetTimezoneData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12880,8 +13062,9 @@ func (n *NavNodesNodeQemuVmidAgentGetUsers) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentGetUsers) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidAgentGetUsersData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidAgentGetUsersData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12907,8 +13090,9 @@ func (n *NavNodesNodeQemuVmidAgentGetVcpus) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentGetVcpus) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidAgentGetVcpusData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidAgentGetVcpusData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12934,8 +13118,9 @@ func (n *NavNodesNodeQemuVmidAgentInfo) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentInfo) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidAgentInfoData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidAgentInfoData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12961,8 +13146,9 @@ func (n *NavNodesNodeQemuVmidAgentNetworkGetInterfaces) Path() string { return n
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentNetworkGetInterfaces) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidAgentNetworkGetInterfacesData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidAgentNetworkGetInterfacesData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -12988,8 +13174,9 @@ func (n *NavNodesNodeQemuVmidAgentPing) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentPing) Post(ctx context.Context) (pve.PostNodesNodeQemuVmidAgentPingData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeQemuVmidAgentPingData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13015,8 +13202,9 @@ func (n *NavNodesNodeQemuVmidAgentSetUserPassword) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentSetUserPassword) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidAgentSetUserPasswordRequest) (pve.PostNodesNodeQemuVmidAgentSetUserPasswordData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidAgentSetUserPasswordData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13042,8 +13230,9 @@ func (n *NavNodesNodeQemuVmidAgentShutdown) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentShutdown) Post(ctx context.Context) (pve.PostNodesNodeQemuVmidAgentShutdownData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeQemuVmidAgentShutdownData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13069,8 +13258,9 @@ func (n *NavNodesNodeQemuVmidAgentSuspendDisk) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentSuspendDisk) Post(ctx context.Context) (pve.PostNodesNodeQemuVmidAgentSuspendDiskData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeQemuVmidAgentSuspendDiskData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13096,8 +13286,9 @@ func (n *NavNodesNodeQemuVmidAgentSuspendHybrid) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentSuspendHybrid) Post(ctx context.Context) (pve.PostNodesNodeQemuVmidAgentSuspendHybridData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeQemuVmidAgentSuspendHybridData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13123,8 +13314,9 @@ func (n *NavNodesNodeQemuVmidAgentSuspendRam) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidAgentSuspendRam) Post(ctx context.Context) (pve.PostNodesNodeQemuVmidAgentSuspendRamData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeQemuVmidAgentSuspendRamData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13150,8 +13342,9 @@ func (n *NavNodesNodeQemuVmidClone) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidClone) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidCloneRequest) (pve.PostNodesNodeQemuVmidCloneData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidCloneData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13225,8 +13418,9 @@ func (n *NavNodesNodeQemuVmidCloudinitDump) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidCloudinitDump) Get(ctx context.Context, params *pve.GetNodesNodeQemuVmidCloudinitDumpParams) (pve.GetNodesNodeQemuVmidCloudinitDumpData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeQemuVmidCloudinitDumpData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13252,8 +13446,9 @@ func (n *NavNodesNodeQemuVmidConfig) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidConfig) Get(ctx context.Context, params *pve.GetNodesNodeQemuVmidConfigParams) (pve.GetNodesNodeQemuVmidConfigData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeQemuVmidConfigData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13269,8 +13464,9 @@ func (n *NavNodesNodeQemuVmidConfig) GetRaw(ctx context.Context, params *pve.Get
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidConfig) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidConfigRequest) (pve.PostNodesNodeQemuVmidConfigData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidConfigData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13336,8 +13532,9 @@ func (n *NavNodesNodeQemuVmidFeature) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidFeature) Get(ctx context.Context, params *pve.GetNodesNodeQemuVmidFeatureParams) (pve.GetNodesNodeQemuVmidFeatureData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeQemuVmidFeatureData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13479,8 +13676,9 @@ func (n *NavNodesNodeQemuVmidFirewallAliasesName) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidFirewallAliasesName) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidFirewallAliasesNameData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidFirewallAliasesNameData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13642,8 +13840,9 @@ func (n *NavNodesNodeQemuVmidFirewallIpsetNameCidr) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidFirewallIpsetNameCidr) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidFirewallIpsetNameCidrData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidFirewallIpsetNameCidrData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13727,8 +13926,9 @@ func (n *NavNodesNodeQemuVmidFirewallOptions) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidFirewallOptions) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidFirewallOptionsData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidFirewallOptionsData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13840,8 +14040,9 @@ func (n *NavNodesNodeQemuVmidFirewallRulesPos) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidFirewallRulesPos) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidFirewallRulesPosData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidFirewallRulesPosData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13897,8 +14098,9 @@ func (n *NavNodesNodeQemuVmidMigrate) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidMigrate) Get(ctx context.Context, params *pve.GetNodesNodeQemuVmidMigrateParams) (pve.GetNodesNodeQemuVmidMigrateData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeQemuVmidMigrateData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13914,8 +14116,9 @@ func (n *NavNodesNodeQemuVmidMigrate) GetRaw(ctx context.Context, params *pve.Ge
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidMigrate) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidMigrateRequest) (pve.PostNodesNodeQemuVmidMigrateData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidMigrateData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13941,8 +14144,9 @@ func (n *NavNodesNodeQemuVmidMonitor) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidMonitor) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidMonitorRequest) (pve.PostNodesNodeQemuVmidMonitorData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidMonitorData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13968,8 +14172,9 @@ func (n *NavNodesNodeQemuVmidMoveDisk) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidMoveDisk) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidMoveDiskRequest) (pve.PostNodesNodeQemuVmidMoveDiskData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidMoveDiskData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -13995,8 +14200,9 @@ func (n *NavNodesNodeQemuVmidMtunnel) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidMtunnel) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidMtunnelRequest) (pve.PostNodesNodeQemuVmidMtunnelData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidMtunnelData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14022,8 +14228,9 @@ func (n *NavNodesNodeQemuVmidMtunnelwebsocket) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidMtunnelwebsocket) Get(ctx context.Context, params *pve.GetNodesNodeQemuVmidMtunnelwebsocketParams) (pve.GetNodesNodeQemuVmidMtunnelwebsocketData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeQemuVmidMtunnelwebsocketData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14077,8 +14284,9 @@ func (n *NavNodesNodeQemuVmidRemoteMigrate) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidRemoteMigrate) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidRemoteMigrateRequest) (pve.PostNodesNodeQemuVmidRemoteMigrateData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidRemoteMigrateData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14104,8 +14312,9 @@ func (n *NavNodesNodeQemuVmidResize) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidResize) Put(ctx context.Context, params *pve.PutNodesNodeQemuVmidResizeRequest) (pve.PutNodesNodeQemuVmidResizeData, error) {
+	raw, err := n.c.CallRaw(ctx, "PUT", n.p, navParams(params))
 	var out pve.PutNodesNodeQemuVmidResizeData
-	err := n.c.Call(ctx, "PUT", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14131,8 +14340,9 @@ func (n *NavNodesNodeQemuVmidRrd) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidRrd) Get(ctx context.Context, params *pve.GetNodesNodeQemuVmidRrdParams) (pve.GetNodesNodeQemuVmidRrdData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeQemuVmidRrdData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14229,8 +14439,9 @@ func (n *NavNodesNodeQemuVmidSnapshot) GetRaw(ctx context.Context) (json.RawMess
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidSnapshot) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidSnapshotRequest) (pve.PostNodesNodeQemuVmidSnapshotData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidSnapshotData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14283,8 +14494,9 @@ func (n *NavNodesNodeQemuVmidSnapshotSnapname) GetRaw(ctx context.Context) (json
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidSnapshotSnapname) Delete(ctx context.Context, params *pve.DeleteNodesNodeQemuVmidSnapshotSnapnameParams) (pve.DeleteNodesNodeQemuVmidSnapshotSnapnameData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, navParams(params))
 	var out pve.DeleteNodesNodeQemuVmidSnapshotSnapnameData
-	err := n.c.Call(ctx, "DELETE", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14310,8 +14522,9 @@ func (n *NavNodesNodeQemuVmidSnapshotSnapnameConfig) Path() string { return n.p 
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidSnapshotSnapnameConfig) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidSnapshotSnapnameConfigData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidSnapshotSnapnameConfigData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14352,8 +14565,9 @@ func (n *NavNodesNodeQemuVmidSnapshotSnapnameRollback) Path() string { return n.
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidSnapshotSnapnameRollback) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidSnapshotSnapnameRollbackRequest) (pve.PostNodesNodeQemuVmidSnapshotSnapnameRollbackData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidSnapshotSnapnameRollbackData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14379,8 +14593,9 @@ func (n *NavNodesNodeQemuVmidSpiceproxy) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidSpiceproxy) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidSpiceproxyRequest) (pve.PostNodesNodeQemuVmidSpiceproxyData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidSpiceproxyData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14474,8 +14689,9 @@ func (n *NavNodesNodeQemuVmidStatusCurrent) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidStatusCurrent) Get(ctx context.Context) (pve.GetNodesNodeQemuVmidStatusCurrentData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeQemuVmidStatusCurrentData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14501,8 +14717,9 @@ func (n *NavNodesNodeQemuVmidStatusReboot) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidStatusReboot) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidStatusRebootRequest) (pve.PostNodesNodeQemuVmidStatusRebootData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidStatusRebootData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14528,8 +14745,9 @@ func (n *NavNodesNodeQemuVmidStatusReset) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidStatusReset) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidStatusResetRequest) (pve.PostNodesNodeQemuVmidStatusResetData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidStatusResetData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14555,8 +14773,9 @@ func (n *NavNodesNodeQemuVmidStatusResume) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidStatusResume) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidStatusResumeRequest) (pve.PostNodesNodeQemuVmidStatusResumeData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidStatusResumeData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14582,8 +14801,9 @@ func (n *NavNodesNodeQemuVmidStatusShutdown) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidStatusShutdown) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidStatusShutdownRequest) (pve.PostNodesNodeQemuVmidStatusShutdownData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidStatusShutdownData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14609,8 +14829,9 @@ func (n *NavNodesNodeQemuVmidStatusStart) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidStatusStart) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidStatusStartRequest) (pve.PostNodesNodeQemuVmidStatusStartData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidStatusStartData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14636,8 +14857,9 @@ func (n *NavNodesNodeQemuVmidStatusStop) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidStatusStop) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidStatusStopRequest) (pve.PostNodesNodeQemuVmidStatusStopData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidStatusStopData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14663,8 +14885,9 @@ func (n *NavNodesNodeQemuVmidStatusSuspend) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidStatusSuspend) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidStatusSuspendRequest) (pve.PostNodesNodeQemuVmidStatusSuspendData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidStatusSuspendData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14690,8 +14913,9 @@ func (n *NavNodesNodeQemuVmidTemplate) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidTemplate) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidTemplateRequest) (pve.PostNodesNodeQemuVmidTemplateData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidTemplateData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14717,8 +14941,9 @@ func (n *NavNodesNodeQemuVmidTermproxy) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidTermproxy) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidTermproxyRequest) (pve.PostNodesNodeQemuVmidTermproxyData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidTermproxyData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14769,8 +14994,9 @@ func (n *NavNodesNodeQemuVmidVncproxy) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidVncproxy) Post(ctx context.Context, params *pve.PostNodesNodeQemuVmidVncproxyRequest) (pve.PostNodesNodeQemuVmidVncproxyData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeQemuVmidVncproxyData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14796,8 +15022,9 @@ func (n *NavNodesNodeQemuVmidVncwebsocket) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQemuVmidVncwebsocket) Get(ctx context.Context, params *pve.GetNodesNodeQemuVmidVncwebsocketParams) (pve.GetNodesNodeQemuVmidVncwebsocketData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeQemuVmidVncwebsocketData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14851,8 +15078,9 @@ func (n *NavNodesNodeQueryUrlMetadata) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeQueryUrlMetadata) Get(ctx context.Context, params *pve.GetNodesNodeQueryUrlMetadataParams) (pve.GetNodesNodeQueryUrlMetadataData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeQueryUrlMetadataData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -14977,8 +15205,9 @@ func (n *NavNodesNodeReplicationIdScheduleNow) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeReplicationIdScheduleNow) Post(ctx context.Context) (pve.PostNodesNodeReplicationIdScheduleNowData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeReplicationIdScheduleNowData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -15004,8 +15233,9 @@ func (n *NavNodesNodeReplicationIdStatus) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeReplicationIdStatus) Get(ctx context.Context) (pve.GetNodesNodeReplicationIdStatusData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeReplicationIdStatusData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -15031,8 +15261,9 @@ func (n *NavNodesNodeReport) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeReport) Get(ctx context.Context) (pve.GetNodesNodeReportData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeReportData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -15058,8 +15289,9 @@ func (n *NavNodesNodeRrd) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeRrd) Get(ctx context.Context, params *pve.GetNodesNodeRrdParams) (pve.GetNodesNodeRrdData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeRrdData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -15876,8 +16108,9 @@ func (n *NavNodesNodeServicesServiceReload) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeServicesServiceReload) Post(ctx context.Context) (pve.PostNodesNodeServicesServiceReloadData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeServicesServiceReloadData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -15903,8 +16136,9 @@ func (n *NavNodesNodeServicesServiceRestart) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeServicesServiceRestart) Post(ctx context.Context) (pve.PostNodesNodeServicesServiceRestartData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeServicesServiceRestartData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -15930,8 +16164,9 @@ func (n *NavNodesNodeServicesServiceStart) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeServicesServiceStart) Post(ctx context.Context) (pve.PostNodesNodeServicesServiceStartData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeServicesServiceStartData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -15957,8 +16192,9 @@ func (n *NavNodesNodeServicesServiceState) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeServicesServiceState) Get(ctx context.Context) (pve.GetNodesNodeServicesServiceStateData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeServicesServiceStateData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -15984,8 +16220,9 @@ func (n *NavNodesNodeServicesServiceStop) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeServicesServiceStop) Post(ctx context.Context) (pve.PostNodesNodeServicesServiceStopData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeServicesServiceStopData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16011,8 +16248,9 @@ func (n *NavNodesNodeSpiceshell) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeSpiceshell) Post(ctx context.Context, params *pve.PostNodesNodeSpiceshellRequest) (pve.PostNodesNodeSpiceshellData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeSpiceshellData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16038,8 +16276,9 @@ func (n *NavNodesNodeStartall) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeStartall) Post(ctx context.Context, params *pve.PostNodesNodeStartallRequest) (pve.PostNodesNodeStartallData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeStartallData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16065,8 +16304,9 @@ func (n *NavNodesNodeStatus) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeStatus) Get(ctx context.Context) (pve.GetNodesNodeStatusData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeStatusData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16107,8 +16347,9 @@ func (n *NavNodesNodeStopall) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeStopall) Post(ctx context.Context, params *pve.PostNodesNodeStopallRequest) (pve.PostNodesNodeStopallData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeStopallData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16262,8 +16503,9 @@ func (n *NavNodesNodeStorageStorageContent) GetRaw(ctx context.Context, params *
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeStorageStorageContent) Post(ctx context.Context, params *pve.PostNodesNodeStorageStorageContentRequest) (pve.PostNodesNodeStorageStorageContentData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeStorageStorageContentData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16289,8 +16531,9 @@ func (n *NavNodesNodeStorageStorageContentVolume) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeStorageStorageContentVolume) Get(ctx context.Context) (pve.GetNodesNodeStorageStorageContentVolumeData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeStorageStorageContentVolumeData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16306,8 +16549,9 @@ func (n *NavNodesNodeStorageStorageContentVolume) GetRaw(ctx context.Context) (j
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeStorageStorageContentVolume) Post(ctx context.Context, params *pve.PostNodesNodeStorageStorageContentVolumeRequest) (pve.PostNodesNodeStorageStorageContentVolumeData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeStorageStorageContentVolumeData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16338,8 +16582,9 @@ func (n *NavNodesNodeStorageStorageContentVolume) PutRaw(ctx context.Context, pa
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeStorageStorageContentVolume) Delete(ctx context.Context, params *pve.DeleteNodesNodeStorageStorageContentVolumeParams) (pve.DeleteNodesNodeStorageStorageContentVolumeData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, navParams(params))
 	var out pve.DeleteNodesNodeStorageStorageContentVolumeData
-	err := n.c.Call(ctx, "DELETE", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16365,8 +16610,9 @@ func (n *NavNodesNodeStorageStorageDownloadUrl) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeStorageStorageDownloadUrl) Post(ctx context.Context, params *pve.PostNodesNodeStorageStorageDownloadUrlRequest) (pve.PostNodesNodeStorageStorageDownloadUrlData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeStorageStorageDownloadUrlData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16412,8 +16658,9 @@ func (n *NavNodesNodeStorageStorageFileRestoreDownload) Path() string { return n
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeStorageStorageFileRestoreDownload) Get(ctx context.Context, params *pve.GetNodesNodeStorageStorageFileRestoreDownloadParams) (pve.GetNodesNodeStorageStorageFileRestoreDownloadData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeStorageStorageFileRestoreDownloadData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16467,8 +16714,9 @@ func (n *NavNodesNodeStorageStorageImportMetadata) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeStorageStorageImportMetadata) Get(ctx context.Context, params *pve.GetNodesNodeStorageStorageImportMetadataParams) (pve.GetNodesNodeStorageStorageImportMetadataData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeStorageStorageImportMetadataData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16494,8 +16742,9 @@ func (n *NavNodesNodeStorageStorageOciRegistryPull) Path() string { return n.p }
 //
 // PVE versions: 9.1.
 func (n *NavNodesNodeStorageStorageOciRegistryPull) Post(ctx context.Context, params *pve.PostNodesNodeStorageStorageOciRegistryPullRequest) (pve.PostNodesNodeStorageStorageOciRegistryPullData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeStorageStorageOciRegistryPullData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16539,8 +16788,9 @@ func (n *NavNodesNodeStorageStoragePrunebackups) GetRaw(ctx context.Context, par
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeStorageStoragePrunebackups) Delete(ctx context.Context, params *pve.DeleteNodesNodeStorageStoragePrunebackupsParams) (pve.DeleteNodesNodeStorageStoragePrunebackupsData, error) {
+	raw, err := n.c.CallRaw(ctx, "DELETE", n.p, navParams(params))
 	var out pve.DeleteNodesNodeStorageStoragePrunebackupsData
-	err := n.c.Call(ctx, "DELETE", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16566,8 +16816,9 @@ func (n *NavNodesNodeStorageStorageRrd) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeStorageStorageRrd) Get(ctx context.Context, params *pve.GetNodesNodeStorageStorageRrdParams) (pve.GetNodesNodeStorageStorageRrdData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeStorageStorageRrdData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16621,8 +16872,9 @@ func (n *NavNodesNodeStorageStorageStatus) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeStorageStorageStatus) Get(ctx context.Context) (pve.GetNodesNodeStorageStorageStatusData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeStorageStorageStatusData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16648,8 +16900,9 @@ func (n *NavNodesNodeStorageStorageUpload) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeStorageStorageUpload) Post(ctx context.Context, params *pve.PostNodesNodeStorageStorageUploadRequest) (pve.PostNodesNodeStorageStorageUploadData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeStorageStorageUploadData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16675,8 +16928,9 @@ func (n *NavNodesNodeSubscription) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeSubscription) Get(ctx context.Context) (pve.GetNodesNodeSubscriptionData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeSubscriptionData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16747,8 +17001,9 @@ func (n *NavNodesNodeSuspendall) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeSuspendall) Post(ctx context.Context, params *pve.PostNodesNodeSuspendallRequest) (pve.PostNodesNodeSuspendallData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeSuspendallData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16910,8 +17165,9 @@ func (n *NavNodesNodeTasksUpidStatus) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeTasksUpidStatus) Get(ctx context.Context) (pve.GetNodesNodeTasksUpidStatusData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeTasksUpidStatusData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16937,8 +17193,9 @@ func (n *NavNodesNodeTermproxy) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeTermproxy) Post(ctx context.Context, params *pve.PostNodesNodeTermproxyRequest) (pve.PostNodesNodeTermproxyData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeTermproxyData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -16964,8 +17221,9 @@ func (n *NavNodesNodeTime) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeTime) Get(ctx context.Context) (pve.GetNodesNodeTimeData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeTimeData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -17006,8 +17264,9 @@ func (n *NavNodesNodeVersion) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeVersion) Get(ctx context.Context) (pve.GetNodesNodeVersionData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetNodesNodeVersionData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -17033,8 +17292,9 @@ func (n *NavNodesNodeVncshell) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeVncshell) Post(ctx context.Context, params *pve.PostNodesNodeVncshellRequest) (pve.PostNodesNodeVncshellData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeVncshellData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -17060,8 +17320,9 @@ func (n *NavNodesNodeVncwebsocket) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeVncwebsocket) Get(ctx context.Context, params *pve.GetNodesNodeVncwebsocketParams) (pve.GetNodesNodeVncwebsocketData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeVncwebsocketData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -17097,8 +17358,9 @@ func (n *NavNodesNodeVzdump) Extractconfig() *NavNodesNodeVzdumpExtractconfig {
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeVzdump) Post(ctx context.Context, params *pve.PostNodesNodeVzdumpRequest) (pve.PostNodesNodeVzdumpData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostNodesNodeVzdumpData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -17124,8 +17386,9 @@ func (n *NavNodesNodeVzdumpDefaults) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeVzdumpDefaults) Get(ctx context.Context, params *pve.GetNodesNodeVzdumpDefaultsParams) (pve.GetNodesNodeVzdumpDefaultsData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeVzdumpDefaultsData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -17151,8 +17414,9 @@ func (n *NavNodesNodeVzdumpExtractconfig) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeVzdumpExtractconfig) Get(ctx context.Context, params *pve.GetNodesNodeVzdumpExtractconfigParams) (pve.GetNodesNodeVzdumpExtractconfigData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetNodesNodeVzdumpExtractconfigData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -17178,8 +17442,9 @@ func (n *NavNodesNodeWakeonlan) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavNodesNodeWakeonlan) Post(ctx context.Context) (pve.PostNodesNodeWakeonlanData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, nil)
 	var out pve.PostNodesNodeWakeonlanData
-	err := n.c.Call(ctx, "POST", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -17278,8 +17543,9 @@ func (n *NavPoolsPoolid) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavPoolsPoolid) Get(ctx context.Context, params *pve.GetPoolsPoolidParams) (pve.GetPoolsPoolidData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, navParams(params))
 	var out pve.GetPoolsPoolidData
-	err := n.c.Call(ctx, "GET", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -17353,8 +17619,9 @@ func (n *NavStorage) GetRaw(ctx context.Context, params *pve.GetStorageParams) (
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavStorage) Post(ctx context.Context, params *pve.PostStorageRequest) (pve.PostStorageData, error) {
+	raw, err := n.c.CallRaw(ctx, "POST", n.p, navParams(params))
 	var out pve.PostStorageData
-	err := n.c.Call(ctx, "POST", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -17380,8 +17647,9 @@ func (n *NavStorageStorage) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavStorageStorage) Get(ctx context.Context) (pve.GetStorageStorageData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetStorageStorageData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -17397,8 +17665,9 @@ func (n *NavStorageStorage) GetRaw(ctx context.Context) (json.RawMessage, error)
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavStorageStorage) Put(ctx context.Context, params *pve.PutStorageStorageRequest) (pve.PutStorageStorageData, error) {
+	raw, err := n.c.CallRaw(ctx, "PUT", n.p, navParams(params))
 	var out pve.PutStorageStorageData
-	err := n.c.Call(ctx, "PUT", n.p, navParams(params), &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 
@@ -17439,8 +17708,9 @@ func (n *NavVersion) Path() string { return n.p }
 //
 // PVE versions: 8.1, 9.1.
 func (n *NavVersion) Get(ctx context.Context) (pve.GetVersionData, error) {
+	raw, err := n.c.CallRaw(ctx, "GET", n.p, nil)
 	var out pve.GetVersionData
-	err := n.c.Call(ctx, "GET", n.p, nil, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/proxbox-go/proxbox/proxmoxsdk/pvetypes"
 )
 
 // TestNavCount: the presizing count matches encoding/json's element count,
@@ -50,13 +52,20 @@ func TestNavListTolerant(t *testing.T) {
 	]}`, &seen)
 	rs, err := px.Cluster().Resources().Get(context.Background(), nil)
 	var ie *ItemError
-	if !errors.As(err, &ie) || ie.Index != 2 {
-		t.Fatalf("want *ItemError for item 2, got %v", err)
+	var fe *pvetypes.FieldError
+	if !errors.As(err, &ie) || ie.Index != 2 || !errors.As(err, &fe) || fe.Path != "vmid" || fe.Want != "integer" || string(fe.Value) != `{"bad":1}` {
+		t.Fatalf("want *ItemError for item 2 with a FieldError on vmid, got %v", err)
 	}
-	if len(rs) != 3 {
-		t.Fatalf("%d items, want 3", len(rs))
+	if len(rs) != 4 {
+		t.Fatalf("%d items, want 4 (the bad one kept)", len(rs))
 	}
-	q, c, s := rs[0], rs[1], rs[2]
+	q, c, bad, s := rs[0], rs[1], rs[2], rs[3]
+	if bad.Id.Get() != "qemu/101" || bad.Vmid.Set || !bad.Extra.Has("vmid") {
+		t.Errorf("bad item: %+v", bad)
+	}
+	if b, err := json.Marshal(bad); err != nil || string(b) != `{"id":"qemu/101","type":"qemu","vmid":{"bad":1}}` {
+		t.Errorf("bad item marshals as %s, %v", b, err)
+	}
 	if q.Vmid.Get() != 100 || !q.Template.Get() || q.Cpu.Get() != 0.5 || q.Maxmem.Get() != 2147483648 || q.Name.Set || q.Shared.Set {
 		t.Errorf("qemu item: %+v", q)
 	}

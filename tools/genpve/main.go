@@ -189,6 +189,13 @@ func generateModels(ctx context.Context, doc map[string]any, label string) ([]by
 	if !headerRe.MatchString(code) {
 		return nil, errors.New("oapi-codegen output has no generated-code header")
 	}
+	code, nExtra, err := addExtra(code, responseModels(doc))
+	if err != nil {
+		return nil, err
+	}
+	if nExtra == 0 {
+		return nil, errors.New("no response model got an Extra field")
+	}
 	// The standard marker must be the file's first line, outside the
 	// package doc comment; oapi-codegen puts it inside.
 	code = headerBlockRe.ReplaceAllLiteralString(code, "")

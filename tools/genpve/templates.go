@@ -78,8 +78,9 @@ func (n *{{$n.Type}}) {{.Verb}}(ctx context.Context{{if .HasQuery}}, params *pve
 	err = navList(raw, err, &out)
 	return out, err
 {{- else}}
+	raw, err := n.c.CallRaw(ctx, "{{.Method}}", n.p, {{if or .HasQuery .HasBody}}navParams(params){{else}}nil{{end}})
 	var out pve.{{.ID}}Data
-	err := n.c.Call(ctx, "{{.Method}}", n.p, {{if or .HasQuery .HasBody}}navParams(params){{else}}nil{{end}}, &out)
+	err = navDecode(raw, err, &out)
 	return out, err
 {{- end}}
 }

@@ -13948,6 +13948,10 @@ type GetAccessAclItem struct {
 	Roleid    pvetypes.OptString `json:"roleid,omitzero"`
 	Type      pvetypes.OptString `json:"type,omitzero"`
 	Ugid      pvetypes.OptString `json:"ugid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessData defines model for GetAccessData.
@@ -13965,6 +13969,10 @@ type GetAccessDomainsItem struct {
 	// Tfa Two-factor authentication provider.
 	Tfa  pvetypes.OptString `json:"tfa,omitzero"`
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessDomainsRealmData defines model for GetAccessDomainsRealmData.
@@ -13977,6 +13985,10 @@ type GetAccessGroupsData = []GetAccessGroupsItem
 type GetAccessGroupsGroupidData struct {
 	Comment pvetypes.OptString `json:"comment,omitzero"`
 	Members *[]pvetypes.String `json:"members,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessGroupsItem defines model for GetAccessGroupsItem.
@@ -13986,11 +13998,19 @@ type GetAccessGroupsItem struct {
 
 	// Users list of users which form this group
 	Users pvetypes.OptString `json:"users,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessItem defines model for GetAccessItem.
 type GetAccessItem struct {
 	Subdir pvetypes.OptString `json:"subdir,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessOpenidData defines model for GetAccessOpenidData.
@@ -13999,6 +14019,10 @@ type GetAccessOpenidData = []GetAccessOpenidItem
 // GetAccessOpenidItem defines model for GetAccessOpenidItem.
 type GetAccessOpenidItem struct {
 	Subdir pvetypes.OptString `json:"subdir,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessPermissionsData Map of "path" => (Map of "privilege" => "propagate boolean").
@@ -14012,6 +14036,10 @@ type GetAccessRolesItem struct {
 	Privs   pvetypes.OptString `json:"privs,omitzero"`
 	Roleid  pvetypes.OptString `json:"roleid,omitzero"`
 	Special pvetypes.OptBool   `json:"special,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessRolesRoleidData defines model for GetAccessRolesRoleidData.
@@ -14063,6 +14091,10 @@ type GetAccessRolesRoleidData struct {
 	VMReplicate                pvetypes.OptBool `json:"VM.Replicate,omitzero"`
 	VMSnapshot                 pvetypes.OptBool `json:"VM.Snapshot,omitzero"`
 	VMSnapshotRollback         pvetypes.OptBool `json:"VM.Snapshot.Rollback,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessTfaData The list tuples of user and TFA entries.
@@ -14080,6 +14112,10 @@ type GetAccessTfaItem struct {
 
 	// Userid User this entry belongs to.
 	Userid pvetypes.OptString `json:"userid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessTfaItemEntriesItem TFA Entry.
@@ -14098,6 +14134,10 @@ type GetAccessTfaItemEntriesItem struct {
 
 	// Type TFA Entry Type.
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessTfaUseridData A list of the user's TFA entries.
@@ -14119,6 +14159,10 @@ type GetAccessTfaUseridIdData struct {
 
 	// Type TFA Entry Type.
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessTfaUseridItem TFA Entry.
@@ -14137,6 +14181,10 @@ type GetAccessTfaUseridItem struct {
 
 	// Type TFA Entry Type.
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessUsersData defines model for GetAccessUsersData.
@@ -14171,6 +14219,10 @@ type GetAccessUsersItem struct {
 
 	// Userid Full User ID, in the `name@realm` format.
 	Userid pvetypes.OptString `json:"userid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessUsersItemTokensItem defines model for GetAccessUsersItemTokensItem.
@@ -14185,6 +14237,10 @@ type GetAccessUsersItemTokensItem struct {
 
 	// Tokenid User-specific token identifier.
 	Tokenid pvetypes.OptString `json:"tokenid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessUsersUseridData defines model for GetAccessUsersUseridData.
@@ -14204,6 +14260,10 @@ type GetAccessUsersUseridData struct {
 	Keys     pvetypes.OptString      `json:"keys,omitzero"`
 	Lastname pvetypes.OptString      `json:"lastname,omitzero"`
 	Tokens   *map[string]interface{} `json:"tokens,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessUsersUseridTfaData defines model for GetAccessUsersUseridTfaData.
@@ -14216,6 +14276,10 @@ type GetAccessUsersUseridTfaData struct {
 
 	// User The type of TFA the user has set, if any. Only set if 'multiple' was not passed.
 	User pvetypes.OptString `json:"user,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessUsersUseridTokenData defines model for GetAccessUsersUseridTokenData.
@@ -14233,6 +14297,10 @@ type GetAccessUsersUseridTokenItem struct {
 
 	// Tokenid User-specific token identifier.
 	Tokenid pvetypes.OptString `json:"tokenid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetAccessUsersUseridTokenTokenidData defines model for GetAccessUsersUseridTokenTokenidData.
@@ -14244,6 +14312,10 @@ type GetAccessUsersUseridTokenTokenidData struct {
 
 	// Privsep Restrict API token privileges with separate ACLs (default), or give full privileges of corresponding user.
 	Privsep pvetypes.OptBool `json:"privsep,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterAcmeAccountData defines model for GetClusterAcmeAccountData.
@@ -14257,6 +14329,10 @@ type GetClusterAcmeAccountNameData struct {
 	Directory pvetypes.OptString `json:"directory,omitzero"`
 	Location  pvetypes.OptString `json:"location,omitzero"`
 	Tos       pvetypes.OptString `json:"tos,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterAcmeChallengeSchemaData defines model for GetClusterAcmeChallengeSchemaData.
@@ -14270,6 +14346,10 @@ type GetClusterAcmeChallengeSchemaItem struct {
 	Name   pvetypes.OptString      `json:"name,omitzero"`
 	Schema *map[string]interface{} `json:"schema,omitempty"`
 	Type   pvetypes.OptString      `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterAcmeData defines model for GetClusterAcmeData.
@@ -14284,6 +14364,10 @@ type GetClusterAcmeDirectoriesItem struct {
 
 	// Url URL of ACME CA directory endpoint.
 	Url pvetypes.OptString `json:"url,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterAcmeMetaData defines model for GetClusterAcmeMetaData.
@@ -14299,6 +14383,10 @@ type GetClusterAcmeMetaData struct {
 
 	// Website URL to more information about the ACME server.
 	Website pvetypes.OptString `json:"website,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterAcmePluginsData defines model for GetClusterAcmePluginsData.
@@ -14329,6 +14417,10 @@ type GetClusterAcmePluginsIdData struct {
 
 	// ValidationDelay Extra delay in seconds to wait before requesting validation. Allows to cope with a long TTL of DNS records.
 	ValidationDelay pvetypes.OptInt `json:"validation-delay,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterAcmePluginsItem defines model for GetClusterAcmePluginsItem.
@@ -14356,6 +14448,10 @@ type GetClusterAcmePluginsItem struct {
 
 	// ValidationDelay Extra delay in seconds to wait before requesting validation. Allows to cope with a long TTL of DNS records.
 	ValidationDelay pvetypes.OptInt `json:"validation-delay,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterAcmePluginsParamsType Only list ACME plugins of a specific type
@@ -14482,6 +14578,10 @@ type GetClusterBackupIdData struct {
 
 	// Zstd Zstd threads. N=0 uses half of the available cores, if N is set to a value bigger than 0, N is used as thread count.
 	Zstd pvetypes.OptInt `json:"zstd,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterBackupIdDataFleecing Options for backup fleecing (VM only).
@@ -14491,6 +14591,10 @@ type GetClusterBackupIdDataFleecing struct {
 
 	// Storage Use this storage to storage fleecing images. For efficient space usage, it's best to use a local storage that supports discard and either thin provisioning or sparse files.
 	Storage pvetypes.OptString `json:"storage,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterBackupIdDataPerformance Other performance-related settings.
@@ -14500,6 +14604,10 @@ type GetClusterBackupIdDataPerformance struct {
 
 	// PbsEntriesMax Applies to container backups sent to PBS. Limits the number of entries allowed in memory at a given time to avoid unintended OOM situations. Increase it to enable backups of containers with a large amount of files.
 	PbsEntriesMax pvetypes.OptInt `json:"pbs-entries-max,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterBackupIdDataPruneBackups Use these retention options instead of those from the storage configuration.
@@ -14524,11 +14632,19 @@ type GetClusterBackupIdDataPruneBackups struct {
 
 	// KeepYearly Keep backups for the last <N> different years. If there is morethan one backup for a single year, only the latest one is kept.
 	KeepYearly pvetypes.OptInt `json:"keep-yearly,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterBackupIdIncludedVolumesData Root node of the tree object. Children represent guests, grandchildren represent volumes of that guest.
 type GetClusterBackupIdIncludedVolumesData struct {
 	Children *[]GetClusterBackupIdIncludedVolumesDataChildrenItem `json:"children,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterBackupIdIncludedVolumesDataChildrenItem defines model for GetClusterBackupIdIncludedVolumesDataChildrenItem.
@@ -14544,6 +14660,10 @@ type GetClusterBackupIdIncludedVolumesDataChildrenItem struct {
 
 	// Type Type of the guest, VM, CT or unknown for removed but not purged guests.
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterBackupIdIncludedVolumesDataChildrenItemChildrenItem defines model for GetClusterBackupIdIncludedVolumesDataChildrenItemChildrenItem.
@@ -14559,6 +14679,10 @@ type GetClusterBackupIdIncludedVolumesDataChildrenItemChildrenItem struct {
 
 	// Reason The reason why the volume is included (or excluded).
 	Reason pvetypes.OptString `json:"reason,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterBackupInfoData Directory index.
@@ -14568,6 +14692,10 @@ type GetClusterBackupInfoData = []GetClusterBackupInfoItem
 type GetClusterBackupInfoItem struct {
 	// Subdir API sub-directory endpoint
 	Subdir pvetypes.OptString `json:"subdir,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterBackupInfoNotBackedUpData Contains the guest objects.
@@ -14583,6 +14711,10 @@ type GetClusterBackupInfoNotBackedUpItem struct {
 
 	// Vmid VMID of the guest.
 	Vmid pvetypes.OptInt `json:"vmid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterBackupItem defines model for GetClusterBackupItem.
@@ -14703,6 +14835,10 @@ type GetClusterBackupItem struct {
 
 	// Zstd Zstd threads. N=0 uses half of the available cores, if N is set to a value bigger than 0, N is used as thread count.
 	Zstd pvetypes.OptInt `json:"zstd,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterBackupItemFleecing Options for backup fleecing (VM only).
@@ -14712,6 +14848,10 @@ type GetClusterBackupItemFleecing struct {
 
 	// Storage Use this storage to storage fleecing images. For efficient space usage, it's best to use a local storage that supports discard and either thin provisioning or sparse files.
 	Storage pvetypes.OptString `json:"storage,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterBackupItemPerformance Other performance-related settings.
@@ -14721,6 +14861,10 @@ type GetClusterBackupItemPerformance struct {
 
 	// PbsEntriesMax Applies to container backups sent to PBS. Limits the number of entries allowed in memory at a given time to avoid unintended OOM situations. Increase it to enable backups of containers with a large amount of files.
 	PbsEntriesMax pvetypes.OptInt `json:"pbs-entries-max,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterBulkActionData defines model for GetClusterBulkActionData.
@@ -14748,6 +14892,10 @@ type GetClusterCephFlagsItem struct {
 
 	// Value Flag value.
 	Value pvetypes.OptBool `json:"value,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterCephMetadataData Items for each type of service containing objects for each instance.
@@ -14766,6 +14914,10 @@ type GetClusterCephMetadataData struct {
 
 	// Osd OSDs configured in the cluster and their properties.
 	Osd interface{} `json:"osd,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterCephMetadataDataMdsValue Useful properties are listed, but not the full list.
@@ -14793,6 +14945,10 @@ type GetClusterCephMetadataDataMdsValue struct {
 
 	// Name Name of the service instance.
 	Name pvetypes.OptString `json:"name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterCephMetadataDataMgrValue Useful properties are listed, but not the full list.
@@ -14820,6 +14976,10 @@ type GetClusterCephMetadataDataMgrValue struct {
 
 	// Name Name of the service instance.
 	Name pvetypes.OptString `json:"name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterCephMetadataDataMonValue Useful properties are listed, but not the full list.
@@ -14847,6 +15007,10 @@ type GetClusterCephMetadataDataMonValue struct {
 
 	// Name Name of the service instance.
 	Name pvetypes.OptString `json:"name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterCephMetadataDataNodeValue defines model for GetClusterCephMetadataDataNodeValue.
@@ -14856,6 +15020,10 @@ type GetClusterCephMetadataDataNodeValue struct {
 
 	// Version Version info.
 	Version *GetClusterCephMetadataDataNodeValueVersion `json:"version,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterCephMetadataDataNodeValueVersion Version info.
@@ -14865,6 +15033,10 @@ type GetClusterCephMetadataDataNodeValueVersion struct {
 
 	// Str Version as single string.
 	Str pvetypes.OptString `json:"str,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterCephMetadataParamsScope defines model for GetClusterCephMetadataParamsScope.
@@ -14887,6 +15059,10 @@ type GetClusterConfigJoinData struct {
 	// PreferredNode The cluster node name.
 	PreferredNode pvetypes.OptString      `json:"preferred_node,omitzero"`
 	Totem         *map[string]interface{} `json:"totem,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterConfigJoinDataNodelistItem defines model for GetClusterConfigJoinDataNodelistItem.
@@ -14904,6 +15080,10 @@ type GetClusterConfigJoinDataNodelistItem struct {
 
 	// Ring0Addr Address and priority information of a single corosync link. (up to 8 links supported; link0..link7)
 	Ring0Addr pvetypes.OptString `json:"ring0_addr,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterConfigNodesData defines model for GetClusterConfigNodesData.
@@ -14912,6 +15092,10 @@ type GetClusterConfigNodesData = []GetClusterConfigNodesItem
 // GetClusterConfigNodesItem defines model for GetClusterConfigNodesItem.
 type GetClusterConfigNodesItem struct {
 	Node pvetypes.OptString `json:"node,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterConfigQdeviceData defines model for GetClusterConfigQdeviceData.
@@ -14934,6 +15118,10 @@ type GetClusterFirewallAliasesItem struct {
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
 	Digest pvetypes.OptString `json:"digest,omitzero"`
 	Name   pvetypes.OptString `json:"name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterFirewallAliasesNameData defines model for GetClusterFirewallAliasesNameData.
@@ -14995,6 +15183,10 @@ type GetClusterFirewallGroupsGroupItem struct {
 
 	// Type Rule type
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterFirewallGroupsGroupPosData defines model for GetClusterFirewallGroupsGroupPosData.
@@ -15043,6 +15235,10 @@ type GetClusterFirewallGroupsGroupPosData struct {
 
 	// Type Rule type
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterFirewallGroupsItem defines model for GetClusterFirewallGroupsItem.
@@ -15054,6 +15250,10 @@ type GetClusterFirewallGroupsItem struct {
 
 	// Group Security Group name.
 	Group pvetypes.OptString `json:"group,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterFirewallIpsetData defines model for GetClusterFirewallIpsetData.
@@ -15068,6 +15268,10 @@ type GetClusterFirewallIpsetItem struct {
 
 	// Name IP set name.
 	Name pvetypes.OptString `json:"name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterFirewallIpsetNameCidrData defines model for GetClusterFirewallIpsetNameCidrData.
@@ -15084,6 +15288,10 @@ type GetClusterFirewallIpsetNameItem struct {
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
 	Digest  pvetypes.OptString `json:"digest,omitzero"`
 	Nomatch pvetypes.OptBool   `json:"nomatch,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterFirewallMacrosData defines model for GetClusterFirewallMacrosData.
@@ -15096,6 +15304,10 @@ type GetClusterFirewallMacrosItem struct {
 
 	// Macro Macro name.
 	Macro pvetypes.OptString `json:"macro,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterFirewallOptionsData defines model for GetClusterFirewallOptionsData.
@@ -15117,6 +15329,10 @@ type GetClusterFirewallOptionsData struct {
 
 	// PolicyOut Output policy.
 	PolicyOut pvetypes.OptString `json:"policy_out,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterFirewallRefsData defines model for GetClusterFirewallRefsData.
@@ -15129,6 +15345,10 @@ type GetClusterFirewallRefsItem struct {
 	Ref     pvetypes.OptString `json:"ref,omitzero"`
 	Scope   pvetypes.OptString `json:"scope,omitzero"`
 	Type    pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterFirewallRefsParamsType Only list references of specified type.
@@ -15184,6 +15404,10 @@ type GetClusterFirewallRulesItem struct {
 
 	// Type Rule type
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterFirewallRulesPosData defines model for GetClusterFirewallRulesPosData.
@@ -15232,6 +15456,10 @@ type GetClusterFirewallRulesPosData struct {
 
 	// Type Rule type
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterHaData defines model for GetClusterHaData.
@@ -15252,11 +15480,19 @@ type GetClusterHaGroupsItem struct {
 	Nofailback pvetypes.OptBool   `json:"nofailback,omitzero"`
 	Restricted pvetypes.OptBool   `json:"restricted,omitzero"`
 	Type       pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterHaItem defines model for GetClusterHaItem.
 type GetClusterHaItem struct {
 	Id pvetypes.OptString `json:"id,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterHaResourcesData defines model for GetClusterHaResourcesData.
@@ -15272,6 +15508,10 @@ type GetClusterHaResourcesItem struct {
 	Sid         pvetypes.OptString `json:"sid,omitzero"`
 	State       pvetypes.OptString `json:"state,omitzero"`
 	Type        pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterHaResourcesParamsType Only list resources of specific type
@@ -15305,6 +15545,10 @@ type GetClusterHaResourcesSidData struct {
 
 	// Type The type of the resources.
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterHaRulesData defines model for GetClusterHaRulesData.
@@ -15321,6 +15565,10 @@ type GetClusterHaRulesItem struct {
 	Rule      pvetypes.OptString `json:"rule,omitzero"`
 	Strict    pvetypes.OptBool   `json:"strict,omitzero"`
 	Type      pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterHaRulesParamsType Limit the returned list to the specified rule type.
@@ -15333,6 +15581,10 @@ type GetClusterHaRulesRuleData struct {
 
 	// Type HA rule type.
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterHaStatusCurrentData defines model for GetClusterHaStatusCurrentData.
@@ -15384,6 +15636,10 @@ type GetClusterHaStatusCurrentItem struct {
 
 	// Type Type of status entry.
 	Type interface{} `json:"type,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterHaStatusData defines model for GetClusterHaStatusData.
@@ -15399,6 +15655,10 @@ type GetClusterJobsData = []GetClusterJobsItem
 type GetClusterJobsItem struct {
 	// Subdir API sub-directory endpoint
 	Subdir pvetypes.OptString `json:"subdir,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterJobsRealmSyncData defines model for GetClusterJobsRealmSyncData.
@@ -15435,6 +15695,10 @@ type GetClusterJobsRealmSyncItem struct {
 
 	// Scope Select what to sync.
 	Scope pvetypes.OptString `json:"scope,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterJobsScheduleAnalyzeData An array of the next <iterations> events since <starttime>.
@@ -15447,6 +15711,10 @@ type GetClusterJobsScheduleAnalyzeItem struct {
 
 	// Utc UTC timestamp for the run.
 	Utc pvetypes.OptString `json:"utc,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterLogData defines model for GetClusterLogData.
@@ -15474,6 +15742,10 @@ type GetClusterMappingDirItem struct {
 
 	// Map The entries of the mapping.
 	Map *[]pvetypes.String `json:"map,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterMappingDirItemChecksItem defines model for GetClusterMappingDirItemChecksItem.
@@ -15483,6 +15755,10 @@ type GetClusterMappingDirItemChecksItem struct {
 
 	// Severity The severity of the error
 	Severity pvetypes.OptString `json:"severity,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterMappingPciData defines model for GetClusterMappingPciData.
@@ -15504,6 +15780,10 @@ type GetClusterMappingPciItem struct {
 
 	// Map The entries of the mapping.
 	Map *[]pvetypes.String `json:"map,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterMappingPciItemChecksItem defines model for GetClusterMappingPciItemChecksItem.
@@ -15513,6 +15793,10 @@ type GetClusterMappingPciItemChecksItem struct {
 
 	// Severity The severity of the error
 	Severity pvetypes.OptString `json:"severity,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterMappingUsbData defines model for GetClusterMappingUsbData.
@@ -15534,6 +15818,10 @@ type GetClusterMappingUsbItem struct {
 
 	// Map The entries of the mapping.
 	Map *[]pvetypes.String `json:"map,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterMappingUsbItemErrorItem defines model for GetClusterMappingUsbItemErrorItem.
@@ -15543,6 +15831,10 @@ type GetClusterMappingUsbItemErrorItem struct {
 
 	// Severity The severity of the error
 	Severity pvetypes.OptString `json:"severity,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterMetricsData defines model for GetClusterMetricsData.
@@ -15552,6 +15844,10 @@ type GetClusterMetricsData = []map[string]interface{}
 type GetClusterMetricsExportData struct {
 	// Data Array of system metrics. Metrics are sorted by their timestamp.
 	Data *[]GetClusterMetricsExportDataDataItem `json:"data,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterMetricsExportDataDataItem defines model for GetClusterMetricsExportDataDataItem.
@@ -15570,6 +15866,10 @@ type GetClusterMetricsExportDataDataItem struct {
 
 	// Value Metric value.
 	Value pvetypes.OptFloat `json:"value,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterMetricsServerData defines model for GetClusterMetricsServerData.
@@ -15594,6 +15894,10 @@ type GetClusterMetricsServerItem struct {
 
 	// Type Plugin type.
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterNextidData The next free VMID.
@@ -15624,6 +15928,10 @@ type GetClusterNotificationsEndpointsGotifyItem struct {
 
 	// Server Server URL
 	Server pvetypes.OptString `json:"server,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterNotificationsEndpointsGotifyNameData defines model for GetClusterNotificationsEndpointsGotifyNameData.
@@ -15642,6 +15950,10 @@ type GetClusterNotificationsEndpointsGotifyNameData struct {
 
 	// Server Server URL
 	Server pvetypes.OptString `json:"server,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterNotificationsEndpointsSendmailData defines model for GetClusterNotificationsEndpointsSendmailData.
@@ -15672,6 +15984,10 @@ type GetClusterNotificationsEndpointsSendmailItem struct {
 
 	// Origin Show if this entry was created by a user or was built-in
 	Origin pvetypes.OptString `json:"origin,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterNotificationsEndpointsSendmailNameData defines model for GetClusterNotificationsEndpointsSendmailNameData.
@@ -15699,6 +16015,10 @@ type GetClusterNotificationsEndpointsSendmailNameData struct {
 
 	// Name The name of the endpoint.
 	Name pvetypes.OptString `json:"name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterNotificationsEndpointsSmtpData defines model for GetClusterNotificationsEndpointsSmtpData.
@@ -15741,6 +16061,10 @@ type GetClusterNotificationsEndpointsSmtpItem struct {
 
 	// Username Username for SMTP authentication
 	Username pvetypes.OptString `json:"username,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterNotificationsEndpointsSmtpNameData defines model for GetClusterNotificationsEndpointsSmtpNameData.
@@ -15780,6 +16104,10 @@ type GetClusterNotificationsEndpointsSmtpNameData struct {
 
 	// Username Username for SMTP authentication
 	Username pvetypes.OptString `json:"username,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterNotificationsEndpointsWebhookData defines model for GetClusterNotificationsEndpointsWebhookData.
@@ -15813,6 +16141,10 @@ type GetClusterNotificationsEndpointsWebhookItem struct {
 
 	// Url Server URL
 	Url pvetypes.OptString `json:"url,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterNotificationsEndpointsWebhookNameData defines model for GetClusterNotificationsEndpointsWebhookNameData.
@@ -15843,6 +16175,10 @@ type GetClusterNotificationsEndpointsWebhookNameData struct {
 
 	// Url Server URL
 	Url pvetypes.OptString `json:"url,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterNotificationsMatcherFieldValuesData defines model for GetClusterNotificationsMatcherFieldValuesData.
@@ -15858,6 +16194,10 @@ type GetClusterNotificationsMatcherFieldValuesItem struct {
 
 	// Value Notification metadata value known by the system.
 	Value pvetypes.OptString `json:"value,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterNotificationsMatcherFieldsData defines model for GetClusterNotificationsMatcherFieldsData.
@@ -15867,6 +16207,10 @@ type GetClusterNotificationsMatcherFieldsData = []GetClusterNotificationsMatcher
 type GetClusterNotificationsMatcherFieldsItem struct {
 	// Name Name of the field.
 	Name pvetypes.OptString `json:"name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterNotificationsMatchersData defines model for GetClusterNotificationsMatchersData.
@@ -15903,6 +16247,10 @@ type GetClusterNotificationsMatchersItem struct {
 
 	// Target Targets to notify on match
 	Target *[]pvetypes.String `json:"target,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterNotificationsMatchersNameData defines model for GetClusterNotificationsMatchersNameData.
@@ -15936,6 +16284,10 @@ type GetClusterNotificationsMatchersNameData struct {
 
 	// Target Targets to notify on match
 	Target *[]pvetypes.String `json:"target,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterNotificationsTargetsData defines model for GetClusterNotificationsTargetsData.
@@ -15957,6 +16309,10 @@ type GetClusterNotificationsTargetsItem struct {
 
 	// Type Type of the target.
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterOptionsData defines model for GetClusterOptionsData.
@@ -16002,6 +16358,10 @@ type GetClusterReplicationIdData struct {
 
 	// Type Section type.
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterReplicationItem defines model for GetClusterReplicationItem.
@@ -16039,6 +16399,10 @@ type GetClusterReplicationItem struct {
 
 	// Type Section type.
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterResourcesData defines model for GetClusterResourcesData.
@@ -16147,6 +16511,10 @@ type GetClusterResourcesItem struct {
 
 	// ZoneType The type of an SDN zone (for type 'sdn').
 	ZoneType pvetypes.OptString `json:"zone-type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterResourcesParamsType Resource type.
@@ -16198,6 +16566,10 @@ type GetClusterSdnControllersControllerData struct {
 
 	// Type Type of the controller
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnControllersControllerDataPending Changes that have not yet been applied to the running configuration.
@@ -16231,6 +16603,10 @@ type GetClusterSdnControllersControllerDataPending struct {
 
 	// Peers Comma-separated list of the peers IP addresses.
 	Peers pvetypes.OptString `json:"peers,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnControllersData defines model for GetClusterSdnControllersData.
@@ -16282,6 +16658,10 @@ type GetClusterSdnControllersItem struct {
 
 	// Type Type of the controller
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnControllersItemPending Changes that have not yet been applied to the running configuration.
@@ -16315,6 +16695,10 @@ type GetClusterSdnControllersItemPending struct {
 
 	// Peers Comma-separated list of the peers IP addresses.
 	Peers pvetypes.OptString `json:"peers,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnControllersParamsType Only list sdn controllers of specific type
@@ -16333,6 +16717,10 @@ type GetClusterSdnDnsDnsData map[string]interface{}
 type GetClusterSdnDnsItem struct {
 	Dns  pvetypes.OptString `json:"dns,omitzero"`
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnDnsParamsType Only list sdn dns of specific type
@@ -16345,12 +16733,20 @@ type GetClusterSdnDryRunData struct {
 
 	// InterfacesDiff The difference between the current and pending /etc/network/interfaces.d/sdn configuration.
 	InterfacesDiff pvetypes.OptString `json:"interfaces-diff,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnFabricsAllData defines model for GetClusterSdnFabricsAllData.
 type GetClusterSdnFabricsAllData struct {
 	Fabrics *[]GetClusterSdnFabricsAllDataFabricsItem `json:"fabrics,omitempty"`
 	Nodes   *[]GetClusterSdnFabricsAllDataNodesItem   `json:"nodes,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnFabricsAllDataFabricsItem defines model for GetClusterSdnFabricsAllDataFabricsItem.
@@ -16381,6 +16777,10 @@ type GetClusterSdnFabricsAllDataFabricsItem struct {
 
 	// Protocol Type of configuration entry in an SDN Fabric section config
 	Protocol pvetypes.OptString `json:"protocol,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnFabricsAllDataNodesItem defines model for GetClusterSdnFabricsAllDataNodesItem.
@@ -16406,6 +16806,10 @@ type GetClusterSdnFabricsAllDataNodesItem struct {
 
 	// Protocol Type of configuration entry in an SDN Fabric section config
 	Protocol pvetypes.OptString `json:"protocol,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnFabricsData defines model for GetClusterSdnFabricsData.
@@ -16442,6 +16846,10 @@ type GetClusterSdnFabricsFabricIdData struct {
 
 	// Protocol Type of configuration entry in an SDN Fabric section config
 	Protocol pvetypes.OptString `json:"protocol,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnFabricsFabricItem defines model for GetClusterSdnFabricsFabricItem.
@@ -16472,11 +16880,19 @@ type GetClusterSdnFabricsFabricItem struct {
 
 	// Protocol Type of configuration entry in an SDN Fabric section config
 	Protocol pvetypes.OptString `json:"protocol,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnFabricsItem defines model for GetClusterSdnFabricsItem.
 type GetClusterSdnFabricsItem struct {
 	Subdir pvetypes.OptString `json:"subdir,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnFabricsNodeData defines model for GetClusterSdnFabricsNodeData.
@@ -16508,6 +16924,10 @@ type GetClusterSdnFabricsNodeFabricIdItem struct {
 
 	// Protocol Type of configuration entry in an SDN Fabric section config
 	Protocol pvetypes.OptString `json:"protocol,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnFabricsNodeFabricIdNodeIdData defines model for GetClusterSdnFabricsNodeFabricIdNodeIdData.
@@ -16533,6 +16953,10 @@ type GetClusterSdnFabricsNodeFabricIdNodeIdData struct {
 
 	// Protocol Type of configuration entry in an SDN Fabric section config
 	Protocol pvetypes.OptString `json:"protocol,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnFabricsNodeItem defines model for GetClusterSdnFabricsNodeItem.
@@ -16558,6 +16982,10 @@ type GetClusterSdnFabricsNodeItem struct {
 
 	// Protocol Type of configuration entry in an SDN Fabric section config
 	Protocol pvetypes.OptString `json:"protocol,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnIpamsData defines model for GetClusterSdnIpamsData.
@@ -16573,6 +17001,10 @@ type GetClusterSdnIpamsIpamStatusData = []interface{}
 type GetClusterSdnIpamsItem struct {
 	Ipam pvetypes.OptString `json:"ipam,omitzero"`
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnIpamsParamsType Only list sdn ipams of specific type
@@ -16581,6 +17013,10 @@ type GetClusterSdnIpamsParamsType string
 // GetClusterSdnItem defines model for GetClusterSdnItem.
 type GetClusterSdnItem struct {
 	Id pvetypes.OptString `json:"id,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnVnetsData defines model for GetClusterSdnVnetsData.
@@ -16617,6 +17053,10 @@ type GetClusterSdnVnetsItem struct {
 
 	// Zone Name of the zone this VNet belongs to.
 	Zone pvetypes.OptString `json:"zone,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnVnetsItemPending Changes that have not yet been applied to the running configuration.
@@ -16635,6 +17075,10 @@ type GetClusterSdnVnetsItemPending struct {
 
 	// Zone Name of the zone this VNet belongs to.
 	Zone pvetypes.OptString `json:"zone,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnVnetsVnetData defines model for GetClusterSdnVnetsVnetData.
@@ -16668,6 +17112,10 @@ type GetClusterSdnVnetsVnetData struct {
 
 	// Zone Name of the zone this VNet belongs to.
 	Zone pvetypes.OptString `json:"zone,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnVnetsVnetDataPending Changes that have not yet been applied to the running configuration.
@@ -16686,6 +17134,10 @@ type GetClusterSdnVnetsVnetDataPending struct {
 
 	// Zone Name of the zone this VNet belongs to.
 	Zone pvetypes.OptString `json:"zone,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnVnetsVnetFirewallData defines model for GetClusterSdnVnetsVnetFirewallData.
@@ -16701,6 +17153,10 @@ type GetClusterSdnVnetsVnetFirewallOptionsData struct {
 
 	// PolicyForward Forward policy.
 	PolicyForward pvetypes.OptString `json:"policy_forward,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnVnetsVnetFirewallRulesData defines model for GetClusterSdnVnetsVnetFirewallRulesData.
@@ -16752,6 +17208,10 @@ type GetClusterSdnVnetsVnetFirewallRulesItem struct {
 
 	// Type Rule type
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnVnetsVnetFirewallRulesPosData defines model for GetClusterSdnVnetsVnetFirewallRulesPosData.
@@ -16800,6 +17260,10 @@ type GetClusterSdnVnetsVnetFirewallRulesPosData struct {
 
 	// Type Rule type
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnVnetsVnetSubnetsData defines model for GetClusterSdnVnetsVnetSubnetsData.
@@ -16893,6 +17357,10 @@ type GetClusterSdnZonesItem struct {
 
 	// Zone Name of the zone.
 	Zone pvetypes.OptString `json:"zone,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnZonesItemPending Changes that have not yet been applied to the running configuration.
@@ -16962,6 +17430,10 @@ type GetClusterSdnZonesItemPending struct {
 
 	// VxlanPort UDP port that should be used for the VXLAN tunnel (default 4789). VXLAN zone only.
 	VxlanPort pvetypes.OptInt `json:"vxlan-port,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnZonesParamsType Only list SDN zones of specific type
@@ -17049,6 +17521,10 @@ type GetClusterSdnZonesZoneData struct {
 
 	// Zone Name of the zone.
 	Zone pvetypes.OptString `json:"zone,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterSdnZonesZoneDataPending Changes that have not yet been applied to the running configuration.
@@ -17118,6 +17594,10 @@ type GetClusterSdnZonesZoneDataPending struct {
 
 	// VxlanPort UDP port that should be used for the VXLAN tunnel (default 4789). VXLAN zone only.
 	VxlanPort pvetypes.OptInt `json:"vxlan-port,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterStatusData defines model for GetClusterStatusData.
@@ -17154,6 +17634,10 @@ type GetClusterStatusItem struct {
 
 	// Version [cluster] Current version of the corosync configuration file.
 	Version pvetypes.OptInt `json:"version,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetClusterTasksData defines model for GetClusterTasksData.
@@ -17172,6 +17656,10 @@ type GetClusterTasksItem struct {
 	Type      pvetypes.OptString `json:"type,omitzero"`
 	Upid      pvetypes.OptString `json:"upid,omitzero"`
 	User      pvetypes.OptString `json:"user,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesData defines model for GetNodesData.
@@ -17209,6 +17697,10 @@ type GetNodesItem struct {
 
 	// Uptime Node uptime in seconds.
 	Uptime pvetypes.OptInt `json:"uptime,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeAplinfoData defines model for GetNodesNodeAplinfoData.
@@ -17223,6 +17715,10 @@ type GetNodesNodeAptData = []GetNodesNodeAptItem
 // GetNodesNodeAptItem defines model for GetNodesNodeAptItem.
 type GetNodesNodeAptItem struct {
 	Id pvetypes.OptString `json:"id,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeAptRepositoriesData Result from parsing the APT repository files in /etc/apt/.
@@ -17241,6 +17737,10 @@ type GetNodesNodeAptRepositoriesData struct {
 
 	// StandardRepos List of standard repositories and their configuration status
 	StandardRepos *[]GetNodesNodeAptRepositoriesDataStandardReposItem `json:"standard-repos,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeAptRepositoriesDataErrorsItem defines model for GetNodesNodeAptRepositoriesDataErrorsItem.
@@ -17250,6 +17750,10 @@ type GetNodesNodeAptRepositoriesDataErrorsItem struct {
 
 	// Path Path to the problematic file.
 	Path pvetypes.OptString `json:"path,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeAptRepositoriesDataFilesItem defines model for GetNodesNodeAptRepositoriesDataFilesItem.
@@ -17265,6 +17769,10 @@ type GetNodesNodeAptRepositoriesDataFilesItem struct {
 
 	// Repositories The parsed repositories.
 	Repositories *[]GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItem `json:"repositories,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItem defines model for GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItem.
@@ -17292,12 +17800,20 @@ type GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItem struct {
 
 	// URIs List of repository URIs.
 	URIs *[]pvetypes.String `json:"URIs,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItemOptionsItem defines model for GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItemOptionsItem.
 type GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItemOptionsItem struct {
 	Key    pvetypes.OptString `json:"Key,omitzero"`
 	Values *[]pvetypes.String `json:"Values,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeAptRepositoriesDataInfosItem defines model for GetNodesNodeAptRepositoriesDataInfosItem.
@@ -17316,6 +17832,10 @@ type GetNodesNodeAptRepositoriesDataInfosItem struct {
 
 	// Property Property from which the info originates.
 	Property pvetypes.OptString `json:"property,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeAptRepositoriesDataStandardReposItem defines model for GetNodesNodeAptRepositoriesDataStandardReposItem.
@@ -17328,6 +17848,10 @@ type GetNodesNodeAptRepositoriesDataStandardReposItem struct {
 
 	// Status Indicating enabled/disabled status, if the repository is configured.
 	Status pvetypes.OptBool `json:"status,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeAptUpdateData defines model for GetNodesNodeAptUpdateData.
@@ -17364,6 +17888,10 @@ type GetNodesNodeAptUpdateItem struct {
 
 	// Version New version to be updated to.
 	Version pvetypes.OptString `json:"Version,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeAptVersionsData defines model for GetNodesNodeAptVersionsData.
@@ -17409,6 +17937,10 @@ type GetNodesNodeAptVersionsItem struct {
 
 	// Version New version to be updated to.
 	Version pvetypes.OptString `json:"Version,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCapabilitiesData defines model for GetNodesNodeCapabilitiesData.
@@ -17427,6 +17959,10 @@ type GetNodesNodeCapabilitiesQemuCpuFlagsItem struct {
 
 	// Name Name of the CPU flag.
 	Name pvetypes.OptString `json:"name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCapabilitiesQemuCpuFlagsParamsArch Virtual processor architecture. Defaults to the host architecture.
@@ -17442,6 +17978,10 @@ type GetNodesNodeCapabilitiesQemuCpuItem struct {
 
 	// Vendor CPU vendor visible to the guest when this model is selected. Vendor of 'reported-model' in case of custom models.
 	Vendor pvetypes.OptString `json:"vendor,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCapabilitiesQemuCpuParamsArch Virtual processor architecture. Defaults to the host architecture.
@@ -17466,6 +18006,10 @@ type GetNodesNodeCapabilitiesQemuMachinesItem struct {
 
 	// Version The machine version.
 	Version pvetypes.OptString `json:"version,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCapabilitiesQemuMachinesParamsArch Virtual processor architecture. Defaults to the host architecture.
@@ -17475,6 +18019,10 @@ type GetNodesNodeCapabilitiesQemuMachinesParamsArch string
 type GetNodesNodeCapabilitiesQemuMigrationData struct {
 	// HasDbusVmstate Whether the host supports live-migrating additional VM state via the dbus-vmstate helper.
 	HasDbusVmstate pvetypes.OptBool `json:"has-dbus-vmstate,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCephCfgData defines model for GetNodesNodeCephCfgData.
@@ -17491,6 +18039,10 @@ type GetNodesNodeCephCfgDbItem struct {
 	Name               pvetypes.OptString `json:"name,omitzero"`
 	Section            pvetypes.OptString `json:"section,omitzero"`
 	Value              pvetypes.OptString `json:"value,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCephCfgRawData defines model for GetNodesNodeCephCfgRawData.
@@ -17506,6 +18058,10 @@ type GetNodesNodeCephCmdSafetyData struct {
 
 	// Status Status message given by Ceph.
 	Status pvetypes.OptString `json:"status,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCephCmdSafetyParamsAction Action to check
@@ -17533,6 +18089,10 @@ type GetNodesNodeCephFsItem struct {
 
 	// Name The ceph filesystem name.
 	Name pvetypes.OptString `json:"name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCephLogData defines model for GetNodesNodeCephLogData.
@@ -17545,6 +18105,10 @@ type GetNodesNodeCephLogItem struct {
 
 	// T Line text
 	T pvetypes.OptString `json:"t,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCephMdsData defines model for GetNodesNodeCephMdsData.
@@ -17568,6 +18132,10 @@ type GetNodesNodeCephMdsItem struct {
 
 	// State State of the MDS
 	State pvetypes.OptString `json:"state,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCephMgrData defines model for GetNodesNodeCephMgrData.
@@ -17587,6 +18155,10 @@ type GetNodesNodeCephMgrItem struct {
 
 	// State State of the MGR
 	State pvetypes.OptString `json:"state,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCephMonData defines model for GetNodesNodeCephMonData.
@@ -17606,6 +18178,10 @@ type GetNodesNodeCephMonItem struct {
 	Rank    pvetypes.OptInt    `json:"rank,omitzero"`
 	Service pvetypes.OptInt    `json:"service,omitzero"`
 	State   pvetypes.OptString `json:"state,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCephOsdData defines model for GetNodesNodeCephOsdData.
@@ -17633,6 +18209,10 @@ type GetNodesNodeCephOsdOsdidLvInfoData struct {
 
 	// VgName Name of the volume group (VG).
 	VgName pvetypes.OptString `json:"vg_name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCephOsdOsdidLvInfoParamsType OSD device type
@@ -17645,6 +18225,10 @@ type GetNodesNodeCephOsdOsdidMetadataData struct {
 
 	// Osd General information about the OSD
 	Osd *GetNodesNodeCephOsdOsdidMetadataDataOsd `json:"osd,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCephOsdOsdidMetadataDataDevicesItem defines model for GetNodesNodeCephOsdOsdidMetadataDataDevicesItem.
@@ -17666,6 +18250,10 @@ type GetNodesNodeCephOsdOsdidMetadataDataDevicesItem struct {
 
 	// Type Type of device. For example, hdd or ssd
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCephOsdOsdidMetadataDataOsd General information about the OSD
@@ -17702,6 +18290,10 @@ type GetNodesNodeCephOsdOsdidMetadataDataOsd struct {
 
 	// Version Ceph version of the OSD service.
 	Version pvetypes.OptString `json:"version,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCephPoolData defines model for GetNodesNodeCephPoolData.
@@ -17726,6 +18318,10 @@ type GetNodesNodeCephPoolItem struct {
 	TargetSize          pvetypes.OptInt         `json:"target_size,omitzero"`
 	TargetSizeRatio     pvetypes.OptFloat       `json:"target_size_ratio,omitzero"`
 	Type                pvetypes.OptString      `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCephPoolNameData defines model for GetNodesNodeCephPoolNameData.
@@ -17776,6 +18372,10 @@ type GetNodesNodeCephPoolNameStatusData struct {
 	TargetSizeRatio      pvetypes.OptFloat `json:"target_size_ratio,omitzero"`
 	UseGmtHitset         pvetypes.OptBool  `json:"use_gmt_hitset,omitzero"`
 	WriteFadviseDontneed pvetypes.OptBool  `json:"write_fadvise_dontneed,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCephRulesData defines model for GetNodesNodeCephRulesData.
@@ -17785,6 +18385,10 @@ type GetNodesNodeCephRulesData = []GetNodesNodeCephRulesItem
 type GetNodesNodeCephRulesItem struct {
 	// Name Name of the CRUSH rule.
 	Name pvetypes.OptString `json:"name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeCephStatusData defines model for GetNodesNodeCephStatusData.
@@ -17829,6 +18433,10 @@ type GetNodesNodeCertificatesInfoItem struct {
 
 	// Subject Certificate subject name.
 	Subject pvetypes.OptString `json:"subject,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeConfigData defines model for GetNodesNodeConfigData.
@@ -17851,6 +18459,10 @@ type GetNodesNodeConfigData struct {
 	// Wakeonlan Node specific wake on LAN settings.
 	Wakeonlan            pvetypes.OptString         `json:"wakeonlan,omitzero"`
 	AdditionalProperties map[string]pvetypes.String `json:"-"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeConfigParamsProperty Return only a specific property from the node configuration.
@@ -17883,6 +18495,10 @@ type GetNodesNodeDisksDirectoryItem struct {
 
 	// Unitfile The path of the mount unit.
 	Unitfile pvetypes.OptString `json:"unitfile,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeDisksListData defines model for GetNodesNodeDisksListData.
@@ -17906,6 +18522,10 @@ type GetNodesNodeDisksListItem struct {
 	Used   pvetypes.OptString `json:"used,omitzero"`
 	Vendor pvetypes.OptString `json:"vendor,omitzero"`
 	Wwn    pvetypes.OptString `json:"wwn,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeDisksListParamsType Only list specific types of disks.
@@ -17915,6 +18535,10 @@ type GetNodesNodeDisksListParamsType string
 type GetNodesNodeDisksLvmData struct {
 	Children *[]GetNodesNodeDisksLvmDataChildrenItem `json:"children,omitempty"`
 	Leaf     pvetypes.OptBool                        `json:"leaf,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeDisksLvmDataChildrenItem defines model for GetNodesNodeDisksLvmDataChildrenItem.
@@ -17931,6 +18555,10 @@ type GetNodesNodeDisksLvmDataChildrenItem struct {
 
 	// Size The size of the volume group in bytes
 	Size pvetypes.OptInt `json:"size,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeDisksLvmDataChildrenItemChildrenItem defines model for GetNodesNodeDisksLvmDataChildrenItemChildrenItem.
@@ -17944,6 +18572,10 @@ type GetNodesNodeDisksLvmDataChildrenItemChildrenItem struct {
 
 	// Size The size of the physical volume in bytes
 	Size pvetypes.OptInt `json:"size,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeDisksLvmthinData defines model for GetNodesNodeDisksLvmthinData.
@@ -17968,6 +18600,10 @@ type GetNodesNodeDisksLvmthinItem struct {
 
 	// Vg The associated volume group.
 	Vg pvetypes.OptString `json:"vg,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeDisksSmartData defines model for GetNodesNodeDisksSmartData.
@@ -17976,6 +18612,10 @@ type GetNodesNodeDisksSmartData struct {
 	Health     pvetypes.OptString `json:"health,omitzero"`
 	Text       pvetypes.OptString `json:"text,omitzero"`
 	Type       pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeDisksZfsData defines model for GetNodesNodeDisksZfsData.
@@ -17990,6 +18630,10 @@ type GetNodesNodeDisksZfsItem struct {
 	Health pvetypes.OptString `json:"health,omitzero"`
 	Name   pvetypes.OptString `json:"name,omitzero"`
 	Size   pvetypes.OptInt    `json:"size,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeDisksZfsNameData defines model for GetNodesNodeDisksZfsNameData.
@@ -18014,6 +18658,10 @@ type GetNodesNodeDisksZfsNameData struct {
 
 	// Status Information about the state of the zpool.
 	Status pvetypes.OptString `json:"status,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeDisksZfsNameDataChildrenItem defines model for GetNodesNodeDisksZfsNameDataChildrenItem.
@@ -18030,6 +18678,10 @@ type GetNodesNodeDisksZfsNameDataChildrenItem struct {
 	// State The state of the vdev.
 	State pvetypes.OptString `json:"state,omitzero"`
 	Write pvetypes.OptFloat  `json:"write,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeDnsData defines model for GetNodesNodeDnsData.
@@ -18045,6 +18697,10 @@ type GetNodesNodeDnsData struct {
 
 	// Search Search domain for host-name lookup.
 	Search pvetypes.OptString `json:"search,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeFirewallData defines model for GetNodesNodeFirewallData.
@@ -18060,6 +18716,10 @@ type GetNodesNodeFirewallLogItem struct {
 
 	// T Line text
 	T pvetypes.OptString `json:"t,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeFirewallOptionsData defines model for GetNodesNodeFirewallOptionsData.
@@ -18120,6 +18780,10 @@ type GetNodesNodeFirewallOptionsData struct {
 
 	// Tcpflags Filter illegal combinations of TCP flags.
 	Tcpflags pvetypes.OptBool `json:"tcpflags,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeFirewallRulesData defines model for GetNodesNodeFirewallRulesData.
@@ -18172,6 +18836,10 @@ type GetNodesNodeFirewallRulesItem struct {
 
 	// Type Rule type
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeFirewallRulesPosData defines model for GetNodesNodeFirewallRulesPosData.
@@ -18220,6 +18888,10 @@ type GetNodesNodeFirewallRulesPosData struct {
 
 	// Type Rule type
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeHardwareData defines model for GetNodesNodeHardwareData.
@@ -18228,6 +18900,10 @@ type GetNodesNodeHardwareData = []GetNodesNodeHardwareItem
 // GetNodesNodeHardwareItem defines model for GetNodesNodeHardwareItem.
 type GetNodesNodeHardwareItem struct {
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeHardwarePciData defines model for GetNodesNodeHardwarePciData.
@@ -18262,6 +18938,10 @@ type GetNodesNodeHardwarePciItem struct {
 	// Vendor The Vendor ID.
 	Vendor     pvetypes.OptString `json:"vendor,omitzero"`
 	VendorName pvetypes.OptString `json:"vendor_name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeHardwarePciPciIdOrMappingData defines model for GetNodesNodeHardwarePciPciIdOrMappingData.
@@ -18270,6 +18950,10 @@ type GetNodesNodeHardwarePciPciIdOrMappingData = []GetNodesNodeHardwarePciPciIdO
 // GetNodesNodeHardwarePciPciIdOrMappingItem defines model for GetNodesNodeHardwarePciPciIdOrMappingItem.
 type GetNodesNodeHardwarePciPciIdOrMappingItem struct {
 	Method pvetypes.OptString `json:"method,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeHardwarePciPciIdOrMappingMdevData defines model for GetNodesNodeHardwarePciPciIdOrMappingMdevData.
@@ -18288,6 +18972,10 @@ type GetNodesNodeHardwarePciPciIdOrMappingMdevItem struct {
 
 	// Type The name of the mdev type.
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeHardwarePciPciidData defines model for GetNodesNodeHardwarePciPciidData.
@@ -18296,6 +18984,10 @@ type GetNodesNodeHardwarePciPciidData = []GetNodesNodeHardwarePciPciidItem
 // GetNodesNodeHardwarePciPciidItem defines model for GetNodesNodeHardwarePciPciidItem.
 type GetNodesNodeHardwarePciPciidItem struct {
 	Method pvetypes.OptString `json:"method,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeHardwarePciPciidMdevData defines model for GetNodesNodeHardwarePciPciidMdevData.
@@ -18309,6 +19001,10 @@ type GetNodesNodeHardwarePciPciidMdevItem struct {
 
 	// Type The name of the mdev type.
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeHardwareUsbData defines model for GetNodesNodeHardwareUsbData.
@@ -18328,6 +19024,10 @@ type GetNodesNodeHardwareUsbItem struct {
 	Speed        pvetypes.OptString `json:"speed,omitzero"`
 	Usbpath      pvetypes.OptString `json:"usbpath,omitzero"`
 	Vendid       pvetypes.OptString `json:"vendid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeHostsData defines model for GetNodesNodeHostsData.
@@ -18337,6 +19037,10 @@ type GetNodesNodeHostsData struct {
 
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
 	Digest pvetypes.OptString `json:"digest,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeJournalData defines model for GetNodesNodeJournalData.
@@ -18418,6 +19122,10 @@ type GetNodesNodeLxcItem struct {
 
 	// Vmid The (unique) ID of the VM.
 	Vmid pvetypes.OptInt `json:"vmid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidConfigData defines model for GetNodesNodeLxcVmidConfigData.
@@ -18514,6 +19222,10 @@ type GetNodesNodeLxcVmidConfigData struct {
 	// Unprivileged Makes the container run as unprivileged user. For creation, the default is 1. For restore, the default is the value from the backup. (Should not be modified manually.)
 	Unprivileged         pvetypes.OptBool           `json:"unprivileged,omitzero"`
 	AdditionalProperties map[string]pvetypes.String `json:"-"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidData defines model for GetNodesNodeLxcVmidData.
@@ -18522,6 +19234,10 @@ type GetNodesNodeLxcVmidData = []GetNodesNodeLxcVmidItem
 // GetNodesNodeLxcVmidFeatureData defines model for GetNodesNodeLxcVmidFeatureData.
 type GetNodesNodeLxcVmidFeatureData struct {
 	HasFeature pvetypes.OptBool `json:"hasFeature,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidFeatureParamsFeature Feature to check.
@@ -18538,6 +19254,10 @@ type GetNodesNodeLxcVmidFirewallAliasesItem struct {
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
 	Digest pvetypes.OptString `json:"digest,omitzero"`
 	Name   pvetypes.OptString `json:"name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidFirewallAliasesNameData defines model for GetNodesNodeLxcVmidFirewallAliasesNameData.
@@ -18558,6 +19278,10 @@ type GetNodesNodeLxcVmidFirewallIpsetItem struct {
 
 	// Name IP set name.
 	Name pvetypes.OptString `json:"name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidFirewallIpsetNameCidrData defines model for GetNodesNodeLxcVmidFirewallIpsetNameCidrData.
@@ -18574,6 +19298,10 @@ type GetNodesNodeLxcVmidFirewallIpsetNameItem struct {
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
 	Digest  pvetypes.OptString `json:"digest,omitzero"`
 	Nomatch pvetypes.OptBool   `json:"nomatch,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidFirewallLogData defines model for GetNodesNodeLxcVmidFirewallLogData.
@@ -18586,6 +19314,10 @@ type GetNodesNodeLxcVmidFirewallLogItem struct {
 
 	// T Line text
 	T pvetypes.OptString `json:"t,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidFirewallOptionsData defines model for GetNodesNodeLxcVmidFirewallOptionsData.
@@ -18619,6 +19351,10 @@ type GetNodesNodeLxcVmidFirewallOptionsData struct {
 
 	// Radv Allow sending Router Advertisement.
 	Radv pvetypes.OptBool `json:"radv,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidFirewallRefsData defines model for GetNodesNodeLxcVmidFirewallRefsData.
@@ -18631,6 +19367,10 @@ type GetNodesNodeLxcVmidFirewallRefsItem struct {
 	Ref     pvetypes.OptString `json:"ref,omitzero"`
 	Scope   pvetypes.OptString `json:"scope,omitzero"`
 	Type    pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidFirewallRefsParamsType Only list references of specified type.
@@ -18686,6 +19426,10 @@ type GetNodesNodeLxcVmidFirewallRulesItem struct {
 
 	// Type Rule type
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidFirewallRulesPosData defines model for GetNodesNodeLxcVmidFirewallRulesPosData.
@@ -18734,6 +19478,10 @@ type GetNodesNodeLxcVmidFirewallRulesPosData struct {
 
 	// Type Rule type
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidInterfacesData defines model for GetNodesNodeLxcVmidInterfacesData.
@@ -18758,6 +19506,10 @@ type GetNodesNodeLxcVmidInterfacesItem struct {
 
 	// Name The name of the interface
 	Name pvetypes.OptString `json:"name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidInterfacesItemIpAddressesItem defines model for GetNodesNodeLxcVmidInterfacesItemIpAddressesItem.
@@ -18770,11 +19522,19 @@ type GetNodesNodeLxcVmidInterfacesItemIpAddressesItem struct {
 
 	// Prefix IP-Prefix
 	Prefix pvetypes.OptInt `json:"prefix,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidItem defines model for GetNodesNodeLxcVmidItem.
 type GetNodesNodeLxcVmidItem struct {
 	Subdir pvetypes.OptString `json:"subdir,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidMigrateData defines model for GetNodesNodeLxcVmidMigrateData.
@@ -18790,12 +19550,20 @@ type GetNodesNodeLxcVmidMigrateData struct {
 
 	// Running Determines if the container is running.
 	Running pvetypes.OptBool `json:"running,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidMigrateDataNotAllowedNodes List of not allowed nodes with additional information.
 type GetNodesNodeLxcVmidMigrateDataNotAllowedNodes struct {
 	// BlockingHaResources HA resources, which are blocking the container from being migrated to the node.
 	BlockingHaResources *[]GetNodesNodeLxcVmidMigrateDataNotAllowedNodesBlockingHaResourcesItem `json:"blocking-ha-resources,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidMigrateDataNotAllowedNodesBlockingHaResourcesItem A blocking HA resource
@@ -18805,12 +19573,20 @@ type GetNodesNodeLxcVmidMigrateDataNotAllowedNodesBlockingHaResourcesItem struct
 
 	// Sid The blocking HA resource id
 	Sid pvetypes.OptString `json:"sid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidMtunnelwebsocketData defines model for GetNodesNodeLxcVmidMtunnelwebsocketData.
 type GetNodesNodeLxcVmidMtunnelwebsocketData struct {
 	Port   pvetypes.OptString `json:"port,omitzero"`
 	Socket pvetypes.OptString `json:"socket,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidPendingData defines model for GetNodesNodeLxcVmidPendingData.
@@ -18829,11 +19605,19 @@ type GetNodesNodeLxcVmidPendingItem struct {
 
 	// Value Current value.
 	Value pvetypes.OptString `json:"value,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidRrdData defines model for GetNodesNodeLxcVmidRrdData.
 type GetNodesNodeLxcVmidRrdData struct {
 	Filename pvetypes.OptString `json:"filename,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidRrdParamsCf The RRD consolidation function
@@ -18869,6 +19653,10 @@ type GetNodesNodeLxcVmidSnapshotItem struct {
 
 	// Snaptime Snapshot creation time
 	Snaptime pvetypes.OptInt `json:"snaptime,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidSnapshotSnapnameConfigData defines model for GetNodesNodeLxcVmidSnapshotSnapnameConfigData.
@@ -18953,6 +19741,10 @@ type GetNodesNodeLxcVmidStatusCurrentData struct {
 
 	// Vmid The (unique) ID of the VM.
 	Vmid pvetypes.OptInt `json:"vmid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidStatusData defines model for GetNodesNodeLxcVmidStatusData.
@@ -18961,11 +19753,19 @@ type GetNodesNodeLxcVmidStatusData = []GetNodesNodeLxcVmidStatusItem
 // GetNodesNodeLxcVmidStatusItem defines model for GetNodesNodeLxcVmidStatusItem.
 type GetNodesNodeLxcVmidStatusItem struct {
 	Subdir pvetypes.OptString `json:"subdir,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeLxcVmidVncwebsocketData defines model for GetNodesNodeLxcVmidVncwebsocketData.
 type GetNodesNodeLxcVmidVncwebsocketData struct {
 	Port pvetypes.OptString `json:"port,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeNetstatData defines model for GetNodesNodeNetstatData.
@@ -19011,6 +19811,10 @@ type GetNodesNodeNetworkIfaceData struct {
 	VlanId             pvetypes.OptInt    `json:"vlan-id,omitzero"`
 	VlanProtocol       pvetypes.OptString `json:"vlan-protocol,omitzero"`
 	VlanRawDevice      pvetypes.OptString `json:"vlan-raw-device,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeNetworkItem defines model for GetNodesNodeNetworkItem.
@@ -19160,6 +19964,10 @@ type GetNodesNodeNetworkItem struct {
 
 	// VxlanSvcnodeip The VXLAN SVC node IP.
 	VxlanSvcnodeip pvetypes.OptString `json:"vxlan-svcnodeip,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeNetworkParamsType Only list specific interface types.
@@ -19254,6 +20062,10 @@ type GetNodesNodeQemuItem struct {
 
 	// Vmid The (unique) ID of the VM.
 	Vmid pvetypes.OptInt `json:"vmid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidAgentData Returns the list of QEMU Guest Agent commands
@@ -19281,6 +20093,10 @@ type GetNodesNodeQemuVmidAgentExecStatusData struct {
 
 	// Signal signal number or exception code if the process was abnormally terminated.
 	Signal pvetypes.OptInt `json:"signal,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidAgentFileReadData Returns an object with a `content` property.
@@ -19290,6 +20106,10 @@ type GetNodesNodeQemuVmidAgentFileReadData struct {
 
 	// Truncated If set to 1, the read did not reach the end of the file.
 	Truncated pvetypes.OptBool `json:"truncated,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidAgentGetFsinfoData Returns an object with a single `result` property.
@@ -19347,6 +20167,10 @@ type GetNodesNodeQemuVmidCloudinitItem struct {
 
 	// Value Value as it was used to generate the current cloudinit image.
 	Value pvetypes.OptString `json:"value,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidConfigData The VM configuration.
@@ -19583,6 +20407,10 @@ type GetNodesNodeQemuVmidConfigData struct {
 	// Watchdog Create a virtual hardware watchdog device.
 	Watchdog             pvetypes.OptString         `json:"watchdog,omitzero"`
 	AdditionalProperties map[string]pvetypes.String `json:"-"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidData defines model for GetNodesNodeQemuVmidData.
@@ -19592,6 +20420,10 @@ type GetNodesNodeQemuVmidData = []GetNodesNodeQemuVmidItem
 type GetNodesNodeQemuVmidFeatureData struct {
 	HasFeature pvetypes.OptBool   `json:"hasFeature,omitzero"`
 	Nodes      *[]pvetypes.String `json:"nodes,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidFeatureParamsFeature Feature to check.
@@ -19608,6 +20440,10 @@ type GetNodesNodeQemuVmidFirewallAliasesItem struct {
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
 	Digest pvetypes.OptString `json:"digest,omitzero"`
 	Name   pvetypes.OptString `json:"name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidFirewallAliasesNameData defines model for GetNodesNodeQemuVmidFirewallAliasesNameData.
@@ -19628,6 +20464,10 @@ type GetNodesNodeQemuVmidFirewallIpsetItem struct {
 
 	// Name IP set name.
 	Name pvetypes.OptString `json:"name,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidFirewallIpsetNameCidrData defines model for GetNodesNodeQemuVmidFirewallIpsetNameCidrData.
@@ -19644,6 +20484,10 @@ type GetNodesNodeQemuVmidFirewallIpsetNameItem struct {
 	// Digest Prevent changes if current configuration file has a different digest. This can be used to prevent concurrent modifications.
 	Digest  pvetypes.OptString `json:"digest,omitzero"`
 	Nomatch pvetypes.OptBool   `json:"nomatch,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidFirewallLogData defines model for GetNodesNodeQemuVmidFirewallLogData.
@@ -19656,6 +20500,10 @@ type GetNodesNodeQemuVmidFirewallLogItem struct {
 
 	// T Line text
 	T pvetypes.OptString `json:"t,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidFirewallOptionsData defines model for GetNodesNodeQemuVmidFirewallOptionsData.
@@ -19689,6 +20537,10 @@ type GetNodesNodeQemuVmidFirewallOptionsData struct {
 
 	// Radv Allow sending Router Advertisement.
 	Radv pvetypes.OptBool `json:"radv,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidFirewallRefsData defines model for GetNodesNodeQemuVmidFirewallRefsData.
@@ -19701,6 +20553,10 @@ type GetNodesNodeQemuVmidFirewallRefsItem struct {
 	Ref     pvetypes.OptString `json:"ref,omitzero"`
 	Scope   pvetypes.OptString `json:"scope,omitzero"`
 	Type    pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidFirewallRefsParamsType Only list references of specified type.
@@ -19756,6 +20612,10 @@ type GetNodesNodeQemuVmidFirewallRulesItem struct {
 
 	// Type Rule type
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidFirewallRulesPosData defines model for GetNodesNodeQemuVmidFirewallRulesPosData.
@@ -19804,11 +20664,19 @@ type GetNodesNodeQemuVmidFirewallRulesPosData struct {
 
 	// Type Rule type
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidItem defines model for GetNodesNodeQemuVmidItem.
 type GetNodesNodeQemuVmidItem struct {
 	Subdir pvetypes.OptString `json:"subdir,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidMigrateData defines model for GetNodesNodeQemuVmidMigrateData.
@@ -19839,6 +20707,10 @@ type GetNodesNodeQemuVmidMigrateData struct {
 
 	// Running Determines if the VM is running.
 	Running pvetypes.OptBool `json:"running,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidMigrateDataLocalDisksItem defines model for GetNodesNodeQemuVmidMigrateDataLocalDisksItem.
@@ -19854,6 +20726,10 @@ type GetNodesNodeQemuVmidMigrateDataLocalDisksItem struct {
 
 	// Volid The volid of the disk.
 	Volid pvetypes.OptString `json:"volid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidMigrateDataNotAllowedNodes List of not allowed nodes with additional information.
@@ -19863,6 +20739,10 @@ type GetNodesNodeQemuVmidMigrateDataNotAllowedNodes struct {
 
 	// UnavailableStorages A list of not available storages.
 	UnavailableStorages *[]pvetypes.String `json:"unavailable_storages,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidMigrateDataNotAllowedNodesBlockingHaResourcesItem A blocking HA resource
@@ -19872,12 +20752,20 @@ type GetNodesNodeQemuVmidMigrateDataNotAllowedNodesBlockingHaResourcesItem struc
 
 	// Sid The blocking HA resource id
 	Sid pvetypes.OptString `json:"sid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidMtunnelwebsocketData defines model for GetNodesNodeQemuVmidMtunnelwebsocketData.
 type GetNodesNodeQemuVmidMtunnelwebsocketData struct {
 	Port   pvetypes.OptString `json:"port,omitzero"`
 	Socket pvetypes.OptString `json:"socket,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidPendingData defines model for GetNodesNodeQemuVmidPendingData.
@@ -19896,11 +20784,19 @@ type GetNodesNodeQemuVmidPendingItem struct {
 
 	// Value Current value.
 	Value pvetypes.OptString `json:"value,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidRrdData defines model for GetNodesNodeQemuVmidRrdData.
 type GetNodesNodeQemuVmidRrdData struct {
 	Filename pvetypes.OptString `json:"filename,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidRrdParamsCf The RRD consolidation function
@@ -19939,6 +20835,10 @@ type GetNodesNodeQemuVmidSnapshotItem struct {
 
 	// Vmstate Snapshot includes RAM.
 	Vmstate pvetypes.OptBool `json:"vmstate,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidSnapshotSnapnameConfigData defines model for GetNodesNodeQemuVmidSnapshotSnapnameConfigData.
@@ -20053,6 +20953,10 @@ type GetNodesNodeQemuVmidStatusCurrentData struct {
 
 	// Vmid The (unique) ID of the VM.
 	Vmid pvetypes.OptInt `json:"vmid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidStatusCurrentDataBallooninfo defines model for GetNodesNodeQemuVmidStatusCurrentDataBallooninfo.
@@ -20066,6 +20970,10 @@ type GetNodesNodeQemuVmidStatusCurrentDataBallooninfo struct {
 	MemSwappedOut   pvetypes.OptInt `json:"mem_swapped_out,omitzero"`
 	MinorPageFaults pvetypes.OptInt `json:"minor_page_faults,omitzero"`
 	TotalMem        pvetypes.OptInt `json:"total_mem,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidStatusData defines model for GetNodesNodeQemuVmidStatusData.
@@ -20074,11 +20982,19 @@ type GetNodesNodeQemuVmidStatusData = []GetNodesNodeQemuVmidStatusItem
 // GetNodesNodeQemuVmidStatusItem defines model for GetNodesNodeQemuVmidStatusItem.
 type GetNodesNodeQemuVmidStatusItem struct {
 	Subdir pvetypes.OptString `json:"subdir,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQemuVmidVncwebsocketData defines model for GetNodesNodeQemuVmidVncwebsocketData.
 type GetNodesNodeQemuVmidVncwebsocketData struct {
 	Port pvetypes.OptString `json:"port,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeQueryOciRepoTagsData defines model for GetNodesNodeQueryOciRepoTagsData.
@@ -20089,6 +21005,10 @@ type GetNodesNodeQueryUrlMetadataData struct {
 	Filename pvetypes.OptString `json:"filename,omitzero"`
 	Mimetype pvetypes.OptString `json:"mimetype,omitzero"`
 	Size     pvetypes.OptInt    `json:"size,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeReplicationData defines model for GetNodesNodeReplicationData.
@@ -20107,6 +21027,10 @@ type GetNodesNodeReplicationIdLogItem struct {
 
 	// T Line text
 	T pvetypes.OptString `json:"t,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeReplicationIdStatusData defines model for GetNodesNodeReplicationIdStatusData.
@@ -20133,6 +21057,10 @@ type GetNodesNodeReplicationItem struct {
 	Target    pvetypes.OptString `json:"target,omitzero"`
 	Type      pvetypes.OptString `json:"type,omitzero"`
 	Vmtype    pvetypes.OptString `json:"vmtype,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeReportData defines model for GetNodesNodeReportData.
@@ -20141,6 +21069,10 @@ type GetNodesNodeReportData = pvetypes.String
 // GetNodesNodeRrdData defines model for GetNodesNodeRrdData.
 type GetNodesNodeRrdData struct {
 	Filename pvetypes.OptString `json:"filename,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeRrdParamsCf The RRD consolidation function
@@ -20168,6 +21100,10 @@ type GetNodesNodeScanCifsItem struct {
 
 	// Share The cifs share name.
 	Share pvetypes.OptString `json:"share,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeScanData defines model for GetNodesNodeScanData.
@@ -20180,6 +21116,10 @@ type GetNodesNodeScanGlusterfsData = []GetNodesNodeScanGlusterfsItem
 type GetNodesNodeScanGlusterfsItem struct {
 	// Volname The volume name.
 	Volname pvetypes.OptString `json:"volname,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeScanIscsiData defines model for GetNodesNodeScanIscsiData.
@@ -20192,11 +21132,19 @@ type GetNodesNodeScanIscsiItem struct {
 
 	// Target The iSCSI target name.
 	Target pvetypes.OptString `json:"target,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeScanItem defines model for GetNodesNodeScanItem.
 type GetNodesNodeScanItem struct {
 	Method pvetypes.OptString `json:"method,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeScanLvmData defines model for GetNodesNodeScanLvmData.
@@ -20206,6 +21154,10 @@ type GetNodesNodeScanLvmData = []GetNodesNodeScanLvmItem
 type GetNodesNodeScanLvmItem struct {
 	// Vg The LVM logical volume group name.
 	Vg pvetypes.OptString `json:"vg,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeScanLvmthinData defines model for GetNodesNodeScanLvmthinData.
@@ -20215,6 +21167,10 @@ type GetNodesNodeScanLvmthinData = []GetNodesNodeScanLvmthinItem
 type GetNodesNodeScanLvmthinItem struct {
 	// Lv The LVM Thin Pool name (LVM logical volume).
 	Lv pvetypes.OptString `json:"lv,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeScanNfsData defines model for GetNodesNodeScanNfsData.
@@ -20227,6 +21183,10 @@ type GetNodesNodeScanNfsItem struct {
 
 	// Path The exported path.
 	Path pvetypes.OptString `json:"path,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeScanPbsData defines model for GetNodesNodeScanPbsData.
@@ -20239,6 +21199,10 @@ type GetNodesNodeScanPbsItem struct {
 
 	// Store The datastore name.
 	Store pvetypes.OptString `json:"store,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeScanZfsData defines model for GetNodesNodeScanZfsData.
@@ -20248,6 +21212,10 @@ type GetNodesNodeScanZfsData = []GetNodesNodeScanZfsItem
 type GetNodesNodeScanZfsItem struct {
 	// Pool ZFS pool name.
 	Pool pvetypes.OptString `json:"pool,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeSdnData defines model for GetNodesNodeSdnData.
@@ -20269,11 +21237,19 @@ type GetNodesNodeSdnFabricsFabricInterfacesItem struct {
 
 	// Type The type of this interface in the fabric (e.g. Point-to-Point, Broadcast, ..).
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeSdnFabricsFabricItem defines model for GetNodesNodeSdnFabricsFabricItem.
 type GetNodesNodeSdnFabricsFabricItem struct {
 	Subdir pvetypes.OptString `json:"subdir,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeSdnFabricsFabricNeighborsData defines model for GetNodesNodeSdnFabricsFabricNeighborsData.
@@ -20289,6 +21265,10 @@ type GetNodesNodeSdnFabricsFabricNeighborsItem struct {
 
 	// Uptime The uptime of this neighbor, as returned by FRR (e.g. 8h24m12s).
 	Uptime pvetypes.OptString `json:"uptime,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeSdnFabricsFabricRoutesData defines model for GetNodesNodeSdnFabricsFabricRoutesData.
@@ -20301,6 +21281,10 @@ type GetNodesNodeSdnFabricsFabricRoutesItem struct {
 
 	// Via A list of nexthops for that route.
 	Via *[]pvetypes.String `json:"via,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeSdnVnetsVnetData defines model for GetNodesNodeSdnVnetsVnetData.
@@ -20309,6 +21293,10 @@ type GetNodesNodeSdnVnetsVnetData = []GetNodesNodeSdnVnetsVnetItem
 // GetNodesNodeSdnVnetsVnetItem defines model for GetNodesNodeSdnVnetsVnetItem.
 type GetNodesNodeSdnVnetsVnetItem struct {
 	Subdir pvetypes.OptString `json:"subdir,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeSdnVnetsVnetMacVrfData All routes from the MAC VRF that this node self-originates or has learned via BGP.
@@ -20324,6 +21312,10 @@ type GetNodesNodeSdnVnetsVnetMacVrfItem struct {
 
 	// Nexthop The IP address of the nexthop.
 	Nexthop pvetypes.OptString `json:"nexthop,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeSdnZonesData defines model for GetNodesNodeSdnZonesData.
@@ -20336,6 +21328,10 @@ type GetNodesNodeSdnZonesItem struct {
 
 	// Zone The SDN zone object identifier.
 	Zone pvetypes.OptString `json:"zone,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeSdnZonesZoneBridgesData defines model for GetNodesNodeSdnZonesZoneBridgesData.
@@ -20351,6 +21347,10 @@ type GetNodesNodeSdnZonesZoneBridgesItem struct {
 
 	// VlanFiltering Whether VLAN filtering is enabled for this bridge (= VLAN-aware).
 	VlanFiltering pvetypes.OptString `json:"vlan_filtering,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeSdnZonesZoneBridgesItemPortsItem Information about bridge ports.
@@ -20369,6 +21369,10 @@ type GetNodesNodeSdnZonesZoneBridgesItemPortsItem struct {
 
 	// Vmid The ID of the guest that this interface belongs to.
 	Vmid pvetypes.OptFloat `json:"vmid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeSdnZonesZoneContentData defines model for GetNodesNodeSdnZonesZoneContentData.
@@ -20384,6 +21388,10 @@ type GetNodesNodeSdnZonesZoneContentItem struct {
 
 	// Vnet Vnet identifier.
 	Vnet pvetypes.OptString `json:"vnet,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeSdnZonesZoneData defines model for GetNodesNodeSdnZonesZoneData.
@@ -20405,11 +21413,19 @@ type GetNodesNodeSdnZonesZoneIpVrfItem struct {
 
 	// Protocol The protocol where this route was learned from (e.g. BGP).
 	Protocol pvetypes.OptString `json:"protocol,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeSdnZonesZoneItem defines model for GetNodesNodeSdnZonesZoneItem.
 type GetNodesNodeSdnZonesZoneItem struct {
 	Subdir pvetypes.OptString `json:"subdir,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeServicesData defines model for GetNodesNodeServicesData.
@@ -20434,6 +21450,10 @@ type GetNodesNodeServicesItem struct {
 
 	// UnitState Whether the service is enabled (systemd UnitFileState).
 	UnitState pvetypes.OptString `json:"unit-state,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeServicesServiceData defines model for GetNodesNodeServicesServiceData.
@@ -20442,6 +21462,10 @@ type GetNodesNodeServicesServiceData = []GetNodesNodeServicesServiceItem
 // GetNodesNodeServicesServiceItem defines model for GetNodesNodeServicesServiceItem.
 type GetNodesNodeServicesServiceItem struct {
 	Subdir pvetypes.OptString `json:"subdir,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeServicesServiceStateData defines model for GetNodesNodeServicesServiceStateData.
@@ -20463,6 +21487,10 @@ type GetNodesNodeServicesServiceStateData struct {
 
 	// UnitState Whether the service is enabled (systemd UnitFileState).
 	UnitState pvetypes.OptString `json:"unit-state,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStatusData defines model for GetNodesNodeStatusData.
@@ -20490,6 +21518,10 @@ type GetNodesNodeStatusData struct {
 	Swap       *GetNodesNodeStatusDataSwap   `json:"swap,omitempty"`
 	Uptime     pvetypes.OptInt               `json:"uptime,omitzero"`
 	Wait       pvetypes.OptFloat             `json:"wait,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStatusDataBootInfo Meta-information about the boot mode.
@@ -20499,6 +21531,10 @@ type GetNodesNodeStatusDataBootInfo struct {
 
 	// Secureboot System is booted in secure mode, only applicable for the "efi" mode.
 	Secureboot pvetypes.OptBool `json:"secureboot,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStatusDataCpuinfo defines model for GetNodesNodeStatusDataCpuinfo.
@@ -20518,6 +21554,10 @@ type GetNodesNodeStatusDataCpuinfo struct {
 	// Sockets The number of logical threads of the CPU.
 	Sockets pvetypes.OptInt `json:"sockets,omitzero"`
 	UserHz  pvetypes.OptInt `json:"user_hz,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStatusDataCurrentKernel Meta-information about the currently booted kernel of this node.
@@ -20533,11 +21573,19 @@ type GetNodesNodeStatusDataCurrentKernel struct {
 
 	// Version OS kernel version with build info
 	Version pvetypes.OptString `json:"version,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStatusDataKsm defines model for GetNodesNodeStatusDataKsm.
 type GetNodesNodeStatusDataKsm struct {
 	Shared pvetypes.OptInt `json:"shared,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStatusDataMemory defines model for GetNodesNodeStatusDataMemory.
@@ -20553,6 +21601,10 @@ type GetNodesNodeStatusDataMemory struct {
 
 	// Used The used memory in bytes.
 	Used pvetypes.OptInt `json:"used,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStatusDataRootfs defines model for GetNodesNodeStatusDataRootfs.
@@ -20568,6 +21620,10 @@ type GetNodesNodeStatusDataRootfs struct {
 
 	// Used The used bytes in the root filesystem.
 	Used pvetypes.OptInt `json:"used,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStatusDataSwap defines model for GetNodesNodeStatusDataSwap.
@@ -20575,6 +21631,10 @@ type GetNodesNodeStatusDataSwap struct {
 	Free  pvetypes.OptInt `json:"free,omitzero"`
 	Total pvetypes.OptInt `json:"total,omitzero"`
 	Used  pvetypes.OptInt `json:"used,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStorageData defines model for GetNodesNodeStorageData.
@@ -20617,6 +21677,10 @@ type GetNodesNodeStorageItem struct {
 
 	// UsedFraction Used fraction (used/total).
 	UsedFraction pvetypes.OptFloat `json:"used_fraction,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStorageItemFormats Lists the supported and default format. Use 'formats' instead. Only included if 'format' parameter is set.
@@ -20626,6 +21690,10 @@ type GetNodesNodeStorageItemFormats struct {
 
 	// Supported The list of supported formats
 	Supported *[]pvetypes.String `json:"supported,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStorageStorageContentData defines model for GetNodesNodeStorageStorageContentData.
@@ -20667,6 +21735,10 @@ type GetNodesNodeStorageStorageContentItem struct {
 
 	// Volid Volume identifier.
 	Volid pvetypes.OptString `json:"volid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStorageStorageContentItemVerification Last backup verification result, only useful for PBS storages.
@@ -20676,6 +21748,10 @@ type GetNodesNodeStorageStorageContentItemVerification struct {
 
 	// Upid Last backup verification UPID.
 	Upid pvetypes.OptString `json:"upid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStorageStorageContentVolumeData defines model for GetNodesNodeStorageStorageContentVolumeData.
@@ -20697,6 +21773,10 @@ type GetNodesNodeStorageStorageContentVolumeData struct {
 
 	// Used Used space. Please note that most storage plugins do not report anything useful here.
 	Used pvetypes.OptInt `json:"used,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStorageStorageData defines model for GetNodesNodeStorageStorageData.
@@ -20727,6 +21807,10 @@ type GetNodesNodeStorageStorageFileRestoreListItem struct {
 
 	// Type Entry type.
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStorageStorageImportMetadataData Information about how to import a guest.
@@ -20748,6 +21832,10 @@ type GetNodesNodeStorageStorageImportMetadataData struct {
 
 	// Warnings List of known issues that can affect the import of a guest. Note that lack of warning does not imply that there cannot be any problems.
 	Warnings *[]GetNodesNodeStorageStorageImportMetadataDataWarningsItem `json:"warnings,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStorageStorageImportMetadataDataWarningsItem defines model for GetNodesNodeStorageStorageImportMetadataDataWarningsItem.
@@ -20760,11 +21848,19 @@ type GetNodesNodeStorageStorageImportMetadataDataWarningsItem struct {
 
 	// Value Related subject (config) value of warning.
 	Value pvetypes.OptString `json:"value,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStorageStorageItem defines model for GetNodesNodeStorageStorageItem.
 type GetNodesNodeStorageStorageItem struct {
 	Subdir pvetypes.OptString `json:"subdir,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStorageStoragePrunebackupsData defines model for GetNodesNodeStorageStoragePrunebackupsData.
@@ -20786,6 +21882,10 @@ type GetNodesNodeStorageStoragePrunebackupsItem struct {
 
 	// Volid Backup volume ID.
 	Volid pvetypes.OptString `json:"volid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStorageStoragePrunebackupsParamsType Either 'qemu' or 'lxc'. Only consider backups for guests of this type.
@@ -20794,6 +21894,10 @@ type GetNodesNodeStorageStoragePrunebackupsParamsType string
 // GetNodesNodeStorageStorageRrdData defines model for GetNodesNodeStorageStorageRrdData.
 type GetNodesNodeStorageStorageRrdData struct {
 	Filename pvetypes.OptString `json:"filename,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeStorageStorageRrdParamsCf The RRD consolidation function
@@ -20836,6 +21940,10 @@ type GetNodesNodeStorageStorageStatusData struct {
 
 	// Used Used storage space in bytes.
 	Used pvetypes.OptInt `json:"used,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeSubscriptionData defines model for GetNodesNodeSubscriptionData.
@@ -20875,6 +21983,10 @@ type GetNodesNodeSubscriptionData struct {
 
 	// Url URL to the web shop.
 	Url pvetypes.OptString `json:"url,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeSyslogData defines model for GetNodesNodeSyslogData.
@@ -20887,6 +21999,10 @@ type GetNodesNodeSyslogItem struct {
 
 	// T Line text
 	T pvetypes.OptString `json:"t,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeTasksData defines model for GetNodesNodeTasksData.
@@ -20904,6 +22020,10 @@ type GetNodesNodeTasksItem struct {
 	Type      pvetypes.OptString `json:"type,omitzero"`
 	Upid      pvetypes.OptString `json:"upid,omitzero"`
 	User      pvetypes.OptString `json:"user,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeTasksParamsSource List archived, active or all tasks.
@@ -20922,6 +22042,10 @@ type GetNodesNodeTasksUpidLogItem struct {
 
 	// T Line text
 	T pvetypes.OptString `json:"t,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeTasksUpidStatusData defines model for GetNodesNodeTasksUpidStatusData.
@@ -20936,6 +22060,10 @@ type GetNodesNodeTasksUpidStatusData struct {
 	Type       pvetypes.OptString `json:"type,omitzero"`
 	Upid       pvetypes.OptString `json:"upid,omitzero"`
 	User       pvetypes.OptString `json:"user,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeTimeData defines model for GetNodesNodeTimeData.
@@ -20948,6 +22076,10 @@ type GetNodesNodeTimeData struct {
 
 	// Timezone Time zone
 	Timezone pvetypes.OptString `json:"timezone,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeVersionData defines model for GetNodesNodeVersionData.
@@ -20960,11 +22092,19 @@ type GetNodesNodeVersionData struct {
 
 	// Version The current installed pve-manager package version
 	Version pvetypes.OptString `json:"version,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeVncwebsocketData defines model for GetNodesNodeVncwebsocketData.
 type GetNodesNodeVncwebsocketData struct {
 	Port pvetypes.OptString `json:"port,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeVzdumpDefaultsData defines model for GetNodesNodeVzdumpDefaultsData.
@@ -21064,6 +22204,10 @@ type GetNodesNodeVzdumpDefaultsData struct {
 
 	// Zstd Zstd threads. N=0 uses half of the available cores, if N is set to a value bigger than 0, N is used as thread count.
 	Zstd pvetypes.OptInt `json:"zstd,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetNodesNodeVzdumpExtractconfigData defines model for GetNodesNodeVzdumpExtractconfigData.
@@ -21077,6 +22221,10 @@ type GetPoolsItem struct {
 	Comment pvetypes.OptString         `json:"comment,omitzero"`
 	Members *[]GetPoolsItemMembersItem `json:"members,omitempty"`
 	Poolid  pvetypes.OptString         `json:"poolid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetPoolsItemMembersItem defines model for GetPoolsItemMembersItem.
@@ -21106,6 +22254,10 @@ type GetPoolsItemMembersItem struct {
 	Type       pvetypes.OptString `json:"type,omitzero"`
 	Uptime     pvetypes.OptInt    `json:"uptime,omitzero"`
 	Vmid       pvetypes.OptInt    `json:"vmid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetPoolsParamsType defines model for GetPoolsParamsType.
@@ -21115,6 +22267,10 @@ type GetPoolsParamsType string
 type GetPoolsPoolidData struct {
 	Comment pvetypes.OptString               `json:"comment,omitzero"`
 	Members *[]GetPoolsPoolidDataMembersItem `json:"members,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetPoolsPoolidDataMembersItem defines model for GetPoolsPoolidDataMembersItem.
@@ -21144,6 +22300,10 @@ type GetPoolsPoolidDataMembersItem struct {
 	Type       pvetypes.OptString `json:"type,omitzero"`
 	Uptime     pvetypes.OptInt    `json:"uptime,omitzero"`
 	Vmid       pvetypes.OptInt    `json:"vmid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetPoolsPoolidParamsType defines model for GetPoolsPoolidParamsType.
@@ -21203,6 +22363,10 @@ type GetStorageItem struct {
 	Type                pvetypes.OptString `json:"type,omitzero"`
 	Username            pvetypes.OptString `json:"username,omitzero"`
 	Vgname              pvetypes.OptString `json:"vgname,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // GetStorageParamsType Only list storage of specific type
@@ -21224,6 +22388,10 @@ type GetVersionData struct {
 
 	// Version The full pve-manager package version of this node.
 	Version pvetypes.OptString `json:"version,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostAccessDomainsRealmSyncData Worker Task-UPID
@@ -21416,6 +22584,10 @@ type PostAccessOpenidLoginData struct {
 	Clustername         pvetypes.OptString      `json:"clustername,omitzero"`
 	Ticket              pvetypes.OptString      `json:"ticket,omitzero"`
 	Username            pvetypes.OptString      `json:"username,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostAccessOpenidLoginRequest defines model for PostAccessOpenidLoginRequest.
@@ -21446,6 +22618,10 @@ type PostAccessTfaUseridData struct {
 
 	// Recovery When adding recovery codes, this contains the list of codes to be displayed to the user
 	Recovery *[]pvetypes.String `json:"recovery,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostAccessTfaUseridRequest defines model for PostAccessTfaUseridRequest.
@@ -21478,6 +22654,10 @@ type PostAccessTicketData struct {
 	Clustername         pvetypes.OptString `json:"clustername,omitzero"`
 	Ticket              pvetypes.OptString `json:"ticket,omitzero"`
 	Username            pvetypes.OptString `json:"username,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostAccessTicketRequest defines model for PostAccessTicketRequest.
@@ -21539,6 +22719,10 @@ type PostAccessUsersUseridTokenTokenidData struct {
 
 	// Value API token value used for authentication.
 	Value pvetypes.OptString `json:"value,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostAccessUsersUseridTokenTokenidDataInfo defines model for PostAccessUsersUseridTokenTokenidDataInfo.
@@ -21550,6 +22734,10 @@ type PostAccessUsersUseridTokenTokenidDataInfo struct {
 
 	// Privsep Restrict API token privileges with separate ACLs (default), or give full privileges of corresponding user.
 	Privsep pvetypes.OptBool `json:"privsep,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostAccessUsersUseridTokenTokenidRequest defines model for PostAccessUsersUseridTokenTokenidRequest.
@@ -21887,6 +23075,10 @@ type PostClusterConfigNodesNodeData struct {
 	CorosyncAuthkey pvetypes.OptString `json:"corosync_authkey,omitzero"`
 	CorosyncConf    pvetypes.OptString `json:"corosync_conf,omitzero"`
 	Warnings        *[]pvetypes.String `json:"warnings,omitempty"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostClusterConfigNodesNodeRequest defines model for PostClusterConfigNodesNodeRequest.
@@ -22148,6 +23340,10 @@ type PostClusterHaResourcesSidMigrateData struct {
 
 	// Sid HA resource, which is requested to be migrated.
 	Sid pvetypes.OptString `json:"sid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostClusterHaResourcesSidMigrateDataBlockingResourcesItem A blocking HA resource
@@ -22157,6 +23353,10 @@ type PostClusterHaResourcesSidMigrateDataBlockingResourcesItem struct {
 
 	// Sid The blocking HA resource id
 	Sid pvetypes.OptString `json:"sid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostClusterHaResourcesSidMigrateRequest defines model for PostClusterHaResourcesSidMigrateRequest.
@@ -22178,6 +23378,10 @@ type PostClusterHaResourcesSidRelocateData struct {
 
 	// Sid HA resource, which is requested to be relocated.
 	Sid pvetypes.OptString `json:"sid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostClusterHaResourcesSidRelocateDataBlockingResourcesItem A blocking HA resource
@@ -22187,6 +23391,10 @@ type PostClusterHaResourcesSidRelocateDataBlockingResourcesItem struct {
 
 	// Sid The blocking HA resource id
 	Sid pvetypes.OptString `json:"sid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostClusterHaResourcesSidRelocateRequest defines model for PostClusterHaResourcesSidRelocateRequest.
@@ -23209,6 +24417,10 @@ type PostNodesNodeCertificatesCustomData struct {
 
 	// Subject Certificate subject name.
 	Subject pvetypes.OptString `json:"subject,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostNodesNodeCertificatesCustomRequest defines model for PostNodesNodeCertificatesCustomRequest.
@@ -23723,6 +24935,10 @@ type PostNodesNodeLxcVmidMtunnelData struct {
 	Socket pvetypes.OptString `json:"socket,omitzero"`
 	Ticket pvetypes.OptString `json:"ticket,omitzero"`
 	Upid   pvetypes.OptString `json:"upid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostNodesNodeLxcVmidMtunnelRequest defines model for PostNodesNodeLxcVmidMtunnelRequest.
@@ -23795,6 +25011,10 @@ type PostNodesNodeLxcVmidSpiceproxyData struct {
 	Proxy    pvetypes.OptString `json:"proxy,omitzero"`
 	TlsPort  pvetypes.OptInt    `json:"tls-port,omitzero"`
 	Type     pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostNodesNodeLxcVmidSpiceproxyRequest defines model for PostNodesNodeLxcVmidSpiceproxyRequest.
@@ -23860,6 +25080,10 @@ type PostNodesNodeLxcVmidTermproxyData struct {
 	Ticket pvetypes.OptString `json:"ticket,omitzero"`
 	Upid   pvetypes.OptString `json:"upid,omitzero"`
 	User   pvetypes.OptString `json:"user,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostNodesNodeLxcVmidVncproxyData defines model for PostNodesNodeLxcVmidVncproxyData.
@@ -23872,6 +25096,10 @@ type PostNodesNodeLxcVmidVncproxyData struct {
 	Ticket   pvetypes.OptString `json:"ticket,omitzero"`
 	Upid     pvetypes.OptString `json:"upid,omitzero"`
 	User     pvetypes.OptString `json:"user,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostNodesNodeLxcVmidVncproxyRequest defines model for PostNodesNodeLxcVmidVncproxyRequest.
@@ -24284,6 +25512,10 @@ type PostNodesNodeQemuVmidAgentData map[string]interface{}
 type PostNodesNodeQemuVmidAgentExecData struct {
 	// Pid The PID of the process started by the guest-agent.
 	Pid pvetypes.OptInt `json:"pid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostNodesNodeQemuVmidAgentExecRequest defines model for PostNodesNodeQemuVmidAgentExecRequest.
@@ -24846,6 +26078,10 @@ type PostNodesNodeQemuVmidMtunnelData struct {
 	Socket pvetypes.OptString `json:"socket,omitzero"`
 	Ticket pvetypes.OptString `json:"ticket,omitzero"`
 	Upid   pvetypes.OptString `json:"upid,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostNodesNodeQemuVmidMtunnelRequest defines model for PostNodesNodeQemuVmidMtunnelRequest.
@@ -24915,6 +26151,10 @@ type PostNodesNodeQemuVmidSpiceproxyData struct {
 	Proxy    pvetypes.OptString `json:"proxy,omitzero"`
 	TlsPort  pvetypes.OptInt    `json:"tls-port,omitzero"`
 	Type     pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostNodesNodeQemuVmidSpiceproxyRequest defines model for PostNodesNodeQemuVmidSpiceproxyRequest.
@@ -25066,6 +26306,10 @@ type PostNodesNodeQemuVmidTermproxyData struct {
 	Ticket pvetypes.OptString `json:"ticket,omitzero"`
 	Upid   pvetypes.OptString `json:"upid,omitzero"`
 	User   pvetypes.OptString `json:"user,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostNodesNodeQemuVmidTermproxyRequest defines model for PostNodesNodeQemuVmidTermproxyRequest.
@@ -25087,6 +26331,10 @@ type PostNodesNodeQemuVmidVncproxyData struct {
 	Ticket   pvetypes.OptString `json:"ticket,omitzero"`
 	Upid     pvetypes.OptString `json:"upid,omitzero"`
 	User     pvetypes.OptString `json:"user,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostNodesNodeQemuVmidVncproxyRequest defines model for PostNodesNodeQemuVmidVncproxyRequest.
@@ -25120,6 +26368,10 @@ type PostNodesNodeSpiceshellData struct {
 	Proxy    pvetypes.OptString `json:"proxy,omitzero"`
 	TlsPort  pvetypes.OptInt    `json:"tls-port,omitzero"`
 	Type     pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostNodesNodeSpiceshellRequest defines model for PostNodesNodeSpiceshellRequest.
@@ -25316,6 +26568,10 @@ type PostNodesNodeTermproxyData struct {
 
 	// User user/token that generated the VNC ticket in `ticket`.
 	User pvetypes.OptString `json:"user,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostNodesNodeTermproxyRequest defines model for PostNodesNodeTermproxyRequest.
@@ -25340,6 +26596,10 @@ type PostNodesNodeVncshellData struct {
 	Ticket   pvetypes.OptString `json:"ticket,omitzero"`
 	Upid     pvetypes.OptString `json:"upid,omitzero"`
 	User     pvetypes.OptString `json:"user,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostNodesNodeVncshellRequest defines model for PostNodesNodeVncshellRequest.
@@ -25502,12 +26762,20 @@ type PostStorageData struct {
 
 	// Type The type of the created storage.
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostStorageDataConfig Partial, possibly server generated, configuration properties.
 type PostStorageDataConfig struct {
 	// EncryptionKey The, possibly auto-generated, encryption-key.
 	EncryptionKey pvetypes.OptString `json:"encryption-key,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PostStorageRequest defines model for PostStorageRequest.
@@ -25932,6 +27200,10 @@ type PutAccessUsersUseridTokenTokenidData struct {
 
 	// Privsep Restrict API token privileges with separate ACLs (default), or give full privileges of corresponding user.
 	Privsep pvetypes.OptBool `json:"privsep,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PutAccessUsersUseridTokenTokenidRequest defines model for PutAccessUsersUseridTokenTokenidRequest.
@@ -28370,12 +29642,20 @@ type PutStorageStorageData struct {
 
 	// Type The type of the created storage.
 	Type pvetypes.OptString `json:"type,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PutStorageStorageDataConfig Partial, possibly server generated, configuration properties.
 type PutStorageStorageDataConfig struct {
 	// EncryptionKey The, possibly auto-generated, encryption-key.
 	EncryptionKey pvetypes.OptString `json:"encryption-key,omitzero"`
+
+	// Extra holds the members PVE sent that have no field here (see
+	// pvetypes.Extra); MarshalJSON writes them back inline.
+	Extra pvetypes.Extra `json:"-"`
 }
 
 // PutStorageStorageRequest defines model for PutStorageStorageRequest.
@@ -30441,8 +31721,8 @@ func (a *GetNodesNodeConfigData) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Override default JSON handling for GetNodesNodeConfigData to handle AdditionalProperties
-func (a GetNodesNodeConfigData) MarshalJSON() ([]byte, error) {
+// marshalFields is oapi-codegen's MarshalJSON (fields and AdditionalProperties).
+func (a GetNodesNodeConfigData) marshalFields() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
 
@@ -30764,8 +32044,8 @@ func (a *GetNodesNodeLxcVmidConfigData) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Override default JSON handling for GetNodesNodeLxcVmidConfigData to handle AdditionalProperties
-func (a GetNodesNodeLxcVmidConfigData) MarshalJSON() ([]byte, error) {
+// marshalFields is oapi-codegen's MarshalJSON (fields and AdditionalProperties).
+func (a GetNodesNodeLxcVmidConfigData) marshalFields() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
 
@@ -31577,8 +32857,8 @@ func (a *GetNodesNodeQemuVmidConfigData) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Override default JSON handling for GetNodesNodeQemuVmidConfigData to handle AdditionalProperties
-func (a GetNodesNodeQemuVmidConfigData) MarshalJSON() ([]byte, error) {
+// marshalFields is oapi-codegen's MarshalJSON (fields and AdditionalProperties).
+func (a GetNodesNodeQemuVmidConfigData) marshalFields() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
 
@@ -37247,4 +38527,1933 @@ func (a PutNodesNodeQemuVmidConfigRequest) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(object)
+}
+
+// MarshalJSON writes GetAccessAclItem with its Extra members inline.
+func (a GetAccessAclItem) MarshalJSON() ([]byte, error) {
+	type plain GetAccessAclItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessDomainsItem with its Extra members inline.
+func (a GetAccessDomainsItem) MarshalJSON() ([]byte, error) {
+	type plain GetAccessDomainsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessGroupsGroupidData with its Extra members inline.
+func (a GetAccessGroupsGroupidData) MarshalJSON() ([]byte, error) {
+	type plain GetAccessGroupsGroupidData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessGroupsItem with its Extra members inline.
+func (a GetAccessGroupsItem) MarshalJSON() ([]byte, error) {
+	type plain GetAccessGroupsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessItem with its Extra members inline.
+func (a GetAccessItem) MarshalJSON() ([]byte, error) {
+	type plain GetAccessItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessOpenidItem with its Extra members inline.
+func (a GetAccessOpenidItem) MarshalJSON() ([]byte, error) {
+	type plain GetAccessOpenidItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessRolesItem with its Extra members inline.
+func (a GetAccessRolesItem) MarshalJSON() ([]byte, error) {
+	type plain GetAccessRolesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessRolesRoleidData with its Extra members inline.
+func (a GetAccessRolesRoleidData) MarshalJSON() ([]byte, error) {
+	type plain GetAccessRolesRoleidData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessTfaItem with its Extra members inline.
+func (a GetAccessTfaItem) MarshalJSON() ([]byte, error) {
+	type plain GetAccessTfaItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessTfaItemEntriesItem with its Extra members inline.
+func (a GetAccessTfaItemEntriesItem) MarshalJSON() ([]byte, error) {
+	type plain GetAccessTfaItemEntriesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessTfaUseridIdData with its Extra members inline.
+func (a GetAccessTfaUseridIdData) MarshalJSON() ([]byte, error) {
+	type plain GetAccessTfaUseridIdData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessTfaUseridItem with its Extra members inline.
+func (a GetAccessTfaUseridItem) MarshalJSON() ([]byte, error) {
+	type plain GetAccessTfaUseridItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessUsersItem with its Extra members inline.
+func (a GetAccessUsersItem) MarshalJSON() ([]byte, error) {
+	type plain GetAccessUsersItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessUsersItemTokensItem with its Extra members inline.
+func (a GetAccessUsersItemTokensItem) MarshalJSON() ([]byte, error) {
+	type plain GetAccessUsersItemTokensItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessUsersUseridData with its Extra members inline.
+func (a GetAccessUsersUseridData) MarshalJSON() ([]byte, error) {
+	type plain GetAccessUsersUseridData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessUsersUseridTfaData with its Extra members inline.
+func (a GetAccessUsersUseridTfaData) MarshalJSON() ([]byte, error) {
+	type plain GetAccessUsersUseridTfaData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessUsersUseridTokenItem with its Extra members inline.
+func (a GetAccessUsersUseridTokenItem) MarshalJSON() ([]byte, error) {
+	type plain GetAccessUsersUseridTokenItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetAccessUsersUseridTokenTokenidData with its Extra members inline.
+func (a GetAccessUsersUseridTokenTokenidData) MarshalJSON() ([]byte, error) {
+	type plain GetAccessUsersUseridTokenTokenidData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterAcmeAccountNameData with its Extra members inline.
+func (a GetClusterAcmeAccountNameData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterAcmeAccountNameData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterAcmeChallengeSchemaItem with its Extra members inline.
+func (a GetClusterAcmeChallengeSchemaItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterAcmeChallengeSchemaItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterAcmeDirectoriesItem with its Extra members inline.
+func (a GetClusterAcmeDirectoriesItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterAcmeDirectoriesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterAcmeMetaData with its Extra members inline.
+func (a GetClusterAcmeMetaData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterAcmeMetaData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterAcmePluginsIdData with its Extra members inline.
+func (a GetClusterAcmePluginsIdData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterAcmePluginsIdData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterAcmePluginsItem with its Extra members inline.
+func (a GetClusterAcmePluginsItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterAcmePluginsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterBackupIdData with its Extra members inline.
+func (a GetClusterBackupIdData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterBackupIdData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterBackupIdDataFleecing with its Extra members inline.
+func (a GetClusterBackupIdDataFleecing) MarshalJSON() ([]byte, error) {
+	type plain GetClusterBackupIdDataFleecing
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterBackupIdDataPerformance with its Extra members inline.
+func (a GetClusterBackupIdDataPerformance) MarshalJSON() ([]byte, error) {
+	type plain GetClusterBackupIdDataPerformance
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterBackupIdDataPruneBackups with its Extra members inline.
+func (a GetClusterBackupIdDataPruneBackups) MarshalJSON() ([]byte, error) {
+	type plain GetClusterBackupIdDataPruneBackups
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterBackupIdIncludedVolumesData with its Extra members inline.
+func (a GetClusterBackupIdIncludedVolumesData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterBackupIdIncludedVolumesData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterBackupIdIncludedVolumesDataChildrenItem with its Extra members inline.
+func (a GetClusterBackupIdIncludedVolumesDataChildrenItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterBackupIdIncludedVolumesDataChildrenItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterBackupIdIncludedVolumesDataChildrenItemChildrenItem with its Extra members inline.
+func (a GetClusterBackupIdIncludedVolumesDataChildrenItemChildrenItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterBackupIdIncludedVolumesDataChildrenItemChildrenItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterBackupInfoItem with its Extra members inline.
+func (a GetClusterBackupInfoItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterBackupInfoItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterBackupInfoNotBackedUpItem with its Extra members inline.
+func (a GetClusterBackupInfoNotBackedUpItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterBackupInfoNotBackedUpItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterBackupItem with its Extra members inline.
+func (a GetClusterBackupItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterBackupItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterBackupItemFleecing with its Extra members inline.
+func (a GetClusterBackupItemFleecing) MarshalJSON() ([]byte, error) {
+	type plain GetClusterBackupItemFleecing
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterBackupItemPerformance with its Extra members inline.
+func (a GetClusterBackupItemPerformance) MarshalJSON() ([]byte, error) {
+	type plain GetClusterBackupItemPerformance
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterCephFlagsItem with its Extra members inline.
+func (a GetClusterCephFlagsItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterCephFlagsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterCephMetadataData with its Extra members inline.
+func (a GetClusterCephMetadataData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterCephMetadataData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterCephMetadataDataMdsValue with its Extra members inline.
+func (a GetClusterCephMetadataDataMdsValue) MarshalJSON() ([]byte, error) {
+	type plain GetClusterCephMetadataDataMdsValue
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterCephMetadataDataMgrValue with its Extra members inline.
+func (a GetClusterCephMetadataDataMgrValue) MarshalJSON() ([]byte, error) {
+	type plain GetClusterCephMetadataDataMgrValue
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterCephMetadataDataMonValue with its Extra members inline.
+func (a GetClusterCephMetadataDataMonValue) MarshalJSON() ([]byte, error) {
+	type plain GetClusterCephMetadataDataMonValue
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterCephMetadataDataNodeValue with its Extra members inline.
+func (a GetClusterCephMetadataDataNodeValue) MarshalJSON() ([]byte, error) {
+	type plain GetClusterCephMetadataDataNodeValue
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterCephMetadataDataNodeValueVersion with its Extra members inline.
+func (a GetClusterCephMetadataDataNodeValueVersion) MarshalJSON() ([]byte, error) {
+	type plain GetClusterCephMetadataDataNodeValueVersion
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterConfigJoinData with its Extra members inline.
+func (a GetClusterConfigJoinData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterConfigJoinData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterConfigJoinDataNodelistItem with its Extra members inline.
+func (a GetClusterConfigJoinDataNodelistItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterConfigJoinDataNodelistItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterConfigNodesItem with its Extra members inline.
+func (a GetClusterConfigNodesItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterConfigNodesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterFirewallAliasesItem with its Extra members inline.
+func (a GetClusterFirewallAliasesItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterFirewallAliasesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterFirewallGroupsGroupItem with its Extra members inline.
+func (a GetClusterFirewallGroupsGroupItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterFirewallGroupsGroupItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterFirewallGroupsGroupPosData with its Extra members inline.
+func (a GetClusterFirewallGroupsGroupPosData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterFirewallGroupsGroupPosData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterFirewallGroupsItem with its Extra members inline.
+func (a GetClusterFirewallGroupsItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterFirewallGroupsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterFirewallIpsetItem with its Extra members inline.
+func (a GetClusterFirewallIpsetItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterFirewallIpsetItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterFirewallIpsetNameItem with its Extra members inline.
+func (a GetClusterFirewallIpsetNameItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterFirewallIpsetNameItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterFirewallMacrosItem with its Extra members inline.
+func (a GetClusterFirewallMacrosItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterFirewallMacrosItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterFirewallOptionsData with its Extra members inline.
+func (a GetClusterFirewallOptionsData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterFirewallOptionsData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterFirewallRefsItem with its Extra members inline.
+func (a GetClusterFirewallRefsItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterFirewallRefsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterFirewallRulesItem with its Extra members inline.
+func (a GetClusterFirewallRulesItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterFirewallRulesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterFirewallRulesPosData with its Extra members inline.
+func (a GetClusterFirewallRulesPosData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterFirewallRulesPosData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterHaGroupsItem with its Extra members inline.
+func (a GetClusterHaGroupsItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterHaGroupsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterHaItem with its Extra members inline.
+func (a GetClusterHaItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterHaItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterHaResourcesItem with its Extra members inline.
+func (a GetClusterHaResourcesItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterHaResourcesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterHaResourcesSidData with its Extra members inline.
+func (a GetClusterHaResourcesSidData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterHaResourcesSidData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterHaRulesItem with its Extra members inline.
+func (a GetClusterHaRulesItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterHaRulesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterHaRulesRuleData with its Extra members inline.
+func (a GetClusterHaRulesRuleData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterHaRulesRuleData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterHaStatusCurrentItem with its Extra members inline.
+func (a GetClusterHaStatusCurrentItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterHaStatusCurrentItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterJobsItem with its Extra members inline.
+func (a GetClusterJobsItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterJobsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterJobsRealmSyncItem with its Extra members inline.
+func (a GetClusterJobsRealmSyncItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterJobsRealmSyncItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterJobsScheduleAnalyzeItem with its Extra members inline.
+func (a GetClusterJobsScheduleAnalyzeItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterJobsScheduleAnalyzeItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterMappingDirItem with its Extra members inline.
+func (a GetClusterMappingDirItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterMappingDirItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterMappingDirItemChecksItem with its Extra members inline.
+func (a GetClusterMappingDirItemChecksItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterMappingDirItemChecksItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterMappingPciItem with its Extra members inline.
+func (a GetClusterMappingPciItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterMappingPciItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterMappingPciItemChecksItem with its Extra members inline.
+func (a GetClusterMappingPciItemChecksItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterMappingPciItemChecksItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterMappingUsbItem with its Extra members inline.
+func (a GetClusterMappingUsbItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterMappingUsbItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterMappingUsbItemErrorItem with its Extra members inline.
+func (a GetClusterMappingUsbItemErrorItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterMappingUsbItemErrorItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterMetricsExportData with its Extra members inline.
+func (a GetClusterMetricsExportData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterMetricsExportData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterMetricsExportDataDataItem with its Extra members inline.
+func (a GetClusterMetricsExportDataDataItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterMetricsExportDataDataItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterMetricsServerItem with its Extra members inline.
+func (a GetClusterMetricsServerItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterMetricsServerItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterNotificationsEndpointsGotifyItem with its Extra members inline.
+func (a GetClusterNotificationsEndpointsGotifyItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterNotificationsEndpointsGotifyItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterNotificationsEndpointsGotifyNameData with its Extra members inline.
+func (a GetClusterNotificationsEndpointsGotifyNameData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterNotificationsEndpointsGotifyNameData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterNotificationsEndpointsSendmailItem with its Extra members inline.
+func (a GetClusterNotificationsEndpointsSendmailItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterNotificationsEndpointsSendmailItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterNotificationsEndpointsSendmailNameData with its Extra members inline.
+func (a GetClusterNotificationsEndpointsSendmailNameData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterNotificationsEndpointsSendmailNameData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterNotificationsEndpointsSmtpItem with its Extra members inline.
+func (a GetClusterNotificationsEndpointsSmtpItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterNotificationsEndpointsSmtpItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterNotificationsEndpointsSmtpNameData with its Extra members inline.
+func (a GetClusterNotificationsEndpointsSmtpNameData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterNotificationsEndpointsSmtpNameData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterNotificationsEndpointsWebhookItem with its Extra members inline.
+func (a GetClusterNotificationsEndpointsWebhookItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterNotificationsEndpointsWebhookItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterNotificationsEndpointsWebhookNameData with its Extra members inline.
+func (a GetClusterNotificationsEndpointsWebhookNameData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterNotificationsEndpointsWebhookNameData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterNotificationsMatcherFieldValuesItem with its Extra members inline.
+func (a GetClusterNotificationsMatcherFieldValuesItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterNotificationsMatcherFieldValuesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterNotificationsMatcherFieldsItem with its Extra members inline.
+func (a GetClusterNotificationsMatcherFieldsItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterNotificationsMatcherFieldsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterNotificationsMatchersItem with its Extra members inline.
+func (a GetClusterNotificationsMatchersItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterNotificationsMatchersItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterNotificationsMatchersNameData with its Extra members inline.
+func (a GetClusterNotificationsMatchersNameData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterNotificationsMatchersNameData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterNotificationsTargetsItem with its Extra members inline.
+func (a GetClusterNotificationsTargetsItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterNotificationsTargetsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterReplicationIdData with its Extra members inline.
+func (a GetClusterReplicationIdData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterReplicationIdData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterReplicationItem with its Extra members inline.
+func (a GetClusterReplicationItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterReplicationItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterResourcesItem with its Extra members inline.
+func (a GetClusterResourcesItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterResourcesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnControllersControllerData with its Extra members inline.
+func (a GetClusterSdnControllersControllerData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnControllersControllerData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnControllersControllerDataPending with its Extra members inline.
+func (a GetClusterSdnControllersControllerDataPending) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnControllersControllerDataPending
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnControllersItem with its Extra members inline.
+func (a GetClusterSdnControllersItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnControllersItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnControllersItemPending with its Extra members inline.
+func (a GetClusterSdnControllersItemPending) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnControllersItemPending
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnDnsItem with its Extra members inline.
+func (a GetClusterSdnDnsItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnDnsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnDryRunData with its Extra members inline.
+func (a GetClusterSdnDryRunData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnDryRunData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnFabricsAllData with its Extra members inline.
+func (a GetClusterSdnFabricsAllData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnFabricsAllData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnFabricsAllDataFabricsItem with its Extra members inline.
+func (a GetClusterSdnFabricsAllDataFabricsItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnFabricsAllDataFabricsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnFabricsAllDataNodesItem with its Extra members inline.
+func (a GetClusterSdnFabricsAllDataNodesItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnFabricsAllDataNodesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnFabricsFabricIdData with its Extra members inline.
+func (a GetClusterSdnFabricsFabricIdData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnFabricsFabricIdData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnFabricsFabricItem with its Extra members inline.
+func (a GetClusterSdnFabricsFabricItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnFabricsFabricItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnFabricsItem with its Extra members inline.
+func (a GetClusterSdnFabricsItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnFabricsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnFabricsNodeFabricIdItem with its Extra members inline.
+func (a GetClusterSdnFabricsNodeFabricIdItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnFabricsNodeFabricIdItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnFabricsNodeFabricIdNodeIdData with its Extra members inline.
+func (a GetClusterSdnFabricsNodeFabricIdNodeIdData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnFabricsNodeFabricIdNodeIdData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnFabricsNodeItem with its Extra members inline.
+func (a GetClusterSdnFabricsNodeItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnFabricsNodeItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnIpamsItem with its Extra members inline.
+func (a GetClusterSdnIpamsItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnIpamsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnItem with its Extra members inline.
+func (a GetClusterSdnItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnVnetsItem with its Extra members inline.
+func (a GetClusterSdnVnetsItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnVnetsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnVnetsItemPending with its Extra members inline.
+func (a GetClusterSdnVnetsItemPending) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnVnetsItemPending
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnVnetsVnetData with its Extra members inline.
+func (a GetClusterSdnVnetsVnetData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnVnetsVnetData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnVnetsVnetDataPending with its Extra members inline.
+func (a GetClusterSdnVnetsVnetDataPending) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnVnetsVnetDataPending
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnVnetsVnetFirewallOptionsData with its Extra members inline.
+func (a GetClusterSdnVnetsVnetFirewallOptionsData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnVnetsVnetFirewallOptionsData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnVnetsVnetFirewallRulesItem with its Extra members inline.
+func (a GetClusterSdnVnetsVnetFirewallRulesItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnVnetsVnetFirewallRulesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnVnetsVnetFirewallRulesPosData with its Extra members inline.
+func (a GetClusterSdnVnetsVnetFirewallRulesPosData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnVnetsVnetFirewallRulesPosData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnZonesItem with its Extra members inline.
+func (a GetClusterSdnZonesItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnZonesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnZonesItemPending with its Extra members inline.
+func (a GetClusterSdnZonesItemPending) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnZonesItemPending
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnZonesZoneData with its Extra members inline.
+func (a GetClusterSdnZonesZoneData) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnZonesZoneData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterSdnZonesZoneDataPending with its Extra members inline.
+func (a GetClusterSdnZonesZoneDataPending) MarshalJSON() ([]byte, error) {
+	type plain GetClusterSdnZonesZoneDataPending
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterStatusItem with its Extra members inline.
+func (a GetClusterStatusItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterStatusItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetClusterTasksItem with its Extra members inline.
+func (a GetClusterTasksItem) MarshalJSON() ([]byte, error) {
+	type plain GetClusterTasksItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesItem with its Extra members inline.
+func (a GetNodesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeAptItem with its Extra members inline.
+func (a GetNodesNodeAptItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeAptItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeAptRepositoriesData with its Extra members inline.
+func (a GetNodesNodeAptRepositoriesData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeAptRepositoriesData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeAptRepositoriesDataErrorsItem with its Extra members inline.
+func (a GetNodesNodeAptRepositoriesDataErrorsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeAptRepositoriesDataErrorsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeAptRepositoriesDataFilesItem with its Extra members inline.
+func (a GetNodesNodeAptRepositoriesDataFilesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeAptRepositoriesDataFilesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItem with its Extra members inline.
+func (a GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItemOptionsItem with its Extra members inline.
+func (a GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItemOptionsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeAptRepositoriesDataFilesItemRepositoriesItemOptionsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeAptRepositoriesDataInfosItem with its Extra members inline.
+func (a GetNodesNodeAptRepositoriesDataInfosItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeAptRepositoriesDataInfosItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeAptRepositoriesDataStandardReposItem with its Extra members inline.
+func (a GetNodesNodeAptRepositoriesDataStandardReposItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeAptRepositoriesDataStandardReposItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeAptUpdateItem with its Extra members inline.
+func (a GetNodesNodeAptUpdateItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeAptUpdateItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeAptVersionsItem with its Extra members inline.
+func (a GetNodesNodeAptVersionsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeAptVersionsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCapabilitiesQemuCpuFlagsItem with its Extra members inline.
+func (a GetNodesNodeCapabilitiesQemuCpuFlagsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCapabilitiesQemuCpuFlagsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCapabilitiesQemuCpuItem with its Extra members inline.
+func (a GetNodesNodeCapabilitiesQemuCpuItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCapabilitiesQemuCpuItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCapabilitiesQemuMachinesItem with its Extra members inline.
+func (a GetNodesNodeCapabilitiesQemuMachinesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCapabilitiesQemuMachinesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCapabilitiesQemuMigrationData with its Extra members inline.
+func (a GetNodesNodeCapabilitiesQemuMigrationData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCapabilitiesQemuMigrationData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCephCfgDbItem with its Extra members inline.
+func (a GetNodesNodeCephCfgDbItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCephCfgDbItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCephCmdSafetyData with its Extra members inline.
+func (a GetNodesNodeCephCmdSafetyData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCephCmdSafetyData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCephFsItem with its Extra members inline.
+func (a GetNodesNodeCephFsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCephFsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCephLogItem with its Extra members inline.
+func (a GetNodesNodeCephLogItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCephLogItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCephMdsItem with its Extra members inline.
+func (a GetNodesNodeCephMdsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCephMdsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCephMgrItem with its Extra members inline.
+func (a GetNodesNodeCephMgrItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCephMgrItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCephMonItem with its Extra members inline.
+func (a GetNodesNodeCephMonItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCephMonItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCephOsdOsdidLvInfoData with its Extra members inline.
+func (a GetNodesNodeCephOsdOsdidLvInfoData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCephOsdOsdidLvInfoData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCephOsdOsdidMetadataData with its Extra members inline.
+func (a GetNodesNodeCephOsdOsdidMetadataData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCephOsdOsdidMetadataData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCephOsdOsdidMetadataDataDevicesItem with its Extra members inline.
+func (a GetNodesNodeCephOsdOsdidMetadataDataDevicesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCephOsdOsdidMetadataDataDevicesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCephOsdOsdidMetadataDataOsd with its Extra members inline.
+func (a GetNodesNodeCephOsdOsdidMetadataDataOsd) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCephOsdOsdidMetadataDataOsd
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCephPoolItem with its Extra members inline.
+func (a GetNodesNodeCephPoolItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCephPoolItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCephPoolNameStatusData with its Extra members inline.
+func (a GetNodesNodeCephPoolNameStatusData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCephPoolNameStatusData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCephRulesItem with its Extra members inline.
+func (a GetNodesNodeCephRulesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCephRulesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeCertificatesInfoItem with its Extra members inline.
+func (a GetNodesNodeCertificatesInfoItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeCertificatesInfoItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeConfigData with its Extra members inline.
+func (a GetNodesNodeConfigData) MarshalJSON() ([]byte, error) {
+	b, err := a.marshalFields()
+	if err != nil {
+		return nil, err
+	}
+	return pvetypes.AppendExtra(b, a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeDisksDirectoryItem with its Extra members inline.
+func (a GetNodesNodeDisksDirectoryItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeDisksDirectoryItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeDisksListItem with its Extra members inline.
+func (a GetNodesNodeDisksListItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeDisksListItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeDisksLvmData with its Extra members inline.
+func (a GetNodesNodeDisksLvmData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeDisksLvmData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeDisksLvmDataChildrenItem with its Extra members inline.
+func (a GetNodesNodeDisksLvmDataChildrenItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeDisksLvmDataChildrenItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeDisksLvmDataChildrenItemChildrenItem with its Extra members inline.
+func (a GetNodesNodeDisksLvmDataChildrenItemChildrenItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeDisksLvmDataChildrenItemChildrenItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeDisksLvmthinItem with its Extra members inline.
+func (a GetNodesNodeDisksLvmthinItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeDisksLvmthinItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeDisksSmartData with its Extra members inline.
+func (a GetNodesNodeDisksSmartData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeDisksSmartData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeDisksZfsItem with its Extra members inline.
+func (a GetNodesNodeDisksZfsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeDisksZfsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeDisksZfsNameData with its Extra members inline.
+func (a GetNodesNodeDisksZfsNameData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeDisksZfsNameData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeDisksZfsNameDataChildrenItem with its Extra members inline.
+func (a GetNodesNodeDisksZfsNameDataChildrenItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeDisksZfsNameDataChildrenItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeDnsData with its Extra members inline.
+func (a GetNodesNodeDnsData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeDnsData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeFirewallLogItem with its Extra members inline.
+func (a GetNodesNodeFirewallLogItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeFirewallLogItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeFirewallOptionsData with its Extra members inline.
+func (a GetNodesNodeFirewallOptionsData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeFirewallOptionsData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeFirewallRulesItem with its Extra members inline.
+func (a GetNodesNodeFirewallRulesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeFirewallRulesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeFirewallRulesPosData with its Extra members inline.
+func (a GetNodesNodeFirewallRulesPosData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeFirewallRulesPosData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeHardwareItem with its Extra members inline.
+func (a GetNodesNodeHardwareItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeHardwareItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeHardwarePciItem with its Extra members inline.
+func (a GetNodesNodeHardwarePciItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeHardwarePciItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeHardwarePciPciIdOrMappingItem with its Extra members inline.
+func (a GetNodesNodeHardwarePciPciIdOrMappingItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeHardwarePciPciIdOrMappingItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeHardwarePciPciIdOrMappingMdevItem with its Extra members inline.
+func (a GetNodesNodeHardwarePciPciIdOrMappingMdevItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeHardwarePciPciIdOrMappingMdevItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeHardwarePciPciidItem with its Extra members inline.
+func (a GetNodesNodeHardwarePciPciidItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeHardwarePciPciidItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeHardwarePciPciidMdevItem with its Extra members inline.
+func (a GetNodesNodeHardwarePciPciidMdevItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeHardwarePciPciidMdevItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeHardwareUsbItem with its Extra members inline.
+func (a GetNodesNodeHardwareUsbItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeHardwareUsbItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeHostsData with its Extra members inline.
+func (a GetNodesNodeHostsData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeHostsData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcItem with its Extra members inline.
+func (a GetNodesNodeLxcItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidConfigData with its Extra members inline.
+func (a GetNodesNodeLxcVmidConfigData) MarshalJSON() ([]byte, error) {
+	b, err := a.marshalFields()
+	if err != nil {
+		return nil, err
+	}
+	return pvetypes.AppendExtra(b, a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidFeatureData with its Extra members inline.
+func (a GetNodesNodeLxcVmidFeatureData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidFeatureData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidFirewallAliasesItem with its Extra members inline.
+func (a GetNodesNodeLxcVmidFirewallAliasesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidFirewallAliasesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidFirewallIpsetItem with its Extra members inline.
+func (a GetNodesNodeLxcVmidFirewallIpsetItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidFirewallIpsetItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidFirewallIpsetNameItem with its Extra members inline.
+func (a GetNodesNodeLxcVmidFirewallIpsetNameItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidFirewallIpsetNameItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidFirewallLogItem with its Extra members inline.
+func (a GetNodesNodeLxcVmidFirewallLogItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidFirewallLogItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidFirewallOptionsData with its Extra members inline.
+func (a GetNodesNodeLxcVmidFirewallOptionsData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidFirewallOptionsData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidFirewallRefsItem with its Extra members inline.
+func (a GetNodesNodeLxcVmidFirewallRefsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidFirewallRefsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidFirewallRulesItem with its Extra members inline.
+func (a GetNodesNodeLxcVmidFirewallRulesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidFirewallRulesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidFirewallRulesPosData with its Extra members inline.
+func (a GetNodesNodeLxcVmidFirewallRulesPosData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidFirewallRulesPosData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidInterfacesItem with its Extra members inline.
+func (a GetNodesNodeLxcVmidInterfacesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidInterfacesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidInterfacesItemIpAddressesItem with its Extra members inline.
+func (a GetNodesNodeLxcVmidInterfacesItemIpAddressesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidInterfacesItemIpAddressesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidItem with its Extra members inline.
+func (a GetNodesNodeLxcVmidItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidMigrateData with its Extra members inline.
+func (a GetNodesNodeLxcVmidMigrateData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidMigrateData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidMigrateDataNotAllowedNodes with its Extra members inline.
+func (a GetNodesNodeLxcVmidMigrateDataNotAllowedNodes) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidMigrateDataNotAllowedNodes
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidMigrateDataNotAllowedNodesBlockingHaResourcesItem with its Extra members inline.
+func (a GetNodesNodeLxcVmidMigrateDataNotAllowedNodesBlockingHaResourcesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidMigrateDataNotAllowedNodesBlockingHaResourcesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidMtunnelwebsocketData with its Extra members inline.
+func (a GetNodesNodeLxcVmidMtunnelwebsocketData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidMtunnelwebsocketData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidPendingItem with its Extra members inline.
+func (a GetNodesNodeLxcVmidPendingItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidPendingItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidRrdData with its Extra members inline.
+func (a GetNodesNodeLxcVmidRrdData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidRrdData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidSnapshotItem with its Extra members inline.
+func (a GetNodesNodeLxcVmidSnapshotItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidSnapshotItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidStatusCurrentData with its Extra members inline.
+func (a GetNodesNodeLxcVmidStatusCurrentData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidStatusCurrentData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidStatusItem with its Extra members inline.
+func (a GetNodesNodeLxcVmidStatusItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidStatusItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeLxcVmidVncwebsocketData with its Extra members inline.
+func (a GetNodesNodeLxcVmidVncwebsocketData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeLxcVmidVncwebsocketData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeNetworkIfaceData with its Extra members inline.
+func (a GetNodesNodeNetworkIfaceData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeNetworkIfaceData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeNetworkItem with its Extra members inline.
+func (a GetNodesNodeNetworkItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeNetworkItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuItem with its Extra members inline.
+func (a GetNodesNodeQemuItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidAgentExecStatusData with its Extra members inline.
+func (a GetNodesNodeQemuVmidAgentExecStatusData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidAgentExecStatusData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidAgentFileReadData with its Extra members inline.
+func (a GetNodesNodeQemuVmidAgentFileReadData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidAgentFileReadData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidCloudinitItem with its Extra members inline.
+func (a GetNodesNodeQemuVmidCloudinitItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidCloudinitItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidConfigData with its Extra members inline.
+func (a GetNodesNodeQemuVmidConfigData) MarshalJSON() ([]byte, error) {
+	b, err := a.marshalFields()
+	if err != nil {
+		return nil, err
+	}
+	return pvetypes.AppendExtra(b, a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidFeatureData with its Extra members inline.
+func (a GetNodesNodeQemuVmidFeatureData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidFeatureData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidFirewallAliasesItem with its Extra members inline.
+func (a GetNodesNodeQemuVmidFirewallAliasesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidFirewallAliasesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidFirewallIpsetItem with its Extra members inline.
+func (a GetNodesNodeQemuVmidFirewallIpsetItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidFirewallIpsetItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidFirewallIpsetNameItem with its Extra members inline.
+func (a GetNodesNodeQemuVmidFirewallIpsetNameItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidFirewallIpsetNameItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidFirewallLogItem with its Extra members inline.
+func (a GetNodesNodeQemuVmidFirewallLogItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidFirewallLogItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidFirewallOptionsData with its Extra members inline.
+func (a GetNodesNodeQemuVmidFirewallOptionsData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidFirewallOptionsData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidFirewallRefsItem with its Extra members inline.
+func (a GetNodesNodeQemuVmidFirewallRefsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidFirewallRefsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidFirewallRulesItem with its Extra members inline.
+func (a GetNodesNodeQemuVmidFirewallRulesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidFirewallRulesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidFirewallRulesPosData with its Extra members inline.
+func (a GetNodesNodeQemuVmidFirewallRulesPosData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidFirewallRulesPosData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidItem with its Extra members inline.
+func (a GetNodesNodeQemuVmidItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidMigrateData with its Extra members inline.
+func (a GetNodesNodeQemuVmidMigrateData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidMigrateData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidMigrateDataLocalDisksItem with its Extra members inline.
+func (a GetNodesNodeQemuVmidMigrateDataLocalDisksItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidMigrateDataLocalDisksItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidMigrateDataNotAllowedNodes with its Extra members inline.
+func (a GetNodesNodeQemuVmidMigrateDataNotAllowedNodes) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidMigrateDataNotAllowedNodes
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidMigrateDataNotAllowedNodesBlockingHaResourcesItem with its Extra members inline.
+func (a GetNodesNodeQemuVmidMigrateDataNotAllowedNodesBlockingHaResourcesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidMigrateDataNotAllowedNodesBlockingHaResourcesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidMtunnelwebsocketData with its Extra members inline.
+func (a GetNodesNodeQemuVmidMtunnelwebsocketData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidMtunnelwebsocketData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidPendingItem with its Extra members inline.
+func (a GetNodesNodeQemuVmidPendingItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidPendingItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidRrdData with its Extra members inline.
+func (a GetNodesNodeQemuVmidRrdData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidRrdData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidSnapshotItem with its Extra members inline.
+func (a GetNodesNodeQemuVmidSnapshotItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidSnapshotItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidStatusCurrentData with its Extra members inline.
+func (a GetNodesNodeQemuVmidStatusCurrentData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidStatusCurrentData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidStatusCurrentDataBallooninfo with its Extra members inline.
+func (a GetNodesNodeQemuVmidStatusCurrentDataBallooninfo) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidStatusCurrentDataBallooninfo
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidStatusItem with its Extra members inline.
+func (a GetNodesNodeQemuVmidStatusItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidStatusItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQemuVmidVncwebsocketData with its Extra members inline.
+func (a GetNodesNodeQemuVmidVncwebsocketData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQemuVmidVncwebsocketData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeQueryUrlMetadataData with its Extra members inline.
+func (a GetNodesNodeQueryUrlMetadataData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeQueryUrlMetadataData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeReplicationIdLogItem with its Extra members inline.
+func (a GetNodesNodeReplicationIdLogItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeReplicationIdLogItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeReplicationItem with its Extra members inline.
+func (a GetNodesNodeReplicationItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeReplicationItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeRrdData with its Extra members inline.
+func (a GetNodesNodeRrdData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeRrdData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeScanCifsItem with its Extra members inline.
+func (a GetNodesNodeScanCifsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeScanCifsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeScanGlusterfsItem with its Extra members inline.
+func (a GetNodesNodeScanGlusterfsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeScanGlusterfsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeScanIscsiItem with its Extra members inline.
+func (a GetNodesNodeScanIscsiItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeScanIscsiItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeScanItem with its Extra members inline.
+func (a GetNodesNodeScanItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeScanItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeScanLvmItem with its Extra members inline.
+func (a GetNodesNodeScanLvmItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeScanLvmItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeScanLvmthinItem with its Extra members inline.
+func (a GetNodesNodeScanLvmthinItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeScanLvmthinItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeScanNfsItem with its Extra members inline.
+func (a GetNodesNodeScanNfsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeScanNfsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeScanPbsItem with its Extra members inline.
+func (a GetNodesNodeScanPbsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeScanPbsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeScanZfsItem with its Extra members inline.
+func (a GetNodesNodeScanZfsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeScanZfsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeSdnFabricsFabricInterfacesItem with its Extra members inline.
+func (a GetNodesNodeSdnFabricsFabricInterfacesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeSdnFabricsFabricInterfacesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeSdnFabricsFabricItem with its Extra members inline.
+func (a GetNodesNodeSdnFabricsFabricItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeSdnFabricsFabricItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeSdnFabricsFabricNeighborsItem with its Extra members inline.
+func (a GetNodesNodeSdnFabricsFabricNeighborsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeSdnFabricsFabricNeighborsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeSdnFabricsFabricRoutesItem with its Extra members inline.
+func (a GetNodesNodeSdnFabricsFabricRoutesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeSdnFabricsFabricRoutesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeSdnVnetsVnetItem with its Extra members inline.
+func (a GetNodesNodeSdnVnetsVnetItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeSdnVnetsVnetItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeSdnVnetsVnetMacVrfItem with its Extra members inline.
+func (a GetNodesNodeSdnVnetsVnetMacVrfItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeSdnVnetsVnetMacVrfItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeSdnZonesItem with its Extra members inline.
+func (a GetNodesNodeSdnZonesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeSdnZonesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeSdnZonesZoneBridgesItem with its Extra members inline.
+func (a GetNodesNodeSdnZonesZoneBridgesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeSdnZonesZoneBridgesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeSdnZonesZoneBridgesItemPortsItem with its Extra members inline.
+func (a GetNodesNodeSdnZonesZoneBridgesItemPortsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeSdnZonesZoneBridgesItemPortsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeSdnZonesZoneContentItem with its Extra members inline.
+func (a GetNodesNodeSdnZonesZoneContentItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeSdnZonesZoneContentItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeSdnZonesZoneIpVrfItem with its Extra members inline.
+func (a GetNodesNodeSdnZonesZoneIpVrfItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeSdnZonesZoneIpVrfItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeSdnZonesZoneItem with its Extra members inline.
+func (a GetNodesNodeSdnZonesZoneItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeSdnZonesZoneItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeServicesItem with its Extra members inline.
+func (a GetNodesNodeServicesItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeServicesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeServicesServiceItem with its Extra members inline.
+func (a GetNodesNodeServicesServiceItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeServicesServiceItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeServicesServiceStateData with its Extra members inline.
+func (a GetNodesNodeServicesServiceStateData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeServicesServiceStateData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStatusData with its Extra members inline.
+func (a GetNodesNodeStatusData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStatusData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStatusDataBootInfo with its Extra members inline.
+func (a GetNodesNodeStatusDataBootInfo) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStatusDataBootInfo
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStatusDataCpuinfo with its Extra members inline.
+func (a GetNodesNodeStatusDataCpuinfo) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStatusDataCpuinfo
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStatusDataCurrentKernel with its Extra members inline.
+func (a GetNodesNodeStatusDataCurrentKernel) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStatusDataCurrentKernel
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStatusDataKsm with its Extra members inline.
+func (a GetNodesNodeStatusDataKsm) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStatusDataKsm
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStatusDataMemory with its Extra members inline.
+func (a GetNodesNodeStatusDataMemory) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStatusDataMemory
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStatusDataRootfs with its Extra members inline.
+func (a GetNodesNodeStatusDataRootfs) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStatusDataRootfs
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStatusDataSwap with its Extra members inline.
+func (a GetNodesNodeStatusDataSwap) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStatusDataSwap
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStorageItem with its Extra members inline.
+func (a GetNodesNodeStorageItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStorageItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStorageItemFormats with its Extra members inline.
+func (a GetNodesNodeStorageItemFormats) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStorageItemFormats
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStorageStorageContentItem with its Extra members inline.
+func (a GetNodesNodeStorageStorageContentItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStorageStorageContentItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStorageStorageContentItemVerification with its Extra members inline.
+func (a GetNodesNodeStorageStorageContentItemVerification) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStorageStorageContentItemVerification
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStorageStorageContentVolumeData with its Extra members inline.
+func (a GetNodesNodeStorageStorageContentVolumeData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStorageStorageContentVolumeData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStorageStorageFileRestoreListItem with its Extra members inline.
+func (a GetNodesNodeStorageStorageFileRestoreListItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStorageStorageFileRestoreListItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStorageStorageImportMetadataData with its Extra members inline.
+func (a GetNodesNodeStorageStorageImportMetadataData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStorageStorageImportMetadataData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStorageStorageImportMetadataDataWarningsItem with its Extra members inline.
+func (a GetNodesNodeStorageStorageImportMetadataDataWarningsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStorageStorageImportMetadataDataWarningsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStorageStorageItem with its Extra members inline.
+func (a GetNodesNodeStorageStorageItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStorageStorageItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStorageStoragePrunebackupsItem with its Extra members inline.
+func (a GetNodesNodeStorageStoragePrunebackupsItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStorageStoragePrunebackupsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStorageStorageRrdData with its Extra members inline.
+func (a GetNodesNodeStorageStorageRrdData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStorageStorageRrdData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeStorageStorageStatusData with its Extra members inline.
+func (a GetNodesNodeStorageStorageStatusData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeStorageStorageStatusData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeSubscriptionData with its Extra members inline.
+func (a GetNodesNodeSubscriptionData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeSubscriptionData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeSyslogItem with its Extra members inline.
+func (a GetNodesNodeSyslogItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeSyslogItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeTasksItem with its Extra members inline.
+func (a GetNodesNodeTasksItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeTasksItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeTasksUpidLogItem with its Extra members inline.
+func (a GetNodesNodeTasksUpidLogItem) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeTasksUpidLogItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeTasksUpidStatusData with its Extra members inline.
+func (a GetNodesNodeTasksUpidStatusData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeTasksUpidStatusData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeTimeData with its Extra members inline.
+func (a GetNodesNodeTimeData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeTimeData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeVersionData with its Extra members inline.
+func (a GetNodesNodeVersionData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeVersionData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeVncwebsocketData with its Extra members inline.
+func (a GetNodesNodeVncwebsocketData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeVncwebsocketData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetNodesNodeVzdumpDefaultsData with its Extra members inline.
+func (a GetNodesNodeVzdumpDefaultsData) MarshalJSON() ([]byte, error) {
+	type plain GetNodesNodeVzdumpDefaultsData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetPoolsItem with its Extra members inline.
+func (a GetPoolsItem) MarshalJSON() ([]byte, error) {
+	type plain GetPoolsItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetPoolsItemMembersItem with its Extra members inline.
+func (a GetPoolsItemMembersItem) MarshalJSON() ([]byte, error) {
+	type plain GetPoolsItemMembersItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetPoolsPoolidData with its Extra members inline.
+func (a GetPoolsPoolidData) MarshalJSON() ([]byte, error) {
+	type plain GetPoolsPoolidData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetPoolsPoolidDataMembersItem with its Extra members inline.
+func (a GetPoolsPoolidDataMembersItem) MarshalJSON() ([]byte, error) {
+	type plain GetPoolsPoolidDataMembersItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetStorageItem with its Extra members inline.
+func (a GetStorageItem) MarshalJSON() ([]byte, error) {
+	type plain GetStorageItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes GetVersionData with its Extra members inline.
+func (a GetVersionData) MarshalJSON() ([]byte, error) {
+	type plain GetVersionData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostAccessOpenidLoginData with its Extra members inline.
+func (a PostAccessOpenidLoginData) MarshalJSON() ([]byte, error) {
+	type plain PostAccessOpenidLoginData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostAccessTfaUseridData with its Extra members inline.
+func (a PostAccessTfaUseridData) MarshalJSON() ([]byte, error) {
+	type plain PostAccessTfaUseridData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostAccessTicketData with its Extra members inline.
+func (a PostAccessTicketData) MarshalJSON() ([]byte, error) {
+	type plain PostAccessTicketData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostAccessUsersUseridTokenTokenidData with its Extra members inline.
+func (a PostAccessUsersUseridTokenTokenidData) MarshalJSON() ([]byte, error) {
+	type plain PostAccessUsersUseridTokenTokenidData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostAccessUsersUseridTokenTokenidDataInfo with its Extra members inline.
+func (a PostAccessUsersUseridTokenTokenidDataInfo) MarshalJSON() ([]byte, error) {
+	type plain PostAccessUsersUseridTokenTokenidDataInfo
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostClusterConfigNodesNodeData with its Extra members inline.
+func (a PostClusterConfigNodesNodeData) MarshalJSON() ([]byte, error) {
+	type plain PostClusterConfigNodesNodeData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostClusterHaResourcesSidMigrateData with its Extra members inline.
+func (a PostClusterHaResourcesSidMigrateData) MarshalJSON() ([]byte, error) {
+	type plain PostClusterHaResourcesSidMigrateData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostClusterHaResourcesSidMigrateDataBlockingResourcesItem with its Extra members inline.
+func (a PostClusterHaResourcesSidMigrateDataBlockingResourcesItem) MarshalJSON() ([]byte, error) {
+	type plain PostClusterHaResourcesSidMigrateDataBlockingResourcesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostClusterHaResourcesSidRelocateData with its Extra members inline.
+func (a PostClusterHaResourcesSidRelocateData) MarshalJSON() ([]byte, error) {
+	type plain PostClusterHaResourcesSidRelocateData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostClusterHaResourcesSidRelocateDataBlockingResourcesItem with its Extra members inline.
+func (a PostClusterHaResourcesSidRelocateDataBlockingResourcesItem) MarshalJSON() ([]byte, error) {
+	type plain PostClusterHaResourcesSidRelocateDataBlockingResourcesItem
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostNodesNodeCertificatesCustomData with its Extra members inline.
+func (a PostNodesNodeCertificatesCustomData) MarshalJSON() ([]byte, error) {
+	type plain PostNodesNodeCertificatesCustomData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostNodesNodeLxcVmidMtunnelData with its Extra members inline.
+func (a PostNodesNodeLxcVmidMtunnelData) MarshalJSON() ([]byte, error) {
+	type plain PostNodesNodeLxcVmidMtunnelData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostNodesNodeLxcVmidSpiceproxyData with its Extra members inline.
+func (a PostNodesNodeLxcVmidSpiceproxyData) MarshalJSON() ([]byte, error) {
+	type plain PostNodesNodeLxcVmidSpiceproxyData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostNodesNodeLxcVmidTermproxyData with its Extra members inline.
+func (a PostNodesNodeLxcVmidTermproxyData) MarshalJSON() ([]byte, error) {
+	type plain PostNodesNodeLxcVmidTermproxyData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostNodesNodeLxcVmidVncproxyData with its Extra members inline.
+func (a PostNodesNodeLxcVmidVncproxyData) MarshalJSON() ([]byte, error) {
+	type plain PostNodesNodeLxcVmidVncproxyData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostNodesNodeQemuVmidAgentExecData with its Extra members inline.
+func (a PostNodesNodeQemuVmidAgentExecData) MarshalJSON() ([]byte, error) {
+	type plain PostNodesNodeQemuVmidAgentExecData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostNodesNodeQemuVmidMtunnelData with its Extra members inline.
+func (a PostNodesNodeQemuVmidMtunnelData) MarshalJSON() ([]byte, error) {
+	type plain PostNodesNodeQemuVmidMtunnelData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostNodesNodeQemuVmidSpiceproxyData with its Extra members inline.
+func (a PostNodesNodeQemuVmidSpiceproxyData) MarshalJSON() ([]byte, error) {
+	type plain PostNodesNodeQemuVmidSpiceproxyData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostNodesNodeQemuVmidTermproxyData with its Extra members inline.
+func (a PostNodesNodeQemuVmidTermproxyData) MarshalJSON() ([]byte, error) {
+	type plain PostNodesNodeQemuVmidTermproxyData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostNodesNodeQemuVmidVncproxyData with its Extra members inline.
+func (a PostNodesNodeQemuVmidVncproxyData) MarshalJSON() ([]byte, error) {
+	type plain PostNodesNodeQemuVmidVncproxyData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostNodesNodeSpiceshellData with its Extra members inline.
+func (a PostNodesNodeSpiceshellData) MarshalJSON() ([]byte, error) {
+	type plain PostNodesNodeSpiceshellData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostNodesNodeTermproxyData with its Extra members inline.
+func (a PostNodesNodeTermproxyData) MarshalJSON() ([]byte, error) {
+	type plain PostNodesNodeTermproxyData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostNodesNodeVncshellData with its Extra members inline.
+func (a PostNodesNodeVncshellData) MarshalJSON() ([]byte, error) {
+	type plain PostNodesNodeVncshellData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostStorageData with its Extra members inline.
+func (a PostStorageData) MarshalJSON() ([]byte, error) {
+	type plain PostStorageData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PostStorageDataConfig with its Extra members inline.
+func (a PostStorageDataConfig) MarshalJSON() ([]byte, error) {
+	type plain PostStorageDataConfig
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PutAccessUsersUseridTokenTokenidData with its Extra members inline.
+func (a PutAccessUsersUseridTokenTokenidData) MarshalJSON() ([]byte, error) {
+	type plain PutAccessUsersUseridTokenTokenidData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PutStorageStorageData with its Extra members inline.
+func (a PutStorageStorageData) MarshalJSON() ([]byte, error) {
+	type plain PutStorageStorageData
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
+}
+
+// MarshalJSON writes PutStorageStorageDataConfig with its Extra members inline.
+func (a PutStorageStorageDataConfig) MarshalJSON() ([]byte, error) {
+	type plain PutStorageStorageDataConfig
+	return pvetypes.MarshalWithExtra(plain(a), a.Extra)
 }

@@ -1,0 +1,177 @@
+package pvetypes
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+)
+
+// A minimal scanner over JSON that is already known to be valid (it was
+// decoded, or checked with json.Valid): it finds the members of an object
+// and the elements of an array without decoding them, much faster than
+// encoding/json and without allocating.
+
+var errScan = errors.New("pvetypes: malformed JSON")
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] == '"'
+// and whether it contains an escape.
+func skipString(b []byte, i int) (int, bool, error) {
+	esc := false
+	i++
+	for {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return 0, false, errScan
+		}
+		// Count the backslashes before the quote.
+		k := i + j - 1
+		n := 0
+		for k >= i && b[k] == '\\' {
+			n++
+			k--
+		}
+		if !esc && bytes.IndexByte(b[i:i+j], '\\') >= 0 {
+			esc = true
+		}
+		i += j + 1
+		if n%2 == 0 {
+			return i, esc, nil
+		}
+	}
+}
+
+// skipValue returns the index after the value starting at b[i].
+func skipValue(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return 0, errScan
+	}
+	switch b[i] {
+	case '"':
+		j, _, err := skipString(b, i)
+		return j, err
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				j, _, err := skipString(b, i)
+				if err != nil {
+					return 0, err
+				}
+				i = j
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, nil
+				}
+			}
+			i++
+		}
+		return 0, errScan
+	default:
+		for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && !isSpace(b[i]) {
+			i++
+		}
+		return i, nil
+	}
+}
+
+// eachMember calls fn for every member of the object obj with its key
+// (unescaped), its value and the whole member text ("key":value). fn
+// returns false to stop. A non-object is an error.
+func eachMember(obj []byte, fn func(key, val, member []byte) bool) error {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return errScan
+	}
+	i = skipSpace(obj, i+1)
+	if i < len(obj) && obj[i] == '}' {
+		return nil
+	}
+	for i < len(obj) {
+		if obj[i] != '"' {
+			return errScan
+		}
+		start := i
+		j, esc, err := skipString(obj, i)
+		if err != nil {
+			return err
+		}
+		key := obj[i+1 : j-1]
+		if esc {
+			var s string
+			if err := json.Unmarshal(obj[i:j], &s); err != nil {
+				return errScan
+			}
+			key = []byte(s)
+		}
+		i = skipSpace(obj, j)
+		if i >= len(obj) || obj[i] != ':' {
+			return errScan
+		}
+		i = skipSpace(obj, i+1)
+		end, err := skipValue(obj, i)
+		if err != nil {
+			return err
+		}
+		if !fn(key, obj[i:end], obj[start:end]) {
+			return nil
+		}
+		i = skipSpace(obj, end)
+		if i >= len(obj) {
+			return errScan
+		}
+		if obj[i] == '}' {
+			return nil
+		}
+		if obj[i] != ',' {
+			return errScan
+		}
+		i = skipSpace(obj, i+1)
+	}
+	return errScan
+}
+
+// eachElement calls fn for every element of the array arr; fn returns
+// false to stop. A non-array is an error.
+func eachElement(arr []byte, fn func(el []byte) bool) error {
+	i := skipSpace(arr, 0)
+	if i >= len(arr) || arr[i] != '[' {
+		return errScan
+	}
+	i = skipSpace(arr, i+1)
+	if i < len(arr) && arr[i] == ']' {
+		return nil
+	}
+	for i < len(arr) {
+		end, err := skipValue(arr, i)
+		if err != nil {
+			return err
+		}
+		if !fn(arr[i:end]) {
+			return nil
+		}
+		i = skipSpace(arr, end)
+		if i >= len(arr) {
+			return errScan
+		}
+		if arr[i] == ']' {
+			return nil
+		}
+		if arr[i] != ',' {
+			return errScan
+		}
+		i = skipSpace(arr, i+1)
+	}
+	return errScan
+}
