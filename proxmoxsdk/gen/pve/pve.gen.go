@@ -21546,7 +21546,7 @@ type GetNodesNodeStatusDataCpuinfo struct {
 	Cpus  pvetypes.OptInt    `json:"cpus,omitzero"`
 	Flags pvetypes.OptString `json:"flags,omitzero"`
 	Hvm   pvetypes.OptBool   `json:"hvm,omitzero"`
-	Mhz   pvetypes.OptFloat  `json:"mhz,omitzero"`
+	Mhz   pvetypes.OptString `json:"mhz,omitzero"`
 
 	// Model The CPU model
 	Model pvetypes.OptString `json:"model,omitzero"`
