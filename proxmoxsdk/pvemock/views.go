@@ -278,7 +278,7 @@ func (m *Mock) config(g *guest) map[string]any {
 			}
 		}
 		for _, n := range g.nics {
-			cfg[fmt.Sprintf("net%d", n.index)] = fmt.Sprintf("virtio=%s,bridge=vmbr0,firewall=1,tag=%d", n.mac, n.tag)
+			cfg[fmt.Sprintf("net%d", n.index)] = fmt.Sprintf("virtio=%s,bridge=vmbr0,firewall=1", n.mac) + tagOpt(n.tag)
 		}
 	} else {
 		cfg["hostname"] = g.name
@@ -290,8 +290,18 @@ func (m *Mock) config(g *guest) map[string]any {
 		cfg["searchdomain"] = "example.internal"
 		cfg["nameserver"] = "10.10.0.1"
 		for _, n := range g.nics {
-			cfg[fmt.Sprintf("net%d", n.index)] = fmt.Sprintf("name=eth%d,bridge=vmbr0,firewall=1,gw=%s,hwaddr=%s,ip=%s,ip6=%s,tag=%d,type=veth",
-				n.index, gateway(n.ipv4), n.mac, n.ipv4, n.ipv6, n.tag)
+			s := fmt.Sprintf("name=eth%d,bridge=vmbr0,firewall=1", n.index)
+			if n.ipv4 != "" {
+				s += ",gw=" + gateway(n.ipv4)
+			}
+			s += ",hwaddr=" + n.mac
+			if n.ipv4 != "" {
+				s += ",ip=" + n.ipv4
+			}
+			if n.ipv6 != "" {
+				s += ",ip6=" + n.ipv6
+			}
+			cfg[fmt.Sprintf("net%d", n.index)] = s + tagOpt(n.tag) + ",type=veth"
 		}
 	}
 	if len(g.snapshots) > 0 {
@@ -299,6 +309,14 @@ func (m *Mock) config(g *guest) map[string]any {
 	}
 	cfg["digest"] = digest(cfg)
 	return cfg
+}
+
+// tagOpt is the ",tag=N" option of a NIC; PVE writes none without a VLAN.
+func tagOpt(tag int) string {
+	if tag <= 0 {
+		return ""
+	}
+	return ",tag=" + strconv.Itoa(tag)
 }
 
 func (m *Mock) statusCurrent(g *guest) map[string]any {
@@ -417,7 +435,7 @@ func (m *Mock) lxcInterfaces(c *call) *proxmoxsdk.Response {
 }
 
 func nodeIfaces(n *node) []map[string]any {
-	last := strings.TrimPrefix(n.ip, "10.10.0.")
+	last := n.ip[strings.LastIndexByte(n.ip, '.')+1:] // host part of the node's address
 	eth := func(name string, active bool) map[string]any {
 		return map[string]any{"iface": name, "type": "eth", "method": "manual", "method6": "manual", "families": []string{"inet"}, "active": b01(active), "exists": 1, "autostart": b01(active), "priority": 3}
 	}
@@ -426,7 +444,7 @@ func nodeIfaces(n *node) []map[string]any {
 		{"iface": "bond0", "type": "bond", "method": "manual", "method6": "manual", "families": []string{"inet"}, "active": 1, "autostart": 1,
 			"slaves": "eno1 eno2", "bond_mode": "802.3ad", "bond_xmit_hash_policy": "layer3+4", "priority": 5},
 		{"iface": "vmbr0", "type": "bridge", "method": "static", "method6": "static", "families": []string{"inet", "inet6"}, "active": 1, "autostart": 1,
-			"address": n.ip, "netmask": "24", "cidr": n.ip + "/24", "gateway": "10.10.0.1",
+			"address": n.ip, "netmask": "24", "cidr": n.ip + "/24", "gateway": gateway(n.ip),
 			"address6": "2001:db8:10::" + last, "netmask6": 64, "cidr6": "2001:db8:10::" + last + "/64", "gateway6": "2001:db8:10::1",
 			"bridge_ports": "bond0", "bridge_stp": "off", "bridge_fd": "0", "bridge_vlan_aware": 1, "bridge_vids": "2-4094", "comments": "VM traffic\n", "priority": 6},
 		{"iface": "vmbr1", "type": "bridge", "method": "manual", "method6": "manual", "families": []string{"inet"}, "active": 1, "autostart": 1,

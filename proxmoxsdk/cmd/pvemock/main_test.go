@@ -155,3 +155,38 @@ func TestServeTicketTOTP(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestServeClusterFile: --scenario takes the user's cluster file.
+func TestServeClusterFile(t *testing.T) {
+	file := filepath.Join("..", "..", "pvemock", "testdata", "cluster.yaml")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out syncBuf
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--http", "--scenario", file}, &out, ready)
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	if !strings.Contains(out.String(), "nodes=2 qemu=2 lxc=1") {
+		t.Errorf("output: %s", out.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if err := run(context.Background(), []string{"serve", "--scenario", file, "--qemu", "3"}, &out, nil); err == nil {
+		t.Error("--qemu with a cluster file accepted")
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"nodes":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"serve", "--scenario", bad}, &out, nil); err == nil || !strings.Contains(err.Error(), "no nodes") {
+		t.Errorf("invalid cluster file: %v", err)
+	}
+}
