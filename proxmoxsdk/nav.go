@@ -24,8 +24,10 @@ func navParams[T any](p *T) any {
 
 // navList decodes the list raw into *out (a pointer to a slice of
 // generated models): the whole list at once, into a slice presized to the
-// item count, when it decodes cleanly, plus one scan that keeps the keys
-// without a field in each model's Extra; otherwise item by item with
+// item count, when it decodes cleanly (pvetypes.Prescan counts the items
+// and finds the keys without a field in one allocation-free pass; only when
+// there are some, pvetypes.CaptureExtra stores them in the models' Extra);
+// otherwise item by item with
 // pvetypes.Unmarshal, so a field that does not decode is kept raw in its
 // item's Extra and reported, and the item is kept. Each item with such
 // fields is reported as an *ItemError wrapping its *pvetypes.FieldError
@@ -41,11 +43,17 @@ func navList(raw json.RawMessage, err error, out any) error {
 		return nil
 	}
 	sv := reflect.ValueOf(out).Elem()
+	// One allocation-free pass counts the items (the slice is allocated
+	// once) and tells whether any key needs an Extra; only then a second
+	// pass stores them after the decode.
+	n, extra := pvetypes.Prescan(raw, out)
 	fresh := reflect.New(sv.Type())
-	fresh.Elem().Set(reflect.MakeSlice(sv.Type(), 0, navCount(raw)))
+	fresh.Elem().Set(reflect.MakeSlice(sv.Type(), 0, n))
 	if json.Unmarshal(raw, fresh.Interface()) == nil {
 		sv.Set(fresh.Elem())
-		pvetypes.CaptureExtra(raw, out)
+		if extra {
+			pvetypes.CaptureExtra(raw, out)
+		}
 		return nil
 	}
 	var items []json.RawMessage
@@ -103,50 +111,4 @@ func navDecode(raw json.RawMessage, err error, out any) error {
 		return fmt.Errorf("proxmox: decode data: %w", err)
 	}
 	return nil
-}
-
-// navCount counts the elements of the JSON array raw (0 when raw is not an
-// array) in one pass, so navList allocates the slice once; strings are
-// skipped with bytes.IndexByte.
-func navCount(raw []byte) int {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) < 2 || raw[0] != '[' {
-		return 0
-	}
-	raw = raw[1 : len(raw)-1]
-	n, depth, empty := 1, 0, true
-	for i := 0; i < len(raw); i++ {
-		switch raw[i] {
-		case ' ', '\t', '\n', '\r':
-			continue
-		case '"':
-			for {
-				j := bytes.IndexByte(raw[i+1:], '"')
-				if j < 0 {
-					return 0
-				}
-				i += j + 1
-				bs := 0
-				for k := i - 1; k >= 0 && raw[k] == '\\'; k-- {
-					bs++
-				}
-				if bs%2 == 0 {
-					break
-				}
-			}
-		case '[', '{':
-			depth++
-		case ']', '}':
-			depth--
-		case ',':
-			if depth == 0 {
-				n++
-			}
-		}
-		empty = false
-	}
-	if empty {
-		return 0
-	}
-	return n
 }

@@ -9,36 +9,6 @@ import (
 	"github.com/proxbox-go/proxbox/proxmoxsdk/pvetypes"
 )
 
-// TestNavCount: the presizing count matches encoding/json's element count,
-// whatever the strings contain.
-func TestNavCount(t *testing.T) {
-	for in, want := range map[string]int{
-		`[]`: 0, ` [ ] `: 0, `null`: 0, `{}`: 0, `[1]`: 1, `[1,2,3]`: 3,
-		`[{"a":[1,2,{"b":","}]},"x,y",null]`:     3,
-		`["q\"],[", "\\", "\\\"", {"k":"]"}]`:    4,
-		`[ "a" , [ ] , { } , -1.5e3 , true ]`:    5,
-		`["\u005c\"", "tail\\\\"]`:               2,
-		`[{"name":"vm,1","tags":"a;b"},{"x":1}]`: 2,
-	} {
-		if got := navCount([]byte(in)); got != want {
-			t.Errorf("navCount(%s) = %d, want %d", in, got, want)
-		}
-	}
-}
-
-func FuzzNavCount(f *testing.F) {
-	for _, s := range []string{`[]`, `[1,"a,b",{"c":[2,3]}]`, `["\\\"",null]`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		n := navCount(data) // never panics
-		var items []json.RawMessage
-		if json.Unmarshal(data, &items) == nil && n != len(items) {
-			t.Fatalf("navCount(%q) = %d, encoding/json has %d items", data, n, len(items))
-		}
-	})
-}
-
 // TestNavListTolerant: PVE's drifting spellings decode into the value
 // fields, absent and null fields stay unset, and a bad item is reported
 // without failing the list.

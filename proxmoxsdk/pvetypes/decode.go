@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,6 +85,126 @@ func CaptureExtra(data []byte, v any) {
 	}
 }
 
+// Prescan walks data (JSON to be decoded into v, a pointer) once, without
+// decoding, and reports the number of elements when it is an array (to
+// presize the slice) and whether any model in v would keep keys in Extra.
+// When extra is false, json.Unmarshal alone decodes data completely and
+// CaptureExtra is not needed.
+func Prescan(data []byte, v any) (n int, extra bool) {
+	rt := reflect.TypeOf(v)
+	if rt == nil || rt.Kind() != reflect.Pointer {
+		return 0, false
+	}
+	p := planFor(rt.Elem())
+	i := skipSpace(data, 0)
+	if i >= len(data) {
+		return 0, false
+	}
+	if data[i] != '[' {
+		if p == nil {
+			return 0, false
+		}
+		_, extra, err := scanAt(data, i, p)
+		return 0, extra || err != nil
+	}
+	var elem *plan
+	if p != nil && p.kind == kSlice {
+		elem = p.elem
+	}
+	i = skipSpace(data, i+1)
+	for i < len(data) && data[i] != ']' {
+		var err error
+		var x bool
+		if elem != nil {
+			i, x, err = scanAt(data, i, elem)
+		} else {
+			i, err = skipValue(data, i)
+		}
+		if err != nil {
+			return n, true // let the decoder report it
+		}
+		n++
+		extra = extra || x
+		if i = skipSpace(data, i); i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+	}
+	return n, extra
+}
+
+// scanAt is captureAt without a value: it only reports whether a key would
+// go to an Extra.
+func scanAt(data []byte, i int, p *plan) (int, bool, error) {
+	if i >= len(data) {
+		return 0, false, errScan
+	}
+	switch {
+	case data[i] == 'n':
+		end, err := skipValue(data, i)
+		return end, false, err
+	case p.kind == kPtr:
+		return scanAt(data, i, p.elem)
+	case p.kind == kSlice && data[i] == '[':
+		extra := false
+		i = skipSpace(data, i+1)
+		for i < len(data) && data[i] != ']' {
+			var x bool
+			var err error
+			if i, x, err = scanAt(data, i, p.elem); err != nil {
+				return 0, false, err
+			}
+			extra = extra || x
+			if i = skipSpace(data, i); i < len(data) && data[i] == ',' {
+				i = skipSpace(data, i+1)
+			}
+		}
+		return i + 1, extra, nil
+	case p.kind == kMap:
+		end, err := skipValue(data, i)
+		return end, true, err // rare (ceph metadata): always capture
+	case p.kind != kObject || data[i] != '{':
+		end, err := skipValue(data, i)
+		return end, false, err
+	}
+	extra := false
+	h := 0
+	i = skipSpace(data, i+1)
+	for i < len(data) && data[i] != '}' {
+		if data[i] != '"' {
+			return 0, false, errScan
+		}
+		j, esc, err := skipString(data, i)
+		if err != nil {
+			return 0, false, err
+		}
+		if esc {
+			extra = true // rare: let capture decode the key
+		}
+		key := data[i+1 : j-1]
+		if i = skipSpace(data, j); i >= len(data) || data[i] != ':' {
+			return 0, false, errScan
+		}
+		i = skipSpace(data, i+1)
+		f, known := p.lookup(key, &h)
+		var end int
+		if known && f.sub != nil {
+			var x bool
+			end, x, err = scanAt(data, i, f.sub)
+			extra = extra || x
+		} else {
+			end, err = skipValue(data, i)
+			extra = extra || (!known && p.addl < 0)
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		if i = skipSpace(data, end); i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+	}
+	return i + 1, extra, nil
+}
+
 var extraType = reflect.TypeFor[Extra]()
 
 type planKind uint8
@@ -101,6 +222,8 @@ type plan struct {
 	kind     planKind
 	typ      reflect.Type
 	fields   map[string]field // object: by JSON name
+	names    []string         // object: the JSON names, sorted
+	byName   []field          // object: the fields in names order
 	extra    int              // object: index of the Extra field
 	addl     int              // object: index of AdditionalProperties, -1 when none
 	addlElem reflect.Type
@@ -175,58 +298,139 @@ func buildPlan(t reflect.Type, seen map[reflect.Type]*plan) *plan {
 		}
 		p.fields[name] = field{index: i, sub: buildPlan(f.Type, seen)}
 	}
+	for name := range p.fields {
+		p.names = append(p.names, name)
+	}
+	sort.Strings(p.names)
+	for _, name := range p.names {
+		p.byName = append(p.byName, p.fields[name])
+	}
 	return p
+}
+
+// lookup finds the field of key. h is a cursor into the sorted names:
+// PVE (and Go) write object keys sorted, so the next key is usually at or
+// just after the cursor, found by a merge walk without hashing; anything
+// else falls back to the map.
+func (p *plan) lookup(key []byte, h *int) (field, bool) {
+	i := *h
+	for i < len(p.names) && p.names[i] < string(key) {
+		i++
+	}
+	if i < len(p.names) && p.names[i] == string(key) {
+		*h = i + 1
+		return p.byName[i], true
+	}
+	f, ok := p.fields[string(key)]
+	return f, ok
 }
 
 // capture walks data (valid JSON already decoded into v) and fills the
 // Extra of every model in v with the keys it has no field for.
 func capture(data []byte, v reflect.Value, p *plan) {
+	_, _ = captureAt(data, skipSpace(data, 0), v, p)
+}
+
+// captureAt is capture of the value starting at data[i]; it returns the
+// index after the value. It reads every byte once: nested models are
+// walked in place, everything else is skipped.
+func captureAt(data []byte, i int, v reflect.Value, p *plan) (int, error) {
+	if i >= len(data) {
+		return 0, errScan
+	}
+	if data[i] == 'n' { // null
+		return skipValue(data, i)
+	}
 	switch p.kind {
 	case kPtr:
-		if !v.IsNil() {
-			capture(data, v.Elem(), p.elem)
-		}
-	case kSlice:
-		i := 0
-		_ = eachElement(data, func(el []byte) bool {
-			if i >= v.Len() {
-				return false
-			}
-			capture(el, v.Index(i), p.elem)
-			i++
-			return true
-		})
-	case kMap:
 		if v.IsNil() {
-			return
+			return skipValue(data, i)
 		}
-		_ = eachMember(data, func(key, val, _ []byte) bool {
-			mk := reflect.ValueOf(string(key)).Convert(v.Type().Key())
+		return captureAt(data, i, v.Elem(), p.elem)
+	case kSlice:
+		if data[i] != '[' {
+			return skipValue(data, i)
+		}
+		i = skipSpace(data, i+1)
+		for k := 0; i < len(data) && data[i] != ']'; k++ {
+			var err error
+			if k < v.Len() {
+				i, err = captureAt(data, i, v.Index(k), p.elem)
+			} else {
+				i, err = skipValue(data, i)
+			}
+			if err != nil {
+				return 0, err
+			}
+			if i = skipSpace(data, i); i < len(data) && data[i] == ',' {
+				i = skipSpace(data, i+1)
+			}
+		}
+		return i + 1, nil
+	case kMap:
+		end, err := skipValue(data, i)
+		if err != nil || v.IsNil() {
+			return end, err
+		}
+		it := members{b: data[i:end]}
+		for it.next() {
+			mk := reflect.ValueOf(string(it.key)).Convert(v.Type().Key())
 			cur := v.MapIndex(mk)
 			if !cur.IsValid() {
-				return true
+				continue
 			}
 			cp := reflect.New(v.Type().Elem()).Elem()
 			cp.Set(cur)
-			capture(val, cp, p.elem)
+			capture(it.val, cp, p.elem)
 			v.SetMapIndex(mk, cp)
-			return true
-		})
-	case kObject:
-		_ = eachMember(data, func(key, val, _ []byte) bool {
-			if f, ok := p.fields[string(key)]; ok {
-				if f.sub != nil {
-					capture(val, v.Field(f.index), f.sub)
-				}
-				return true
-			}
-			if p.addl >= 0 {
-				return true // decoded into AdditionalProperties
-			}
-			setExtra(v, p, string(key), val)
-			return true
-		})
+		}
+		return end, nil
 	}
+	// kObject
+	if data[i] != '{' {
+		return skipValue(data, i)
+	}
+	h := 0
+	i = skipSpace(data, i+1)
+	for i < len(data) && data[i] != '}' {
+		if data[i] != '"' {
+			return 0, errScan
+		}
+		j, esc, err := skipString(data, i)
+		if err != nil {
+			return 0, err
+		}
+		key := data[i+1 : j-1]
+		if esc {
+			var s string
+			if json.Unmarshal(data[i:j], &s) != nil {
+				return 0, errScan
+			}
+			key = []byte(s)
+		}
+		if i = skipSpace(data, j); i >= len(data) || data[i] != ':' {
+			return 0, errScan
+		}
+		i = skipSpace(data, i+1)
+		f, known := p.lookup(key, &h)
+		var end int
+		switch {
+		case known && f.sub != nil:
+			end, err = captureAt(data, i, v.Field(f.index), f.sub)
+		default:
+			end, err = skipValue(data, i)
+			if err == nil && !known && p.addl < 0 { // else decoded into AdditionalProperties
+				setExtra(v, p, string(key), data[i:end])
+			}
+		}
+		if err != nil {
+			return 0, err
+		}
+		if i = skipSpace(data, end); i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+	}
+	return i + 1, nil
 }
 
 func setExtra(v reflect.Value, p *plan, key string, val []byte) {

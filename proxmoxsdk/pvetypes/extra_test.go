@@ -160,6 +160,7 @@ func TestAppendExtra(t *testing.T) {
 }
 
 func FuzzScan(f *testing.F) {
+	var anyList []any
 	for _, s := range []string{`{"a":1,"b":[1,{"c":"}"}]}`, `[1,"a\"b",{}]`, `{"\u0041":"x"}`, `{}`, `[]`} {
 		f.Add([]byte(s))
 	}
@@ -185,10 +186,46 @@ func FuzzScan(f *testing.F) {
 		}
 		var a []json.RawMessage
 		if json.Unmarshal(data, &a) == nil && a != nil {
+			if n, _ := Prescan(data, &anyList); n != len(a) {
+				t.Fatalf("Prescan(%s) = %d, want %d", data, n, len(a))
+			}
 			n := 0
 			if err := eachElement(data, func([]byte) bool { n++; return true }); err != nil || n != len(a) {
 				t.Fatalf("eachElement(%s) = %d, %v; want %d", data, n, err, len(a))
 			}
 		}
 	})
+}
+
+// TestPrescanCount: the presizing count matches encoding/json's element
+// count, whatever the strings contain, and extra is reported for a key
+// without a field.
+func TestPrescanCount(t *testing.T) {
+	for in, want := range map[string]int{
+		`[]`: 0, ` [ ] `: 0, `null`: 0, `{}`: 0, `[1]`: 1, `[1,2,3]`: 3,
+		`[{"a":[1,2,{"b":","}]},"x,y",null]`:     3,
+		`["q\"],[", "\\", "\\\"", {"k":"]"}]`:    4,
+		`[ "a" , [ ] , { } , -1.5e3 , true ]`:    5,
+		`["\u005c\"", "tail\\\\"]`:               2,
+		`[{"name":"vm,1","tags":"a;b"},{"x":1}]`: 2,
+	} {
+		var out []any
+		if n, _ := Prescan([]byte(in), &out); n != want {
+			t.Errorf("Prescan(%s) = %d, want %d", in, n, want)
+		}
+	}
+	var list []inner
+	if n, extra := Prescan([]byte(`[{"mhz":1},{"mhz":2}]`), &list); n != 2 || extra {
+		t.Errorf("known keys: %d, %v", n, extra)
+	}
+	if _, extra := Prescan([]byte(`[{"mhz":1},{"mhz":2,"new":1}]`), &list); !extra {
+		t.Error("unknown key not reported")
+	}
+	var o outer
+	if _, extra := Prescan([]byte(`{"name":"x","cpuinfo":{"mhz":1,"flags":"f"}}`), &o); !extra {
+		t.Error("nested unknown key not reported")
+	}
+	if _, extra := Prescan([]byte(`{"name":"x","cpuinfo":{"mhz":1}}`), &o); extra {
+		t.Error("no unknown key, extra reported")
+	}
 }
