@@ -372,19 +372,17 @@ func captureAt(data []byte, i int, v reflect.Value, p *plan) (int, error) {
 		if err != nil || v.IsNil() {
 			return end, err
 		}
-		it := members{b: data[i:end]}
-		for it.next() {
-			mk := reflect.ValueOf(string(it.key)).Convert(v.Type().Key())
-			cur := v.MapIndex(mk)
-			if !cur.IsValid() {
-				continue
+		err = eachMember(data[i:end], func(key, val, _ []byte) bool {
+			mk := reflect.ValueOf(string(key)).Convert(v.Type().Key())
+			if cur := v.MapIndex(mk); cur.IsValid() {
+				cp := reflect.New(v.Type().Elem()).Elem()
+				cp.Set(cur)
+				capture(val, cp, p.elem)
+				v.SetMapIndex(mk, cp)
 			}
-			cp := reflect.New(v.Type().Elem()).Elem()
-			cp.Set(cur)
-			capture(it.val, cp, p.elem)
-			v.SetMapIndex(mk, cp)
-		}
-		return end, nil
+			return true
+		})
+		return end, err
 	}
 	// kObject
 	if data[i] != '{' {
