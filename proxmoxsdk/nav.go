@@ -6,7 +6,6 @@ package proxmoxsdk
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 
@@ -27,9 +26,9 @@ func navParams[T any](p *T) any {
 // item count, when it decodes cleanly (pvetypes.Prescan counts the items
 // and finds the keys without a field in one allocation-free pass; only when
 // there are some, pvetypes.CaptureExtra stores them in the models' Extra);
-// otherwise item by item with
-// pvetypes.Unmarshal, so a field that does not decode is kept raw in its
-// item's Extra and reported, and the item is kept. Each item with such
+// otherwise item by item like DecodeListInto
+// (pvetypes.Unmarshal per item), so a field that does not decode is kept raw
+// in its item's Extra and reported, and the item is kept. Each item with such
 // fields is reported as an *ItemError wrapping its *pvetypes.FieldError
 // values, all joined into the returned error. Only an item that is not a
 // JSON object at all (or, for lists of scalars, does not decode) is
@@ -56,44 +55,7 @@ func navList(raw json.RawMessage, err error, out any) error {
 		}
 		return nil
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return fmt.Errorf("proxmox: data is not a list: %w", err)
-	}
-	st := sv.Type()
-	s := reflect.MakeSlice(st, 0, len(items))
-	var errs []error
-	for i, it := range items {
-		v := reflect.New(st.Elem())
-		if err := pvetypes.Unmarshal(it, v.Interface()); err != nil {
-			errs = append(errs, &ItemError{Index: i, Raw: it, Err: err})
-			if !keepItem(err) {
-				continue
-			}
-		}
-		s = reflect.Append(s, v.Elem())
-	}
-	sv.Set(s)
-	return errors.Join(errs...)
-}
-
-// keepItem reports whether an item whose decode failed with err still holds
-// its data: true when every error is a *pvetypes.FieldError below the item
-// (the item is an object; the field is kept raw in its Extra).
-func keepItem(err error) bool {
-	var list []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		list = j.Unwrap()
-	} else {
-		list = []error{err}
-	}
-	for _, e := range list {
-		fe, ok := e.(*pvetypes.FieldError)
-		if !ok || fe.Path == "" {
-			return false
-		}
-	}
-	return true
+	return DecodeListInto(raw, out)
 }
 
 // navDecode decodes a non-list result into out with pvetypes.Unmarshal:

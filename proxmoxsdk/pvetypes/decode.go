@@ -113,21 +113,20 @@ func Prescan(data []byte, v any) (n int, extra bool) {
 	}
 	i = skipSpace(data, i+1)
 	for i < len(data) && data[i] != ']' {
+		var end int
 		var err error
 		var x bool
 		if elem != nil {
-			i, x, err = scanAt(data, i, elem)
+			end, x, err = scanAt(data, i, elem)
 		} else {
-			i, err = skipValue(data, i)
+			end, err = skipValue(data, i)
 		}
 		if err != nil {
 			return n, true // let the decoder report it
 		}
 		n++
 		extra = extra || x
-		if i = skipSpace(data, i); i < len(data) && data[i] == ',' {
-			i = skipSpace(data, i+1)
-		}
+		i = nextItem(data, end)
 	}
 	return n, extra
 }
@@ -148,15 +147,12 @@ func scanAt(data []byte, i int, p *plan) (int, bool, error) {
 		extra := false
 		i = skipSpace(data, i+1)
 		for i < len(data) && data[i] != ']' {
-			var x bool
-			var err error
-			if i, x, err = scanAt(data, i, p.elem); err != nil {
+			end, x, err := scanAt(data, i, p.elem)
+			if err != nil {
 				return 0, false, err
 			}
 			extra = extra || x
-			if i = skipSpace(data, i); i < len(data) && data[i] == ',' {
-				i = skipSpace(data, i+1)
-			}
+			i = nextItem(data, end)
 		}
 		return i + 1, extra, nil
 	case p.kind == kMap:
@@ -168,39 +164,25 @@ func scanAt(data []byte, i int, p *plan) (int, bool, error) {
 	}
 	extra := false
 	h := 0
-	i = skipSpace(data, i+1)
-	for i < len(data) && data[i] != '}' {
-		if data[i] != '"' {
-			return 0, false, errScan
-		}
-		j, esc, err := skipString(data, i)
+	for i = skipSpace(data, i+1); i < len(data) && data[i] != '}'; {
+		key, vi, err := memberKey(data, i)
 		if err != nil {
 			return 0, false, err
 		}
-		if esc {
-			extra = true // rare: let capture decode the key
-		}
-		key := data[i+1 : j-1]
-		if i = skipSpace(data, j); i >= len(data) || data[i] != ':' {
-			return 0, false, errScan
-		}
-		i = skipSpace(data, i+1)
 		f, known := p.lookup(key, &h)
 		var end int
 		if known && f.sub != nil {
 			var x bool
-			end, x, err = scanAt(data, i, f.sub)
+			end, x, err = scanAt(data, vi, f.sub)
 			extra = extra || x
 		} else {
-			end, err = skipValue(data, i)
+			end, err = skipValue(data, vi)
 			extra = extra || (!known && p.addl < 0)
 		}
 		if err != nil {
 			return 0, false, err
 		}
-		if i = skipSpace(data, end); i < len(data) && data[i] == ',' {
-			i = skipSpace(data, i+1)
-		}
+		i = nextItem(data, end)
 	}
 	return i + 1, extra, nil
 }
@@ -353,18 +335,17 @@ func captureAt(data []byte, i int, v reflect.Value, p *plan) (int, error) {
 		}
 		i = skipSpace(data, i+1)
 		for k := 0; i < len(data) && data[i] != ']'; k++ {
+			var end int
 			var err error
 			if k < v.Len() {
-				i, err = captureAt(data, i, v.Index(k), p.elem)
+				end, err = captureAt(data, i, v.Index(k), p.elem)
 			} else {
-				i, err = skipValue(data, i)
+				end, err = skipValue(data, i)
 			}
 			if err != nil {
 				return 0, err
 			}
-			if i = skipSpace(data, i); i < len(data) && data[i] == ',' {
-				i = skipSpace(data, i+1)
-			}
+			i = nextItem(data, end)
 		}
 		return i + 1, nil
 	case kMap:
@@ -389,44 +370,25 @@ func captureAt(data []byte, i int, v reflect.Value, p *plan) (int, error) {
 		return skipValue(data, i)
 	}
 	h := 0
-	i = skipSpace(data, i+1)
-	for i < len(data) && data[i] != '}' {
-		if data[i] != '"' {
-			return 0, errScan
-		}
-		j, esc, err := skipString(data, i)
+	for i = skipSpace(data, i+1); i < len(data) && data[i] != '}'; {
+		key, vi, err := memberKey(data, i)
 		if err != nil {
 			return 0, err
 		}
-		key := data[i+1 : j-1]
-		if esc {
-			var s string
-			if json.Unmarshal(data[i:j], &s) != nil {
-				return 0, errScan
-			}
-			key = []byte(s)
-		}
-		if i = skipSpace(data, j); i >= len(data) || data[i] != ':' {
-			return 0, errScan
-		}
-		i = skipSpace(data, i+1)
 		f, known := p.lookup(key, &h)
 		var end int
-		switch {
-		case known && f.sub != nil:
-			end, err = captureAt(data, i, v.Field(f.index), f.sub)
-		default:
-			end, err = skipValue(data, i)
+		if known && f.sub != nil {
+			end, err = captureAt(data, vi, v.Field(f.index), f.sub)
+		} else {
+			end, err = skipValue(data, vi)
 			if err == nil && !known && p.addl < 0 { // else decoded into AdditionalProperties
-				setExtra(v, p, string(key), data[i:end])
+				setExtra(v, p, string(key), data[vi:end])
 			}
 		}
 		if err != nil {
 			return 0, err
 		}
-		if i = skipSpace(data, end); i < len(data) && data[i] == ',' {
-			i = skipSpace(data, i+1)
-		}
+		i = nextItem(data, end)
 	}
 	return i + 1, nil
 }

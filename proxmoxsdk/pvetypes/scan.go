@@ -78,6 +78,40 @@ func skipValue(b []byte, i int) (int, error) {
 	}
 }
 
+// memberKey reads the key and the colon of the object member at data[i]
+// and returns the key (unescaped) and the index of the member's value.
+func memberKey(data []byte, i int) (key []byte, val int, err error) {
+	if i >= len(data) || data[i] != '"' {
+		return nil, 0, errScan
+	}
+	j, esc, err := skipString(data, i)
+	if err != nil {
+		return nil, 0, err
+	}
+	key = data[i+1 : j-1]
+	if esc {
+		var s string
+		if json.Unmarshal(data[i:j], &s) != nil {
+			return nil, 0, errScan
+		}
+		key = []byte(s)
+	}
+	if j = skipSpace(data, j); j >= len(data) || data[j] != ':' {
+		return nil, 0, errScan
+	}
+	return key, skipSpace(data, j+1), nil
+}
+
+// nextItem moves past the separator that follows a member or element
+// ending at end: the index of the next one, or of the closing bracket.
+func nextItem(data []byte, end int) int {
+	i := skipSpace(data, end)
+	if i < len(data) && data[i] == ',' {
+		return skipSpace(data, i+1)
+	}
+	return i
+}
+
 // eachMember calls fn for every member of the object obj with its key
 // (unescaped), its value and the whole member text ("key":value). fn
 // returns false to stop. A non-object is an error.
@@ -86,52 +120,24 @@ func eachMember(obj []byte, fn func(key, val, member []byte) bool) error {
 	if i >= len(obj) || obj[i] != '{' {
 		return errScan
 	}
-	i = skipSpace(obj, i+1)
-	if i < len(obj) && obj[i] == '}' {
-		return nil
-	}
-	for i < len(obj) {
-		if obj[i] != '"' {
-			return errScan
-		}
-		start := i
-		j, esc, err := skipString(obj, i)
+	for i = skipSpace(obj, i+1); i < len(obj) && obj[i] != '}'; {
+		key, v, err := memberKey(obj, i)
 		if err != nil {
 			return err
 		}
-		key := obj[i+1 : j-1]
-		if esc {
-			var s string
-			if err := json.Unmarshal(obj[i:j], &s); err != nil {
-				return errScan
-			}
-			key = []byte(s)
-		}
-		i = skipSpace(obj, j)
-		if i >= len(obj) || obj[i] != ':' {
-			return errScan
-		}
-		i = skipSpace(obj, i+1)
-		end, err := skipValue(obj, i)
+		end, err := skipValue(obj, v)
 		if err != nil {
 			return err
 		}
-		if !fn(key, obj[i:end], obj[start:end]) {
+		if !fn(key, obj[v:end], obj[i:end]) {
 			return nil
 		}
-		i = skipSpace(obj, end)
-		if i >= len(obj) {
-			return errScan
-		}
-		if obj[i] == '}' {
-			return nil
-		}
-		if obj[i] != ',' {
-			return errScan
-		}
-		i = skipSpace(obj, i+1)
+		i = nextItem(obj, end)
 	}
-	return errScan
+	if i >= len(obj) {
+		return errScan
+	}
+	return nil
 }
 
 // eachElement calls fn for every element of the array arr; fn returns
@@ -141,11 +147,7 @@ func eachElement(arr []byte, fn func(el []byte) bool) error {
 	if i >= len(arr) || arr[i] != '[' {
 		return errScan
 	}
-	i = skipSpace(arr, i+1)
-	if i < len(arr) && arr[i] == ']' {
-		return nil
-	}
-	for i < len(arr) {
+	for i = skipSpace(arr, i+1); i < len(arr) && arr[i] != ']'; {
 		end, err := skipValue(arr, i)
 		if err != nil {
 			return err
@@ -153,17 +155,10 @@ func eachElement(arr []byte, fn func(el []byte) bool) error {
 		if !fn(arr[i:end]) {
 			return nil
 		}
-		i = skipSpace(arr, end)
-		if i >= len(arr) {
-			return errScan
-		}
-		if arr[i] == ']' {
-			return nil
-		}
-		if arr[i] != ',' {
-			return errScan
-		}
-		i = skipSpace(arr, i+1)
+		i = nextItem(arr, end)
 	}
-	return errScan
+	if i >= len(arr) {
+		return errScan
+	}
+	return nil
 }

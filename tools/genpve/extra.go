@@ -14,32 +14,12 @@ import (
 func responseModels(doc map[string]any) map[string]bool {
 	schemas := obj(obj(doc["components"])["schemas"])
 	seen := map[string]bool{}
-	var walk func(v any)
-	walk = func(v any) {
-		switch t := v.(type) {
-		case map[string]any:
-			if r, ok := t["$ref"].(string); ok {
-				name := strings.TrimPrefix(r, "#/components/schemas/")
-				if !seen[name] {
-					seen[name] = true
-					walk(schemas[name])
-				}
-			}
-			for k, e := range t {
-				if k != "$ref" {
-					walk(e)
-				}
-			}
-		case []any:
-			for _, e := range t {
-				walk(e)
-			}
-		}
-	}
 	for _, item := range obj(doc["paths"]) {
 		for _, m := range methods {
 			if op := obj(obj(item)[m]); op != nil {
-				walk(obj(op["responses"]))
+				for _, name := range refClosure(op["responses"], schemas) {
+					seen[name] = true
+				}
 			}
 		}
 	}
