@@ -59,7 +59,7 @@ func Unmarshal(data []byte, v any) error {
 	}
 	p := planFor(rv.Type().Elem())
 	if err == nil {
-		if p != nil {
+		if p != nil && !p.closed {
 			capture(data, rv.Elem(), p)
 		}
 		return nil
@@ -158,7 +158,7 @@ func scanAt(data []byte, i int, p *plan) (int, bool, error) {
 	case p.kind == kMap:
 		end, err := skipValue(data, i)
 		return end, true, err // rare (ceph metadata): always capture
-	case p.kind != kObject || data[i] != '{':
+	case p.kind != kObject || data[i] != '{' || p.closed:
 		end, err := skipValue(data, i)
 		return end, false, err
 	}
@@ -210,6 +210,9 @@ type plan struct {
 	addl     int              // object: index of AdditionalProperties, -1 when none
 	addlElem reflect.Type
 	elem     *plan // ptr, slice, map: the element's plan
+	// closed: an object whose unknown keys all go to AdditionalProperties
+	// and that holds no nested model, so there is nothing to capture.
+	closed bool
 }
 
 type field struct {
@@ -280,8 +283,10 @@ func buildPlan(t reflect.Type, seen map[reflect.Type]*plan) *plan {
 		}
 		p.fields[name] = field{index: i, sub: buildPlan(f.Type, seen)}
 	}
-	for name := range p.fields {
+	p.closed = p.addl >= 0
+	for name, f := range p.fields {
 		p.names = append(p.names, name)
+		p.closed = p.closed && f.sub == nil
 	}
 	sort.Strings(p.names)
 	for _, name := range p.names {
@@ -366,7 +371,7 @@ func captureAt(data []byte, i int, v reflect.Value, p *plan) (int, error) {
 		return end, err
 	}
 	// kObject
-	if data[i] != '{' {
+	if data[i] != '{' || p.closed {
 		return skipValue(data, i)
 	}
 	h := 0
