@@ -50,8 +50,8 @@ fuzz: ## run every fuzz target for FUZZTIME each
 .PHONY: schemas schemas-proxmox schemas-netbox
 schemas: schemas-proxmox schemas-netbox ## re-create schemas/ from their sources
 schemas-proxmox: ## PVE API viewer data -> schemas/proxmox/pve-*.json
-	cd tools && $(GO) run ./pveschema -in ../../shared/upstream/proxmox/pve-8.1.5-apidata.js -out ../schemas/proxmox/pve-8.1.json -expect 584
-	cd tools && $(GO) run ./pveschema -in ../../shared/upstream/proxmox/pve-9.1.3-apidata.js -out ../schemas/proxmox/pve-9.1.json -expect 649
+	cd tools && $(GO) run ./pveschema -in ../../shared/upstream/proxmox/pve-8.1.5-apidata.js -out ../schemas/proxmox/pve-8.1.json -overrides ../schemas/proxmox/overrides.json -expect 584
+	cd tools && $(GO) run ./pveschema -in ../../shared/upstream/proxmox/pve-9.1.3-apidata.js -out ../schemas/proxmox/pve-9.1.json -overrides ../schemas/proxmox/overrides.json -expect 649
 schemas-netbox: ## dump /api/schema from the live NetBox (make netbox-up first)
 	source $(NETBOX_ENV) && cd tools && $(GO) run ./netboxschema -out ../schemas/netbox
 

@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/proxbox-go/proxbox/proxmoxsdk/pvetypes"
 )
 
 // Client calls the PVE API through a Transport. It is safe for concurrent
@@ -414,8 +416,12 @@ func DecodeList[T any](raw json.RawMessage) ([]T, []error) {
 
 // DecodeListInto decodes a JSON array into out (a pointer to a slice) the
 // way GetList does: the whole list at once when it decodes cleanly,
-// otherwise item by item, keeping the good items and returning the bad
-// ones as errors.Join of *ItemError. null leaves out unchanged.
+// otherwise item by item, returning the bad items as errors.Join of
+// *ItemError. Items of generated models (gen/pve) are decoded with
+// pvetypes.Unmarshal: keys without a field go to their Extra, and an item
+// whose fields do not all decode is kept (the fields raw in Extra, each
+// reported as a *pvetypes.FieldError in its *ItemError); other bad items
+// are skipped. null leaves out unchanged.
 func DecodeListInto(raw json.RawMessage, out any) error {
 	if isNull(raw) {
 		return nil
@@ -427,6 +433,7 @@ func DecodeListInto(raw json.RawMessage, out any) error {
 	fresh := reflect.New(pv.Elem().Type())
 	if err := json.Unmarshal(raw, fresh.Interface()); err == nil {
 		pv.Elem().Set(fresh.Elem())
+		pvetypes.CaptureExtra(raw, out)
 		return nil
 	}
 	var items []json.RawMessage
@@ -438,12 +445,33 @@ func DecodeListInto(raw json.RawMessage, out any) error {
 	var errs []error
 	for i, it := range items {
 		v := reflect.New(st.Elem())
-		if err := json.Unmarshal(it, v.Interface()); err != nil {
+		if err := pvetypes.Unmarshal(it, v.Interface()); err != nil {
 			errs = append(errs, &ItemError{Index: i, Raw: it, Err: err})
-			continue
+			if !keepItem(err) {
+				continue
+			}
 		}
 		s = reflect.Append(s, v.Elem())
 	}
 	pv.Elem().Set(s)
 	return errors.Join(errs...)
+}
+
+// keepItem reports whether an item whose decode failed with err still holds
+// its data: true when every error is a *pvetypes.FieldError below the item
+// (the item is an object; the field is kept raw in its Extra).
+func keepItem(err error) bool {
+	var list []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	} else {
+		list = []error{err}
+	}
+	for _, e := range list {
+		fe, ok := e.(*pvetypes.FieldError)
+		if !ok || fe.Path == "" {
+			return false
+		}
+	}
+	return true
 }

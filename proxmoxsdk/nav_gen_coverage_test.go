@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/proxbox-go/proxbox/proxmoxsdk/gen/pve"
+	"github.com/proxbox-go/proxbox/proxmoxsdk/pvetypes"
 )
 
 // schemaOps reads the converted schemas (the generator's inputs) and
@@ -194,12 +195,18 @@ func TestNavigatorDecode(t *testing.T) {
 
 	px = fakeClient(t, `{"data":[{"node":"pve1","status":"online","maxcpu":"8"},{"node":["bad"]},{"node":"pve2","cpu":0.5}]}`, &seen)
 	nodes, err := px.NodesIndex().Get(ctx)
-	if len(nodes) != 2 || nodes[0].Node.Get() != "pve1" || nodes[0].Maxcpu.Get() != 8 || nodes[1].Node.Get() != "pve2" {
+	if len(nodes) != 3 || nodes[0].Node.Get() != "pve1" || nodes[0].Maxcpu.Get() != 8 || nodes[2].Node.Get() != "pve2" {
 		t.Errorf("nodes = %+v", nodes)
 	}
+	// The bad item is kept: the field that does not decode is zero, its
+	// raw value is in Extra, and the error names it.
+	if raw, _ := nodes[1].Extra.Raw("node"); string(raw) != `["bad"]` || nodes[1].Node.Set {
+		t.Errorf("bad item = %+v", nodes[1])
+	}
 	var ie *ItemError
-	if !errors.As(err, &ie) || ie.Index != 1 {
-		t.Errorf("want *ItemError for item 1, got %v", err)
+	var fe *pvetypes.FieldError
+	if !errors.As(err, &ie) || ie.Index != 1 || !errors.As(err, &fe) || fe.Path != "node" || fe.Want != "string" {
+		t.Errorf("want *ItemError for item 1 with a FieldError on node, got %v", err)
 	}
 }
 

@@ -5,37 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/proxbox-go/proxbox/proxmoxsdk/pvetypes"
 )
-
-// TestNavCount: the presizing count matches encoding/json's element count,
-// whatever the strings contain.
-func TestNavCount(t *testing.T) {
-	for in, want := range map[string]int{
-		`[]`: 0, ` [ ] `: 0, `null`: 0, `{}`: 0, `[1]`: 1, `[1,2,3]`: 3,
-		`[{"a":[1,2,{"b":","}]},"x,y",null]`:     3,
-		`["q\"],[", "\\", "\\\"", {"k":"]"}]`:    4,
-		`[ "a" , [ ] , { } , -1.5e3 , true ]`:    5,
-		`["\u005c\"", "tail\\\\"]`:               2,
-		`[{"name":"vm,1","tags":"a;b"},{"x":1}]`: 2,
-	} {
-		if got := navCount([]byte(in)); got != want {
-			t.Errorf("navCount(%s) = %d, want %d", in, got, want)
-		}
-	}
-}
-
-func FuzzNavCount(f *testing.F) {
-	for _, s := range []string{`[]`, `[1,"a,b",{"c":[2,3]}]`, `["\\\"",null]`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		n := navCount(data) // never panics
-		var items []json.RawMessage
-		if json.Unmarshal(data, &items) == nil && n != len(items) {
-			t.Fatalf("navCount(%q) = %d, encoding/json has %d items", data, n, len(items))
-		}
-	})
-}
 
 // TestNavListTolerant: PVE's drifting spellings decode into the value
 // fields, absent and null fields stay unset, and a bad item is reported
@@ -50,13 +22,20 @@ func TestNavListTolerant(t *testing.T) {
 	]}`, &seen)
 	rs, err := px.Cluster().Resources().Get(context.Background(), nil)
 	var ie *ItemError
-	if !errors.As(err, &ie) || ie.Index != 2 {
-		t.Fatalf("want *ItemError for item 2, got %v", err)
+	var fe *pvetypes.FieldError
+	if !errors.As(err, &ie) || ie.Index != 2 || !errors.As(err, &fe) || fe.Path != "vmid" || fe.Want != "integer" || string(fe.Value) != `{"bad":1}` {
+		t.Fatalf("want *ItemError for item 2 with a FieldError on vmid, got %v", err)
 	}
-	if len(rs) != 3 {
-		t.Fatalf("%d items, want 3", len(rs))
+	if len(rs) != 4 {
+		t.Fatalf("%d items, want 4 (the bad one kept)", len(rs))
 	}
-	q, c, s := rs[0], rs[1], rs[2]
+	q, c, bad, s := rs[0], rs[1], rs[2], rs[3]
+	if bad.Id.Get() != "qemu/101" || bad.Vmid.Set || !bad.Extra.Has("vmid") {
+		t.Errorf("bad item: %+v", bad)
+	}
+	if b, err := json.Marshal(bad); err != nil || string(b) != `{"id":"qemu/101","type":"qemu","vmid":{"bad":1}}` {
+		t.Errorf("bad item marshals as %s, %v", b, err)
+	}
 	if q.Vmid.Get() != 100 || !q.Template.Get() || q.Cpu.Get() != 0.5 || q.Maxmem.Get() != 2147483648 || q.Name.Set || q.Shared.Set {
 		t.Errorf("qemu item: %+v", q)
 	}

@@ -64,6 +64,25 @@ type cached struct {
 
 // New generates the cluster described by sc.
 func New(sc Scenario) *Mock {
+	if f := sc.Cluster; f != nil {
+		sc.Nodes, sc.QEMU, sc.LXC = len(f.Nodes), 0, 0
+		for _, g := range f.Guests {
+			if g.Type == "lxc" {
+				sc.LXC++
+			} else {
+				sc.QEMU++
+			}
+		}
+		if f.Name != "" && sc.Name == "" {
+			sc.Name = f.Name
+		}
+		if f.Version != "" && sc.Version == "" {
+			sc.Version = f.Version
+		}
+		if f.Seed != 0 && sc.Seed == 0 {
+			sc.Seed = f.Seed
+		}
+	}
 	sc.defaults()
 	g := newGenerator(&sc)
 	m := &Mock{sc: sc, guests: map[int]*guest{}, tasks: map[string][]*task{}, taskByID: map[string]*task{}, cache: map[string]cached{}, pidNext: 400000}
@@ -72,6 +91,20 @@ func New(sc Scenario) *Mock {
 		"root@pam!proxbox": {secret: g.uuid()},
 		"audit@pve!ro":     {secret: g.uuid(), readOnly: true},
 	}
+	if sc.Cluster != nil {
+		m.applyCluster(g, sc.Cluster)
+	} else {
+		m.generate(g)
+	}
+	m.repl, m.backupJob = g.jobs(m)
+	m.ops = defaultOps()
+	return m
+}
+
+// generate builds the nodes, guests, backups, tasks and storages of a
+// generated scenario.
+func (m *Mock) generate(g *generator) {
+	sc := &m.sc
 	m.nodes = g.nodes()
 	for i := 0; i < sc.QEMU; i++ {
 		gs := g.guest(100+i, "qemu", nodeName(i%sc.Nodes))
@@ -89,9 +122,6 @@ func New(sc Scenario) *Mock {
 		}
 	}
 	m.storages = storageConfigs(sc.Nodes)
-	m.repl, m.backupJob = g.jobs(m)
-	m.ops = defaultOps()
-	return m
 }
 
 // Scenario returns the (defaulted) scenario.

@@ -127,14 +127,19 @@ func nodeName(i int) string { return fmt.Sprintf("pve%d", i+1) }
 func (g *generator) nodes() []*node {
 	out := make([]*node, g.sc.Nodes)
 	for i := range out {
-		fp := make([]string, 32)
-		for j := range fp {
-			fp[j] = strings.ToUpper(g.hex(2))
-		}
-		out[i] = &node{name: nodeName(i), id: i + 1, ip: fmt.Sprintf("10.10.0.%d", 11+i), maxcpu: 32 + 16*(i%3),
-			maxmem: int64(256+128*(i%2)) << 30, uptime: 864000 + int64(g.rng.IntN(864000)), fp: strings.Join(fp, ":")}
+		out[i] = g.nodes1(i)
 	}
 	return out
+}
+
+// nodes1 generates node i (pve<i+1>).
+func (g *generator) nodes1(i int) *node {
+	fp := make([]string, 32)
+	for j := range fp {
+		fp[j] = strings.ToUpper(g.hex(2))
+	}
+	return &node{name: nodeName(i), id: i + 1, ip: fmt.Sprintf("10.10.0.%d", 11+i), maxcpu: 32 + 16*(i%3),
+		maxmem: int64(256+128*(i%2)) << 30, uptime: 864000 + int64(g.rng.IntN(864000)), fp: strings.Join(fp, ":")}
 }
 
 func (g *generator) nic(vmid, index int) nic {

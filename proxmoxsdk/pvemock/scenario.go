@@ -34,6 +34,10 @@ type Scenario struct {
 	// Epoch is the fixed "now" used for generated timestamps (ctime,
 	// starttime) so output is deterministic (default 2026-11-20 12:00 UTC).
 	Epoch time.Time
+	// Cluster, when set, is the user's own cluster (LoadClusterFile): its
+	// nodes, guests, storages and backups replace the generated ones, and
+	// Nodes, QEMU and LXC are taken from it.
+	Cluster *ClusterFile
 }
 
 // Default user credentials of the mock.

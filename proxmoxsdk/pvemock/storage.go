@@ -33,6 +33,9 @@ func isShared(s map[string]any) bool {
 func (m *Mock) storageUsage(n *node, s map[string]any) map[string]any {
 	name := s["storage"].(string)
 	total := map[string]int64{"local": 100 << 30, "local-lvm": 1800 << 30, "ceph-vm": 20 << 40, "nfs-backup": 40 << 40, "pbs-backup": 60 << 40}[name]
+	if total == 0 {
+		total = 4 << 40 // a storage of the user's cluster file
+	}
 	used := total / int64(3+len(name)%4)
 	return map[string]any{"storage": name, "type": s["type"], "content": s["content"], "shared": b01(isShared(s)), "active": 1, "enabled": 1,
 		"total": total, "used": used, "avail": total - used, "used_fraction": float64(used) / float64(total)}

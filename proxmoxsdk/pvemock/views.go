@@ -46,6 +46,7 @@ func init() {
 	})
 	reg("GET", "/pools/{poolid}", (*Mock).pool)
 	reg("GET", "/nodes", (*Mock).nodeList)
+	reg("GET", "/nodes/{node}/status", (*Mock).nodeStatus)
 	reg("GET", "/storage", func(m *Mock, c *call) *proxmoxsdk.Response {
 		if t := c.param("type"); t != "" {
 			var out []map[string]any
@@ -281,7 +282,7 @@ func (m *Mock) config(g *guest) map[string]any {
 			}
 		}
 		for _, n := range g.nics {
-			cfg[fmt.Sprintf("net%d", n.index)] = fmt.Sprintf("virtio=%s,bridge=vmbr0,firewall=1,tag=%d", n.mac, n.tag)
+			cfg[fmt.Sprintf("net%d", n.index)] = fmt.Sprintf("virtio=%s,bridge=vmbr0,firewall=1", n.mac) + tagOpt(n.tag)
 		}
 	} else {
 		cfg["hostname"] = g.name
@@ -293,8 +294,18 @@ func (m *Mock) config(g *guest) map[string]any {
 		cfg["searchdomain"] = "example.internal"
 		cfg["nameserver"] = "10.10.0.1"
 		for _, n := range g.nics {
-			cfg[fmt.Sprintf("net%d", n.index)] = fmt.Sprintf("name=eth%d,bridge=vmbr0,firewall=1,gw=%s,hwaddr=%s,ip=%s,ip6=%s,tag=%d,type=veth",
-				n.index, gateway(n.ipv4), n.mac, n.ipv4, n.ipv6, n.tag)
+			s := fmt.Sprintf("name=eth%d,bridge=vmbr0,firewall=1", n.index)
+			if n.ipv4 != "" {
+				s += ",gw=" + gateway(n.ipv4)
+			}
+			s += ",hwaddr=" + n.mac
+			if n.ipv4 != "" {
+				s += ",ip=" + n.ipv4
+			}
+			if n.ipv6 != "" {
+				s += ",ip6=" + n.ipv6
+			}
+			cfg[fmt.Sprintf("net%d", n.index)] = s + tagOpt(n.tag) + ",type=veth"
 		}
 	}
 	if len(g.snapshots) > 0 {
@@ -304,11 +315,20 @@ func (m *Mock) config(g *guest) map[string]any {
 	return cfg
 }
 
+// tagOpt is the ",tag=N" option of a NIC; PVE writes none without a VLAN.
+func tagOpt(tag int) string {
+	if tag <= 0 {
+		return ""
+	}
+	return ",tag=" + strconv.Itoa(tag)
+}
+
 func (m *Mock) statusCurrent(g *guest) map[string]any {
 	r := m.guestResource(g)
 	delete(r, "id")
 	delete(r, "node")
 	delete(r, "type")
+	delete(r, "maxcpu") // a /cluster/resources field; vmstatus reports cpus
 	r["ha"] = map[string]any{"managed": 0}
 	if g.kind == "qemu" {
 		r["cpus"] = g.cores
@@ -318,6 +338,7 @@ func (m *Mock) statusCurrent(g *guest) map[string]any {
 			r["pid"] = 10000 + g.vmid
 			r["running-machine"] = "pc-i440fx-8.1+pve0"
 			r["running-qemu"] = "8.1.5"
+			m.qemuFullStatus(g, r)
 		}
 	} else {
 		r["type"] = "lxc"
@@ -418,7 +439,7 @@ func (m *Mock) lxcInterfaces(c *call) *proxmoxsdk.Response {
 }
 
 func nodeIfaces(n *node) []map[string]any {
-	last := strings.TrimPrefix(n.ip, "10.10.0.")
+	last := n.ip[strings.LastIndexByte(n.ip, '.')+1:] // host part of the node's address
 	eth := func(name string, active bool) map[string]any {
 		return map[string]any{"iface": name, "type": "eth", "method": "manual", "method6": "manual", "families": []string{"inet"}, "active": b01(active), "exists": 1, "autostart": b01(active), "priority": 3}
 	}
@@ -427,7 +448,7 @@ func nodeIfaces(n *node) []map[string]any {
 		{"iface": "bond0", "type": "bond", "method": "manual", "method6": "manual", "families": []string{"inet"}, "active": 1, "autostart": 1,
 			"slaves": "eno1 eno2", "bond_mode": "802.3ad", "bond_xmit_hash_policy": "layer3+4", "priority": 5},
 		{"iface": "vmbr0", "type": "bridge", "method": "static", "method6": "static", "families": []string{"inet", "inet6"}, "active": 1, "autostart": 1,
-			"address": n.ip, "netmask": "24", "cidr": n.ip + "/24", "gateway": "10.10.0.1",
+			"address": n.ip, "netmask": "24", "cidr": n.ip + "/24", "gateway": gateway(n.ip),
 			"address6": "2001:db8:10::" + last, "netmask6": 64, "cidr6": "2001:db8:10::" + last + "/64", "gateway6": "2001:db8:10::1",
 			"bridge_ports": "bond0", "bridge_stp": "off", "bridge_fd": "0", "bridge_vlan_aware": 1, "bridge_vids": "2-4094", "comments": "VM traffic\n", "priority": 6},
 		{"iface": "vmbr1", "type": "bridge", "method": "manual", "method6": "manual", "families": []string{"inet"}, "active": 1, "autostart": 1,
@@ -467,8 +488,67 @@ func (m *Mock) pool(c *call) *proxmoxsdk.Response {
 	for _, id := range ids {
 		g := m.guests[id]
 		if id%2 == 0 {
-			members = append(members, map[string]any{"id": g.kind + "/" + strconv.Itoa(id), "vmid": id, "type": g.kind, "node": g.node, "name": g.name})
+			// PVE's read_pool fills members from the same stats as
+			// /cluster/resources.
+			members = append(members, m.guestResource(g))
 		}
 	}
 	return okResp(map[string]any{"poolid": "production", "comment": "production guests", "members": members})
+}
+
+// qemuFullStatus adds what PVE's vmstatus($vmid, 1) reports for a running
+// VM on top of the list fields (qemu-server PVE/QemuServer.pm): balloon and
+// ballooninfo (query-balloon), freemem, blockstat (query-blockstats), nics
+// (/proc/net/dev of the tap devices) and proxmox-support.
+func (m *Mock) qemuFullStatus(g *guest, r map[string]any) {
+	maxmem := int64(g.memMB) << 20
+	free := maxmem / 4
+	r["balloon"] = maxmem
+	r["freemem"] = free
+	r["ballooninfo"] = map[string]any{"actual": maxmem, "max_mem": maxmem, "total_mem": maxmem - 64<<20, "free_mem": free,
+		"last_update": m.sc.Epoch.Unix(), "major_page_faults": g.vmid * 3, "minor_page_faults": g.vmid * 1000,
+		"mem_swapped_in": 0, "mem_swapped_out": 0}
+	blk := map[string]any{}
+	for _, d := range g.disks {
+		blk[d.key] = map[string]any{"rd_bytes": int64(g.vmid) * 1048576, "wr_bytes": int64(g.vmid) * 524288,
+			"rd_operations": g.vmid * 10, "wr_operations": g.vmid * 5, "flush_operations": g.vmid,
+			"failed_rd_operations": 0, "failed_wr_operations": 0, "idle_time_ns": 123456789, "timed_stats": []any{},
+			"account_invalid": true, "account_failed": true}
+	}
+	r["blockstat"] = blk
+	nics := map[string]any{}
+	for _, n := range g.nics {
+		nics[fmt.Sprintf("tap%di%d", g.vmid, n.index)] = map[string]any{"netin": int64(g.vmid) * 123456, "netout": int64(g.vmid) * 65432}
+	}
+	r["nics"] = nics
+	r["proxmox-support"] = map[string]any{"pbs-dirty-bitmap": true, "pbs-dirty-bitmap-migration": true, "pbs-dirty-bitmap-savevm": true,
+		"pbs-library-version": "1.4.1 (UNKNOWN)", "pbs-masterkey": true, "query-bitmap-info": true, "backup-max-workers": true}
+}
+
+// nodeStatus answers /nodes/{node}/status like pve-manager's
+// PVE/API2/Nodes.pm status(): uptime, idle and wait, kversion,
+// current-kernel, cpuinfo (PVE::ProcFSTools::read_cpuinfo), memory, swap,
+// ksm, rootfs, loadavg (strings, as PVE sends them), boot-info.
+func (m *Mock) nodeStatus(c *call) *proxmoxsdk.Response {
+	n := m.node(c.str("node"))
+	if n == nil {
+		return errResp(http.StatusInternalServerError, fmt.Sprintf("hostname lookup '%s' failed - failed to get address info for: %s: Name or service not known", c.str("node"), c.str("node")), nil)
+	}
+	const release = "6.5.13-5-pve"
+	kver := "#1 SMP PREEMPT_DYNAMIC PMX 6.5.13-5 (2024-04-05T11:03Z)"
+	used := n.maxmem / 3
+	return okResp(map[string]any{
+		"uptime": n.uptime, "idle": 0, "wait": 0.0012, "cpu": 0.05 + float64(n.id)/100,
+		"kversion":       "Linux " + release + " " + kver,
+		"current-kernel": map[string]any{"sysname": "Linux", "release": release, "version": kver, "machine": "x86_64"},
+		"pveversion":     "pve-manager/" + m.sc.Version + "/a1b2c3d4e5f60718",
+		"cpuinfo": map[string]any{"model": "AMD EPYC 7543 32-Core Processor", "sockets": 1, "cpus": n.maxcpu, "cores": n.maxcpu / 2,
+			"mhz": "2800.000", "hvm": 1, "user_hz": 100, "flags": "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov"},
+		"memory":    map[string]any{"total": n.maxmem, "used": used, "free": n.maxmem - used, "available": n.maxmem - used},
+		"swap":      map[string]any{"total": int64(8) << 30, "used": 0, "free": int64(8) << 30},
+		"ksm":       map[string]any{"shared": 0},
+		"rootfs":    map[string]any{"total": int64(100) << 30, "used": int64(12) << 30, "avail": int64(83) << 30, "free": int64(88) << 30},
+		"loadavg":   []string{"0.42", "0.38", "0.35"},
+		"boot-info": map[string]any{"mode": "efi", "secureboot": 0},
+	})
 }

@@ -27,6 +27,7 @@ type Stats struct {
 	Tolerant        map[string]int // response scalars by pvetypes type
 	DefaultsMoved   int            // defaults that could not be coerced
 	OneOfs          int            // oneOf schemas flattened
+	Overrides       map[string]int // override fields applied: added, corrected, widened
 }
 
 type converter struct {
@@ -41,7 +42,7 @@ type converter struct {
 func newConverter() *converter {
 	return &converter{
 		schemas: map[string]any{},
-		st:      Stats{ByMethod: map[string]int{}, Tolerant: map[string]int{}},
+		st:      Stats{ByMethod: map[string]int{}, Tolerant: map[string]int{}, Overrides: map[string]int{}},
 	}
 }
 
@@ -67,6 +68,8 @@ func ref(name string) map[string]any {
 type Options struct {
 	Version string // info.version, e.g. "8.1.5"
 	Source  string // base name or URL of the input, recorded as x-pve-source
+	// Overrides, when set, are applied after conversion (overrides.go).
+	Overrides *OverrideFile
 }
 
 // Convert turns the PVE API tree into an OpenAPI 3.0 document.
@@ -109,6 +112,7 @@ func Convert(nodes []*apiNode, opt Options) (map[string]any, Stats, error) {
 	for _, n := range nodes {
 		walk(n)
 	}
+	c.applyOverrides(paths, opt.Version, opt.Overrides)
 	c.st.Paths = len(paths)
 	c.st.Schemas = len(c.schemas)
 	if c.st.Operations != c.st.InputPairs {

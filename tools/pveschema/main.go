@@ -35,6 +35,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	in := fs.String("in", "", "apidata.js: file path or http(s) URL (…/pve-docs/api-viewer/apidata.js)")
 	out := fs.String("out", "", "output OpenAPI JSON file (default: stdout)")
 	version := fs.String("version", "", "info.version (default: the x.y.z found in the input name)")
+	overrides := fs.String("overrides", "", "overrides file applied after conversion (schemas/proxmox/overrides.json)")
 	expect := fs.Int("expect", 0, "fail unless exactly this many operations are written (0: no check)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -60,7 +61,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			v = "unknown"
 		}
 	}
-	doc, st, err := Convert(nodes, Options{Version: v, Source: base})
+	var ovr *OverrideFile
+	if *overrides != "" {
+		if ovr, err = LoadOverrides(*overrides); err != nil {
+			return err
+		}
+	}
+	doc, st, err := Convert(nodes, Options{Version: v, Source: base, Overrides: ovr})
 	printStats(stdout, base, st)
 	if err != nil {
 		return err
@@ -110,4 +117,7 @@ func printStats(w io.Writer, name string, st Stats) {
 	fmt.Fprintf(w, "  component schemas %d; hoisted enums %d; null returns %d; indexed families %d; placeholder maps %d; oneOf flattened %d; defaults moved %d\n",
 		st.Schemas, st.Enums, st.NullReturns, st.IndexedFamilies, st.PlaceholderMaps, st.OneOfs, st.DefaultsMoved)
 	fmt.Fprintf(w, "  tolerant response scalars: %s\n", strings.Join(tol, ", "))
+	fmt.Fprintf(w, "  overrides applied: %d (added fields %d, corrected types %d, widened types %d)\n",
+		st.Overrides["added"]+st.Overrides["corrected"]+st.Overrides["widened"],
+		st.Overrides["added"], st.Overrides["corrected"], st.Overrides["widened"])
 }

@@ -1,6 +1,6 @@
 // Command pvemock serves an in-memory Proxmox VE cluster over HTTPS.
 //
-//	pvemock serve --listen 127.0.0.1:8006 --scenario s100 [--qemu N --lxc N --nodes N] [--seed N]
+//	pvemock serve --listen 127.0.0.1:8006 --scenario s100|s1000|s5000|FILE [--qemu N --lxc N --nodes N] [--seed N]
 //	    [--version 8.1.4] [--ticket-lifetime 2h] --token-file FILE
 //
 // It prints the URL, the API token id and the certificate fingerprint, and
@@ -46,11 +46,11 @@ func main() {
 // once the listener is up.
 func run(ctx context.Context, args []string, out io.Writer, ready chan<- string) error {
 	if len(args) == 0 || args[0] != "serve" {
-		return errors.New("usage: pvemock serve --listen 127.0.0.1:8006 --scenario s100|s1000|s5000 [--qemu N --lxc N --nodes N --seed N --version V --ticket-lifetime D] --token-file FILE")
+		return errors.New("usage: pvemock serve --listen 127.0.0.1:8006 --scenario s100|s1000|s5000|FILE [--qemu N --lxc N --nodes N --seed N --version V --ticket-lifetime D] --token-file FILE")
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8006", "listen address")
-	scen := fs.String("scenario", "s100", "s100 | s1000 | s5000")
+	scen := fs.String("scenario", "s100", "s100 | s1000 | s5000 | a cluster file (JSON, or YAML when it ends in .yaml/.yml; see pvemock.ClusterFile)")
 	qemu := fs.Int("qemu", -1, "override the number of QEMU guests")
 	lxc := fs.Int("lxc", -1, "override the number of LXC guests")
 	nodes := fs.Int("nodes", -1, "override the number of nodes")
@@ -65,7 +65,18 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 	}
 	sc, ok := pvemock.ByName(*scen)
 	if !ok {
-		return fmt.Errorf("unknown scenario %q", *scen)
+		// Not a built-in name: the user's cluster file (JSON or YAML).
+		f, err := pvemock.LoadClusterFile(*scen)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("unknown scenario %q (s100, s1000, s5000 or a cluster file)", *scen)
+			}
+			return err
+		}
+		if *qemu >= 0 || *lxc >= 0 || *nodes > 0 {
+			return errors.New("--qemu, --lxc and --nodes do not apply to a cluster file")
+		}
+		sc = pvemock.Scenario{Cluster: f}
 	}
 	if *qemu >= 0 {
 		sc.QEMU = *qemu
@@ -79,7 +90,9 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 	if *seed != 0 {
 		sc.Seed = *seed
 	}
-	sc.Version = *version
+	if *version != "" || sc.Cluster == nil {
+		sc.Version = *version
+	}
 	sc.TicketLifetime = *lifetime
 	m := pvemock.New(sc)
 	id, secret := m.Token()
@@ -105,7 +118,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		scheme = "https"
 	}
 	base := fmt.Sprintf("%s://%s", scheme, ln.Addr())
-	fmt.Fprintf(out, "URL=%s\nTOKEN_ID=%s\nFINGERPRINT=%s\nSCENARIO=%s nodes=%d qemu=%d lxc=%d\n", base, id, fp, *scen, sc.Nodes, sc.QEMU, sc.LXC)
+	fmt.Fprintf(out, "URL=%s\nTOKEN_ID=%s\nFINGERPRINT=%s\nSCENARIO=%s nodes=%d qemu=%d lxc=%d\n", base, id, fp, *scen, m.Scenario().Nodes, m.Scenario().QEMU, m.Scenario().LXC)
 	if *tokenFile == "" {
 		fmt.Fprintln(out, "TOKEN_SECRET="+secret)
 	}

@@ -106,13 +106,8 @@ func TestServeTicketTOTP(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var out syncBuf
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--scenario", "s100", "--qemu", "3", "--lxc", "0",
-			"--ticket-lifetime", "3s", "--token-file", filepath.Join(t.TempDir(), "token")}, &out, ready)
-	}()
+	out, ready, done := serve(ctx, "--listen", "127.0.0.1:0", "--scenario", "s100", "--qemu", "3", "--lxc", "0",
+		"--ticket-lifetime", "3s", "--token-file", filepath.Join(t.TempDir(), "token"))
 	base := <-ready
 	fp := regexp.MustCompile(`FINGERPRINT=(\S+)`).FindStringSubmatch(out.String())[1]
 	client := func(renew time.Duration) (*proxmoxsdk.Client, *counting) {
@@ -154,4 +149,44 @@ func TestServeTicketTOTP(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// TestServeClusterFile: --scenario takes the user's cluster file.
+func TestServeClusterFile(t *testing.T) {
+	file := filepath.Join("..", "..", "pvemock", "testdata", "cluster.yaml")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, ready, done := serve(ctx, "--listen", "127.0.0.1:0", "--http", "--scenario", file)
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	if !strings.Contains(out.String(), "nodes=2 qemu=2 lxc=1") {
+		t.Errorf("output: %s", out.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if err := run(context.Background(), []string{"serve", "--scenario", file, "--qemu", "3"}, out, nil); err == nil {
+		t.Error("--qemu with a cluster file accepted")
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"nodes":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"serve", "--scenario", bad}, out, nil); err == nil || !strings.Contains(err.Error(), "no nodes") {
+		t.Errorf("invalid cluster file: %v", err)
+	}
+}
+
+// serve runs `pvemock serve args…` in the background: its output, the
+// base URL once it listens, and its result.
+func serve(ctx context.Context, args ...string) (*syncBuf, chan string, chan error) {
+	out := &syncBuf{}
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"serve"}, args...), out, ready) }()
+	return out, ready, done
 }
