@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -500,9 +499,10 @@ func (r *run) stageRoutines(ctx context.Context, cls []*cluster) (int, string, e
 			sel = r.routineGuests(ctx, c, j)
 		}
 		if len(sel) == 0 {
-			// a job that selects no guest cannot be stored: reported, not
-			// attempted (a write NetBox must refuse would repeat every sync)
-			r.fail(kRoutine.Type, c.label()+"/"+asStr(j["id"]), errEmptySelection)
+			// a job that selects no guest cannot be stored: reported as
+			// skipped, not attempted (a write NetBox must refuse would repeat
+			// every sync)
+			r.skip(kRoutine.Type, c.label()+"/"+asStr(j["id"]), emptySelection)
 			return nil
 		}
 		body := obj{"enabled": j["enabled"] == nil || truthy(j["enabled"]), "schedule": asStr(j["schedule"]),
@@ -598,7 +598,7 @@ func (r *run) routineGuests(ctx context.Context, c *cluster, j obj) []any {
 	return out
 }
 
-var errEmptySelection = errors.New("the backup job selects no guest, and netbox-proxbox's BackupRoutine cannot store an empty selection")
+const emptySelection = "the backup job selects no guest, and netbox-proxbox's BackupRoutine cannot store an empty selection"
 
 var poolIDRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 

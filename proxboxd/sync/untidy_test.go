@@ -341,3 +341,49 @@ func TestOrphanDeletedAfterDaysFreesItsNameWithoutARename(t *testing.T) {
 		t.Fatalf("guest 104 is %q, want %q", got, name)
 	}
 }
+
+// TestUntidyClusterFileConverges: a cluster file with FQDN node names,
+// duplicate and over-long names, a guest without NICs, a disk without a
+// size, a link-local and a shared address and backups of a destroyed guest
+// syncs with every guest in NetBox, reports what it does not write, and
+// re-syncs without a write.
+func TestUntidyClusterFileConverges(t *testing.T) {
+	f, err := pvemock.LoadClusterFile("testdata/untidy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, nil, pvemock.Scenario{Name: f.Name, Cluster: f, Seed: f.Seed})
+	res := e.converges()
+	names := map[int]string{}
+	for _, vmid := range []int{100, 101, 102, 103, 104, 105} {
+		names[vmid] = e.vmName(vmid, "qemu")
+	}
+	if names[100] != "web" || names[101] != "web (101)" {
+		t.Errorf("duplicate names: %q %q", names[100], names[101])
+	}
+	if utf8.RuneCountInString(names[102]) != maxName || !strings.HasSuffix(names[102], "~102") {
+		t.Errorf("long name: %q", names[102])
+	}
+	devs := e.list(kDevice.Path, netboxsdk.NewFilter().Eq("name", "pve-a.dc1.example.com"))
+	if len(devs) != 1 {
+		t.Errorf("FQDN node: %d devices", len(devs))
+	}
+	var skipped []string
+	for _, s := range res.Stages {
+		for _, k := range s.Skipped {
+			skipped = append(skipped, k.ObjectType+" "+k.Name+": "+k.Reason)
+		}
+	}
+	for _, want := range []string{"appliance/scsi1: the Proxmox config gives the disk no size", "has VMID 190", "198.51.100.10/24 is also reported by"} {
+		found := false
+		for _, s := range skipped {
+			found = found || strings.Contains(s, want)
+		}
+		if !found {
+			t.Errorf("no skipped item %q in %v", want, skipped)
+		}
+	}
+	if p := refID(e.vmByVMID(104, "qemu"), "primary_ip4"); p != 0 {
+		t.Errorf("the link-local address is 104's primary IPv4")
+	}
+}

@@ -27,6 +27,16 @@ type ClusterFile struct {
 	// (storage, type, content, path, shared, nodes, …); default: local,
 	// local-lvm, ceph-vm, nfs-backup, pbs-backup.
 	Storages []map[string]any `json:"storages,omitempty"`
+	// LeftBackups are backups whose guest was destroyed (PVE keeps them on
+	// their storage): listed with a VMID no guest has.
+	LeftBackups []LeftBackupSpec `json:"left_backups,omitempty"`
+}
+
+// LeftBackupSpec is a backup of a destroyed guest.
+type LeftBackupSpec struct {
+	VMID int    `json:"vmid"`
+	Type string `json:"type,omitempty"` // qemu (default) or lxc
+	BackupSpec
 }
 
 // NodeSpec is one node.
@@ -76,6 +86,8 @@ type DiskSpec struct {
 	Storage string `json:"storage"`
 	SizeGiB int    `json:"size_gib"`
 	MP      string `json:"mp,omitempty"` // LXC mount point path
+	// NoSize leaves size= out of the config (a volume PVE has not sized).
+	NoSize bool `json:"no_size,omitempty"`
 }
 
 // BackupSpec is one backup of a guest on a backup storage.
@@ -175,14 +187,26 @@ func (f *ClusterFile) Validate() error {
 		}
 		vmids[g.VMID] = true
 		for _, d := range g.Disks {
-			if d.Key == "" || !storages[d.Storage] || d.SizeGiB <= 0 {
-				return bad("guest %d: disk %+v needs a key, a known storage and a size", g.VMID, d)
+			if d.Key == "" || !storages[d.Storage] || (d.SizeGiB <= 0) != d.NoSize {
+				return bad("guest %d: disk %+v needs a key, a known storage and a size (or no_size)", g.VMID, d)
 			}
 		}
 		for _, b := range g.Backups {
 			if !storages[b.Storage] {
 				return bad("guest %d: backup on unknown storage %q", g.VMID, b.Storage)
 			}
+		}
+	}
+	for _, b := range f.LeftBackups {
+		switch {
+		case vmids[b.VMID]:
+			return bad("left backup of %d: a guest has this VMID", b.VMID)
+		case b.VMID < 100:
+			return bad("left backup: vmid %d out of range", b.VMID)
+		case !storages[b.Storage]:
+			return bad("left backup of %d: unknown storage %q", b.VMID, b.Storage)
+		case b.Type != "" && b.Type != "qemu" && b.Type != "lxc":
+			return bad("left backup of %d: type %q is not qemu or lxc", b.VMID, b.Type)
 		}
 	}
 	return nil
@@ -246,7 +270,11 @@ func (m *Mock) applyCluster(g *generator, f *ClusterFile) {
 		if gs.Disks != nil {
 			gu.disks = nil
 			for i, d := range gs.Disks {
-				gu.disks = append(gu.disks, disk{key: d.Key, storage: d.Storage, volume: fmt.Sprintf("vm-%d-disk-%d", gs.VMID, i), sizeGiB: d.SizeGiB, mp: d.MP})
+				size := d.SizeGiB
+				if d.NoSize {
+					size = -1
+				}
+				gu.disks = append(gu.disks, disk{key: d.Key, storage: d.Storage, volume: fmt.Sprintf("vm-%d-disk-%d", gs.VMID, i), sizeGiB: size, mp: d.MP})
 			}
 		}
 		if gs.Snapshots != nil {
@@ -273,6 +301,14 @@ func (m *Mock) applyCluster(g *generator, f *ClusterFile) {
 	} else {
 		m.storages = storageConfigs(len(f.Nodes))
 	}
+	for _, b := range f.LeftBackups {
+		kind := b.Type
+		if kind == "" {
+			kind = "qemu"
+		}
+		gone := &guest{vmid: b.VMID, kind: kind, name: fmt.Sprintf("destroyed-%d", b.VMID)}
+		m.backups = append(m.backups, backupsOf(m, gone, []BackupSpec{b.BackupSpec})...)
+	}
 }
 
 func setIf(dst *bool, v *bool) {
@@ -286,7 +322,7 @@ func setIf(dst *bool, v *bool) {
 func backupsOf(m *Mock, gu *guest, specs []BackupSpec) []backup {
 	var out []backup
 	size := int64(8) << 30
-	if len(gu.disks) > 0 {
+	if len(gu.disks) > 0 && gu.disks[0].sizeGiB > 0 {
 		size = int64(gu.disks[0].sizeGiB) << 28
 	}
 	for _, b := range specs {

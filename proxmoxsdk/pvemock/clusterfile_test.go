@@ -127,3 +127,59 @@ func TestClusterFileJSONAndErrors(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// TestClusterFileUntidyShapes: a disk without a size and the backups of a
+// destroyed guest are expressible, and the cluster file refuses the
+// contradictory forms of both.
+func TestClusterFileUntidyShapes(t *testing.T) {
+	base := `nodes: [{name: pve1.example.com}]
+guests:
+  - {vmid: 100, name: a, node: pve1.example.com, disks: [DISK]}
+left_backups: [{vmid: LEFT, storage: nfs-backup}]
+`
+	parse := func(disk, left string) error {
+		y := strings.NewReplacer("DISK", disk, "LEFT", left).Replace(base)
+		_, err := ParseClusterFile([]byte(y), true)
+		return err
+	}
+	if err := parse("{key: scsi0, storage: local-lvm, no_size: true}", "190"); err != nil {
+		t.Fatalf("valid untidy file refused: %v", err)
+	}
+	for _, c := range [][2]string{
+		{"{key: scsi0, storage: local-lvm, size_gib: 8, no_size: true}", "190"}, // a size and no size
+		{"{key: scsi0, storage: local-lvm}", "190"},                             // no size, not said
+		{"{key: scsi0, storage: local-lvm, size_gib: 8}", "100"},                // a live guest's VMID
+	} {
+		if err := parse(c[0], c[1]); !errors.Is(err, ErrClusterFile) {
+			t.Errorf("disk %s, left backup of %s: %v, want ErrClusterFile", c[0], c[1], err)
+		}
+	}
+	f, err := ParseClusterFile([]byte(strings.NewReplacer("DISK", "{key: scsi0, storage: local-lvm, no_size: true}", "LEFT", "190").Replace(base)), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(Scenario{Cluster: f})
+	px, err := proxmoxsdk.New(proxmoxsdk.WithTransport(m.Transport()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	get(t, px, "/nodes/pve1.example.com/qemu/100/config", &cfg)
+	if s, _ := cfg["scsi0"].(string); s == "" || strings.Contains(s, "size=") {
+		t.Errorf("scsi0 = %q, want a volume without size=", s)
+	}
+	var backups []map[string]any
+	get(t, px, "/nodes/pve1.example.com/storage/nfs-backup/content", &backups)
+	left := 0
+	for _, b := range backups {
+		if v, _ := b["vmid"].(float64); v == 190 {
+			left++
+		}
+	}
+	if left != 1 {
+		t.Errorf("%d backups of the destroyed guest 190, want 1: %v", left, backups)
+	}
+	if _, ok := m.GuestName(190); ok {
+		t.Error("the destroyed guest exists")
+	}
+}
