@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -131,8 +132,8 @@ func (s *Server) runStream(c echo.Context, kind, stage string, job streamJob) er
 	log := s.log.With("operation_id", opID, "stage", stage)
 	start := time.Now()
 	runID, _ := s.d.Store.StartRun(context.WithoutCancel(ctx), sqlite.SyncRun{OperationID: opID, Kind: kind, Stage: stage, Path: c.Request().URL.Path, StartedAt: start})
-	s.d.Metrics.Add("proxboxd_streams_active", nil, 1)
-	defer s.d.Metrics.Add("proxboxd_streams_active", nil, -1)
+	s.d.Metrics.streamsActive.Inc()
+	defer s.d.Metrics.streamsActive.Dec()
 
 	sse := NewSSE(c.Response())
 	go sse.KeepAlive(s.cfg.KeepAlive)
@@ -174,8 +175,8 @@ func (s *Server) runStream(c echo.Context, kind, stage string, job streamJob) er
 	_ = sse.Complete(p)
 	dur := time.Since(start)
 	s.d.Store.FinishRun(context.WithoutCancel(ctx), runID, p.OK, p.Message, dur, p.Result) //nolint:errcheck // history is best effort
-	s.d.Metrics.Inc("proxboxd_sync_runs_total", map[string]string{"stage": stage, "ok": fmt.Sprint(p.OK)})
-	s.d.Metrics.Observe("proxboxd_stage_duration_seconds", map[string]string{"stage": stage}, dur.Seconds())
+	s.d.Metrics.syncRuns.WithLabelValues(stage, strconv.FormatBool(p.OK)).Inc()
+	s.d.Metrics.observeStage(stage, dur)
 	log.Info("stream finished", "ok", p.OK, "message", p.Message, "duration_s", dur.Seconds(), "client_gone", sse.Err() != nil)
 	return nil
 }
@@ -253,7 +254,7 @@ func (s *Server) fullUpdate(ctx context.Context, params proxbox.StageParams, emi
 		}
 		begin := time.Now()
 		res, err := s.d.Syncer.RunStage(ctx, proxbox.StageRequest{Stage: st, Params: fullParams(params, st)}, emit)
-		s.d.Metrics.Observe("proxboxd_stage_duration_seconds", map[string]string{"stage": string(st)}, time.Since(begin).Seconds())
+		s.d.Metrics.observeStage(string(st), time.Since(begin))
 		if err != nil {
 			return results, st, err
 		}
