@@ -23,6 +23,7 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
+	gopkg.in/cenkalti/backoff.v1 v1.1.0 // indirect
 )
 
 require (
@@ -34,6 +35,7 @@ require (
 	github.com/prometheus/common v0.74.0
 	github.com/proxbox-go/proxbox/netboxsdk v0.0.0
 	github.com/proxbox-go/proxbox/proxmoxsdk v0.0.0
+	github.com/r3labs/sse/v2 v2.10.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/time v0.15.0
 )

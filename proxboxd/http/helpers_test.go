@@ -27,6 +27,7 @@ type fakeSyncer struct {
 	fail     map[proxbox.Stage]string // stage -> OK=false message
 	errOn    map[proxbox.Stage]error  // stage -> returned error
 	block    bool                     // wait for ctx
+	gate     chan struct{}            // when set, wait for it after discovery
 	started  chan struct{}
 	panicOn  proxbox.Stage
 	canceled chan struct{}
@@ -41,7 +42,7 @@ func (f *fakeSyncer) RunStage(ctx context.Context, req proxbox.StageRequest, emi
 	f.reqs = append(f.reqs, req)
 	failMsg, fails := f.fail[req.Stage]
 	err := f.errOn[req.Stage]
-	block := f.block
+	block, gate := f.block, f.gate
 	f.mu.Unlock()
 	select {
 	case f.started <- struct{}{}:
@@ -60,6 +61,13 @@ func (f *fakeSyncer) RunStage(ctx context.Context, req proxbox.StageRequest, emi
 		default:
 		}
 		return nil, ctx.Err()
+	}
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -107,6 +107,7 @@ type Server struct {
 	e    *echo.Echo
 	log  *slog.Logger
 	sess *sessionCache
+	runs *runEvents
 
 	baseCtx    context.Context
 	baseCancel context.CancelFunc
@@ -133,7 +134,7 @@ func New(cfg Config, d Deps) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, d: d, log: d.Logger, baseCtx: ctx, baseCancel: cancel, exempt: map[string]bool{},
-		sess: newSessionCache(30 * time.Second)}
+		sess: newSessionCache(30 * time.Second), runs: newRunEvents(runEventsKept)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
@@ -161,16 +162,18 @@ func (s *Server) Routes() []RouteInfo {
 	return out
 }
 
-// Shutdown ends running streams (each gets its `complete` frame), then waits
-// for them up to ctx.
+// Shutdown ends running streams (each gets its `complete` frame) and run
+// watchers, then waits for them up to ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.baseCancel()
 	done := make(chan struct{})
 	go func() { s.streams.Wait(); close(done) }()
 	select {
 	case <-done:
+		s.runs.close()
 		return nil
 	case <-ctx.Done():
+		s.runs.close() // lets run watchers go
 		return fmt.Errorf("shutdown: streams still running: %w", ctx.Err())
 	}
 }
