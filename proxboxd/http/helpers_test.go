@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/connector"
 	pbhttp "github.com/proxbox-go/proxbox/proxboxd/http"
@@ -127,14 +129,11 @@ const testKey = "test-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ"
 func newEnv(t *testing.T, cfg pbhttp.Config, register bool) *env {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), ":memory:", sqlite.Options{EncryptionKey: "unit-test-key"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e := newEnvFrom(t, st, cfg)
 	if register {
-		if code, _ := e.do("POST", "/auth/register-key", map[string]string{"api_key": testKey, "label": "t"}, nil); code != 201 {
-			t.Fatalf("register: %d", code)
-		}
+		code, _ := e.do("POST", "/auth/register-key", map[string]string{"api_key": testKey, "label": "t"}, nil)
+		require.Equal(t, 201, code, "register")
 		e.key = testKey
 	}
 	return e
@@ -184,9 +183,7 @@ func (e *env) do(method, path string, body any, hdr map[string]string) (int, []b
 		rd = bytes.NewReader(j)
 	}
 	req, err := http.NewRequest(method, e.ts.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	require.NoError(e.t, err)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -201,9 +198,7 @@ func (e *env) do(method, path string, body any, hdr map[string]string) (int, []b
 		}
 	}
 	resp, err := e.client.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	require.NoError(e.t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
@@ -212,8 +207,6 @@ func (e *env) do(method, path string, body any, hdr map[string]string) (int, []b
 func mustJSON[T any](t *testing.T, b []byte) T {
 	t.Helper()
 	var v T
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("not JSON (%v): %s", err, b)
-	}
+	require.NoError(t, json.Unmarshal(b, &v), "not JSON: %s", b)
 	return v
 }
