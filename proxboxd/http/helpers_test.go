@@ -139,8 +139,9 @@ func newEnv(t *testing.T, cfg pbhttp.Config, register bool) *env {
 	return e
 }
 
-// newEnvFrom starts proxboxd over st with a fake syncer.
-func newEnvFrom(t *testing.T, st *sqlite.Store, cfg pbhttp.Config) *env {
+// newEnvFrom starts proxboxd over st with a fake syncer; opts may change the
+// dependencies.
+func newEnvFrom(t *testing.T, st *sqlite.Store, cfg pbhttp.Config, opts ...func(*pbhttp.Deps)) *env {
 	t.Helper()
 	buf := &bytes.Buffer{}
 	mu := &sync.Mutex{}
@@ -148,7 +149,11 @@ func newEnvFrom(t *testing.T, st *sqlite.Store, cfg pbhttp.Config) *env {
 	log := slog.New(logs.Handler(slog.NewTextHandler(lockedWriter{mu, buf}, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: pbhttp.Redact})))
 	fake := newFake()
 	conn := connector.New(st, connector.Options{Logger: log})
-	srv := pbhttp.New(cfg, pbhttp.Deps{Store: st, Syncer: fake, Connector: conn, Logger: log, Logs: logs})
+	d := pbhttp.Deps{Store: st, Syncer: fake, Connector: conn, Logger: log, Logs: logs}
+	for _, o := range opts {
+		o(&d)
+	}
+	srv := pbhttp.New(cfg, d)
 	ts := httptest.NewServer(srv.Handler())
 	e := &env{t: t, srv: srv, ts: ts, store: st, fake: fake, logs: buf, logMu: mu, client: ts.Client()}
 	t.Cleanup(func() {
@@ -182,11 +187,24 @@ func (e *env) do(method, path string, body any, hdr map[string]string) (int, []b
 		j, _ := json.Marshal(b)
 		rd = bytes.NewReader(j)
 	}
-	req, err := http.NewRequest(method, e.ts.URL+path, rd)
-	require.NoError(e.t, err)
+	h := map[string]string{}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		h["Content-Type"] = "application/json"
 	}
+	for k, v := range hdr {
+		h[k] = v
+	}
+	code, _, b := e.send(method, path, rd, h)
+	return code, []byte(b)
+}
+
+// send is do with a raw body that also returns the response headers. The
+// API key is set; hdr values replace the defaults and an empty value removes
+// the header.
+func (e *env) send(method, path string, body io.Reader, hdr map[string]string) (int, http.Header, string) {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.ts.URL+path, body)
+	require.NoError(e.t, err)
 	if e.key != "" {
 		req.Header.Set(pbhttp.HeaderAPIKey, e.key)
 	}
@@ -200,8 +218,9 @@ func (e *env) do(method, path string, body any, hdr map[string]string) (int, []b
 	resp, err := e.client.Do(req)
 	require.NoError(e.t, err)
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(e.t, err)
+	return resp.StatusCode, resp.Header, string(b)
 }
 
 func mustJSON[T any](t *testing.T, b []byte) T {

@@ -3,13 +3,11 @@ package http_test
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -62,16 +60,8 @@ func TestMetricsExposition(t *testing.T) {
 	st, err := sqlite.Open(context.Background(), ":memory:", sqlite.Options{EncryptionKey: "unit-test-key"})
 	require.NoError(t, err)
 	m := pbhttp.NewMetrics()
-	srv := pbhttp.New(pbhttp.Config{RateLimit: 60, RateBurst: 50, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}, pbhttp.Deps{Store: st, Metrics: m, Syncer: newFake()})
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		ts.Close()
-		_ = st.Close()
-	})
-	e := &env{t: t, srv: srv, ts: ts, store: st, client: ts.Client()}
+	e := newEnvFrom(t, st, pbhttp.Config{RateLimit: 60, RateBurst: 50, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
+		func(d *pbhttp.Deps) { d.Metrics = m })
 	code, _, _ := e.send("POST", "/auth/register-key", strings.NewReader(`{"api_key":"`+testKey+`"}`), map[string]string{"Content-Type": "application/json"})
 	require.Equal(t, 201, code)
 

@@ -12,30 +12,6 @@ import (
 	pbhttp "github.com/proxbox-go/proxbox/proxboxd/http"
 )
 
-// send is e.do that also returns the response headers. hdr values replace
-// the defaults; an empty value removes the header (as in e.do).
-func (e *env) send(method, path string, body io.Reader, hdr map[string]string) (int, http.Header, string) {
-	e.t.Helper()
-	req, err := http.NewRequest(method, e.ts.URL+path, body)
-	require.NoError(e.t, err)
-	if e.key != "" {
-		req.Header.Set(pbhttp.HeaderAPIKey, e.key)
-	}
-	for k, v := range hdr {
-		if v == "" {
-			req.Header.Del(k)
-		} else {
-			req.Header.Set(k, v)
-		}
-	}
-	resp, err := e.client.Do(req)
-	require.NoError(e.t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(e.t, err)
-	return resp.StatusCode, resp.Header, string(b)
-}
-
 // TestSecurityHeaders: echo's Secure middleware sets the same headers the
 // hand-written one did; the API's CSP is left off the admin page, which sets
 // its own (inline script).
