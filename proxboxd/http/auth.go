@@ -13,10 +13,11 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
 
 	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
 )
@@ -84,20 +85,42 @@ func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 
 func (s *Server) clientIP(c echo.Context) string { return ClientIP(c.Request(), s.cfg.TrustedProxies) }
 
-// authMW enforces X-Proxbox-API-Key with lockout (contract §5.1). Every
-// failure detail contains "API key" so the plugin's 401 auto-registration
-// retry (§1.5) triggers.
-func (s *Server) authMW(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if c.Request().Method == http.MethodOptions || s.isExempt(c) {
-			return next(c)
-		}
-		ok, err := s.checkKey(c, c.Request().Header.Get(HeaderAPIKey))
-		if !ok {
-			return err
-		}
-		return next(c)
-	}
+// keyAuth enforces X-Proxbox-API-Key with lockout (contract §5.1) through
+// echo's KeyAuth: the skipper lets OPTIONS and the exempt routes through,
+// the validator runs authenticate (constant-time compare, failure count,
+// lockout), and the error handler renders the failure. Every failure detail
+// contains "API key" so the plugin's 401 auto-registration retry (§1.5)
+// triggers. Only the first header value counts, as before.
+func (s *Server) keyAuth() echo.MiddlewareFunc {
+	const failureKey = "proxboxd.auth_failure"
+	return middleware.KeyAuthWithConfig(middleware.KeyAuthConfig{
+		KeyLookup: "header:" + HeaderAPIKey,
+		Skipper: func(c echo.Context) bool {
+			return c.Request().Method == http.MethodOptions || s.isExempt(c)
+		},
+		Validator: func(key string, c echo.Context) (bool, error) {
+			if c.Get(failureKey) != nil || key != c.Request().Header.Get(HeaderAPIKey) {
+				return false, nil // a repeated header is not a second attempt
+			}
+			if f := s.authenticate(c, s.clientIP(c), key); f != nil {
+				c.Set(failureKey, f)
+				return false, f
+			}
+			return true, nil
+		},
+		ErrorHandler: func(_ error, c echo.Context) error {
+			f, _ := c.Get(failureKey).(*authFailure)
+			if f == nil { // no header at all
+				if f = s.authenticate(c, s.clientIP(c), ""); f == nil {
+					return errors.New("auth: empty key accepted") // unreachable: "" never matches
+				}
+			}
+			if f.retryAfter > 0 {
+				c.Response().Header().Set("Retry-After", strconv.Itoa(f.retryAfter))
+			}
+			return jsonError(c, f.code, f.detail)
+		},
+	})
 }
 
 type authFailure struct {
@@ -106,6 +129,8 @@ type authFailure struct {
 	retryAfter int
 }
 
+func (f *authFailure) Error() string { return f.detail }
+
 // authenticate checks key for client; it records failures and lockouts. It
 // is shared by the HTTP middleware and the WebSocket handshake.
 func (s *Server) authenticate(c echo.Context, client, key string) *authFailure {
@@ -113,7 +138,7 @@ func (s *Server) authenticate(c echo.Context, client, key string) *authFailure {
 	now := time.Now()
 	if l, ok := s.d.Store.GetLockout(client); ok && l.Attempts >= s.cfg.LockoutAttempts {
 		if rem := s.cfg.LockoutWindow - now.Sub(l.First); rem > 0 {
-			s.d.Metrics.Inc("proxboxd_auth_lockouts_total", nil)
+			s.d.Metrics.authLockouts.Inc()
 			return &authFailure{code: http.StatusTooManyRequests, detail: "Too many failed API key attempts. Please try again later.",
 				retryAfter: int(math.Ceil(rem.Seconds()))}
 		}
@@ -127,7 +152,7 @@ func (s *Server) authenticate(c echo.Context, client, key string) *authFailure {
 	}
 	fail := func(what string) *authFailure {
 		l := s.d.Store.RecordFailure(ctx, client, now, s.cfg.LockoutWindow)
-		s.d.Metrics.Inc("proxboxd_auth_failures_total", nil)
+		s.d.Metrics.authFailures.Inc()
 		s.log.Warn("API key rejected", "client", client, "reason", what, "attempts", l.Attempts)
 		rem := s.cfg.LockoutAttempts - l.Attempts
 		d := "Invalid API key."
@@ -154,82 +179,30 @@ func (s *Server) authenticate(c echo.Context, client, key string) *authFailure {
 	return nil
 }
 
-func (s *Server) checkKey(c echo.Context, key string) (bool, error) {
-	f := s.authenticate(c, s.clientIP(c), key)
-	if f == nil {
-		return true, nil
-	}
-	if f.retryAfter > 0 {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(f.retryAfter))
-	}
-	return false, jsonError(c, f.code, f.detail)
-}
-
 // ---- rate limit ----
 
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-type rateLimiter struct {
-	mu      sync.Mutex
-	perSec  float64
-	burst   float64
-	buckets map[string]*bucket
-	sweep   time.Time
-}
-
-func newRateLimiter(perMinute, burst int) *rateLimiter {
-	if perMinute < 0 {
+// rateLimiter is echo's RateLimiter with its in-memory token-bucket store,
+// keyed by ClientIP (X-Forwarded-For only from trusted proxies). "/" and
+// /health (keepalive and readiness probes) are never throttled. nil when the
+// limit is off.
+func (s *Server) rateLimiter() echo.MiddlewareFunc {
+	if s.cfg.RateLimit < 0 {
 		return nil
 	}
-	return &rateLimiter{perSec: float64(perMinute) / 60, burst: float64(burst), buckets: map[string]*bucket{}}
-}
-
-// allow takes one token for client; when empty it returns the wait.
-func (r *rateLimiter) allow(client string, now time.Time) (bool, time.Duration) {
-	if r == nil {
-		return true, 0
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if now.Sub(r.sweep) > time.Minute || len(r.buckets) > 100000 {
-		for k, b := range r.buckets {
-			if now.Sub(b.last) > 10*time.Minute || len(r.buckets) > 100000 {
-				delete(r.buckets, k)
-			}
-		}
-		r.sweep = now
-	}
-	b := r.buckets[client]
-	if b == nil {
-		b = &bucket{tokens: r.burst, last: now}
-		r.buckets[client] = b
-	}
-	b.tokens = math.Min(r.burst, b.tokens+now.Sub(b.last).Seconds()*r.perSec)
-	b.last = now
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
-	}
-	return false, time.Duration((1 - b.tokens) / r.perSec * float64(time.Second))
-}
-
-func (s *Server) rateLimitMW(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		switch c.Path() {
-		case "/", "/health":
-			return next(c) // keepalive and readiness probes are never throttled
-		}
-		ok, wait := s.rl.allow(s.clientIP(c), time.Now())
-		if !ok {
-			s.d.Metrics.Inc("proxboxd_rate_limited_total", nil)
-			c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+	perSec := float64(s.cfg.RateLimit) / 60
+	retryAfter := strconv.Itoa(max(1, int(math.Ceil(1/perSec)))) // one token's refill time
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Skipper: func(c echo.Context) bool { return c.Path() == "/" || c.Path() == "/health" },
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(perSec), Burst: s.cfg.RateBurst, ExpiresIn: 10 * time.Minute,
+		}),
+		IdentifierExtractor: func(c echo.Context) (string, error) { return s.clientIP(c), nil },
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			s.d.Metrics.rateLimited.Inc()
+			c.Response().Header().Set("Retry-After", retryAfter)
 			return jsonError(c, http.StatusTooManyRequests, "Rate limit exceeded. Please try again later.")
-		}
-		return next(c)
-	}
+		},
+	})
 }
 
 // ---- /auth routes ----

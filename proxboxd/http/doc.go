@@ -1,9 +1,11 @@
 // Package http is proxboxd's HTTP API on echo v4: the routes the
 // netbox-proxbox plugin calls (plugin-contract §12), grouped by namespace in
 // small files (auth.go, endpoints.go, proxmox.go, stages.go, admin.go, ws.go,
-// root.go, routes.go), the API-key middleware with lockout and rate limit,
-// the SSE writer (sse.go), the log ring (logbuf.go) and Prometheus metrics
-// (metrics.go).
+// root.go, routes.go), echo's middleware configured for the contract
+// (server.go: recover, secure headers, CORS, body limit, rate limit, and
+// KeyAuth with the lockout in auth.go), the plugin's SSE writer (sse.go), run
+// broadcasts with r3labs/sse (runevents.go), the log ring (logbuf.go) and
+// Prometheus metrics with client_golang (metrics.go).
 //
 // # Wire compatibility
 //

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/proxbox-go/proxbox/proxboxd/connector"
 	pbhttp "github.com/proxbox-go/proxbox/proxboxd/http"
 	"github.com/proxbox-go/proxbox/proxboxd/internal/sseclient"
@@ -34,48 +36,33 @@ func FuzzSSEFrame(f *testing.F) {
 		if name == "complete" {
 			name = "completed"
 		}
-		if err := w.Event(name, map[string]any{"m": payload}); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Complete(pbhttp.CompletePayload{OK: ok, Message: payload, Errors: []pbhttp.ErrorItem{{Detail: payload}}}); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Complete(pbhttp.CompletePayload{OK: true}); err == nil {
-			t.Fatal("second complete accepted")
-		}
+		require.NoError(t, w.Event(name, map[string]any{"m": payload}))
+		require.NoError(t, w.Complete(pbhttp.CompletePayload{OK: ok, Message: payload, Errors: []pbhttp.ErrorItem{{Detail: payload}}}))
+		require.Error(t, w.Complete(pbhttp.CompletePayload{OK: true}), "second complete accepted")
 		var frames []sseclient.Frame
-		if err := sseclient.Parse(bytes.NewReader(buf.Bytes()), func(fr sseclient.Frame) { frames = append(frames, fr) }); err != nil {
-			t.Fatal(err)
-		}
-		if len(frames) != 2 || frames[1].Event != "complete" {
-			t.Fatalf("frames %+v from %q", frames, buf.String())
-		}
-		if frames[0].Event == "complete" {
-			t.Fatalf("event name injected a complete: %q", name)
-		}
-		if utf8.ValidString(payload) && frames[0].Data["m"] != payload {
-			t.Fatalf("payload changed: %q -> %v", payload, frames[0].Data["m"])
+		require.NoError(t, sseclient.Parse(bytes.NewReader(buf.Bytes()), func(fr sseclient.Frame) { frames = append(frames, fr) }))
+		require.Len(t, frames, 2, "frames from %q", buf.String())
+		require.Equal(t, "complete", frames[1].Event)
+		require.NotEqual(t, "complete", frames[0].Event, "event name injected a complete: %q", name)
+		if utf8.ValidString(payload) {
+			require.Equal(t, payload, frames[0].Data["m"], "payload changed")
 		}
 		c, err := sseclient.ValidateComplete(frames[1].Data)
-		if err != nil || c.OK != ok {
-			t.Fatalf("complete invalid: %v %+v", err, frames[1].Data)
-		}
+		require.NoError(t, err, "complete invalid: %+v", frames[1].Data)
+		require.Equal(t, ok, c.OK)
 	})
 }
 
 // fuzzServer is a server with a registered key for body fuzzing.
 func fuzzServer(f *testing.F) http.Handler {
 	st, err := sqlite.Open(context.Background(), ":memory:", sqlite.Options{EncryptionKey: "fuzz"})
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	f.Cleanup(func() { _ = st.Close() })
 	log := slog.New(slog.DiscardHandler)
 	srv := pbhttp.New(pbhttp.Config{RateLimit: -1, LockoutAttempts: 1 << 30},
 		pbhttp.Deps{Store: st, Syncer: newFake(), Connector: connector.New(st, connector.Options{Logger: log}), Logger: log})
-	if _, err := st.RegisterFirstKey(context.Background(), pbhttp.HashKey(testKey), "fuzz"); err != nil {
-		f.Fatal(err)
-	}
+	_, err = st.RegisterFirstKey(context.Background(), pbhttp.HashKey(testKey), "fuzz")
+	require.NoError(f, err)
 	return srv.Handler()
 }
 
@@ -90,19 +77,13 @@ func fuzzBody(f *testing.F, method, path string, seeds ...string) {
 		req.Header.Set(pbhttp.HeaderAPIKey, testKey)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		if rec.Code >= 500 {
-			t.Fatalf("%s %s %q -> %d %s", method, path, body, rec.Code, rec.Body.String())
-		}
-		if ct := rec.Header().Get("Content-Type"); rec.Body.Len() > 0 && !strings.HasPrefix(ct, "application/json") {
-			t.Fatalf("non-JSON answer %q", ct)
-		}
-		if rec.Body.Len() > 0 && !json.Valid(rec.Body.Bytes()) {
-			t.Fatalf("invalid JSON answer %q", rec.Body.String())
+		require.Less(t, rec.Code, 500, "%s %s %q: %s", method, path, body, rec.Body.String())
+		if rec.Body.Len() > 0 {
+			require.True(t, strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json"), "non-JSON answer %q", rec.Header().Get("Content-Type"))
+			require.True(t, json.Valid(rec.Body.Bytes()), "invalid JSON answer %q", rec.Body.String())
 		}
 		for _, secret := range []string{"SECRETPW", "SECRETTOK"} {
-			if strings.Contains(rec.Body.String(), secret) {
-				t.Fatalf("secret echoed: %s", rec.Body.String())
-			}
+			require.NotContains(t, rec.Body.String(), secret, "secret echoed")
 		}
 	})
 }
@@ -149,8 +130,9 @@ func FuzzStageQuery(f *testing.F) {
 			return
 		}
 		p, err := pbhttp.ParseStageParams(q)
-		if err == nil && (p.FetchMaxConcurrency < 1 || (p.PrimaryIPPreference != "ipv4" && p.PrimaryIPPreference != "ipv6")) {
-			t.Fatalf("invalid params accepted: %+v", p)
+		if err == nil {
+			require.GreaterOrEqual(t, p.FetchMaxConcurrency, 1, "invalid params accepted: %+v", p)
+			require.Contains(t, []string{"ipv4", "ipv6"}, p.PrimaryIPPreference, "invalid params accepted: %+v", p)
 		}
 	})
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/connector"
 	pbhttp "github.com/proxbox-go/proxbox/proxboxd/http"
@@ -27,6 +29,7 @@ type fakeSyncer struct {
 	fail     map[proxbox.Stage]string // stage -> OK=false message
 	errOn    map[proxbox.Stage]error  // stage -> returned error
 	block    bool                     // wait for ctx
+	gate     chan struct{}            // when set, wait for it after discovery
 	started  chan struct{}
 	panicOn  proxbox.Stage
 	canceled chan struct{}
@@ -41,7 +44,7 @@ func (f *fakeSyncer) RunStage(ctx context.Context, req proxbox.StageRequest, emi
 	f.reqs = append(f.reqs, req)
 	failMsg, fails := f.fail[req.Stage]
 	err := f.errOn[req.Stage]
-	block := f.block
+	block, gate := f.block, f.gate
 	f.mu.Unlock()
 	select {
 	case f.started <- struct{}{}:
@@ -60,6 +63,13 @@ func (f *fakeSyncer) RunStage(ctx context.Context, req proxbox.StageRequest, emi
 		default:
 		}
 		return nil, ctx.Err()
+	}
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -119,21 +129,19 @@ const testKey = "test-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ"
 func newEnv(t *testing.T, cfg pbhttp.Config, register bool) *env {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), ":memory:", sqlite.Options{EncryptionKey: "unit-test-key"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e := newEnvFrom(t, st, cfg)
 	if register {
-		if code, _ := e.do("POST", "/auth/register-key", map[string]string{"api_key": testKey, "label": "t"}, nil); code != 201 {
-			t.Fatalf("register: %d", code)
-		}
+		code, _ := e.do("POST", "/auth/register-key", map[string]string{"api_key": testKey, "label": "t"}, nil)
+		require.Equal(t, 201, code, "register")
 		e.key = testKey
 	}
 	return e
 }
 
-// newEnvFrom starts proxboxd over st with a fake syncer.
-func newEnvFrom(t *testing.T, st *sqlite.Store, cfg pbhttp.Config) *env {
+// newEnvFrom starts proxboxd over st with a fake syncer; opts may change the
+// dependencies.
+func newEnvFrom(t *testing.T, st *sqlite.Store, cfg pbhttp.Config, opts ...func(*pbhttp.Deps)) *env {
 	t.Helper()
 	buf := &bytes.Buffer{}
 	mu := &sync.Mutex{}
@@ -141,7 +149,11 @@ func newEnvFrom(t *testing.T, st *sqlite.Store, cfg pbhttp.Config) *env {
 	log := slog.New(logs.Handler(slog.NewTextHandler(lockedWriter{mu, buf}, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: pbhttp.Redact})))
 	fake := newFake()
 	conn := connector.New(st, connector.Options{Logger: log})
-	srv := pbhttp.New(cfg, pbhttp.Deps{Store: st, Syncer: fake, Connector: conn, Logger: log, Logs: logs})
+	d := pbhttp.Deps{Store: st, Syncer: fake, Connector: conn, Logger: log, Logs: logs}
+	for _, o := range opts {
+		o(&d)
+	}
+	srv := pbhttp.New(cfg, d)
 	ts := httptest.NewServer(srv.Handler())
 	e := &env{t: t, srv: srv, ts: ts, store: st, fake: fake, logs: buf, logMu: mu, client: ts.Client()}
 	t.Cleanup(func() {
@@ -175,13 +187,24 @@ func (e *env) do(method, path string, body any, hdr map[string]string) (int, []b
 		j, _ := json.Marshal(b)
 		rd = bytes.NewReader(j)
 	}
-	req, err := http.NewRequest(method, e.ts.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	h := map[string]string{}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		h["Content-Type"] = "application/json"
 	}
+	for k, v := range hdr {
+		h[k] = v
+	}
+	code, _, b := e.send(method, path, rd, h)
+	return code, []byte(b)
+}
+
+// send is do with a raw body that also returns the response headers. The
+// API key is set; hdr values replace the defaults and an empty value removes
+// the header.
+func (e *env) send(method, path string, body io.Reader, hdr map[string]string) (int, http.Header, string) {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.ts.URL+path, body)
+	require.NoError(e.t, err)
 	if e.key != "" {
 		req.Header.Set(pbhttp.HeaderAPIKey, e.key)
 	}
@@ -193,19 +216,16 @@ func (e *env) do(method, path string, body any, hdr map[string]string) (int, []b
 		}
 	}
 	resp, err := e.client.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	require.NoError(e.t, err)
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(e.t, err)
+	return resp.StatusCode, resp.Header, string(b)
 }
 
 func mustJSON[T any](t *testing.T, b []byte) T {
 	t.Helper()
 	var v T
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("not JSON (%v): %s", err, b)
-	}
+	require.NoError(t, json.Unmarshal(b, &v), "not JSON: %s", b)
 	return v
 }

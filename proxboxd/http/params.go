@@ -112,7 +112,7 @@ func decodeJSON(c echo.Context, dst any) error {
 	}
 	body, err := io.ReadAll(r.Body)
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	if errors.As(err, &mbe) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
 		return fail(c, http.StatusRequestEntityTooLarge, "request body too large")
 	}
 	if err != nil {

@@ -2,10 +2,13 @@ package http
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 func (s *Server) root(c echo.Context) error {
@@ -68,22 +71,28 @@ func (s *Server) cacheMetrics(c echo.Context) error {
 var cachePromNames = map[string]string{"current_entries": "entries", "current_bytes": "bytes", "oldest_entry_age_seconds": "oldest_age_seconds"}
 
 func (s *Server) cacheMetricsProm(c echo.Context) error {
-	m := NewMetrics()
+	reg := prometheus.NewRegistry()
 	for k, v := range s.cacheMetricsMap() {
 		if n, ok := cachePromNames[k]; ok {
 			k = n
 		}
+		var f float64
 		switch n := v.(type) {
 		case int:
-			m.Add("proxbox_cache_"+k, nil, float64(n))
+			f = float64(n)
 		case float64:
-			m.Add("proxbox_cache_"+k, nil, n)
+			f = n
+		default:
+			continue // "enabled" is a bool
+		}
+		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "proxbox_cache_" + k, Help: "NetBox GET cache " + k + " (proxboxd keeps no such cache)."})
+		g.Set(f)
+		if err := reg.Register(g); err != nil {
+			return fmt.Errorf("cache metrics: %w", err)
 		}
 	}
-	c.Response().Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	c.Response().WriteHeader(http.StatusOK)
-	_, err := m.WriteTo(c.Response())
-	return err
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(c.Response(), c.Request())
+	return nil
 }
 
 func (s *Server) clearCache(c echo.Context) error {

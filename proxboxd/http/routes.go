@@ -41,6 +41,7 @@ func (s *Server) registerRoutes() {
 	s.add(G, "/admin/logs", "admin", "Log ring buffer", s.adminLogs, query("level", "errors_only", "operation_id", "since", "newer_than_id", "older_than_id", "limit", "offset"))
 	s.add(G, "/admin/logs/stream", "admin", "Live log (SSE event `log`)", s.adminLogsStream, streamRoute(), query("level", "errors_only", "operation_id", "newer_than_id"))
 	s.add(G, "/admin/runs", "admin", "Sync-run history", s.adminRuns, query("limit"))
+	s.add(G, "/runs/:id/events", "admin", "Events of one sync run for any number of watchers (SSE: `run` state, progress, `complete`; late joiners get a replay)", s.runEventsHandler, streamRoute())
 
 	// netbox endpoint
 	s.add(G, "/netbox/endpoint", "netbox", "List the NetBox endpoint", s.listNetBox)

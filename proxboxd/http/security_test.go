@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	pbhttp "github.com/proxbox-go/proxbox/proxboxd/http"
 	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
@@ -30,13 +33,11 @@ func TestRouteWalk(t *testing.T) {
 	exempt := map[string]bool{"/": true, "/health": true, "/version": true, "/openapi.json": true, "/auth/bootstrap-status": true,
 		"/auth/register-key": true, "/ws": true, "/admin/logs": true, "/admin/logs/stream": true}
 	routes := e.srv.Routes()
-	if len(routes) < 70 {
-		t.Fatalf("only %d routes", len(routes))
-	}
+	require.GreaterOrEqual(t, len(routes), 70, "routes")
 	n := 0
 	for i, r := range routes {
-		if exempt[r.Path] != r.Exempt && r.Path != "/admin/logs" && r.Path != "/admin/logs/stream" {
-			t.Fatalf("%s %s: exempt=%v, want %v", r.Method, r.Path, r.Exempt, exempt[r.Path])
+		if r.Path != "/admin/logs" && r.Path != "/admin/logs/stream" {
+			require.Equal(t, exempt[r.Path], r.Exempt, "%s %s exempt", r.Method, r.Path)
 		}
 		if exempt[r.Path] {
 			continue
@@ -48,36 +49,28 @@ func TestRouteWalk(t *testing.T) {
 			client = fmt.Sprintf("203.0.113.%d", i%250+1)
 		}
 		code, b := e.do(r.Method, p, nil, map[string]string{pbhttp.HeaderAPIKey: "", "X-Forwarded-For": client})
-		if code != 401 || !strings.Contains(string(b), "API key") {
-			t.Fatalf("%s %s without key = %d %s", r.Method, p, code, b)
-		}
+		require.Equal(t, 401, code, "%s %s without key: %s", r.Method, p, b)
+		require.Contains(t, string(b), "API key", "%s %s", r.Method, p)
 		for k := 0; k < 4; k++ { // 1 missing + 4 wrong = 5 failures
-			if code, _ := e.do(r.Method, p, nil, map[string]string{pbhttp.HeaderAPIKey: "bad-key-" + strconv.Itoa(k), "X-Forwarded-For": client}); code != 401 {
-				t.Fatalf("%s %s bad key = %d", r.Method, p, code)
-			}
+			code, _ := e.do(r.Method, p, nil, map[string]string{pbhttp.HeaderAPIKey: "bad-key-" + strconv.Itoa(k), "X-Forwarded-For": client})
+			require.Equal(t, 401, code, "%s %s bad key", r.Method, p)
 		}
 		req, _ := http.NewRequest(r.Method, e.ts.URL+p, nil)
 		req.Header.Set(pbhttp.HeaderAPIKey, testKey) // even the right key: locked out
 		req.Header.Set("X-Forwarded-For", client)
 		resp, err := e.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		resp.Body.Close()
 		ra, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-		if resp.StatusCode != 429 || ra < 1 || ra > 300 {
-			t.Fatalf("%s %s after five bad keys = %d Retry-After %q", r.Method, p, resp.StatusCode, resp.Header.Get("Retry-After"))
-		}
+		require.Equal(t, 429, resp.StatusCode, "%s %s after five bad keys", r.Method, p)
+		require.True(t, ra >= 1 && ra <= 300, "%s %s Retry-After %q", r.Method, p, resp.Header.Get("Retry-After"))
 	}
-	if n < 60 {
-		t.Fatalf("walked only %d routes", n)
-	}
+	require.GreaterOrEqual(t, n, 60, "walked routes")
 	// X-Forwarded-For from an untrusted peer is ignored: the peer itself is
 	// now locked out? No: each route used a distinct forwarded address, so the
 	// peer (127.0.0.1) is still fine.
-	if code, _ := e.do("GET", "/auth/keys", nil, nil); code != 200 {
-		t.Fatalf("peer was locked out by forwarded clients: %d", code)
-	}
+	code, _ := e.do("GET", "/auth/keys", nil, nil)
+	require.Equal(t, 200, code, "peer was locked out by forwarded clients")
 }
 
 func TestXFFIgnoredFromUntrustedPeer(t *testing.T) {
@@ -86,19 +79,14 @@ func TestXFFIgnoredFromUntrustedPeer(t *testing.T) {
 		e.do("GET", "/auth/keys", nil, map[string]string{pbhttp.HeaderAPIKey: "bad", "X-Forwarded-For": fmt.Sprintf("192.0.2.%d", i)})
 	}
 	// the spoofed addresses did not help: the real peer is locked out
-	if code, _ := e.do("GET", "/auth/keys", nil, nil); code != 429 {
-		t.Fatalf("spoofed XFF evaded the lockout: %d", code)
-	}
+	code, _ := e.do("GET", "/auth/keys", nil, nil)
+	require.Equal(t, 429, code, "spoofed XFF evaded the lockout")
 	r, _ := http.NewRequest("GET", "/", nil)
 	r.RemoteAddr = "10.0.0.2:1234"
 	r.Header.Set("X-Forwarded-For", "1.2.3.4, 10.0.0.9")
 	tp := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
-	if got := pbhttp.ClientIP(r, tp); got != "1.2.3.4" {
-		t.Fatalf("ClientIP = %s", got)
-	}
-	if got := pbhttp.ClientIP(r, nil); got != "10.0.0.2" {
-		t.Fatalf("ClientIP untrusted = %s", got)
-	}
+	assert.Equal(t, "1.2.3.4", pbhttp.ClientIP(r, tp))
+	assert.Equal(t, "10.0.0.2", pbhttp.ClientIP(r, nil), "untrusted peer")
 }
 
 func TestRateLimit(t *testing.T) {
@@ -110,19 +98,15 @@ func TestRateLimit(t *testing.T) {
 			got429 = true
 		}
 	}
-	if !got429 {
-		t.Fatal("rate limit never tripped")
-	}
+	require.True(t, got429, "rate limit never tripped")
 	// /health is never throttled
-	if code, _ := e.do("GET", "/health", nil, nil); code != 200 {
-		t.Fatalf("health throttled: %d", code)
-	}
+	code, _ := e.do("GET", "/health", nil, nil)
+	require.Equal(t, 200, code, "health throttled")
 	// the default tolerates a chatty plugin: 300 quick calls
 	d := newEnv(t, pbhttp.Config{}, true)
 	for i := 0; i < 300; i++ {
-		if code, _ := d.do("GET", "/proxmox/endpoints", nil, nil); code != 200 {
-			t.Fatalf("default limit tripped at %d", i)
-		}
+		code, _ := d.do("GET", "/proxmox/endpoints", nil, nil)
+		require.Equal(t, 200, code, "default limit tripped at %d", i)
 	}
 }
 
@@ -134,12 +118,10 @@ func TestSecretsAtRest(t *testing.T) {
 	db := filepath.Join(dir, "p.db")
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, db, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Stat(db + ".key"); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("key file: %v %v", fi, err)
-	}
+	require.NoError(t, err)
+	fi, err := os.Stat(db + ".key")
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "key file mode")
 	_ = st.Close()
 	e := newEnvWithStore(t, db)
 	secrets := []string{"NBTOKEN-v1-0123456789abcdef", "NBV2SECRET-abcdef", "PVEPASSWORD-s3cr3t", "PVETOKEN-uuid-1234", testKey}
@@ -152,22 +134,19 @@ func TestSecretsAtRest(t *testing.T) {
 	for _, p := range []string{"/netbox/endpoint", "/proxmox/endpoints", "/proxmox/version?source=database", "/admin/logs?limit=5000", "/admin/runs"} {
 		_, b := e.do("GET", p, nil, nil)
 		for _, s := range secrets {
-			if strings.Contains(string(b), s) {
-				t.Fatalf("%s returns a secret: %s", p, b)
-			}
+			require.NotContains(t, string(b), s, "%s returns a secret", p)
 		}
 	}
 	sseStatus(t, e, pbhttp.StagePaths[proxbox.StageDevices])
 	// stored secrets decrypt correctly
 	eps, err := e.store.ListProxmoxEndpoints(ctx)
-	if err != nil || len(eps) != 2 || eps[0].Password != secrets[2] || eps[1].TokenValue != secrets[3] {
-		t.Fatalf("decrypt: %+v %v", eps, err)
-	}
+	require.NoError(t, err)
+	require.Len(t, eps, 2)
+	assert.Equal(t, secrets[2], eps[0].Password)
+	assert.Equal(t, secrets[3], eps[1].TokenValue)
 	// dump every table
 	rows, err := e.store.DB().QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type='table'`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var tables []string
 	for rows.Next() {
 		var n string
@@ -178,9 +157,7 @@ func TestSecretsAtRest(t *testing.T) {
 	var dump strings.Builder
 	for _, tb := range tables {
 		r, err := e.store.DB().QueryContext(ctx, `SELECT * FROM "`+tb+`"`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		cols, _ := r.Columns()
 		for r.Next() {
 			vals := make([]any, len(cols))
@@ -205,18 +182,13 @@ func TestSecretsAtRest(t *testing.T) {
 	logs := e.logText()
 	for _, s := range secrets {
 		for what, hay := range map[string]string{"dump": dump.String(), "db file": string(raw), "wal": string(wal), "logs": logs} {
-			if strings.Contains(hay, s) {
-				t.Fatalf("secret %q found in %s", s, what)
-			}
+			require.NotContains(t, hay, s, "secret found in %s", what)
 		}
 	}
-	if !strings.Contains(dump.String(), "gcm1:") {
-		t.Fatal("no encrypted values in the dump")
-	}
+	require.Contains(t, dump.String(), "gcm1:", "no encrypted values in the dump")
 	// the wrong key refuses to open the database
-	if _, err := sqlite.Open(ctx, db, sqlite.Options{EncryptionKey: "another"}); err == nil {
-		t.Fatal("wrong key accepted")
-	}
+	_, err = sqlite.Open(ctx, db, sqlite.Options{EncryptionKey: "another"})
+	require.Error(t, err, "wrong key accepted")
 }
 
 func sseStatus(t *testing.T, e *env, path string) {
@@ -224,9 +196,7 @@ func sseStatus(t *testing.T, e *env, path string) {
 	req, _ := http.NewRequest("GET", e.ts.URL+path, nil)
 	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
 	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 	}
@@ -236,13 +206,10 @@ func sseStatus(t *testing.T, e *env, path string) {
 func newEnvWithStore(t *testing.T, db string) *env {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), db, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e2 := newEnvFrom(t, st, pbhttp.Config{})
-	if code, _ := e2.do("POST", "/auth/register-key", map[string]string{"api_key": testKey}, nil); code != 201 {
-		t.Fatalf("register: %d", code)
-	}
+	code, _ := e2.do("POST", "/auth/register-key", map[string]string{"api_key": testKey}, nil)
+	require.Equal(t, 201, code, "register")
 	e2.key = testKey
 	return e2
 }
@@ -255,22 +222,20 @@ func TestShutdownEndsStreams(t *testing.T) {
 	req, _ := http.NewRequest("GET", e.ts.URL+pbhttp.StagePaths[proxbox.StageDevices], nil)
 	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
 	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	<-e.fake.started
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	go func() { _ = e.srv.Shutdown(ctx) }()
 	body := readAll(t, resp)
-	if strings.Count(body, "event: complete") != 1 || !strings.Contains(body, `"ok":false`) || !strings.Contains(body, "Server shutdown") {
-		t.Fatalf("stream after shutdown:\n%s", body)
-	}
+	require.Equal(t, 1, strings.Count(body, "event: complete"), body)
+	require.Contains(t, body, `"ok":false`)
+	require.Contains(t, body, "Server shutdown")
 	select {
 	case <-e.fake.canceled:
 	case <-ctx.Done():
-		t.Fatal("stage not cancelled")
+		require.Fail(t, "stage not cancelled")
 	}
 }
 
@@ -282,16 +247,14 @@ func TestClientDisconnectCancels(t *testing.T) {
 	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+pbhttp.StagePaths[proxbox.StageStorage], nil)
 	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
 	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	<-e.fake.started
 	cancel()
 	resp.Body.Close()
 	select {
 	case <-e.fake.canceled:
 	case <-time.After(5 * time.Second):
-		t.Fatal("stage kept running after the client left")
+		require.Fail(t, "stage kept running after the client left")
 	}
 }
 
@@ -303,9 +266,7 @@ func TestKeepAlive(t *testing.T) {
 	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+pbhttp.StagePaths[proxbox.StageStorage], nil)
 	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
 	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
@@ -313,16 +274,16 @@ func TestKeepAlive(t *testing.T) {
 			return
 		}
 	}
-	t.Fatal("no keepalive comment")
+	require.Fail(t, "no keepalive comment")
 }
 
 func TestPanickingStageCompletes(t *testing.T) {
 	e := newEnv(t, pbhttp.Config{}, true)
 	e.fake.panicOn = proxbox.StageVMDisks
 	code, b := e.do("GET", pbhttp.StagePaths[proxbox.StageVMDisks], nil, nil)
-	if code != 200 || strings.Count(string(b), "event: complete") != 1 || !strings.Contains(string(b), `"ok":false`) {
-		t.Fatalf("panic stream: %d %s", code, b)
-	}
+	require.Equal(t, 200, code)
+	assert.Equal(t, 1, strings.Count(string(b), "event: complete"), string(b))
+	assert.Contains(t, string(b), `"ok":false`)
 }
 
 func readAll(t *testing.T, resp *http.Response) string {

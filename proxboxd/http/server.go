@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/settings"
@@ -104,8 +106,8 @@ type Server struct {
 	d    Deps
 	e    *echo.Echo
 	log  *slog.Logger
-	rl   *rateLimiter
 	sess *sessionCache
+	runs *runEvents
 
 	baseCtx    context.Context
 	baseCancel context.CancelFunc
@@ -132,12 +134,11 @@ func New(cfg Config, d Deps) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, d: d, log: d.Logger, baseCtx: ctx, baseCancel: cancel, exempt: map[string]bool{},
-		rl: newRateLimiter(cfg.RateLimit, cfg.RateBurst), sess: newSessionCache(30 * time.Second)}
+		sess: newSessionCache(30 * time.Second), runs: newRunEvents(runEventsKept)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
-	e.Pre(s.recoverMW, s.metricsMW, s.securityHeadersMW, s.corsMW)
-	e.Use(s.rateLimitMW, s.authMW, s.bodyLimitMW)
+	s.middlewares(e)
 	s.e = e
 	s.registerRoutes()
 	return s
@@ -161,16 +162,18 @@ func (s *Server) Routes() []RouteInfo {
 	return out
 }
 
-// Shutdown ends running streams (each gets its `complete` frame), then waits
-// for them up to ctx.
+// Shutdown ends running streams (each gets its `complete` frame) and run
+// watchers, then waits for them up to ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.baseCancel()
 	done := make(chan struct{})
 	go func() { s.streams.Wait(); close(done) }()
 	select {
 	case <-done:
+		s.runs.close()
 		return nil
 	case <-ctx.Done():
+		s.runs.close() // lets run watchers go
 		return fmt.Errorf("shutdown: streams still running: %w", ctx.Err())
 	}
 }
@@ -214,7 +217,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	var he *echo.HTTPError
 	var mbe *http.MaxBytesError
 	switch {
-	case errors.As(err, &mbe):
+	case errors.As(err, &mbe), errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
 		code, detail = http.StatusRequestEntityTooLarge, "request body too large"
 	case errors.As(err, &he):
 		code = he.Code
@@ -240,31 +243,49 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 
 // ---- middleware ----
 
-func (s *Server) recoverMW(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler {
-					panic(r)
-				}
-				s.log.Error("panic in handler", "path", c.Request().URL.Path, "panic", fmt.Sprint(r))
-				err = errors.New("internal error")
-			}
-		}()
-		return next(c)
+// middlewares wires echo's middleware: Pre (before routing) recovers panics,
+// counts requests, sets security headers and answers CORS preflights, so a
+// preflight never needs the key (fixes the Python backend's CORS-innermost
+// QUIRK); Use (after routing, c.Path() known) rate-limits per client, checks
+// the key and limits bodies.
+func (s *Server) middlewares(e *echo.Echo) {
+	e.Pre(
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			DisablePrintStack:   true,
+			DisableErrorHandler: true, // the error reaches metricsMW and errorHandler
+			LogErrorFunc: func(c echo.Context, err error, _ []byte) error {
+				s.log.Error("panic in handler", "path", c.Request().URL.Path, "panic", err.Error())
+				return errors.New("internal error")
+			},
+		}),
+		s.metricsMW,
+		middleware.SecureWithConfig(middleware.SecureConfig{
+			ContentTypeNosniff: "nosniff",
+			XFrameOptions:      "DENY",
+			ReferrerPolicy:     "strict-origin-when-cross-origin",
+		}),
+		// the admin page has inline script and style; everything else is JSON or SSE
+		middleware.SecureWithConfig(middleware.SecureConfig{
+			Skipper:               func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/admin") },
+			ContentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'",
+		}),
+		permissionsPolicy, // echo's Secure has no Permissions-Policy field
+		middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOriginFunc: func(origin string) (bool, error) { return s.originAllowed(origin), nil },
+			AllowMethods:    []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions},
+			AllowHeaders:    []string{"Accept", "Accept-Language", "Content-Type", HeaderAPIKey, "X-Requested-With", "Last-Event-ID"},
+			MaxAge:          600,
+		}),
+	)
+	if rl := s.rateLimiter(); rl != nil {
+		e.Use(rl)
 	}
+	e.Use(s.keyAuth(), middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: strconv.FormatInt(s.cfg.MaxBodyBytes, 10) + "B"}))
 }
 
-func (s *Server) securityHeadersMW(next echo.HandlerFunc) echo.HandlerFunc {
+func permissionsPolicy(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-		h.Set("Permissions-Policy", "geolocation=(), microphone=(), camera=()")
-		if !strings.HasPrefix(c.Request().URL.Path, "/admin") {
-			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		}
+		c.Response().Header().Set("Permissions-Policy", "geolocation=(), microphone=(), camera=()")
 		return next(c)
 	}
 }
@@ -276,45 +297,6 @@ func (s *Server) originAllowed(origin string) bool {
 		}
 	}
 	return false
-}
-
-// corsMW runs before auth, so a preflight never needs the key (fixes the
-// Python backend's CORS-innermost QUIRK).
-func (s *Server) corsMW(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		origin := c.Request().Header.Get("Origin")
-		h := c.Response().Header()
-		if origin != "" {
-			h.Add("Vary", "Origin")
-		}
-		if origin == "" || !s.originAllowed(origin) {
-			if c.Request().Method == http.MethodOptions && origin != "" {
-				return c.NoContent(http.StatusForbidden)
-			}
-			return next(c)
-		}
-		h.Set("Access-Control-Allow-Origin", origin)
-		if c.Request().Method == http.MethodOptions && c.Request().Header.Get("Access-Control-Request-Method") != "" {
-			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
-			h.Set("Access-Control-Allow-Headers", "Accept, Accept-Language, Content-Type, X-Proxbox-API-Key, X-Requested-With, Last-Event-ID")
-			h.Set("Access-Control-Max-Age", "600")
-			return c.NoContent(http.StatusNoContent)
-		}
-		return next(c)
-	}
-}
-
-func (s *Server) bodyLimitMW(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		if r.ContentLength > s.cfg.MaxBodyBytes {
-			return jsonError(c, http.StatusRequestEntityTooLarge, "request body too large")
-		}
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes)
-		}
-		return next(c)
-	}
 }
 
 // isExempt reports whether the matched route needs no API key.

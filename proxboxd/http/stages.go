@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -130,9 +131,11 @@ func (s *Server) runStream(c echo.Context, kind, stage string, job streamJob) er
 	opID := newOperationID()
 	log := s.log.With("operation_id", opID, "stage", stage)
 	start := time.Now()
-	runID, _ := s.d.Store.StartRun(context.WithoutCancel(ctx), sqlite.SyncRun{OperationID: opID, Kind: kind, Stage: stage, Path: c.Request().URL.Path, StartedAt: start})
-	s.d.Metrics.Add("proxboxd_streams_active", nil, 1)
-	defer s.d.Metrics.Add("proxboxd_streams_active", nil, -1)
+	run := sqlite.SyncRun{OperationID: opID, Kind: kind, Stage: stage, Path: c.Request().URL.Path, StartedAt: start}
+	runID, _ := s.d.Store.StartRun(context.WithoutCancel(ctx), run)
+	s.runs.start(runID, run)
+	s.d.Metrics.streamsActive.Inc()
+	defer s.d.Metrics.streamsActive.Dec()
 
 	sse := NewSSE(c.Response())
 	go sse.KeepAlive(s.cfg.KeepAlive)
@@ -148,6 +151,7 @@ func (s *Server) runStream(c echo.Context, kind, stage string, job streamJob) er
 			data = map[string]any{}
 		}
 		_ = sse.Event(ev.Name, data)
+		s.runs.publish(runID, ev.Name, data)
 	}
 	var p CompletePayload
 	var err error
@@ -168,14 +172,17 @@ func (s *Server) runStream(c echo.Context, kind, stage string, job streamJob) er
 		if ctx.Err() != nil {
 			msg = "Server shutdown or request cancelled."
 		}
-		_ = sse.Event("error", map[string]any{"step": stage, "status": "failed", "error": msg, "detail": msg})
+		errFrame := map[string]any{"step": stage, "status": "failed", "error": msg, "detail": msg}
+		_ = sse.Event("error", errFrame)
+		s.runs.publish(runID, "error", errFrame)
 		p = CompletePayload{OK: false, Message: stage + " sync failed.", Errors: append([]ErrorItem{{Detail: msg}}, p.Errors...)}
 	}
 	_ = sse.Complete(p)
 	dur := time.Since(start)
 	s.d.Store.FinishRun(context.WithoutCancel(ctx), runID, p.OK, p.Message, dur, p.Result) //nolint:errcheck // history is best effort
-	s.d.Metrics.Inc("proxboxd_sync_runs_total", map[string]string{"stage": stage, "ok": fmt.Sprint(p.OK)})
-	s.d.Metrics.Observe("proxboxd_stage_duration_seconds", map[string]string{"stage": stage}, dur.Seconds())
+	s.runs.finish(runID, p, dur)
+	s.d.Metrics.syncRuns.WithLabelValues(stage, strconv.FormatBool(p.OK)).Inc()
+	s.d.Metrics.observeStage(stage, dur)
 	log.Info("stream finished", "ok", p.OK, "message", p.Message, "duration_s", dur.Seconds(), "client_gone", sse.Err() != nil)
 	return nil
 }
@@ -253,7 +260,7 @@ func (s *Server) fullUpdate(ctx context.Context, params proxbox.StageParams, emi
 		}
 		begin := time.Now()
 		res, err := s.d.Syncer.RunStage(ctx, proxbox.StageRequest{Stage: st, Params: fullParams(params, st)}, emit)
-		s.d.Metrics.Observe("proxboxd_stage_duration_seconds", map[string]string{"stage": string(st)}, time.Since(begin).Seconds())
+		s.d.Metrics.observeStage(string(st), time.Since(begin))
 		if err != nil {
 			return results, st, err
 		}
@@ -330,8 +337,14 @@ func (s *Server) fullUpdateJSON(c echo.Context) error {
 	defer cancel()
 	defer context.AfterFunc(s.baseCtx, cancel)()
 	start := time.Now()
-	runID, _ := s.d.Store.StartRun(ctx, sqlite.SyncRun{OperationID: newOperationID(), Kind: "full-update", Stage: "full-update", Path: c.Request().URL.Path, StartedAt: start})
-	results, failed, err := s.fullUpdate(ctx, params, func(proxbox.Event) {})
+	run := sqlite.SyncRun{OperationID: newOperationID(), Kind: "full-update", Stage: "full-update", Path: c.Request().URL.Path, StartedAt: start}
+	runID, _ := s.d.Store.StartRun(ctx, run)
+	s.runs.start(runID, run)
+	results, failed, err := s.fullUpdate(ctx, params, func(ev proxbox.Event) {
+		if ev.Name != "complete" && ev.Name != "" {
+			s.runs.publish(runID, ev.Name, ev.Data)
+		}
+	})
 	res := fullResult(results)
 	ok := err == nil && failed == ""
 	msg := "Full update sync completed."
@@ -339,6 +352,7 @@ func (s *Server) fullUpdateJSON(c echo.Context) error {
 		msg = "Error while syncing " + string(failed) + "."
 	}
 	s.d.Store.FinishRun(context.WithoutCancel(ctx), runID, ok, msg, time.Since(start), res) //nolint:errcheck // best effort
+	s.runs.finish(runID, CompletePayload{OK: ok, Message: msg, Result: res}, time.Since(start))
 	if !ok {
 		detail := msg
 		if err != nil {
