@@ -17,6 +17,17 @@ func get(t *testing.T, px *proxmoxsdk.Client, path string, out any) {
 	}
 }
 
+// clusterMock is a mock of cluster file f and a client over it.
+func clusterMock(t *testing.T, f *ClusterFile) (*Mock, *proxmoxsdk.Client) {
+	t.Helper()
+	m := New(Scenario{Cluster: f})
+	px, err := proxmoxsdk.New(proxmoxsdk.WithTransport(m.Transport()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, px
+}
+
 // TestClusterFile: a user's cluster file (YAML) drives nodes, guests,
 // NICs, disks, IPs, storages and backups.
 func TestClusterFile(t *testing.T) {
@@ -24,11 +35,7 @@ func TestClusterFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(Scenario{Cluster: f})
-	px, err := proxmoxsdk.New(proxmoxsdk.WithTransport(m.Transport()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, px := clusterMock(t, f)
 	if sc := m.Scenario(); sc.Name != "homelab" || sc.Nodes != 2 || sc.QEMU != 2 || sc.LXC != 1 || sc.Version != "8.2.4" {
 		t.Errorf("scenario %+v", sc)
 	}
@@ -158,11 +165,7 @@ left_backups: [{vmid: LEFT, storage: nfs-backup}]
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(Scenario{Cluster: f})
-	px, err := proxmoxsdk.New(proxmoxsdk.WithTransport(m.Transport()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, px := clusterMock(t, f)
 	var cfg map[string]any
 	get(t, px, "/nodes/pve1.example.com/qemu/100/config", &cfg)
 	if s, _ := cfg["scsi0"].(string); s == "" || strings.Contains(s, "size=") {
