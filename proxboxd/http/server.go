@@ -166,14 +166,13 @@ func (s *Server) Routes() []RouteInfo {
 // watchers, then waits for them up to ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.baseCancel()
+	defer s.runs.close() // lets run watchers go
 	done := make(chan struct{})
 	go func() { s.streams.Wait(); close(done) }()
 	select {
 	case <-done:
-		s.runs.close()
 		return nil
 	case <-ctx.Done():
-		s.runs.close() // lets run watchers go
 		return fmt.Errorf("shutdown: streams still running: %w", ctx.Err())
 	}
 }

@@ -66,6 +66,9 @@ func (m *refusalMemory) remember(k *kind, o op, err error, now time.Time) {
 func (m *refusalMemory) forget(k *kind, o op) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if len(m.m) == 0 {
+		return // the common case: nothing refused, no key to build per write
+	}
 	delete(m.m, refusalKey(k, o))
 }
 
@@ -73,6 +76,9 @@ func (m *refusalMemory) forget(k *kind, o op) {
 func (m *refusalMemory) refused(k *kind, o op, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if len(m.m) == 0 {
+		return nil
+	}
 	key := refusalKey(k, o)
 	r, ok := m.m[key]
 	if !ok {

@@ -34,7 +34,7 @@ func (r *run) scopedGuests(ctx context.Context, cls []*cluster) ([]vmGuest, *tab
 		for _, g := range c.guests {
 			id := r.vmOf(t, c, g)
 			if id == 0 {
-				if r.only == nil && len(r.p.NetBoxVMIDs) == 0 {
+				if !r.scoped() {
 					r.skip(kVM.Type, fmt.Sprintf("%s/%s %s", c.label(), g.key(), g.Name),
 						"the guest has no virtual machine in NetBox (see the virtual-machines stage's failures), so its "+r.phase+" are not written")
 				}
@@ -638,19 +638,11 @@ func createdIDs(ops []op) map[int]bool {
 	return out
 }
 
-// isLinkLocal reports whether an address (with or without prefix) is
-// link-local: IPv4 169.254.0.0/16 (APIPA) or IPv6 fe80::/10. Such an address
+// isLinkLocal reports whether an address with prefix is link-local: IPv4 169.254.0.0/16 (APIPA) or IPv6 fe80::/10. Such an address
 // is recorded but never chosen as a VM's primary IP.
 func isLinkLocal(s string) bool {
-	p, err := netip.ParsePrefix(s)
-	if err != nil {
-		a, err2 := netip.ParseAddr(s)
-		if err2 != nil {
-			return false
-		}
-		return a.IsLinkLocalUnicast()
-	}
-	return p.Addr().IsLinkLocalUnicast()
+	p, err := netip.ParsePrefix(s) // wants carry address/prefix
+	return err == nil && p.Addr().IsLinkLocalUnicast()
 }
 
 // isOrphanVM reports whether a NetBox VM is one proxbox marked orphan (its
