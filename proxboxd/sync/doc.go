@@ -87,6 +87,23 @@
 // 404 the plugin stages end ok with "plugin not installed … skipped" and no
 // counts.
 //
+// # Layout
+//
+//   - stages.go: the stage registry (plugin slug → implementation) and the
+//     scope shared by stages; stage_<slug>.go: one file per plugin stage;
+//     plugin_stages.go: what the six netbox-proxbox model stages share;
+//     deps.go: the objects every stage needs (cluster type, site, cluster,
+//     device type, role).
+//   - The reconcile core, by concern: table.go (a NetBox object type read
+//     into memory, keyed by identity), load.go (reads), plan.go (desired
+//     state → creates and patches of the fields that differ), values.go
+//     (value normalisation for the diff), orphans.go (orphan policy),
+//     apply.go (bulk writes, batching, per-item retry), names.go and
+//     limits.go (names NetBox accepts), refusals.go (writes NetBox refused).
+//   - engine.go: the public Engine (RunStage, FullUpdate, RunAll), locking;
+//     options.go its options; stage_run.go the events around one stage;
+//     report.go per-item results.
+//
 // # QUIRKs of proxbox-api 6cf8592 fixed here
 //
 //   - Every object was PATCHed on every run (fresh proxmox_last_updated in the

@@ -6,12 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"net/http"
+	"net/http/httptest"
+
 	"github.com/proxbox-go/proxbox/netboxsdk"
 	"github.com/proxbox-go/proxbox/netboxsdk/netboxtest"
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxmoxsdk/pvemock"
-	"net/http"
-	"net/http/httptest"
 )
 
 func small(name string) pvemock.Scenario {

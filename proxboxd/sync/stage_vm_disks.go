@@ -1,0 +1,58 @@
+package sync
+
+import (
+	"context"
+	"strconv"
+)
+
+func (r *run) storageID(c *cluster, name string) any {
+	t := r.tables["storage"]
+	if t == nil || name == "" {
+		return nil
+	}
+	if o := t.byKey[strconv.Itoa(c.nbCluster)+"|"+name]; o != nil {
+		return idOf(o)
+	}
+	return nil
+}
+
+func (r *run) stageDisks(ctx context.Context, cls []*cluster) (int, string, error) {
+	gs, _, err := r.scopedGuests(ctx, cls)
+	if err != nil {
+		return 0, "", err
+	}
+	r.pluginInstalled(ctx)
+	t := newTable(kVDisk, func(o obj) string { return strconv.Itoa(refID(o, "virtual_machine")) + "|" + asStr(o["name"]) })
+	if err := r.loadChunked(ctx, t, "virtual_machine_id", vmIDs(gs), nil); err != nil {
+		return 0, "", err
+	}
+	var wants []*want
+	complete := map[int]bool{}
+	for _, vg := range gs {
+		if vg.g.Config == nil {
+			r.guestNotRead(vg.c, vg.g, "config", "virtual disks", vg.g.ConfigErr)
+			continue
+		}
+		complete[vg.vmID] = true
+		for _, d := range parseDisks(vg.g.Config) {
+			if d.NoSize {
+				r.skip(kVDisk.Type, vg.g.Name+"/"+d.Name, "the Proxmox config gives the disk no size (NetBox needs one); it is written once the config has a size=")
+				continue
+			}
+			desc := "Storage: " + d.Storage
+			if d.Format != "" {
+				desc += " | Format: " + d.Format
+			}
+			body := obj{"virtual_machine": vg.vmID, "name": d.Name, "size": d.SizeMiB, "description": desc}
+			if r.cfOK["proxbox_storage_id"] {
+				body["custom_fields"] = obj{"proxbox_storage_id": r.storageID(vg.c, d.Storage)}
+			}
+			wants = append(wants, &want{Key: strconv.Itoa(vg.vmID) + "|" + d.Name, Name: vg.g.Name + "/" + d.Name, Body: body})
+		}
+	}
+	r.discovery(len(wants), nil, nil)
+	ops := r.plan(t, wants)
+	ops = append(ops, r.childOrphans(t, wants, "virtual_machine", complete)...)
+	r.apply(ctx, t, ops)
+	return len(wants), "", nil
+}
