@@ -29,6 +29,21 @@ func (col *Collection[T, C, P]) Path() string { return col.e.path }
 // Client returns the client the collection belongs to.
 func (col *Collection[T, C, P]) Client() *Client { return col.e.c }
 
+// Untyped returns the same collection with untyped records (Object): for
+// callers that read only some fields (Filter.Fields) and compare records by
+// their JSON field names, as a sync engine diffing desired against current
+// state does. Build what you send as C and convert it, so the compiler checks
+// the field names.
+func (col *Collection[T, C, P]) Untyped() *Collection[Object, Object, Object] {
+	return &Collection[Object, Object, Object]{e: col.e}
+}
+
+// On returns the same collection on client c: declare collections once (for
+// example from an app built with a nil client) and bind them to a client later.
+func (col *Collection[T, C, P]) On(c *Client) *Collection[T, C, P] {
+	return &Collection[T, C, P]{e: newEndpoint(c, col.e.path)}
+}
+
 // Get returns the object with id; a missing object is an *APIError matching ErrNotFound.
 func (col *Collection[T, C, P]) Get(ctx context.Context, id int) (T, error) {
 	var out T

@@ -82,7 +82,7 @@ func (r *run) apply(ctx context.Context, t *table, ops []op) {
 			ids[i] = o.id
 		}
 		r.batches(len(deletes), func(i, j int) {
-			if err := r.nb.Delete(ctx, t.k.Path, ids[i:j]); err == nil {
+			if err := r.nb.Delete(ctx, t.k, ids[i:j]); err == nil {
 				r.locked(func() {
 					for _, o := range deletes[i:j] {
 						t.remove(o.id)
@@ -206,11 +206,11 @@ func (r *run) writeUpdates(ctx context.Context, t *table, updates []op) ([]op, e
 // records the object NetBox returned for ops[n], under r.wmu. It returns the
 // ops that failed transiently and the last transient error.
 func (r *run) writeBatches(ctx context.Context, t *table, ops []op, bodies []obj,
-	send func(ctx context.Context, path string, items []obj) ([]obj, error), written func(n int, g obj)) ([]op, error) {
+	send func(ctx context.Context, k *kind, items []obj) ([]obj, error), written func(n int, g obj)) ([]op, error) {
 	var failed []op
 	var lastErr error
 	r.batches(len(ops), func(i, j int) {
-		got, err := send(ctx, t.k.Path, bodies[i:j])
+		got, err := send(ctx, t.k, bodies[i:j])
 		if err == nil && len(got) == j-i {
 			r.locked(func() {
 				for n, g := range got {
@@ -225,7 +225,7 @@ func (r *run) writeBatches(ctx context.Context, t *table, ops []op, bodies []obj
 			return
 		}
 		for n := i; n < j; n++ {
-			g, err := send(ctx, t.k.Path, bodies[n:n+1])
+			g, err := send(ctx, t.k, bodies[n:n+1])
 			r.locked(func() {
 				switch {
 				case err == nil && len(g) == 1:

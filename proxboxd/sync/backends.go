@@ -13,16 +13,16 @@ type obj = map[string]any
 // netboxAPI is the narrow NetBox surface the engine uses. The production
 // implementation adapts *netboxsdk.Client; tests may use fakes.
 type netboxAPI interface {
-	// List returns every record of path matching q, following all pages.
-	List(ctx context.Context, path string, q url.Values) ([]obj, error)
-	// Count returns how many records of path match q (one request).
-	Count(ctx context.Context, path string, q url.Values) (int, error)
+	// List returns every record of kind k matching q, following all pages.
+	List(ctx context.Context, k *kind, q url.Values) ([]obj, error)
+	// Count returns how many records of k match q (one request).
+	Count(ctx context.Context, k *kind, q url.Values) (int, error)
 	// Create bulk-creates items (one POST of a JSON array).
-	Create(ctx context.Context, path string, items []obj) ([]obj, error)
+	Create(ctx context.Context, k *kind, items []obj) ([]obj, error)
 	// Patch bulk-patches items; each carries "id".
-	Patch(ctx context.Context, path string, items []obj) ([]obj, error)
+	Patch(ctx context.Context, k *kind, items []obj) ([]obj, error)
 	// Delete bulk-deletes ids.
-	Delete(ctx context.Context, path string, ids []int) error
+	Delete(ctx context.Context, k *kind, ids []int) error
 }
 
 // pveAPI is the narrow Proxmox surface: a GET of path whose "data" decodes
@@ -75,50 +75,50 @@ func (n *countingNB) acquire(ctx context.Context) error {
 
 func (n *countingNB) release() { <-n.sem }
 
-func (n *countingNB) List(ctx context.Context, path string, q url.Values) ([]obj, error) {
+func (n *countingNB) List(ctx context.Context, k *kind, q url.Values) ([]obj, error) {
 	if err := n.acquire(ctx); err != nil {
 		return nil, err
 	}
 	defer n.release()
 	n.c.add("GET")
-	return n.nb.List(ctx, path, q)
+	return n.nb.List(ctx, k, q)
 }
 
-func (n *countingNB) Count(ctx context.Context, path string, q url.Values) (int, error) {
+func (n *countingNB) Count(ctx context.Context, k *kind, q url.Values) (int, error) {
 	if err := n.acquire(ctx); err != nil {
 		return 0, err
 	}
 	defer n.release()
 	n.c.add("GET")
-	return n.nb.Count(ctx, path, q)
+	return n.nb.Count(ctx, k, q)
 }
 
-func (n *countingNB) Create(ctx context.Context, path string, items []obj) ([]obj, error) {
+func (n *countingNB) Create(ctx context.Context, k *kind, items []obj) ([]obj, error) {
 	if err := n.acquire(ctx); err != nil {
 		return nil, err
 	}
 	defer n.release()
 	n.c.add("POST")
 	n.w.Add(1)
-	return n.nb.Create(ctx, path, items)
+	return n.nb.Create(ctx, k, items)
 }
 
-func (n *countingNB) Patch(ctx context.Context, path string, items []obj) ([]obj, error) {
+func (n *countingNB) Patch(ctx context.Context, k *kind, items []obj) ([]obj, error) {
 	if err := n.acquire(ctx); err != nil {
 		return nil, err
 	}
 	defer n.release()
 	n.c.add("PATCH")
 	n.w.Add(1)
-	return n.nb.Patch(ctx, path, items)
+	return n.nb.Patch(ctx, k, items)
 }
 
-func (n *countingNB) Delete(ctx context.Context, path string, ids []int) error {
+func (n *countingNB) Delete(ctx context.Context, k *kind, ids []int) error {
 	if err := n.acquire(ctx); err != nil {
 		return err
 	}
 	defer n.release()
 	n.c.add("DELETE")
 	n.w.Add(1)
-	return n.nb.Delete(ctx, path, ids)
+	return n.nb.Delete(ctx, k, ids)
 }

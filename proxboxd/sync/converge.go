@@ -182,7 +182,7 @@ func (r *run) replan(t *table, creates, updates []op) ([]op, []op) {
 // idempotent: an object already gone counts as deleted).
 func (r *run) deleteOne(ctx context.Context, t *table, id int) error {
 	for round := 0; ; round++ {
-		err := r.nb.Delete(ctx, t.k.Path, []int{id})
+		err := r.nb.Delete(ctx, t.k, []int{id})
 		if err == nil || errors.Is(err, netboxsdk.ErrNotFound) {
 			return nil
 		}

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
-	"strings"
 )
 
 const (
@@ -17,43 +16,48 @@ const (
 	cfLastSeen    = "proxbox_last_seen"
 )
 
-// allKinds lists every kind k made, for the test that checks each path
-// against the committed NetBox schema.
+// allKinds lists every declared kind, for the tests that check each path and
+// managed field against the committed NetBox schema.
 var allKinds []*kind
 
-func k(typ, path string, tagged, stamp, mark bool, status string, fields ...string) *kind {
-	kd := &kind{Type: typ, Path: path, Fields: fields, Tagged: tagged, Stamp: stamp, CFMark: mark, Status: status,
-		Plugin: strings.HasPrefix(path, "/api/plugins/")}
-	allKinds = append(allKinds, kd)
-	return kd
-}
-
-// The NetBox object types the engine manages.
+// Kind options, by what the engine does to objects of a kind.
 var (
-	kTag          = k("extras.tag", "/api/extras/tags/", false, false, false, "", "name", "slug", "color", "description")
-	kCF           = k("extras.customfield", "/api/extras/custom-fields/", false, false, false, "", "name", "type", "object_types", "related_object_type")
-	kClusterType  = k("virtualization.clustertype", "/api/virtualization/cluster-types/", true, true, false, "", "name", "slug", "description")
-	kManufacturer = k("dcim.manufacturer", "/api/dcim/manufacturers/", true, true, false, "", "name", "slug")
-	kDeviceType   = k("dcim.devicetype", "/api/dcim/device-types/", true, true, false, "", "model", "slug", "manufacturer")
-	kRole         = k("dcim.devicerole", "/api/dcim/device-roles/", true, true, false, "", "name", "slug", "color", "vm_role", "description")
-	kSite         = k("dcim.site", "/api/dcim/sites/", true, true, false, "", "name", "slug", "status")
-	kCluster      = k("virtualization.cluster", "/api/virtualization/clusters/", true, true, false, "", "name", "type", "scope_type", "scope_id", "status", "description")
-	kDevice       = k("dcim.device", "/api/dcim/devices/", true, true, true, "offline", "name", "status", "description", "cluster", "device_type", "role", "site")
-	kVM           = k("virtualization.virtualmachine", "/api/virtualization/virtual-machines/", true, true, true, "offline", "name", "status", "cluster", "device", "site", "role", "vcpus", "memory", "description", "primary_ip4", "primary_ip6")
-	kVMIface      = k("virtualization.vminterface", "/api/virtualization/interfaces/", true, true, true, "", "virtual_machine", "name", "enabled", "mode", "untagged_vlan", "description", "primary_mac_address")
-	kVDisk        = k("virtualization.virtualdisk", "/api/virtualization/virtual-disks/", true, true, true, "", "virtual_machine", "name", "size", "description")
-	kVLAN         = k("ipam.vlan", "/api/ipam/vlans/", true, true, false, "", "vid", "name", "status", "group")
-	kIP           = k("ipam.ipaddress", "/api/ipam/ip-addresses/", true, true, true, "", "address", "vrf", "status", "assigned_object_type", "assigned_object_id", "description")
-	kNodeIface    = k("dcim.interface", "/api/dcim/interfaces/", true, true, true, "", "device", "name", "type", "enabled", "mtu", "mode", "untagged_vlan", "parent", "lag", "bridge", "description", "primary_mac_address")
+	tagged  = kind{Tagged: true, Stamp: true}               // proxbox tag and proxmox_last_updated
+	marked  = kind{Tagged: true, Stamp: true, CFMark: true} // also proxbox_last_seen on orphans
+	plugin  = kind{Plugin: true}                            // a netbox-proxbox model
+	offline = kind{Tagged: true, Stamp: true, CFMark: true, Status: "offline"}
+)
 
-	kStorage     = k("netbox_proxbox.proxmoxstorage", "/api/plugins/proxbox/storage/", true, false, false, "", "cluster", "name", "storage_type", "content", "path", "nodes", "shared", "enabled", "server", "port", "username", "export", "share", "pool", "monhost", "namespace", "datastore", "subdir", "mountpoint", "is_mountpoint", "preallocation", "format", "prune_backups", "max_protected_backups", "raw_config")
-	kBackup      = k("netbox_proxbox.vmbackup", "/api/plugins/proxbox/backups/", false, false, false, "", "storage", "proxmox_storage", "virtual_machine", "subtype", "format", "creation_time", "size", "used", "encrypted", "verification_state", "verification_upid", "volume_id", "notes", "vmid")
-	kSnapshot    = k("netbox_proxbox.vmsnapshot", "/api/plugins/proxbox/snapshots/", false, false, false, "stale", "virtual_machine", "name", "description", "vmid", "node", "snaptime", "parent", "subtype", "status")
-	kTask        = k("netbox_proxbox.vmtaskhistory", "/api/plugins/proxbox/task-history/", false, false, false, "", "virtual_machine", "vm_type", "upid", "node", "pid", "pstart", "task_id", "task_type", "username", "start_time", "end_time", "description", "status", "task_state", "exitstatus")
-	kReplication = k("netbox_proxbox.replication", "/api/plugins/proxbox/replications/", false, false, false, "stale", "replication_id", "endpoint", "guest", "target", "job_type", "schedule", "rate", "comment", "disable", "source", "jobnum", "remove_job", "virtual_machine", "proxmox_node", "raw_config", "status")
-	kRoutine     = k("netbox_proxbox.backuproutine", "/api/plugins/proxbox/backup-routines/", false, false, false, "stale", "job_id", "endpoint", "enabled", "schedule", "comment", "notes_template", "selection", "keep_last", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly", "keep_all", "bwlimit", "zstd", "io_workers", "fleecing", "repeat_missed", "pbs_change_detection_mode", "raw_config", "status")
-	kPEndpoint   = k("netbox_proxbox.proxmoxendpoint", "/api/plugins/proxbox/endpoints/proxmox/", false, false, false, "", "name", "domain", "ip_address")
-	kPNode       = k("netbox_proxbox.proxmoxnode", "/api/plugins/proxbox/proxmox-nodes/", false, false, false, "", "name", "endpoint")
+func with(k kind, f func(*kind)) kind { f(&k); return k }
+
+// The NetBox object types the engine manages, each declared by its generated
+// collection (so its path and request type come from the schema) and the
+// fields the engine reads and writes.
+var (
+	kTag          = declare("extras.tag", nbgen.extras.Tags, kind{}, "name", "slug", "color", "description")
+	kCF           = declare("extras.customfield", nbgen.extras.CustomFields, kind{}, "name", "type", "object_types", "related_object_type")
+	kClusterType  = declare("virtualization.clustertype", nbgen.virt.ClusterTypes, tagged, "name", "slug", "description")
+	kManufacturer = declare("dcim.manufacturer", nbgen.dcim.Manufacturers, tagged, "name", "slug")
+	kDeviceType   = declare("dcim.devicetype", nbgen.dcim.DeviceTypes, tagged, "model", "slug", "manufacturer")
+	kRole         = declare("dcim.devicerole", nbgen.dcim.DeviceRoles, tagged, "name", "slug", "color", "vm_role", "description")
+	kSite         = declare("dcim.site", nbgen.dcim.Sites, tagged, "name", "slug", "status")
+	kCluster      = declare("virtualization.cluster", nbgen.virt.Clusters, tagged, "name", "type", "scope_type", "scope_id", "status", "description")
+	kDevice       = declare("dcim.device", nbgen.dcim.Devices, offline, "name", "status", "description", "cluster", "device_type", "role", "site")
+	kVM           = declare("virtualization.virtualmachine", nbgen.virt.VirtualMachines, offline, "name", "status", "cluster", "device", "site", "role", "vcpus", "memory", "description", "primary_ip4", "primary_ip6")
+	kVMIface      = declare("virtualization.vminterface", nbgen.virt.Interfaces, marked, "virtual_machine", "name", "enabled", "mode", "untagged_vlan", "description", "primary_mac_address")
+	kVDisk        = declare("virtualization.virtualdisk", nbgen.virt.VirtualDisks, marked, "virtual_machine", "name", "size", "description")
+	kVLAN         = declare("ipam.vlan", nbgen.ipam.VLANs, tagged, "vid", "name", "status", "group")
+	kIP           = declare("ipam.ipaddress", nbgen.ipam.IPAddresses, marked, "address", "vrf", "status", "assigned_object_type", "assigned_object_id", "description")
+	kNodeIface    = declare("dcim.interface", nbgen.dcim.Interfaces, marked, "device", "name", "type", "enabled", "mtu", "mode", "untagged_vlan", "parent", "lag", "bridge", "description", "primary_mac_address")
+
+	kStorage     = declare("netbox_proxbox.proxmoxstorage", nbgen.plugin.Storage, with(plugin, func(k *kind) { k.Tagged = true }), "cluster", "name", "storage_type", "content", "path", "nodes", "shared", "enabled", "server", "port", "username", "export", "share", "pool", "monhost", "namespace", "datastore", "subdir", "mountpoint", "is_mountpoint", "preallocation", "format", "prune_backups", "max_protected_backups", "raw_config")
+	kBackup      = declare("netbox_proxbox.vmbackup", nbgen.plugin.Backups, plugin, "storage", "proxmox_storage", "virtual_machine", "subtype", "format", "creation_time", "size", "used", "encrypted", "verification_state", "verification_upid", "volume_id", "notes", "vmid")
+	kSnapshot    = declare("netbox_proxbox.vmsnapshot", nbgen.plugin.Snapshots, with(plugin, func(k *kind) { k.Status = "stale" }), "virtual_machine", "name", "description", "vmid", "node", "snaptime", "parent", "subtype", "status")
+	kTask        = declare("netbox_proxbox.vmtaskhistory", nbgen.plugin.TaskHistory, plugin, "virtual_machine", "vm_type", "upid", "node", "pid", "pstart", "task_id", "task_type", "username", "start_time", "end_time", "description", "status", "task_state", "exitstatus")
+	kReplication = declare("netbox_proxbox.replication", nbgen.plugin.Replications, with(plugin, func(k *kind) { k.Status = "stale" }), "replication_id", "endpoint", "guest", "target", "job_type", "schedule", "rate", "comment", "disable", "source", "jobnum", "remove_job", "virtual_machine", "proxmox_node", "raw_config", "status")
+	kRoutine     = declare("netbox_proxbox.backuproutine", nbgen.plugin.BackupRoutines, with(plugin, func(k *kind) { k.Status = "stale" }), "job_id", "endpoint", "enabled", "schedule", "comment", "notes_template", "selection", "keep_last", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly", "keep_all", "bwlimit", "zstd", "io_workers", "fleecing", "repeat_missed", "pbs_change_detection_mode", "raw_config", "status")
+	kPEndpoint   = declare("netbox_proxbox.proxmoxendpoint", nbgen.plugin.EndpointsProxmox, plugin, "name", "domain", "ip_address")
+	kPNode       = declare("netbox_proxbox.proxmoxnode", nbgen.plugin.ProxmoxNodes, plugin, "name", "endpoint")
 )
 
 // customField is one custom field the engine writes.

@@ -18,7 +18,7 @@ func (r *run) load(ctx context.Context, k *kind, q url.Values, keyFn func(obj) s
 }
 
 func (r *run) loadInto(ctx context.Context, t *table, q url.Values) error {
-	objs, err := r.nb.List(ctx, t.k.Path, t.k.query(q))
+	objs, err := r.nb.List(ctx, t.k, t.k.query(q))
 	if err != nil {
 		return fmt.Errorf("list %s: %w", t.k.Path, err)
 	}

@@ -28,7 +28,7 @@ func newTwinEnv(t *testing.T) (e *env, vrfs map[string]int, refused *int) {
 	e = newEnv(t, nil, small("east"), small("west"))
 	vrfs = map[string]int{}
 	for _, n := range []string{"east", "west"} {
-		v, err := e.conn.nb.Objects(vrfPath).Create(context.Background(), netboxsdk.Object{"name": n})
+		v, err := e.conn.nb.Objects(kVRF.Path).Create(context.Background(), netboxsdk.Object{"name": n})
 		if err != nil {
 			t.Fatal(err)
 		}

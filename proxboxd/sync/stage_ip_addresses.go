@@ -277,7 +277,7 @@ func (r *run) adoptIPs(ctx context.Context, t *table, wants []*want) error {
 			if vrf == "0" {
 				vq.Set("vrf_id", "null")
 			}
-			n, err := r.nb.Count(ctx, kIP.Path, vq)
+			n, err := r.nb.Count(ctx, kIP, vq)
 			if err != nil {
 				return fmt.Errorf("count %s: %w", kIP.Path, err)
 			}
@@ -288,7 +288,7 @@ func (r *run) adoptIPs(ctx context.Context, t *table, wants []*want) error {
 				}
 				var objs []obj
 				if n > 0 {
-					if objs, err = r.nb.List(ctx, kIP.Path, kIP.query(vq)); err != nil {
+					if objs, err = r.nb.List(ctx, kIP, kIP.query(vq)); err != nil {
 						return fmt.Errorf("list %s: %w", kIP.Path, err)
 					}
 				}
@@ -301,7 +301,7 @@ func (r *run) adoptIPs(ctx context.Context, t *table, wants []*want) error {
 			for _, a := range hosts[i:min(i+chunkIDs, len(hosts))] {
 				q.Add("address", a)
 			}
-			objs, err := r.nb.List(ctx, kIP.Path, kIP.query(q))
+			objs, err := r.nb.List(ctx, kIP, kIP.query(q))
 			if err != nil {
 				return fmt.Errorf("list %s: %w", kIP.Path, err)
 			}

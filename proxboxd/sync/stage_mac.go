@@ -12,7 +12,7 @@ import (
 
 // kMAC is NetBox >= 4.2's MAC address object; interfaces point at one of
 // theirs with primary_mac_address (their own mac_address is read-only there).
-var kMAC = k("dcim.macaddress", "/api/dcim/mac-addresses/", true, false, false, "", "mac_address", "assigned_object_type", "assigned_object_id")
+var kMAC = declare("dcim.macaddress", nbgen.dcim.MACAddresses, kind{Tagged: true}, "mac_address", "assigned_object_type", "assigned_object_id")
 
 // macKey is the identity of a MAC object: its interface and the address
 // (NetBox does not make MACs unique; the same MAC on two interfaces is two
@@ -112,18 +112,18 @@ func (r *run) loadMACs(ctx context.Context, aType string, ifIDs []int) (*table, 
 	typeQ := url.Values{"assigned_object_type": {aType}}
 	if !r.macOK && len(uniqInts(ifIDs)) == 0 {
 		// nothing to read (first sync): one count probes the endpoint
-		if _, err := r.nb.Count(ctx, kMAC.Path, typeQ); err != nil {
+		if _, err := r.nb.Count(ctx, kMAC, typeQ); err != nil {
 			return nil, err
 		}
 	}
 	r.macOK = true
 	if chunks := ceilDiv(len(uniqInts(ifIDs)), chunkIDs); chunks > 2 {
-		n, err := r.nb.Count(ctx, kMAC.Path, typeQ)
+		n, err := r.nb.Count(ctx, kMAC, typeQ)
 		if err != nil {
 			return nil, err
 		}
 		if 1+ceilDiv(n, PageSize) < chunks {
-			objs, err := r.nb.List(ctx, kMAC.Path, kMAC.query(typeQ))
+			objs, err := r.nb.List(ctx, kMAC, kMAC.query(typeQ))
 			if err != nil {
 				return nil, err
 			}

@@ -2,19 +2,24 @@ package sync
 
 import (
 	"net/url"
+	"reflect"
 	"strings"
+
+	"github.com/proxbox-go/proxbox/netboxsdk"
 )
 
 // kind describes one NetBox object type the engine manages.
 type kind struct {
-	Type   string   // counts key, e.g. "virtualization.virtualmachine"
-	Path   string   // list path
-	Fields []string // fields= for the list (id, tags, custom_fields are added)
-	Plugin bool     // lives under /api/plugins/proxbox/
-	Tagged bool     // proxbox tag on every written object
-	Stamp  bool     // has the proxmox_last_updated custom field
-	CFMark bool     // has proxbox_last_seen (orphan marking)
-	Status string   // status value for a marked orphan ("offline", "stale"), "" = none
+	Type   string // counts key, e.g. "virtualization.virtualmachine"
+	Path   string // list path, from the generated collection
+	col    func(*netboxsdk.Client) ocol
+	write  reflect.Type // the generated request type desired state is built as
+	Fields []string     // fields= for the list (id, tags, custom_fields are added)
+	Plugin bool         // lives under /api/plugins/proxbox/
+	Tagged bool         // proxbox tag on every written object
+	Stamp  bool         // has the proxmox_last_updated custom field
+	CFMark bool         // has proxbox_last_seen (orphan marking)
+	Status string       // status value for a marked orphan ("offline", "stale"), "" = none
 }
 
 func (k *kind) query(q url.Values) url.Values {

@@ -13,7 +13,8 @@ import (
 // cluster VRF does not exist in NetBox, or its name names more than one.
 var ErrVRFNotFound = errors.New("VRF not found")
 
-const vrfPath = "/api/ipam/vrfs/"
+// kVRF is only read (the VRFs of cluster_vrfs), never written.
+var kVRF = declare("ipam.vrf", nbgen.ipam.VRFs, kind{}, "name")
 
 // vrfOf is the NetBox VRF of a cluster's IP addresses (0: the global table).
 func (r *run) vrfOf(c *cluster) int {
@@ -64,9 +65,9 @@ func (r *run) resolveVRFs(ctx context.Context, cls []*cluster) error {
 				continue
 			}
 			l.q.Set("fields", "id,name")
-			objs, err := r.nb.List(ctx, vrfPath, l.q)
+			objs, err := r.nb.List(ctx, kVRF, l.q)
 			if err != nil {
-				return fmt.Errorf("list %s: %w", vrfPath, err)
+				return fmt.Errorf("list %s: %w", kVRF.Path, err)
 			}
 			for _, o := range objs {
 				found[l.ref(o)] = append(found[l.ref(o)], idOf(o))

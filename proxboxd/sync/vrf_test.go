@@ -13,11 +13,11 @@ import (
 
 func TestClusterVRFNamesPlaceIPs(t *testing.T) {
 	e := newEnv(t, nil, small("east"), small("west"))
-	v, err := e.conn.nb.Objects(vrfPath).Create(context.Background(), netboxsdk.Object{"name": "vrf-east"})
+	v, err := e.conn.nb.Objects(kVRF.Path).Create(context.Background(), netboxsdk.Object{"name": "vrf-east"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	westVRF, err := e.conn.nb.Objects(vrfPath).Create(context.Background(), netboxsdk.Object{"name": "vrf-west"})
+	westVRF, err := e.conn.nb.Objects(kVRF.Path).Create(context.Background(), netboxsdk.Object{"name": "vrf-west"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestClusterMovedIntoVRFConverges(t *testing.T) {
 		p, _ := vm["primary_ip4"].(map[string]any)
 		hadPrimary[asStr(vm["name"])] = p != nil
 	}
-	if _, err := e.conn.nb.Objects(vrfPath).Create(context.Background(), netboxsdk.Object{"name": "blue"}); err != nil {
+	if _, err := e.conn.nb.Objects(kVRF.Path).Create(context.Background(), netboxsdk.Object{"name": "blue"}); err != nil {
 		t.Fatal(err)
 	}
 	e.eng = New(e.conn, WithClock(func() time.Time { return e.clock }),
@@ -116,7 +116,7 @@ func TestClusterMovedIntoVRFConverges(t *testing.T) {
 func TestClusterVRFByNameAndByIDIsOneVRF(t *testing.T) {
 	// east names the VRF, west gives its id: one VRF, not an ambiguous name
 	e := newEnv(t, nil, small("east"), small("west"))
-	v, err := e.conn.nb.Objects(vrfPath).Create(context.Background(), netboxsdk.Object{"name": "shared"})
+	v, err := e.conn.nb.Objects(kVRF.Path).Create(context.Background(), netboxsdk.Object{"name": "shared"})
 	if err != nil {
 		t.Fatal(err)
 	}

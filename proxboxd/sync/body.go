@@ -1,0 +1,163 @@
+package sync
+
+import (
+	"reflect"
+	"strings"
+
+	"github.com/oapi-codegen/nullable"
+)
+
+// Desired state is built as the generated NetBox request types (C of each
+// kind's netboxsdk.Collection), so the compiler checks every field name and
+// type against the schema the client was generated from: a field renamed or
+// removed in the schema breaks `go build` after `make generate`. The engine
+// then plans on the JSON field names those types define: bodyOf turns a
+// request value into the map the diff compares with what NetBox returned.
+
+// bodyOf converts a generated request struct into its JSON-named fields: a
+// nil pointer, an unset nullable.Nullable or an omitempty zero is absent, a
+// null Nullable is nil, enums become their string, nested structs maps.
+// Values keep their Go kinds (int, float64, bool, string) so the diff
+// compares them as before.
+func bodyOf(v any) obj {
+	rv := reflect.ValueOf(v)
+	for rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return obj{}
+		}
+		rv = rv.Elem()
+	}
+	if rv.Kind() != reflect.Struct {
+		return obj{}
+	}
+	out, _ := plainValue(rv).(obj)
+	return out
+}
+
+// plainValue converts one value; absent reports a value to leave out.
+func plainValue(v reflect.Value) any {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return plainValue(v.Elem())
+	case reflect.Struct:
+		out := obj{}
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, omit := jsonName(f)
+			if name == "" {
+				continue
+			}
+			fv := v.Field(i)
+			if isNullable(f.Type) {
+				switch {
+				case fv.Len() == 0: // unspecified
+					continue
+				case fv.MapIndex(reflect.ValueOf(false)).IsValid(): // explicit null
+					out[name] = nil
+				default:
+					out[name] = plainValue(fv.MapIndex(reflect.ValueOf(true)))
+				}
+				continue
+			}
+			if (f.Type.Kind() == reflect.Pointer || f.Type.Kind() == reflect.Interface ||
+				f.Type.Kind() == reflect.Map || f.Type.Kind() == reflect.Slice) && fv.IsNil() {
+				continue
+			}
+			if omit && fv.IsZero() {
+				continue
+			}
+			out[name] = plainValue(fv)
+		}
+		return out
+	case reflect.Map:
+		if v.IsNil() {
+			return nil
+		}
+		out := make(obj, v.Len())
+		it := v.MapRange()
+		for it.Next() {
+			out[it.Key().String()] = plainValue(it.Value())
+		}
+		return out
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.IsNil() {
+			return nil
+		}
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = plainValue(v.Index(i))
+		}
+		return out
+	case reflect.String:
+		return v.String()
+	case reflect.Bool:
+		return v.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return int(v.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return int(v.Uint())
+	case reflect.Float32, reflect.Float64:
+		return v.Float()
+	}
+	return v.Interface()
+}
+
+// jsonName returns a field's JSON name and whether it is omitempty.
+func jsonName(f reflect.StructField) (string, bool) {
+	tag := f.Tag.Get("json")
+	if tag == "-" {
+		return "", false
+	}
+	name, opts, _ := strings.Cut(tag, ",")
+	if name == "" {
+		name = f.Name
+	}
+	return name, strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero")
+}
+
+var nullableKind = reflect.TypeOf(nullable.Nullable[int]{}).Kind()
+
+// isNullable reports whether t is a nullable.Nullable[T] (a map[bool]T).
+func isNullable(t reflect.Type) bool {
+	return t.Kind() == nullableKind && t.Key().Kind() == reflect.Bool && t.PkgPath() == reflect.TypeOf(nullable.Nullable[int]{}).PkgPath()
+}
+
+// jsonFields returns the JSON field names of a generated request type.
+func jsonFields(t reflect.Type) map[string]bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	out := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		if name, _ := jsonName(t.Field(i)); name != "" && t.Field(i).IsExported() {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// Constructors for the generated types' optional fields.
+
+// ref is a set nullable reference (an object id); 0 is null.
+func ref(id int) nullable.Nullable[int] {
+	if id <= 0 {
+		return nullable.NewNullNullable[int]()
+	}
+	return nullable.NewNullableWithValue(id)
+}
+
+// val is a set nullable value.
+func val[T any](v T) nullable.Nullable[T] { return nullable.NewNullableWithValue(v) }
+
+// null is an explicit null.
+func null[T any]() nullable.Nullable[T] { return nullable.NewNullNullable[T]() }
+
+// ptr is a pointer to v.
+func ptr[T any](v T) *T { return &v }

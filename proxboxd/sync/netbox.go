@@ -1,0 +1,123 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+
+	"github.com/proxbox-go/proxbox/netboxsdk"
+)
+
+// ocol is a generated collection seen with untyped records: the engine reads
+// only the fields it manages and diffs them by their JSON names (body.go).
+type ocol = *netboxsdk.Collection[netboxsdk.Object, netboxsdk.Object, netboxsdk.Object]
+
+// declare makes the kind of one generated collection: C, its request type,
+// is what desired state is built as.
+func declare[T, C, P any](typ string, col *netboxsdk.Collection[T, C, P], o kind, fields ...string) *kind {
+	kd := &o
+	kd.Type = typ
+	kd.Fields = fields
+	kd.col = func(c *netboxsdk.Client) ocol { return col.On(c).Untyped() }
+	kd.Path = col.Path()
+	kd.write = reflect.TypeFor[C]()
+	allKinds = append(allKinds, kd)
+	return kd
+}
+
+// nbAdapter implements netboxAPI over the generated collections of a client.
+type nbAdapter struct{ c *netboxsdk.Client }
+
+func newNetBoxAdapter(c *netboxsdk.Client) netboxAPI { return nbAdapter{c} }
+
+func nbErr(err error) error {
+	if errors.Is(err, netboxsdk.ErrNotFound) {
+		return fmt.Errorf("%w: %w", errPathNotFound, err)
+	}
+	return err
+}
+
+// filterOf turns the engine's query into a netboxsdk.Filter.
+func filterOf(q url.Values) *netboxsdk.Filter {
+	f := netboxsdk.NewFilter()
+	for k, vs := range q {
+		if k == "fields" {
+			continue // fields= is requested below
+		}
+		for _, v := range vs {
+			f.Add(k, v)
+		}
+	}
+	if fs := q.Get("fields"); fs != "" {
+		f.Fields(splitComma(fs)...)
+	}
+	return f
+}
+
+func (a nbAdapter) List(ctx context.Context, k *kind, q url.Values) ([]obj, error) {
+	out, err := k.col(a.c).All(ctx, filterOf(q).Limit(1000))
+	if err != nil {
+		return nil, nbErr(err)
+	}
+	res := make([]obj, len(out))
+	copy(res, out)
+	return res, nil
+}
+
+func (a nbAdapter) Count(ctx context.Context, k *kind, q url.Values) (int, error) {
+	q2 := url.Values{}
+	for key, v := range q {
+		if key != "fields" {
+			q2[key] = v
+		}
+	}
+	n, err := k.col(a.c).Count(ctx, filterOf(q2))
+	if err != nil {
+		return 0, nbErr(err)
+	}
+	return n, nil
+}
+
+func (a nbAdapter) Create(ctx context.Context, k *kind, items []obj) ([]obj, error) {
+	in := make([]netboxsdk.Object, len(items))
+	copy(in, items)
+	out, err := k.col(a.c).BulkCreate(ctx, in)
+	if err != nil {
+		return nil, nbErr(err)
+	}
+	res := make([]obj, len(out))
+	copy(res, out)
+	return res, nil
+}
+
+func (a nbAdapter) Patch(ctx context.Context, k *kind, items []obj) ([]obj, error) {
+	in := make([]netboxsdk.Object, len(items))
+	copy(in, items)
+	out, err := k.col(a.c).BulkPatch(ctx, in)
+	if err != nil {
+		return nil, nbErr(err)
+	}
+	res := make([]obj, len(out))
+	copy(res, out)
+	return res, nil
+}
+
+func (a nbAdapter) Delete(ctx context.Context, k *kind, ids []int) error {
+	return nbErr(k.col(a.c).BulkDelete(ctx, ids))
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			if i > start {
+				out = append(out, s[start:i])
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
