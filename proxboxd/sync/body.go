@@ -143,17 +143,29 @@ func jsonFields(t reflect.Type) map[string]bool {
 	return out
 }
 
-// Constructors for the generated types' optional fields.
-
-// ref is a set nullable reference (an object id); 0 is null.
-func ref(id int) nullable.Nullable[int] {
-	if id <= 0 {
-		return nullable.NewNullNullable[int]()
+// wantOf is the want of one object built as its generated request type req
+// (in full); the fields named in createOnly are sent only when it is created
+// (NetBox or its user may change them afterwards).
+func wantOf(key, name string, req any, createOnly ...string) *want {
+	w := &want{Key: key, Name: name, Body: bodyOf(req)}
+	for _, f := range createOnly {
+		v, ok := w.Body[f]
+		if !ok {
+			continue
+		}
+		if w.CreateOnly == nil {
+			w.CreateOnly = obj{}
+		}
+		w.CreateOnly[f] = v
+		delete(w.Body, f)
 	}
-	return nullable.NewNullableWithValue(id)
+	return w
 }
 
-// val is a set nullable value.
+// Constructors for the generated types' optional fields.
+
+// val is a set nullable value (also a reference: an object id, negative for
+// an object a dry run would create).
 func val[T any](v T) nullable.Nullable[T] { return nullable.NewNullableWithValue(v) }
 
 // null is an explicit null.

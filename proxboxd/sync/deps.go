@@ -5,6 +5,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	nbcommon "github.com/proxbox-go/proxbox/netboxsdk/gen/common"
+	"github.com/proxbox-go/proxbox/netboxsdk/gen/dcim"
+	"github.com/proxbox-go/proxbox/netboxsdk/gen/virtualization"
 )
 
 // ensureDeps makes the cluster types, manufacturer, device type, roles, sites,
@@ -19,22 +23,26 @@ func (r *run) ensureDeps(ctx context.Context, cls []*cluster) error {
 	var sites []*want
 	for _, c := range cls {
 		modes[c.mode] = true
-		sites = append(sites, &want{Key: "proxmox-default-site-" + slugify(c.name), Name: "Proxmox Default Site - " + c.name,
-			Body: obj{"name": "Proxmox Default Site - " + c.name, "slug": "proxmox-default-site-" + slugify(c.name), "status": "active"}})
+		sites = append(sites, wantOf("proxmox-default-site-"+slugify(c.name), "Proxmox Default Site - "+c.name,
+			dcim.WritableSiteRequest{Name: "Proxmox Default Site - " + c.name, Slug: "proxmox-default-site-" + slugify(c.name),
+				Status: ptr(dcim.SiteStatusEnum("active"))}))
 	}
 	var cts []*want
 	for _, m := range []string{"cluster", "standalone", "restricted"} {
 		if modes[m] {
-			cts = append(cts, &want{Key: m, Name: strings.ToUpper(m[:1]) + m[1:],
-				Body: obj{"name": strings.ToUpper(m[:1]) + m[1:], "slug": m, "description": "Proxmox " + m + " mode"}})
+			name := strings.ToUpper(m[:1]) + m[1:]
+			cts = append(cts, wantOf(m, name, virtualization.ClusterTypeRequest{Name: name, Slug: m, Description: ptr("Proxmox " + m + " mode")}))
 		}
 	}
-	roles := []*want{
-		{Key: "proxmox-node", Name: "Proxmox Node", Body: obj{"name": "Proxmox Node", "slug": "proxmox-node", "color": "00bcd4", "vm_role": false}},
-		{Key: "virtual-machine-qemu", Name: "Virtual Machine (QEMU)", Body: obj{"name": "Virtual Machine (QEMU)", "slug": "virtual-machine-qemu", "color": "00ffff", "vm_role": true, "description": "Proxmox Virtual Machine"}},
-		{Key: "container-lxc", Name: "Container (LXC)", Body: obj{"name": "Container (LXC)", "slug": "container-lxc", "color": "7fffd4", "vm_role": true, "description": "Proxmox LXC Container"}},
+	role := func(name, slug, color string, vm bool, desc *string) *want {
+		return wantOf(slug, name, dcim.WritableDeviceRoleRequest{Name: name, Slug: slug, Color: &color, VmRole: &vm, Description: desc})
 	}
-	mfr := []*want{{Key: "proxmox", Name: "Proxmox", Body: obj{"name": "Proxmox", "slug": "proxmox"}}}
+	roles := []*want{
+		role("Proxmox Node", "proxmox-node", "00bcd4", false, nil),
+		role("Virtual Machine (QEMU)", "virtual-machine-qemu", "00ffff", true, ptr("Proxmox Virtual Machine")),
+		role("Container (LXC)", "container-lxc", "7fffd4", true, ptr("Proxmox LXC Container")),
+	}
+	mfr := []*want{wantOf("proxmox", "Proxmox", dcim.ManufacturerRequest{Name: "Proxmox", Slug: "proxmox"})}
 	slugQ := func(ws []*want) url.Values {
 		q := url.Values{}
 		for _, w := range ws {
@@ -60,8 +68,8 @@ func (r *run) ensureDeps(ctx context.Context, cls []*cluster) error {
 		r.roleIDs[w.Key] = w.id
 	}
 	// level 2
-	dt := []*want{{Key: "proxmox-generic-device", Name: "Proxmox Generic Device",
-		Body: obj{"model": "Proxmox Generic Device", "slug": "proxmox-generic-device", "manufacturer": mfr[0].id}}}
+	dt := []*want{wantOf("proxmox-generic-device", "Proxmox Generic Device",
+		dcim.WritableDeviceTypeRequest{Model: "Proxmox Generic Device", Slug: "proxmox-generic-device", Manufacturer: mfr[0].id})}
 	t, err := r.load(ctx, kDeviceType, slugQ(dt), bySlug)
 	if err != nil {
 		return err
@@ -75,9 +83,9 @@ func (r *run) ensureDeps(ctx context.Context, cls []*cluster) error {
 	var cws []*want
 	for i, c := range cls {
 		q.Add("name", c.name)
-		cws = append(cws, &want{Key: c.name, Name: c.name,
-			Body:       obj{"name": c.name, "type": ctID[c.mode], "status": "active", "description": "Proxmox " + c.mode + " cluster."},
-			CreateOnly: obj{"scope_type": "dcim.site", "scope_id": sites[i].id}})
+		cws = append(cws, wantOf(c.name, c.name, virtualization.WritableClusterRequest{Name: c.name, Type: ctID[c.mode],
+			Status: ptr(virtualization.ClusterStatusEnum("active")), Description: ptr("Proxmox " + c.mode + " cluster."),
+			ScopeType: val("dcim.site"), ScopeId: val(sites[i].id)}, "scope_type", "scope_id"))
 	}
 	ct, err := r.load(ctx, kCluster, q, func(o obj) string { return asStr(o["name"]) })
 	if err != nil {
@@ -112,10 +120,10 @@ func (r *run) ensureDeps(ctx context.Context, cls []*cluster) error {
 	for _, c := range cls {
 		c.devices = map[string]int{}
 		for _, n := range c.nodes {
-			w := &want{Key: "new:" + c.name + "/" + n.Name, Name: n.Name,
-				Body: obj{"name": n.Name, "status": map[bool]string{true: "active", false: "offline"}[n.Online],
-					"description": "Proxmox Node " + n.Name, "cluster": c.nbCluster, "device_type": dt[0].id, "role": r.roleIDs["proxmox-node"]},
-				CreateOnly: obj{"site": c.nbSite}}
+			w := wantOf("new:"+c.name+"/"+n.Name, n.Name, dcim.WritableDeviceRequest{Name: val(n.Name),
+				Status:      ptr(nbcommon.DeviceStatusEnum(map[bool]string{true: "active", false: "offline"}[n.Online])),
+				Description: ptr("Proxmox Node " + n.Name), Cluster: val(c.nbCluster), DeviceType: dt[0].id,
+				Role: r.roleIDs["proxmox-node"], Site: c.nbSite}, "site")
 			if ex := pickDevice(dev, n.Name, c); ex != nil {
 				w.Key = "id:" + strconv.Itoa(idOf(ex))
 			}

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
+
+	"github.com/proxbox-go/proxbox/netboxsdk/gen/extras"
 )
 
 const (
@@ -114,10 +117,10 @@ func (r *run) prepare(ctx context.Context) error {
 		return fmt.Errorf("ensure proxbox tag: %w", err)
 	}
 	wants := []*want{
-		{Key: tagProxbox, Name: "Proxbox", Body: obj{"name": "Proxbox", "slug": tagProxbox, "color": "ff5722",
-			"description": "Proxbox Identifier (used to identify the items the plugin created)"}},
-		{Key: tagOrphan, Name: "Proxbox orphan", Body: obj{"name": "Proxbox orphan", "slug": tagOrphan, "color": "9e9e9e",
-			"description": "Proxbox: the Proxmox object of this item is gone"}},
+		wantOf(tagProxbox, "Proxbox", extras.TagRequest{Name: "Proxbox", Slug: tagProxbox, Color: ptr("ff5722"),
+			Description: ptr("Proxbox Identifier (used to identify the items the plugin created)")}),
+		wantOf(tagOrphan, "Proxbox orphan", extras.TagRequest{Name: "Proxbox orphan", Slug: tagOrphan, Color: ptr("9e9e9e"),
+			Description: ptr("Proxbox: the Proxmox object of this item is gone")}),
 	}
 	r.apply(ctx, tags, r.plan(tags, wants))
 	for _, w := range wants {
@@ -156,13 +159,15 @@ func (r *run) prepare(ctx context.Context) error {
 				}
 			}
 		}
-		body := obj{"name": cf.Name, "object_types": sortedStrings(types)}
-		create := obj{"label": cf.Label, "type": cf.Type, "group_name": "Proxmox", "ui_visible": "if-set",
-			"ui_editable": "hidden", "weight": 100, "filter_logic": "loose", "search_weight": 1000}
+		req := extras.WritableCustomFieldRequest{Name: cf.Name, ObjectTypes: sortedStrings(types),
+			Label: &cf.Label, Type: ptr(extras.CustomFieldTypeEnum(cf.Type)), GroupName: ptr("Proxmox"),
+			UiVisible: ptr(extras.CustomFieldUiVisibleEnum("if-set")), UiEditable: ptr(extras.CustomFieldUiEditableEnum("hidden")),
+			Weight: ptr(100), FilterLogic: ptr(extras.CustomFieldFilterLogicEnum("loose")), SearchWeight: ptr(1000)}
 		if cf.Related != "" {
-			create["related_object_type"] = cf.Related
+			req.RelatedObjectType = val(cf.Related)
 		}
-		cws = append(cws, &want{Key: cf.Name, Name: cf.Name, Body: body, CreateOnly: create})
+		cws = append(cws, wantOf(cf.Name, cf.Name, req, "label", "type", "group_name", "ui_visible", "ui_editable",
+			"weight", "filter_logic", "search_weight", "related_object_type"))
 	}
 	r.apply(ctx, cfs, r.plan(cfs, cws))
 	for _, w := range cws {
@@ -174,18 +179,10 @@ func (r *run) prepare(ctx context.Context) error {
 	return nil
 }
 
-func sortedStrings(in []string) []any {
-	s := append([]string(nil), in...)
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
-	}
-	return out
+func sortedStrings(in []string) []string {
+	s := slices.Clone(in)
+	slices.Sort(s)
+	return s
 }
 
 // pluginInstalled reports whether the netbox-proxbox plugin API answers; it

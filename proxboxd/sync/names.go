@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/proxbox-go/proxbox/netboxsdk/gen/virtualization"
+
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 )
 
@@ -141,7 +143,7 @@ func releaseNames(t *table, nbCluster int, wants []*want, live map[int]bool, orp
 		if mine := owned[id]; mine != nil {
 			// a VM of the run that is renamed itself: out of the way first
 			tmp := tempName(asStr(mine.Body["name"]), id)
-			first = append(first, op{action: "update", id: id, name: name, body: obj{"name": tmp},
+			first = append(first, op{action: "update", id: id, name: name, body: bodyOf(virtualization.PatchedWritableVirtualMachineRequest{Name: &tmp}),
 				diffs: map[string]proxbox.Diff{"name": {Old: name, New: tmp}}})
 			continue
 		}
@@ -154,7 +156,7 @@ func releaseNames(t *table, nbCluster int, wants []*want, live map[int]bool, orp
 			orphanOps[i].diffs["name"] = proxbox.Diff{Old: name, New: nn}
 			continue
 		}
-		first = append(first, op{action: "update", id: id, name: name, body: obj{"name": nn},
+		first = append(first, op{action: "update", id: id, name: name, body: bodyOf(virtualization.PatchedWritableVirtualMachineRequest{Name: &nn}),
 			diffs: map[string]proxbox.Diff{"name": {Old: name, New: nn}}})
 	}
 	return first

@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/proxbox-go/proxbox/netboxsdk/gen/ipam"
+	"github.com/proxbox-go/proxbox/netboxsdk/gen/virtualization"
+
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 )
 
@@ -99,13 +102,13 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 		vrf := r.vrfOf(vg.c)
 		for _, p := range orderIPs(all, r.p.PrimaryIPPreference) {
 			key := strconv.Itoa(vrf) + "|" + p.Addr().String()
-			body := obj{"address": p.String(), "status": "active",
-				"assigned_object_type": "virtualization.vminterface", "assigned_object_id": owner[p]}
-			w := &want{Key: key, Name: g.Name + " " + p.String(), Body: body}
-			guestOf[w] = vg.c.label() + "/" + g.key() + " " + g.Name
+			req := ipam.WritableIPAddressRequest{Address: p.String(), Status: ptr(ipam.IPAddressStatusEnum("active")),
+				AssignedObjectType: val("virtualization.vminterface"), AssignedObjectId: val(int64(owner[p]))}
 			if vrf != 0 {
-				w.CreateOnly = obj{"vrf": vrf}
+				req.Vrf = val(vrf)
 			}
+			w := wantOf(key, g.Name+" "+p.String(), req, "vrf")
+			guestOf[w] = vg.c.label() + "/" + g.key() + " " + g.Name
 			vmWants = append(vmWants, w)
 		}
 		firstIP[vg.vmID] = vmWants
@@ -231,7 +234,7 @@ func (r *run) stageIPs(ctx context.Context, cls []*cluster) (int, string, error)
 		if cur != 0 && (t.byID[cur] == nil || !hasTag(t.byID[cur], tagProxbox) || onVM(cur) == vg.vmID) {
 			continue // keep a valid primary, and any primary proxbox does not manage
 		}
-		set = append(set, op{action: "update", id: vg.vmID, name: asStr(vm["name"]), body: obj{f: first.id},
+		set = append(set, op{action: "update", id: vg.vmID, name: asStr(vm["name"]), body: primaryIP(f, first.id),
 			diffs: map[string]proxbox.Diff{f: {Old: plain(vm[f]), New: first.id}}})
 	}
 	r.apply(ctx, vms, set)
@@ -351,8 +354,17 @@ func (r *run) orphanVMIPs(t *table, vms *table, ifaceVM map[int]int, wanted map[
 		if vm == nil || !isOrphanVM(vm) || same(o["status"], "deprecated") {
 			continue
 		}
-		ops = append(ops, op{action: "update", id: id, name: asStr(o["address"]), body: obj{"status": "deprecated"},
+		ops = append(ops, op{action: "update", id: id, name: asStr(o["address"]), body: bodyOf(ipam.PatchedWritableIPAddressRequest{Status: ptr(ipam.IPAddressStatusEnum("deprecated"))}),
 			diffs: map[string]proxbox.Diff{"status": {Old: plain(o["status"]), New: "deprecated"}}})
 	}
 	return ops
+}
+
+// primaryIP is the patch setting a VM's primary_ip4 or primary_ip6 to id.
+func primaryIP(field string, id int) obj {
+	p := virtualization.PatchedWritableVirtualMachineRequest{PrimaryIp4: val(id)}
+	if field == "primary_ip6" {
+		p = virtualization.PatchedWritableVirtualMachineRequest{PrimaryIp6: val(id)}
+	}
+	return bodyOf(p)
 }

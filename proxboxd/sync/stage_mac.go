@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/proxbox-go/proxbox/netboxsdk/gen/dcim"
+	"github.com/proxbox-go/proxbox/netboxsdk/gen/virtualization"
+
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 )
 
@@ -66,8 +69,8 @@ func (r *run) syncMACs(ctx context.Context, ifT *table, aType string, mws []macW
 			continue // the interface could not be written
 		}
 		mac := strings.ToUpper(m.mac)
-		wants = append(wants, &want{Key: aType + "|" + strconv.Itoa(m.iface.id) + "|" + mac, Name: m.iface.Name + " " + mac,
-			Body: obj{"mac_address": mac, "assigned_object_type": aType, "assigned_object_id": m.iface.id}})
+		wants = append(wants, wantOf(aType+"|"+strconv.Itoa(m.iface.id)+"|"+mac, m.iface.Name+" "+mac,
+			dcim.MACAddressRequest{MacAddress: mac, AssignedObjectType: val(aType), AssignedObjectId: val(int64(m.iface.id))}))
 	}
 	r.apply(ctx, mt, r.plan(mt, wants))
 	// primaries: set when unset or pointing at a MAC proxbox manages
@@ -90,7 +93,7 @@ func (r *run) syncMACs(ctx context.Context, ifT *table, aType string, mws []macW
 		if cur != 0 && wanted[cur] && cur != w.id {
 			continue // the interface's primary is another MAC Proxmox reports for it
 		}
-		prim = append(prim, op{action: "update", id: ifID, name: asStr(iface["name"]), body: obj{"primary_mac_address": w.id},
+		prim = append(prim, op{action: "update", id: ifID, name: asStr(iface["name"]), body: primaryMAC(aType, w.id),
 			diffs: map[string]proxbox.Diff{"primary_mac_address": {Old: plain(iface["primary_mac_address"]), New: w.id}}})
 	}
 	r.apply(ctx, ifT, prim)
@@ -143,4 +146,12 @@ func (r *run) loadMACs(ctx context.Context, aType string, ifIDs []int) (*table, 
 		return nil, err
 	}
 	return mt, nil
+}
+
+// primaryMAC is the patch setting an interface's primary MAC address.
+func primaryMAC(aType string, id int) obj {
+	if aType == "dcim.interface" {
+		return bodyOf(dcim.PatchedWritableInterfaceRequest{PrimaryMacAddress: val(id)})
+	}
+	return bodyOf(virtualization.PatchedWritableVMInterfaceRequest{PrimaryMacAddress: val(id)})
 }

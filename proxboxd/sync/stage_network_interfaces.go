@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/proxbox-go/proxbox/netboxsdk/gen/ipam"
 )
 
 // stageNodeIfaces writes node interfaces, bridges, bonds, VLAN interfaces
@@ -149,11 +151,12 @@ func (r *run) stageNodeIfaces(ctx context.Context, cls []*cluster) (int, string,
 				continue
 			}
 			seen[key] = true
-			w := &want{Key: key, Name: f.name + " " + a.String(), Body: obj{"address": a.String(), "status": "active",
-				"assigned_object_type": "dcim.interface", "assigned_object_id": iface.id}}
+			req := ipam.WritableIPAddressRequest{Address: a.String(), Status: ptr(ipam.IPAddressStatusEnum("active")),
+				AssignedObjectType: val("dcim.interface"), AssignedObjectId: val(int64(iface.id))}
 			if f.vrf != 0 {
-				w.CreateOnly = obj{"vrf": f.vrf}
+				req.Vrf = val(f.vrf)
 			}
+			w := wantOf(key, f.name+" "+a.String(), req, "vrf")
 			ipw = append(ipw, w)
 		}
 	}

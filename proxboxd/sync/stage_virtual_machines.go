@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/proxbox-go/proxbox/netboxsdk/gen/virtualization"
 )
 
 // vmTable loads (once per run) the NetBox VMs of the clusters, keyed
@@ -212,24 +214,24 @@ func (r *run) vmWant(c *cluster, g *guest, key, name string) *want {
 	if g.Type == "lxc" {
 		role = r.roleIDs["container-lxc"]
 	}
-	body := obj{"name": name, "cluster": c.nbCluster, "site": c.nbSite, "role": role,
-		"description": "Synced from Proxmox node " + g.Node, "custom_fields": cf}
+	req := virtualization.WritableVirtualMachineRequest{Name: name, Cluster: val(c.nbCluster), Site: val(c.nbSite),
+		Role: val(role), Description: ptr("Synced from Proxmox node " + g.Node), CustomFields: (*map[string]any)(&cf)}
 	// sizes missing from /cluster/resources are unknown, not zero
 	if g.MaxCPU > 0 {
-		body["vcpus"] = g.MaxCPU
+		req.Vcpus = val(g.MaxCPU)
 	}
 	if g.MaxMem > 0 {
-		body["memory"] = int(g.MaxMem / (1 << 20))
+		req.Memory = val(int(g.MaxMem / (1 << 20)))
 	}
 	if g.statusKnown() {
 		// an unknown run state (the guest's node is unreachable) changes
 		// nothing; a new VM then gets NetBox's default status
-		body["status"] = vmStatus(g.Status)
+		req.Status = ptr(virtualization.VirtualMachineStatusEnum(vmStatus(g.Status)))
 	}
 	if id := c.devices[g.Node]; id != 0 {
-		body["device"] = id
+		req.Device = val(id)
 	}
-	return &want{Key: key, Name: name, Body: body}
+	return wantOf(key, name, req)
 }
 
 func (c *cluster) link(g *guest) string {

@@ -3,6 +3,8 @@ package sync
 import (
 	"context"
 	"strconv"
+
+	"github.com/proxbox-go/proxbox/netboxsdk/gen/virtualization"
 )
 
 func (r *run) storageID(c *cluster, name string) any {
@@ -43,11 +45,11 @@ func (r *run) stageDisks(ctx context.Context, cls []*cluster) (int, string, erro
 			if d.Format != "" {
 				desc += " | Format: " + d.Format
 			}
-			body := obj{"virtual_machine": vg.vmID, "name": d.Name, "size": d.SizeMiB, "description": desc}
+			req := virtualization.VirtualDiskRequest{VirtualMachine: vg.vmID, Name: d.Name, Size: d.SizeMiB, Description: &desc}
 			if r.cfOK["proxbox_storage_id"] {
-				body["custom_fields"] = obj{"proxbox_storage_id": r.storageID(vg.c, d.Storage)}
+				req.CustomFields = &map[string]any{"proxbox_storage_id": r.storageID(vg.c, d.Storage)}
 			}
-			wants = append(wants, &want{Key: strconv.Itoa(vg.vmID) + "|" + d.Name, Name: vg.g.Name + "/" + d.Name, Body: body})
+			wants = append(wants, wantOf(strconv.Itoa(vg.vmID)+"|"+d.Name, vg.g.Name+"/"+d.Name, req))
 		}
 	}
 	r.discovery(len(wants), nil, nil)

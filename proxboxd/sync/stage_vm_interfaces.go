@@ -8,6 +8,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	nbcommon "github.com/proxbox-go/proxbox/netboxsdk/gen/common"
+	"github.com/proxbox-go/proxbox/netboxsdk/gen/ipam"
+	"github.com/proxbox-go/proxbox/netboxsdk/gen/virtualization"
 )
 
 // vlanIDs ensures VLAN <vid> objects (global, tagged proxbox) and returns their ids.
@@ -32,8 +36,8 @@ func (r *run) vlanIDs(ctx context.Context, vids []int) (map[int]int, error) {
 			continue
 		}
 		seen[v] = true
-		wants = append(wants, &want{Key: strconv.Itoa(v), Name: fmt.Sprintf("VLAN %d", v),
-			Body: obj{"vid": v, "name": fmt.Sprintf("VLAN %d", v), "status": "active"}})
+		wants = append(wants, wantOf(strconv.Itoa(v), fmt.Sprintf("VLAN %d", v),
+			ipam.WritableVLANRequest{Vid: v, Name: fmt.Sprintf("VLAN %d", v), Status: ptr(ipam.VLANStatusEnum("active"))}))
 	}
 	sort.Slice(wants, func(i, j int) bool { return asInt(wants[i].Body["vid"]) < asInt(wants[j].Body["vid"]) })
 	r.apply(ctx, t, r.plan(t, wants))
@@ -174,20 +178,20 @@ func (r *run) stageVMIfaces(ctx context.Context, cls []*cluster) (int, string, e
 			if n.Bridge != "" {
 				desc += " bridge=" + n.Bridge
 			}
-			body := obj{"virtual_machine": vg.vmID, "name": rn.name, "enabled": true, "description": desc,
-				"mode": nil, "untagged_vlan": nil}
+			req := virtualization.WritableVMInterfaceRequest{VirtualMachine: vg.vmID, Name: rn.name, Enabled: ptr(true),
+				Description: &desc, Mode: null[nbcommon.InterfaceModeEnum](), UntaggedVlan: null[int]()}
 			if n.VLAN > 0 && vlans[n.VLAN] != 0 {
-				body["mode"] = "access"
-				body["untagged_vlan"] = vlans[n.VLAN]
+				req.Mode = val(nbcommon.InterfaceModeEnum("access"))
+				req.UntaggedVlan = val(vlans[n.VLAN])
 			}
 			if r.cfOK["proxbox_bridge"] {
 				var br any
 				if id := bridges[strconv.Itoa(vg.c.devices[vg.g.Node])+"|"+n.Bridge]; id != 0 {
 					br = id
 				}
-				body["custom_fields"] = obj{"proxbox_bridge": br}
+				req.CustomFields = &map[string]any{"proxbox_bridge": br}
 			}
-			w := &want{Key: strconv.Itoa(vg.vmID) + "|" + rn.name, Name: vg.g.Name + "/" + rn.name, Body: body}
+			w := wantOf(strconv.Itoa(vg.vmID)+"|"+rn.name, vg.g.Name+"/"+rn.name, req)
 			wants = append(wants, w)
 			mws = append(mws, macWant{iface: w, mac: n.MAC})
 		}
