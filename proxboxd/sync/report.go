@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"strings"
 
+	"github.com/proxbox-go/proxbox/netboxsdk"
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
+	"github.com/proxbox-go/proxbox/proxmoxsdk"
 )
 
 func (r *run) counts(typ string) *proxbox.Counts {
@@ -82,27 +86,36 @@ func (r *run) guestNotRead(c *cluster, g *guest, part, kept string, err error) {
 	r.notRead("proxmox.guest", fmt.Sprintf("%s/%s %s", c.label(), g.key(), g.Name), fmt.Sprintf("%s not read (%s left unchanged)", part, kept), err)
 }
 
+// category classifies err for error_detail by the SDKs' typed errors and
+// sentinels (errors.Is/As), never by message text: a VM named web400 must not
+// turn a timeout into a validation error.
 func category(err error) string {
-	if err == nil {
-		return "unknown"
-	}
-	s := strings.ToLower(err.Error())
+	var (
+		pveAPI *proxmoxsdk.APIError
+		nbNet  *netboxsdk.TransportError
+		netErr net.Error
+		opErr  *net.OpError
+		off    *nodeOfflineError
+	)
 	switch {
-	case errors.Is(err, context.DeadlineExceeded) || strings.Contains(s, "timeout"):
+	case err == nil:
+		return "unknown"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return "timeout"
-	case strings.Contains(s, "401") || strings.Contains(s, "unauthorized"):
+	case errors.Is(err, netboxsdk.ErrUnauthorized), errors.Is(err, proxmoxsdk.ErrAuth), errors.Is(err, proxmoxsdk.ErrTFARequired):
 		return "authentication"
-	case strings.Contains(s, "403") || strings.Contains(s, "forbidden"):
+	case errors.Is(err, netboxsdk.ErrForbidden), errors.Is(err, proxmoxsdk.ErrPermission):
 		return "permission"
-	case strings.Contains(s, "404") || strings.Contains(s, "not found"):
+	case errors.Is(err, netboxsdk.ErrNotFound), errors.Is(err, proxmoxsdk.ErrNotFound), errors.Is(err, errPathNotFound):
 		return "not_found"
-	case strings.Contains(s, "429"):
+	case errors.Is(err, netboxsdk.ErrRateLimited), errors.As(err, &pveAPI) && pveAPI.StatusCode == http.StatusTooManyRequests:
 		return "rate_limit"
-	case strings.Contains(s, "400"):
+	case errors.Is(err, netboxsdk.ErrValidation), errors.Is(err, proxmoxsdk.ErrParameter), errors.Is(err, ErrRefusedEarlier):
 		return "validation"
-	case strings.Contains(s, "connect") || strings.Contains(s, "dial"):
+	case errors.As(err, &nbNet), errors.As(err, &opErr), errors.As(err, &off), errors.Is(err, proxmoxsdk.ErrNodeUnreachable):
 		return "connection"
 	}
+	// 5xx answers and anything else: the contract's catch-all
 	return "internal"
 }
 
