@@ -61,9 +61,10 @@ generate: ## regenerate both clients from schemas/ (deterministic)
 	cd tools && $(GO) run ./gennetbox
 
 .PHONY: verify-generate
-verify-generate: ## regenerate both clients into a temporary tree and fail on any difference from the checked-in code
+verify-generate: ## regenerate both clients into a temporary tree and fail on any difference from the checked-in code; a renamed schema field must break go build ./proxboxd/...
 	bash tools/verify-generate.sh
 	bash tools/verify-generate_test.sh
+	bash tools/schema-rename-check.sh
 
 .PHONY: tidy-check
 tidy-check: ## fail if `go mod tidy` would change any module
