@@ -2,6 +2,7 @@ package sync
 
 import (
 	"github.com/proxbox-go/proxbox/netboxsdk"
+	"github.com/proxbox-go/proxbox/netboxsdk/gen/core"
 	"github.com/proxbox-go/proxbox/netboxsdk/gen/dcim"
 	"github.com/proxbox-go/proxbox/netboxsdk/gen/extras"
 	"github.com/proxbox-go/proxbox/netboxsdk/gen/ipam"
@@ -12,6 +13,7 @@ import (
 // apps are the generated NetBox apps the engine writes to (only these are
 // compiled in: netboxsdk's per-app packages).
 type apps struct {
+	core   *core.App
 	dcim   *dcim.App
 	extras *extras.App
 	ipam   *ipam.App
@@ -20,7 +22,7 @@ type apps struct {
 }
 
 func newApps(c *netboxsdk.Client) *apps {
-	return &apps{dcim: dcim.New(c), extras: extras.New(c), ipam: ipam.New(c),
+	return &apps{core: core.New(c), dcim: dcim.New(c), extras: extras.New(c), ipam: ipam.New(c),
 		virt: virtualization.New(c), plugin: pbplugin.New(c)}
 }
 

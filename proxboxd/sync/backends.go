@@ -5,6 +5,7 @@ import (
 	"net/url"
 	gosync "sync"
 	"sync/atomic"
+	"time"
 )
 
 // obj is an untyped NetBox record (netboxsdk.Object).
@@ -23,6 +24,14 @@ type netboxAPI interface {
 	Patch(ctx context.Context, k *kind, items []obj) ([]obj, error)
 	// Delete bulk-deletes ids.
 	Delete(ctx context.Context, k *kind, ids []int) error
+	// Changes lists the changelog since a time of NetBox's clock (job.go).
+	Changes(ctx context.Context, since time.Time) ([]change, error)
+}
+
+// change is one changelog row: which object type a request changed.
+type change struct {
+	Type      string // "app.model"
+	RequestID string
 }
 
 // pveAPI is the narrow Proxmox surface: a GET of path whose "data" decodes
@@ -121,4 +130,13 @@ func (n *countingNB) Delete(ctx context.Context, k *kind, ids []int) error {
 	n.c.add("DELETE")
 	n.w.Add(1)
 	return n.nb.Delete(ctx, k, ids)
+}
+
+func (n *countingNB) Changes(ctx context.Context, since time.Time) ([]change, error) {
+	if err := n.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer n.release()
+	n.c.add("GET")
+	return n.nb.Changes(ctx, since)
 }

@@ -35,6 +35,7 @@ type Engine struct {
 	locks map[string]chan struct{}
 
 	refusals *refusalMemory // writes NetBox refused (refusals.go)
+	jobs     *jobs          // the plugin's jobs in progress (job.go)
 }
 
 var _ proxbox.Syncer = (*Engine)(nil)
@@ -44,6 +45,7 @@ func New(conn proxbox.Connector, opts ...Option) *Engine {
 	e := &Engine{
 		conn: conn, log: slog.Default(), policies: defaultPolicies(), batch: 50, writeConc: 1, nbConc: 4,
 		now: time.Now, locks: map[string]chan struct{}{}, vrfs: map[string]int{}, refusals: newRefusalMemory(),
+		jobs: newJobs(DefaultJobWindow),
 	}
 	e.nbOpen = func(ctx context.Context) (netboxAPI, error) {
 		c, err := conn.NetBox(ctx)
@@ -143,7 +145,8 @@ func endpointKey(t proxbox.ProxmoxTarget) string {
 	return "endpoint:" + t.Endpoint.Name + "@" + t.Endpoint.Domain + t.Endpoint.IPAddress
 }
 
-// RunStage runs one stage and reports its result; see notes in doc.go.
+// RunStage runs one stage and reports its result; see notes in doc.go. The
+// stages of one plugin job share a read snapshot (job.go).
 func (e *Engine) RunStage(ctx context.Context, req proxbox.StageRequest, emit proxbox.Emitter) (*proxbox.StageResult, error) {
 	if emit == nil {
 		emit = func(proxbox.Event) {}
@@ -152,12 +155,28 @@ func (e *Engine) RunStage(ctx context.Context, req proxbox.StageRequest, emit pr
 	if req.VMID != 0 {
 		p.NetBoxVMIDs = append(p.NetBoxVMIDs, req.VMID)
 	}
-	r, unlock, err := e.open(ctx, p, emit, StepName(req.Stage))
+	nb, targets, unlock, err := e.connect(ctx, p, emit, StepName(req.Stage))
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	return r.stage(ctx, req.Stage, p, false), nil
+	if req.VMID != 0 || p.DryRun || e.jobs.window <= 0 {
+		return e.newRun(ctx, nb, targets, emit).stage(ctx, req.Stage, p, false), nil
+	}
+	key := jobKey(targets)
+	j := e.jobs.resume(key, req.Stage, e.now())
+	if j != nil {
+		j.r.emit = emit
+		ctx = j.observed(ctx)
+		j.r.refreshNetBox(ctx, j)
+	} else {
+		j = &job{key: key, seen: map[proxbox.Stage]bool{}, ours: map[string]bool{}}
+		ctx = j.observed(ctx)
+		j.r = e.newRun(ctx, nb, targets, emit)
+	}
+	res := j.r.stage(ctx, req.Stage, p, false)
+	e.jobs.keep(j, req.Stage, res, e.now())
+	return res, nil
 }
 
 // FullUpdate runs the 12 stages in the plugin's order over one shared read
@@ -251,20 +270,35 @@ func newID() string {
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// open connects to NetBox and the Proxmox endpoints and takes the locks.
+// open connects to NetBox and the Proxmox endpoints, takes the locks and
+// starts a run.
 func (e *Engine) open(ctx context.Context, p proxbox.StageParams, emit proxbox.Emitter, step string) (*run, func(), error) {
-	nb, err := e.nbOpen(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("netbox: %w", err)
-	}
-	targets, err := e.conn.Proxmox(ctx, p.ProxmoxEndpointIDs)
-	if err != nil {
-		return nil, nil, fmt.Errorf("proxmox endpoints: %w", err)
-	}
-	unlock, err := e.lock(ctx, targets, emit, step)
+	nb, targets, unlock, err := e.connect(ctx, p, emit, step)
 	if err != nil {
 		return nil, nil, err
 	}
+	return e.newRun(ctx, nb, targets, emit), unlock, nil
+}
+
+// connect opens NetBox, resolves the Proxmox endpoints and takes their locks.
+func (e *Engine) connect(ctx context.Context, p proxbox.StageParams, emit proxbox.Emitter, step string) (netboxAPI, []proxbox.ProxmoxTarget, func(), error) {
+	nb, err := e.nbOpen(ctx)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("netbox: %w", err)
+	}
+	targets, err := e.conn.Proxmox(ctx, p.ProxmoxEndpointIDs)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("proxmox endpoints: %w", err)
+	}
+	unlock, err := e.lock(ctx, targets, emit, step)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return nb, targets, unlock, nil
+}
+
+// newRun starts the state of one sync over targets.
+func (e *Engine) newRun(ctx context.Context, nb netboxAPI, targets []proxbox.ProxmoxTarget, emit proxbox.Emitter) *run {
 	r := &run{
 		e: e, emit: emit, now: e.now(), tagIDs: map[string]int{}, cfOK: map[string]bool{},
 		tables: map[string]*table{},
@@ -275,7 +309,7 @@ func (e *Engine) open(ctx context.Context, p proxbox.StageParams, emit proxbox.E
 	for _, t := range targets {
 		r.clusters = append(r.clusters, &cluster{t: t, pve: e.pveOpen(t)})
 	}
-	return r, unlock, nil
+	return r
 }
 
 // run is the state of one sync (one stage, or a full update).

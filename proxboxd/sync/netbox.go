@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"time"
 
 	"github.com/proxbox-go/proxbox/netboxsdk"
 )
@@ -120,4 +121,20 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
+}
+
+// Changes reads the changelog since a time of NetBox's clock, typed
+// (core.ObjectChange), only the fields the job check needs.
+func (a nbAdapter) Changes(ctx context.Context, since time.Time) ([]change, error) {
+	f := netboxsdk.NewFilter().Add("time_after", since.UTC().Format(time.RFC3339Nano)).
+		Fields("id", "changed_object_type", "request_id").Limit(1000)
+	rows, err := nbgen.core.ObjectChanges.On(a.c).All(ctx, f)
+	if err != nil {
+		return nil, nbErr(err)
+	}
+	out := make([]change, len(rows))
+	for i, row := range rows {
+		out[i] = change{Type: row.ChangedObjectType, RequestID: row.RequestId.String()}
+	}
+	return out, nil
 }

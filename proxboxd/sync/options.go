@@ -145,3 +145,10 @@ const (
 	OrphanMark   OrphanMode = "mark"   // status offline/stale, tag proxbox-orphan, custom field proxbox_last_seen
 	OrphanDelete OrphanMode = "delete" // delete it
 )
+
+// WithJobWindow sets how long the read snapshot of a plugin job waits for
+// the job's next stage (job.go); 0 turns job snapshots off, so every stage
+// stream reads Proxmox and NetBox afresh.
+func WithJobWindow(d time.Duration) Option {
+	return func(e *Engine) { e.jobs = newJobs(max(d, 0)) }
+}

@@ -1,0 +1,218 @@
+package sync
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	gosync "sync"
+	"time"
+
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
+)
+
+// A job is the netbox-proxbox plugin's run of the stages over one set of
+// Proxmox endpoints: the plugin opens one stream per stage, one after the
+// other, and says nothing that ties them together. proxboxd recognises a job
+// as consecutive stage streams (not per-VM, not dry runs) for the same
+// endpoint set, each starting within the job window of the previous one's
+// end, with no stage repeated. The stages of a job share one run: the
+// Proxmox reads are taken once (one consistent picture of the cluster for
+// every stage) and each NetBox object type is read once and kept current by
+// the engine's own writes, as a /full-update does within its one request.
+//
+// NetBox may change between two stages by anyone else (a user, a script,
+// another sync): before a stage reuses the job's NetBox tables, the engine
+// asks NetBox's changelog for changes since the previous check (one request
+// when nothing changed) and drops the tables of every object type changed by
+// a request that was not its own (X-Request-Id); they are read again.
+//
+// The snapshot is dropped when the job's last distinct stage has run, when a
+// stage repeats (a new job starts), when a stage fails, when the window
+// passes without a next stage, and when more than maxJobs jobs are kept
+// (the oldest goes first).
+
+// DefaultJobWindow is how long a job's snapshot waits for the next stage.
+const DefaultJobWindow = 2 * time.Minute
+
+// maxJobs bounds the snapshots kept at once (memory).
+const maxJobs = 4
+
+type job struct {
+	key   string
+	r     *run
+	seen  map[proxbox.Stage]bool
+	last  time.Time
+	timer *time.Timer
+
+	mu   gosync.Mutex
+	ours map[string]bool // X-Request-Id of the job's own NetBox requests
+	date time.Time       // latest NetBox Date header seen (NetBox's clock)
+	mark time.Time       // changes after this (NetBox clock) are checked before reuse
+}
+
+// observe records the request id and NetBox clock of one of the job's own
+// responses.
+func (j *job) observe(requestID string, date time.Time) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if requestID != "" {
+		j.ours[requestID] = true
+	}
+	if date.After(j.date) {
+		if j.mark.IsZero() {
+			// the first answer of the job: changes from here on are checked
+			j.mark = date.Add(-time.Second)
+		}
+		j.date = date
+	}
+}
+
+func (j *job) own(requestID string) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.ours[requestID]
+}
+
+// jobs holds the open jobs by endpoint set.
+type jobs struct {
+	mu     gosync.Mutex
+	m      map[string]*job
+	window time.Duration
+}
+
+func newJobs(window time.Duration) *jobs { return &jobs{m: map[string]*job{}, window: window} }
+
+// jobKey names the endpoint set of a run.
+func jobKey(targets []proxbox.ProxmoxTarget) string {
+	keys := make([]string, 0, len(targets))
+	for _, t := range targets {
+		keys = append(keys, endpointKey(t))
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ",")
+}
+
+// resume returns the open job of key that stage can continue, removing it
+// from the cache while the stage runs (the endpoint lock is held); nil when
+// there is none: a stage that ran already starts a new job.
+func (js *jobs) resume(key string, stage proxbox.Stage, now time.Time) *job {
+	if js == nil || js.window <= 0 {
+		return nil
+	}
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	j := js.m[key]
+	if j == nil {
+		return nil
+	}
+	delete(js.m, key)
+	j.timer.Stop()
+	if j.seen[stage] || now.Sub(j.last) > js.window {
+		return nil
+	}
+	return j
+}
+
+// keep puts j back after its stage ran, unless the job is over.
+func (js *jobs) keep(j *job, stage proxbox.Stage, res *proxbox.StageResult, now time.Time) {
+	if js == nil || js.window <= 0 {
+		return
+	}
+	j.seen[stage] = true
+	j.last = now
+	if res == nil || !res.OK || len(j.seen) >= len(proxbox.Stages) {
+		return // failed, or every stage ran: the job is over
+	}
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	if len(js.m) >= maxJobs {
+		var oldest *job
+		for _, o := range js.m {
+			if oldest == nil || o.last.Before(oldest.last) {
+				oldest = o
+			}
+		}
+		oldest.timer.Stop()
+		delete(js.m, oldest.key)
+	}
+	js.m[j.key] = j
+	j.timer = time.AfterFunc(js.window, func() {
+		js.mu.Lock()
+		defer js.mu.Unlock()
+		if js.m[j.key] == j {
+			delete(js.m, j.key) // nobody came: free the snapshot
+		}
+	})
+}
+
+// forgetNetBox drops what the run knows of the NetBox object types in
+// changed (all of it when changed is nil), so the next stage reads them again.
+func (r *run) forgetNetBox(changed map[string]bool) {
+	all := changed == nil
+	hit := func(types ...string) bool {
+		if all {
+			return true
+		}
+		for _, t := range types {
+			if changed[t] {
+				return true
+			}
+		}
+		return false
+	}
+	for name, t := range r.tables {
+		if all || changed[t.k.Type] {
+			delete(r.tables, name)
+		}
+	}
+	if hit(kTag.Type, kCF.Type) {
+		r.prepared = false
+		r.tagIDs = map[string]int{}
+		r.cfOK = map[string]bool{}
+	}
+	if hit(kSite.Type, kClusterType.Type, kRole.Type, kManufacturer.Type, kDeviceType.Type, kCluster.Type, kDevice.Type) {
+		r.depsDone = false
+		delete(r.tables, "devices")
+	}
+	if hit(kVRF.Type) {
+		r.vrfIDs = nil
+	}
+	if hit(kPEndpoint.Type) {
+		for _, c := range r.clusters {
+			c.endpoint = 0
+		}
+	}
+	if hit(kStorage.Type) {
+		r.plugin = nil
+	}
+}
+
+// refreshNetBox runs before a stage reuses a job's run: it asks the
+// changelog what changed since the job's mark by requests not the job's own,
+// and forgets those object types. Without an answer it forgets everything.
+func (r *run) refreshNetBox(ctx context.Context, j *job) {
+	j.mu.Lock()
+	since := j.mark
+	j.mu.Unlock()
+	changes, err := r.nb.Changes(ctx, since)
+	if err != nil {
+		r.e.log.Warn("NetBox changelog unreadable; the stage reads NetBox again", "err", err)
+		r.forgetNetBox(nil)
+		return
+	}
+	changed := map[string]bool{}
+	for _, c := range changes {
+		if !j.own(c.RequestID) {
+			changed[c.Type] = true
+		}
+	}
+	if len(changed) > 0 {
+		r.e.log.Info("NetBox changed between stages of a job; re-reading those types", "types", slices.Sorted(maps.Keys(changed)))
+		r.forgetNetBox(changed)
+	}
+	j.mu.Lock()
+	j.mark = j.date.Add(-time.Second) // the changelog answer's clock, at the latest
+	j.mu.Unlock()
+}
