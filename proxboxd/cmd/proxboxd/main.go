@@ -122,6 +122,7 @@ func defaultDB() string {
 type commonFlags struct {
 	db, keyFile, logLevel, logFormat string
 	settingsTTL                      time.Duration
+	jobWindow                        time.Duration
 	settingsKV                       multiFlag
 	allowLinkLocal                   bool
 }
@@ -137,6 +138,8 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logLevel, "log-level", env("PROXBOX_LOG_LEVEL", "info"), "debug, info, warn or error (env PROXBOX_LOG_LEVEL)")
 	fs.StringVar(&c.logFormat, "log-format", env("PROXBOX_LOG_FORMAT", "text"), "text or json (env PROXBOX_LOG_FORMAT)")
 	fs.DurationVar(&c.settingsTTL, "settings-ttl", time.Duration(envInt("PROXBOX_SETTINGS_TTL", 300))*time.Second, "plugin settings cache TTL (env PROXBOX_SETTINGS_TTL, seconds)")
+	fs.DurationVar(&c.jobWindow, "job-window", time.Duration(envInt("PROXBOX_JOB_WINDOW", int(sync.DefaultJobWindow/time.Second)))*time.Second,
+		"how long the read snapshot of a plugin job waits for its next stage stream; 0 reads afresh for every stage (env PROXBOX_JOB_WINDOW, seconds)")
 	fs.Var(&c.settingsKV, "setting", "override a plugin setting, key=value (repeatable; wins over env and NetBox)")
 	fs.BoolVar(&c.allowLinkLocal, "allow-link-local", envBool("PROXBOX_ALLOW_LINK_LOCAL", false), "allow endpoints on link-local / cloud metadata addresses (env PROXBOX_ALLOW_LINK_LOCAL)")
 }
@@ -228,7 +231,7 @@ func openCore(ctx context.Context, cf commonFlags, stderr io.Writer) (*core, err
 		CountProxmox: c.metrics.CountProxmox,
 	})
 	c.conn = conn
-	c.engine = newEngine(conn, c.log, func(ctx context.Context) (map[string]string, error) {
+	c.engine = newEngine(conn, c.log, cf.jobWindow, func(ctx context.Context) (map[string]string, error) {
 		return settings.ParseClusterVRFs(c.settings.Get(ctx).ClusterVRFs)
 	}, func(ctx context.Context) sync.WriteTuning {
 		s := c.settings.Get(ctx)
@@ -244,10 +247,10 @@ func (j *jsonRaw) UnmarshalJSON(b []byte) error { *j = append((*j)[:0], b...); r
 // newEngine builds the sync engine over conn. vrfs and tuning read proxboxd's
 // settings once per run: cluster_vrfs, and the plugin's bulk_batch_size and
 // netbox_max_concurrent.
-func newEngine(conn proxbox.Connector, log *slog.Logger, vrfs func(context.Context) (map[string]string, error),
+func newEngine(conn proxbox.Connector, log *slog.Logger, jobWindow time.Duration, vrfs func(context.Context) (map[string]string, error),
 	tuning func(context.Context) sync.WriteTuning) *sync.Engine {
 	return sync.New(conn, sync.WithLogger(log.With("component", "sync")), sync.WithClusterVRFNames(vrfs),
-		sync.WithWriteTuning(tuning))
+		sync.WithWriteTuning(tuning), sync.WithJobWindow(jobWindow))
 }
 
 func parsePrefixes(v string) ([]netip.Prefix, error) {

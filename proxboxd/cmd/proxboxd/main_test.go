@@ -16,6 +16,7 @@ import (
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/demo"
+	"github.com/proxbox-go/proxbox/proxboxd/sync"
 )
 
 // TestPythonSSECheck runs contrib/sse_check.py (stdlib only) against live
@@ -28,7 +29,9 @@ func TestPythonSSECheck(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	env, err := demo.Start(ctx, demo.Options{NewEngine: func(c proxbox.Connector) proxbox.Syncer { return newEngine(c, discard(), nil, nil) }})
+	env, err := demo.Start(ctx, demo.Options{NewEngine: func(c proxbox.Connector) proxbox.Syncer {
+		return newEngine(c, discard(), sync.DefaultJobWindow, nil, nil)
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/demo"
 	pbhttp "github.com/proxbox-go/proxbox/proxboxd/http"
+	"github.com/proxbox-go/proxbox/proxboxd/sync"
 )
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -137,7 +138,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	logs := pbhttp.NewLogBuffer(10000)
 	o.Logs = logs
 	o.Logger = newLogger(*logLevel, "text", stderr, logs)
-	o.NewEngine = func(conn proxbox.Connector) proxbox.Syncer { return newEngine(conn, o.Logger, nil, nil) }
+	o.NewEngine = func(conn proxbox.Connector) proxbox.Syncer {
+		return newEngine(conn, o.Logger, sync.DefaultJobWindow, nil, nil)
+	}
 	o.Stdout = stdout
 	return demo.Run(ctx, o)
 }
