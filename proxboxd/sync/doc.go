@@ -22,7 +22,8 @@
 //     failed item is reported (StageResult.Failures, error_detail events).
 //
 // A full update shares one Proxmox read snapshot and the NetBox tables
-// across its stages. A re-sync with nothing changed makes no NetBox write.
+// across its stages; so do the stage streams of one plugin job (job.go),
+// with a changelog check for changes by others before each reuse. A re-sync with nothing changed makes no NetBox write.
 // Dry runs (StageParams.DryRun) return the plan (proxbox.Change, old → new)
 // and write nothing; objects that would be created get negative placeholder
 // ids so their children can be planned too.
