@@ -18,6 +18,7 @@ type (
 	ResourceItem   = gen.GetClusterResourcesItem
 	StorageItem    = gen.GetStorageItem
 	ContentItem    = gen.GetNodesNodeStorageStorageContentItem
+	Verification   = gen.GetNodesNodeStorageStorageContentItemVerification
 	TaskItem       = gen.GetNodesNodeTasksItem
 	NetworkItem    = gen.GetNodesNodeNetworkItem
 	ReplicationJob = gen.GetClusterReplicationItem
@@ -405,4 +406,25 @@ func trimSpace(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
+}
+
+// Members returns the members of a JSON object as PVE sent it, for reading
+// keys with pvetypes' tolerant accessors; nil when raw is not an object.
+func Members(raw json.RawMessage) pvetypes.Extra {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	return pvetypes.Extra(m)
+}
+
+// Object returns a JSON object as PVE sent it, decoded into a map (for
+// records kept verbatim, such as NetBox raw_config fields); nil when raw is
+// not an object.
+func Object(raw json.RawMessage) map[string]any {
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	return m
 }
