@@ -388,8 +388,10 @@ func orderIPs(ips []netip.Prefix, pref string) []netip.Prefix {
 	return out
 }
 
-// truthy parses Proxmox booleans. QUIRK fixed: "enabled=1,fstrim=1" style
-// values (qemu agent) read their first token or enabled= key.
+// truthy parses a boolean of a decoded NetBox record or a query value
+// ("enabled=1" style values read their first token or enabled= key). PVE
+// data is not read with it: proxboxd/pve decodes it into typed models
+// (pvetypes), and pve.Config.AgentEnabled reads the qemu agent option.
 func truthy(v any) bool {
 	switch t := v.(type) {
 	case bool:
@@ -551,7 +553,8 @@ func vlanOfNodeIface(name string, it pve.NetworkItem) (vid int, parent string) {
 	return vid, parent
 }
 
-// tolerant scalar helpers for decoded PVE/NetBox JSON.
+// scalar helpers for decoded NetBox JSON (map reads). PVE data is typed
+// (proxboxd/pve) and never read through these.
 
 func asStr(v any) string {
 	switch t := v.(type) {
