@@ -12,58 +12,57 @@ import (
 )
 
 func (r *run) stageRoutines(ctx context.Context, cls []*cluster) (int, string, error) {
-	return jobStage(ctx, r, cls, kRoutine, (*pve.Reader).BackupJobs, func(j pve.BackupJob) string { return j.Id.Get() },
-		"job_id", func(c *cluster, ep int, job pve.Job[pve.BackupJob]) obj {
-			j, members := job.Item, pve.Members(job.Raw)
-			sel := []any{}
-			for _, s := range strings.Split(j.Vmid.Get(), ",") {
-				if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
-					sel = append(sel, n)
-				}
+	return jobStage(ctx, r, cls, kRoutine, (*pve.Reader).BackupJobs, backupJobID, "job_id", func(c *cluster, ep int, job pve.Job[pve.BackupJob]) obj {
+		j, members := job.Item, pve.Members(job.Raw)
+		sel := []any{}
+		for _, s := range strings.Split(j.Vmid.Get(), ",") {
+			if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
+				sel = append(sel, n)
 			}
-			if len(sel) == 0 {
-				// The plugin's selection is a JSONField that refuses both null
-				// and [] ("This field cannot be blank."), so an "all" or "pool"
-				// job records the guests it selects now; raw_config keeps the rule.
-				sel = r.routineGuests(ctx, c, j)
+		}
+		if len(sel) == 0 {
+			// The plugin's selection is a JSONField that refuses both null
+			// and [] ("This field cannot be blank."), so an "all" or "pool"
+			// job records the guests it selects now; raw_config keeps the rule.
+			sel = r.routineGuests(ctx, c, j)
+		}
+		if len(sel) == 0 {
+			// a job that selects no guest cannot be stored: reported as
+			// skipped, not attempted (a write NetBox must refuse would repeat
+			// every sync)
+			r.skip(kRoutine.Type, c.label()+"/"+j.Id.Get(), emptySelection)
+			return nil
+		}
+		body := obj{"enabled": !j.Enabled.Set || j.Enabled.Get(), "schedule": j.Schedule.Get(),
+			"comment": j.Comment.Get(), "notes_template": j.NotesTemplate.Get(), "selection": sel,
+			"bwlimit": optInt(j.Bwlimit), "zstd": optInt(j.Zstd), "io_workers": rawValue(members, "io-workers"), "repeat_missed": j.RepeatMissed.Get(),
+			"pbs_change_detection_mode": j.PbsChangeDetectionMode.Get(), "raw_config": obj(pve.Object(job.Raw))}
+		if f, ok := propMap(members, "fleecing"); ok {
+			var parts []string
+			for k, v := range f {
+				parts = append(parts, k+"="+v)
 			}
-			if len(sel) == 0 {
-				// a job that selects no guest cannot be stored: reported as
-				// skipped, not attempted (a write NetBox must refuse would repeat
-				// every sync)
-				r.skip(kRoutine.Type, c.label()+"/"+j.Id.Get(), emptySelection)
-				return nil
-			}
-			body := obj{"enabled": !j.Enabled.Set || j.Enabled.Get(), "schedule": j.Schedule.Get(),
-				"comment": j.Comment.Get(), "notes_template": j.NotesTemplate.Get(), "selection": sel,
-				"bwlimit": optInt(j.Bwlimit), "zstd": optInt(j.Zstd), "io_workers": rawValue(members, "io-workers"), "repeat_missed": j.RepeatMissed.Get(),
-				"pbs_change_detection_mode": j.PbsChangeDetectionMode.Get(), "raw_config": obj(pve.Object(job.Raw))}
-			if f, ok := propMap(members, "fleecing"); ok {
-				var parts []string
-				for k, v := range f {
-					parts = append(parts, k+"="+v)
-				}
-				slices.Sort(parts)
-				body["fleecing"] = strings.Join(parts, ",")
+			slices.Sort(parts)
+			body["fleecing"] = strings.Join(parts, ",")
+		} else {
+			body["fleecing"] = extraStr(members, "fleecing")
+		}
+		prune, ok := propMap(members, "prune-backups")
+		if !ok {
+			_, prune = parseProps(extraStr(members, "prune-backups"))
+		}
+		for _, k := range []string{"keep-last", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly"} {
+			if v, ok := prune[k]; ok {
+				n, _ := strconv.Atoi(strings.TrimSpace(v))
+				body[strings.ReplaceAll(k, "-", "_")] = n
 			} else {
-				body["fleecing"] = extraStr(members, "fleecing")
+				body[strings.ReplaceAll(k, "-", "_")] = nil
 			}
-			prune, ok := propMap(members, "prune-backups")
-			if !ok {
-				_, prune = parseProps(extraStr(members, "prune-backups"))
-			}
-			for _, k := range []string{"keep-last", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly"} {
-				if v, ok := prune[k]; ok {
-					n, _ := strconv.Atoi(strings.TrimSpace(v))
-					body[strings.ReplaceAll(k, "-", "_")] = n
-				} else {
-					body[strings.ReplaceAll(k, "-", "_")] = nil
-				}
-			}
-			_, all := prune["keep-all"]
-			body["keep_all"] = all
-			return body
-		})
+		}
+		_, all := prune["keep-all"]
+		body["keep_all"] = all
+		return body
+	})
 }
 
 // routineGuests is the sorted VMIDs a vzdump job without a vmid list backs
@@ -158,3 +157,5 @@ func propMap(all pvetypes.Extra, key string) (map[string]string, bool) {
 	}
 	return out, true
 }
+
+func backupJobID(j pve.BackupJob) string { return j.Id.Get() }

@@ -19,28 +19,29 @@ func (r *run) stageReplications(ctx context.Context, cls []*cluster) (int, strin
 		}
 		r.tables["pnodes"] = nodes
 	}
-	return jobStage(ctx, r, cls, kReplication, (*pve.Reader).Replications, func(j pve.ReplicationJob) string { return j.Id.Get() },
-		"replication_id", func(c *cluster, ep int, job pve.Job[pve.ReplicationJob]) obj {
-			j := job.Item
-			gid := j.Guest.Get()
-			var vm any
-			for _, typ := range []string{"qemu", "lxc"} {
-				if id := r.vmOf(vms, c, &guest{VMID: gid, Type: typ}); id != 0 {
-					vm = id
-					break
-				}
+	return jobStage(ctx, r, cls, kReplication, (*pve.Reader).Replications, replicationID, "replication_id", func(c *cluster, ep int, job pve.Job[pve.ReplicationJob]) obj {
+		j := job.Item
+		gid := j.Guest.Get()
+		var vm any
+		for _, typ := range []string{"qemu", "lxc"} {
+			if id := r.vmOf(vms, c, &guest{VMID: gid, Type: typ}); id != 0 {
+				vm = id
+				break
 			}
-			var node any
-			if id := nodes.id(strconv.Itoa(ep) + "|" + j.Target.Get()); id != 0 {
-				node = id
-			}
-			var rate any
-			if j.Rate.Set {
-				rate = j.Rate.Get()
-			}
-			return obj{"guest": gid, "target": j.Target.Get(), "job_type": j.Type.Get(), "schedule": j.Schedule.Get(),
-				"rate": rate, "comment": j.Comment.Get(), "disable": j.Disable.Get(), "source": j.Source.Get(),
-				"jobnum": j.Jobnum.Get(), "remove_job": j.RemoveJob.Get(), "virtual_machine": vm, "proxmox_node": node,
-				"raw_config": obj(pve.Object(job.Raw))}
-		})
+		}
+		var node any
+		if id := nodes.id(strconv.Itoa(ep) + "|" + j.Target.Get()); id != 0 {
+			node = id
+		}
+		var rate any
+		if j.Rate.Set {
+			rate = j.Rate.Get()
+		}
+		return obj{"guest": gid, "target": j.Target.Get(), "job_type": j.Type.Get(), "schedule": j.Schedule.Get(),
+			"rate": rate, "comment": j.Comment.Get(), "disable": j.Disable.Get(), "source": j.Source.Get(),
+			"jobnum": j.Jobnum.Get(), "remove_job": j.RemoveJob.Get(), "virtual_machine": vm, "proxmox_node": node,
+			"raw_config": obj(pve.Object(job.Raw))}
+	})
 }
+
+func replicationID(j pve.ReplicationJob) string { return j.Id.Get() }
