@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/labstack/echo/v4"
+	"github.com/proxbox-go/proxbox/proxboxd/pve"
 )
 
 // The plugin's job (netbox-proxbox 0.0.24+) ends its run with a "local
@@ -89,10 +90,11 @@ func readFirewall(ctx context.Context, x *session) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var options map[string]any
-	if err := cl.Call(ctx, http.MethodGet, "/cluster/firewall/options", nil, &options); err != nil {
+	rawOpts, err := x.px.ClusterFirewallOptionsRaw(ctx)
+	if err != nil {
 		return nil, err
 	}
+	options := pve.Object(rawOpts)
 	return map[string]any{
 		"cluster_name": x.Name, "endpoint_id": x.t.Endpoint.ID, "endpoint_name": x.t.Endpoint.Name,
 		"security_groups": groups, "rules": rules, "ip_sets": ipsets, "aliases": aliases, "options": options,

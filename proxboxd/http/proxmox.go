@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,16 +18,19 @@ import (
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/connector"
+	"github.com/proxbox-go/proxbox/proxboxd/pve"
 	"github.com/proxbox-go/proxbox/proxmoxsdk"
 )
 
 // session is what proxboxd knows about one opened Proxmox endpoint.
 type session struct {
 	t       proxbox.ProxmoxTarget
-	Name    string           // cluster name, or the node name when standalone
-	Mode    string           // cluster or standalone
-	Status  []map[string]any // PVE /cluster/status records
-	Version map[string]any
+	px      *pve.Reader
+	Name    string           // pve.Identity: cluster name, or the first node's name
+	Mode    string           // pve.Identity: cluster, standalone or restricted
+	Nodes   int              // nodes listed
+	Status  []map[string]any // PVE /cluster/status records as sent (none when restricted)
+	Version map[string]any   // /version as PVE sent it (nil when not read)
 	err     error
 	at      time.Time
 }
@@ -63,56 +67,49 @@ func (c *sessionCache) put(s *session) {
 	c.mu.Unlock()
 }
 
+// callList reads a PVE list through the client as PVE sent it.
+//
+// Deprecated: http/firewall.go's reads; proxmox.go reads through pve.Reader.
 func callList(ctx context.Context, cl *proxmoxsdk.Client, path string, params any) ([]map[string]any, error) {
 	raw, err := cl.CallRaw(ctx, http.MethodGet, path, params)
 	if err != nil {
 		return nil, err
 	}
-	var out []map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, fmt.Errorf("proxmox %s: unexpected data: %w", path, err)
+	out, err := pve.Records(raw)
+	if err != nil {
+		return nil, fmt.Errorf("proxmox %s: %w", path, err)
 	}
 	return out, nil
 }
 
-// open reads /cluster/status (and /version) of a target, cached for a TTL.
+// open reads the identity (pve.Reader.Identify: /cluster/status, or /nodes
+// for a token that may not read it) and /version of a target, cached for a
+// TTL.
 func (s *Server) open(ctx context.Context, t proxbox.ProxmoxTarget) *session {
 	if ss, ok := s.sess.get(t.Endpoint.ID); ok && ss.t.Client == t.Client {
 		return ss
 	}
-	ss := &session{t: t, at: time.Now(), Mode: "standalone"}
+	ss := &session{t: t, px: pve.NewReader(t.Client), at: time.Now()}
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	st, err := callList(cctx, t.Client, "/cluster/status", nil)
+	id, err := ss.px.Identify(cctx)
 	if err != nil {
 		ss.err = err
 		ss.at = time.Now().Add(-s.sess.ttl + 5*time.Second) // retry failures sooner
 		s.sess.put(ss)
 		return ss
 	}
-	ss.Status = st
-	nodes := 0
-	for _, r := range st {
-		switch r["type"] {
-		case "cluster":
-			ss.Name, _ = r["name"].(string)
-			ss.Mode = "cluster"
-		case "node":
-			nodes++
-			if ss.Name == "" {
-				ss.Name, _ = r["name"].(string)
-			}
+	ss.Name, ss.Mode, ss.Nodes = id.Name, id.Mode, len(id.Nodes)
+	if ss.Status, err = pve.Records(id.StatusRaw); err != nil {
+		ss.err = err
+		ss.at = time.Now().Add(-s.sess.ttl + 5*time.Second)
+		s.sess.put(ss)
+		return ss
+	}
+	if ver, err := ss.px.Version(cctx); err == nil {
+		if b, err := json.Marshal(ver); err == nil { // the model keeps every key PVE sent
+			ss.Version = pve.Object(b)
 		}
-	}
-	if ss.Mode == "cluster" && nodes <= 1 {
-		ss.Mode = "cluster"
-	}
-	if ss.Name == "" {
-		ss.Name = t.Endpoint.Name
-	}
-	var ver map[string]any
-	if err := t.Client.Call(cctx, http.MethodGet, "/version", nil, &ver); err == nil {
-		ss.Version = ver
 	}
 	s.sess.put(ss)
 	return ss
@@ -255,7 +252,7 @@ func (s *Server) clusterStatus(c echo.Context) error {
 			}
 		}
 		if !hasCluster {
-			out = append(out, map[string]any{"type": "cluster", "id": "cluster", "name": x.Name, "nodes": 1, "quorate": 1, "version": 1, "mode": "standalone"})
+			out = append(out, map[string]any{"type": "cluster", "id": "cluster", "name": x.Name, "nodes": max(x.Nodes, 1), "quorate": 1, "version": 1, "mode": x.Mode})
 		}
 		for _, r := range x.Status {
 			rec := make(map[string]any, len(r)+1)
@@ -278,11 +275,10 @@ func (s *Server) clusterResources(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var params url.Values
-	if t := c.QueryParam("type"); t != "" {
-		switch t {
+	typ := c.QueryParam("type")
+	if typ != "" {
+		switch typ {
 		case "vm", "storage", "node", "sdn":
-			params = url.Values{"type": {t}}
 		default:
 			return jsonError(c, http.StatusUnprocessableEntity, "type must be vm, storage, node or sdn")
 		}
@@ -290,7 +286,11 @@ func (s *Server) clusterResources(c echo.Context) error {
 	seen := map[string]bool{}
 	out := []map[string]any{}
 	for _, x := range ss {
-		res, err := callList(c.Request().Context(), x.t.Client, "/cluster/resources", params)
+		raw, err := x.px.ResourcesRaw(c.Request().Context(), typ)
+		var res []map[string]any
+		if err == nil {
+			res, err = pve.Records(raw)
+		}
 		if err != nil {
 			s.log.Warn("cluster resources failed", "endpoint", x.t.Endpoint.Name, "error", err.Error())
 			continue
@@ -318,7 +318,11 @@ func (s *Server) proxmoxNodes(c echo.Context) error {
 	}
 	out := []map[string]any{}
 	for _, x := range ss {
-		nodes, err := callList(c.Request().Context(), x.t.Client, "/nodes", nil)
+		raw, err := x.px.NodesRaw(c.Request().Context())
+		var nodes []map[string]any
+		if err == nil {
+			nodes, err = pve.Records(raw)
+		}
 		if err != nil {
 			s.log.Warn("node list failed", "endpoint", x.t.Endpoint.Name, "error", err.Error())
 			continue
@@ -332,17 +336,6 @@ func (s *Server) proxmoxNodes(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func num(v any) float64 {
-	switch t := v.(type) {
-	case float64:
-		return t
-	case json.Number:
-		f, _ := t.Float64()
-		return f
-	}
-	return 0
-}
-
 // GET /proxmox/storage -> [{"<cluster>": [storage…]}] with usage summed from
 // /cluster/resources.
 func (s *Server) proxmoxStorage(c echo.Context) error {
@@ -353,39 +346,38 @@ func (s *Server) proxmoxStorage(c echo.Context) error {
 	ctx := c.Request().Context()
 	out := []map[string]any{}
 	for _, x := range ss {
-		cfg, err := callList(ctx, x.t.Client, "/storage", nil)
+		cfg, err := x.px.Storages(ctx)
 		if err != nil {
 			s.log.Warn("storage list failed", "endpoint", x.t.Endpoint.Name, "error", err.Error())
 			continue
 		}
-		res, _ := callList(ctx, x.t.Client, "/cluster/resources", url.Values{"type": {"storage"}})
+		res, _ := x.px.Resources(ctx, "storage")
 		type usage struct{ total, used float64 }
 		use := map[string]*usage{}
 		for _, r := range res {
-			name, _ := r["storage"].(string)
+			name := r.Storage.Get()
 			u := use[name]
 			if u == nil {
 				u = &usage{}
 				use[name] = u
 			}
-			shared := num(r["shared"]) == 1
-			if shared && u.total > 0 {
+			if r.Shared.Get() && u.total > 0 {
 				continue
 			}
-			u.total += num(r["maxdisk"])
-			u.used += num(r["disk"])
+			u.total += float64(r.Maxdisk.Get())
+			u.used += float64(r.Disk.Get())
 		}
 		items := make([]map[string]any, 0, len(cfg))
 		for _, st := range cfg {
-			name, _ := st["storage"].(string)
-			rec := make(map[string]any, len(st)+8)
-			for k, v := range st {
-				rec[k] = v
+			name := st.Storage.Get()
+			rec := pve.Object(st.Raw)
+			if rec == nil {
+				rec = map[string]any{}
 			}
 			rec["name"] = name
 			rec["cluster"] = x.Name
-			rec["enabled"] = num(st["disable"]) == 0
-			rec["shared"] = num(st["shared"]) == 1
+			rec["enabled"] = !st.Disable.Get()
+			rec["shared"] = st.Shared.Get()
 			if u := use[name]; u != nil {
 				rec["total"], rec["used"], rec["avail"] = u.total, u.used, u.total-u.used
 			}
@@ -410,15 +402,18 @@ func (s *Server) storageContent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	params := url.Values{}
+	vmid := 0
 	if v := c.QueryParam("vmid"); v != "" {
-		params.Set("vmid", v)
-	}
-	if v := c.QueryParam("content"); v != "" {
-		params.Set("content", v)
+		if vmid, err = strconv.Atoi(v); err != nil || vmid <= 0 {
+			return jsonError(c, http.StatusBadRequest, "invalid vmid")
+		}
 	}
 	for _, x := range ss {
-		items, err := callList(c.Request().Context(), x.t.Client, "/nodes/"+node+"/storage/"+storage+"/content", params)
+		raw, err := x.px.StorageContentRaw(c.Request().Context(), node, storage, c.QueryParam("content"), vmid)
+		if err != nil {
+			continue
+		}
+		items, err := pve.Records(raw)
 		if err != nil {
 			continue
 		}
@@ -429,11 +424,12 @@ func (s *Server) storageContent(c echo.Context) error {
 
 // GET /proxmox/{node}/{type}/{vmid}/config
 func (s *Server) vmConfig(c echo.Context) error {
-	node, typ, vmid := c.Param("node"), c.Param("type"), c.Param("vmid")
-	if typ != "qemu" && typ != "lxc" {
+	node, typ := c.Param("node"), c.Param("type")
+	if typ != pve.TypeQemu && typ != pve.TypeLXC {
 		return jsonError(c, http.StatusBadRequest, "type must be qemu or lxc")
 	}
-	if !validSeg(node) || !regexp.MustCompile(`^\d{1,10}$`).MatchString(vmid) {
+	vmid, ok := parseVMID(c.Param("vmid"))
+	if !validSeg(node) || !ok {
 		return jsonError(c, http.StatusBadRequest, "invalid node or vmid")
 	}
 	ss, err := s.sessions(c)
@@ -441,8 +437,12 @@ func (s *Server) vmConfig(c echo.Context) error {
 		return err
 	}
 	for _, x := range ss {
-		var cfg map[string]any
-		if err := x.t.Client.Call(c.Request().Context(), http.MethodGet, "/nodes/"+node+"/"+typ+"/"+vmid+"/config", nil, &cfg); err != nil || cfg == nil {
+		raw, err := x.px.ConfigRaw(c.Request().Context(), node, typ, vmid)
+		if err != nil {
+			continue
+		}
+		cfg := pve.Object(raw)
+		if cfg == nil {
 			continue
 		}
 		for k, v := range cfg {
@@ -457,8 +457,9 @@ func (s *Server) vmConfig(c echo.Context) error {
 
 // GET /proxmox/nodes/{node}/qemu/{vmid}/firewall (HEAD plugin; optional).
 func (s *Server) vmFirewall(c echo.Context) error {
-	node, vmid := c.Param("node"), c.Param("vmid")
-	if !validSeg(node) || !regexp.MustCompile(`^\d{1,10}$`).MatchString(vmid) {
+	node := c.Param("node")
+	vmid, ok := parseVMID(c.Param("vmid"))
+	if !validSeg(node) || !ok {
 		return jsonError(c, http.StatusBadRequest, "invalid node or vmid")
 	}
 	ss, err := s.sessions(c)
@@ -467,15 +468,32 @@ func (s *Server) vmFirewall(c echo.Context) error {
 	}
 	for _, x := range ss {
 		ctx := c.Request().Context()
-		rules, err := callList(ctx, x.t.Client, "/nodes/"+node+"/qemu/"+vmid+"/firewall/rules", nil)
+		raw, err := x.px.QemuFirewallRulesRaw(ctx, node, vmid)
+		if err != nil {
+			continue
+		}
+		rules, err := pve.Records(raw)
 		if err != nil {
 			continue
 		}
 		var opts map[string]any
-		_ = x.t.Client.Call(ctx, http.MethodGet, "/nodes/"+node+"/qemu/"+vmid+"/firewall/options", nil, &opts)
+		if raw, err := x.px.QemuFirewallOptionsRaw(ctx, node, vmid); err == nil {
+			opts = pve.Object(raw)
+		}
 		return c.JSON(http.StatusOK, map[string]any{"rules": rules, "options": opts})
 	}
 	return jsonError(c, http.StatusNotFound, "VM firewall not found")
+}
+
+var vmidRe = regexp.MustCompile(`^\d{1,10}$`)
+
+// parseVMID reads a VMID path parameter (1 to 10 digits).
+func parseVMID(v string) (int, bool) {
+	if !vmidRe.MatchString(v) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(v)
+	return n, err == nil && n > 0
 }
 
 var api2Seg = regexp.MustCompile(`^[A-Za-z0-9._:@!+=-]{1,256}$`)

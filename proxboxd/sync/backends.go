@@ -34,12 +34,6 @@ type change struct {
 	RequestID string
 }
 
-// pveAPI is the narrow Proxmox surface: a GET of path whose "data" decodes
-// into out.
-type pveAPI interface {
-	Get(ctx context.Context, path string, params url.Values, out any) error
-}
-
 // counter counts NetBox calls by method for StageResult.Requests.
 type counter struct {
 	mu gosync.Mutex

@@ -7,7 +7,8 @@
 //
 // Every stage reads, plans, then applies:
 //
-//   - read: Proxmox concurrently (cluster status and resources, guest
+//   - read: Proxmox through proxboxd/pve (typed models; identity by
+//     pve.Identify), concurrently (cluster status and resources, guest
 //     configs, guest-agent interfaces, storage content, snapshots, task
 //     archives, node networks, replication and backup jobs), at most
 //     fetch_max_concurrency requests in flight per endpoint kind; NetBox with

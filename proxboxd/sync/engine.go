@@ -12,6 +12,7 @@ import (
 	"time"
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
+	"github.com/proxbox-go/proxbox/proxboxd/pve"
 )
 
 // Engine runs the sync stages. It is safe for concurrent use; syncs touching
@@ -26,7 +27,7 @@ type Engine struct {
 	tuning    func(ctx context.Context) WriteTuning
 	now       func() time.Time
 	nbOpen    func(ctx context.Context) (netboxAPI, error)
-	pveOpen   func(t proxbox.ProxmoxTarget) pveAPI
+	pveOpen   func(t proxbox.ProxmoxTarget) *pve.Reader
 
 	vrfs     map[string]int
 	vrfNames func(ctx context.Context) (map[string]string, error)
@@ -54,7 +55,7 @@ func New(conn proxbox.Connector, opts ...Option) *Engine {
 		}
 		return newNetBoxAdapter(c), nil
 	}
-	e.pveOpen = func(t proxbox.ProxmoxTarget) pveAPI { return newPVEAdapter(t.Client) }
+	e.pveOpen = func(t proxbox.ProxmoxTarget) *pve.Reader { return pve.NewReader(t.Client) }
 	for _, o := range opts {
 		o(e)
 	}

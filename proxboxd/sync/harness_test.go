@@ -22,6 +22,9 @@ type testConn struct {
 	// wrap, when set, wraps each mock's transport (fault injection below the
 	// Proxmox client and its retries)
 	wrap func(proxmoxsdk.Transport) proxmoxsdk.Transport
+	// noRetry turns the Proxmox client's retries off (faults injected
+	// with wrap stand for reads whose retries are spent)
+	noRetry bool
 	// hidden mocks (by index) are left out, as endpoints that are not in a
 	// run's scope
 	hidden map[int]bool
@@ -43,7 +46,11 @@ func (c *testConn) Proxmox(_ context.Context, _ []int) ([]proxbox.ProxmoxTarget,
 		if c.wrap != nil {
 			tr = c.wrap(tr)
 		}
-		cl, err := proxmoxsdk.New(proxmoxsdk.WithTransport(tr), proxmoxsdk.WithAPIToken(id, secret))
+		opts := []proxmoxsdk.Option{proxmoxsdk.WithTransport(tr), proxmoxsdk.WithAPIToken(id, secret)}
+		if c.noRetry {
+			opts = append(opts, proxmoxsdk.WithRetry(proxmoxsdk.NoRetry()))
+		}
+		cl, err := proxmoxsdk.New(opts...)
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/proxbox-go/proxbox/proxboxd/pve"
 )
 
 // This file holds the pure parsers for Proxmox configuration strings and
@@ -136,13 +138,9 @@ func parseDisk(key, value string) (vmDisk, bool) {
 }
 
 // parseDisks returns the disks of a guest config, ordered by name.
-func parseDisks(cfg map[string]any) []vmDisk {
+func parseDisks(cfg *pve.Config) []vmDisk {
 	var out []vmDisk
-	for k, v := range cfg {
-		s, ok := v.(string)
-		if !ok {
-			continue
-		}
+	for k, s := range cfg.Props() {
 		if d, ok := parseDisk(k, s); ok {
 			out = append(out, d)
 		}
@@ -275,18 +273,13 @@ func looksLikeMAC(s string) bool {
 
 // parseNICs returns every netN of a config in numeric order. QUIRK fixed: the
 // original stopped at the first missing index (net0, net2 lost net2).
-func parseNICs(cfg map[string]any) []vmNIC {
+func parseNICs(cfg *pve.Config) []vmNIC {
 	var out []vmNIC
-	for k, v := range cfg {
-		s, ok := v.(string)
-		if !ok {
-			continue
-		}
-		if n, ok := parseNIC(k, s); ok {
+	for _, e := range cfg.Family("net") {
+		if n, ok := parseNIC(e.Key, e.Value); ok {
 			out = append(out, n)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return naturalLess(out[i].Key, out[j].Key) })
 	return out
 }
 
@@ -395,8 +388,10 @@ func orderIPs(ips []netip.Prefix, pref string) []netip.Prefix {
 	return out
 }
 
-// truthy parses Proxmox booleans. QUIRK fixed: "enabled=1,fstrim=1" style
-// values (qemu agent) read their first token or enabled= key.
+// truthy parses a boolean of a decoded NetBox record or a query value
+// ("enabled=1" style values read their first token or enabled= key). PVE
+// data is not read with it: proxboxd/pve decodes it into typed models
+// (pvetypes), and pve.Config.AgentEnabled reads the qemu agent option.
 func truthy(v any) bool {
 	switch t := v.(type) {
 	case bool:
@@ -537,11 +532,11 @@ func nodeIfaceType(t string) string {
 
 // vlanOfNodeIface returns the VLAN id and raw device of a PVE vlan interface
 // ("vmbr0.100", "vlan100" with vlan-raw-device, or vlan-id).
-func vlanOfNodeIface(name string, kv map[string]any) (vid int, parent string) {
-	if v := asInt(kv["vlan-id"]); v > 0 {
+func vlanOfNodeIface(name string, it pve.NetworkItem) (vid int, parent string) {
+	if v := it.VlanId.Get(); v > 0 {
 		vid = v
 	}
-	parent = asStr(kv["vlan-raw-device"])
+	parent = it.VlanRawDevice.Get()
 	if i := strings.LastIndexByte(name, '.'); i > 0 {
 		if n, err := strconv.Atoi(name[i+1:]); err == nil {
 			if vid == 0 {
@@ -558,7 +553,8 @@ func vlanOfNodeIface(name string, kv map[string]any) (vid int, parent string) {
 	return vid, parent
 }
 
-// tolerant scalar helpers for decoded PVE/NetBox JSON.
+// scalar helpers for decoded NetBox JSON (map reads). PVE data is typed
+// (proxboxd/pve) and never read through these.
 
 func asStr(v any) string {
 	switch t := v.(type) {

@@ -4,6 +4,9 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/proxbox-go/proxbox/proxboxd/pve"
+	"github.com/proxbox-go/proxbox/proxmoxsdk/pvetypes"
 )
 
 func FuzzParseDisk(f *testing.F) {
@@ -93,7 +96,8 @@ func TestParsers(t *testing.T) {
 	if n.MAC != "52:54:00:ab:cd:ef" || n.Model != "vmxnet3" || n.VLAN != 30 || n.Bridge != "vmbr0" {
 		t.Errorf("vmxnet3 NIC: %+v", n)
 	}
-	cfg := map[string]any{"net0": "virtio=BC:24:11:00:00:01,bridge=vmbr0", "net2": "virtio=BC:24:11:00:00:02,bridge=vmbr0", "net10": "virtio=BC:24:11:00:00:03"}
+	cfg := &pve.Config{Qemu: &pve.QemuConfig{AdditionalProperties: map[string]pvetypes.String{
+		"net0": "virtio=BC:24:11:00:00:01,bridge=vmbr0", "net2": "virtio=BC:24:11:00:00:02,bridge=vmbr0", "net10": "virtio=BC:24:11:00:00:03"}}}
 	if got := parseNICs(cfg); len(got) != 3 || got[1].Key != "net2" || got[2].Key != "net10" {
 		t.Errorf("parseNICs order: %+v", got)
 	}
@@ -113,7 +117,7 @@ func TestParsers(t *testing.T) {
 	if backupFormat("vma.zst", "") != "zst" || backupSubtype("", "local:backup/vzdump-lxc-101-2026.tar.zst") != "lxc" {
 		t.Error("backup parsing")
 	}
-	if v, p := vlanOfNodeIface("bond0.100", map[string]any{}); v != 100 || p != "bond0" {
+	if v, p := vlanOfNodeIface("bond0.100", pve.NetworkItem{}); v != 100 || p != "bond0" {
 		t.Errorf("vlan iface: %d %s", v, p)
 	}
 }

@@ -5,17 +5,19 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/proxbox-go/proxbox/proxboxd/pve"
 )
 
 // Stages writing the netbox-proxbox plugin models. runStage skips them when
 // the plugin API answers 404.
 
-func isoUTC(v any) any {
-	sec := asInt(v)
+// isoUTC formats Unix seconds from PVE as UTC RFC 3339; nil when unknown.
+func isoUTC(sec int64) any {
 	if sec <= 0 {
 		return nil
 	}
-	return time.Unix(int64(sec), 0).UTC().Format(time.RFC3339)
+	return time.Unix(sec, 0).UTC().Format(time.RFC3339)
 }
 
 func (r *run) pluginChildren(ctx context.Context, k *kind, gs []vmGuest, keyFn func(obj) string) (*table, error) {
@@ -93,9 +95,11 @@ func (r *run) endpointID(ctx context.Context, c *cluster) int {
 }
 
 // jobStage is the shared shape of replications and backup routines: one
-// cluster-level PVE list, keyed by (endpoint, job id), stale-marked when gone.
-func (r *run) jobStage(ctx context.Context, cls []*cluster, k *kind, pvePath, idField string,
-	build func(c *cluster, ep int, job obj) obj) (int, string, error) {
+// cluster-level PVE list (read), keyed by (endpoint, job id), stale-marked
+// when gone.
+func jobStage[T any](ctx context.Context, r *run, cls []*cluster, k *kind,
+	read func(*pve.Reader, context.Context) ([]pve.Job[T], error), jobID func(T) string, idField string,
+	build func(c *cluster, ep int, job pve.Job[T]) obj) (int, string, error) {
 	t, err := r.load(ctx, k, nil, func(o obj) string { return strconv.Itoa(refID(o, "endpoint")) + "|" + asStr(o[idField]) })
 	if err != nil {
 		return 0, "", err
@@ -108,15 +112,15 @@ func (r *run) jobStage(ctx context.Context, cls []*cluster, k *kind, pvePath, id
 			r.fail(k.Type, c.label(), errNoEndpoint)
 			continue
 		}
-		var jobs []obj
-		if err := c.get(ctx, pvePath, nil, &jobs); err != nil {
+		jobs, err := read(c.pve, ctx)
+		if err != nil {
 			c.partial = true
 			r.fail("proxmox.cluster", c.label(), err)
 			continue
 		}
 		complete[ep] = true
 		for _, j := range jobs {
-			id := asStr(j["id"])
+			id := jobID(j.Item)
 			body := build(c, ep, j)
 			if body == nil || id == "" {
 				continue

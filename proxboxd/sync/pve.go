@@ -2,24 +2,19 @@ package sync
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	gosync "sync"
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
+	"github.com/proxbox-go/proxbox/proxboxd/pve"
 )
 
 // pveNode is a node of a Proxmox cluster.
-type pveNode struct {
-	Name   string
-	Online bool
-	IP     string
-}
+type pveNode = pve.Node
 
 // guest is a QEMU VM or LXC container with what was read about it.
 //
@@ -38,13 +33,13 @@ type guest struct {
 	MaxDisk  float64
 	Template bool
 
-	Config    map[string]any // nil when not read (ConfigErr says why)
+	Config    *pve.Config // nil when not read (ConfigErr says why)
 	ConfigErr error
 	Agent     []agentIface
-	AgentOK   bool  // agent data was read (or the guest has no agent)
-	AgentErr  error // why the agent data was not read
-	HasAgent  bool  // agent enabled and running (or its state unknown)
-	Snaps     []obj // PVE snapshot list (without "current")
+	AgentOK   bool           // agent data was read (or the guest has no agent)
+	AgentErr  error          // why the agent data was not read
+	HasAgent  bool           // agent enabled and running (or its state unknown)
+	Snaps     []pve.Snapshot // PVE snapshot list (without "current")
 	SnapErr   error
 }
 
@@ -74,7 +69,7 @@ func (g *guest) key() string { return g.Type + "/" + strconv.Itoa(g.VMID) }
 // cluster is one Proxmox endpoint with its read state and NetBox ids.
 type cluster struct {
 	t   proxbox.ProxmoxTarget
-	pve pveAPI
+	pve *pve.Reader
 
 	mu        gosync.Mutex
 	loaded    map[string]error // part name -> error of its read
@@ -84,11 +79,11 @@ type cluster struct {
 	mode      string
 	nodes     []pveNode
 	guests    []*guest
-	storages  []obj
-	backups   []obj // storage content entries, with "_storage"
+	storages  []pve.Storage
+	backups   []backupVol // backup volumes of the storages
 	backupsOK bool
-	tasks     map[string][]obj // node -> task rows
-	networks  map[string][]obj // node -> interfaces
+	tasks     map[string][]pve.TaskItem    // node -> task rows
+	networks  map[string][]pve.NetworkItem // node -> interfaces
 	// reads that failed (after retries) per part, reported by the stages
 	// that depend on them: "<node>" or "<node>/<storage>" -> error
 	backupErrs  map[string]error
@@ -109,8 +104,11 @@ func (c *cluster) label() string {
 	return c.t.Endpoint.Name
 }
 
-func (c *cluster) get(ctx context.Context, path string, q url.Values, out any) error {
-	return c.pve.Get(ctx, path, q, out)
+// backupVol is a backup volume of a storage, listed on Node.
+type backupVol struct {
+	pve.ContentItem
+	Storage string
+	Node    string
 }
 
 // once runs a read part at most once per run.
@@ -153,51 +151,16 @@ func forEach(ctx context.Context, n, limit int, fn func(i int)) {
 	wg.Wait()
 }
 
-// readStatus reads /cluster/status: name, mode and nodes.
+// readStatus reads the cluster's identity (pve.Reader.Identify): name,
+// mode and nodes.
 func (c *cluster) readStatus(ctx context.Context) error {
 	return c.once("status", func() error {
-		var items []obj
-		err := c.get(ctx, "/cluster/status", nil, &items)
+		id, err := c.pve.Identify(ctx)
 		if err != nil {
-			if !strings.Contains(err.Error(), "403") {
-				c.failed = fmt.Errorf("cluster %s: read /cluster/status: %w", c.t.Endpoint.Name, err)
-				return c.failed
-			}
-			// restricted token: fall back to /nodes
-			c.mode = "restricted"
-			var nodes []obj
-			if err2 := c.get(ctx, "/nodes", nil, &nodes); err2 != nil {
-				c.failed = fmt.Errorf("cluster %s: read /nodes: %w", c.t.Endpoint.Name, err2)
-				return c.failed
-			}
-			for _, n := range nodes {
-				c.nodes = append(c.nodes, pveNode{Name: asStr(n["node"]), Online: asStr(n["status"]) == "online"})
-			}
-		}
-		for _, it := range items {
-			switch asStr(it["type"]) {
-			case "cluster":
-				c.name = asStr(it["name"])
-				c.mode = "cluster"
-			case "node":
-				c.nodes = append(c.nodes, pveNode{Name: asStr(it["name"]), Online: truthy(it["online"]), IP: asStr(it["ip"])})
-			}
-		}
-		sort.Slice(c.nodes, func(i, j int) bool { return c.nodes[i].Name < c.nodes[j].Name })
-		if c.mode == "" {
-			if len(c.nodes) > 1 {
-				c.mode = "cluster"
-			} else {
-				c.mode = "standalone"
-			}
-		}
-		if c.name == "" && len(c.nodes) > 0 {
-			c.name = c.nodes[0].Name
-		}
-		if c.name == "" {
-			c.failed = fmt.Errorf("cluster %s: no nodes in /cluster/status", c.t.Endpoint.Name)
+			c.failed = fmt.Errorf("cluster %s: %w", c.t.Endpoint.Name, err)
 			return c.failed
 		}
+		c.name, c.mode, c.nodes = id.Name, id.Mode, id.Nodes
 		return nil
 	})
 }
@@ -226,19 +189,19 @@ func (c *cluster) offline(node string) error {
 // readGuests reads /cluster/resources and every guest config (concurrently).
 func (c *cluster) readGuests(ctx context.Context, limit int) error {
 	return c.once("guests", func() error {
-		var res []obj
-		if err := c.get(ctx, "/cluster/resources", url.Values{"type": {"vm"}}, &res); err != nil {
+		res, err := c.pve.Resources(ctx, "vm")
+		if err != nil {
 			c.partial = true
 			return fmt.Errorf("cluster %s: read /cluster/resources: %w", c.label(), err)
 		}
 		for _, it := range res {
-			typ := asStr(it["type"])
+			typ := it.Type.Get()
 			if typ != "qemu" && typ != "lxc" {
 				continue
 			}
-			g := &guest{VMID: asInt(it["vmid"]), Type: typ, Name: asStr(it["name"]), Node: asStr(it["node"]),
-				Status: asStr(it["status"]), MaxMem: asFloat(it["maxmem"]), MaxCPU: asFloat(it["maxcpu"]),
-				MaxDisk: asFloat(it["maxdisk"]), Template: truthy(it["template"])}
+			g := &guest{VMID: it.Vmid.Get(), Type: typ, Name: it.Name.Get(), Node: it.Node.Get(),
+				Status: it.Status.Get(), MaxMem: float64(it.Maxmem.Get()), MaxCPU: it.Maxcpu.Get(),
+				MaxDisk: float64(it.Maxdisk.Get()), Template: it.Template.Get()}
 			if g.VMID <= 0 {
 				continue
 			}
@@ -259,8 +222,7 @@ func (c *cluster) readGuests(ctx context.Context, limit int) error {
 				g.ConfigErr = err
 				return
 			}
-			var cfg map[string]any
-			err := c.get(ctx, fmt.Sprintf("/nodes/%s/%s/%d/config", url.PathEscape(g.Node), g.Type, g.VMID), nil, &cfg)
+			cfg, err := c.pve.Config(ctx, g.Node, g.Type, g.VMID)
 			switch {
 			case err != nil:
 				g.ConfigErr = err
@@ -293,7 +255,7 @@ func (c *cluster) readAgents(ctx context.Context, limit int, dropLinkLocal bool)
 		forEach(ctx, len(c.guests), limit, func(i int) {
 			g := c.guests[i]
 			g.AgentOK = true
-			if g.Type != "qemu" || g.Config == nil || !truthy(g.Config["agent"]) {
+			if g.Type != "qemu" || g.Config == nil || !g.Config.AgentEnabled() {
 				return
 			}
 			if !g.statusKnown() {
@@ -310,8 +272,7 @@ func (c *cluster) readAgents(ctx context.Context, limit int, dropLinkLocal bool)
 				g.AgentOK, g.AgentErr = false, err
 				return
 			}
-			var raw json.RawMessage
-			err := c.get(ctx, fmt.Sprintf("/nodes/%s/qemu/%d/agent/network-get-interfaces", url.PathEscape(g.Node), g.VMID), nil, &raw)
+			raw, err := c.pve.AgentInterfaces(ctx, g.Node, g.VMID)
 			if err != nil {
 				g.AgentOK, g.AgentErr = false, err
 				return
@@ -329,11 +290,13 @@ func (c *cluster) readAgents(ctx context.Context, limit int, dropLinkLocal bool)
 
 func (c *cluster) readStorages(ctx context.Context) error {
 	return c.once("storages", func() error {
-		if err := c.get(ctx, "/storage", nil, &c.storages); err != nil {
+		st, err := c.pve.Storages(ctx)
+		if err != nil {
 			c.partial = true
 			return fmt.Errorf("cluster %s: read /storage: %w", c.label(), err)
 		}
-		sort.Slice(c.storages, func(i, j int) bool { return asStr(c.storages[i]["storage"]) < asStr(c.storages[j]["storage"]) })
+		c.storages = st
+		sort.Slice(c.storages, func(i, j int) bool { return c.storages[i].Storage.Get() < c.storages[j].Storage.Get() })
 		return nil
 	})
 }
@@ -350,12 +313,12 @@ func (c *cluster) readBackups(ctx context.Context, limit int) error {
 		c.backupsOK = true
 		c.backupErrs = map[string]error{}
 		for _, s := range c.storages {
-			if !strings.Contains(asStr(s["content"]), "backup") || truthy(s["disable"]) {
+			if !strings.Contains(s.Content.Get(), "backup") || s.Disable.Get() {
 				continue
 			}
-			name := asStr(s["storage"])
+			name := s.Storage.Get()
 			var nodes []string
-			if ns := asStr(s["nodes"]); ns != "" {
+			if ns := s.Nodes.Get(); ns != "" {
 				for _, n := range strings.Split(ns, ",") {
 					nodes = append(nodes, strings.TrimSpace(n))
 				}
@@ -364,7 +327,7 @@ func (c *cluster) readBackups(ctx context.Context, limit int) error {
 					nodes = append(nodes, n.Name)
 				}
 			}
-			shared := truthy(s["shared"]) || asStr(s["type"]) == "pbs"
+			shared := s.Shared.Get() || s.Type.Get() == "pbs"
 			listed := false
 			for _, n := range nodes {
 				if !c.nodeOnline(n) {
@@ -389,11 +352,10 @@ func (c *cluster) readBackups(ctx context.Context, limit int) error {
 				c.backupErrs[strings.Join(nodes, ",")+"/"+name] = &nodeOfflineError{node: strings.Join(nodes, ",")}
 			}
 		}
-		results := make([][]obj, len(jobs))
+		results := make([][]pve.ContentItem, len(jobs))
 		errs := make([]error, len(jobs))
 		forEach(ctx, len(jobs), limit, func(i int) {
-			errs[i] = c.get(ctx, fmt.Sprintf("/nodes/%s/storage/%s/content", url.PathEscape(jobs[i].node), url.PathEscape(jobs[i].storage)),
-				url.Values{"content": {"backup"}}, &results[i])
+			results[i], errs[i] = c.pve.StorageContent(ctx, jobs[i].node, jobs[i].storage, "backup")
 		})
 		seen := map[string]bool{}
 		for i, items := range results {
@@ -404,17 +366,15 @@ func (c *cluster) readBackups(ctx context.Context, limit int) error {
 				continue
 			}
 			for _, it := range items {
-				v := asStr(it["volid"])
-				if v == "" || seen[v] || (asStr(it["content"]) != "" && asStr(it["content"]) != "backup") {
+				v := it.Volid.Get()
+				if v == "" || seen[v] || (it.Content.Get() != "" && it.Content.Get() != "backup") {
 					continue
 				}
 				seen[v] = true
-				it["_storage"] = jobs[i].storage
-				it["_node"] = jobs[i].node
-				c.backups = append(c.backups, it)
+				c.backups = append(c.backups, backupVol{ContentItem: it, Storage: jobs[i].storage, Node: jobs[i].node})
 			}
 		}
-		sort.Slice(c.backups, func(i, j int) bool { return asStr(c.backups[i]["volid"]) < asStr(c.backups[j]["volid"]) })
+		sort.Slice(c.backups, func(i, j int) bool { return c.backups[i].Volid.Get() < c.backups[j].Volid.Get() })
 		return ctx.Err()
 	})
 }
@@ -431,14 +391,13 @@ func (c *cluster) readSnapshots(ctx context.Context, limit int, only map[string]
 				g.SnapErr = err
 				return
 			}
-			var items []obj
-			err := c.get(ctx, fmt.Sprintf("/nodes/%s/%s/%d/snapshot", url.PathEscape(g.Node), g.Type, g.VMID), nil, &items)
+			items, err := c.pve.Snapshots(ctx, g.Node, g.Type, g.VMID)
 			if err != nil {
 				g.SnapErr = err
 				return
 			}
 			for _, s := range items {
-				if asStr(s["name"]) != "current" {
+				if s.Name != "current" {
 					g.Snaps = append(g.Snaps, s)
 				}
 			}
@@ -451,7 +410,7 @@ func (c *cluster) readSnapshots(ctx context.Context, limit int, only map[string]
 // most 20 pages).
 func (c *cluster) readTasks(ctx context.Context, limit int) {
 	_ = c.once("tasks", func() error {
-		c.tasks = map[string][]obj{}
+		c.tasks = map[string][]pve.TaskItem{}
 		c.taskErrs = map[string]error{}
 		var mu gosync.Mutex
 		forEach(ctx, len(c.nodes), limit, func(i int) {
@@ -462,11 +421,10 @@ func (c *cluster) readTasks(ctx context.Context, limit int) {
 				mu.Unlock()
 				return
 			}
-			var all []obj
+			var all []pve.TaskItem
 			for page := 0; page < 20; page++ {
-				var rows []obj
-				q := url.Values{"source": {"archive"}, "limit": {"500"}, "start": {strconv.Itoa(page * 500)}}
-				if err := c.get(ctx, "/nodes/"+url.PathEscape(n.Name)+"/tasks", q, &rows); err != nil {
+				rows, err := c.pve.Tasks(ctx, n.Name, page*500, 500)
+				if err != nil {
 					// the pages read so far are kept (task history is never deleted)
 					mu.Lock()
 					c.taskErrs[n.Name] = err
@@ -488,7 +446,7 @@ func (c *cluster) readTasks(ctx context.Context, limit int) {
 
 func (c *cluster) readNetworks(ctx context.Context, limit int) {
 	_ = c.once("networks", func() error {
-		c.networks = map[string][]obj{}
+		c.networks = map[string][]pve.NetworkItem{}
 		c.networkErrs = map[string]error{}
 		var mu gosync.Mutex
 		forEach(ctx, len(c.nodes), limit, func(i int) {
@@ -499,8 +457,8 @@ func (c *cluster) readNetworks(ctx context.Context, limit int) {
 				mu.Unlock()
 				return
 			}
-			var rows []obj
-			if err := c.get(ctx, "/nodes/"+url.PathEscape(n.Name)+"/network", nil, &rows); err != nil {
+			rows, err := c.pve.Network(ctx, n.Name)
+			if err != nil {
 				mu.Lock()
 				c.partial = true
 				c.networkErrs[n.Name] = err

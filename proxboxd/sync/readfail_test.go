@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"reflect"
 	"sort"
 	"strconv"
@@ -64,16 +63,24 @@ func (f *pveFaults) gets(prefix string) int {
 	return n
 }
 
-func (f *pveFaults) install(e *Engine) {
-	e.pveOpen = func(t proxbox.ProxmoxTarget) pveAPI { return &faultyPVE{f: f, next: newPVEAdapter(t.Client)} }
+// install puts the faults below the Proxmox client of e's endpoints, with
+// the client's retries off: an injected fault is what the client reports
+// once its retries are spent.
+func (f *pveFaults) install(e *env) {
+	e.conn.noRetry = true
+	e.conn.wrap = func(next proxmoxsdk.Transport) proxmoxsdk.Transport { return &faultyPVE{f: f, next: next} }
 }
 
 type faultyPVE struct {
 	f    *pveFaults
-	next pveAPI
+	next proxmoxsdk.Transport
 }
 
-func (p *faultyPVE) Get(ctx context.Context, path string, q url.Values, out any) error {
+func (p *faultyPVE) RoundTrip(ctx context.Context, req *proxmoxsdk.Request) (*proxmoxsdk.Response, error) {
+	if req.Method != http.MethodGet {
+		return p.next.RoundTrip(ctx, req)
+	}
+	path := req.Path
 	f := p.f
 	f.mu.Lock()
 	if f.seen == nil {
@@ -93,21 +100,30 @@ func (p *faultyPVE) Get(ctx context.Context, path string, q url.Values, out any)
 	rw := f.rewrite
 	f.mu.Unlock()
 	if hit {
-		return &proxmoxsdk.APIError{Method: "GET", Path: path, StatusCode: 503, Message: "Service Unavailable"}
+		return &proxmoxsdk.Response{StatusCode: http.StatusServiceUnavailable, Status: "Service Unavailable", Body: []byte(`{"data":null}`)}, nil
 	}
-	if rw == nil {
-		return p.next.Get(ctx, path, q, out)
+	resp, err := p.next.RoundTrip(ctx, req)
+	if rw == nil || err != nil {
+		return resp, err
 	}
 	var v any
-	err := p.next.Get(ctx, path, q, &v)
-	if v, err = rw(path, v, err); err != nil {
-		return err
+	data, derr := proxmoxsdk.DecodeEnvelope(req.Method, path, resp)
+	if derr == nil {
+		if derr = json.Unmarshal(data, &v); derr != nil {
+			return nil, derr
+		}
 	}
-	b, err := json.Marshal(v)
+	v, derr = rw(path, v, derr)
+	if derr != nil {
+		return resp, nil // the answer as it was
+	}
+	body, err := json.Marshal(map[string]any{"data": v})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return json.Unmarshal(b, out)
+	out := *resp
+	out.Body = body
+	return &out, nil
 }
 
 // vmState is what NetBox holds about one VM and its children (no ids, so
@@ -206,7 +222,7 @@ func allowPVE(f proxbox.ItemFailure) bool { return strings.HasPrefix(f.ObjectTyp
 func TestPVEReadFailuresChangeNothing(t *testing.T) {
 	e := newEnv(t, nil, small("lab"))
 	f := &pveFaults{}
-	f.install(e.eng)
+	f.install(e)
 	e.full(proxbox.DefaultStageParams())
 	before := e.vmStates()
 	g := pickGuests(t, before)
@@ -281,7 +297,7 @@ func TestPVEReadFailedOnceCompletesNextSync(t *testing.T) {
 
 	e := newEnv(t, nil, small("lab"))
 	f := &pveFaults{}
-	f.install(e.eng)
+	f.install(e)
 	f.fail("/"+cfgVM+"/config", 1)
 	f.fail("/"+agentVM+"/agent/", 1)
 	f.fail("/"+snapVM+"/snapshot", 1)
@@ -421,7 +437,7 @@ func TestNodeDownLeavesItsGuestsAlone(t *testing.T) {
 		}
 		return v, err
 	}}
-	f.install(e.eng)
+	f.install(e)
 	e.full(proxbox.DefaultStageParams())
 	typ := "qemu"
 	if _, k, _ := m.GuestNode(stopped); k != "" {
@@ -484,7 +500,7 @@ func TestNodeDownLeavesItsGuestsAlone(t *testing.T) {
 func TestSyncIndividualReportsFailedRead(t *testing.T) {
 	e := newEnv(t, nil, small("lab"))
 	f := &pveFaults{}
-	f.install(e.eng)
+	f.install(e)
 	e.full(proxbox.DefaultStageParams())
 	before := e.vmStates()
 	f.fail("/qemu/101/config", -1)

@@ -6,12 +6,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/proxbox-go/proxbox/proxboxd/pve"
+	"github.com/proxbox-go/proxbox/proxmoxsdk/pvetypes"
 )
 
 func (r *run) stageRoutines(ctx context.Context, cls []*cluster) (int, string, error) {
-	return r.jobStage(ctx, cls, kRoutine, "/cluster/backup", "job_id", func(c *cluster, ep int, j obj) obj {
+	return jobStage(ctx, r, cls, kRoutine, (*pve.Reader).BackupJobs, backupJobID, "job_id", func(c *cluster, ep int, job pve.Job[pve.BackupJob]) obj {
+		j, members := job.Item, pve.Members(job.Raw)
 		sel := []any{}
-		for _, s := range strings.Split(asStr(j["vmid"]), ",") {
+		for _, s := range strings.Split(j.Vmid.Get(), ",") {
 			if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
 				sel = append(sel, n)
 			}
@@ -26,35 +30,31 @@ func (r *run) stageRoutines(ctx context.Context, cls []*cluster) (int, string, e
 			// a job that selects no guest cannot be stored: reported as
 			// skipped, not attempted (a write NetBox must refuse would repeat
 			// every sync)
-			r.skip(kRoutine.Type, c.label()+"/"+asStr(j["id"]), emptySelection)
+			r.skip(kRoutine.Type, c.label()+"/"+j.Id.Get(), emptySelection)
 			return nil
 		}
-		body := obj{"enabled": j["enabled"] == nil || truthy(j["enabled"]), "schedule": asStr(j["schedule"]),
-			"comment": asStr(j["comment"]), "notes_template": asStr(j["notes-template"]), "selection": sel,
-			"bwlimit": j["bwlimit"], "zstd": j["zstd"], "io_workers": j["io-workers"], "repeat_missed": truthy(j["repeat-missed"]),
-			"pbs_change_detection_mode": asStr(j["pbs-change-detection-mode"]), "raw_config": j}
-		if f, ok := j["fleecing"].(map[string]any); ok {
+		body := obj{"enabled": !j.Enabled.Set || j.Enabled.Get(), "schedule": j.Schedule.Get(),
+			"comment": j.Comment.Get(), "notes_template": j.NotesTemplate.Get(), "selection": sel,
+			"bwlimit": optInt(j.Bwlimit), "zstd": optInt(j.Zstd), "io_workers": rawValue(members, "io-workers"), "repeat_missed": j.RepeatMissed.Get(),
+			"pbs_change_detection_mode": j.PbsChangeDetectionMode.Get(), "raw_config": obj(pve.Object(job.Raw))}
+		if f, ok := propMap(members, "fleecing"); ok {
 			var parts []string
 			for k, v := range f {
-				parts = append(parts, k+"="+asStr(v))
+				parts = append(parts, k+"="+v)
 			}
 			slices.Sort(parts)
 			body["fleecing"] = strings.Join(parts, ",")
 		} else {
-			body["fleecing"] = asStr(j["fleecing"])
+			body["fleecing"] = extraStr(members, "fleecing")
 		}
-		prune := map[string]string{}
-		switch p := j["prune-backups"].(type) {
-		case string:
-			_, prune = parseProps(p)
-		case map[string]any:
-			for k, v := range p {
-				prune[k] = asStr(v)
-			}
+		prune, ok := propMap(members, "prune-backups")
+		if !ok {
+			_, prune = parseProps(extraStr(members, "prune-backups"))
 		}
 		for _, k := range []string{"keep-last", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly"} {
 			if v, ok := prune[k]; ok {
-				body[strings.ReplaceAll(k, "-", "_")] = asInt(v)
+				n, _ := strconv.Atoi(strings.TrimSpace(v))
+				body[strings.ReplaceAll(k, "-", "_")] = n
 			} else {
 				body[strings.ReplaceAll(k, "-", "_")] = nil
 			}
@@ -68,27 +68,24 @@ func (r *run) stageRoutines(ctx context.Context, cls []*cluster) (int, string, e
 // routineGuests is the sorted VMIDs a vzdump job without a vmid list backs
 // up: every guest (all=1), or the members of its pool; minus "exclude", and
 // only those of "node" when the job is bound to one.
-func (r *run) routineGuests(ctx context.Context, c *cluster, j obj) []any {
+func (r *run) routineGuests(ctx context.Context, c *cluster, j pve.BackupJob) []any {
 	in := map[int]bool{}
-	if pool := asStr(j["pool"]); pool != "" && validPoolID(pool) {
-		var p struct {
-			Members []obj `json:"members"`
-		}
-		if err := c.get(ctx, "/pools/"+pool, nil, &p); err == nil {
-			for _, m := range p.Members {
-				if t := asStr(m["type"]); t == "qemu" || t == "lxc" {
-					in[asInt(m["vmid"])] = true
+	if pool := j.Pool.Get(); pool != "" && validPoolID(pool) {
+		if p, err := c.pve.Pool(ctx, pool); err == nil && p.Members != nil {
+			for _, m := range *p.Members {
+				if t := m.Type.Get(); t == "qemu" || t == "lxc" {
+					in[m.Vmid.Get()] = true
 				}
 			}
 		}
-	} else if truthy(j["all"]) {
+	} else if j.All.Get() {
 		if err := c.readGuests(ctx, r.p.FetchMaxConcurrency); err == nil {
 			for _, g := range c.guests {
 				in[g.VMID] = true
 			}
 		}
 	}
-	if node := asStr(j["node"]); node != "" {
+	if node := j.Node.Get(); node != "" {
 		if err := c.readGuests(ctx, r.p.FetchMaxConcurrency); err == nil { // cached per run
 			on := map[int]bool{}
 			for _, g := range c.guests {
@@ -103,7 +100,7 @@ func (r *run) routineGuests(ctx context.Context, c *cluster, j obj) []any {
 			}
 		}
 	}
-	for _, s := range strings.Split(asStr(j["exclude"]), ",") {
+	for _, s := range strings.Split(j.Exclude.Get(), ",") {
 		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
 			delete(in, n)
 		}
@@ -127,3 +124,38 @@ func validPoolID(s string) bool { return poolIDRe.MatchString(s) }
 const emptySelection = "the backup job selects no guest, and netbox-proxbox's BackupRoutine cannot store an empty selection"
 
 var poolIDRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// optInt is an optional PVE integer for a NetBox body: nil when PVE sent
+// none.
+func optInt(o pvetypes.OptInt) any {
+	if !o.Set {
+		return nil
+	}
+	return o.Get()
+}
+
+// rawValue is a member PVE sent, decoded as is (nil when absent).
+func rawValue(all pvetypes.Extra, key string) any {
+	var v any
+	if all.Decode(key, &v) != nil {
+		return nil
+	}
+	return v
+}
+
+// propMap reads a member PVE sends either as a property string or, decoded,
+// as an object (fleecing, prune-backups): ok is false when it is not an
+// object.
+func propMap(all pvetypes.Extra, key string) (map[string]string, bool) {
+	var m map[string]pvetypes.String
+	if all.Decode(key, &m) != nil || m == nil {
+		return nil, false
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v.String()
+	}
+	return out, true
+}
+
+func backupJobID(j pve.BackupJob) string { return j.Id.Get() }

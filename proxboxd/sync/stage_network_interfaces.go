@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/proxbox-go/proxbox/netboxsdk/gen/ipam"
+	"github.com/proxbox-go/proxbox/proxboxd/pve"
+	"github.com/proxbox-go/proxbox/proxmoxsdk/pvetypes"
 )
 
 // stageNodeIfaces writes node interfaces, bridges, bonds, VLAN interfaces
@@ -33,7 +35,7 @@ func (r *run) stageNodeIfaces(ctx context.Context, cls []*cluster) (int, string,
 	type nif struct {
 		dev  int
 		name string
-		raw  obj
+		raw  pve.NetworkItem
 		vrf  int // the cluster's VRF for the interface's IPs (0: global)
 	}
 	var all []nif
@@ -51,12 +53,12 @@ func (r *run) stageNodeIfaces(ctx context.Context, cls []*cluster) (int, string,
 			}
 			complete[dev] = true
 			for _, it := range rows {
-				name := asStr(it["iface"])
+				name := it.Iface.Get()
 				if name == "" || name == "lo" {
 					continue
 				}
 				all = append(all, nif{dev, name, it, r.vrfOf(c)})
-				if asStr(it["type"]) == "vlan" {
+				if it.Type.Get() == "vlan" {
 					if v, _ := vlanOfNodeIface(name, it); v > 0 {
 						vids = append(vids, v)
 					}
@@ -72,23 +74,23 @@ func (r *run) stageNodeIfaces(ctx context.Context, cls []*cluster) (int, string,
 	lagOf := map[string]string{}
 	bridgeOf := map[string]string{}
 	for _, f := range all {
-		for _, s := range strings.Fields(strings.ReplaceAll(asStr(f.raw["slaves"])+" "+asStr(f.raw["bond_slaves"]), ",", " ")) {
+		for _, s := range strings.Fields(strings.ReplaceAll(f.raw.Slaves.Get()+" "+extraStr(f.raw.Extra, "bond_slaves"), ",", " ")) {
 			lagOf[strconv.Itoa(f.dev)+"|"+s] = f.name
 		}
-		for _, s := range strings.Fields(strings.ReplaceAll(asStr(f.raw["bridge_ports"])+" "+asStr(f.raw["ovs_ports"]), ",", " ")) {
+		for _, s := range strings.Fields(strings.ReplaceAll(f.raw.BridgePorts.Get()+" "+f.raw.OvsPorts.Get(), ",", " ")) {
 			if s != "none" {
 				bridgeOf[strconv.Itoa(f.dev)+"|"+s] = f.name
 			}
 		}
 	}
 	level := func(f nif) int {
-		switch nodeIfaceType(asStr(f.raw["type"])) {
+		switch nodeIfaceType(f.raw.Type.Get()) {
 		case "bridge":
 			return 0
 		case "lag":
 			return 1
 		}
-		if asStr(f.raw["type"]) == "vlan" {
+		if f.raw.Type.Get() == "vlan" {
 			return 3
 		}
 		return 2
@@ -101,10 +103,10 @@ func (r *run) stageNodeIfaces(ctx context.Context, cls []*cluster) (int, string,
 				continue
 			}
 			key := strconv.Itoa(f.dev) + "|" + f.name
-			body := obj{"device": f.dev, "name": f.name, "type": nodeIfaceType(asStr(f.raw["type"])),
-				"enabled": truthy(f.raw["active"]) || f.raw["active"] == nil, "description": asStr(f.raw["comments"]),
+			body := obj{"device": f.dev, "name": f.name, "type": nodeIfaceType(f.raw.Type.Get()),
+				"enabled": f.raw.Active.Get() || !f.raw.Active.Set, "description": f.raw.Comments.Get(),
 				"mode": nil, "untagged_vlan": nil, "lag": nil, "bridge": nil, "parent": nil}
-			if m := asInt(f.raw["mtu"]); m > 0 {
+			if m := f.raw.Mtu.Get(); m > 0 {
 				body["mtu"] = m
 			}
 			if l := lagOf[key]; l != "" && l != f.name {
@@ -117,7 +119,7 @@ func (r *run) stageNodeIfaces(ctx context.Context, cls []*cluster) (int, string,
 					body["bridge"] = id
 				}
 			}
-			if asStr(f.raw["type"]) == "vlan" {
+			if f.raw.Type.Get() == "vlan" {
 				vid, parent := vlanOfNodeIface(f.name, f.raw)
 				if vid > 0 && vlans[vid] != 0 {
 					body["mode"] = "access"
@@ -181,7 +183,7 @@ func (r *run) stageNodeIfaces(ctx context.Context, cls []*cluster) (int, string,
 	// writes only when a row carries one (hwaddr/mac)
 	var mws []macWant
 	for i, f := range all {
-		if mac := strings.ToLower(asStr(f.raw["hwaddr"]) + asStr(f.raw["mac"])); looksLikeMAC(mac) {
+		if mac := strings.ToLower(extraStr(f.raw.Extra, "hwaddr") + extraStr(f.raw.Extra, "mac")); looksLikeMAC(mac) {
 			mws = append(mws, macWant{iface: wants[indexOfWant(wants, strconv.Itoa(f.dev)+"|"+f.name, i)], mac: mac})
 		}
 	}
@@ -209,17 +211,17 @@ func indexOfWant(ws []*want, key string, hint int) int {
 }
 
 // nodeIfaceAddrs returns the addresses of a PVE node interface.
-func nodeIfaceAddrs(it obj) []netip.Prefix {
+func nodeIfaceAddrs(it pve.NetworkItem) []netip.Prefix {
 	var out []netip.Prefix
 	add := func(s string) {
 		if p, err := netip.ParsePrefix(strings.TrimSpace(s)); err == nil {
 			out = append(out, p)
 		}
 	}
-	if c := asStr(it["cidr"]); c != "" {
+	if c := it.Cidr.Get(); c != "" {
 		add(c)
-	} else if a := asStr(it["address"]); a != "" {
-		if m := asStr(it["netmask"]); m != "" {
+	} else if a := it.Address.Get(); a != "" {
+		if m := it.Netmask.Get(); m != "" {
 			if ip, err := netip.ParseAddr(m); err == nil && ip.Is4() {
 				b := ip.As4()
 				bits := 0
@@ -235,10 +237,17 @@ func nodeIfaceAddrs(it obj) []netip.Prefix {
 			}
 		}
 	}
-	if c := asStr(it["cidr6"]); c != "" {
+	if c := it.Cidr6.Get(); c != "" {
 		add(c)
-	} else if a := asStr(it["address6"]); a != "" {
-		add(a + "/" + asStr(it["netmask6"]))
+	} else if a := it.Address6.Get(); a != "" && it.Netmask6.Set {
+		add(a + "/" + strconv.Itoa(it.Netmask6.Get()))
 	}
 	return out
+}
+
+// extraStr reads a key PVE sent that its model has no field for ("" when
+// absent or not a scalar).
+func extraStr(e pvetypes.Extra, key string) string {
+	v, _ := e.String(key)
+	return v
 }

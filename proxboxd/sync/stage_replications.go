@@ -3,6 +3,8 @@ package sync
 import (
 	"context"
 	"strconv"
+
+	"github.com/proxbox-go/proxbox/proxboxd/pve"
 )
 
 func (r *run) stageReplications(ctx context.Context, cls []*cluster) (int, string, error) {
@@ -17,8 +19,9 @@ func (r *run) stageReplications(ctx context.Context, cls []*cluster) (int, strin
 		}
 		r.tables["pnodes"] = nodes
 	}
-	return r.jobStage(ctx, cls, kReplication, "/cluster/replication", "replication_id", func(c *cluster, ep int, j obj) obj {
-		gid := asInt(j["guest"])
+	return jobStage(ctx, r, cls, kReplication, (*pve.Reader).Replications, replicationID, "replication_id", func(c *cluster, ep int, job pve.Job[pve.ReplicationJob]) obj {
+		j := job.Item
+		gid := j.Guest.Get()
 		var vm any
 		for _, typ := range []string{"qemu", "lxc"} {
 			if id := r.vmOf(vms, c, &guest{VMID: gid, Type: typ}); id != 0 {
@@ -27,12 +30,18 @@ func (r *run) stageReplications(ctx context.Context, cls []*cluster) (int, strin
 			}
 		}
 		var node any
-		if id := nodes.id(strconv.Itoa(ep) + "|" + asStr(j["target"])); id != 0 {
+		if id := nodes.id(strconv.Itoa(ep) + "|" + j.Target.Get()); id != 0 {
 			node = id
 		}
-		return obj{"guest": gid, "target": asStr(j["target"]), "job_type": asStr(j["type"]), "schedule": asStr(j["schedule"]),
-			"rate": j["rate"], "comment": asStr(j["comment"]), "disable": truthy(j["disable"]), "source": asStr(j["source"]),
-			"jobnum": asInt(j["jobnum"]), "remove_job": asStr(j["remove_job"]), "virtual_machine": vm, "proxmox_node": node,
-			"raw_config": j}
+		var rate any
+		if j.Rate.Set {
+			rate = j.Rate.Get()
+		}
+		return obj{"guest": gid, "target": j.Target.Get(), "job_type": j.Type.Get(), "schedule": j.Schedule.Get(),
+			"rate": rate, "comment": j.Comment.Get(), "disable": j.Disable.Get(), "source": j.Source.Get(),
+			"jobnum": j.Jobnum.Get(), "remove_job": j.RemoveJob.Get(), "virtual_machine": vm, "proxmox_node": node,
+			"raw_config": obj(pve.Object(job.Raw))}
 	})
 }
+
+func replicationID(j pve.ReplicationJob) string { return j.Id.Get() }

@@ -3,6 +3,8 @@ package sync
 import (
 	"context"
 	"strconv"
+
+	"github.com/proxbox-go/proxbox/proxboxd/pve"
 )
 
 func (r *run) stageStorage(ctx context.Context, cls []*cluster) (int, string, error) {
@@ -17,24 +19,25 @@ func (r *run) stageStorage(ctx context.Context, cls []*cluster) (int, string, er
 			continue
 		}
 		for _, s := range c.storages {
-			name := asStr(s["storage"])
-			raw := obj{}
-			for k, v := range s {
-				raw[k] = v
+			name := s.Storage.Get()
+			raw := obj(pve.Object(s.Raw))
+			if raw == nil {
+				raw = obj{}
 			}
-			body := obj{"cluster": c.nbCluster, "name": name, "storage_type": asStr(s["type"]), "content": asStr(s["content"]),
-				"path": asStr(s["path"]), "nodes": asStr(s["nodes"]), "shared": truthy(s["shared"]), "enabled": !truthy(s["disable"]),
+			all := pve.Members(s.Raw)
+			body := obj{"cluster": c.nbCluster, "name": name, "storage_type": s.Type.Get(), "content": s.Content.Get(),
+				"path": s.Path.Get(), "nodes": s.Nodes.Get(), "shared": s.Shared.Get(), "enabled": !s.Disable.Get(),
 				"raw_config": raw}
 			for _, f := range []string{"server", "port", "username", "export", "share", "pool", "monhost", "namespace",
 				"datastore", "subdir", "mountpoint", "is_mountpoint", "preallocation", "format"} {
-				if v := asStr(s[f]); v != "" {
+				if v, _ := all.String(f); v != "" {
 					body[f] = v
 				}
 			}
-			if v := asStr(s["prune-backups"]); v != "" {
+			if v, _ := all.String("prune-backups"); v != "" {
 				body["prune_backups"] = v
 			}
-			if v := asStr(s["max-protected-backups"]); v != "" {
+			if v, _ := all.String("max-protected-backups"); v != "" {
 				body["max_protected_backups"] = v
 			}
 			wants = append(wants, &want{Key: strconv.Itoa(c.nbCluster) + "|" + name, Name: c.name + "/" + name, Body: body})

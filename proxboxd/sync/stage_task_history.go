@@ -3,6 +3,9 @@ package sync
 import (
 	"context"
 	"strconv"
+	"strings"
+
+	"github.com/proxbox-go/proxbox/proxboxd/pve"
 )
 
 func (r *run) stageTasks(ctx context.Context, cls []*cluster) (int, string, error) {
@@ -59,36 +62,36 @@ func (r *run) stageTasks(ctx context.Context, cls []*cluster) (int, string, erro
 		}
 		for node, rows := range c.tasks {
 			for _, row := range rows {
-				vg, ok := byVMID[c][asInt(row["id"])]
-				upid := asStr(row["upid"])
+				vg, ok := byVMID[c][taskVMID(row)]
+				upid := row.Upid.Get()
 				if !ok || upid == "" {
 					continue
 				}
 				if owner := upidOwner[upid]; earlier[owner] {
 					continue // a task of an earlier guest with this VMID
 				}
-				typ := asStr(row["type"])
+				typ := row.Type.Get()
 				label := "QEMU"
 				if vg.g.Type == "lxc" {
 					label = "CT"
 				}
-				status := asStr(row["status"])
+				status := row.Status.Get()
 				state := "running"
-				if row["endtime"] != nil {
+				if row.Endtime.Set {
 					state = "stopped"
 				}
 				if status == "" {
 					status = "unknown"
 				}
-				user := asStr(row["user"])
+				user := row.User.Get()
 				if user == "" {
 					user = "root@pam"
 				}
 				body := obj{"virtual_machine": vg.vmID, "vm_type": vg.g.Type, "upid": upid, "node": node,
-					"pid": asInt(row["pid"]), "pstart": asInt(row["pstart"]), "task_id": asStr(row["id"]), "task_type": typ,
-					"username": user, "start_time": isoUTC(row["starttime"]), "end_time": isoUTC(row["endtime"]),
-					"description": label + " " + asStr(row["id"]) + " - " + taskAction(typ), "status": status,
-					"task_state": state, "exitstatus": asStr(row["status"])}
+					"pid": row.Pid.Get(), "pstart": row.Pstart.Get(), "task_id": row.Id.Get(), "task_type": typ,
+					"username": user, "start_time": isoUTC(row.Starttime.Value), "end_time": isoUTC(row.Endtime.Value),
+					"description": label + " " + row.Id.Get() + " - " + taskAction(typ), "status": status,
+					"task_state": state, "exitstatus": row.Status.Get()}
 				wants = append(wants, &want{Key: strconv.Itoa(vg.vmID) + "|" + upid, Name: upid, Body: body})
 			}
 		}
@@ -100,4 +103,14 @@ func (r *run) stageTasks(ctx context.Context, cls []*cluster) (int, string, erro
 	}
 	r.apply(ctx, t, ops) // task history is never deleted
 	return len(wants), "task-history sync completed.", nil
+}
+
+// taskVMID is the guest a task row is about: its id when that is a VMID
+// (0 otherwise: node tasks have ids such as "" or a storage name).
+func taskVMID(row pve.TaskItem) int {
+	n, err := strconv.Atoi(strings.TrimSpace(row.Id.Get()))
+	if err != nil {
+		return 0
+	}
+	return n
 }

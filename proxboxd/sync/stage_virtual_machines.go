@@ -203,10 +203,10 @@ func (r *run) vmWant(c *cluster, g *guest, key, name string) *want {
 		set("proxmox_link", link)
 	}
 	if g.Config != nil {
-		set("proxmox_start_at_boot", truthy(g.Config["onboot"]))
-		set("proxmox_unprivileged_container", truthy(g.Config["unprivileged"]))
-		set("proxmox_qemu_agent", truthy(g.Config["agent"]))
-		if sd := asStr(g.Config["searchdomain"]); sd != "" {
+		set("proxmox_start_at_boot", g.Config.Onboot())
+		set("proxmox_unprivileged_container", g.Config.Unprivileged())
+		set("proxmox_qemu_agent", g.Config.AgentEnabled())
+		if sd := g.Config.Searchdomain(); sd != "" {
 			set("proxmox_search_domain", sd)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/proxbox-go/proxbox/proxboxd/pve"
 )
 
 func (r *run) stageBackups(ctx context.Context, cls []*cluster) (int, string, error) {
@@ -40,9 +42,9 @@ func (r *run) stageBackups(ctx context.Context, cls []*cluster) (int, string, er
 			r.notRead("proxmox.storage", c.label()+"/"+k, "backup list not read (no backup of the cluster deleted)", c.backupErrs[k])
 		}
 		for _, b := range c.backups {
-			volid := asStr(b["volid"])
-			sub := backupSubtype(asStr(b["subtype"]), volid)
-			vmid := asInt(b["vmid"])
+			volid := b.Volid.Get()
+			sub := backupSubtype(extraStr(b.Extra, "subtype"), volid)
+			vmid := b.Vmid.Get()
 			vg, ok := byKey[c.label()+"|"+sub+"/"+strconv.Itoa(vmid)]
 			if !ok && sub == "undefined" {
 				if vg, ok = byKey[c.label()+"|qemu/"+strconv.Itoa(vmid)]; !ok {
@@ -57,11 +59,11 @@ func (r *run) stageBackups(ctx context.Context, cls []*cluster) (int, string, er
 			}
 			storage, _, _ := strings.Cut(volid, ":")
 			body := obj{"storage": storage, "proxmox_storage": r.storageID(c, storage), "virtual_machine": vg.vmID,
-				"subtype": sub, "format": backupFormat(asStr(b["format"]), volid), "creation_time": isoUTC(b["ctime"]),
-				"size": asInt(b["size"]), "used": asInt(b["used"]), "encrypted": asStr(b["encrypted"]),
-				"verification_state": asStr(mapGet(b["verification"], "state")),
-				"verification_upid":  asStr(mapGet(b["verification"], "upid")), "volume_id": volid,
-				"notes": asStr(b["notes"]), "vmid": vmid}
+				"subtype": sub, "format": backupFormat(b.Format.Get(), volid), "creation_time": isoUTC(b.Ctime.Value),
+				"size": b.Size.Get(), "used": b.Used.Get(), "encrypted": b.Encrypted.Get(),
+				"verification_state": verification(b).State.Get(),
+				"verification_upid":  verification(b).Upid.Get(), "volume_id": volid,
+				"notes": b.Notes.Get(), "vmid": vmid}
 			wants = append(wants, &want{Key: strconv.Itoa(vg.vmID) + "|" + volid, Name: volid, Body: body})
 		}
 	}
@@ -77,4 +79,12 @@ func (r *run) stageBackups(ctx context.Context, cls []*cluster) (int, string, er
 		msg = "No backups found in Proxmox; nothing to sync."
 	}
 	return len(wants), msg, nil
+}
+
+// verification is a backup's verification state (zero when PVE sent none).
+func verification(b backupVol) pve.Verification {
+	if b.Verification == nil {
+		return pve.Verification{}
+	}
+	return *b.Verification
 }

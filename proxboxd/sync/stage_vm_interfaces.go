@@ -72,7 +72,7 @@ func (r *run) guestNICs(g *guest) []resolvedNIC {
 		// cloud-init static addresses of QEMU guests
 		if g.Type == "qemu" {
 			idx := strings.TrimPrefix(n.Key, "net")
-			if ic := asStr(g.Config["ipconfig"+idx]); ic != "" {
+			if ic, _ := g.Config.Value("ipconfig" + idx); ic != "" {
 				_, kv := parseProps(ic)
 				for _, k := range []string{"ip", "ip6"} {
 					if p, err := netip.ParsePrefix(kv[k]); err == nil {

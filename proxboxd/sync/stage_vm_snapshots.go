@@ -57,9 +57,9 @@ func (r *run) stageSnapshots(ctx context.Context, cls []*cluster) (int, string, 
 		}
 		complete[vg.vmID] = true
 		for _, s := range g.Snaps {
-			name := asStr(s["name"])
-			body := obj{"virtual_machine": vg.vmID, "name": name, "description": asStr(s["description"]), "vmid": g.VMID,
-				"node": g.Node, "snaptime": isoUTC(s["snaptime"]), "parent": asStr(s["parent"]), "subtype": g.Type, "status": "active"}
+			name := s.Name
+			body := obj{"virtual_machine": vg.vmID, "name": name, "description": s.Description, "vmid": g.VMID,
+				"node": g.Node, "snaptime": isoUTC(s.Snaptime), "parent": s.Parent, "subtype": g.Type, "status": "active"}
 			wants = append(wants, &want{Key: strconv.Itoa(vg.vmID) + "|" + name, Name: g.Name + "@" + name, Body: body})
 		}
 	}
