@@ -3,6 +3,7 @@ package sync
 import (
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/oapi-codegen/nullable"
 )
@@ -43,6 +44,12 @@ func plainValue(v reflect.Value) any {
 		}
 		return plainValue(v.Elem())
 	case reflect.Struct:
+		if t, ok := v.Interface().(time.Time); ok {
+			if t.IsZero() {
+				return nil // unknown (a PVE time of 0)
+			}
+			return t.UTC().Format(time.RFC3339)
+		}
 		out := obj{}
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
@@ -173,3 +180,27 @@ func null[T any]() nullable.Nullable[T] { return nullable.NewNullNullable[T]() }
 
 // ptr is a pointer to v.
 func ptr[T any](v T) *T { return &v }
+
+// epoch is a PVE epoch time; the zero time (sent as null) when 0 or less.
+func epoch(sec int64) time.Time {
+	if sec <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0).UTC()
+}
+
+// unixTime is a PVE epoch time as a nullable time: 0 or less is unknown (null).
+func unixTime(sec int64) nullable.Nullable[time.Time] {
+	if sec <= 0 {
+		return null[time.Time]()
+	}
+	return val(epoch(sec))
+}
+
+// refOrNull is a reference to id, null when id is 0 (not known).
+func refOrNull(id int) nullable.Nullable[int] {
+	if id == 0 {
+		return null[int]()
+	}
+	return val(id)
+}

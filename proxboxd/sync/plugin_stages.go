@@ -4,21 +4,12 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/proxbox-go/proxbox/proxboxd/pve"
 )
 
 // Stages writing the netbox-proxbox plugin models. runStage skips them when
 // the plugin API answers 404.
-
-// isoUTC formats Unix seconds from PVE as UTC RFC 3339; nil when unknown.
-func isoUTC(sec int64) any {
-	if sec <= 0 {
-		return nil
-	}
-	return time.Unix(sec, 0).UTC().Format(time.RFC3339)
-}
 
 func (r *run) pluginChildren(ctx context.Context, k *kind, gs []vmGuest, keyFn func(obj) string) (*table, error) {
 	t := newTable(k, keyFn)
@@ -99,7 +90,7 @@ func (r *run) endpointID(ctx context.Context, c *cluster) int {
 // when gone.
 func jobStage[T any](ctx context.Context, r *run, cls []*cluster, k *kind,
 	read func(*pve.Reader, context.Context) ([]pve.Job[T], error), jobID func(T) string, idField string,
-	build func(c *cluster, ep int, job pve.Job[T]) obj) (int, string, error) {
+	build func(c *cluster, ep int, id string, job pve.Job[T]) any) (int, string, error) {
 	t, err := r.load(ctx, k, nil, func(o obj) string { return strconv.Itoa(refID(o, "endpoint")) + "|" + asStr(o[idField]) })
 	if err != nil {
 		return 0, "", err
@@ -121,14 +112,14 @@ func jobStage[T any](ctx context.Context, r *run, cls []*cluster, k *kind,
 		complete[ep] = true
 		for _, j := range jobs {
 			id := jobID(j.Item)
-			body := build(c, ep, j)
-			if body == nil || id == "" {
+			if id == "" {
 				continue
 			}
-			body["endpoint"] = ep
-			body[idField] = id
-			body["status"] = "active"
-			wants = append(wants, &want{Key: strconv.Itoa(ep) + "|" + id, Name: c.label() + "/" + id, Body: body})
+			req := build(c, ep, id, j) // the generated request, with endpoint, id and status "active"
+			if req == nil {
+				continue
+			}
+			wants = append(wants, wantOf(strconv.Itoa(ep)+"|"+id, c.label()+"/"+id, req))
 		}
 	}
 	r.discovery(len(wants), nil, nil)

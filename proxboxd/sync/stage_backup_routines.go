@@ -7,12 +7,15 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/oapi-codegen/nullable"
+	pbplugin "github.com/proxbox-go/proxbox/netboxsdk/gen/plugins/proxbox"
+
 	"github.com/proxbox-go/proxbox/proxboxd/pve"
 	"github.com/proxbox-go/proxbox/proxmoxsdk/pvetypes"
 )
 
 func (r *run) stageRoutines(ctx context.Context, cls []*cluster) (int, string, error) {
-	return jobStage(ctx, r, cls, kRoutine, (*pve.Reader).BackupJobs, backupJobID, "job_id", func(c *cluster, ep int, job pve.Job[pve.BackupJob]) obj {
+	return jobStage(ctx, r, cls, kRoutine, (*pve.Reader).BackupJobs, backupJobID, "job_id", func(c *cluster, ep int, id string, job pve.Job[pve.BackupJob]) any {
 		j, members := job.Item, pve.Members(job.Raw)
 		sel := []any{}
 		for _, s := range strings.Split(j.Vmid.Get(), ",") {
@@ -33,35 +36,41 @@ func (r *run) stageRoutines(ctx context.Context, cls []*cluster) (int, string, e
 			r.skip(kRoutine.Type, c.label()+"/"+j.Id.Get(), emptySelection)
 			return nil
 		}
-		body := obj{"enabled": !j.Enabled.Set || j.Enabled.Get(), "schedule": j.Schedule.Get(),
-			"comment": j.Comment.Get(), "notes_template": j.NotesTemplate.Get(), "selection": sel,
-			"bwlimit": optInt(j.Bwlimit), "zstd": optInt(j.Zstd), "io_workers": rawValue(members, "io-workers"), "repeat_missed": j.RepeatMissed.Get(),
-			"pbs_change_detection_mode": j.PbsChangeDetectionMode.Get(), "raw_config": obj(pve.Object(job.Raw))}
+		req := pbplugin.WritableBackupRoutineRequest{Endpoint: ep, JobId: id, Status: ptr(pbplugin.VMSnapshotStatusEnum("active")),
+			Enabled: ptr(!j.Enabled.Set || j.Enabled.Get()), Schedule: ptr(j.Schedule.Get()), Comment: ptr(j.Comment.Get()),
+			NotesTemplate: ptr(j.NotesTemplate.Get()), Selection: sel, Bwlimit: optInt(j.Bwlimit), Zstd: optInt(j.Zstd),
+			IoWorkers: null[int](), RepeatMissed: val(j.RepeatMissed.Get()),
+			PbsChangeDetectionMode: ptr(j.PbsChangeDetectionMode.Get()), RawConfig: pve.Object(job.Raw)}
+		if n, ok := members.Int("io-workers"); ok {
+			req.IoWorkers = val(int(n))
+		}
 		if f, ok := propMap(members, "fleecing"); ok {
 			var parts []string
 			for k, v := range f {
 				parts = append(parts, k+"="+v)
 			}
 			slices.Sort(parts)
-			body["fleecing"] = strings.Join(parts, ",")
+			req.Fleecing = ptr(strings.Join(parts, ","))
 		} else {
-			body["fleecing"] = extraStr(members, "fleecing")
+			req.Fleecing = ptr(extraStr(members, "fleecing"))
 		}
 		prune, ok := propMap(members, "prune-backups")
 		if !ok {
 			_, prune = parseProps(extraStr(members, "prune-backups"))
 		}
-		for _, k := range []string{"keep-last", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly"} {
-			if v, ok := prune[k]; ok {
-				n, _ := strconv.Atoi(strings.TrimSpace(v))
-				body[strings.ReplaceAll(k, "-", "_")] = n
-			} else {
-				body[strings.ReplaceAll(k, "-", "_")] = nil
+		keep := func(k string) nullable.Nullable[int] {
+			v, ok := prune[k]
+			if !ok {
+				return null[int]()
 			}
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return val(n)
 		}
+		req.KeepLast, req.KeepDaily, req.KeepWeekly = keep("keep-last"), keep("keep-daily"), keep("keep-weekly")
+		req.KeepMonthly, req.KeepYearly = keep("keep-monthly"), keep("keep-yearly")
 		_, all := prune["keep-all"]
-		body["keep_all"] = all
-		return body
+		req.KeepAll = val(all)
+		return req
 	})
 }
 
@@ -127,20 +136,11 @@ var poolIDRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // optInt is an optional PVE integer for a NetBox body: nil when PVE sent
 // none.
-func optInt(o pvetypes.OptInt) any {
+func optInt(o pvetypes.OptInt) nullable.Nullable[int] {
 	if !o.Set {
-		return nil
+		return null[int]()
 	}
-	return o.Get()
-}
-
-// rawValue is a member PVE sent, decoded as is (nil when absent).
-func rawValue(all pvetypes.Extra, key string) any {
-	var v any
-	if all.Decode(key, &v) != nil {
-		return nil
-	}
-	return v
+	return val(o.Get())
 }
 
 // propMap reads a member PVE sends either as a property string or, decoded,

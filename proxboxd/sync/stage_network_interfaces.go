@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 
+	nbcommon "github.com/proxbox-go/proxbox/netboxsdk/gen/common"
+	"github.com/proxbox-go/proxbox/netboxsdk/gen/dcim"
+
 	"github.com/proxbox-go/proxbox/netboxsdk/gen/ipam"
 	"github.com/proxbox-go/proxbox/proxboxd/pve"
 	"github.com/proxbox-go/proxbox/proxmoxsdk/pvetypes"
@@ -103,33 +106,33 @@ func (r *run) stageNodeIfaces(ctx context.Context, cls []*cluster) (int, string,
 				continue
 			}
 			key := strconv.Itoa(f.dev) + "|" + f.name
-			body := obj{"device": f.dev, "name": f.name, "type": nodeIfaceType(f.raw.Type.Get()),
-				"enabled": f.raw.Active.Get() || !f.raw.Active.Set, "description": f.raw.Comments.Get(),
-				"mode": nil, "untagged_vlan": nil, "lag": nil, "bridge": nil, "parent": nil}
+			req := dcim.WritableInterfaceRequest{Device: f.dev, Name: f.name, Type: dcim.InterfaceTypeEnum(nodeIfaceType(f.raw.Type.Get())),
+				Enabled: ptr(f.raw.Active.Get() || !f.raw.Active.Set), Description: ptr(f.raw.Comments.Get()),
+				Mode: null[nbcommon.InterfaceModeEnum](), UntaggedVlan: null[int](), Lag: null[int](), Bridge: null[int](), Parent: null[int]()}
 			if m := f.raw.Mtu.Get(); m > 0 {
-				body["mtu"] = m
+				req.Mtu = val(m)
 			}
 			if l := lagOf[key]; l != "" && l != f.name {
 				if id := t.id(strconv.Itoa(f.dev) + "|" + l); id != 0 {
-					body["lag"] = id
+					req.Lag = val(id)
 				}
 			}
 			if b := bridgeOf[key]; b != "" && b != f.name {
 				if id := t.id(strconv.Itoa(f.dev) + "|" + b); id != 0 {
-					body["bridge"] = id
+					req.Bridge = val(id)
 				}
 			}
 			if f.raw.Type.Get() == "vlan" {
 				vid, parent := vlanOfNodeIface(f.name, f.raw)
 				if vid > 0 && vlans[vid] != 0 {
-					body["mode"] = "access"
-					body["untagged_vlan"] = vlans[vid]
+					req.Mode = val(nbcommon.InterfaceModeEnum("access"))
+					req.UntaggedVlan = val(vlans[vid])
 				}
 				if id := t.id(strconv.Itoa(f.dev) + "|" + parent); id != 0 {
-					body["parent"] = id
+					req.Parent = val(id)
 				}
 			}
-			ws = append(ws, &want{Key: key, Name: f.name, Body: body})
+			ws = append(ws, wantOf(key, f.name, req))
 		}
 		r.apply(ctx, t, r.plan(t, ws))
 		wants = append(wants, ws...)

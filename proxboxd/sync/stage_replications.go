@@ -2,7 +2,10 @@ package sync
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+
+	pbplugin "github.com/proxbox-go/proxbox/netboxsdk/gen/plugins/proxbox"
 
 	"github.com/proxbox-go/proxbox/proxboxd/pve"
 )
@@ -19,28 +22,30 @@ func (r *run) stageReplications(ctx context.Context, cls []*cluster) (int, strin
 		}
 		r.tables["pnodes"] = nodes
 	}
-	return jobStage(ctx, r, cls, kReplication, (*pve.Reader).Replications, replicationID, "replication_id", func(c *cluster, ep int, job pve.Job[pve.ReplicationJob]) obj {
+	return jobStage(ctx, r, cls, kReplication, (*pve.Reader).Replications, replicationID, "replication_id", func(c *cluster, ep int, id string, job pve.Job[pve.ReplicationJob]) any {
 		j := job.Item
 		gid := j.Guest.Get()
-		var vm any
+		vm := 0
 		for _, typ := range []string{"qemu", "lxc"} {
-			if id := r.vmOf(vms, c, &guest{VMID: gid, Type: typ}); id != 0 {
-				vm = id
+			if vm = r.vmOf(vms, c, &guest{VMID: gid, Type: typ}); vm != 0 {
 				break
 			}
 		}
-		var node any
-		if id := nodes.id(strconv.Itoa(ep) + "|" + j.Target.Get()); id != 0 {
-			node = id
+		if vm == 0 {
+			// netbox-proxbox's Replication requires its VM
+			r.skip(kReplication.Type, c.label()+"/"+id, fmt.Sprintf("guest %d of the replication job is not in NetBox", gid))
+			return nil
 		}
-		var rate any
+		rate := null[float64]()
 		if j.Rate.Set {
-			rate = j.Rate.Get()
+			rate = val(j.Rate.Get())
 		}
-		return obj{"guest": gid, "target": j.Target.Get(), "job_type": j.Type.Get(), "schedule": j.Schedule.Get(),
-			"rate": rate, "comment": j.Comment.Get(), "disable": j.Disable.Get(), "source": j.Source.Get(),
-			"jobnum": j.Jobnum.Get(), "remove_job": j.RemoveJob.Get(), "virtual_machine": vm, "proxmox_node": node,
-			"raw_config": obj(pve.Object(job.Raw))}
+		return pbplugin.WritableReplicationRequest{Endpoint: val(ep), ReplicationId: id,
+			Status: ptr(pbplugin.VMSnapshotStatusEnum("active")), Guest: gid, Target: j.Target.Get(),
+			JobType: ptr(pbplugin.ReplicationJobTypeEnum(j.Type.Get())), Schedule: ptr(j.Schedule.Get()), Rate: rate,
+			Comment: val(j.Comment.Get()), Disable: ptr(j.Disable.Get()), Source: val(j.Source.Get()), Jobnum: j.Jobnum.Get(),
+			RemoveJob: val(pbplugin.ReplicationRemoveJobEnum(j.RemoveJob.Get())), VirtualMachine: vm,
+			ProxmoxNode: refOrNull(nodes.id(strconv.Itoa(ep) + "|" + j.Target.Get())), RawConfig: pve.Object(job.Raw)}
 	})
 }
 

@@ -4,6 +4,9 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/oapi-codegen/nullable"
+	pbplugin "github.com/proxbox-go/proxbox/netboxsdk/gen/plugins/proxbox"
+
 	"github.com/proxbox-go/proxbox/proxboxd/pve"
 )
 
@@ -25,22 +28,27 @@ func (r *run) stageStorage(ctx context.Context, cls []*cluster) (int, string, er
 				raw = obj{}
 			}
 			all := pve.Members(s.Raw)
-			body := obj{"cluster": c.nbCluster, "name": name, "storage_type": s.Type.Get(), "content": s.Content.Get(),
-				"path": s.Path.Get(), "nodes": s.Nodes.Get(), "shared": s.Shared.Get(), "enabled": !s.Disable.Get(),
-				"raw_config": raw}
-			for _, f := range []string{"server", "port", "username", "export", "share", "pool", "monhost", "namespace",
-				"datastore", "subdir", "mountpoint", "is_mountpoint", "preallocation", "format"} {
-				if v, _ := all.String(f); v != "" {
-					body[f] = v
+			req := pbplugin.ProxmoxStorageRequest{Cluster: c.nbCluster, Name: name, StorageType: val(s.Type.Get()),
+				Content: val(s.Content.Get()), Path: val(s.Path.Get()), Nodes: val(s.Nodes.Get()), Shared: ptr(s.Shared.Get()),
+				Enabled: ptr(!s.Disable.Get()), RawConfig: raw}
+			// the type-specific options, when the storage has them
+			str := func(key string) nullable.Nullable[string] {
+				if v, _ := all.String(key); v != "" {
+					return val(v)
 				}
+				return nil
 			}
-			if v, _ := all.String("prune-backups"); v != "" {
-				body["prune_backups"] = v
+			num := func(key string) nullable.Nullable[int] {
+				if v, ok := all.Int(key); ok {
+					return val(int(v))
+				}
+				return nil
 			}
-			if v, _ := all.String("max-protected-backups"); v != "" {
-				body["max_protected_backups"] = v
-			}
-			wants = append(wants, &want{Key: strconv.Itoa(c.nbCluster) + "|" + name, Name: c.name + "/" + name, Body: body})
+			req.Server, req.Port, req.Username, req.Export, req.Share = str("server"), num("port"), str("username"), str("export"), str("share")
+			req.Pool, req.Monhost, req.Namespace, req.Datastore, req.Subdir = str("pool"), str("monhost"), str("namespace"), str("datastore"), str("subdir")
+			req.Mountpoint, req.IsMountpoint, req.Preallocation, req.Format = str("mountpoint"), str("is_mountpoint"), str("preallocation"), str("format")
+			req.PruneBackups, req.MaxProtectedBackups = str("prune-backups"), num("max-protected-backups")
+			wants = append(wants, wantOf(strconv.Itoa(c.nbCluster)+"|"+name, c.name+"/"+name, req))
 		}
 	}
 	r.discovery(len(wants), nil, map[string]any{"fetch_concurrency": r.p.FetchMaxConcurrency})

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	pbplugin "github.com/proxbox-go/proxbox/netboxsdk/gen/plugins/proxbox"
+
 	"github.com/proxbox-go/proxbox/proxboxd/pve"
 )
 
@@ -87,12 +89,12 @@ func (r *run) stageTasks(ctx context.Context, cls []*cluster) (int, string, erro
 				if user == "" {
 					user = "root@pam"
 				}
-				body := obj{"virtual_machine": vg.vmID, "vm_type": vg.g.Type, "upid": upid, "node": node,
-					"pid": row.Pid.Get(), "pstart": row.Pstart.Get(), "task_id": row.Id.Get(), "task_type": typ,
-					"username": user, "start_time": isoUTC(row.Starttime.Value), "end_time": isoUTC(row.Endtime.Value),
-					"description": label + " " + row.Id.Get() + " - " + taskAction(typ), "status": status,
-					"task_state": state, "exitstatus": row.Status.Get()}
-				wants = append(wants, &want{Key: strconv.Itoa(vg.vmID) + "|" + upid, Name: upid, Body: body})
+				req := pbplugin.WritableVMTaskHistoryRequest{VirtualMachine: vg.vmID, VmType: ptr(vg.g.Type), Upid: upid, Node: node,
+					Pid: val(row.Pid.Get()), Pstart: val(int64(row.Pstart.Get())), TaskId: val(row.Id.Get()), TaskType: typ,
+					Username: user, StartTime: epoch(row.Starttime.Value), EndTime: unixTime(row.Endtime.Value),
+					Description: label + " " + row.Id.Get() + " - " + taskAction(typ), Status: status,
+					TaskState: val(state), Exitstatus: val(row.Status.Get())}
+				wants = append(wants, wantOf(strconv.Itoa(vg.vmID)+"|"+upid, upid, req))
 			}
 		}
 	}

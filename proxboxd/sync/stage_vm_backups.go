@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	pbplugin "github.com/proxbox-go/proxbox/netboxsdk/gen/plugins/proxbox"
+
 	"github.com/proxbox-go/proxbox/proxboxd/pve"
 )
 
@@ -58,13 +60,13 @@ func (r *run) stageBackups(ctx context.Context, cls []*cluster) (int, string, er
 				continue // a guest out of scope, or one not in NetBox (reported by scopedGuests)
 			}
 			storage, _, _ := strings.Cut(volid, ":")
-			body := obj{"storage": storage, "proxmox_storage": r.storageID(c, storage), "virtual_machine": vg.vmID,
-				"subtype": sub, "format": backupFormat(b.Format.Get(), volid), "creation_time": isoUTC(b.Ctime.Value),
-				"size": b.Size.Get(), "used": b.Used.Get(), "encrypted": b.Encrypted.Get(),
-				"verification_state": verification(b).State.Get(),
-				"verification_upid":  verification(b).Upid.Get(), "volume_id": volid,
-				"notes": b.Notes.Get(), "vmid": vmid}
-			wants = append(wants, &want{Key: strconv.Itoa(vg.vmID) + "|" + volid, Name: volid, Body: body})
+			req := pbplugin.WritableVMBackupRequest{Storage: val(storage), ProxmoxStorage: refOrNull(r.storageRef(c, storage)),
+				VirtualMachine: vg.vmID, Subtype: ptr(pbplugin.VMBackupSubtypeEnum(sub)),
+				Format:       ptr(pbplugin.VMBackupFormatEnum(backupFormat(b.Format.Get(), volid))),
+				CreationTime: unixTime(b.Ctime.Value), Size: val(int64(b.Size.Get())), Used: val(int64(b.Used.Get())),
+				Encrypted: ptr(b.Encrypted.Get()), VerificationState: val(verification(b).State.Get()),
+				VerificationUpid: val(verification(b).Upid.Get()), VolumeId: val(volid), Notes: val(b.Notes.Get()), Vmid: val(vmid)}
+			wants = append(wants, wantOf(strconv.Itoa(vg.vmID)+"|"+volid, volid, req))
 		}
 	}
 	r.discovery(len(wants), nil, nil)

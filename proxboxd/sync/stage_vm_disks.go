@@ -8,14 +8,22 @@ import (
 )
 
 func (r *run) storageID(c *cluster, name string) any {
+	if id := r.storageRef(c, name); id != 0 {
+		return id
+	}
+	return nil
+}
+
+// storageRef is the NetBox id of cluster c's plugin storage name (0: unknown).
+func (r *run) storageRef(c *cluster, name string) int {
 	t := r.tables["storage"]
 	if t == nil || name == "" {
-		return nil
+		return 0
 	}
 	if o := t.byKey[strconv.Itoa(c.nbCluster)+"|"+name]; o != nil {
 		return idOf(o)
 	}
-	return nil
+	return 0
 }
 
 func (r *run) stageDisks(ctx context.Context, cls []*cluster) (int, string, error) {

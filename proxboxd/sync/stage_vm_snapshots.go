@@ -3,6 +3,8 @@ package sync
 import (
 	"context"
 	"strconv"
+
+	pbplugin "github.com/proxbox-go/proxbox/netboxsdk/gen/plugins/proxbox"
 )
 
 func (r *run) stageSnapshots(ctx context.Context, cls []*cluster) (int, string, error) {
@@ -58,9 +60,10 @@ func (r *run) stageSnapshots(ctx context.Context, cls []*cluster) (int, string, 
 		complete[vg.vmID] = true
 		for _, s := range g.Snaps {
 			name := s.Name
-			body := obj{"virtual_machine": vg.vmID, "name": name, "description": s.Description, "vmid": g.VMID,
-				"node": g.Node, "snaptime": isoUTC(s.Snaptime), "parent": s.Parent, "subtype": g.Type, "status": "active"}
-			wants = append(wants, &want{Key: strconv.Itoa(vg.vmID) + "|" + name, Name: g.Name + "@" + name, Body: body})
+			req := pbplugin.WritableVMSnapshotRequest{VirtualMachine: vg.vmID, Name: name, Description: val(s.Description),
+				Vmid: g.VMID, Node: g.Node, Snaptime: unixTime(s.Snaptime), Parent: val(s.Parent),
+				Subtype: ptr(pbplugin.VMSnapshotSubtypeEnum(g.Type)), Status: ptr(pbplugin.VMSnapshotStatusEnum("active"))}
+			wants = append(wants, wantOf(strconv.Itoa(vg.vmID)+"|"+name, g.Name+"@"+name, req))
 		}
 	}
 	r.discovery(len(wants), nil, nil)

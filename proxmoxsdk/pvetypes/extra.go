@@ -57,25 +57,29 @@ func (e Extra) Decode(key string, v any) error {
 // when the key is absent or the value is not a scalar.
 func (e Extra) String(key string) (string, bool) {
 	var v String
-	return string(v), e.Decode(key, &v) == nil
+	err := e.Decode(key, &v) // before reading v: the order of a return's operands is not specified
+	return string(v), err == nil
 }
 
 // Int returns the value of key read as a tolerant Int.
 func (e Extra) Int(key string) (int64, bool) {
 	var v Int
-	return int64(v), e.Decode(key, &v) == nil
+	err := e.Decode(key, &v) // before reading v: the order of a return's operands is not specified
+	return int64(v), err == nil
 }
 
 // Float returns the value of key read as a tolerant Float.
 func (e Extra) Float(key string) (float64, bool) {
 	var v Float
-	return float64(v), e.Decode(key, &v) == nil
+	err := e.Decode(key, &v) // before reading v: the order of a return's operands is not specified
+	return float64(v), err == nil
 }
 
 // Bool returns the value of key read as a tolerant Bool.
 func (e Extra) Bool(key string) (bool, bool) {
 	var v Bool
-	return bool(v), e.Decode(key, &v) == nil
+	err := e.Decode(key, &v) // before reading v: the order of a return's operands is not specified
+	return bool(v), err == nil
 }
 
 // ErrNoKey is returned by Extra.Decode for an absent key.
