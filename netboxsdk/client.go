@@ -374,6 +374,7 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, payload
 	body, rerr := io.ReadAll(hr.Body)
 	hr.Body.Close()
 	resp := &Response{StatusCode: hr.StatusCode, Header: hr.Header, RequestID: hr.Header.Get("X-Request-Id"), Count: -1}
+	observe(ctx, resp) // WithResponseObserver: every response, errors and retried attempts included
 	if v := hr.Header.Get("API-Version"); v != "" {
 		if old, _ := c.apiVersion.Load().(string); old != v {
 			c.apiVersion.Store(v)

@@ -134,7 +134,16 @@ func (e *endpoint) pages(ctx context.Context, f *Filter, newResults func() any, 
 		take = f.take
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	var pending <-chan pageResult
+	defer func() {
+		// Stopping early abandons the prefetched page: cancel it and wait for
+		// its goroutine, so that no response observer (WithResponseObserver)
+		// runs after the caller's List or All returned.
+		cancel()
+		if pending != nil {
+			<-pending
+		}
+	}()
 	fetch := func(u *url.URL) <-chan pageResult {
 		ch := make(chan pageResult, 1)
 		go func() {
@@ -144,10 +153,11 @@ func (e *endpoint) pages(ctx context.Context, f *Filter, newResults func() any, 
 		}()
 		return ch
 	}
-	pending := fetch(u)
+	pending = fetch(u)
 	seen := 0
 	for {
 		pr := <-pending
+		pending = nil
 		if pr.err != nil {
 			return pr.err
 		}

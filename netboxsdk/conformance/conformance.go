@@ -1,7 +1,8 @@
 // Package conformance is one test suite for the netboxsdk client that runs
 // unchanged against netboxtest and against a real NetBox: create, get, filtered
 // list, patch (including null), bulk create/patch/delete of 500 objects and error
-// cases on virtualization, dcim, ipam and extras collections.
+// cases on virtualization, dcim, ipam and extras collections, and the change log
+// (core/object-changes) as a sync engine reads it.
 package conformance
 
 import (
@@ -48,11 +49,11 @@ func (e *env) cleanupLater(path string, id int) {
 	})
 }
 
-func (e *env) create(path string, obj netboxsdk.Object) netboxsdk.Object {
-	e.t.Helper()
+func (e *env) create(t testing.TB, path string, obj netboxsdk.Object) netboxsdk.Object {
+	t.Helper()
 	o, err := e.nb.Objects(path).Create(e.ctx, obj)
 	if err != nil {
-		e.t.Fatalf("create %s %v: %v", path, obj, err)
+		t.Fatalf("create %s %v: %v", path, obj, err)
 	}
 	e.cleanupLater(path, id(o))
 	return o
@@ -102,16 +103,35 @@ func Run(t *testing.T, newClient Factory) {
 	}
 	t.Logf("NetBox %s, prefix %s", st.NetBoxVersion, e.prefix)
 
-	w := e.world()
-	t.Run("extras/tags", e.testTags)
-	t.Run("extras/custom-fields", func(t *testing.T) { e.testCustomFields(t, w) })
-	t.Run("dcim", func(t *testing.T) { e.testDCIM(t, w) })
-	t.Run("virtualization", func(t *testing.T) { e.testVirtualization(t, w) })
-	t.Run("ipam", func(t *testing.T) { e.testIPAM(t, w) })
-	t.Run("bulk", func(t *testing.T) { e.testBulk(t, w) })
-	t.Run("errors", func(t *testing.T) { e.testErrors(t, w) })
-	t.Run("pagination", func(t *testing.T) { e.testPagination(t, w) })
-	t.Run("typed", func(t *testing.T) { e.testTyped(t, w) })
+	// The shared parents are created by the first case that needs them, so
+	// that running one case (-run 'TestRealNetBox/changelog') creates only
+	// what that case needs.
+	var (
+		w     *world
+		tried bool
+	)
+	with := func(test func(*testing.T, *world)) func(*testing.T) {
+		return func(t *testing.T) {
+			if !tried {
+				tried = true
+				w = e.world(t)
+			}
+			if w == nil {
+				t.Fatal("the shared objects (site, cluster, …) could not be created")
+			}
+			test(t, w)
+		}
+	}
+	t.Run("extras/tags", with(func(t *testing.T, _ *world) { e.testTags(t) })) // counts the world's tag too
+	t.Run("extras/custom-fields", with(e.testCustomFields))
+	t.Run("dcim", with(e.testDCIM))
+	t.Run("virtualization", with(e.testVirtualization))
+	t.Run("ipam", with(e.testIPAM))
+	t.Run("bulk", with(e.testBulk))
+	t.Run("errors", with(e.testErrors))
+	t.Run("pagination", with(e.testPagination))
+	t.Run("typed", with(e.testTyped))
+	t.Run("changelog", e.testChangelog)
 }
 
 // testTyped drives the generated models through the same server.
@@ -162,16 +182,18 @@ type world struct {
 	site, manufacturer, deviceType, role, clusterType, cluster, tag netboxsdk.Object
 }
 
-func (e *env) world() *world {
+// world creates the shared parents; when one cannot be created it fails t
+// and does not return.
+func (e *env) world(t *testing.T) *world {
 	p := e.prefix
 	w := &world{}
-	w.tag = e.create("/api/extras/tags/", netboxsdk.Object{"name": p + "-tag", "slug": p + "-tag", "color": "ff5722"})
-	w.site = e.create("/api/dcim/sites/", netboxsdk.Object{"name": p + "-site", "slug": p + "-site", "status": "active"})
-	w.manufacturer = e.create("/api/dcim/manufacturers/", netboxsdk.Object{"name": p + "-mfr", "slug": p + "-mfr"})
-	w.deviceType = e.create("/api/dcim/device-types/", netboxsdk.Object{"manufacturer": id(w.manufacturer), "model": p + "-model", "slug": p + "-model"})
-	w.role = e.create("/api/dcim/device-roles/", netboxsdk.Object{"name": p + "-role", "slug": p + "-role", "color": "00bcd4", "vm_role": true})
-	w.clusterType = e.create("/api/virtualization/cluster-types/", netboxsdk.Object{"name": p + "-ctype", "slug": p + "-ctype"})
-	w.cluster = e.create("/api/virtualization/clusters/", netboxsdk.Object{"name": p + "-cluster", "type": id(w.clusterType), "status": "active"})
+	w.tag = e.create(t, "/api/extras/tags/", netboxsdk.Object{"name": p + "-tag", "slug": p + "-tag", "color": "ff5722"})
+	w.site = e.create(t, "/api/dcim/sites/", netboxsdk.Object{"name": p + "-site", "slug": p + "-site", "status": "active"})
+	w.manufacturer = e.create(t, "/api/dcim/manufacturers/", netboxsdk.Object{"name": p + "-mfr", "slug": p + "-mfr"})
+	w.deviceType = e.create(t, "/api/dcim/device-types/", netboxsdk.Object{"manufacturer": id(w.manufacturer), "model": p + "-model", "slug": p + "-model"})
+	w.role = e.create(t, "/api/dcim/device-roles/", netboxsdk.Object{"name": p + "-role", "slug": p + "-role", "color": "00bcd4", "vm_role": true})
+	w.clusterType = e.create(t, "/api/virtualization/cluster-types/", netboxsdk.Object{"name": p + "-ctype", "slug": p + "-ctype"})
+	w.cluster = e.create(t, "/api/virtualization/clusters/", netboxsdk.Object{"name": p + "-cluster", "type": id(w.clusterType), "status": "active"})
 	return w
 }
 
@@ -225,8 +247,8 @@ func (e *env) testCustomFields(t *testing.T, w *world) {
 	p := e.prefix
 	cfInt := strings.ReplaceAll(p, "-", "_") + "_vmid"
 	cfText := strings.ReplaceAll(p, "-", "_") + "_node"
-	e.create("/api/extras/custom-fields/", netboxsdk.Object{"name": cfInt, "type": "integer", "object_types": []string{"virtualization.virtualmachine"}, "filter_logic": "exact"})
-	cf := e.create("/api/extras/custom-fields/", netboxsdk.Object{"name": cfText, "type": "text", "object_types": []string{"virtualization.virtualmachine"}})
+	e.create(t, "/api/extras/custom-fields/", netboxsdk.Object{"name": cfInt, "type": "integer", "object_types": []string{"virtualization.virtualmachine"}, "filter_logic": "exact"})
+	cf := e.create(t, "/api/extras/custom-fields/", netboxsdk.Object{"name": cfText, "type": "text", "object_types": []string{"virtualization.virtualmachine"}})
 	if choiceValue(cf, "type") != "text" {
 		t.Fatalf("custom field type rendered as %v", cf["type"])
 	}
@@ -461,8 +483,8 @@ func (e *env) testVirtualization(t *testing.T, w *world) {
 func (e *env) testIPAM(t *testing.T, w *world) {
 	p := e.prefix
 	vms := e.nb.Objects("/api/virtualization/virtual-machines/")
-	vm := e.create(vms.Path(), netboxsdk.Object{"name": p + "-ipvm", "cluster": id(w.cluster)})
-	nic := e.create("/api/virtualization/interfaces/", netboxsdk.Object{"virtual_machine": id(vm), "name": "eth0"})
+	vm := e.create(t, vms.Path(), netboxsdk.Object{"name": p + "-ipvm", "cluster": id(w.cluster)})
+	nic := e.create(t, "/api/virtualization/interfaces/", netboxsdk.Object{"virtual_machine": id(vm), "name": "eth0"})
 	third := rand.IntN(250) + 1
 	addr := fmt.Sprintf("10.%d.%d.10/24", 200+rand.IntN(50), third)
 	ips := e.nb.Objects("/api/ipam/ip-addresses/")

@@ -22,8 +22,22 @@ func (rc *reqCtx) filter(c *coll, q url.Values) ([]map[string]any, errMap) {
 	var preds []pred
 	errs := errMap{}
 	for key, vals := range q {
-		if listMeta[key] {
+		if listMeta[key] || len(vals) == 0 {
 			continue
+		}
+		if c.m.path == pObjectChanges {
+			base, op := splitLookup(key)
+			p, handled, errKey, msg := rc.changeFilter(key, base, op, vals)
+			if msg != "" {
+				errs[errKey] = append(errs[errKey], msg)
+				continue
+			}
+			if handled {
+				if p != nil {
+					preds = append(preds, p)
+				}
+				continue
+			}
 		}
 		p, err := rc.predicate(c, key, vals)
 		if err != "" {
@@ -88,14 +102,18 @@ func idMatch(v any, set map[int]bool, null bool) bool {
 	return ok && set[id]
 }
 
-func (rc *reqCtx) predicate(c *coll, key string, vals []string) (pred, string) {
-	base, op := key, ""
+// splitLookup splits a filter name into field and lookup ("name__ic" → "name", "ic").
+func splitLookup(key string) (base, op string) {
 	for _, candidate := range lookupOps {
 		if strings.HasSuffix(key, "__"+candidate) {
-			base, op = strings.TrimSuffix(key, "__"+candidate), candidate
-			break
+			return strings.TrimSuffix(key, "__"+candidate), candidate
 		}
 	}
+	return key, ""
+}
+
+func (rc *reqCtx) predicate(c *coll, key string, vals []string) (pred, string) {
+	base, op := splitLookup(key)
 	neg := op == "n"
 	wrap := func(p pred) pred {
 		if neg {

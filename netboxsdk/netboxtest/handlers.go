@@ -12,10 +12,16 @@ import (
 )
 
 type reqCtx struct {
-	n    *NetBox
-	base string // scheme://host
-	r    *http.Request
-	cfs  map[string][]map[string]any // objType -> custom field definitions (per request)
+	n       *NetBox
+	base    string // scheme://host
+	r       *http.Request
+	cfs     map[string][]map[string]any // objType -> custom field definitions (per request)
+	reqID   string                      // X-Request-Id of the request
+	changes []pendingChange             // change log entries of the request, stored if it succeeds
+	allow   string                      // Allow header when not the default
+	// goneTags are the names of the tags this request deleted, for the
+	// change data of the objects that carried them.
+	goneTags map[int]string
 }
 
 // errMap holds validation errors by field. A key "custom_fields.<name>" renders
@@ -85,6 +91,9 @@ func (rc *reqCtx) route(method, path string, body any) (int, any) {
 	if c == nil {
 		return http.StatusNotFound, detail("Not found.")
 	}
+	if cpath == pObjectChanges && method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions {
+		return rc.readOnlyCollection(method)
+	}
 	if idx < 0 {
 		switch method {
 		case http.MethodGet, http.MethodHead:
@@ -103,6 +112,9 @@ func (rc *reqCtx) route(method, path string, body any) (int, any) {
 	id, _ := strconv.Atoi(segs[idx])
 	obj, ok := c.objs[id]
 	if !ok {
+		if cpath == pObjectChanges {
+			return http.StatusNotFound, detail("No ObjectChange matches the given query.")
+		}
 		return http.StatusNotFound, detail("No " + c.m.objType + " matches the given query.")
 	}
 	if idx < len(segs)-1 {
@@ -122,13 +134,13 @@ func (rc *reqCtx) route(method, path string, body any) (int, any) {
 			if errs != nil {
 				return http.StatusBadRequest, errs
 			}
-			rc.replace(c, id, o)
+			rc.replace(c, id, obj, o)
 		} else {
 			o, errs := rc.apply(c, obj, in)
 			if errs != nil {
 				return http.StatusBadRequest, errs
 			}
-			rc.replace(c, id, o)
+			rc.replace(c, id, obj, o)
 		}
 		return http.StatusOK, rc.render(c, c.objs[id], rc.renderOpts())
 	case http.MethodDelete:
@@ -167,6 +179,10 @@ func (rc *reqCtx) action(c *coll, obj map[string]any, action, method string, bod
 }
 
 func (rc *reqCtx) options(c *coll) (int, any) {
+	if c.m.path == pObjectChanges { // read-only: no actions
+		return http.StatusOK, map[string]any{"name": "Object Change List", "description": "Retrieve a list of recent changes.",
+			"renders": []string{"application/json"}, "parses": []string{"application/json"}}
+	}
 	post := map[string]any{}
 	for name, f := range c.m.fields {
 		if f.kind == kChoice && len(f.choices) > 0 {
@@ -342,7 +358,7 @@ func (rc *reqCtx) bulkUpdate(c *coll, body any, partial bool) (int, any) {
 		}
 	}
 	for _, u := range ups {
-		rc.replace(c, u.id, u.o)
+		rc.replace(c, u.id, saved[u.id], u.o)
 	}
 	out := make([]any, len(ups))
 	for i, u := range ups {
@@ -389,30 +405,50 @@ func (rc *reqCtx) insert(c *coll, o map[string]any) int {
 	now := rc.n.stamp()
 	o["created"], o["last_updated"] = now, now
 	c.set(id, o)
+	rc.recordChange("create", c, id, nil, o)
 	return id
 }
 
-func (rc *reqCtx) replace(c *coll, id int, o map[string]any) {
+// replace stores o as the new state of object id, whose state was old.
+func (rc *reqCtx) replace(c *coll, id int, old, o map[string]any) {
 	o["id"] = id
 	o["last_updated"] = rc.n.stamp()
 	c.set(id, o)
+	rc.recordChange("update", c, id, old, o)
 }
 
 // remove deletes id and applies NetBox's on_delete rules to references:
 // children (interfaces, disks, VM interfaces of a deleted parent) cascade,
-// other references become null.
+// other references become null (an update of the referencing object, which
+// NetBox records in the change log like the cascaded deletes).
 func (rc *reqCtx) remove(c *coll, id int) {
+	if old, ok := c.objs[id]; ok {
+		rc.recordChange("delete", c, id, old, nil)
+		if c.m.path == pTags {
+			if rc.goneTags == nil {
+				rc.goneTags = map[int]string{}
+			}
+			rc.goneTags[id] = str(old["name"])
+		}
+	}
 	c.del(id)
-	for _, other := range rc.n.colls {
+	for _, path := range slices.Sorted(maps.Keys(rc.n.colls)) {
+		other := rc.n.colls[path]
 		if len(other.objs) == 0 {
 			continue
 		}
 		refs := rc.refsTo(other, c.m.path)
+		slices.Sort(refs)
 		generic := other.m.path == pIPs || other.m.path == "/api/extras/journal-entries/"
 		if len(refs) == 0 && !generic {
 			continue
 		}
-		for oid, o := range other.objs {
+		for _, oid := range rc.referencing(other, refs, generic, c.m.objType, id) {
+			o, ok := other.objs[oid]
+			if !ok { // gone with an earlier cascade
+				continue
+			}
+			var before map[string]any // o before references to id became null
 			for _, name := range refs {
 				f, _ := rc.fieldOf(other, name)
 				switch f.kind {
@@ -421,14 +457,32 @@ func (rc *reqCtx) remove(c *coll, id int) {
 						if cascades(other.m.path, name) {
 							rc.remove(other, oid)
 						} else {
+							if before == nil {
+								before = snapshot(o)
+							}
 							o[name] = nil
 						}
 					}
 				case kM2M:
 					if l, ok := o[name].([]int); ok && slices.Contains(l, id) {
+						if before == nil {
+							before = snapshot(o)
+						}
 						o[name] = slices.DeleteFunc(slices.Clone(l), func(x int) bool { return x == id })
 					}
 				}
+				if _, ok := other.objs[oid]; !ok {
+					break
+				}
+			}
+			if before != nil {
+				if _, ok := other.objs[oid]; ok {
+					o["last_updated"] = rc.n.stamp()
+					rc.recordChange("update", other, oid, before, o)
+				}
+			}
+			if _, ok := other.objs[oid]; !ok {
+				continue
 			}
 			if generic {
 				if at, ok := o["assigned_object_type"].(string); ok && at == c.m.objType {
@@ -440,6 +494,39 @@ func (rc *reqCtx) remove(c *coll, id int) {
 			}
 		}
 	}
+}
+
+// referencing returns, in id order (so that the change log's order is
+// stable), the objects of other that refer to object id of type objType
+// through refs or, when generic, through assigned_object_type/_id.
+func (rc *reqCtx) referencing(other *coll, refs []string, generic bool, objType string, id int) []int {
+	var out []int
+	for oid, o := range other.objs {
+		hit := false
+		for _, name := range refs {
+			switch l := o[name].(type) {
+			case []int:
+				hit = slices.Contains(l, id)
+			default:
+				v, ok := toInt(l)
+				hit = ok && v == id && l != nil
+			}
+			if hit {
+				break
+			}
+		}
+		if !hit && generic {
+			if at, ok := o["assigned_object_type"].(string); ok && at == objType {
+				v, ok := toInt(o["assigned_object_id"])
+				hit = ok && v == id
+			}
+		}
+		if hit {
+			out = append(out, oid)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // refsTo lists the relation fields of c that point at target: model fields and
@@ -563,7 +650,9 @@ func (rc *reqCtx) list(c *coll) (int, any) {
 	if errs != nil {
 		return http.StatusBadRequest, errs
 	}
-	if o := q.Get("ordering"); o != "" && !cursor {
+	if c.m.path == pObjectChanges && !cursor {
+		orderBy(matched, changeOrdering(strings.Split(q.Get("ordering"), ",")), rc)
+	} else if o := q.Get("ordering"); o != "" && !cursor {
 		orderBy(matched, strings.Split(o, ","), rc)
 	}
 	ro := rc.renderOpts()

@@ -216,6 +216,8 @@ func builtinModels() []*model {
 				"related_object_type": plain(nil), "related_object_filter": plain(nil), "choice_set": plain(nil),
 			},
 			brief: []string{"name", "description"}, validate: validateCustomField},
+		// The change log (read-only; see changelog.go).
+		{path: pObjectChanges, objType: "core.objectchange", fields: map[string]field{}},
 		{path: "/api/extras/journal-entries/", objType: "extras.journalentry", required: []string{"assigned_object_type", "assigned_object_id", "comments"},
 			fields:  map[string]field{"kind": choice("info", "info", "success", "warning", "danger")},
 			display: func(o map[string]any) string { return fmt.Sprintf("Journal entry %v", o["id"]) }},

@@ -64,6 +64,18 @@ func WithPageSizes(def, max int) Option {
 // WithLatency delays every response by d (to make benchmarks realistic).
 func WithLatency(d time.Duration) Option { return func(n *NetBox) { n.latency = d } }
 
+// WithClock replaces the clock (default time.Now). One clock stamps
+// everything: created and last_updated, the change log's time, the Date
+// response header and the request log, so a test can move time forward.
+// now must be safe for concurrent use.
+func WithClock(now func() time.Time) Option {
+	return func(n *NetBox) {
+		if now != nil {
+			n.now = now
+		}
+	}
+}
+
 // WithCollections restricts the served collections to the given list paths plus
 // the built-in ones (default: any /api/<app>/<model>/ of a NetBox app and any
 // plugin path).
@@ -239,7 +251,8 @@ func (n *NetBox) FailNext(method, prefix string, status, times int, retryAfter s
 	n.faults = append(n.faults, &fault{method: method, prefix: prefix, status: status, left: times, header: h})
 }
 
-// Seed stores objects directly (validated like a POST) and returns them rendered.
+// Seed stores objects directly (validated like a POST) and returns them
+// rendered. Seeded objects have no change log entries: they predate the test.
 func (n *NetBox) Seed(path string, objs ...map[string]any) ([]map[string]any, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -315,7 +328,7 @@ func (n *NetBox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if n.latency > 0 {
 		time.Sleep(n.latency)
 	}
-	rw := &statusWriter{ResponseWriter: w}
+	rw := &statusWriter{ResponseWriter: w, now: n.now}
 	n.serve(rw, r)
 	n.mu.Lock()
 	n.log = append(n.log, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: rw.status, Time: n.now()})
@@ -325,11 +338,27 @@ func (n *NetBox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	now    func() time.Time
 }
 
+// WriteHeader sets the Date header from the NetBox's clock (net/http would
+// use time.Now), so that it agrees with the change log's time.
 func (s *statusWriter) WriteHeader(code int) {
+	if s.status != 0 {
+		return
+	}
 	s.status = code
+	if s.Header().Get("Date") == "" {
+		s.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
+	}
 	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.WriteHeader(http.StatusOK)
+	}
+	return s.ResponseWriter.Write(b)
 }
 
 func (n *NetBox) serve(w http.ResponseWriter, r *http.Request) {
@@ -367,8 +396,14 @@ func (n *NetBox) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	rc := &reqCtx{n: n, base: "http://" + r.Host, r: r}
+	rc := &reqCtx{n: n, base: "http://" + r.Host, r: r, reqID: reqID}
 	status, out := rc.route(r.Method, r.URL.Path, body)
+	if status >= 200 && status <= 299 {
+		rc.commitChanges() // a failed request changed nothing (NetBox rolls back)
+	}
+	if rc.allow != "" {
+		w.Header().Set("Allow", rc.allow)
+	}
 	if status == http.StatusNoContent {
 		w.WriteHeader(status)
 		return
@@ -414,7 +449,9 @@ func (n *NetBox) authenticate(r *http.Request) (int, string) {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Allow", "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS")
+	if w.Header().Get("Allow") == "" {
+		w.Header().Set("Allow", "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS")
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError

@@ -557,6 +557,9 @@ func (rc *reqCtx) renderField(c *coll, o map[string]any, name string, nested boo
 }
 
 func (rc *reqCtx) render(c *coll, o map[string]any, opts renderOpts) map[string]any {
+	if c.m.path == pObjectChanges {
+		return rc.renderChange(c, o, opts)
+	}
 	id, _ := toInt(o["id"])
 	if opts.brief {
 		b := rc.brief(c, id).(map[string]any)
