@@ -6,6 +6,8 @@ import (
 	gosync "sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/proxbox-go/proxbox/netboxsdk"
 )
 
 // obj is an untyped NetBox record (netboxsdk.Object).
@@ -30,6 +32,7 @@ type netboxAPI interface {
 
 // change is one changelog row: which object type a request changed.
 type change struct {
+	ID        int
 	Type      string // "app.model"
 	RequestID string
 }
@@ -65,6 +68,19 @@ type countingNB struct {
 	sem chan struct{}
 	c   *counter
 	w   atomic.Int64 // writes
+	// wrote, when set, learns the X-Request-Id of each write and the object
+	// type it wrote (a job's changelog check, job.go)
+	wrote func(requestID, typ string)
+}
+
+// observeWrite tags ctx so the write's request id is recorded with k.
+func (n *countingNB) observeWrite(ctx context.Context, k *kind) context.Context {
+	if n.wrote == nil {
+		return ctx
+	}
+	return netboxsdk.WithResponseObserver(ctx, func(resp *netboxsdk.Response) {
+		n.wrote(resp.RequestID, k.Type)
+	})
 }
 
 func (n *countingNB) acquire(ctx context.Context) error {
@@ -103,7 +119,7 @@ func (n *countingNB) Create(ctx context.Context, k *kind, items []obj) ([]obj, e
 	defer n.release()
 	n.c.add("POST")
 	n.w.Add(1)
-	return n.nb.Create(ctx, k, items)
+	return n.nb.Create(n.observeWrite(ctx, k), k, items)
 }
 
 func (n *countingNB) Patch(ctx context.Context, k *kind, items []obj) ([]obj, error) {
@@ -113,7 +129,7 @@ func (n *countingNB) Patch(ctx context.Context, k *kind, items []obj) ([]obj, er
 	defer n.release()
 	n.c.add("PATCH")
 	n.w.Add(1)
-	return n.nb.Patch(ctx, k, items)
+	return n.nb.Patch(n.observeWrite(ctx, k), k, items)
 }
 
 func (n *countingNB) Delete(ctx context.Context, k *kind, ids []int) error {
@@ -123,7 +139,7 @@ func (n *countingNB) Delete(ctx context.Context, k *kind, ids []int) error {
 	defer n.release()
 	n.c.add("DELETE")
 	n.w.Add(1)
-	return n.nb.Delete(ctx, k, ids)
+	return n.nb.Delete(n.observeWrite(ctx, k), k, ids)
 }
 
 func (n *countingNB) Changes(ctx context.Context, since time.Time) ([]change, error) {

@@ -168,12 +168,12 @@ func (e *Engine) RunStage(ctx context.Context, req proxbox.StageRequest, emit pr
 	j := e.jobs.resume(key, req.Stage, e.now())
 	if j != nil {
 		j.r.emit = emit
-		ctx = j.observed(ctx)
+		ctx = j.observed(ctx, j.r)
 		j.r.refreshNetBox(ctx, j)
 	} else {
-		j = &job{key: key, seen: map[proxbox.Stage]bool{}, ours: map[string]bool{}}
-		ctx = j.observed(ctx)
+		j = &job{key: key, seen: map[proxbox.Stage]bool{}, ours: map[string]string{}}
 		j.r = e.newRun(ctx, nb, targets, emit)
+		ctx = j.observed(ctx, j.r)
 	}
 	res := j.r.stage(ctx, req.Stage, p, false)
 	e.jobs.keep(j, req.Stage, res, e.now())

@@ -3,12 +3,14 @@ package sync
 import (
 	"context"
 	"maps"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
 	gosync "sync"
 	"time"
 
+	"github.com/proxbox-go/proxbox/netboxsdk"
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 )
 
@@ -47,19 +49,16 @@ type job struct {
 	timer *time.Timer
 
 	mu   gosync.Mutex
-	ours map[string]bool // X-Request-Id of the job's own NetBox requests
-	date time.Time       // latest NetBox Date header seen (NetBox's clock)
-	mark time.Time       // changes after this (NetBox clock) are checked before reuse
+	ours map[string]string // X-Request-Id of the job's own writes -> the object type written
+	date time.Time         // latest NetBox Date header seen (NetBox's clock)
+	mark time.Time         // changes after this (NetBox clock) are checked before reuse
+	done map[int]bool      // changelog rows already acted on (the mark keeps a second of margin)
 }
 
-// observe records the request id and NetBox clock of one of the job's own
-// responses.
-func (j *job) observe(requestID string, date time.Time) {
+// observe records the NetBox clock of one of the job's own responses.
+func (j *job) observe(date time.Time) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if requestID != "" {
-		j.ours[requestID] = true
-	}
 	if date.After(j.date) {
 		if j.mark.IsZero() {
 			// the first answer of the job: changes from here on are checked
@@ -69,10 +68,26 @@ func (j *job) observe(requestID string, date time.Time) {
 	}
 }
 
-func (j *job) own(requestID string) bool {
+// wrote records that the job's request requestID wrote objects of typ.
+func (j *job) wrote(requestID, typ string) {
+	if requestID == "" {
+		return
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.ours[requestID]
+	j.ours[requestID] = typ
+}
+
+// known reports whether the run already knows a changelog row: a change of
+// the object type its own request wrote. NetBox also records what a write
+// did to other objects (a deleted IP nulls its VM's primary_ip4, a deleted
+// cluster updates its devices) under the same request id: the run did not
+// see those, so they count as foreign.
+func (j *job) known(c change) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	typ, ok := j.ours[c.RequestID]
+	return ok && typ == c.Type
 }
 
 // jobs holds the open jobs by endpoint set.
@@ -204,10 +219,18 @@ func (r *run) refreshNetBox(ctx context.Context, j *job) {
 	}
 	changed := map[string]bool{}
 	for _, c := range changes {
-		if !j.own(c.RequestID) {
+		if !j.done[c.ID] && !j.known(c) {
 			changed[c.Type] = true
 		}
 	}
+	j.mu.Lock()
+	if j.done == nil {
+		j.done = map[int]bool{}
+	}
+	for _, c := range changes {
+		j.done[c.ID] = true
+	}
+	j.mu.Unlock()
 	if len(changed) > 0 {
 		r.e.log.Info("NetBox changed between stages of a job; re-reading those types", "types", slices.Sorted(maps.Keys(changed)))
 		r.forgetNetBox(changed)
@@ -215,4 +238,15 @@ func (r *run) refreshNetBox(ctx context.Context, j *job) {
 	j.mu.Lock()
 	j.mark = j.date.Add(-time.Second) // the changelog answer's clock, at the latest
 	j.mu.Unlock()
+}
+
+// observed returns ctx with the job's NetBox response observer (NetBox's
+// clock from each Date header), and sets the run's write recorder.
+func (j *job) observed(ctx context.Context, r *run) context.Context {
+	r.nb.wrote = j.wrote
+	return netboxsdk.WithResponseObserver(ctx, func(resp *netboxsdk.Response) {
+		if date, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			j.observe(date)
+		}
+	})
 }

@@ -3,8 +3,11 @@ package sync
 import (
 	"context"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
+
+	"github.com/proxbox-go/proxbox/netboxsdk/netboxtest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,11 +57,17 @@ func perGuestReads(m *pvemock.Mock) (total, maxOne int64, worst string) {
 func TestPluginJobReadsEachThingOnce(t *testing.T) {
 	guests := int64(jobScenario().QEMU + jobScenario().LXC)
 	measure := func(t *testing.T, window bool) (pve int64, nbGets int) {
-		e := newEnv(t, nil, jobScenario())
+		var mu gosync.Mutex
+		clock := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+		now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+		e := newEnv(t, []netboxtest.Option{netboxtest.WithClock(now)}, jobScenario())
 		if !window {
 			e.eng = New(e.conn, WithClock(func() time.Time { return e.clock }), WithJobWindow(0))
 		}
 		e.pluginJob() // first sync
+		mu.Lock()
+		clock = clock.Add(10 * time.Second) // the next job, seconds later
+		mu.Unlock()
 		m := e.conn.mocks[0]
 		m.ResetRequests()
 		before := len(e.nb.Requests())
@@ -86,4 +95,66 @@ func TestPluginJobReadsEachThingOnce(t *testing.T) {
 	t.Logf("re-sync job: %d PVE requests, %d NetBox GETs; 12 separate stages: %d PVE, %d NetBox GETs", pveJob, nbJob, pveApart, nbApart)
 	assert.Less(t, pveJob, pveApart)
 	assert.Less(t, nbJob, nbApart)
+}
+
+// A change made in NetBox by someone else between two stages of one job is
+// seen by the next stage: here a VM deleted after the virtual-machines
+// stage. The vm-disks stage re-reads the VMs (the changelog names the type)
+// and reports the guest as not in NetBox instead of writing disks for a VM
+// that is gone.
+func TestJobSeesChangesByOthersBetweenStages(t *testing.T) {
+	e := newEnv(t, nil, jobScenario())
+	e.pluginJob() // first sync: all 12 stages, the job ends
+	ctx := context.Background()
+	res, err := e.eng.RunStage(ctx, proxbox.StageRequest{Stage: proxbox.StageVirtualMachines}, nil)
+	require.NoError(t, err)
+	require.True(t, res.OK)
+
+	vm := e.vmByVMID(100, "qemu")
+	require.NotNil(t, vm)
+	err = e.conn.nb.Objects(kVM.Path).Delete(ctx, idOf(vm))
+	require.NoError(t, err)
+
+	before := len(e.nb.Requests())
+	res, err = e.eng.RunStage(ctx, proxbox.StageRequest{Stage: proxbox.StageVMDisks}, nil)
+	require.NoError(t, err)
+	assert.Empty(t, res.Failures, "no disk written for the deleted VM")
+	var skipped []string
+	for _, s := range res.Skipped {
+		skipped = append(skipped, s.Name)
+	}
+	assert.Contains(t, strings.Join(skipped, "\n"), "qemu/100", "the guest whose VM was deleted is reported")
+	var reads []string
+	for _, r := range e.nb.Requests()[before:] {
+		reads = append(reads, r.Method+" "+r.Path)
+	}
+	assert.Contains(t, reads, "GET "+kVM.Path, "the VMs were read again")
+	assert.Contains(t, reads, "GET /api/core/object-changes/", "the changelog was asked")
+}
+
+// Without changes by others the next stage of a job reads no NetBox type it
+// already has: one changelog request, then only what the stage itself needs.
+func TestJobReusesNetBoxWhenNothingChanged(t *testing.T) {
+	// NetBox's clock: the previous job's writes are seconds old when the next
+	// job starts, as with the plugin (the changelog check keeps a second of
+	// margin)
+	var mu gosync.Mutex
+	clock := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	e := newEnv(t, []netboxtest.Option{netboxtest.WithClock(now)}, jobScenario())
+	e.pluginJob()
+	mu.Lock()
+	clock = clock.Add(10 * time.Second)
+	mu.Unlock()
+	ctx := context.Background()
+	_, err := e.eng.RunStage(ctx, proxbox.StageRequest{Stage: proxbox.StageVirtualMachines}, nil)
+	require.NoError(t, err)
+	before := len(e.nb.Requests())
+	res, err := e.eng.RunStage(ctx, proxbox.StageRequest{Stage: proxbox.StageVMDisks}, nil)
+	require.NoError(t, err)
+	require.True(t, res.OK)
+	for _, r := range e.nb.Requests()[before:] {
+		assert.NotEqual(t, kVM.Path, r.Path, "the VMs are not read again")
+		assert.NotEqual(t, kTag.Path, r.Path, "the tags are not read again")
+	}
 }

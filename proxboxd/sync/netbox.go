@@ -134,7 +134,7 @@ func (a nbAdapter) Changes(ctx context.Context, since time.Time) ([]change, erro
 	}
 	out := make([]change, len(rows))
 	for i, row := range rows {
-		out[i] = change{Type: row.ChangedObjectType, RequestID: row.RequestId.String()}
+		out[i] = change{ID: row.Id, Type: row.ChangedObjectType, RequestID: row.RequestId.String()}
 	}
 	return out, nil
 }
