@@ -222,7 +222,7 @@ func closest(s string, candidates []string, n int) []string {
 		d := distance(s, c)
 		switch {
 		case strings.HasPrefix(c, s) && s != "":
-			d = 0
+			d = min(d, 2)
 		case strings.Contains(c, s) && len(s) >= 3:
 			d = min(d, 1)
 		}
