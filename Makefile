@@ -35,8 +35,12 @@ fmt-check: ## fail if hand-written Go code is not gofmt-clean
 lint: fmt-check vet ## gofmt, go vet and staticcheck (hand-written code)
 	@for m in $(MODULES); do (cd $$m && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $$($(GO) list ./... | grep -v '/gen') ) || exit 1; done
 
+.PHONY: test-deps
+test-deps: ## install what make test needs besides Go when missing (openssh-server, for the OpenSSH transport test; apt-get as root)
+	@bash tools/test-deps.sh
+
 .PHONY: test
-test: ## unit, contract, conformance (in-memory NetBox) and example tests; no services needed
+test: test-deps ## unit, contract, conformance (in-memory NetBox) and example tests; no services needed
 	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GOTEST) -count=1 ./...) || exit 1; done
 
 .PHONY: sse-check

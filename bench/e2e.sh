@@ -3,7 +3,8 @@
 # `make netbox-up` first). Resets NetBox to its freshly migrated state (E2E_NO_RESET=1 skips that),
 # replays the netbox-proxbox plugin's Full update job against proxboxd (bench/e2e), drives the
 # plugin's own job when the plugin is installed, runs the fault tests, and prints a summary. The
-# netboxsdk conformance suite runs first (against the same NetBox) unless E2E_RUN picks tests.
+# netboxsdk conformance suite and the nbx CLI test run first (against the same NetBox) unless E2E_RUN
+# picks tests.
 # Writes bench/out/e2e-report.json and bench/out/e2e.log.
 #   E2E_RUN=<regexp>    pick tests (go test -run)
 #   E2E_TIMEOUT=<dur>   go test timeout (default 60m)
@@ -42,6 +43,9 @@ if [ -z "${E2E_RUN:-}" ] || [ -n "${E2E_CONFORMANCE:-}" ]; then
   # the netboxsdk conformance suite, unchanged from make test, against the real NetBox
   echo "== netboxsdk conformance against $NETBOX_URL" | tee -a "$LOG"
   (cd netboxsdk && go test -count=1 -v -timeout 30m -run '^TestRealNetBox$' ./conformance/) 2>&1 | tee -a "$LOG" || rc=$?
+  # the nbx command line against the same NetBox (objects with a unique slug prefix, removed after)
+  echo "== nbx against $NETBOX_URL" | tee -a "$LOG"
+  (cd netboxsdk && go test -count=1 -v -timeout 10m -run '^TestRealNetBoxNBX$' ./cmd/nbx/) 2>&1 | tee -a "$LOG" || rc=$?
 fi
 echo "== bench/e2e against $NETBOX_URL (report: $E2E_REPORT, log: $LOG)" | tee -a "$LOG"
 (cd bench && go test -count=1 -v -timeout "${E2E_TIMEOUT:-60m}" ${E2E_RUN:+-run "$E2E_RUN"} ./e2e/) 2>&1 | tee -a "$LOG" || rc=$?

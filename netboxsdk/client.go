@@ -47,6 +47,11 @@ type Client struct {
 // "https://netbox.example.com" or "http://127.0.0.1:8000/netbox"; a trailing
 // "/api" is accepted). An empty baseURL reads NETBOX_URL; without WithToken the
 // token is read from NETBOX_TOKEN.
+//
+// In mock mode (WithMock, WithAPIMode(ModeMock) or NETBOX_API_MODE=mock) every
+// request is served in process by netboxtest (seeded from NETBOX_MOCK_DATA), with
+// the mock's token; the base URL may be empty. It needs the mock linked in (see
+// RegisterMock).
 func New(baseURL string, opts ...Option) (*Client, error) {
 	cfg := config{
 		timeout:   60 * time.Second,
@@ -60,6 +65,21 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		}
 		if err := o(&cfg); err != nil {
 			return nil, err
+		}
+	}
+	if cfg.mode == "" {
+		m, err := Mode()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvAPIMode, err)
+		}
+		cfg.mode = m
+	}
+	if cfg.mode == ModeMock {
+		if err := cfg.applyMock(); err != nil {
+			return nil, err
+		}
+		if baseURL == "" && os.Getenv("NETBOX_URL") == "" {
+			baseURL = mockBaseURL
 		}
 	}
 	if baseURL == "" {

@@ -42,6 +42,8 @@ type config struct {
 	pagination     PaginationMode
 	strictFilters  bool
 	headers        http.Header
+	mode           string // "" (NETBOX_API_MODE), ModeReal or ModeMock
+	mockData       string
 }
 
 // DefaultPageSize is the page size List asks for: NetBox's default MAX_PAGE_SIZE.

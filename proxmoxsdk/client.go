@@ -36,6 +36,9 @@ type config struct {
 	now        func() time.Time
 	renewAfter time.Duration
 	totp       TOTPFunc
+	// mode is "" (read PROXMOX_API_MODE), ModeReal or ModeMock.
+	mode         string
+	mockScenario string
 }
 
 // Option configures a Client.
@@ -143,13 +146,32 @@ func WithTicketRenewal(d time.Duration) Option {
 	return func(c *config) error { c.renewAfter = d; return nil }
 }
 
-// New builds a Client. One of WithHTTPS or WithTransport is required.
+// New builds a Client. One of WithHTTPS or WithTransport is required, except
+// in mock mode (WithMock, WithAPIMode(ModeMock) or PROXMOX_API_MODE=mock),
+// where the transport is an in-process pvemock (PROXMOX_MOCK_SCENARIO picks
+// the scenario) and the configured transport and credentials are ignored:
+// the same program runs unchanged against the mock. Mock mode needs the mock
+// linked in (see RegisterMock).
 func New(opts ...Option) (*Client, error) {
 	var cfg config
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.mode == "" {
+		m, err := Mode()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvAPIMode, err)
+		}
+		cfg.mode = m
+	}
+	if cfg.mode == ModeMock {
+		t, err := mockTransport(cfg.mockScenario)
+		if err != nil {
+			return nil, err
+		}
+		cfg.transport, cfg.httpsURL, cfg.auth = t, "", nil
 	}
 	c := &Client{transport: cfg.transport, auth: cfg.auth, log: cfg.log, now: cfg.now}
 	if cfg.httpsURL != "" {

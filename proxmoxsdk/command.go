@@ -3,6 +3,7 @@ package proxmoxsdk
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -18,7 +19,13 @@ type CommandError struct {
 	Err     error
 }
 
-func (e *CommandError) Error() string { return fmt.Sprintf("proxmox: %s: %v", e.Command, e.Err) }
+func (e *CommandError) Error() string {
+	var se *SSHError
+	if errors.As(e.Err, &se) {
+		return se.Error() // says it all; no second prefix
+	}
+	return fmt.Sprintf("proxmox: %s: %v", e.Command, e.Err)
+}
 func (e *CommandError) Unwrap() error { return e.Err }
 
 var pveshVerbs = map[string]string{

@@ -122,13 +122,33 @@ func (t *SSHTransport) conn(ctx context.Context) (*ssh.Client, error) {
 	d := net.Dialer{Timeout: t.cfg.DialTimeout}
 	nc, err := d.DialContext(ctx, "tcp", t.cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("proxmox: ssh dial %s: %w", t.cfg.Addr, err)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("proxmox: ssh dial %s: %w", t.cfg.Addr, ctx.Err())
+		}
+		return nil, sshFailure(t.cfg.Addr, ErrSSHConnect, err.Error(), err)
 	}
 	_ = nc.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
-	c, chans, reqs, err := ssh.NewClientConn(nc, t.cfg.Addr, t.clientCfg)
+	// The host key callback records its verdict so a failed handshake can be
+	// told apart: host key refused, or credentials refused after the key
+	// was accepted (x/crypto/ssh reports both only as text).
+	cc := *t.clientCfg
+	var keyChecked, keyOK bool
+	cc.HostKeyCallback = func(host string, remote net.Addr, key ssh.PublicKey) error {
+		keyChecked = true
+		err := t.clientCfg.HostKeyCallback(host, remote, key)
+		keyOK = err == nil
+		return err
+	}
+	c, chans, reqs, err := ssh.NewClientConn(nc, t.cfg.Addr, &cc)
 	if err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("proxmox: ssh handshake %s: %w", t.cfg.Addr, err)
+		switch {
+		case keyChecked && !keyOK:
+			return nil, sshFailure(t.cfg.Addr, ErrSSHHostKey, err.Error(), err)
+		case keyOK:
+			return nil, sshFailure(t.cfg.Addr, ErrSSHAuth, err.Error(), err)
+		}
+		return nil, sshFailure(t.cfg.Addr, ErrSSHConnect, err.Error(), err)
 	}
 	_ = nc.SetDeadline(time.Time{})
 	t.client = ssh.NewClient(c, chans, reqs)
@@ -158,19 +178,10 @@ func (t *SSHTransport) Close() error {
 
 // RoundTrip runs pvesh for req on the remote host.
 func (t *SSHTransport) RoundTrip(ctx context.Context, req *Request) (*Response, error) {
-	args, err := PveshArgs(req)
+	cmd, err := remotePvesh(req, t.cfg.Pvesh, t.cfg.Sudo)
 	if err != nil {
 		return nil, err
 	}
-	bin := t.cfg.Pvesh
-	if bin == "" {
-		bin = "pvesh"
-	}
-	args = append([]string{bin}, args...)
-	if t.cfg.Sudo {
-		args = append([]string{"sudo", "-n"}, args...)
-	}
-	cmd := ShellJoin(args)
 	var sess *ssh.Session
 	var c *ssh.Client
 	for try := 0; try < 2; try++ {

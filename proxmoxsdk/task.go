@@ -54,6 +54,21 @@ type waitConfig struct {
 	interval, maxInterval time.Duration
 	failOnWarnings        bool
 	logLines              int
+	progress              func(TaskProgress)
+}
+
+// TaskProgress is one progress report of WaitTask (WithProgress): the task's
+// status and the log lines that appeared since the previous report.
+type TaskProgress struct {
+	Status   TaskStatus
+	NewLines []string
+	Elapsed  time.Duration
+}
+
+// WithProgress calls f after every poll with the status and the new task log
+// lines (one extra log request per poll).
+func WithProgress(f func(TaskProgress)) WaitOption {
+	return func(c *waitConfig) { c.progress = f }
 }
 
 // WithPollInterval sets the first and the largest delay between polls
@@ -83,10 +98,16 @@ func (c *Client) WaitTask(ctx context.Context, upid string, opts ...WaitOption) 
 	}
 	base := JoinPath("nodes", u.Node, "tasks", upid)
 	delay := cfg.interval
+	start, seen := c.now(), 0
 	for {
 		var st TaskStatus
 		if err := c.Call(ctx, "GET", base+"/status", nil, &st); err != nil {
 			return nil, fmt.Errorf("proxmox: wait task %s: %w", upid, err)
+		}
+		if cfg.progress != nil {
+			var lines []string
+			lines, seen = c.taskLogFrom(ctx, base, seen)
+			cfg.progress(TaskProgress{Status: st, NewLines: lines, Elapsed: c.now().Sub(start)})
 		}
 		if st.Status != "running" && st.Status != "" {
 			if taskOK(st.ExitStatus, cfg.failOnWarnings) {
@@ -109,6 +130,32 @@ func taskOK(exit string, failOnWarnings bool) bool {
 		return true
 	}
 	return !failOnWarnings && strings.HasPrefix(exit, "WARNINGS")
+}
+
+// taskLogFrom fetches the log lines from line number from on (best effort)
+// and returns them with the number of the next line.
+func (c *Client) taskLogFrom(ctx context.Context, base string, from int) ([]string, int) {
+	raw, err := c.CallRaw(ctx, "GET", base+"/log", map[string]any{"start": from, "limit": 5000})
+	if err != nil {
+		return nil, from
+	}
+	var lines []struct {
+		N int    `json:"n"`
+		T string `json:"t"`
+	}
+	if json.Unmarshal(raw, &lines) != nil {
+		return nil, from
+	}
+	out := make([]string, 0, len(lines))
+	next := from
+	for _, l := range lines {
+		if l.N > 0 && l.N <= from { // n counts from 1; skip what was seen
+			continue
+		}
+		out = append(out, l.T)
+		next = max(next+1, l.N)
+	}
+	return out, next
 }
 
 // taskLogTail fetches the last n lines of the task log (best effort).

@@ -4,6 +4,9 @@
 //   - proxmoxsdk/gen/pve/pve.gen.go: models of the union spec, generated
 //     in-process by oapi-codegen (pinned in tools/go.mod);
 //   - proxmoxsdk/gen/pve/operations.gen.go: the pve.Operations table;
+//   - proxmoxsdk/pveapi/operations.gen.go: every operation with its
+//     parameters (types, limits, the versions that have each), for
+//     validation and `pvectl usage`;
 //   - proxmoxsdk/nav_gen.go: the fluent navigator (one typed and one raw
 //     method per operation) and nav_gen_test.go, which calls every one.
 //
@@ -101,6 +104,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			usesURL = usesURL || a.ParamType == "string"
 		}
 	}
+	apiOps, err := collectParams(ops, specs)
+	if err != nil {
+		return fmt.Errorf("parameters: %w", err)
+	}
+	var apiSrc bytes.Buffer
+	if err := apiTmpl.Execute(&apiSrc, map[string]any{"Versions": label, "VersionList": strings.Split(*versions, ","), "Ops": apiOps}); err != nil {
+		return fmt.Errorf("pveapi template: %w", err)
+	}
 	if err := navTmpl.Execute(&navSrc, map[string]any{"Versions": label, "Nodes": all, "Strconv": usesStrconv, "URL": usesURL}); err != nil {
 		return fmt.Errorf("navigator template: %w", err)
 	}
@@ -128,6 +139,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}{
 		{filepath.Join(*sdk, "gen", "pve", "pve.gen.go"), models},
 		{filepath.Join(*sdk, "gen", "pve", "operations.gen.go"), opsSrc.Bytes()},
+		{filepath.Join(*sdk, "pveapi", "operations.gen.go"), apiSrc.Bytes()},
 		{filepath.Join(*sdk, "nav_gen.go"), navSrc.Bytes()},
 		{filepath.Join(*sdk, "nav_gen_test.go"), testSrc.Bytes()},
 	}

@@ -63,20 +63,12 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	sc, ok := pvemock.ByName(*scen)
-	if !ok {
-		// Not a built-in name: the user's cluster file (JSON or YAML).
-		f, err := pvemock.LoadClusterFile(*scen)
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return fmt.Errorf("unknown scenario %q (s100, s1000, s5000 or a cluster file)", *scen)
-			}
-			return err
-		}
-		if *qemu >= 0 || *lxc >= 0 || *nodes > 0 {
-			return errors.New("--qemu, --lxc and --nodes do not apply to a cluster file")
-		}
-		sc = pvemock.Scenario{Cluster: f}
+	sc, err := pvemock.ScenarioFor(*scen)
+	if err != nil {
+		return err
+	}
+	if sc.Cluster != nil && (*qemu >= 0 || *lxc >= 0 || *nodes > 0) {
+		return errors.New("--qemu, --lxc and --nodes do not apply to a cluster file")
 	}
 	if *qemu >= 0 {
 		sc.QEMU = *qemu
