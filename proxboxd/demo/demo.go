@@ -419,6 +419,15 @@ func Run(ctx context.Context, o Options) error {
 		}
 		return nil
 	}
+	// Something for /admin to plan: the mock drifts, and a dry run (which
+	// writes nothing) plans what the next sync would change.
+	if did, err := env.Drift(); err != nil {
+		fmt.Fprintf(o.Stdout, "drift: %v\n", err)
+	} else if out, err := env.DryRun(ctx); err != nil || out.Complete == nil || !out.Complete.OK {
+		fmt.Fprintf(o.Stdout, "dry run failed: %v %s\n", err, out.Detail)
+	} else {
+		fmt.Fprintf(o.Stdout, "then the mock drifted (%s) and a dry run planned the next sync without writing (see the plan in /admin)\n", strings.Join(did, "; "))
+	}
 	fmt.Fprintf(o.Stdout, "\nopen %s/admin (API key for other routes: %s…); Ctrl-C to stop\n", env.BaseURL, env.APIKey[:6])
 	<-ctx.Done()
 	return nil
