@@ -24,7 +24,7 @@ import (
 // Version is reported by /version. It must stay >= 0.0.15 (plugin HEAD
 // advisories) and be bumped whenever routes change: the plugin caches the
 // OpenAPI document by this value.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // Config holds the service knobs (flags/env, see cmd/proxboxd).
 type Config struct {
