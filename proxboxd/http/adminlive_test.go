@@ -1,8 +1,10 @@
 package http_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"sync"
 	"testing"
@@ -141,4 +143,26 @@ func TestAdminEventsAnnounceRuns(t *testing.T) {
 	names := r.names()
 	assert.Equal(t, "run", names[0])
 	assert.Equal(t, "complete", names[len(names)-1])
+}
+
+// TestLiveKeepAlive: the r3labs streams get a comment after KeepAlive of
+// silence, which an EventSource ignores and a proxy counts as traffic.
+func TestLiveKeepAlive(t *testing.T) {
+	e := newEnv(t, pbhttp.Config{PublicLogs: true, KeepAlive: 20 * time.Millisecond}, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, p := range []string{"/admin/events", "/admin/logs/stream"} {
+		req, err := http.NewRequestWithContext(ctx, "GET", e.ts.URL+p, nil)
+		require.NoError(t, err)
+		req.Header.Set(pbhttp.HeaderAPIKey, e.key)
+		resp, err := e.client.Do(req)
+		require.NoError(t, err)
+		sc := bufio.NewScanner(resp.Body)
+		found := false
+		for !found && sc.Scan() {
+			found = sc.Text() == ": keepalive"
+		}
+		resp.Body.Close()
+		assert.True(t, found, "%s: no keep-alive comment", p)
+	}
 }

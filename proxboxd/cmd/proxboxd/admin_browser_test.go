@@ -46,6 +46,9 @@ const chromiumPath = "/usr/bin/chromium"
 // naming their objects, the endpoints' health and the live log.
 func TestAdminBrowser(t *testing.T) {
 	if _, err := exec.LookPath(chromiumPath); err != nil {
+		if os.Getenv("PROXBOX_REQUIRE_BROWSER") != "" {
+			t.Fatalf("%s not installed and PROXBOX_REQUIRE_BROWSER is set (CI): make chromium", chromiumPath)
+		}
 		t.Skipf("%s not installed (make chromium installs it)", chromiumPath)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
