@@ -105,7 +105,7 @@ func (w *watcher) wait(t *testing.T) {
 	case err := <-w.done:
 		require.NoError(t, err)
 	case <-time.After(5 * time.Second):
-		t.Fatal("the watcher's stream did not end after complete")
+		require.FailNow(t, "the watcher's stream did not end after complete")
 	}
 }
 

@@ -47,7 +47,7 @@ const chromiumPath = "/usr/bin/chromium"
 func TestAdminBrowser(t *testing.T) {
 	if _, err := exec.LookPath(chromiumPath); err != nil {
 		if os.Getenv("PROXBOX_REQUIRE_BROWSER") != "" {
-			t.Fatalf("%s not installed and PROXBOX_REQUIRE_BROWSER is set (CI): make chromium", chromiumPath)
+			require.FailNowf(t, "browser missing", "%s not installed and PROXBOX_REQUIRE_BROWSER is set (CI): make chromium", chromiumPath)
 		}
 		t.Skipf("%s not installed (make chromium installs it)", chromiumPath)
 	}
