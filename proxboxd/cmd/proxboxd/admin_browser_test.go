@@ -26,6 +26,7 @@ import (
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/demo"
 	pbhttp "github.com/proxbox-go/proxbox/proxboxd/http"
+	"github.com/proxbox-go/proxbox/proxboxd/sync"
 )
 
 // adminScreenshot, when set, is where TestAdminBrowser writes a PNG of the
@@ -56,7 +57,7 @@ func TestAdminBrowser(t *testing.T) {
 	logs := pbhttp.NewLogBuffer(2000)
 	log := slog.New(logs.Handler(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	env, err := demo.Start(ctx, demo.Options{Logger: log, Logs: logs,
-		NewEngine: func(c proxbox.Connector) proxbox.Syncer { return newEngine(c, log, nil, nil) }})
+		NewEngine: func(c proxbox.Connector) proxbox.Syncer { return newEngine(c, log, sync.DefaultJobWindow, nil, nil) }})
 	require.NoError(t, err)
 	defer env.Close()
 
