@@ -92,7 +92,7 @@ tidy-check: ## fail if `go mod tidy` would change any module
 
 # Packages with goroutines of their own: the mock PVE, the client (limiter,
 # cache, concurrent pagination) and its in-memory NetBox, the sync engine, the HTTP API.
-RACE_PKGS := proxmoxsdk:./pvemock netboxsdk:. netboxsdk:./netboxtest proxboxd:./sync proxboxd:./http
+RACE_PKGS := proxmoxsdk:./pvemock netboxsdk:. netboxsdk:./netboxtest proxboxd:. proxboxd:./sync proxboxd:./http
 
 .PHONY: race
 race: ## go test -race on the packages with concurrency
