@@ -39,8 +39,28 @@ lint: fmt-check vet ## gofmt, go vet and staticcheck (hand-written code)
 test-deps: ## install what make test needs besides Go when missing (openssh-server, for the OpenSSH transport test; apt-get as root)
 	@bash tools/test-deps.sh
 
+# The /admin browser test (proxboxd/cmd/proxboxd TestAdminBrowser) drives
+# Debian's chromium headless. `make chromium` installs it when it is missing
+# and this is root with apt-get (CI); elsewhere it says so and the test skips.
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: chromium
+chromium: ## install chromium for the /admin browser test if missing (root + apt-get; idempotent)
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "chromium: installing (Debian package) for the /admin browser test"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null; \
+	else \
+		echo "chromium: $(CHROMIUM) is missing and cannot be installed here (needs root and apt-get); TestAdminBrowser will skip"; \
+	fi
+
+.PHONY: admin-screenshot
+admin-screenshot: chromium ## re-make proxboxd/docs/admin.png: TestAdminBrowser's page at its end
+	cd proxboxd && $(GOTEST) -count=1 -run '^TestAdminBrowser$$' ./cmd/proxboxd -args -admin-screenshot=../../docs/admin.png
+
 .PHONY: test
-test: test-deps ## unit, contract, conformance (in-memory NetBox) and example tests; no services needed
+test: test-deps chromium ## unit, contract, conformance (in-memory NetBox), example and /admin browser tests; no services needed
 	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GOTEST) -count=1 ./...) || exit 1; done
 
 .PHONY: sse-check
@@ -76,7 +96,7 @@ tidy-check: ## fail if `go mod tidy` would change any module
 
 # Packages with goroutines of their own: the mock PVE, the client (limiter,
 # cache, concurrent pagination) and its in-memory NetBox, the sync engine, the HTTP API.
-RACE_PKGS := proxmoxsdk:./pvemock netboxsdk:. netboxsdk:./netboxtest proxboxd:./sync proxboxd:./http
+RACE_PKGS := proxmoxsdk:./pvemock netboxsdk:. netboxsdk:./netboxtest proxboxd:. proxboxd:./sync proxboxd:./http
 
 .PHONY: race
 race: ## go test -race on the packages with concurrency

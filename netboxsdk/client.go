@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
 )
 
 // Version is the SDK version sent in the default User-Agent.
@@ -295,41 +297,52 @@ func (c *Client) roundTrip(ctx context.Context, method string, u *url.URL, paylo
 			return &Response{StatusCode: e.status, Header: e.header, RequestID: e.header.Get("X-Request-Id"), Count: -1, FromCache: true}, e.body, nil
 		}
 	}
-	for attempt := 1; ; attempt++ {
-		resp, body, err := c.attempt(ctx, method, u, payload, attempt)
-		status := 0
+	var (
+		resp    *Response
+		body    []byte
+		err     error
+		status  int
+		attempt int
+	)
+	// Each attempt either ends the request (its outcome is kept in resp, body,
+	// err and nil is returned to Retry) or asks for another one.
+	_, rerr := backoff.Retry(ctx, func() (struct{}, error) {
+		attempt++
+		resp, body, err = c.attempt(ctx, method, u, payload, attempt)
+		status = 0
 		var hdr http.Header
 		if resp != nil {
 			status, hdr = resp.StatusCode, resp.Header
 		}
 		if ctx.Err() == nil && c.retry.shouldRetry(method, attempt, status, err) {
-			wait := c.retry.backoff(attempt, hdr)
-			c.log.LogAttrs(ctx, slog.LevelWarn, "netbox request retry",
-				slog.String("method", method), slog.String("path", u.Path),
-				slog.Int("status", status), slog.Int("attempt", attempt),
-				slog.Duration("wait", wait), slog.String("error", errString(c.red, err)))
-			if serr := sleepCtx(ctx, wait); serr != nil {
-				return resp, nil, serr
-			}
-			continue
+			return struct{}{}, c.retry.retryErr(status, hdr, err)
 		}
-		if err != nil {
-			return resp, nil, err
-		}
-		if status < 200 || status > 299 {
-			apiErr := &APIError{Method: method, URL: u.String(), StatusCode: status, RequestID: resp.RequestID, Body: c.red.bytes(body)}
-			apiErr.parseErrorBody(apiErr.Body)
-			apiErr.sizeItems(bulkItems(ctx))
-			apiErr.Detail = c.red.string(apiErr.Detail)
-			return resp, nil, apiErr
-		}
-		if method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions {
-			c.cache.invalidate(u.Path)
-		} else if key != "" {
-			c.cache.put(key, u.Path, status, resp.Header, body)
-		}
-		return resp, body, nil
+		return struct{}{}, nil
+	}, backoff.WithBackOff(c.retry.backOff()), backoff.WithMaxElapsedTime(0), backoff.WithNotify(func(_ error, wait time.Duration) {
+		c.log.LogAttrs(ctx, slog.LevelWarn, "netbox request retry",
+			slog.String("method", method), slog.String("path", u.Path),
+			slog.Int("status", status), slog.Int("attempt", attempt),
+			slog.Duration("wait", wait), slog.String("error", errString(c.red, err)))
+	}))
+	if rerr != nil { // the context ended during a wait
+		return resp, nil, rerr
 	}
+	if err != nil {
+		return resp, nil, err
+	}
+	if status < 200 || status > 299 {
+		apiErr := &APIError{Method: method, URL: u.String(), StatusCode: status, RequestID: resp.RequestID, Body: c.red.bytes(body)}
+		apiErr.parseErrorBody(apiErr.Body)
+		apiErr.sizeItems(bulkItems(ctx))
+		apiErr.Detail = c.red.string(apiErr.Detail)
+		return resp, nil, apiErr
+	}
+	if method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions {
+		c.cache.invalidate(u.Path)
+	} else if key != "" {
+		c.cache.put(key, u.Path, status, resp.Header, body)
+	}
+	return resp, body, nil
 }
 
 func errString(r redactor, err error) string {

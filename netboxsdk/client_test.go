@@ -3,7 +3,6 @@ package netboxsdk_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/proxbox-go/proxbox/netboxsdk"
 	"github.com/proxbox-go/proxbox/netboxsdk/netboxtest"
 )
@@ -22,10 +24,9 @@ func newSrv(t *testing.T, opts ...netboxtest.Option) (*netboxtest.Server, *netbo
 	t.Helper()
 	srv := netboxtest.NewServer(opts...)
 	t.Cleanup(srv.Close)
-	c, err := srv.Client(netboxsdk.WithRetry(netboxsdk.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, RetryConnErrors: true}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, err := srv.Client(netboxsdk.WithRetry(netboxsdk.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
+		MaxRetryAfter: 5 * time.Millisecond, RetryConnErrors: true}))
+	require.NoError(t, err)
 	return srv, c
 }
 
@@ -33,7 +34,7 @@ func TestAuthHeaders(t *testing.T) {
 	var got atomic.Value
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got.Store(r.Header.Get("Authorization"))
-		w.Write([]byte(`{"netbox-version":"4.7.3"}`))
+		_, _ = w.Write([]byte(`{"netbox-version":"4.7.3"}`))
 	})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -44,21 +45,16 @@ func TestAuthHeaders(t *testing.T) {
 		" abc\r\nX-Evil: 1 ":    "Token abcX-Evil: 1",
 	} {
 		c, err := netboxsdk.New(srv.URL, netboxsdk.WithToken(tok))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Status(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		if got.Load() != want {
-			t.Errorf("token %q: header %q, want %q", tok, got.Load(), want)
-		}
+		require.NoError(t, err)
+		_, err = c.Status(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, want, got.Load(), "token %q", tok)
 	}
-	c, _ := netboxsdk.New(srv.URL, netboxsdk.WithTokenV2("key", "secret"))
-	c.Status(context.Background())
-	if got.Load() != "Bearer nbt_key.secret" {
-		t.Errorf("WithTokenV2: %q", got.Load())
-	}
+	c, err := netboxsdk.New(srv.URL, netboxsdk.WithTokenV2("key", "secret"))
+	require.NoError(t, err)
+	_, err = c.Status(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "Bearer nbt_key.secret", got.Load(), "WithTokenV2")
 }
 
 func TestEnvFallback(t *testing.T) {
@@ -66,68 +62,46 @@ func TestEnvFallback(t *testing.T) {
 	t.Setenv("NETBOX_URL", srv.URL+"/api/")
 	t.Setenv("NETBOX_TOKEN", srv.TokenV2())
 	c, err := netboxsdk.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	st, err := c.Status(context.Background())
-	if err != nil || st.NetBoxVersion != netboxtest.DefaultVersion || !st.AtLeast(4, 6) {
-		t.Fatalf("status: %+v %v", st, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, netboxtest.DefaultVersion, st.NetBoxVersion)
+	assert.True(t, st.AtLeast(4, 6))
 	t.Setenv("NETBOX_URL", "")
-	if _, err := netboxsdk.New(""); err == nil {
-		t.Fatal("want error without URL")
-	}
-	if _, err := netboxsdk.New("ftp://x"); err == nil {
-		t.Fatal("want error for ftp URL")
-	}
+	_, err = netboxsdk.New("")
+	require.Error(t, err, "want error without URL")
+	_, err = netboxsdk.New("ftp://x")
+	require.Error(t, err, "want error for ftp URL")
 }
 
 func TestRetry(t *testing.T) {
 	srv, c := newSrv(t)
 	ctx := context.Background()
 	srv.FailNext("GET", "/api/dcim/sites/", 503, 2, "")
-	if _, err := c.Objects("/api/dcim/sites/").All(ctx, nil); err != nil {
-		t.Fatalf("GET should succeed after 2 retries: %v", err)
-	}
-	srv.FailNext("GET", "/api/dcim/sites/", 429, 5, "0")
 	_, err := c.Objects("/api/dcim/sites/").All(ctx, nil)
-	if !errors.Is(err, netboxsdk.ErrRateLimited) {
-		t.Fatalf("want ErrRateLimited after 3 attempts, got %v", err)
-	}
+	require.NoError(t, err, "GET should succeed after 2 retries")
+	srv.FailNext("GET", "/api/dcim/sites/", 429, 5, "0")
+	_, err = c.Objects("/api/dcim/sites/").All(ctx, nil)
+	require.ErrorIs(t, err, netboxsdk.ErrRateLimited, "after 3 attempts")
 	srv.Reset()
 	srv.FailNext("POST", "/api/dcim/sites/", 502, 1, "")
 	_, err = c.Objects("/api/dcim/sites/").Create(ctx, netboxsdk.Object{"name": "a", "slug": "a"})
 	var ae *netboxsdk.APIError
-	if !errors.As(err, &ae) || ae.StatusCode != 502 {
-		t.Fatalf("POST must not be retried by default: %v", err)
-	}
-	if n := srv.Counts()["POST /api/dcim/sites/"]; n != 1 {
-		t.Fatalf("POST sent %d times", n)
-	}
-	c2, _ := srv.Client(netboxsdk.WithRetry(netboxsdk.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, RetryNonIdempotent: true}))
+	require.ErrorAs(t, err, &ae, "POST must not be retried by default")
+	assert.Equal(t, 502, ae.StatusCode)
+	assert.Equal(t, 1, srv.Counts()["POST /api/dcim/sites/"], "POSTs sent")
+	c2, err := srv.Client(netboxsdk.WithRetry(netboxsdk.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, RetryNonIdempotent: true}))
+	require.NoError(t, err)
 	srv.FailNext("POST", "/api/dcim/sites/", 502, 1, "")
-	if _, err := c2.Objects("/api/dcim/sites/").Create(ctx, netboxsdk.Object{"name": "a", "slug": "a"}); err != nil {
-		t.Fatalf("opted-in POST retry: %v", err)
-	}
-	// Retry-After is honoured (1s, capped by MaxBackoff 5ms here -> fast)
+	_, err = c2.Objects("/api/dcim/sites/").Create(ctx, netboxsdk.Object{"name": "a", "slug": "a"})
+	require.NoError(t, err, "opted-in POST retry")
+	// Retry-After is honoured up to MaxRetryAfter (1s asked, 5ms here -> fast);
+	// the full rule is TestRetryAfterRule's table
 	srv.FailNext("GET", "/api/status/", 503, 1, "1")
 	start := time.Now()
-	if _, err := c.Status(ctx); err != nil || time.Since(start) > 900*time.Millisecond {
-		t.Fatalf("retry-after cap: %v %v", err, time.Since(start))
-	}
-}
-
-func TestRetryAfterWait(t *testing.T) {
-	srv, _ := newSrv(t)
-	c, _ := srv.Client(netboxsdk.WithRetry(netboxsdk.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Second}))
-	srv.FailNext("GET", "/api/status/", 429, 1, "1")
-	start := time.Now()
-	if _, err := c.Status(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(start); d < 900*time.Millisecond {
-		t.Fatalf("Retry-After: 1 not honoured (%v)", d)
-	}
+	_, err = c.Status(ctx)
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 900*time.Millisecond, "Retry-After capped")
 }
 
 func TestConnErrorRetry(t *testing.T) {
@@ -136,43 +110,41 @@ func TestConnErrorRetry(t *testing.T) {
 		if n.Add(1) == 1 {
 			hj, _ := w.(http.Hijacker)
 			conn, _, _ := hj.Hijack()
-			conn.Close()
+			_ = conn.Close()
 			return
 		}
-		w.Write([]byte(`{"netbox-version":"4.7.0"}`))
+		_, _ = w.Write([]byte(`{"netbox-version":"4.7.0"}`))
 	}))
 	defer srv.Close()
-	c, _ := netboxsdk.New(srv.URL, netboxsdk.WithToken("x"), netboxsdk.WithRetry(netboxsdk.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, RetryConnErrors: true}))
-	if _, err := c.Status(context.Background()); err != nil {
-		t.Fatalf("connection reset not retried: %v", err)
-	}
+	c, err := netboxsdk.New(srv.URL, netboxsdk.WithToken("x"), netboxsdk.WithRetry(netboxsdk.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, RetryConnErrors: true}))
+	require.NoError(t, err)
+	_, err = c.Status(context.Background())
+	require.NoError(t, err, "connection reset not retried")
 }
 
 func TestCacheInvalidation(t *testing.T) {
 	srv, _ := newSrv(t)
-	c, _ := srv.Client(netboxsdk.WithCache(time.Minute))
+	c, err := srv.Client(netboxsdk.WithCache(time.Minute))
+	require.NoError(t, err)
 	ctx := context.Background()
 	sites := c.Objects("/api/dcim/sites/")
 	for range 3 {
-		if n, _ := sites.Count(ctx, nil); n != 0 {
-			t.Fatal(n)
-		}
+		n, err := sites.Count(ctx, nil)
+		require.NoError(t, err)
+		require.Zero(t, n)
 	}
-	if got := srv.Counts()["GET /api/dcim/sites/"]; got != 1 {
-		t.Fatalf("cache: %d GETs, want 1", got)
-	}
-	if _, err := sites.Create(ctx, netboxsdk.Object{"name": "s", "slug": "s"}); err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := sites.Count(ctx, nil); n != 1 {
-		t.Fatalf("stale count after write: %d", n)
-	}
+	assert.Equal(t, 1, srv.Counts()["GET /api/dcim/sites/"], "cached GETs")
+	_, err = sites.Create(ctx, netboxsdk.Object{"name": "s", "slug": "s"})
+	require.NoError(t, err)
+	n, err := sites.Count(ctx, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "count after a write")
 	// a write elsewhere leaves the cache alone
-	c.Objects("/api/extras/tags/").Create(ctx, netboxsdk.Object{"name": "t", "slug": "t"})
-	sites.Count(ctx, nil)
-	if got := srv.Counts()["GET /api/dcim/sites/"]; got != 2 {
-		t.Fatalf("GETs %d, want 2", got)
-	}
+	_, err = c.Objects("/api/extras/tags/").Create(ctx, netboxsdk.Object{"name": "t", "slug": "t"})
+	require.NoError(t, err)
+	_, err = sites.Count(ctx, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.Counts()["GET /api/dcim/sites/"], "GETs")
 }
 
 func TestMaxConcurrency(t *testing.T) {
@@ -187,20 +159,19 @@ func TestMaxConcurrency(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 		cur.Add(-1)
-		w.Write([]byte(`{}`))
+		_, _ = w.Write([]byte(`{}`))
 	}))
 	defer srv.Close()
-	c, _ := netboxsdk.New(srv.URL, netboxsdk.WithToken("x"), netboxsdk.WithMaxConcurrency(2))
-	done := make(chan struct{})
+	c, err := netboxsdk.New(srv.URL, netboxsdk.WithToken("x"), netboxsdk.WithMaxConcurrency(2))
+	require.NoError(t, err)
+	errs := make(chan error)
 	for range 8 {
-		go func() { c.Do(context.Background(), "GET", "/api/", nil, nil, nil); done <- struct{}{} }()
+		go func() { _, err := c.Do(context.Background(), "GET", "/api/", nil, nil, nil); errs <- err }()
 	}
 	for range 8 {
-		<-done
+		assert.NoError(t, <-errs)
 	}
-	if peak.Load() > 2 {
-		t.Fatalf("peak concurrency %d > 2", peak.Load())
-	}
+	assert.LessOrEqual(t, peak.Load(), int32(2), "peak concurrency")
 }
 
 func TestTokenNeverLogged(t *testing.T) {
@@ -213,28 +184,24 @@ func TestTokenNeverLogged(t *testing.T) {
 	defer srv.Close()
 	var logs bytes.Buffer
 	lg := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, _ := netboxsdk.New(srv.URL, netboxsdk.WithToken(tok), netboxsdk.WithLogger(lg))
-	_, err := c.Objects("/api/dcim/sites/").Create(context.Background(), netboxsdk.Object{"name": "x"})
+	c, err := netboxsdk.New(srv.URL, netboxsdk.WithToken(tok), netboxsdk.WithLogger(lg))
+	require.NoError(t, err)
+	_, err = c.Objects("/api/dcim/sites/").Create(context.Background(), netboxsdk.Object{"name": "x"})
 	var ae *netboxsdk.APIError
-	if !errors.As(err, &ae) {
-		t.Fatal(err)
-	}
+	require.ErrorAs(t, err, &ae)
 	for _, s := range []string{err.Error(), string(ae.Body), ae.Detail, strings.Join(ae.Fields["name"], ""), logs.String()} {
-		if strings.Contains(s, "SUPERSECRETVALUE") || strings.Contains(s, "leakkey.") {
-			t.Fatalf("token leaked: %s", s)
-		}
+		assert.NotContains(t, s, "SUPERSECRETVALUE", "token leaked")
+		assert.NotContains(t, s, "leakkey.", "token leaked")
 	}
 	// a dead server: transport error text has no token either
 	srv.Close()
-	c2, _ := netboxsdk.New(srv.URL, netboxsdk.WithToken(tok), netboxsdk.WithLogger(lg), netboxsdk.WithRetry(netboxsdk.RetryPolicy{}))
+	c2, err := netboxsdk.New(srv.URL, netboxsdk.WithToken(tok), netboxsdk.WithLogger(lg), netboxsdk.WithRetry(netboxsdk.RetryPolicy{}))
+	require.NoError(t, err)
 	_, err = c2.Status(context.Background())
-	if err == nil || strings.Contains(err.Error(), "SUPERSECRET") || strings.Contains(logs.String(), "SUPERSECRET") {
-		t.Fatalf("transport error: %v", err)
-	}
 	var te *netboxsdk.TransportError
-	if !errors.As(err, &te) {
-		t.Fatalf("want TransportError, got %T", err)
-	}
+	require.ErrorAs(t, err, &te)
+	assert.NotContains(t, err.Error(), "SUPERSECRET")
+	assert.NotContains(t, logs.String(), "SUPERSECRET")
 }
 
 func TestErrorParsing(t *testing.T) {
@@ -242,16 +209,14 @@ func TestErrorParsing(t *testing.T) {
 	ctx := context.Background()
 	_, err := c.Objects("/api/dcim/sites/").BulkCreate(ctx, []netboxsdk.Object{{"name": "a", "slug": "a"}, {"name": "b"}})
 	var ae *netboxsdk.APIError
-	if !errors.As(err, &ae) || ae.Fields["[1].slug"] == nil || len(ae.Items) != 2 {
-		t.Fatalf("bulk errors: %#v", err)
-	}
-	if ae.RequestID == "" || ae.Method != "POST" || !strings.HasPrefix(ae.URL, srv.URL) {
-		t.Fatalf("error metadata: %+v", ae)
-	}
+	require.ErrorAs(t, err, &ae)
+	assert.NotNil(t, ae.Fields["[1].slug"], "bulk field error")
+	assert.Len(t, ae.Items, 2)
+	assert.NotEmpty(t, ae.RequestID)
+	assert.Equal(t, "POST", ae.Method)
+	assert.True(t, strings.HasPrefix(ae.URL, srv.URL), "URL %s", ae.URL)
 	_, err = c.Objects("/api/nope/things/").All(ctx, nil)
-	if !errors.Is(err, netboxsdk.ErrNotFound) {
-		t.Fatalf("unknown app: %v", err)
-	}
+	require.ErrorIs(t, err, netboxsdk.ErrNotFound, "unknown app")
 }
 
 func TestDoRawAndNextLinks(t *testing.T) {
@@ -261,24 +226,21 @@ func TestDoRawAndNextLinks(t *testing.T) {
 	for i := range 7 {
 		in = append(in, netboxsdk.Object{"name": fmt.Sprint("s", i), "slug": fmt.Sprint("s", i)})
 	}
-	if _, err := c.Objects("/api/dcim/sites/").BulkCreate(ctx, in); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.Objects("/api/dcim/sites/").BulkCreate(ctx, in)
+	require.NoError(t, err)
 	var page netboxsdk.Page[netboxsdk.Object]
 	resp, err := c.Do(ctx, "GET", "/api/dcim/sites/?limit=3", nil, nil, &page)
-	if err != nil || resp.Count != 7 || resp.Next == "" || len(page.Results) != 3 {
-		t.Fatalf("Do: %+v %v", resp, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 7, resp.Count)
+	assert.NotEmpty(t, resp.Next)
+	assert.Len(t, page.Results, 3)
 	resp, err = c.Do(ctx, "GET", resp.Next, nil, nil, &page)
-	if err != nil || !strings.Contains(resp.Previous, "limit=3") {
-		t.Fatalf("follow next: %+v %v", resp, err)
-	}
-	if _, err := c.Do(ctx, "GET", "//evil.example/api/", nil, nil, nil); err == nil {
-		t.Fatal("scheme-relative path accepted")
-	}
-	if _, err := c.Do(ctx, "GET", "/api/../admin/", nil, nil, nil); err == nil {
-		t.Fatal("dot-dot path accepted")
-	}
+	require.NoError(t, err, "follow next")
+	assert.Contains(t, resp.Previous, "limit=3")
+	_, err = c.Do(ctx, "GET", "//evil.example/api/", nil, nil, nil)
+	require.Error(t, err, "scheme-relative path accepted")
+	_, err = c.Do(ctx, "GET", "/api/../admin/", nil, nil, nil)
+	require.Error(t, err, "dot-dot path accepted")
 	_ = srv
 }
 
@@ -289,19 +251,15 @@ func TestOldNetBoxOffsetPaging(t *testing.T) {
 	for i := range 35 {
 		in = append(in, netboxsdk.Object{"name": fmt.Sprint("t", i), "slug": fmt.Sprint("t", i)})
 	}
-	c.Objects("/api/extras/tags/").BulkCreate(ctx, in)
+	_, err := c.Objects("/api/extras/tags/").BulkCreate(ctx, in)
+	require.NoError(t, err)
 	srv.Reset()
 	all, err := c.Objects("/api/extras/tags/").All(ctx, nil)
-	if err != nil || len(all) != 35 {
-		t.Fatalf("%d %v", len(all), err)
-	}
-	if n := srv.Counts()["GET /api/extras/tags/"]; n != 4 {
-		t.Fatalf("pages: %d (MAX_PAGE_SIZE 10 => 4)", n)
-	}
+	require.NoError(t, err)
+	assert.Len(t, all, 35)
+	assert.Equal(t, 4, srv.Counts()["GET /api/extras/tags/"], "pages (MAX_PAGE_SIZE 10 => 4)")
 	for _, r := range srv.Requests() {
-		if strings.Contains(r.Query, "start=") && strings.Contains(r.Query, "offset=") {
-			t.Fatalf("mixed start and offset: %s", r.Query)
-		}
+		assert.False(t, strings.Contains(r.Query, "start=") && strings.Contains(r.Query, "offset="), "mixed start and offset: %s", r.Query)
 	}
 }
 
@@ -312,41 +270,36 @@ func TestCursorPaging(t *testing.T) {
 	for i := range 30 {
 		in = append(in, netboxsdk.Object{"name": fmt.Sprint("t", i), "slug": fmt.Sprint("t", i)})
 	}
-	c.Objects("/api/extras/tags/").BulkCreate(ctx, in)
+	_, err := c.Objects("/api/extras/tags/").BulkCreate(ctx, in)
+	require.NoError(t, err)
 	srv.Reset()
 	all, err := c.Objects("/api/extras/tags/").All(ctx, netboxsdk.NewFilter().Limit(10))
-	if err != nil || len(all) != 30 {
-		t.Fatalf("%d %v", len(all), err)
-	}
+	require.NoError(t, err)
+	assert.Len(t, all, 30)
 	reqs := srv.Requests()
-	if len(reqs) != 3 || !strings.Contains(reqs[0].Query, "start=0") || !strings.Contains(reqs[1].Query, "start=") {
-		t.Fatalf("cursor requests: %+v", reqs)
-	}
+	require.Len(t, reqs, 3, "cursor requests")
+	assert.Contains(t, reqs[0].Query, "start=0")
+	assert.Contains(t, reqs[1].Query, "start=")
 }
 
 func TestStrictFilter(t *testing.T) {
 	_, c := newSrv(t)
 	f := netboxsdk.NewFilter().Eq("", 1)
-	if _, err := c.Objects("/api/dcim/sites/").All(context.Background(), f); !errors.Is(err, netboxsdk.ErrUnknownFilter) {
-		t.Fatalf("empty filter name: %v", err)
-	}
+	_, err := c.Objects("/api/dcim/sites/").All(context.Background(), f)
+	require.ErrorIs(t, err, netboxsdk.ErrUnknownFilter, "empty filter name")
 	// The generated table must be there and hold the names used below: a missing
 	// table would make Strict a no-op and this test vacuous.
 	names, ok := netboxsdk.FilterNames("/api/dcim/sites/")
-	if !ok {
-		t.Fatal("no generated filter names for /api/dcim/sites/ (filters_gen.go); run `make generate`")
-	}
-	if !slices.Contains(names, "name") || !slices.Contains(names, "name__ic") || slices.Contains(names, "nmae") {
-		t.Fatalf("filter names of /api/dcim/sites/: %v", names)
-	}
+	require.True(t, ok, "no generated filter names for /api/dcim/sites/ (filters_gen.go); run `make generate`")
+	assert.True(t, slices.Contains(names, "name"), "name")
+	assert.True(t, slices.Contains(names, "name__ic"), "name__ic")
+	assert.False(t, slices.Contains(names, "nmae"), "nmae")
 	f = netboxsdk.NewFilter().Eq("nmae", "x").Strict()
-	if _, err := c.Objects("/api/dcim/sites/").All(context.Background(), f); !errors.Is(err, netboxsdk.ErrUnknownFilter) {
-		t.Fatalf("strict: %v", err)
-	}
+	_, err = c.Objects("/api/dcim/sites/").All(context.Background(), f)
+	require.ErrorIs(t, err, netboxsdk.ErrUnknownFilter, "strict")
 	f = netboxsdk.NewFilter().Eq("name", "x").CF("anything", 1).Lookup("name", "ic", "x").Strict()
-	if _, err := c.Objects("/api/dcim/sites/").All(context.Background(), f); err != nil {
-		t.Fatalf("strict with valid names: %v", err)
-	}
+	_, err = c.Objects("/api/dcim/sites/").All(context.Background(), f)
+	require.NoError(t, err, "strict with valid names")
 }
 
 func TestNullablePatch(t *testing.T) {
@@ -365,14 +318,10 @@ func TestNullablePatch(t *testing.T) {
 	}
 	col := netboxsdk.NewCollection[site, netboxsdk.Object, sitePatch](c, "/api/dcim/sites")
 	s, err := col.Create(ctx, netboxsdk.Object{"name": "a", "slug": "a", "time_zone": "UTC", "facility": "dc1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p, err := col.Patch(ctx, s.ID, sitePatch{Description: netboxsdk.Value("d"), TimeZone: netboxsdk.Null[string]()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Description != "d" || p.TimeZone != nil || p.Facility != "dc1" {
-		t.Fatalf("three-state patch: %+v", p)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "d", p.Description, "set")
+	assert.Nil(t, p.TimeZone, "nulled")
+	assert.Equal(t, "dc1", p.Facility, "left alone")
 }

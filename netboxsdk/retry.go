@@ -3,42 +3,52 @@ package netboxsdk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
 )
 
 // RetryPolicy decides which failed requests are retried and how long to wait.
 //
 // Failures the server cannot have processed are retried for every method: a 429
-// response (when 429 is in Statuses; Retry-After is honoured) and a connection
-// error before any of the request was written (dial, TLS handshake, proxy; when
-// RetryConnErrors is set). Other failures (5xx, a reset or timeout after the
-// request was sent) are ambiguous: they are retried only for idempotent methods
-// (GET, HEAD, OPTIONS, PUT, DELETE) unless RetryNonIdempotent is set, because a
-// POST or PATCH that timed out may have been applied.
+// response (when 429 is in Statuses) and a connection error before any of the
+// request was written (dial, TLS handshake, proxy; when RetryConnErrors is set).
+// Other failures (5xx, a reset or timeout after the request was sent) are
+// ambiguous: they are retried only for idempotent methods (GET, HEAD, OPTIONS,
+// PUT, DELETE) unless RetryNonIdempotent is set, because a POST or PATCH that
+// timed out may have been applied.
+//
+// How long each wait is, and what a Retry-After header does, is one rule
+// shared with proxmoxsdk and stated once: README.md at the workspace root, section
+// "Retries: one rule for both SDKs". Both run their retries in
+// cenkalti/backoff/v5's Retry.
 type RetryPolicy struct {
 	MaxAttempts        int           // total attempts, including the first; <= 1 disables retries
-	MinBackoff         time.Duration // first backoff (default 250ms)
-	MaxBackoff         time.Duration // cap of one backoff and of Retry-After (default 30s)
+	MinBackoff         time.Duration // first backoff interval (default 250ms)
+	MaxBackoff         time.Duration // cap of the backoff interval before jitter (default 30s)
+	MaxRetryAfter      time.Duration // cap of a Retry-After wait (default 30s)
 	Statuses           []int         // statuses to retry (default 429, 502, 503, 504)
 	RetryNonIdempotent bool          // also retry POST and PATCH on ambiguous failures
 	RetryConnErrors    bool          // retry connection errors (refused, reset, EOF, timeouts)
 }
 
-// DefaultRetryPolicy: 4 attempts, 250ms doubling to 30s with full jitter, statuses
-// 429/502/503/504 and connection errors; 429 and unsent requests for every method,
-// the rest for idempotent methods only.
+// DefaultRetryPolicy: 4 attempts, backoff intervals from 250ms doubling up to
+// 30s with ±50% jitter, Retry-After up to 30s, statuses 429/502/503/504 and
+// connection errors; 429 and unsent requests for every method, the rest for
+// idempotent methods only.
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{
 		MaxAttempts:     4,
 		MinBackoff:      250 * time.Millisecond,
 		MaxBackoff:      30 * time.Second,
+		MaxRetryAfter:   30 * time.Second,
 		Statuses:        []int{429, 502, 503, 504},
 		RetryConnErrors: true,
 	}
@@ -53,6 +63,9 @@ func (p RetryPolicy) normalized() RetryPolicy {
 	}
 	if p.MaxBackoff < p.MinBackoff {
 		p.MaxBackoff = p.MinBackoff
+	}
+	if p.MaxRetryAfter <= 0 {
+		p.MaxRetryAfter = 30 * time.Second
 	}
 	if p.Statuses == nil {
 		p.Statuses = []int{429, 502, 503, 504}
@@ -97,18 +110,22 @@ func notSent(err error) bool {
 	return errors.As(err, &oe) && oe.Op == "dial"
 }
 
-// backoff returns the wait before attempt+1: full jitter over min*2^(attempt-1),
-// capped; a Retry-After header wins when present (capped by MaxBackoff).
-func (p RetryPolicy) backoff(attempt int, h http.Header) time.Duration {
+// backOff is the exponential backoff of one request's retries (see RetryPolicy).
+func (p RetryPolicy) backOff() *backoff.ExponentialBackOff {
+	return &backoff.ExponentialBackOff{InitialInterval: p.MinBackoff, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: p.MaxBackoff}
+}
+
+// retryErr is what a failed attempt reports to backoff.Retry: err (or the
+// status when the answer carried no error) joined with a RetryAfterError when
+// the answer names its wait, so Retry waits exactly that long.
+func (p RetryPolicy) retryErr(status int, h http.Header, err error) error {
+	if err == nil {
+		err = fmt.Errorf("netbox: HTTP %d", status)
+	}
 	if d, ok := retryAfter(h); ok {
-		return min(d, p.MaxBackoff)
+		return errors.Join(err, &backoff.RetryAfterError{Duration: min(d, p.MaxRetryAfter)})
 	}
-	ceil := p.MinBackoff << min(attempt-1, 20)
-	if ceil <= 0 || ceil > p.MaxBackoff {
-		ceil = p.MaxBackoff
-	}
-	// Full jitter with a floor of half the ceiling keeps the expected growth.
-	return ceil/2 + time.Duration(rand.Int64N(int64(ceil/2)+1))
+	return err
 }
 
 func retryAfter(h http.Header) (time.Duration, bool) {
@@ -147,18 +164,4 @@ func isConnError(err error) bool {
 	}
 	var oe *net.OpError
 	return errors.As(err, &oe)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

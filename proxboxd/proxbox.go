@@ -141,6 +141,10 @@ type StageResult struct {
 	Skipped  []ItemSkip         `json:"skipped,omitempty"`
 	Plan     []Change           `json:"plan,omitempty"` // filled on dry runs
 	Requests map[string]int     `json:"requests,omitempty"`
+	// Objects is what the stage did to each object; Counts is made from it,
+	// so each object counts once per stage, and the run records merge the
+	// stages' Objects to count each object once per run (see Tally).
+	Objects *Tally `json:"-"`
 }
 
 // IndividualRequest is a /sync/individual/{kind} call: Kind is vm, backup,

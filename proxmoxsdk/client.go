@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+
 	"github.com/proxbox-go/proxbox/proxmoxsdk/pvetypes"
 )
 
@@ -248,35 +250,46 @@ func (c *Client) CallRaw(ctx context.Context, method, path string, params any) (
 func (c *Client) do(ctx context.Context, req *Request) (*Response, error) {
 	attempts := max(c.retry.MaxAttempts, 1)
 	idem := isIdempotent(req.Method)
-	var lastErr error
-	var wait time.Duration
-	for attempt := 1; ; attempt++ {
-		if attempt > 1 {
-			if err := sleepCtx(ctx, wait); err != nil {
-				return nil, errors.Join(err, lastErr)
-			}
-		}
+	var (
+		resp     *Response
+		final    error // the error the call ends with
+		retryErr error // the failure of the attempt being retried
+		attempt  int
+	)
+	// Each attempt either ends the call (resp or final is set and nil is
+	// returned to Retry) or asks for another one.
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		attempt++
 		start := c.now()
-		resp, err := c.doAuth(ctx, req)
+		r, err := c.doAuth(ctx, req)
 		more := attempt < attempts
 		if err != nil {
 			if !more || !idem || !retryableErr(ctx, err) {
-				return nil, err
+				final = err
+				return struct{}{}, nil
 			}
-			lastErr, wait = err, c.retry.backoff(attempt)
-			c.log.DebugContext(ctx, "proxmox retry", "method", req.Method, "path", req.Path, "error", err, "attempt", attempt, "wait", wait)
-			continue
+			retryErr = err
+			return struct{}{}, err
 		}
-		if more && retryStatus(req.Method, resp.StatusCode) && ctx.Err() == nil {
-			if apiErr := apiErrorFrom(req.Method, req.Path, resp); apiErr.Temporary() {
-				lastErr, wait = apiErr, c.retry.wait(attempt, resp.Header)
-				c.log.DebugContext(ctx, "proxmox retry", "method", req.Method, "path", req.Path, "status", resp.StatusCode, "attempt", attempt, "wait", wait)
-				continue
+		if more && retryStatus(req.Method, r.StatusCode) && ctx.Err() == nil {
+			if apiErr := apiErrorFrom(req.Method, req.Path, r); apiErr.Temporary() {
+				retryErr = apiErr
+				return struct{}{}, c.retry.retryErr(apiErr, r.Header)
 			}
 		}
-		c.log.DebugContext(ctx, "proxmox call", "method", req.Method, "path", req.Path, "status", resp.StatusCode, "duration", c.now().Sub(start))
-		return resp, nil
+		c.log.DebugContext(ctx, "proxmox call", "method", req.Method, "path", req.Path, "status", r.StatusCode, "duration", c.now().Sub(start))
+		resp = r
+		return struct{}{}, nil
+	}, backoff.WithBackOff(c.retry.backOff()), backoff.WithMaxElapsedTime(0), backoff.WithNotify(func(_ error, wait time.Duration) {
+		c.log.DebugContext(ctx, "proxmox retry", "method", req.Method, "path", req.Path, "error", retryErr, "attempt", attempt, "wait", wait)
+	}))
+	if err != nil { // the caller's context ended during a wait
+		return nil, errors.Join(err, retryErr)
 	}
+	if final != nil {
+		return nil, final
+	}
+	return resp, nil
 }
 
 func (c *Client) doAuth(ctx context.Context, req *Request) (*Response, error) {

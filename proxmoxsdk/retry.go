@@ -3,10 +3,11 @@ package proxmoxsdk
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
 )
 
 // RetryPolicy controls retries of failed calls.
@@ -16,21 +17,26 @@ import (
 // context is still live, and on temporary answers: 408, 429 and 5xx other
 // than 501 and PVE's definitive ones ("does not exist", a guest or its agent
 // not running; see APIError.Temporary). A 429 is retried for every method:
-// the server refused the request without processing it. Waits grow
-// exponentially with jitter; a Retry-After header (429, 503) is honoured as
-// the least wait.
+// the server refused the request without processing it.
+//
+// How long each wait is, and what a Retry-After header does, is one rule
+// shared with netboxsdk and stated once: README.md at the workspace root, section
+// "Retries: one rule for both SDKs". Both run their retries in
+// cenkalti/backoff/v5's Retry.
 type RetryPolicy struct {
 	// MaxAttempts counts the first try; 1 disables retries.
 	MaxAttempts int
-	// MinBackoff and MaxBackoff bound the full-jitter exponential backoff.
+	// MinBackoff is the first backoff interval (0: 100 ms), MaxBackoff the
+	// cap of the interval before jitter.
 	MinBackoff, MaxBackoff time.Duration
 	// MaxRetryAfter caps the wait a Retry-After header asks for (0: 30 s).
 	MaxRetryAfter time.Duration
 }
 
-// DefaultRetryPolicy: 5 attempts, 200 ms to 5 s, Retry-After up to 30 s.
-// Reads are cheap for PVE and a sync plans from them, so a read is worth a
-// few retries before the caller has to treat its object as not read.
+// DefaultRetryPolicy: 5 attempts, backoff intervals from 200 ms doubling up
+// to 5 s with ±50% jitter, Retry-After up to 30 s. Reads are cheap for PVE
+// and a sync plans from them, so a read is worth a few retries before the
+// caller has to treat its object as not read.
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxAttempts: 5, MinBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
 }
@@ -38,8 +44,8 @@ func DefaultRetryPolicy() RetryPolicy {
 // NoRetry disables retries.
 func NoRetry() RetryPolicy { return RetryPolicy{MaxAttempts: 1} }
 
-// backoff returns a full-jitter delay for the given retry (1-based).
-func (p RetryPolicy) backoff(attempt int) time.Duration {
+// backOff is the exponential backoff of one call's retries (see RetryPolicy).
+func (p RetryPolicy) backOff() *backoff.ExponentialBackOff {
 	lo, hi := p.MinBackoff, p.MaxBackoff
 	if lo <= 0 {
 		lo = 100 * time.Millisecond
@@ -47,29 +53,22 @@ func (p RetryPolicy) backoff(attempt int) time.Duration {
 	if hi < lo {
 		hi = lo
 	}
-	d := lo
-	for i := 1; i < attempt && d < hi; i++ {
-		d *= 2
-	}
-	if d > hi {
-		d = hi
-	}
-	return lo/2 + rand.N(d-lo/2+1)
+	return &backoff.ExponentialBackOff{InitialInterval: lo, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: hi}
 }
 
-// wait returns the delay before retry attempt (1-based) after an answer
-// carrying h: the backoff, or the answer's Retry-After when that is longer
-// (capped by MaxRetryAfter).
-func (p RetryPolicy) wait(attempt int, h http.Header) time.Duration {
-	d := p.backoff(attempt)
-	if ra, ok := retryAfter(h, time.Now()); ok {
-		limit := p.MaxRetryAfter
-		if limit <= 0 {
-			limit = 30 * time.Second
-		}
-		d = max(d, min(ra, limit))
+// retryErr is what a failed attempt reports to backoff.Retry: err joined
+// with a RetryAfterError when the answer names its wait (header h), so Retry
+// waits exactly that long, capped by MaxRetryAfter.
+func (p RetryPolicy) retryErr(err error, h http.Header) error {
+	ra, ok := retryAfter(h, time.Now())
+	if !ok {
+		return err
 	}
-	return d
+	limit := p.MaxRetryAfter
+	if limit <= 0 {
+		limit = 30 * time.Second
+	}
+	return errors.Join(err, &backoff.RetryAfterError{Duration: min(ra, limit)})
 }
 
 // retryAfter parses a Retry-After header: delay-seconds or an HTTP date.
@@ -113,15 +112,4 @@ func retryableErr(ctx context.Context, err error) bool {
 	}
 	var ce *CommandError
 	return !errors.As(err, &ce)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -3,10 +3,13 @@ package proxmoxsdk
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
 )
 
 // UPID is a decoded task id
@@ -97,33 +100,35 @@ func (c *Client) WaitTask(ctx context.Context, upid string, opts ...WaitOption) 
 		o(&cfg)
 	}
 	base := JoinPath("nodes", u.Node, "tasks", upid)
-	delay := cfg.interval
 	start, seen := c.now(), 0
-	for {
+	// the documented schedule: interval, ×1.5 per poll up to maxInterval, no jitter
+	poll := &backoff.ExponentialBackOff{InitialInterval: cfg.interval, Multiplier: 1.5, MaxInterval: cfg.maxInterval}
+	st, err := backoff.Retry(ctx, func() (*TaskStatus, error) {
 		var st TaskStatus
 		if err := c.Call(ctx, "GET", base+"/status", nil, &st); err != nil {
-			return nil, fmt.Errorf("proxmox: wait task %s: %w", upid, err)
+			return nil, backoff.Permanent(err)
 		}
 		if cfg.progress != nil {
 			var lines []string
 			lines, seen = c.taskLogFrom(ctx, base, seen)
 			cfg.progress(TaskProgress{Status: st, NewLines: lines, Elapsed: c.now().Sub(start)})
 		}
-		if st.Status != "running" && st.Status != "" {
-			if taskOK(st.ExitStatus, cfg.failOnWarnings) {
-				return &st, nil
-			}
-			return &st, &TaskError{UPID: upid, ExitStatus: st.ExitStatus, LogTail: c.taskLogTail(ctx, base, cfg.logLines)}
+		if st.Status == "running" || st.Status == "" {
+			return nil, errTaskRunning
 		}
-		if err := sleepCtx(ctx, delay); err != nil {
-			return nil, fmt.Errorf("proxmox: wait task %s: %w", upid, err)
-		}
-		delay = delay * 3 / 2
-		if delay > cfg.maxInterval {
-			delay = cfg.maxInterval
-		}
+		return &st, nil
+	}, backoff.WithBackOff(poll), backoff.WithMaxElapsedTime(0))
+	if err != nil {
+		return nil, fmt.Errorf("proxmox: wait task %s: %w", upid, err)
 	}
+	if taskOK(st.ExitStatus, cfg.failOnWarnings) {
+		return st, nil
+	}
+	return st, &TaskError{UPID: upid, ExitStatus: st.ExitStatus, LogTail: c.taskLogTail(ctx, base, cfg.logLines)}
 }
+
+// errTaskRunning tells backoff.Retry to poll a running task again.
+var errTaskRunning = errors.New("task still running")
 
 func taskOK(exit string, failOnWarnings bool) bool {
 	if exit == "OK" {

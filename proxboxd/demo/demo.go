@@ -50,6 +50,10 @@ type Options struct {
 
 // Env is a running demo environment (also used by tests).
 type Env struct {
+	// Tally, when the demo has an engine, collects what each stage did to
+	// each object (StageResult.Objects) so a full sync counts each object
+	// once, whatever number of its 12 stage streams touched it.
+	Tally    *RunCounter
 	Mock     *pvemock.Mock
 	PVE      *httptest.Server
 	NetBox   *netboxtest.Server
@@ -117,7 +121,8 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 		CountNetBox: metrics.CountNetBox, CountProxmox: metrics.CountProxmox})
 	var syncer proxbox.Syncer
 	if o.NewEngine != nil {
-		syncer = o.NewEngine(conn)
+		env.Tally = &RunCounter{}
+		syncer = env.Tally.Wrap(o.NewEngine(conn))
 	}
 	env.Server = pbhttp.New(pbhttp.Config{PublicAdmin: true, PublicLogs: true, RateLimit: -1},
 		pbhttp.Deps{Store: st, Syncer: syncer, Connector: conn, Settings: prov, Logger: o.Logger, Logs: o.Logs, Metrics: metrics})
@@ -268,17 +273,16 @@ type StageRun struct {
 
 // SyncRun is one full sync in the report.
 type SyncRun struct {
-	DurationS      float64                   `json:"duration_s"`
-	OK             bool                      `json:"ok"`
-	NetBoxRequests map[string]int            `json:"netbox_requests"`
-	ProxmoxCalls   int64                     `json:"proxmox_requests"`
-	Created        map[string]int            `json:"created"`
-	Updated        map[string]int            `json:"updated"`
-	Deleted        map[string]int            `json:"deleted"`
-	Failed         map[string]int            `json:"failed"`
-	Unchanged      map[string]int            `json:"unchanged"`
-	Stages         []StageRun                `json:"stages"`
-	Counts         map[string]proxbox.Counts `json:"-"`
+	DurationS      float64        `json:"duration_s"`
+	OK             bool           `json:"ok"`
+	NetBoxRequests map[string]int `json:"netbox_requests"`
+	ProxmoxCalls   int64          `json:"proxmox_requests"`
+	Created        map[string]int `json:"created"`
+	Updated        map[string]int `json:"updated"`
+	Deleted        map[string]int `json:"deleted"`
+	Failed         map[string]int `json:"failed"`
+	Unchanged      map[string]int `json:"unchanged"`
+	Stages         []StageRun     `json:"stages"`
 }
 
 func newRun() *SyncRun {
@@ -315,6 +319,7 @@ func (e *Env) FullSync(ctx context.Context) *SyncRun {
 	r := newRun()
 	start := time.Now()
 	r.OK = true
+	e.Tally.Reset()
 	hc := &http.Client{}
 	for _, st := range proxbox.Stages {
 		t0 := time.Now()
@@ -328,10 +333,10 @@ func (e *Env) FullSync(ctx context.Context) *SyncRun {
 			}
 			r.OK = false
 		}
-		if out.Complete != nil {
-			addCounts(r, out.Complete.Result)
-		}
 		r.Stages = append(r.Stages, sr)
+	}
+	for ot, c := range e.Tally.Counts() {
+		r.Created[ot], r.Updated[ot], r.Deleted[ot], r.Failed[ot], r.Unchanged[ot] = c.Created, c.Updated, c.Deleted, c.Failed, c.Unchanged
 	}
 	r.DurationS = time.Since(start).Seconds()
 	for _, q := range e.NetBox.Requests() {
@@ -341,19 +346,6 @@ func (e *Env) FullSync(ctx context.Context) *SyncRun {
 		r.ProxmoxCalls += n
 	}
 	return r
-}
-
-func addCounts(r *SyncRun, result map[string]any) {
-	counts, _ := result["counts"].(map[string]any)
-	for ot, v := range counts {
-		m, _ := v.(map[string]any)
-		get := func(k string) int { f, _ := m[k].(float64); return int(f) }
-		r.Created[ot] += get("created")
-		r.Updated[ot] += get("updated")
-		r.Deleted[ot] += get("deleted")
-		r.Failed[ot] += get("failed")
-		r.Unchanged[ot] += get("unchanged")
-	}
 }
 
 // Report is the --report JSON.
@@ -381,7 +373,7 @@ func printSummary(w io.Writer, label string, r *SyncRun) {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	fmt.Fprintf(w, "  %-44s %8s %8s %9s %8s %7s\n", "object type", "created", "updated", "unchanged", "deleted", "failed")
+	fmt.Fprintf(w, "  %-44s %8s %8s %9s %8s %7s\n", "object type (each object once)", "created", "updated", "unchanged", "deleted", "failed")
 	for _, k := range names {
 		fmt.Fprintf(w, "  %-44s %8d %8d %9d %8d %7d\n", k, r.Created[k], r.Updated[k], r.Unchanged[k], r.Deleted[k], r.Failed[k])
 	}
@@ -426,6 +418,15 @@ func Run(ctx context.Context, o Options) error {
 			return errors.New("demo sync failed")
 		}
 		return nil
+	}
+	// Something for /admin to plan: the mock drifts, and a dry run (which
+	// writes nothing) plans what the next sync would change.
+	if did, err := env.Drift(); err != nil {
+		fmt.Fprintf(o.Stdout, "drift: %v\n", err)
+	} else if out, err := env.DryRun(ctx); err != nil || out.Complete == nil || !out.Complete.OK {
+		fmt.Fprintf(o.Stdout, "dry run failed: %v %s\n", err, out.Detail)
+	} else {
+		fmt.Fprintf(o.Stdout, "then the mock drifted (%s) and a dry run planned the next sync without writing (see the plan in /admin)\n", strings.Join(did, "; "))
 	}
 	fmt.Fprintf(o.Stdout, "\nopen %s/admin (API key for other routes: %s…); Ctrl-C to stop\n", env.BaseURL, env.APIKey[:6])
 	<-ctx.Done()

@@ -2,8 +2,6 @@ package http
 
 import (
 	"context"
-	"encoding/json"
-	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/proxbox-go/proxbox/proxboxd/connector"
-	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
 )
 
 func parseLogFilter(c echo.Context) (LogFilter, error) {
@@ -102,44 +99,6 @@ func nilIfZero(n int64) any {
 	return n
 }
 
-// GET /admin/logs/stream: SSE event `log`, chronological, with keep-alives.
-// It ends with a `complete` frame on shutdown like every other stream.
-func (s *Server) adminLogsStream(c echo.Context) error {
-	f, err := parseLogFilter(c)
-	if err != nil {
-		return err
-	}
-	s.streams.Add(1)
-	defer s.streams.Done()
-	// newer_than_id given (even 0): replay from there; absent: only new lines.
-	last := f.NewerThan
-	if !c.QueryParams().Has("newer_than_id") {
-		last = s.d.Logs.LastID()
-	}
-	f.NewerThan = 0
-	sse := NewSSE(c.Response())
-	go sse.KeepAlive(s.cfg.KeepAlive)
-	defer sse.Stop()
-	ctx := c.Request().Context()
-	for {
-		wait := s.d.Logs.Wait()
-		for _, e := range s.d.Logs.After(last, f) {
-			if err := sse.Event("log", e); err != nil {
-				return nil
-			}
-			last = e.ID
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-s.baseCtx.Done():
-			_ = sse.Complete(CompletePayload{OK: true, Message: "Server shutdown."})
-			return nil
-		case <-wait:
-		}
-	}
-}
-
 // GET /admin/runs: the sync-run history.
 func (s *Server) adminRuns(c echo.Context) error {
 	limit, _ := strconv.Atoi(c.QueryParam("limit"))
@@ -151,7 +110,11 @@ func (s *Server) adminRuns(c echo.Context) error {
 }
 
 type endpointHealth struct {
-	Kind, Name, URL, Status, Detail string
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	URL    string `json:"url"`
+	Status string `json:"status"` // ok, error
+	Detail string `json:"detail"`
 }
 
 func (s *Server) endpointHealth(ctx context.Context) []endpointHealth {
@@ -202,56 +165,3 @@ func (s *Server) endpointHealth(ctx context.Context) []endpointHealth {
 	wg.Wait()
 	return out
 }
-
-type runView struct {
-	sqlite.SyncRun
-	Counts string
-}
-
-// GET /admin: endpoints with health, the last run per stage with results,
-// and the live log.
-func (s *Server) adminPage(c echo.Context) error {
-	ctx := c.Request().Context()
-	last, err := s.d.Store.LastRunPerStage(ctx)
-	if err != nil {
-		return err
-	}
-	views := make([]runView, 0, len(last))
-	for _, r := range last {
-		v := runView{SyncRun: r}
-		var res struct {
-			Counts map[string]map[string]int `json:"counts"`
-		}
-		if json.Unmarshal(r.Result, &res) == nil {
-			var parts []string
-			for ot, cn := range res.Counts {
-				parts = append(parts, ot+": +"+strconv.Itoa(cn["created"])+" ~"+strconv.Itoa(cn["updated"])+" -"+strconv.Itoa(cn["deleted"])+" ="+strconv.Itoa(cn["unchanged"])+" !"+strconv.Itoa(cn["failed"]))
-			}
-			v.Counts = strings.Join(parts, "; ")
-		}
-		views = append(views, v)
-	}
-	data := map[string]any{"Version": Version, "Health": s.endpointHealth(ctx), "Runs": views, "Now": time.Now().UTC().Format(time.RFC3339)}
-	c.Response().Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-	c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
-	c.Response().WriteHeader(http.StatusOK)
-	return adminTmpl.Execute(c.Response(), data)
-}
-
-var adminTmpl = template.Must(template.New("admin").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><title>proxboxd admin</title>
-<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;font-size:.9em}
-.ok{color:#070}.error,.false{color:#b00}#log{font-family:monospace;font-size:.8em;height:22em;overflow:auto;border:1px solid #ccc;padding:.5em;white-space:pre-wrap}</style></head>
-<body><h1>proxboxd {{.Version}}</h1><p>Rendered {{.Now}}</p>
-<h2>Endpoints</h2><table><tr><th>Kind</th><th>Name</th><th>URL</th><th>Health</th><th>Detail</th></tr>
-{{range .Health}}<tr><td>{{.Kind}}</td><td>{{.Name}}</td><td>{{.URL}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{.Detail}}</td></tr>{{else}}<tr><td colspan="5">no endpoints registered</td></tr>{{end}}</table>
-<h2>Last runs</h2><table><tr><th>Kind</th><th>Stage</th><th>Started</th><th>Duration (s)</th><th>OK</th><th>Message</th><th>Results (+created ~updated -deleted =unchanged !failed)</th></tr>
-{{range .Runs}}<tr><td>{{.Kind}}</td><td>{{.Stage}}</td><td>{{.StartedAt.Format "2006-01-02 15:04:05"}}</td><td>{{printf "%.2f" .DurationS}}</td><td>{{if .OK}}<span class="{{.OK}}">{{.OK}}</span>{{else}}running{{end}}</td><td>{{.Message}}</td><td>{{.Counts}}</td></tr>{{else}}<tr><td colspan="7">no runs yet</td></tr>{{end}}</table>
-<h2>Live log</h2><div id="log"></div>
-<script>
-(function(){var el=document.getElementById('log');
-function add(e){var d=document.createElement('div');d.textContent=e.timestamp+' '+e.level+' ['+(e.module||'')+'] '+e.message+(e.attrs?' '+JSON.stringify(e.attrs):'');el.appendChild(d);el.scrollTop=el.scrollHeight;}
-fetch('/admin/logs?limit=100').then(function(r){return r.json()}).then(function(j){(j.logs||[]).reverse().forEach(add);}).catch(function(){});
-if(window.EventSource){var es=new EventSource('/admin/logs/stream');es.addEventListener('log',function(m){try{add(JSON.parse(m.data))}catch(x){}});}
-})();
-</script></body></html>`))

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/demo"
@@ -33,86 +35,81 @@ func TestContractBootstrap(t *testing.T) {
 	noKey := map[string]string{pbhttp.HeaderAPIKey: ""}
 
 	// K1: GET / without auth, any 2xx.
-	if code, _ := e.do("GET", "/", nil, noKey); code/100 != 2 {
-		t.Fatalf("K1 GET / = %d", code)
-	}
+	code, _ := e.do("GET", "/", nil, noKey)
+	require.Equal(t, 2, code/100, "K1 GET / = %d", code)
 	// A1: needs_bootstrap (bool), has_db_keys (bool).
 	code, b := e.do("GET", "/auth/bootstrap-status", nil, noKey)
+	require.Equal(t, 200, code, "A1: %s", b)
 	st := mustJSON[map[string]any](t, b)
-	if code != 200 || st["needs_bootstrap"] != true || st["has_db_keys"] != false {
-		t.Fatalf("A1 = %d %s", code, b)
-	}
+	assert.Equal(t, true, st["needs_bootstrap"], "A1")
+	assert.Equal(t, false, st["has_db_keys"], "A1")
 	// Before any key: 401 whose detail names "API key" (plugin §1.5 retry).
 	code, b = e.do("GET", "/netbox/endpoint", nil, noKey)
-	if code != 401 || !strings.Contains(mustJSON[map[string]any](t, b)["detail"].(string), "API key") {
-		t.Fatalf("pre-bootstrap = %d %s", code, b)
-	}
+	require.Equal(t, 401, code, "pre-bootstrap: %s", b)
+	assert.Contains(t, mustJSON[map[string]any](t, b)["detail"], "API key", "pre-bootstrap")
 	// A2: short key 400, first 201, then 409.
-	if code, _ := e.do("POST", "/auth/register-key", map[string]string{"api_key": "short", "label": "x"}, noKey); code != 400 {
-		t.Fatalf("A2 short = %d", code)
-	}
-	if code, b := e.do("POST", "/auth/register-key", map[string]string{"api_key": pluginKey, "label": "netbox-fastapi-1"}, noKey); code != 201 {
-		t.Fatalf("A2 = %d %s", code, b)
-	}
-	if code, _ := e.do("POST", "/auth/register-key", map[string]string{"api_key": pluginKey + "x", "label": "ProxBox Endpoint"}, noKey); code != 409 {
-		t.Fatalf("A2 again = %d", code)
-	}
+	code, _ = e.do("POST", "/auth/register-key", map[string]string{"api_key": "short", "label": "x"}, noKey)
+	require.Equal(t, 400, code, "A2 short")
+	code, b = e.do("POST", "/auth/register-key", map[string]string{"api_key": pluginKey, "label": "netbox-fastapi-1"}, noKey)
+	require.Equal(t, 201, code, "A2: %s", b)
+	code, _ = e.do("POST", "/auth/register-key", map[string]string{"api_key": pluginKey + "x", "label": "ProxBox Endpoint"}, noKey)
+	require.Equal(t, 409, code, "A2 again")
 	code, b = e.do("GET", "/auth/bootstrap-status", nil, noKey)
+	require.Equal(t, 200, code, "A1 after: %s", b)
 	st = mustJSON[map[string]any](t, b)
-	if code != 200 || st["needs_bootstrap"] != false || st["has_db_keys"] != true {
-		t.Fatalf("A1 after = %d %s", code, b)
-	}
+	assert.Equal(t, false, st["needs_bootstrap"], "A1 after")
+	assert.Equal(t, true, st["has_db_keys"], "A1 after")
 	// A3: GET /auth/keys with H -> 200; a wrong key -> 401 "API key".
 	e.key = pluginKey
 	code, b = e.do("GET", "/auth/keys", nil, nil)
+	require.Equal(t, 200, code, "A3: %s", b)
 	keys := mustJSON[map[string][]map[string]any](t, b)["keys"]
-	if code != 200 || len(keys) != 1 || keys[0]["label"] != "netbox-fastapi-1" || keys[0]["is_active"] != true {
-		t.Fatalf("A3 = %d %s", code, b)
-	}
-	if strings.Contains(string(b), "hash") || strings.Contains(string(b), pluginKey) {
-		t.Fatalf("key listing leaks: %s", b)
-	}
+	require.Len(t, keys, 1, "A3: %s", b)
+	assert.Equal(t, "netbox-fastapi-1", keys[0]["label"])
+	assert.Equal(t, true, keys[0]["is_active"])
+	assert.NotContains(t, string(b), "hash", "key listing leaks")
+	assert.NotContains(t, string(b), pluginKey, "key listing leaks")
 	code, b = e.do("GET", "/auth/keys", nil, map[string]string{pbhttp.HeaderAPIKey: "wrong-key-wrong-key-wrong-key-wrong-key"})
-	if code != 401 || !strings.Contains(string(b), "API key") {
-		t.Fatalf("A3 wrong = %d %s", code, b)
-	}
+	require.Equal(t, 401, code, "A3 wrong: %s", b)
+	assert.Contains(t, string(b), "API key", "A3 wrong")
 	// /health and /version with H (exempt anyway); version >= 0.0.15.
 	code, b = e.do("GET", "/health", nil, nil)
+	require.Equal(t, 200, code, "health: %s", b)
 	h := mustJSON[map[string]any](t, b)
-	if code != 200 || h["status"] != "ready" || h["init_ok"] != true {
-		t.Fatalf("health = %d %s", code, b)
-	}
+	assert.Equal(t, "ready", h["status"])
+	assert.Equal(t, true, h["init_ok"])
 	code, b = e.do("GET", "/version", nil, nil)
+	require.Equal(t, 200, code, "version: %s", b)
 	v := mustJSON[map[string]any](t, b)["version"].(string)
-	if code != 200 || !versionAtLeast(v, 0, 0, 15) {
-		t.Fatalf("version = %d %s", code, b)
-	}
+	assert.True(t, versionAtLeast(v, 0, 0, 15), "version %s", v)
 	// O2: /openapi.json fields the plugin summarises.
 	code, b = e.do("GET", "/openapi.json", nil, nil)
+	require.Equal(t, 200, code, "openapi")
 	doc := mustJSON[map[string]any](t, b)
 	info := doc["info"].(map[string]any)
 	comps := doc["components"].(map[string]any)
 	sec := comps["securitySchemes"].(map[string]any)["APIKeyHeader"].(map[string]any)
 	paths := doc["paths"].(map[string]any)
-	if code != 200 || !strings.HasPrefix(doc["openapi"].(string), "3.") || info["title"] == "" || info["version"] != pbhttp.Version ||
-		sec["type"] != "apiKey" || sec["in"] != "header" || sec["name"] != pbhttp.HeaderAPIKey || len(paths) < 60 {
-		t.Fatalf("openapi = %d (paths %d)", code, len(paths))
-	}
+	assert.True(t, strings.HasPrefix(doc["openapi"].(string), "3."), "openapi %v", doc["openapi"])
+	assert.NotEmpty(t, info["title"])
+	assert.Equal(t, pbhttp.Version, info["version"])
+	assert.Equal(t, "apiKey", sec["type"])
+	assert.Equal(t, "header", sec["in"])
+	assert.Equal(t, pbhttp.HeaderAPIKey, sec["name"])
+	assert.GreaterOrEqual(t, len(paths), 60, "paths")
 	get := paths["/dcim/devices/create/stream"].(map[string]any)["get"].(map[string]any)
-	if get["operationId"] == "" || len(get["tags"].([]any)) == 0 || get["responses"] == nil || get["parameters"] == nil {
-		t.Fatalf("openapi op = %v", get)
-	}
+	assert.NotEmpty(t, get["operationId"], "openapi op")
+	assert.NotEmpty(t, get["tags"], "openapi op")
+	assert.NotNil(t, get["responses"], "openapi op")
+	assert.NotNil(t, get["parameters"], "openapi op")
 	// revoking the key: 401 afterwards; re-activating works.
 	id := strconv.Itoa(int(keys[0]["id"].(float64)))
-	if code, _ := e.do("POST", "/auth/keys", map[string]string{"label": "second"}, nil); code != 201 {
-		t.Fatalf("create key = %d", code)
-	}
-	if code, _ := e.do("POST", "/auth/keys/"+id+"/deactivate", nil, nil); code != 200 {
-		t.Fatalf("deactivate = %d", code)
-	}
-	if code, _ := e.do("GET", "/auth/keys", nil, nil); code != 401 {
-		t.Fatalf("revoked key still works: %d", code)
-	}
+	code, _ = e.do("POST", "/auth/keys", map[string]string{"label": "second"}, nil)
+	require.Equal(t, 201, code, "create key")
+	code, _ = e.do("POST", "/auth/keys/"+id+"/deactivate", nil, nil)
+	require.Equal(t, 200, code, "deactivate")
+	code, _ = e.do("GET", "/auth/keys", nil, nil)
+	require.Equal(t, 401, code, "revoked key still works")
 }
 
 func versionAtLeast(v string, a, b, c int) bool {
@@ -133,51 +130,39 @@ func TestContractEndpointPush(t *testing.T) {
 	e := newEnv(t, pbhttp.Config{}, true)
 	// N1: list (empty) must be a JSON list.
 	code, b := e.do("GET", "/netbox/endpoint", nil, nil)
-	if code != 200 || string(bytes.TrimSpace(b)) != "[]" {
-		t.Fatalf("N1 = %d %s", code, b)
-	}
+	require.Equal(t, 200, code, "N1")
+	require.Equal(t, "[]", string(bytes.TrimSpace(b)), "N1")
 	nbBody := map[string]any{"name": "NetBox Endpoint", "ip_address": "127.0.0.1", "domain": "", "port": 443, "verify_ssl": true,
 		"token_version": "v2", "token": "secret-v2-0123456789", "token_key": "abcdef12345"}
 	// N3: POST -> 200/201.
 	code, b = e.do("POST", "/netbox/endpoint", nbBody, nil)
-	if code != 200 && code != 201 {
-		t.Fatalf("N3 = %d %s", code, b)
-	}
+	require.Contains(t, []int{200, 201}, code, "N3: %s", b)
 	code, b = e.do("GET", "/netbox/endpoint", nil, nil)
+	require.Equal(t, 200, code, "N1")
 	list := mustJSON[[]map[string]any](t, b)
-	if code != 200 || len(list) != 1 {
-		t.Fatalf("N1 = %d %s", code, b)
-	}
+	require.Len(t, list, 1, "N1: %s", b)
 	for _, f := range []string{"id", "name", "ip_address", "domain", "port", "token_version", "verify_ssl"} {
-		if _, ok := list[0][f]; !ok {
-			t.Fatalf("N1 item lacks %s: %s", f, b)
-		}
+		assert.Contains(t, list[0], f, "N1 item")
 	}
-	if strings.Contains(string(b), "secret-v2") || strings.Contains(string(b), "abcdef12345") {
-		t.Fatalf("secret returned: %s", b)
-	}
+	assert.NotContains(t, string(b), "secret-v2", "secret returned")
+	assert.NotContains(t, string(b), "abcdef12345", "secret returned")
 	// N2: PUT existing[0].id with the same body, then a changed body.
 	id := strconv.Itoa(int(list[0]["id"].(float64)))
 	nbBody["name"] = "NetBox Renamed"
-	if code, b := e.do("PUT", "/netbox/endpoint/"+id, nbBody, nil); code != 200 && code != 201 {
-		t.Fatalf("N2 = %d %s", code, b)
-	}
+	code, b = e.do("PUT", "/netbox/endpoint/"+id, nbBody, nil)
+	require.Contains(t, []int{200, 201}, code, "N2: %s", b)
 	// A second POST (plugin race) updates the single row.
-	if code, _ := e.do("POST", "/netbox/endpoint", nbBody, nil); code != 200 {
-		t.Fatalf("N3 again = %d", code)
-	}
-	if _, b := e.do("GET", "/netbox/endpoint", nil, nil); len(mustJSON[[]map[string]any](t, b)) != 1 {
-		t.Fatalf("more than one NetBox endpoint: %s", b)
-	}
+	code, _ = e.do("POST", "/netbox/endpoint", nbBody, nil)
+	require.Equal(t, 200, code, "N3 again")
+	_, b = e.do("GET", "/netbox/endpoint", nil, nil)
+	require.Len(t, mustJSON[[]map[string]any](t, b), 1, "more than one NetBox endpoint: %s", b)
 
 	// P1-P3 for ProxmoxEndpoint pk 7.
 	pxBody := map[string]any{"name": "pve-lab (nb:7)", "ip_address": "10.0.0.5", "domain": nil, "port": 8006, "username": "root@pam",
 		"password": nil, "verify_ssl": false, "token_name": "proxbox", "token_value": "token-secret-uuid"}
 	upsert := func(body map[string]any) int {
 		code, b := e.do("GET", "/proxmox/endpoints", nil, nil)
-		if code != 200 {
-			t.Fatalf("P1 = %d", code)
-		}
+		require.Equal(t, 200, code, "P1")
 		var id int
 		for _, it := range mustJSON[[]map[string]any](t, b) {
 			if it["name"] == body["name"] {
@@ -189,32 +174,21 @@ func TestContractEndpointPush(t *testing.T) {
 		} else {
 			code, b = e.do("POST", "/proxmox/endpoints", body, nil)
 		}
-		if code/100 != 2 {
-			t.Fatalf("P2/P3 = %d %s", code, b)
-		}
-		if strings.Contains(string(b), "token-secret") {
-			t.Fatalf("secret returned: %s", b)
-		}
+		require.Equal(t, 2, code/100, "P2/P3 = %d %s", code, b)
+		assert.NotContains(t, string(b), "token-secret", "secret returned")
 		return int(mustJSON[map[string]any](t, b)["id"].(float64))
 	}
 	id1 := upsert(pxBody)
-	if id2 := upsert(pxBody); id2 != id1 {
-		t.Fatalf("upsert created a second row: %d vs %d", id1, id2)
-	}
+	assert.Equal(t, id1, upsert(pxBody), "upsert created a second row")
 	// A rename in NetBox (same pk) updates the row instead of leaving a stale one.
 	pxBody["name"] = "pve-renamed (nb:7)"
-	if id3 := upsert(pxBody); id3 != id1 {
-		t.Fatalf("rename created a new row")
-	}
+	assert.Equal(t, id1, upsert(pxBody), "rename created a new row")
 	_, b = e.do("GET", "/proxmox/endpoints", nil, nil)
-	if n := len(mustJSON[[]map[string]any](t, b)); n != 1 {
-		t.Fatalf("%d rows after rename", n)
-	}
+	assert.Len(t, mustJSON[[]map[string]any](t, b), 1, "rows after rename")
 	// neither password nor token pair -> 400
 	bad := map[string]any{"name": "x (nb:9)", "ip_address": "10.0.0.9", "port": 8006, "username": "root@pam", "password": nil, "token_name": "t", "token_value": nil}
-	if code, _ := e.do("POST", "/proxmox/endpoints", bad, nil); code != 400 {
-		t.Fatalf("no credentials = %d", code)
-	}
+	code, _ = e.do("POST", "/proxmox/endpoints", bad, nil)
+	assert.Equal(t, 400, code, "no credentials")
 }
 
 // TestContractStageStreams replays every stage path of §4 (and the per-VM
@@ -239,42 +213,37 @@ func TestContractStageStreams(t *testing.T) {
 		}
 		// the plugin's path has no leading slash joined as f"{url}/{path}"
 		out, err := sseclient.Run(context.Background(), e.client, e.ts.URL+"/"+strings.TrimPrefix(pbhttp.StagePaths[st], "/")+"?"+q.Encode(), e.key)
-		if err != nil || out.Status != 200 {
-			t.Fatalf("%s: status %d err %v detail %s", st, out.Status, err, out.Detail)
-		}
+		require.NoError(t, err, "%s: detail %s", st, out.Detail)
+		require.Equal(t, 200, out.Status, "%s: detail %s", st, out.Detail)
 		assertStream(t, st, out)
 		req := e.fake.last()
 		p := req.Params
-		if req.Stage != st || !p.UseGuestAgentInterfaceName || p.IgnoreIPv6LinkLocal || p.PrimaryIPPreference != "ipv6" || p.FetchMaxConcurrency != 8 ||
-			len(p.ProxmoxEndpointIDs) != 2 || p.ProxmoxEndpointIDs[1] != 4 || len(p.NetBoxEndpointIDs) != 1 {
-			t.Fatalf("%s: params %+v", st, req)
-		}
+		assert.Equal(t, st, req.Stage)
+		assert.True(t, p.UseGuestAgentInterfaceName, "%s: use_guest_agent_interface_name", st)
+		assert.False(t, p.IgnoreIPv6LinkLocal, "%s: ignore_ipv6_link_local_addresses", st)
+		assert.Equal(t, "ipv6", p.PrimaryIPPreference, "%s", st)
+		assert.Equal(t, 8, p.FetchMaxConcurrency, "%s", st)
+		assert.Equal(t, []int{3, 4}, p.ProxmoxEndpointIDs, "%s", st)
+		assert.Equal(t, []int{1}, p.NetBoxEndpointIDs, "%s", st)
 		switch st {
 		case proxbox.StageVirtualMachines:
-			if p.SyncVMNetwork {
-				t.Fatal("sync_vm_network=false not honoured")
-			}
+			assert.False(t, p.SyncVMNetwork, "sync_vm_network=false not honoured")
 		case proxbox.StageVMBackups:
-			if !p.DeleteNonexistentBackup {
-				t.Fatal("delete_nonexistent_backup=True not parsed")
-			}
+			assert.True(t, p.DeleteNonexistentBackup, "delete_nonexistent_backup=True not parsed")
 		case proxbox.StageVMSnapshots:
-			if !p.DeleteNonexistentSnapshot {
-				t.Fatal("delete_nonexistent_snapshot=True not parsed")
-			}
+			assert.True(t, p.DeleteNonexistentSnapshot, "delete_nonexistent_snapshot=True not parsed")
 		}
 	}
 	for st, path := range pbhttp.PerVMStagePaths {
 		u := e.ts.URL + strings.Replace(path, ":id", "42", 1) + "?netbox_vm_ids=42&delete_nonexistent_backup=True&dry_run=TRUE"
 		out, err := sseclient.Run(context.Background(), e.client, u, e.key)
-		if err != nil || out.Status != 200 {
-			t.Fatalf("%s per-VM: %d %v", st, out.Status, err)
-		}
+		require.NoError(t, err, "%s per-VM", st)
+		require.Equal(t, 200, out.Status, "%s per-VM", st)
 		assertStream(t, st, out)
 		req := e.fake.last()
-		if req.VMID != 42 || len(req.Params.NetBoxVMIDs) != 1 || !req.Params.DryRun {
-			t.Fatalf("per-VM request %+v", req)
-		}
+		assert.Equal(t, 42, req.VMID, "per-VM request")
+		assert.Equal(t, []int{42}, req.Params.NetBoxVMIDs, "per-VM request")
+		assert.True(t, req.Params.DryRun, "per-VM request")
 	}
 	// ok:false -> the plugin's 503 with errors[0].detail.
 	e.fake.mu.Lock()
@@ -282,34 +251,31 @@ func TestContractStageStreams(t *testing.T) {
 	e.fake.errOn[proxbox.StageDevices] = context.DeadlineExceeded
 	e.fake.mu.Unlock()
 	out, _ := sseclient.Run(context.Background(), e.client, e.ts.URL+pbhttp.StagePaths[proxbox.StageStorage], e.key)
-	if out.Status != 503 || out.Detail != "storage exploded" || len(out.Complete.Errors) != 2 {
-		t.Fatalf("failing stage: %+v", out)
-	}
+	assert.Equal(t, 503, out.Status, "failing stage")
+	assert.Equal(t, "storage exploded", out.Detail, "failing stage")
+	require.NotNil(t, out.Complete, "failing stage")
+	assert.Len(t, out.Complete.Errors, 2, "failing stage")
 	out, _ = sseclient.Run(context.Background(), e.client, e.ts.URL+pbhttp.StagePaths[proxbox.StageDevices], e.key)
-	if out.Status != 503 || countEvents(out, "error") != 1 || countEvents(out, "complete") != 1 {
-		t.Fatalf("erroring stage: %+v", out)
-	}
+	assert.Equal(t, 503, out.Status, "erroring stage")
+	assert.Equal(t, 1, countEvents(out, "error"), "erroring stage")
+	assert.Equal(t, 1, countEvents(out, "complete"), "erroring stage")
 	// malformed known param -> 422 before streaming (not retried by the plugin)
-	if code, _ := e.do("GET", pbhttp.StagePaths[proxbox.StageDevices]+"?fetch_max_concurrency=abc", nil, nil); code != 422 {
-		t.Fatalf("bad param = %d", code)
-	}
+	code, _ := e.do("GET", pbhttp.StagePaths[proxbox.StageDevices]+"?fetch_max_concurrency=abc", nil, nil)
+	assert.Equal(t, 422, code, "bad param")
 	// no Accept header is required (the plugin sends none) and the headers keep proxies from buffering.
-	req, _ := http.NewRequest("GET", e.ts.URL+pbhttp.StagePaths[proxbox.StageReplications], nil)
+	req, err := http.NewRequest("GET", e.ts.URL+pbhttp.StagePaths[proxbox.StageReplications], nil)
+	require.NoError(t, err)
 	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
 	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp.Body.Close()
-	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") || resp.Header.Get("X-Accel-Buffering") != "no" ||
-		!strings.Contains(resp.Header.Get("Cache-Control"), "no-cache") {
-		t.Fatalf("stream headers: %v", resp.Header)
-	}
+	assert.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream"), "stream headers: %v", resp.Header)
+	assert.Equal(t, "no", resp.Header.Get("X-Accel-Buffering"), "stream headers")
+	assert.Contains(t, resp.Header.Get("Cache-Control"), "no-cache", "stream headers")
 	// run history is stored
 	runs, err := e.store.ListRuns(context.Background(), 100)
-	if err != nil || len(runs) < 16 {
-		t.Fatalf("runs: %d %v", len(runs), err)
-	}
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, len(runs), 16, "runs")
 }
 
 func countEvents(o sseclient.Outcome, name string) int {
@@ -324,23 +290,16 @@ func countEvents(o sseclient.Outcome, name string) int {
 
 func assertStream(t *testing.T, st proxbox.Stage, out sseclient.Outcome) {
 	t.Helper()
-	if countEvents(out, "complete") != 1 {
-		t.Fatalf("%s: %d complete frames", st, countEvents(out, "complete"))
-	}
-	if out.Frames[len(out.Frames)-1].Event != "complete" {
-		t.Fatalf("%s: complete is not last", st)
-	}
+	require.Equal(t, 1, countEvents(out, "complete"), "%s: complete frames", st)
+	require.Equal(t, "complete", out.Frames[len(out.Frames)-1].Event, "%s: complete is not last", st)
 	c := out.Complete
-	if !c.OK || c.Message == "" || c.Result == nil {
-		t.Fatalf("%s: complete %+v", st, c)
-	}
-	if _, ok := c.Result["counts"].(map[string]any); !ok {
-		t.Fatalf("%s: result.counts missing: %v", st, c.Result)
-	}
+	require.NotNil(t, c, "%s", st)
+	assert.True(t, c.OK, "%s: complete %+v", st, c)
+	assert.NotEmpty(t, c.Message, "%s: complete message", st)
+	require.NotNil(t, c.Result, "%s: complete result", st)
+	assert.IsType(t, map[string]any{}, c.Result["counts"], "%s: result.counts", st)
 	for _, ev := range []string{"step", "discovery", "item_progress", "phase_summary"} {
-		if countEvents(out, ev) == 0 {
-			t.Fatalf("%s: no %s frame", st, ev)
-		}
+		assert.Positive(t, countEvents(out, ev), "%s: no %s frame", st, ev)
 	}
 }
 
@@ -348,29 +307,24 @@ func TestContractIndividualAndLogs(t *testing.T) {
 	e := newEnv(t, pbhttp.Config{CORSOrigins: []string{"https://netbox.example.com"}, PublicLogs: true}, true)
 	// batch virtual-machine
 	code, b := e.do("GET", "/sync/individual/vm?cluster_name=lab&node=pve1&type=qemu&vmid=100", nil, nil)
+	require.Equal(t, 200, code, "vm: %s", b)
 	r := mustJSON[map[string]any](t, b)
-	if code != 200 || r["action"] != "created" || r["error"] != nil {
-		t.Fatalf("vm = %d %s", code, b)
-	}
-	deps := r["dependencies_synced"].([]any)
-	if len(deps) != 1 || deps[0].(map[string]any)["action"] == nil || deps[0].(map[string]any)["object_type"] != "cluster" {
-		t.Fatalf("dependencies_synced must be a list of objects: %s", b)
-	}
+	assert.Equal(t, "created", r["action"])
+	assert.Nil(t, r["error"])
+	deps, _ := r["dependencies_synced"].([]any)
+	require.Len(t, deps, 1, "dependencies_synced must be a list of objects: %s", b)
+	assert.NotNil(t, deps[0].(map[string]any)["action"], "dependencies_synced[0]")
+	assert.Equal(t, "cluster", deps[0].(map[string]any)["object_type"], "dependencies_synced[0]")
 	for _, f := range []string{"object_type", "proxmox_resource", "netbox_object", "dry_run"} {
-		if _, ok := r[f]; !ok {
-			t.Fatalf("missing %s: %s", f, b)
-		}
+		assert.Contains(t, r, f)
 	}
 	// vm-task-history sends vm_type instead of type
-	if code, b := e.do("GET", "/sync/individual/task-history?node=pve1&vm_type=lxc&vmid=120&cluster_name=lab&upid=UPID:x", nil, nil); code != 200 {
-		t.Fatalf("task-history vm_type = %d %s", code, b)
-	}
+	code, b = e.do("GET", "/sync/individual/task-history?node=pve1&vm_type=lxc&vmid=120&cluster_name=lab&upid=UPID:x", nil, nil)
+	require.Equal(t, 200, code, "task-history vm_type: %s", b)
 	e.fake.mu.Lock()
 	got := e.fake.indiv[len(e.fake.indiv)-1]
 	e.fake.mu.Unlock()
-	if got.Query["type"] != "lxc" {
-		t.Fatalf("vm_type alias: %+v", got)
-	}
+	assert.Equal(t, "lxc", got.Query["type"], "vm_type alias")
 	for _, p := range []string{
 		"/sync/individual/backup?cluster_name=lab&node=pve1&storage=local&vmid=100&volid=local:backup/x",
 		"/sync/individual/snapshot?cluster_name=lab&node=pve1&type=qemu&vmid=100&snapshot_name=s1&storage_name=local",
@@ -381,93 +335,62 @@ func TestContractIndividualAndLogs(t *testing.T) {
 		"/sync/individual/disk?cluster_name=lab&node=pve1&type=qemu&vmid=100&disk_name=scsi0",
 		"/sync/individual/replication?cluster_name=lab&replication_id=100-0",
 	} {
-		if code, b := e.do("GET", p, nil, nil); code != 200 {
-			t.Fatalf("%s = %d %s", p, code, b)
-		}
+		code, b := e.do("GET", p, nil, nil)
+		assert.Equal(t, 200, code, "%s: %s", p, b)
 	}
-	if code, _ := e.do("GET", "/sync/individual/vm?cluster_name=lab", nil, nil); code != 422 {
-		t.Fatalf("missing params = %d", code)
-	}
+	code, _ = e.do("GET", "/sync/individual/vm?cluster_name=lab", nil, nil)
+	assert.Equal(t, 422, code, "missing params")
 	// Backend logs page: browser-direct, no key, CORS for the NetBox origin.
 	hdr := map[string]string{pbhttp.HeaderAPIKey: "", "Origin": "https://netbox.example.com"}
 	code, b = e.do("GET", "/admin/logs?errors_only=true&limit=200", nil, hdr)
+	require.Equal(t, 200, code, "logs: %s", b)
 	l := mustJSON[map[string]any](t, b)
-	if code != 200 || l["logs"] == nil || l["total"] == nil || l["has_more"] == nil || l["active_filters"] == nil {
-		t.Fatalf("logs = %d %s", code, b)
+	for _, f := range []string{"logs", "total", "has_more", "active_filters"} {
+		assert.NotNil(t, l[f], "logs.%s", f)
 	}
-	req, _ := http.NewRequest("GET", e.ts.URL+"/admin/logs?level=INFO", nil)
-	req.Header.Set("Origin", "https://netbox.example.com")
-	resp, _ := e.client.Do(req)
-	resp.Body.Close()
-	if resp.Header.Get("Access-Control-Allow-Origin") != "https://netbox.example.com" {
-		t.Fatalf("CORS header missing: %v", resp.Header)
-	}
-	pre, _ := http.NewRequest("OPTIONS", e.ts.URL+"/admin/logs", nil)
-	pre.Header.Set("Origin", "https://netbox.example.com")
-	pre.Header.Set("Access-Control-Request-Method", "GET")
-	resp, _ = e.client.Do(pre)
-	resp.Body.Close()
-	if resp.StatusCode != 204 {
-		t.Fatalf("preflight = %d", resp.StatusCode)
-	}
-	// log stream: event `log`
+	code, h, _ := e.send("GET", "/admin/logs?level=INFO", nil, hdr)
+	require.Equal(t, 200, code)
+	assert.Equal(t, "https://netbox.example.com", h.Get("Access-Control-Allow-Origin"), "CORS header")
+	code, _, _ = e.send("OPTIONS", "/admin/logs", nil, map[string]string{pbhttp.HeaderAPIKey: "", "Origin": "https://netbox.example.com",
+		"Access-Control-Request-Method": "GET"})
+	assert.Equal(t, 204, code, "preflight")
+	// log stream: event `log`, read the way the plugin's page reads it (an
+	// EventSource in the browser, no key, plugin-contract §2.9)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	sreq, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/admin/logs/stream?newer_than_id=0", nil)
-	sresp, err := e.client.Do(sreq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got1 := make(chan sseclient.Frame, 1)
-	go func() {
-		_ = sseclient.Parse(sresp.Body, func(f sseclient.Frame) {
-			select {
-			case got1 <- f:
-			default:
-			}
-		})
-	}()
-	select {
-	case f := <-got1:
-		if f.Event != "log" || f.Data["message"] == nil || f.Data["id"] == nil {
-			t.Fatalf("log frame %+v", f)
-		}
-	case <-ctx.Done():
-		t.Fatal("no log frame")
-	}
-	cancel()
-	sresp.Body.Close()
+	w := openEvents(t, e, ctx, "/admin/logs/stream?newer_than_id=0", map[string]string{"Origin": "https://netbox.example.com"})
+	require.Eventually(t, func() bool { return len(w.snapshot()) > 0 }, 5*time.Second, 10*time.Millisecond, "no log frame")
+	f := w.snapshot()[0]
+	assert.Equal(t, "log", f.Event)
+	assert.NotNil(t, f.Data["message"], "log frame %+v", f)
+	assert.NotNil(t, f.Data["id"], "log frame %+v", f)
+	assert.Equal(t, fmt.Sprint(f.Data["id"]), f.ID, "the frame's id is the line's")
 }
 
 func TestContractWebSocket(t *testing.T) {
 	e := newEnv(t, pbhttp.Config{}, true)
 	wsURL := "ws" + strings.TrimPrefix(e.ts.URL, "http") + "/ws"
 	c, _, err := websocket.DefaultDialer.Dial(wsURL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = c.WriteMessage(websocket.TextMessage, []byte(`{"api_key": "nope-nope-nope-nope-nope-nope-nope-nope"}`))
+	require.NoError(t, err)
+	require.NoError(t, c.WriteMessage(websocket.TextMessage, []byte(`{"api_key": "nope-nope-nope-nope-nope-nope-nope-nope"}`)))
 	_, _, err = c.ReadMessage()
-	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != pbhttp.WSCloseAuth {
-		t.Fatalf("bad key: %v", err)
-	}
+	var ce *websocket.CloseError
+	require.ErrorAs(t, err, &ce, "bad key")
+	assert.Equal(t, pbhttp.WSCloseAuth, ce.Code, "bad key")
 	c.Close()
 	c, _, err = websocket.DefaultDialer.Dial(wsURL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer c.Close()
-	_ = c.WriteJSON(map[string]string{"api_key": testKey})
+	require.NoError(t, c.WriteJSON(map[string]string{"api_key": testKey}))
 	for _, want := range []string{"Connected!", "Connected 2!"} {
 		_, m, err := c.ReadMessage()
-		if err != nil || string(m) != want {
-			t.Fatalf("got %q %v want %q", m, err, want)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, want, string(m))
 	}
-	_ = c.WriteMessage(websocket.TextMessage, []byte("Bogus"))
-	if _, m, _ := c.ReadMessage(); !strings.HasPrefix(string(m), "Invalid command: Bogus") {
-		t.Fatalf("got %q", m)
-	}
+	require.NoError(t, c.WriteMessage(websocket.TextMessage, []byte("Bogus")))
+	_, m, err := c.ReadMessage()
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(m), "Invalid command: Bogus"), "got %q", m)
 }
 
 // TestContractProxmoxReads runs the dashboard, card, keepalive, storage and
@@ -478,9 +401,7 @@ func TestContractProxmoxReads(t *testing.T) {
 	}
 	ctx := context.Background()
 	env, err := demo.Start(ctx, demo.Options{NewEngine: func(proxbox.Connector) proxbox.Syncer { return newFake() }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer env.Close()
 	e := &env2{t: t, base: env.BaseURL, key: env.APIKey}
 	ip := "127.0.0.1"
@@ -488,24 +409,20 @@ func TestContractProxmoxReads(t *testing.T) {
 	// K3 / C1: list whose [0] is a dict whose first value is a dict.
 	var ver []map[string]map[string]any
 	e.getJSON("/proxmox/version?"+sel, &ver)
-	if len(ver) != 1 {
-		t.Fatalf("version: %v", ver)
-	}
+	require.Len(t, ver, 1, "version: %v", ver)
 	for _, v := range ver[0] {
-		if v["version"] == nil || v["release"] == nil || v["repoid"] == nil {
-			t.Fatalf("version dict: %v", v)
+		for _, f := range []string{"version", "release", "repoid"} {
+			assert.NotNil(t, v[f], "version dict: %v", v)
 		}
 	}
 	// C2: sessions[0] with mode
 	var sess []map[string]any
 	e.getJSON("/proxmox/sessions?"+sel, &sess)
-	if len(sess) != 1 || sess[0]["mode"] != "cluster" || sess[0]["name"] != "lab" {
-		t.Fatalf("sessions: %v", sess)
-	}
+	require.Len(t, sess, 1, "sessions: %v", sess)
+	assert.Equal(t, "cluster", sess[0]["mode"])
+	assert.Equal(t, "lab", sess[0]["name"])
 	for _, f := range []string{"ip_address", "domain", "http_port", "user", "name", "mode"} {
-		if _, ok := sess[0][f]; !ok {
-			t.Fatalf("sessions lacks %s", f)
-		}
+		assert.Contains(t, sess[0], f, "sessions")
 	}
 	// D2 with and without selector (job cluster sync sends none)
 	for _, q := range []string{"?" + sel, ""} {
@@ -516,21 +433,19 @@ func TestContractProxmoxReads(t *testing.T) {
 			switch r["type"] {
 			case "cluster":
 				clusters++
-				if r["name"] != "lab" || r["quorate"] == nil || r["nodes"] == nil || r["version"] == nil {
-					t.Fatalf("cluster record %v", r)
+				assert.Equal(t, "lab", r["name"], "cluster record")
+				for _, f := range []string{"quorate", "nodes", "version"} {
+					assert.NotNil(t, r[f], "cluster record %v", r)
 				}
 			case "node":
 				nodes++
 				for _, f := range []string{"name", "nodeid", "ip", "online"} {
-					if _, ok := r[f]; !ok {
-						t.Fatalf("node record lacks %s: %v", f, r)
-					}
+					assert.Contains(t, r, f, "node record")
 				}
 			}
 		}
-		if clusters != 1 || nodes != 3 {
-			t.Fatalf("cluster/status: %d clusters %d nodes", clusters, nodes)
-		}
+		assert.Equal(t, 1, clusters, "cluster/status clusters")
+		assert.Equal(t, 3, nodes, "cluster/status nodes")
 	}
 	// D3: resources: scalar records with type/status/vmid/name/node/maxcpu/maxmem/maxdisk
 	var res []map[string][]map[string]any
@@ -540,39 +455,28 @@ func TestContractProxmoxReads(t *testing.T) {
 		if r["type"] == "qemu" || r["type"] == "lxc" {
 			guests++
 			for _, f := range []string{"status", "vmid", "name", "node", "maxcpu", "maxmem", "maxdisk"} {
-				if _, ok := r[f]; !ok {
-					t.Fatalf("resource lacks %s: %v", f, r)
-				}
+				assert.Contains(t, r, f, "resource")
 			}
 		}
 	}
-	if guests != 100 {
-		t.Fatalf("%d guests", guests)
-	}
+	assert.Equal(t, 100, guests, "guests")
 	// D4: /proxmox/nodes/ (trailing slash): flat node records
 	var nodes []map[string]any
 	e.getJSON("/proxmox/nodes/?"+sel, &nodes)
-	if len(nodes) != 3 {
-		t.Fatalf("nodes: %d", len(nodes))
-	}
+	require.Len(t, nodes, 3, "nodes")
 	for _, f := range []string{"node", "status", "cpu", "maxcpu", "mem", "maxmem", "uptime"} {
-		if _, ok := nodes[0][f]; !ok {
-			t.Fatalf("node lacks %s: %v", f, nodes[0])
-		}
+		assert.Contains(t, nodes[0], f, "node")
 	}
 	e.getJSON("/proxmox/nodes/", &nodes) // no selector
 	// storage page
 	var stor []map[string][]map[string]any
 	e.getJSON("/proxmox/storage?source=database", &stor)
-	if len(stor) != 1 || len(stor[0]["lab"]) == 0 {
-		t.Fatalf("storage: %v", stor)
-	}
+	require.Len(t, stor, 1, "storage: %v", stor)
+	require.NotEmpty(t, stor[0]["lab"], "storage: %v", stor)
 	var backupStore string
 	for _, s := range stor[0]["lab"] {
 		for _, f := range []string{"storage", "name", "cluster", "type", "content", "shared", "enabled"} {
-			if _, ok := s[f]; !ok {
-				t.Fatalf("storage lacks %s: %v", f, s)
-			}
+			assert.Contains(t, s, f, "storage")
 		}
 		if strings.Contains(s["content"].(string), "backup") {
 			backupStore = s["name"].(string)
@@ -580,36 +484,23 @@ func TestContractProxmoxReads(t *testing.T) {
 	}
 	var content []map[string]any
 	e.getJSON("/proxmox/nodes/pve1/storage/"+backupStore+"/content?source=database", &content)
-	if len(content) == 0 {
-		t.Fatalf("no content on %s", backupStore)
-	}
+	assert.NotEmpty(t, content, "content on %s", backupStore)
 	// VM config tab
 	node, kind, _ := env.Mock.GuestNode(100)
 	var cfg map[string]any
 	e.getJSON("/proxmox/"+node+"/"+kind+"/100/config?source=database&name="+url.QueryEscape("lab (nb:1)"), &cfg)
-	if cfg["name"] == nil || cfg["memory"] == nil {
-		t.Fatalf("config: %v", cfg)
-	}
-	if code := e.status("/proxmox/" + node + "/bogus/100/config?source=database"); code != 400 {
-		t.Fatalf("bad type = %d", code)
-	}
+	assert.NotNil(t, cfg["name"], "config: %v", cfg)
+	assert.NotNil(t, cfg["memory"], "config: %v", cfg)
+	assert.Equal(t, 400, e.status("/proxmox/"+node+"/bogus/100/config?source=database"), "bad type")
 	// unknown selector -> 400
-	if code := e.status("/proxmox/version?source=database&domain=nope.example"); code != 400 {
-		t.Fatalf("unknown domain = %d", code)
-	}
+	assert.Equal(t, 400, e.status("/proxmox/version?source=database&domain=nope.example"), "unknown domain")
 	// api2 passthrough: reads pass, writes refused, traversal refused
 	var v map[string]any
 	e.getJSON("/proxmox/api2/version", &v)
-	if v["version"] == nil {
-		t.Fatalf("api2: %v", v)
-	}
-	if code := e.statusMethod("POST", "/proxmox/api2/nodes/pve1/qemu/100/status/stop"); code != 403 {
-		t.Fatalf("api2 write = %d", code)
-	}
+	assert.NotNil(t, v["version"], "api2: %v", v)
+	assert.Equal(t, 403, e.statusMethod("POST", "/proxmox/api2/nodes/pve1/qemu/100/status/stop"), "api2 write")
 	for _, p := range []string{"/proxmox/api2/nodes/..%2f..%2faccess", "/proxmox/api2/nodes/%2e%2e/x", "/proxmox/api2/"} {
-		if code := e.status(p); code != 400 && code != 404 {
-			t.Fatalf("api2 %s = %d", p, code)
-		}
+		assert.Contains(t, []int{400, 404}, e.status(p), "api2 %s", p)
 	}
 }
 
@@ -619,12 +510,12 @@ type env2 struct {
 }
 
 func (e *env2) statusMethod(method, p string) int {
-	req, _ := http.NewRequest(method, e.base+p, nil)
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.base+p, nil)
+	require.NoError(e.t, err)
 	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	require.NoError(e.t, err)
 	resp.Body.Close()
 	return resp.StatusCode
 }
@@ -633,21 +524,17 @@ func (e *env2) status(p string) int { return e.statusMethod("GET", p) }
 
 func (e *env2) getJSON(p string, out any) {
 	e.t.Helper()
-	req, _ := http.NewRequest("GET", e.base+p, nil)
+	req, err := http.NewRequest("GET", e.base+p, nil)
+	require.NoError(e.t, err)
 	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	require.NoError(e.t, err)
 	defer resp.Body.Close()
 	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(resp.Body)
-	if resp.StatusCode != 200 {
-		e.t.Fatalf("GET %s = %d %s", p, resp.StatusCode, buf.String())
-	}
-	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
-		e.t.Fatalf("GET %s: %v: %s", p, err, buf.String())
-	}
+	_, err = buf.ReadFrom(resp.Body)
+	require.NoError(e.t, err)
+	require.Equal(e.t, 200, resp.StatusCode, "GET %s: %s", p, buf.String())
+	require.NoError(e.t, json.Unmarshal(buf.Bytes(), out), "GET %s: %s", p, buf.String())
 }
 
 // TestContractFirewallAndCPUModels: the reads of the plugin job's local
@@ -659,51 +546,36 @@ func TestContractFirewallAndCPUModels(t *testing.T) {
 	}
 	ctx := context.Background()
 	env, err := demo.Start(ctx, demo.Options{NewEngine: func(proxbox.Connector) proxbox.Syncer { return newFake() }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer env.Close()
 	e := &env2{t: t, base: env.BaseURL, key: env.APIKey}
 	var eps []map[string]any
 	e.getJSON("/proxmox/endpoints", &eps)
-	if len(eps) != 1 {
-		t.Fatalf("endpoints: %v", eps)
-	}
+	require.Len(t, eps, 1, "endpoints: %v", eps)
 	scope := fmt.Sprintf("?source=database&proxmox_endpoint_ids=%v", eps[0]["id"])
 	var fw []map[string]any
 	e.getJSON("/proxmox/firewall/summary"+scope, &fw)
-	if len(fw) != 1 || fw[0]["cluster_name"] != "lab" {
-		t.Fatalf("firewall summary: %v", fw)
-	}
+	require.Len(t, fw, 1, "firewall summary: %v", fw)
+	assert.Equal(t, "lab", fw[0]["cluster_name"], "firewall summary")
 	for _, k := range []string{"security_groups", "rules", "ip_sets", "aliases"} {
-		if _, ok := fw[0][k].([]any); !ok {
-			t.Fatalf("firewall summary %s is not a list: %v", k, fw[0][k])
-		}
+		assert.IsType(t, []any{}, fw[0][k], "firewall summary %s is not a list", k)
 	}
-	if _, ok := fw[0]["options"].(map[string]any); !ok {
-		t.Fatalf("firewall options: %v", fw[0]["options"])
-	}
-	for _, g := range fw[0]["security_groups"].([]any) {
-		if gm := g.(map[string]any); gm["name"] == nil || gm["rules"] == nil {
-			t.Fatalf("security group without name or rules: %v", gm)
-		}
+	assert.IsType(t, map[string]any{}, fw[0]["options"], "firewall options")
+	groups, _ := fw[0]["security_groups"].([]any)
+	for _, g := range groups {
+		gm := g.(map[string]any)
+		assert.NotNil(t, gm["name"], "security group without name: %v", gm)
+		assert.NotNil(t, gm["rules"], "security group without rules: %v", gm)
 	}
 	var rules []map[string]any
 	e.getJSON("/proxmox/firewall/nodes/pve1/rules"+scope, &rules)
-	if code := e.status("/proxmox/firewall/nodes/nosuchnode/rules" + scope); code != http.StatusNotFound {
-		t.Fatalf("unknown node: %d", code)
-	}
-	if code := e.status("/proxmox/firewall/nodes/..%2f..%2fetc/rules" + scope); code == http.StatusOK {
-		t.Fatalf("path traversal in the node name answered 200")
-	}
+	assert.Equal(t, http.StatusNotFound, e.status("/proxmox/firewall/nodes/nosuchnode/rules"+scope), "unknown node")
+	assert.NotEqual(t, http.StatusOK, e.status("/proxmox/firewall/nodes/..%2f..%2fetc/rules"+scope), "path traversal in the node name")
 	var cpus []map[string]any
 	e.getJSON("/proxmox/datacenter/cpu-models"+scope, &cpus)
 	for _, m := range cpus {
-		if m["cluster_name"] != "lab" || m["cputype"] == "" {
-			t.Fatalf("cpu model: %v", m)
-		}
+		assert.Equal(t, "lab", m["cluster_name"], "cpu model: %v", m)
+		assert.NotEmpty(t, m["cputype"], "cpu model: %v", m)
 	}
-	if code := e.status("/proxmox/firewall/summary?proxmox_endpoint_ids=x"); code != http.StatusBadRequest {
-		t.Fatalf("bad proxmox_endpoint_ids: %d", code)
-	}
+	assert.Equal(t, http.StatusBadRequest, e.status("/proxmox/firewall/summary?proxmox_endpoint_ids=x"), "bad proxmox_endpoint_ids")
 }

@@ -107,6 +107,8 @@ type env struct {
 	fake   *fakeSyncer
 	logs   *bytes.Buffer
 	logMu  *sync.Mutex
+	ring   *pbhttp.LogBuffer // what /admin/logs serves
+	log    *slog.Logger      // the server's logger (into ring and logs)
 	key    string
 	client *http.Client
 }
@@ -155,7 +157,7 @@ func newEnvFrom(t *testing.T, st *sqlite.Store, cfg pbhttp.Config, opts ...func(
 	}
 	srv := pbhttp.New(cfg, d)
 	ts := httptest.NewServer(srv.Handler())
-	e := &env{t: t, srv: srv, ts: ts, store: st, fake: fake, logs: buf, logMu: mu, client: ts.Client()}
+	e := &env{t: t, srv: srv, ts: ts, store: st, fake: fake, logs: buf, logMu: mu, ring: logs, log: log, client: ts.Client()}
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -24,13 +24,15 @@ type LogEntry struct {
 	t           time.Time
 }
 
-// LogBuffer keeps the last N entries and wakes streaming readers.
+// LogBuffer keeps the last N entries and hands each new one to its
+// subscribers (the log streams).
 type LogBuffer struct {
 	mu      sync.Mutex
 	max     int
 	entries []LogEntry
 	next    int64
-	notify  chan struct{}
+	subs    map[int]func(LogEntry)
+	nextSub int
 }
 
 // NewLogBuffer keeps up to max entries.
@@ -38,7 +40,7 @@ func NewLogBuffer(max int) *LogBuffer {
 	if max <= 0 {
 		max = 10000
 	}
-	return &LogBuffer{max: max, next: 1, notify: make(chan struct{})}
+	return &LogBuffer{max: max, next: 1, subs: map[int]func(LogEntry){}}
 }
 
 // secretKey matches attribute names whose values are never logged.
@@ -61,17 +63,29 @@ func (b *LogBuffer) add(e LogEntry) {
 	if len(b.entries) > b.max {
 		b.entries = append([]LogEntry(nil), b.entries[len(b.entries)-b.max:]...)
 	}
-	ch := b.notify
-	b.notify = make(chan struct{})
+	subs := make([]func(LogEntry), 0, len(b.subs))
+	for _, fn := range b.subs {
+		subs = append(subs, fn)
+	}
 	b.mu.Unlock()
-	close(ch)
+	for _, fn := range subs {
+		fn(e) // after the entry is in the ring: a stream that replays from the ring sees it there
+	}
 }
 
-// Wait returns a channel closed at the next Add.
-func (b *LogBuffer) Wait() <-chan struct{} {
+// Subscribe calls fn with every entry added from now on, after it is in the
+// ring; fn must not block. The returned function ends the subscription.
+func (b *LogBuffer) Subscribe(fn func(LogEntry)) (cancel func()) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.notify
+	id := b.nextSub
+	b.nextSub++
+	b.subs[id] = fn
+	return func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		delete(b.subs, id)
+	}
 }
 
 // LogFilter selects entries.

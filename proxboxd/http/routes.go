@@ -36,8 +36,13 @@ func (s *Server) registerRoutes() {
 	s.add(P, "/auth/keys/:id/activate", "auth", "Re-activate an API key", s.setKeyActive(true))
 
 	// admin
-	s.add(G, "/admin", "admin", "Admin page: endpoints, health, last runs, live log", s.adminPage)
-	s.add(G, "/admin/", "admin", "Admin page", s.adminPage)
+	s.add(G, "/admin", "admin", "Operator view: endpoints and health, the runs going on (live), the last runs, the newest dry-run plan, the last run's errors, the live log", s.adminPage)
+	s.add(G, "/admin/", "admin", "Operator view", s.adminPage)
+	s.add(G, "/admin/assets/:file", "admin", "The operator view's stylesheet and script", s.adminAsset, exempt())
+	s.add(G, "/admin/api/overview", "admin", "What the operator view shows: latest and running runs per stage, the last runs, errors, the newest dry-run plan", s.adminOverviewHandler)
+	s.add(G, "/admin/api/health", "admin", "Every endpoint with its health", s.adminHealth)
+	s.add(G, "/admin/events", "admin", "The operator view's broadcast (SSE: `run` when a sync run starts, `finished` when it ends)", s.adminEvents, streamRoute())
+	s.add(G, "/admin/runs/:id/events", "admin", "GET /runs/{id}/events for the operator view", s.runEventsHandler, streamRoute())
 	s.add(G, "/admin/logs", "admin", "Log ring buffer", s.adminLogs, query("level", "errors_only", "operation_id", "since", "newer_than_id", "older_than_id", "limit", "offset"))
 	s.add(G, "/admin/logs/stream", "admin", "Live log (SSE event `log`)", s.adminLogsStream, streamRoute(), query("level", "errors_only", "operation_id", "newer_than_id"))
 	s.add(G, "/admin/runs", "admin", "Sync-run history", s.adminRuns, query("limit"))

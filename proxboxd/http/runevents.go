@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,16 +37,20 @@ const runEventsKept = 64
 type runEvents struct {
 	srv  *sse.Server
 	mu   sync.Mutex
-	done []string // finished stream ids, oldest first
+	done []string               // finished stream ids, oldest first
+	live map[int]sqlite.SyncRun // runs started and not finished
 	keep int
+	// notify, when set, announces each run's start (`run`) and end
+	// (`finished`) on the operator view's broadcast.
+	notify func(name string, data any)
 }
 
-func newRunEvents(keep int) *runEvents {
+func newRunEvents(keep int, notify func(string, any)) *runEvents {
 	srv := sse.New()
 	srv.AutoReplay = true
 	srv.AutoStream = false
 	srv.Headers = map[string]string{"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"}
-	return &runEvents{srv: srv, keep: keep}
+	return &runEvents{srv: srv, keep: keep, live: map[int]sqlite.SyncRun{}, notify: notify}
 }
 
 // runFrame renders data as the single-line JSON of a frame; a value that does
@@ -71,8 +76,38 @@ func (r *runEvents) start(id int, run sqlite.SyncRun) {
 	}
 	sid := strconv.Itoa(id)
 	r.srv.CreateStream(sid)
-	r.srv.TryPublish(sid, runFrame("run", map[string]any{"run_id": id, "operation_id": run.OperationID, "kind": run.Kind,
-		"stage": run.Stage, "path": run.Path, "started_at": run.StartedAt.UTC().Format(time.RFC3339Nano), "status": "running"}))
+	run.ID = id
+	state := map[string]any{"run_id": id, "operation_id": run.OperationID, "kind": run.Kind,
+		"stage": run.Stage, "path": run.Path, "started_at": run.StartedAt.UTC().Format(time.RFC3339Nano), "status": "running"}
+	r.srv.TryPublish(sid, runFrame("run", state))
+	r.mu.Lock()
+	r.live[id] = run
+	r.mu.Unlock()
+	if r.notify != nil {
+		r.notify("run", state)
+	}
+}
+
+// liveRuns returns the runs started and not finished, oldest first.
+func (r *runEvents) liveRuns() []sqlite.SyncRun {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]sqlite.SyncRun, 0, len(r.live))
+	for _, run := range r.live {
+		out = append(out, run)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// liveIDs returns the ids of the runs started and not finished.
+func (r *runEvents) liveIDs() []int {
+	runs := r.liveRuns()
+	ids := make([]int, len(runs))
+	for i, run := range runs {
+		ids[i] = run.ID
+	}
+	return ids
 }
 
 // publish sends one progress frame of run id; it never blocks.
@@ -99,6 +134,8 @@ func (r *runEvents) finish(id int, p CompletePayload, d time.Duration) {
 	ev := runFrame("complete", map[string]any{"run_id": id, "ok": p.OK, "message": p.Message, "result": p.Result,
 		"errors": p.Errors, "duration_s": d.Seconds(), "status": "finished"})
 	r.mu.Lock()
+	run := r.live[id]
+	delete(r.live, id)
 	r.done = append(r.done, sid)
 	var retire []string
 	if n := len(r.done) - r.keep; n > 0 {
@@ -106,6 +143,9 @@ func (r *runEvents) finish(id int, p CompletePayload, d time.Duration) {
 		r.done = append(r.done[:0], r.done[n:]...)
 	}
 	r.mu.Unlock()
+	if r.notify != nil {
+		r.notify("finished", map[string]any{"run_id": id, "kind": run.Kind, "stage": run.Stage, "ok": p.OK, "duration_s": d.Seconds()})
+	}
 	go func() {
 		r.srv.Publish(sid, ev) // returns when queued, or at once if the stream was closed
 		for _, old := range retire {

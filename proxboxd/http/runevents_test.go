@@ -36,9 +36,18 @@ type watcher struct {
 
 func watch(t *testing.T, e *env, ctx context.Context, runID int) *watcher {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, "GET", e.ts.URL+"/runs/"+strconv.Itoa(runID)+"/events", nil)
+	return openEvents(t, e, ctx, "/runs/"+strconv.Itoa(runID)+"/events", map[string]string{pbhttp.HeaderAPIKey: e.key})
+}
+
+// openEvents reads the SSE stream at path with the EventSource rules; hdr
+// are the request's headers.
+func openEvents(t *testing.T, e *env, ctx context.Context, path string, hdr map[string]string) *watcher {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, "GET", e.ts.URL+path, nil)
 	require.NoError(t, err)
-	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
 	resp, err := e.client.Do(req)
 	require.NoError(t, err)
 	require.Equal(t, 200, resp.StatusCode)
@@ -96,7 +105,7 @@ func (w *watcher) wait(t *testing.T) {
 	case err := <-w.done:
 		require.NoError(t, err)
 	case <-time.After(5 * time.Second):
-		t.Fatal("the watcher's stream did not end after complete")
+		require.FailNow(t, "the watcher's stream did not end after complete")
 	}
 }
 

@@ -31,7 +31,7 @@ func concretePath(p string) string {
 func TestRouteWalk(t *testing.T) {
 	e := newEnv(t, pbhttp.Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, PublicLogs: true}, true)
 	exempt := map[string]bool{"/": true, "/health": true, "/version": true, "/openapi.json": true, "/auth/bootstrap-status": true,
-		"/auth/register-key": true, "/ws": true, "/admin/logs": true, "/admin/logs/stream": true}
+		"/auth/register-key": true, "/ws": true, "/admin/logs": true, "/admin/logs/stream": true, "/admin/assets/:file": true}
 	routes := e.srv.Routes()
 	require.GreaterOrEqual(t, len(routes), 70, "routes")
 	n := 0

@@ -24,7 +24,7 @@ import (
 // Version is reported by /version. It must stay >= 0.0.15 (plugin HEAD
 // advisories) and be bumped whenever routes change: the plugin caches the
 // OpenAPI document by this value.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // Config holds the service knobs (flags/env, see cmd/proxboxd).
 type Config struct {
@@ -46,7 +46,9 @@ type Config struct {
 	// PublicLogs exempts /admin/logs and /admin/logs/stream from the API key
 	// (default true: the plugin's log page calls them from the browser).
 	PublicLogs bool
-	// PublicAdmin exempts the /admin HTML page (the demo turns it on).
+	// PublicAdmin exempts the operator view from the API key: the /admin page
+	// and what it reads (/admin/api/overview, /admin/api/health,
+	// /admin/events, /admin/runs/{id}/events). The demo turns it on.
 	PublicAdmin bool
 	// MaxBodyBytes limits request bodies (default 1 MiB).
 	MaxBodyBytes int64
@@ -108,6 +110,9 @@ type Server struct {
 	log  *slog.Logger
 	sess *sessionCache
 	runs *runEvents
+	live *liveStreams
+
+	stopLogs func() // ends the log streams' subscription to d.Logs
 
 	baseCtx    context.Context
 	baseCancel context.CancelFunc
@@ -133,8 +138,11 @@ func New(cfg Config, d Deps) *Server {
 		d.Settings = settings.NewProvider(nil, 0, nil, nil, d.Logger)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	live := newLiveStreams()
 	s := &Server{cfg: cfg, d: d, log: d.Logger, baseCtx: ctx, baseCancel: cancel, exempt: map[string]bool{},
-		sess: newSessionCache(30 * time.Second), runs: newRunEvents(runEventsKept)}
+		sess: newSessionCache(30 * time.Second), runs: newRunEvents(runEventsKept, live.notify), live: live}
+	s.stopLogs = d.Logs.Subscribe(live.publishLog)
+	go s.keepAlive(ctx, cfg.KeepAlive)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
@@ -166,6 +174,8 @@ func (s *Server) Routes() []RouteInfo {
 // watchers, then waits for them up to ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.baseCancel()
+	s.stopLogs()
+	defer s.live.srv.Close()
 	defer s.runs.close() // lets run watchers go
 	done := make(chan struct{})
 	go func() { s.streams.Wait(); close(done) }()
@@ -310,7 +320,7 @@ func (s *Server) isExempt(c echo.Context) bool {
 	switch c.Path() {
 	case "/admin/logs", "/admin/logs/stream":
 		return s.cfg.PublicLogs
-	case "/admin", "/admin/":
+	case "/admin", "/admin/", "/admin/api/overview", "/admin/api/health", "/admin/events", "/admin/runs/:id/events":
 		return s.cfg.PublicAdmin
 	}
 	return false

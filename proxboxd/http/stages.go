@@ -322,6 +322,7 @@ func fullResult(results []*proxbox.StageResult) map[string]any {
 		stages = append(stages, map[string]any{"stage": string(r.Stage), "ok": r.OK, "message": cp.Message})
 	}
 	res["stages"] = stages
+	res["counts"] = proxbox.RunTally(results).Counts() // each object once per run, whatever number of stages touched it
 	return res
 }
 

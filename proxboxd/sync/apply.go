@@ -29,7 +29,6 @@ func (r *run) apply(ctx context.Context, t *table, ops []op) {
 			updates = append(updates, o)
 		}
 	}
-	c := r.counts(t.k.Type)
 	for _, o := range append(append(append([]op{}, deletes...), creates...), updates...) {
 		if r.dry {
 			ch := proxbox.Change{Action: o.action, ObjectType: t.k.Type, Name: o.name, ID: o.id, Fields: o.diffs}
@@ -45,7 +44,7 @@ func (r *run) apply(ctx context.Context, t *table, ops []op) {
 	if r.dry {
 		for _, o := range deletes {
 			t.remove(o.id)
-			c.Deleted++
+			r.seen(t.k.Type, o.id, o.name, proxbox.ActionDeleted)
 		}
 		for _, o := range creates {
 			r.fake--
@@ -56,7 +55,7 @@ func (r *run) apply(ctx context.Context, t *table, ops []op) {
 			b["tags"] = []any{map[string]any{"slug": tagProxbox}}
 			t.put(b)
 			o.w.id = r.fake
-			c.Created++
+			r.seen(t.k.Type, r.fake, o.name, proxbox.ActionCreated)
 		}
 		for _, o := range updates {
 			if ex := t.byID[o.id]; ex != nil {
@@ -71,7 +70,7 @@ func (r *run) apply(ctx context.Context, t *table, ops []op) {
 				}
 				t.put(n)
 			}
-			c.Updated++
+			r.seen(t.k.Type, o.id, o.name, proxbox.ActionUpdated)
 		}
 		return
 	}
@@ -86,7 +85,7 @@ func (r *run) apply(ctx context.Context, t *table, ops []op) {
 				r.locked(func() {
 					for _, o := range deletes[i:j] {
 						t.remove(o.id)
-						c.Deleted++
+						r.seen(t.k.Type, o.id, o.name, proxbox.ActionDeleted)
 					}
 				})
 				return
@@ -102,7 +101,7 @@ func (r *run) apply(ctx context.Context, t *table, ops []op) {
 						return
 					}
 					t.remove(o.id)
-					c.Deleted++
+					r.seen(t.k.Type, o.id, o.name, proxbox.ActionDeleted)
 				})
 			}
 		})
@@ -160,7 +159,6 @@ func (r *run) writeCreates(ctx context.Context, t *table, creates []op) ([]op, e
 	if len(creates) == 0 {
 		return nil, nil
 	}
-	c := r.counts(t.k.Type)
 	bodies := make([]obj, len(creates))
 	for i, o := range creates {
 		b := r.stamp(t, o.body)
@@ -172,7 +170,7 @@ func (r *run) writeCreates(ctx context.Context, t *table, creates []op) ([]op, e
 	return r.writeBatches(ctx, t, creates, bodies, r.nb.Create, func(n int, g obj) {
 		t.put(g)
 		creates[n].w.id = idOf(g)
-		c.Created++
+		r.seen(t.k.Type, idOf(g), creates[n].name, proxbox.ActionCreated)
 		r.itemDone(t.k, creates[n].name, idOf(g), "created")
 	})
 }
@@ -182,7 +180,6 @@ func (r *run) writeUpdates(ctx context.Context, t *table, updates []op) ([]op, e
 	if len(updates) == 0 {
 		return nil, nil
 	}
-	c := r.counts(t.k.Type)
 	bodies := make([]obj, len(updates))
 	for i, o := range updates {
 		b := o.body
@@ -196,7 +193,7 @@ func (r *run) writeUpdates(ctx context.Context, t *table, updates []op) ([]op, e
 	}
 	return r.writeBatches(ctx, t, updates, bodies, r.nb.Patch, func(n int, g obj) {
 		t.put(g)
-		c.Updated++
+		r.seen(t.k.Type, idOf(g), updates[n].name, proxbox.ActionUpdated)
 		r.itemDone(t.k, updates[n].name, idOf(g), "updated")
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/proxbox-go/proxbox/netboxsdk"
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 )
 
 // Convergence of apply under transient NetBox faults.
@@ -140,7 +141,6 @@ func uniqStrs(in []string) []string {
 // re-read: a create whose identity now exists is adopted (and patched if it
 // differs), an update already in effect is done.
 func (r *run) replan(t *table, creates, updates []op) ([]op, []op) {
-	c := r.counts(t.k.Type)
 	var nc, nu []op
 	for _, o := range creates {
 		ex, ok := t.byKey[o.w.Key]
@@ -149,7 +149,7 @@ func (r *run) replan(t *table, creates, updates []op) ([]op, []op) {
 			continue
 		}
 		o.w.id = idOf(ex)
-		c.Created++
+		r.seen(t.k.Type, o.w.id, o.name, proxbox.ActionCreated)
 		r.itemDone(t.k, o.name, o.w.id, "created")
 		if patch, diffs := r.diff(t.k, ex, o.w.Body); len(patch) > 0 {
 			nu = append(nu, op{action: "update", w: o.w, id: o.w.id, name: o.name, body: patch, diffs: diffs, adopted: true})
@@ -168,7 +168,7 @@ func (r *run) replan(t *table, creates, updates []op) ([]op, []op) {
 		patch, diffs := r.diff(t.k, ex, o.w.Body)
 		if len(patch) == 0 {
 			if !o.adopted {
-				c.Updated++
+				r.seen(t.k.Type, o.id, o.name, proxbox.ActionUpdated)
 				r.itemDone(t.k, o.name, o.id, "updated")
 			}
 			continue

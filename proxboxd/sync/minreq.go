@@ -35,7 +35,11 @@ func minRequests(stages []*proxbox.StageResult, batch int) int {
 		if s == nil {
 			continue
 		}
-		for typ, c := range s.Counts {
+		counts := s.Counts
+		if s.Objects != nil {
+			counts = s.Objects.Actions() // every write, not each object once
+		}
+		for typ, c := range counts {
 			if c == nil || strings.HasPrefix(typ, "proxmox.") {
 				continue
 			}

@@ -69,7 +69,7 @@ func (r *run) orphanOps(t *table, objs []obj, nameOf func(obj) string) []op {
 				diffs["custom_fields."+cfLastSeen] = proxbox.Diff{Old: nil, New: r.now.UTC().Format(time.DateOnly)}
 			}
 			if len(patch) == 0 {
-				r.counts(t.k.Type).Unchanged++
+				r.seen(t.k.Type, id, name, proxbox.ActionUnchanged)
 				continue
 			}
 			ops = append(ops, op{action: "mark-orphan", id: id, name: name, body: patch, diffs: diffs})

@@ -47,7 +47,7 @@ func (r *run) plan(t *table, wants []*want) []op {
 		w.id = idOf(ex)
 		patch, diffs := r.diff(t.k, ex, w.Body)
 		if len(patch) == 0 {
-			r.counts(t.k.Type).Unchanged++
+			r.seen(t.k.Type, w.id, w.Name, proxbox.ActionUnchanged)
 			continue
 		}
 		ops = append(ops, op{action: "update", w: w, id: w.id, name: w.Name, body: patch, diffs: diffs})

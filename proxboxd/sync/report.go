@@ -13,17 +13,14 @@ import (
 	"github.com/proxbox-go/proxbox/proxmoxsdk"
 )
 
-func (r *run) counts(typ string) *proxbox.Counts {
-	c, ok := r.res.Counts[typ]
-	if !ok {
-		c = &proxbox.Counts{}
-		r.res.Counts[typ] = c
-	}
-	return c
+// seen records what the stage did to one object (id 0 when it has none);
+// the stage's Counts are made from these at its end, each object once.
+func (r *run) seen(typ string, id int, name string, a proxbox.Action) {
+	r.res.Objects.Add(typ, id, name, a)
 }
 
 func (r *run) fail(typ, name string, err error) {
-	r.counts(typ).Failed++
+	r.seen(typ, 0, name, proxbox.ActionFailed)
 	detail := "unknown error"
 	if err != nil {
 		detail = err.Error()
@@ -45,7 +42,7 @@ func (r *run) fail(typ, name string, err error) {
 // A stage with skipped items is partial.
 func (r *run) skip(typ, name, reason string) {
 	r.locked(func() {
-		r.counts(typ).Skipped++
+		r.seen(typ, 0, name, proxbox.ActionSkipped)
 		r.res.Skipped = append(r.res.Skipped, proxbox.ItemSkip{ObjectType: typ, Name: name, Reason: reason})
 	})
 	r.emit(proxbox.Event{Name: "item_progress", Data: map[string]any{"event": "item_progress", "phase": r.phase,

@@ -15,7 +15,7 @@ func (r *run) stage(ctx context.Context, s proxbox.Stage, p proxbox.StageParams,
 	r.p = p
 	r.dry = p.DryRun
 	r.phase = StepName(s)
-	r.res = &proxbox.StageResult{Stage: s, OK: true, Counts: map[string]*proxbox.Counts{}}
+	r.res = &proxbox.StageResult{Stage: s, OK: true, Objects: proxbox.NewTally()}
 	r.reported = nil
 	before := r.nb.c.snapshot()
 	step := StepName(s)
@@ -23,6 +23,7 @@ func (r *run) stage(ctx context.Context, s proxbox.Stage, p proxbox.StageParams,
 		"message": "Starting " + step + " synchronization."}})
 	count, msg, err := r.runStage(ctx, s)
 	res := r.res
+	res.Counts = res.Objects.Counts()
 	if err != nil {
 		res.OK = false
 		res.Message = err.Error()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -13,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/demo"
@@ -32,9 +34,7 @@ func TestPythonSSECheck(t *testing.T) {
 	env, err := demo.Start(ctx, demo.Options{NewEngine: func(c proxbox.Connector) proxbox.Syncer {
 		return newEngine(c, discard(), sync.DefaultJobWindow, nil, nil)
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer env.Close()
 	script := filepath.Join("..", "..", "contrib", "sse_check.py")
 	cmd := exec.CommandContext(ctx, py, script, "--url="+env.BaseURL, "--key="+env.APIKey, "--require-frames", "--timeout", "60") // "=": a key may start with "-"
@@ -42,17 +42,12 @@ func TestPythonSSECheck(t *testing.T) {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err = cmd.Run()
 	t.Log(out.String())
-	if err != nil {
-		t.Fatalf("sse_check.py failed: %v", err)
-	}
-	if !strings.Contains(out.String(), "12/12 streams passed") {
-		t.Fatal("not all streams checked")
-	}
+	require.NoError(t, err, "sse_check.py failed")
+	require.Contains(t, out.String(), "12/12 streams passed", "not all streams checked")
 	// the checker must fail on a broken stream: point it at a path without complete
 	bad := exec.CommandContext(ctx, py, script, "--url", env.BaseURL, "--key", "wrong-key", "--path", "dcim/devices/create/stream", "--timeout", "10")
-	if o, err := bad.CombinedOutput(); err == nil {
-		t.Fatalf("checker passed a 401: %s", o)
-	}
+	o, err := bad.CombinedOutput()
+	require.Error(t, err, "checker passed a 401: %s", o)
 }
 
 // TestDemoOnceReport runs `proxboxd demo --once --report` and checks the
@@ -64,16 +59,11 @@ func TestDemoOnceReport(t *testing.T) {
 	rep := filepath.Join(t.TempDir(), "report.json")
 	var stdout, stderr bytes.Buffer
 	start := time.Now()
-	if err := run([]string{"demo", "--once", "--report", rep, "--log-level", "error"}, &stdout, &stderr); err != nil {
-		t.Fatalf("demo: %v\n%s\n%s", err, stdout.String(), stderr.String())
-	}
-	if d := time.Since(start); d > 60*time.Second {
-		t.Fatalf("demo took %s", d)
-	}
+	err := run([]string{"demo", "--once", "--report", rep, "--log-level", "error"}, &stdout, &stderr)
+	require.NoError(t, err, "demo\n%s\n%s", stdout.String(), stderr.String())
+	assert.Less(t, time.Since(start), 60*time.Second, "demo time")
 	b, err := os.ReadFile(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var r struct {
 		Scenario map[string]any `json:"scenario"`
 		Runs     []struct {
@@ -83,40 +73,43 @@ func TestDemoOnceReport(t *testing.T) {
 			Updated        map[string]int             `json:"updated"`
 			Deleted        map[string]int             `json:"deleted"`
 			Failed         map[string]int             `json:"failed"`
+			Unchanged      map[string]int             `json:"unchanged"`
 			Extra          map[string]json.RawMessage `json:"-"`
 		} `json:"runs"`
 	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
-	if r.Scenario["nodes"] != float64(3) || r.Scenario["qemu"] != float64(80) || r.Scenario["lxc"] != float64(20) || len(r.Runs) != 2 {
-		t.Fatalf("report: %s", b)
-	}
+	require.NoError(t, json.Unmarshal(b, &r))
+	assert.Equal(t, float64(3), r.Scenario["nodes"])
+	assert.Equal(t, float64(80), r.Scenario["qemu"])
+	assert.Equal(t, float64(20), r.Scenario["lxc"])
+	require.Len(t, r.Runs, 2, "report: %s", b)
 	for _, m := range []string{"GET", "POST", "PATCH", "PUT", "DELETE"} {
-		if _, ok := r.Runs[0].NetBoxRequests[m]; !ok {
-			t.Fatalf("netbox_requests lacks %s", m)
-		}
+		assert.Contains(t, r.Runs[0].NetBoxRequests, m, "netbox_requests")
 	}
-	if r.Runs[0].Created["virtualization.virtualmachine"] != 100 || r.Runs[0].DurationS <= 0 {
-		t.Fatalf("first run: %+v", r.Runs[0])
+	first := r.Runs[0]
+	assert.Positive(t, first.DurationS)
+	// each object once per run, whatever number of the 12 stages touched it:
+	// the devices stage creates the 3 nodes, the 11 later stages only read them;
+	// the IP stage patches the primary IPs of VMs the VM stage created
+	for ot, n := range map[string]int{"dcim.device": 3, "virtualization.virtualmachine": 100, "virtualization.vminterface": 200, "extras.tag": 2} {
+		assert.Equal(t, n, first.Created[ot], "first run: %s created", ot)
+		assert.Zero(t, first.Updated[ot], "first run: %s updated", ot)
+		assert.Zero(t, first.Unchanged[ot], "first run: %s unchanged", ot)
 	}
 	second := r.Runs[1]
-	if second.NetBoxRequests["POST"]+second.NetBoxRequests["PATCH"]+second.NetBoxRequests["PUT"]+second.NetBoxRequests["DELETE"] != 0 {
-		t.Logf("second run wrote to NetBox: %v (sync engine idempotency)", second.NetBoxRequests)
+	assert.Zero(t, second.NetBoxRequests["POST"]+second.NetBoxRequests["PATCH"]+second.NetBoxRequests["PUT"]+second.NetBoxRequests["DELETE"],
+		"second run wrote to NetBox: %v", second.NetBoxRequests)
+	for ot, n := range first.Created {
+		assert.Equal(t, n, second.Unchanged[ot], "second run: %s unchanged", ot)
+		assert.Zero(t, second.Created[ot]+second.Updated[ot]+second.Deleted[ot]+second.Failed[ot], "second run: %s changed", ot)
 	}
-	if !strings.Contains(stdout.String(), "full sync: OK") {
-		t.Fatalf("summary missing:\n%s", stdout.String())
-	}
+	assert.Contains(t, stdout.String(), "full sync: OK", "summary")
 }
 
 func TestVersionAndUsage(t *testing.T) {
 	var out, errb bytes.Buffer
-	if err := run([]string{"version"}, &out, &errb); err != nil || !strings.HasPrefix(out.String(), "proxboxd ") {
-		t.Fatalf("version: %v %q", err, out.String())
-	}
-	if err := run([]string{"bogus"}, &out, &errb); err == nil {
-		t.Fatal("unknown command accepted")
-	}
+	require.NoError(t, run([]string{"version"}, &out, &errb))
+	assert.True(t, strings.HasPrefix(out.String(), "proxboxd "), "version: %q", out.String())
+	require.Error(t, run([]string{"bogus"}, &out, &errb), "unknown command accepted")
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -126,10 +119,9 @@ func TestBadClusterVRFsStopsStartBeforeTouchingTheStore(t *testing.T) {
 	t.Setenv("PROXBOX_CLUSTER_VRFS", "lab")
 	var stderr bytes.Buffer
 	err := run([]string{"serve", "--db", db, "--listen", "127.0.0.1:0"}, io.Discard, &stderr)
-	if err == nil || !strings.Contains(err.Error(), "PROXBOX_CLUSTER_VRFS") || !strings.Contains(err.Error(), "want cluster=VRF") {
-		t.Fatalf("err %v", err)
-	}
-	if _, statErr := os.Stat(db); !errors.Is(statErr, os.ErrNotExist) {
-		t.Errorf("the store was created (%v)", statErr)
-	}
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "PROXBOX_CLUSTER_VRFS")
+	assert.Contains(t, err.Error(), "want cluster=VRF")
+	_, statErr := os.Stat(db)
+	assert.ErrorIs(t, statErr, os.ErrNotExist, "the store was created")
 }
