@@ -147,10 +147,10 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 
 // verdict is what both implementations report.
 type verdict struct {
-	Status  int              `json:"status"`
-	Detail  string           `json:"detail"`
-	Invalid bool             `json:"invalid"`
-	Raw     [][2]any         `json:"frames"`
+	Status  int      `json:"status"`
+	Detail  string   `json:"detail"`
+	Invalid bool     `json:"invalid"`
+	Raw     [][2]any `json:"frames"`
 }
 
 func goVerdict(c frameCase) verdict {

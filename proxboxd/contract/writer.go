@@ -56,16 +56,19 @@ func NewFrameWriter(w io.Writer) *Writer {
 	return &Writer{w: w, flush: func() error { return nil }, last: time.Now(), stop: make(chan struct{})}
 }
 
-// EncodeFrame renders one frame. The event name loses CR/LF and the data is
-// compact JSON, which never contains a raw newline, so a frame can never be
-// split or injected. Values that do not marshal become {"raw": "<text>"}.
+// EncodeFrame renders one frame. The plugin splits lines like Python's
+// str.splitlines, so every character that ends a line there is kept off
+// the wire: the event name loses them, and the data is compact JSON, where
+// encoding/json escapes all of them but U+0085 (NEL), escaped here. A frame
+// can never be split or injected. Values that do not marshal become
+// {"raw": "<text>"}.
 func EncodeFrame(name string, data any) []byte {
-	name = strings.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' {
+	name = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if isPyLineBreak(r) {
 			return -1
 		}
 		return r
-	}, strings.TrimSpace(name))
+	}, name))
 	if name == "" {
 		name = "message"
 	}
@@ -76,6 +79,9 @@ func EncodeFrame(name string, data any) []byte {
 	if len(b) == 0 || b[0] != '{' {
 		b, _ = json.Marshal(map[string]json.RawMessage{"raw": b})
 	}
+	// U+0085 is C2 85 in UTF-8; json.Marshal's output is valid UTF-8 and
+	// has it only inside strings, where \u0085 means the same.
+	b = bytes.ReplaceAll(b, []byte("\u0085"), []byte(`\u0085`))
 	var buf bytes.Buffer
 	buf.Grow(len(b) + len(name) + 16)
 	buf.WriteString("event: ")
@@ -116,9 +122,15 @@ func (s *Writer) Event(name string, data any) error {
 	return s.write(EncodeFrame(name, data))
 }
 
-// Comment writes an SSE comment line (ignored by the plugin's parser).
+// Comment writes an SSE comment line (ignored by the plugin's parser); a
+// line break in text becomes a space.
 func (s *Writer) Comment(text string) error {
-	text = strings.NewReplacer("\r", " ", "\n", " ").Replace(text)
+	text = strings.Map(func(r rune) rune {
+		if isPyLineBreak(r) {
+			return ' '
+		}
+		return r
+	}, text)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.write([]byte(": " + text + "\n\n"))

@@ -18,11 +18,12 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
+	"github.com/proxbox-go/proxbox/proxboxd/contract"
 	"github.com/proxbox-go/proxbox/proxboxd/demo"
 	pbhttp "github.com/proxbox-go/proxbox/proxboxd/http"
-	"github.com/proxbox-go/proxbox/proxboxd/internal/sseclient"
 )
 
 // pluginKey mimics secrets.token_urlsafe(48): 64 URL-safe characters.
@@ -224,24 +225,12 @@ func TestContractStageStreams(t *testing.T) {
 	base := url.Values{"use_guest_agent_interface_name": {"true"}, "fetch_max_concurrency": {"8"},
 		"ignore_ipv6_link_local_addresses": {"false"}, "primary_ip_preference": {"ipv6"},
 		"proxmox_endpoint_ids": {"3,4"}, "netbox_endpoint_ids": {"1"}, "some_future_param": {"x"}}
-	for _, st := range proxbox.Stages {
-		q := url.Values{}
-		for k, v := range base {
-			q[k] = v
-		}
-		switch st {
-		case proxbox.StageVirtualMachines:
-			q.Set("sync_vm_network", "false")
-		case proxbox.StageVMBackups:
-			q.Set("delete_nonexistent_backup", "True")
-		case proxbox.StageVMSnapshots:
-			q.Set("delete_nonexistent_snapshot", "True")
-		}
+	for _, d := range contract.Stages {
+		st := d.ID
+		q := d.AllQuery(base)
 		// the plugin's path has no leading slash joined as f"{url}/{path}"
-		out, err := sseclient.Run(context.Background(), e.client, e.ts.URL+"/"+strings.TrimPrefix(pbhttp.StagePaths[st], "/")+"?"+q.Encode(), e.key)
-		if err != nil || out.Status != 200 {
-			t.Fatalf("%s: status %d err %v detail %s", st, out.Status, err, out.Detail)
-		}
+		out := runStream(t, e, e.ts.URL+"/"+strings.TrimPrefix(d.Path, "/")+"?"+q.Encode())
+		require.Equal(t, 200, out.Status, "%s: %s", st, out.Detail)
 		assertStream(t, st, out)
 		req := e.fake.last()
 		p := req.Params
@@ -264,12 +253,14 @@ func TestContractStageStreams(t *testing.T) {
 			}
 		}
 	}
-	for st, path := range pbhttp.PerVMStagePaths {
-		u := e.ts.URL + strings.Replace(path, ":id", "42", 1) + "?netbox_vm_ids=42&delete_nonexistent_backup=True&dry_run=TRUE"
-		out, err := sseclient.Run(context.Background(), e.client, u, e.key)
-		if err != nil || out.Status != 200 {
-			t.Fatalf("%s per-VM: %d %v", st, out.Status, err)
+	for _, d := range contract.Stages {
+		if d.VMPath == "" {
+			continue
 		}
+		st := d.ID
+		u := e.ts.URL + d.PathForVM(42) + "?netbox_vm_ids=42&delete_nonexistent_backup=True&dry_run=TRUE"
+		out := runStream(t, e, u)
+		require.Equal(t, 200, out.Status, "%s per-VM: %s", st, out.Detail)
 		assertStream(t, st, out)
 		req := e.fake.last()
 		if req.VMID != 42 || len(req.Params.NetBoxVMIDs) != 1 || !req.Params.DryRun {
@@ -281,20 +272,20 @@ func TestContractStageStreams(t *testing.T) {
 	e.fake.fail[proxbox.StageStorage] = "storage exploded"
 	e.fake.errOn[proxbox.StageDevices] = context.DeadlineExceeded
 	e.fake.mu.Unlock()
-	out, _ := sseclient.Run(context.Background(), e.client, e.ts.URL+pbhttp.StagePaths[proxbox.StageStorage], e.key)
+	out := runStream(t, e, e.ts.URL+stagePath(proxbox.StageStorage))
 	if out.Status != 503 || out.Detail != "storage exploded" || len(out.Complete.Errors) != 2 {
 		t.Fatalf("failing stage: %+v", out)
 	}
-	out, _ = sseclient.Run(context.Background(), e.client, e.ts.URL+pbhttp.StagePaths[proxbox.StageDevices], e.key)
+	out = runStream(t, e, e.ts.URL+stagePath(proxbox.StageDevices))
 	if out.Status != 503 || countEvents(out, "error") != 1 || countEvents(out, "complete") != 1 {
 		t.Fatalf("erroring stage: %+v", out)
 	}
 	// malformed known param -> 422 before streaming (not retried by the plugin)
-	if code, _ := e.do("GET", pbhttp.StagePaths[proxbox.StageDevices]+"?fetch_max_concurrency=abc", nil, nil); code != 422 {
+	if code, _ := e.do("GET", stagePath(proxbox.StageDevices)+"?fetch_max_concurrency=abc", nil, nil); code != 422 {
 		t.Fatalf("bad param = %d", code)
 	}
 	// no Accept header is required (the plugin sends none) and the headers keep proxies from buffering.
-	req, _ := http.NewRequest("GET", e.ts.URL+pbhttp.StagePaths[proxbox.StageReplications], nil)
+	req, _ := http.NewRequest("GET", e.ts.URL+stagePath(proxbox.StageReplications), nil)
 	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
 	resp, err := e.client.Do(req)
 	if err != nil {
@@ -312,17 +303,25 @@ func TestContractStageStreams(t *testing.T) {
 	}
 }
 
-func countEvents(o sseclient.Outcome, name string) int {
-	n := 0
-	for _, f := range o.Frames {
-		if f.Event == name {
-			n++
-		}
-	}
-	return n
+// streamRun is a stage stream as the plugin read it, with its frames.
+type streamRun struct {
+	contract.Outcome
+	Frames []contract.Frame
 }
 
-func assertStream(t *testing.T, st proxbox.Stage, out sseclient.Outcome) {
+// runStream reads a stage stream with the plugin's rules.
+func runStream(t *testing.T, e *env, u string) streamRun {
+	t.Helper()
+	var r streamRun
+	r.Outcome = contract.Run(context.Background(), e.client, u, e.key, func(f contract.Frame) { r.Frames = append(r.Frames, f) })
+	require.NoError(t, r.Invalid, "invalid complete")
+	require.NoError(t, r.ReadErr, "stream broke off")
+	return r
+}
+
+func countEvents(o streamRun, name string) int { return o.Events[name] }
+
+func assertStream(t *testing.T, st proxbox.Stage, out streamRun) {
 	t.Helper()
 	if countEvents(out, "complete") != 1 {
 		t.Fatalf("%s: %d complete frames", st, countEvents(out, "complete"))
@@ -331,10 +330,10 @@ func assertStream(t *testing.T, st proxbox.Stage, out sseclient.Outcome) {
 		t.Fatalf("%s: complete is not last", st)
 	}
 	c := out.Complete
-	if !c.OK || c.Message == "" || c.Result == nil {
+	if !c.OK || c.MessageText() == "" || c.ResultMap() == nil {
 		t.Fatalf("%s: complete %+v", st, c)
 	}
-	if _, ok := c.Result["counts"].(map[string]any); !ok {
+	if _, ok := c.ResultMap()["counts"].(map[string]any); !ok {
 		t.Fatalf("%s: result.counts missing: %v", st, c.Result)
 	}
 	for _, ev := range []string{"step", "discovery", "item_progress", "phase_summary"} {
@@ -418,13 +417,14 @@ func TestContractIndividualAndLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got1 := make(chan sseclient.Frame, 1)
+	got1 := make(chan contract.Frame, 1)
 	go func() {
-		_ = sseclient.Parse(sresp.Body, func(f sseclient.Frame) {
+		_ = contract.ReadFrames(sresp.Body, sresp.Header.Get("Content-Type"), 0, func(f contract.Frame) bool {
 			select {
 			case got1 <- f:
 			default:
 			}
+			return true
 		})
 	}()
 	select {
