@@ -16,7 +16,6 @@ import (
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/contract"
-	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
 )
 
 // fullUpdateKeys are the JSON /full-update result keys per stage.
@@ -103,7 +102,7 @@ func (s *Server) runStream(c echo.Context, kind, stage string, job streamJob) er
 	opID := newOperationID()
 	log := s.log.With("operation_id", opID, "stage", stage)
 	start := time.Now()
-	run := sqlite.SyncRun{OperationID: opID, Kind: kind, Stage: stage, Path: c.Request().URL.Path, StartedAt: start}
+	run := proxbox.SyncRun{OperationID: opID, Kind: kind, Stage: stage, Path: c.Request().URL.Path, StartedAt: start}
 	runID, _ := s.d.Store.StartRun(context.WithoutCancel(ctx), run)
 	s.runs.start(runID, run)
 	s.d.Metrics.streamsActive.Inc()
@@ -301,7 +300,7 @@ func (s *Server) fullUpdateJSON(c echo.Context) error {
 	defer cancel()
 	defer context.AfterFunc(s.baseCtx, cancel)()
 	start := time.Now()
-	run := sqlite.SyncRun{OperationID: newOperationID(), Kind: "full-update", Stage: "full-update", Path: c.Request().URL.Path, StartedAt: start}
+	run := proxbox.SyncRun{OperationID: newOperationID(), Kind: "full-update", Stage: "full-update", Path: c.Request().URL.Path, StartedAt: start}
 	runID, _ := s.d.Store.StartRun(ctx, run)
 	s.runs.start(runID, run)
 	results, failed, err := s.fullUpdate(ctx, params, func(ev proxbox.Event) {
@@ -392,7 +391,7 @@ func (s *Server) individualHandler(kind string) echo.HandlerFunc {
 		}
 		start := time.Now()
 		ctx := c.Request().Context()
-		runID, _ := s.d.Store.StartRun(ctx, sqlite.SyncRun{OperationID: newOperationID(), Kind: "individual", Stage: kind, Path: c.Request().URL.Path, StartedAt: start})
+		runID, _ := s.d.Store.StartRun(ctx, proxbox.SyncRun{OperationID: newOperationID(), Kind: "individual", Stage: kind, Path: c.Request().URL.Path, StartedAt: start})
 		res, err := s.d.Syncer.SyncIndividual(ctx, proxbox.IndividualRequest{Kind: kind, Query: q, Params: params})
 		if err != nil {
 			s.d.Store.FinishRun(context.WithoutCancel(ctx), runID, false, err.Error(), time.Since(start), nil) //nolint:errcheck // best effort
