@@ -12,8 +12,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/connector"
-	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
 )
 
 func parseLogFilter(c echo.Context) (LogFilter, error) {
@@ -204,7 +204,7 @@ func (s *Server) endpointHealth(ctx context.Context) []endpointHealth {
 }
 
 type runView struct {
-	sqlite.SyncRun
+	proxbox.SyncRun
 	Counts string
 }
 

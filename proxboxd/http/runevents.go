@@ -10,9 +10,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/r3labs/sse/v2"
-
-	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
 )
 
 // runEventsKept is how many finished runs keep their event log for
@@ -65,7 +64,7 @@ func runFrame(name string, data any) *sse.Event {
 }
 
 // start opens run id's stream with its state frame.
-func (r *runEvents) start(id int, run sqlite.SyncRun) {
+func (r *runEvents) start(id int, run proxbox.SyncRun) {
 	if id <= 0 {
 		return
 	}
