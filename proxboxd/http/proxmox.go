@@ -19,6 +19,7 @@ import (
 	"github.com/proxbox-go/proxbox/proxboxd/connector"
 	"github.com/proxbox-go/proxbox/proxboxd/contract"
 	"github.com/proxbox-go/proxbox/proxmoxsdk"
+	"github.com/proxbox-go/proxbox/proxmoxsdk/pvetypes"
 )
 
 // session is what proxboxd knows about one opened Proxmox endpoint.
@@ -333,15 +334,11 @@ func (s *Server) proxmoxNodes(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// num reads a PVE number with the SDK's tolerant rule (numeric strings
+// too); anything else is 0.
 func num(v any) float64 {
-	switch t := v.(type) {
-	case float64:
-		return t
-	case json.Number:
-		f, _ := t.Float64()
-		return f
-	}
-	return 0
+	f, _ := pvetypes.FloatOf(v)
+	return f
 }
 
 // GET /proxmox/storage -> [{"<cluster>": [storage…]}] with usage summed from
@@ -369,7 +366,7 @@ func (s *Server) proxmoxStorage(c echo.Context) error {
 				u = &usage{}
 				use[name] = u
 			}
-			shared := num(r["shared"]) == 1
+			shared := pvetypes.Truthy(r["shared"])
 			if shared && u.total > 0 {
 				continue
 			}
@@ -385,8 +382,8 @@ func (s *Server) proxmoxStorage(c echo.Context) error {
 			}
 			rec["name"] = name
 			rec["cluster"] = x.Name
-			rec["enabled"] = num(st["disable"]) == 0
-			rec["shared"] = num(st["shared"]) == 1
+			rec["enabled"] = !pvetypes.Truthy(st["disable"])
+			rec["shared"] = pvetypes.Truthy(st["shared"])
 			if u := use[name]; u != nil {
 				rec["total"], rec["used"], rec["avail"] = u.total, u.used, u.total-u.used
 			}
