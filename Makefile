@@ -40,8 +40,8 @@ test: ## unit, contract, conformance (in-memory NetBox) and example tests; no se
 	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GOTEST) -count=1 ./...) || exit 1; done
 
 .PHONY: sse-check
-sse-check: ## apply the plugin's SSE parsing and success rules (Python, stdlib) to a live proxboxd stream (also part of make test)
-	cd proxboxd && $(GOTEST) -count=1 -run TestPythonSSECheck -v ./cmd/proxboxd
+sse-check: ## the plugin's SSE rules in Python (stdlib) on live proxboxd streams and on the contract's odd frames (also part of make test)
+	cd proxboxd && $(GOTEST) -count=1 -run 'TestPythonSSECheck|TestFrameTableMatchesSSECheck' -v ./cmd/proxboxd ./contract
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each

@@ -3,7 +3,8 @@
 // small files (auth.go, endpoints.go, proxmox.go, stages.go, admin.go, ws.go,
 // root.go, routes.go), echo's middleware configured for the contract
 // (server.go: recover, secure headers, CORS, body limit, rate limit, and
-// KeyAuth with the lockout in auth.go), the plugin's SSE writer (sse.go), run
+// KeyAuth with the lockout in auth.go), the stage streams written with
+// proxboxd/contract's writer (sse.go names its types here), run
 // broadcasts with r3labs/sse (runevents.go), the log ring (logbuf.go) and
 // Prometheus metrics with client_golang (metrics.go).
 //
