@@ -221,3 +221,10 @@ func FuzzStageQuery(f *testing.F) {
 		}
 	})
 }
+
+func TestLineTooLong(t *testing.T) {
+	body := "event: complete\ndata: {\"message\": \"" + strings.Repeat("x", contract.MaxLineBytes+1) // and no end
+	o := contract.ReadStream(strings.NewReader(body), "text/event-stream; charset=utf-8", 1<<20, nil)
+	assert.Equal(t, 502, o.Status)
+	assert.ErrorIs(t, o.ReadErr, contract.ErrLineTooLong)
+}

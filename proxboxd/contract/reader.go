@@ -115,6 +115,14 @@ func (d *decoder) decode(b []byte, final bool) string {
 	return strings.ToValidUTF8(string(b), string(utf8.RuneError))
 }
 
+// hasLineBreak reports whether s holds a character splitlines splits on.
+func hasLineBreak(s string, bytesMode bool) bool {
+	if bytesMode {
+		return strings.ContainsAny(s, "\r\n")
+	}
+	return strings.ContainsFunc(s, isPyLineBreak)
+}
+
 // isPyLineBreak reports the characters Python's str.splitlines splits on.
 func isPyLineBreak(r rune) bool {
 	switch r {
@@ -145,20 +153,20 @@ func splitlines(s string, bytesMode bool) []string {
 		}
 		return out
 	}
-	rs := []rune(s)
 	start := 0
-	for i := 0; i < len(rs); i++ {
-		if !isPyLineBreak(rs[i]) {
-			continue
+	for i, r := range s {
+		if i < start || !isPyLineBreak(r) {
+			continue // i < start: the "\n" of a "\r\n" already taken
 		}
-		out = append(out, string(rs[start:i]))
-		if rs[i] == '\r' && i+1 < len(rs) && rs[i+1] == '\n' {
-			i++
+		out = append(out, s[start:i])
+		_, w := utf8.DecodeRuneInString(s[i:])
+		start = i + w
+		if r == '\r' && start < len(s) && s[start] == '\n' {
+			start++
 		}
-		start = i + 1
 	}
-	if start < len(rs) {
-		out = append(out, string(rs[start:]))
+	if start < len(s) {
+		out = append(out, s[start:])
 	}
 	return out
 }
@@ -174,6 +182,13 @@ func lastChar(s string, bytesMode bool) string {
 
 // ChunkSize is requests' ITER_CHUNK_SIZE, the read size of iter_lines.
 const ChunkSize = 512
+
+// MaxLineBytes bounds one line (the plugin has no bound; a reader here
+// stops with ErrLineTooLong rather than grow without end).
+const MaxLineBytes = 16 << 20
+
+// ErrLineTooLong is returned by IterLines for a line over MaxLineBytes.
+var ErrLineTooLong = errors.New("contract: SSE line too long")
 
 // IterLines is requests.Response.iter_lines(decode_unicode=True) followed by
 // the plugin's bytes-to-text step: chunks of at most chunkSize bytes (as
@@ -193,19 +208,25 @@ func IterLines(r io.Reader, charset string, chunkSize int, fn func(line string) 
 		}
 		return fn(l)
 	}
-	var pending *string
+	var pending []byte // the held-back last line; never ends in a line break
+	havePending := false
 	feed := func(chunk string) bool {
 		if chunk == "" {
 			return true
 		}
-		if pending != nil {
-			chunk = *pending + chunk
+		if havePending && !hasLineBreak(chunk, bytesMode) {
+			// the line goes on: what Python's pending + chunk and
+			// splitlines give, without copying the pending text again
+			pending = append(pending, chunk...)
+			return len(pending) <= MaxLineBytes
+		}
+		if havePending {
+			chunk = string(pending) + chunk
 		}
 		lines := splitlines(chunk, bytesMode)
-		pending = nil
+		pending, havePending = pending[:0], false
 		if n := len(lines); n > 0 && lines[n-1] != "" && lastChar(lines[n-1], bytesMode) == lastChar(chunk, bytesMode) {
-			last := lines[n-1]
-			pending = &last
+			pending, havePending = append(pending, lines[n-1]...), true
 			lines = lines[:n-1]
 		}
 		for _, l := range lines {
@@ -213,19 +234,25 @@ func IterLines(r io.Reader, charset string, chunkSize int, fn func(line string) 
 				return false
 			}
 		}
-		return true
+		return len(pending) <= MaxLineBytes
 	}
 	buf := make([]byte, chunkSize)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 && !feed(dec.decode(buf[:n], false)) {
+			if len(pending) > MaxLineBytes {
+				return ErrLineTooLong
+			}
 			return nil
 		}
 		if err != nil {
 			if !feed(dec.decode(nil, true)) {
+				if len(pending) > MaxLineBytes {
+					return ErrLineTooLong
+				}
 				return nil
 			}
-			if pending != nil && !emit(*pending) {
+			if havePending && !emit(string(pending)) {
 				return nil
 			}
 			if errors.Is(err, io.EOF) {
