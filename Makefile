@@ -70,8 +70,9 @@ tidy-check: ## fail if `go mod tidy` would change any module
 	@for m in $(MODULES); do (cd $$m && $(GO) mod tidy -diff >/dev/null) || { echo "$$m: go mod tidy needed (cd $$m && go mod tidy -diff)"; exit 1; }; done; echo "tidy-check: all modules tidy"
 
 # Packages with goroutines of their own: the mock PVE, the client (limiter,
-# cache, concurrent pagination) and its in-memory NetBox, the sync engine, the HTTP API.
-RACE_PKGS := proxmoxsdk:./pvemock netboxsdk:. netboxsdk:./netboxtest proxboxd:./sync proxboxd:./http
+# cache, concurrent pagination) and its in-memory NetBox, the sync engine, the HTTP API,
+# the stream writer (keep-alive goroutine).
+RACE_PKGS := proxmoxsdk:./pvemock netboxsdk:. netboxsdk:./netboxtest proxboxd:./sync proxboxd:./http proxboxd:./contract
 
 .PHONY: race
 race: ## go test -race on the packages with concurrency
