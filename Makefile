@@ -64,8 +64,8 @@ test: test-deps chromium ## unit, contract, conformance (in-memory NetBox), exam
 	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GOTEST) -count=1 ./...) || exit 1; done
 
 .PHONY: sse-check
-sse-check: ## apply the plugin's SSE parsing and success rules (Python, stdlib) to a live proxboxd stream (also part of make test)
-	cd proxboxd && $(GOTEST) -count=1 -run TestPythonSSECheck -v ./cmd/proxboxd
+sse-check: ## the plugin's SSE rules in Python (stdlib) on live proxboxd streams and on the contract's odd frames (also part of make test)
+	cd proxboxd && $(GOTEST) -count=1 -run 'TestPythonSSECheck|TestFrameTableMatchesSSECheck' -v ./cmd/proxboxd ./contract
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each
@@ -95,8 +95,9 @@ tidy-check: ## fail if `go mod tidy` would change any module
 	@for m in $(MODULES); do (cd $$m && $(GO) mod tidy -diff >/dev/null) || { echo "$$m: go mod tidy needed (cd $$m && go mod tidy -diff)"; exit 1; }; done; echo "tidy-check: all modules tidy"
 
 # Packages with goroutines of their own: the mock PVE, the client (limiter,
-# cache, concurrent pagination) and its in-memory NetBox, the sync engine, the HTTP API.
-RACE_PKGS := proxmoxsdk:./pvemock netboxsdk:. netboxsdk:./netboxtest proxboxd:. proxboxd:./sync proxboxd:./http
+# cache, concurrent pagination) and its in-memory NetBox, the run tally, the sync engine, the
+# HTTP API, the stream writer (keep-alive goroutine).
+RACE_PKGS := proxmoxsdk:./pvemock netboxsdk:. netboxsdk:./netboxtest proxboxd:. proxboxd:./sync proxboxd:./http proxboxd:./contract
 
 .PHONY: race
 race: ## go test -race on the packages with concurrency

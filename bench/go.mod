@@ -8,7 +8,7 @@ require (
 	github.com/diskfs/go-diskfs v1.9.3 // indirect
 	github.com/djherbis/times v1.6.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
-	github.com/gorilla/websocket v1.4.2 // indirect
+	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/jinzhu/copier v0.3.4 // indirect
 	github.com/magefile/mage v1.14.0 // indirect
 	github.com/oapi-codegen/nullable v1.2.0 // indirect
@@ -21,10 +21,13 @@ require (
 require (
 	github.com/luthermonson/go-proxmox v0.8.2
 	github.com/proxbox-go/proxbox/netboxsdk v0.0.0
+	github.com/proxbox-go/proxbox/proxboxd v0.0.0
 	github.com/proxbox-go/proxbox/proxmoxsdk v0.0.0
+	github.com/stretchr/testify v1.12.1
 )
 
 replace (
 	github.com/proxbox-go/proxbox/netboxsdk => ../netboxsdk
+	github.com/proxbox-go/proxbox/proxboxd => ../proxboxd
 	github.com/proxbox-go/proxbox/proxmoxsdk => ../proxmoxsdk
 )

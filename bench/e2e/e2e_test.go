@@ -437,7 +437,7 @@ func TestConcurrentSyncs(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a := c.Stream(ctx, st.Slug, st.Path, harness.StageQuery(st))
+			a := c.Stream(ctx, st.Slug(), st.Path, harness.StageQuery(st))
 			mu.Lock()
 			wins[i].attempt = a
 			mu.Unlock()

@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,15 +9,17 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/proxbox-go/proxbox/proxboxd/contract"
 )
 
 // Attempt is one run_sync_stream call.
 type Attempt struct {
-	Status   int // the plugin's status: 200, 503 (ok:false or no answer), 502 (no complete), or the HTTP code
+	Status   int // the plugin's status: 200, 503 (ok:false or no answer), 502 (no complete, an invalid complete), or the HTTP code
 	Detail   string
 	Complete *Complete // the last valid complete, nil if none
-	// Invalid is set when a complete frame failed validation: the real
-	// plugin (main revision) crashes the job with an unhandled error.
+	// Invalid is set when a complete frame failed validation: the plugin
+	// stops reading there (502 "invalid complete event", retried).
 	Invalid  error
 	Frames   int
 	Events   map[string]int
@@ -41,15 +42,12 @@ type StageRun struct {
 func (r *StageRun) Last() *Attempt { return r.Attempts[len(r.Attempts)-1] }
 
 // OK reports whether the plugin would count the stage successful.
-func (r *StageRun) OK() bool { a := r.Last(); return a.Status == http.StatusOK && a.Invalid == nil }
+func (r *StageRun) OK() bool { return r.Last().Status == http.StatusOK }
 
 // Error is the RuntimeError text the plugin raises for a failed stage.
 func (r *StageRun) Error() string {
 	a := r.Last()
-	if a.Invalid != nil {
-		return fmt.Sprintf("Stage '%s' crashed: invalid complete event: %v", r.Stage.Slug, a.Invalid)
-	}
-	return fmt.Sprintf("Stage '%s' failed (HTTP %d): %s", r.Stage.Slug, a.Status, a.Detail)
+	return fmt.Sprintf("Stage '%s' failed (HTTP %d): %s", r.Stage.Slug(), a.Status, a.Detail)
 }
 
 // Stream runs one attempt of run_sync_stream: GET <path>?<query> and read
@@ -82,74 +80,23 @@ func (c *Client) Stream(ctx context.Context, stage string, path string, q url.Va
 	c.record(http.MethodGet, "/"+path, resp.StatusCode, nil)
 	if resp.StatusCode/100 != 2 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		a.Status, a.Detail = resp.StatusCode, errorDetail(b)
+		a.Status, a.Detail = resp.StatusCode, contract.ErrorDetail(b)
 		return a
 	}
-	var lastComplete *Complete
-	perr := ParseStream(resp.Body, resp.Header.Get("Content-Type"), func(f Frame) {
-		a.Frames++
-		a.Events[f.Event]++
+	o := contract.ReadStream(resp.Body, resp.Header.Get("Content-Type"), 0, func(f Frame) {
 		if c.OnFrame != nil {
 			c.OnFrame(stage, f)
 		}
-		if f.Event != "complete" {
-			return
-		}
-		cp, err := ParseComplete(f.Data)
-		if err != nil {
-			a.Invalid = err
-			return
-		}
-		lastComplete = cp
 	})
-	a.Complete = lastComplete
-	switch {
-	case lastComplete == nil:
-		a.Status, a.Detail = 502, "ProxBox backend stream ended without a complete event."
-		if perr != nil {
-			a.Detail += " (" + perr.Error() + ")"
-		}
-	case !lastComplete.OK:
-		a.Status, a.Detail = 503, lastComplete.FailureDetail()
-	default:
-		a.Status = 200
-	}
+	a.Status, a.Detail, a.Complete, a.Invalid, a.Frames, a.Events = o.Status, o.Detail, o.Complete, o.Invalid, o.Frames, o.Events
 	return a
-}
-
-// errorDetail reads detail, then message (when detail is generic), as §1.4.
-func errorDetail(b []byte) string {
-	var v map[string]any
-	if err := json.Unmarshal(b, &v); err != nil {
-		if strings.Contains(strings.ToLower(string(b)), "<html") {
-			return "Backend returned HTML instead of ProxBox API JSON"
-		}
-		return truncate(string(b), 300)
-	}
-	d, _ := v["detail"].(string)
-	m, _ := v["message"].(string)
-	if d == "" || strings.EqualFold(d, "internal server error") || strings.EqualFold(d, "server error") {
-		if m != "" {
-			d = m
-		}
-	}
-	if pe, ok := v["python_exception"].(string); ok && pe != "" {
-		d += " (" + pe + ")"
-	}
-	return d
 }
 
 // RunStage is _execute_stage_sync: up to Attempts attempts, RetryDelay
 // apart, each preceded by WaitReady; retried on ≥ 500 and 429; a 401 about
 // the API key re-registers once.
 func (c *Client) RunStage(ctx context.Context, st Stage, base url.Values) *StageRun {
-	q := url.Values{}
-	for k, v := range base {
-		q[k] = append([]string(nil), v...)
-	}
-	for k, v := range st.Extra {
-		q[k] = append([]string(nil), v...)
-	}
+	q := st.AllQuery(base)
 	run := &StageRun{Stage: st, Query: q}
 	t0 := time.Now()
 	defer func() { run.Duration = time.Since(t0) }()
@@ -158,18 +105,18 @@ func (c *Client) RunStage(ctx context.Context, st Stage, base url.Values) *Stage
 		if err := c.WaitReady(ctx); err != nil {
 			run.Attempts = append(run.Attempts, &Attempt{Status: 503, Detail: "Backend not ready: " + err.Error()})
 		} else {
-			a := c.Stream(ctx, st.Slug, st.Path, q)
+			a := c.Stream(ctx, st.Slug(), st.Path, q)
 			run.Attempts = append(run.Attempts, a)
 			if a.Status == http.StatusUnauthorized && strings.Contains(a.Detail, "API key") && !reregistered {
 				reregistered = true
 				if err := c.EnsureKeyRegistered(ctx, "netbox-proxbox-plugin"); err == nil {
-					a2 := c.Stream(ctx, st.Slug, st.Path, q)
+					a2 := c.Stream(ctx, st.Slug(), st.Path, q)
 					run.Attempts = append(run.Attempts, a2)
 				}
 			}
 		}
 		last := run.Last()
-		if last.Status == http.StatusOK || !last.Retryable() || last.Invalid != nil {
+		if last.Status == http.StatusOK || !last.Retryable() {
 			return run
 		}
 		if i < max(1, c.Attempts)-1 {

@@ -27,8 +27,8 @@ import (
 	"github.com/proxbox-go/proxbox/netboxsdk/netboxtest"
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/connector"
+	"github.com/proxbox-go/proxbox/proxboxd/contract"
 	pbhttp "github.com/proxbox-go/proxbox/proxboxd/http"
-	"github.com/proxbox-go/proxbox/proxboxd/internal/sseclient"
 	"github.com/proxbox-go/proxbox/proxboxd/settings"
 	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
 	"github.com/proxbox-go/proxbox/proxmoxsdk/pvemock"
@@ -291,26 +291,6 @@ func newRun() *SyncRun {
 		Stages: []StageRun{}}
 }
 
-// pluginQuery is what the plugin's "all" job sends on every stage
-// (plugin-contract §4), including Python's capitalised True.
-func pluginQuery(st proxbox.Stage) url.Values {
-	q := url.Values{
-		"use_guest_agent_interface_name":   {"true"},
-		"fetch_max_concurrency":            {"8"},
-		"ignore_ipv6_link_local_addresses": {"true"},
-		"primary_ip_preference":            {"ipv4"},
-	}
-	switch st {
-	case proxbox.StageVirtualMachines:
-		q.Set("sync_vm_network", "false")
-	case proxbox.StageVMBackups:
-		q.Set("delete_nonexistent_backup", "True")
-	case proxbox.StageVMSnapshots:
-		q.Set("delete_nonexistent_snapshot", "True")
-	}
-	return q
-}
-
 // FullSync runs the 12 stages through their SSE routes, in the plugin's
 // order, reading each stream with the plugin's rules.
 func (e *Env) FullSync(ctx context.Context) *SyncRun {
@@ -321,16 +301,14 @@ func (e *Env) FullSync(ctx context.Context) *SyncRun {
 	r.OK = true
 	e.Tally.Reset()
 	hc := &http.Client{}
-	for _, st := range proxbox.Stages {
+	base := contract.DefaultSettings().Query()
+	for _, st := range contract.Stages {
 		t0 := time.Now()
-		u := e.BaseURL + pbhttp.StagePaths[st] + "?" + pluginQuery(st).Encode()
-		out, err := sseclient.Run(ctx, hc, u, e.APIKey)
-		sr := StageRun{Stage: string(st), Status: out.Status, OK: err == nil && out.Status == 200, DurationS: time.Since(t0).Seconds(), Frames: len(out.Frames)}
+		u := e.BaseURL + st.Path + "?" + st.AllQuery(base).Encode()
+		out := contract.Run(ctx, hc, u, e.APIKey, nil)
+		sr := StageRun{Stage: st.Slug(), Status: out.Status, OK: out.OK(), DurationS: time.Since(t0).Seconds(), Frames: out.Frames}
 		if !sr.OK {
 			sr.Detail = out.Detail
-			if err != nil {
-				sr.Detail = err.Error()
-			}
 			r.OK = false
 		}
 		r.Stages = append(r.Stages, sr)
@@ -439,15 +417,8 @@ func RunStagesDirect(ctx context.Context, s proxbox.Syncer, stages []proxbox.Sta
 	var out []map[string]any
 	start := time.Now()
 	for _, st := range stages {
-		p := params
-		switch st {
-		case proxbox.StageVirtualMachines:
-			p.SyncVMNetwork = false
-		case proxbox.StageVMBackups:
-			p.DeleteNonexistentBackup = true
-		case proxbox.StageVMSnapshots:
-			p.DeleteNonexistentSnapshot = true
-		}
+		d, _ := contract.Lookup(st)
+		p := d.AllParams(params)
 		t0 := time.Now()
 		res, err := s.RunStage(ctx, proxbox.StageRequest{Stage: st, Params: p}, func(proxbox.Event) {})
 		cp := pbhttp.CompleteFromResult(st, res)

@@ -6,8 +6,7 @@ import (
 	"net/http"
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
-	pbhttp "github.com/proxbox-go/proxbox/proxboxd/http"
-	"github.com/proxbox-go/proxbox/proxboxd/internal/sseclient"
+	"github.com/proxbox-go/proxbox/proxboxd/contract"
 )
 
 // DriftLXC is the VMID of the container Drift adds.
@@ -46,11 +45,17 @@ func (e *Env) Drift() ([]string, error) {
 // DryRun runs a dry full update (/full-update/stream?dry_run=true): every
 // stage plans against what the earlier ones would write, nothing is written,
 // and the run record keeps the plan.
-func (e *Env) DryRun(ctx context.Context) (sseclient.Outcome, error) {
-	return sseclient.Run(ctx, &http.Client{}, e.BaseURL+"/full-update/stream?dry_run=true", e.APIKey)
+func (e *Env) DryRun(ctx context.Context) (contract.Outcome, error) {
+	out := contract.Run(ctx, &http.Client{}, e.BaseURL+"/full-update/stream?dry_run=true", e.APIKey, nil)
+	return out, out.ReadErr
 }
 
 // RunStage runs one stage stream with the plugin's query.
-func (e *Env) RunStage(ctx context.Context, st proxbox.Stage) (sseclient.Outcome, error) {
-	return sseclient.Run(ctx, &http.Client{}, e.BaseURL+pbhttp.StagePaths[st]+"?"+pluginQuery(st).Encode(), e.APIKey)
+func (e *Env) RunStage(ctx context.Context, st proxbox.Stage) (contract.Outcome, error) {
+	d, ok := contract.Lookup(st)
+	if !ok {
+		return contract.Outcome{}, fmt.Errorf("unknown stage %q", st)
+	}
+	out := contract.Run(ctx, &http.Client{}, e.BaseURL+d.Path+"?"+d.AllQuery(contract.DefaultSettings().Query()).Encode(), e.APIKey, nil)
+	return out, out.ReadErr
 }

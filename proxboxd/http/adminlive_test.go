@@ -124,7 +124,7 @@ func TestAdminEventsAnnounceRuns(t *testing.T) {
 	assert.Contains(t, w.header.Get("Content-Type"), "text/event-stream")
 	time.Sleep(50 * time.Millisecond) // the subscription is made after the headers
 	for _, st := range []proxbox.Stage{proxbox.StageDevices, proxbox.StageStorage} {
-		code, _ := e.do("GET", pbhttp.StagePaths[st], nil, nil)
+		code, _ := e.do("GET", stagePath(st), nil, nil)
 		require.Equal(t, 200, code)
 	}
 	require.Eventually(t, func() bool { return len(w.names()) == 4 }, 5*time.Second, 10*time.Millisecond, "%v", w.names())

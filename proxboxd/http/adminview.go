@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
-	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
 )
 
 // The operator view: hand-written HTML, CSS and JavaScript embedded in the
@@ -186,7 +185,7 @@ func totals(m map[string]proxbox.Counts) proxbox.Counts {
 	return t
 }
 
-func (s *Server) viewRun(r sqlite.SyncRun, res runResult, live map[int]bool) adminRun {
+func (s *Server) viewRun(r proxbox.SyncRun, res runResult, live map[int]bool) adminRun {
 	v := adminRun{ID: r.ID, Kind: r.Kind, Stage: r.Stage, StartedAt: r.StartedAt.UTC(), DurationS: r.DurationS,
 		Message: r.Message, Partial: res.Partial, Counts: totals(res.Counts)}
 	switch {
@@ -204,7 +203,7 @@ func (s *Server) viewRun(r sqlite.SyncRun, res runResult, live map[int]bool) adm
 }
 
 // rowKey is the board row of a run ("" for runs the board does not show).
-func rowKey(r sqlite.SyncRun) string {
+func rowKey(r proxbox.SyncRun) string {
 	switch r.Kind {
 	case "stage":
 		return r.Stage
@@ -230,7 +229,7 @@ func (s *Server) adminOverviewHandler(c echo.Context) error {
 		ov.Stages = append(ov.Stages, string(st))
 	}
 	ov.Stages = append(ov.Stages, "full-update")
-	var lastRuns []sqlite.SyncRun // the newest run of each row
+	var lastRuns []proxbox.SyncRun // the newest run of each row
 	for _, r := range runs {
 		key := rowKey(r)
 		res, perStage := decodeResult(r.Result)
@@ -275,7 +274,7 @@ func (s *Server) adminOverviewHandler(c echo.Context) error {
 
 // errorsOf lists the errors of a finished run, each naming its object: the
 // item failures of its stages, and the run's own message when it failed.
-func errorsOf(r sqlite.SyncRun) []adminError {
+func errorsOf(r proxbox.SyncRun) []adminError {
 	if r.OK == nil {
 		return nil
 	}
@@ -300,7 +299,7 @@ func errorsOf(r sqlite.SyncRun) []adminError {
 }
 
 // planOf groups the plan of a dry run by object type (nil when r has none).
-func planOf(r sqlite.SyncRun, res runResult, perStage map[proxbox.Stage]runResult) *adminPlan {
+func planOf(r proxbox.SyncRun, res runResult, perStage map[proxbox.Stage]runResult) *adminPlan {
 	changes := res.Plan
 	if r.Kind == "full-update" {
 		changes = nil

@@ -97,14 +97,14 @@ func TestAdminOverview(t *testing.T) {
 	assert.Nil(t, ov.Plan)
 
 	for range 3 {
-		code, _ := e.do("GET", pbhttp.StagePaths[proxbox.StageDevices], nil, nil)
+		code, _ := e.do("GET", stagePath(proxbox.StageDevices), nil, nil)
 		require.Equal(t, 200, code)
 	}
 	fake.mu.Lock()
 	fake.fail[proxbox.StageStorage] = "storage exploded"
 	fake.mu.Unlock()
-	e.do("GET", pbhttp.StagePaths[proxbox.StageStorage], nil, nil)
-	e.do("GET", pbhttp.StagePaths[proxbox.StageVirtualMachines]+"?dry_run=true", nil, nil)
+	e.do("GET", stagePath(proxbox.StageStorage), nil, nil)
+	e.do("GET", stagePath(proxbox.StageVirtualMachines)+"?dry_run=true", nil, nil)
 
 	ov = get()
 	dev := ov.Latest["devices"]
@@ -141,7 +141,7 @@ func TestAdminOverview(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		e.do("GET", pbhttp.StagePaths[proxbox.StageTaskHistory], nil, nil)
+		e.do("GET", stagePath(proxbox.StageTaskHistory), nil, nil)
 	}()
 	require.Eventually(t, func() bool { return len(get().Active) == 1 }, 5*time.Second, 10*time.Millisecond)
 	ov = get()

@@ -17,9 +17,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"golang.org/x/time/rate"
-
-	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
 )
 
 // HeaderAPIKey is the only auth header the plugin sends.
@@ -232,7 +231,7 @@ func (s *Server) registerKey(c echo.Context) error {
 		return jsonError(c, http.StatusBadRequest, "API key or label too long.")
 	}
 	_, err := s.d.Store.RegisterFirstKey(c.Request().Context(), HashKey(b.APIKey), b.Label)
-	if errors.Is(err, sqlite.ErrConflict) {
+	if errors.Is(err, proxbox.ErrConflict) {
 		return jsonError(c, http.StatusConflict, "An API key is already configured.")
 	}
 	if err != nil {
@@ -279,7 +278,7 @@ func (s *Server) deleteKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.d.Store.DeleteKey(c.Request().Context(), id); errors.Is(err, sqlite.ErrNotFound) {
+	if err := s.d.Store.DeleteKey(c.Request().Context(), id); errors.Is(err, proxbox.ErrNotFound) {
 		return jsonError(c, http.StatusNotFound, "API key not found.")
 	} else if err != nil {
 		return err
@@ -294,7 +293,7 @@ func (s *Server) setKeyActive(active bool) echo.HandlerFunc {
 			return err
 		}
 		k, err := s.d.Store.SetKeyActive(c.Request().Context(), id, active)
-		if errors.Is(err, sqlite.ErrNotFound) {
+		if errors.Is(err, proxbox.ErrNotFound) {
 			return jsonError(c, http.StatusNotFound, "API key not found.")
 		}
 		if err != nil {

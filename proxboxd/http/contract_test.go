@@ -22,9 +22,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
+	"github.com/proxbox-go/proxbox/proxboxd/contract"
 	"github.com/proxbox-go/proxbox/proxboxd/demo"
 	pbhttp "github.com/proxbox-go/proxbox/proxboxd/http"
-	"github.com/proxbox-go/proxbox/proxboxd/internal/sseclient"
 )
 
 // pluginKey mimics secrets.token_urlsafe(48): 64 URL-safe characters.
@@ -198,23 +198,12 @@ func TestContractStageStreams(t *testing.T) {
 	base := url.Values{"use_guest_agent_interface_name": {"true"}, "fetch_max_concurrency": {"8"},
 		"ignore_ipv6_link_local_addresses": {"false"}, "primary_ip_preference": {"ipv6"},
 		"proxmox_endpoint_ids": {"3,4"}, "netbox_endpoint_ids": {"1"}, "some_future_param": {"x"}}
-	for _, st := range proxbox.Stages {
-		q := url.Values{}
-		for k, v := range base {
-			q[k] = v
-		}
-		switch st {
-		case proxbox.StageVirtualMachines:
-			q.Set("sync_vm_network", "false")
-		case proxbox.StageVMBackups:
-			q.Set("delete_nonexistent_backup", "True")
-		case proxbox.StageVMSnapshots:
-			q.Set("delete_nonexistent_snapshot", "True")
-		}
+	for _, d := range contract.Stages {
+		st := d.ID
+		q := d.AllQuery(base)
 		// the plugin's path has no leading slash joined as f"{url}/{path}"
-		out, err := sseclient.Run(context.Background(), e.client, e.ts.URL+"/"+strings.TrimPrefix(pbhttp.StagePaths[st], "/")+"?"+q.Encode(), e.key)
-		require.NoError(t, err, "%s: detail %s", st, out.Detail)
-		require.Equal(t, 200, out.Status, "%s: detail %s", st, out.Detail)
+		out := runStream(t, e, e.ts.URL+"/"+strings.TrimPrefix(d.Path, "/")+"?"+q.Encode())
+		require.Equal(t, 200, out.Status, "%s: %s", st, out.Detail)
 		assertStream(t, st, out)
 		req := e.fake.last()
 		p := req.Params
@@ -234,11 +223,14 @@ func TestContractStageStreams(t *testing.T) {
 			assert.True(t, p.DeleteNonexistentSnapshot, "delete_nonexistent_snapshot=True not parsed")
 		}
 	}
-	for st, path := range pbhttp.PerVMStagePaths {
-		u := e.ts.URL + strings.Replace(path, ":id", "42", 1) + "?netbox_vm_ids=42&delete_nonexistent_backup=True&dry_run=TRUE"
-		out, err := sseclient.Run(context.Background(), e.client, u, e.key)
-		require.NoError(t, err, "%s per-VM", st)
-		require.Equal(t, 200, out.Status, "%s per-VM", st)
+	for _, d := range contract.Stages {
+		if d.VMPath == "" {
+			continue
+		}
+		st := d.ID
+		u := e.ts.URL + d.PathForVM(42) + "?netbox_vm_ids=42&delete_nonexistent_backup=True&dry_run=TRUE"
+		out := runStream(t, e, u)
+		require.Equal(t, 200, out.Status, "%s per-VM: %s", st, out.Detail)
 		assertStream(t, st, out)
 		req := e.fake.last()
 		assert.Equal(t, 42, req.VMID, "per-VM request")
@@ -250,20 +242,20 @@ func TestContractStageStreams(t *testing.T) {
 	e.fake.fail[proxbox.StageStorage] = "storage exploded"
 	e.fake.errOn[proxbox.StageDevices] = context.DeadlineExceeded
 	e.fake.mu.Unlock()
-	out, _ := sseclient.Run(context.Background(), e.client, e.ts.URL+pbhttp.StagePaths[proxbox.StageStorage], e.key)
+	out := runStream(t, e, e.ts.URL+stagePath(proxbox.StageStorage))
 	assert.Equal(t, 503, out.Status, "failing stage")
 	assert.Equal(t, "storage exploded", out.Detail, "failing stage")
 	require.NotNil(t, out.Complete, "failing stage")
 	assert.Len(t, out.Complete.Errors, 2, "failing stage")
-	out, _ = sseclient.Run(context.Background(), e.client, e.ts.URL+pbhttp.StagePaths[proxbox.StageDevices], e.key)
+	out = runStream(t, e, e.ts.URL+stagePath(proxbox.StageDevices))
 	assert.Equal(t, 503, out.Status, "erroring stage")
 	assert.Equal(t, 1, countEvents(out, "error"), "erroring stage")
 	assert.Equal(t, 1, countEvents(out, "complete"), "erroring stage")
 	// malformed known param -> 422 before streaming (not retried by the plugin)
-	code, _ := e.do("GET", pbhttp.StagePaths[proxbox.StageDevices]+"?fetch_max_concurrency=abc", nil, nil)
+	code, _ := e.do("GET", stagePath(proxbox.StageDevices)+"?fetch_max_concurrency=abc", nil, nil)
 	assert.Equal(t, 422, code, "bad param")
 	// no Accept header is required (the plugin sends none) and the headers keep proxies from buffering.
-	req, err := http.NewRequest("GET", e.ts.URL+pbhttp.StagePaths[proxbox.StageReplications], nil)
+	req, err := http.NewRequest("GET", e.ts.URL+stagePath(proxbox.StageReplications), nil)
 	require.NoError(t, err)
 	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
 	resp, err := e.client.Do(req)
@@ -278,26 +270,34 @@ func TestContractStageStreams(t *testing.T) {
 	assert.GreaterOrEqual(t, len(runs), 16, "runs")
 }
 
-func countEvents(o sseclient.Outcome, name string) int {
-	n := 0
-	for _, f := range o.Frames {
-		if f.Event == name {
-			n++
-		}
-	}
-	return n
+// streamRun is a stage stream as the plugin read it, with its frames.
+type streamRun struct {
+	contract.Outcome
+	Frames []contract.Frame
 }
 
-func assertStream(t *testing.T, st proxbox.Stage, out sseclient.Outcome) {
+// runStream reads a stage stream with the plugin's rules.
+func runStream(t *testing.T, e *env, u string) streamRun {
+	t.Helper()
+	var r streamRun
+	r.Outcome = contract.Run(context.Background(), e.client, u, e.key, func(f contract.Frame) { r.Frames = append(r.Frames, f) })
+	require.NoError(t, r.Invalid, "invalid complete")
+	require.NoError(t, r.ReadErr, "stream broke off")
+	return r
+}
+
+func countEvents(o streamRun, name string) int { return o.Events[name] }
+
+func assertStream(t *testing.T, st proxbox.Stage, out streamRun) {
 	t.Helper()
 	require.Equal(t, 1, countEvents(out, "complete"), "%s: complete frames", st)
 	require.Equal(t, "complete", out.Frames[len(out.Frames)-1].Event, "%s: complete is not last", st)
 	c := out.Complete
-	require.NotNil(t, c, "%s", st)
-	assert.True(t, c.OK, "%s: complete %+v", st, c)
-	assert.NotEmpty(t, c.Message, "%s: complete message", st)
-	require.NotNil(t, c.Result, "%s: complete result", st)
-	assert.IsType(t, map[string]any{}, c.Result["counts"], "%s: result.counts", st)
+	require.NotNil(t, c, "%s: complete", st)
+	require.True(t, c.OK, "%s: complete %+v", st, c)
+	require.NotEmpty(t, c.MessageText(), "%s: complete message", st)
+	require.NotNil(t, c.ResultMap(), "%s: complete result", st)
+	assert.IsType(t, map[string]any{}, c.ResultMap()["counts"], "%s: result.counts", st)
 	for _, ev := range []string{"step", "discovery", "item_progress", "phase_summary"} {
 		assert.Positive(t, countEvents(out, ev), "%s: no %s frame", st, ev)
 	}

@@ -3,9 +3,10 @@
 // small files (auth.go, endpoints.go, proxmox.go, stages.go, admin.go, ws.go,
 // root.go, routes.go), echo's middleware configured for the contract
 // (server.go: recover, secure headers, CORS, body limit, rate limit, and
-// KeyAuth with the lockout in auth.go), the plugin's SSE writer (sse.go), run
-// broadcasts with r3labs/sse (runevents.go), the operator view's broadcast and
-// the log stream on r3labs/sse (adminlive.go), the log ring (logbuf.go), the
+// KeyAuth with the lockout in auth.go), the stage streams written with
+// proxboxd/contract's writer (sse.go names its types here), run broadcasts
+// with r3labs/sse (runevents.go), the operator view's broadcast and the log
+// stream on r3labs/sse (adminlive.go), the log ring (logbuf.go), the
 // operator view at /admin (adminview.go, its page in adminui/) and
 // Prometheus metrics with client_golang (metrics.go).
 //

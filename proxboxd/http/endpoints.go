@@ -12,7 +12,6 @@ import (
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/connector"
-	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
 )
 
 // Bodies use pointers so PUT can tell "absent" from "empty"; unknown fields
@@ -153,7 +152,7 @@ func getOut[E, O any](c echo.Context, get func(context.Context, int) (E, error),
 		return err
 	}
 	e, err := get(c.Request().Context(), id)
-	if errors.Is(err, sqlite.ErrNotFound) {
+	if errors.Is(err, proxbox.ErrNotFound) {
 		return jsonError(c, http.StatusNotFound, notFound)
 	}
 	if err != nil {
@@ -260,7 +259,7 @@ func (s *Server) updateNetBox(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	e, err := s.d.Store.GetNetBoxEndpoint(ctx, id)
-	if errors.Is(err, sqlite.ErrNotFound) {
+	if errors.Is(err, proxbox.ErrNotFound) {
 		return jsonError(c, http.StatusNotFound, "NetBox endpoint not found")
 	}
 	if err != nil {
@@ -290,7 +289,7 @@ func (s *Server) deleteNetBox(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.d.Store.DeleteNetBoxEndpoint(c.Request().Context(), id); errors.Is(err, sqlite.ErrNotFound) {
+	if err := s.d.Store.DeleteNetBoxEndpoint(c.Request().Context(), id); errors.Is(err, proxbox.ErrNotFound) {
 		return jsonError(c, http.StatusNotFound, "NetBox endpoint not found")
 	} else if err != nil {
 		return err
@@ -391,7 +390,7 @@ func (s *Server) createProxmoxEndpoint(c echo.Context) error {
 		return jsonError(c, http.StatusBadRequest, msg)
 	}
 	e, err = s.d.Store.CreateProxmoxEndpoint(ctx, e)
-	if errors.Is(err, sqlite.ErrConflict) {
+	if errors.Is(err, proxbox.ErrConflict) {
 		return jsonError(c, http.StatusConflict, "Proxmox endpoint name already exists")
 	}
 	if err != nil {
@@ -417,7 +416,7 @@ func (s *Server) updateProxmoxRow(c echo.Context, e proxbox.ProxmoxEndpoint, b p
 		}
 	}
 	_, err := s.d.Store.UpdateProxmoxEndpoint(ctx, e)
-	if errors.Is(err, sqlite.ErrConflict) {
+	if errors.Is(err, proxbox.ErrConflict) {
 		return jsonError(c, http.StatusConflict, "Proxmox endpoint name already exists")
 	}
 	if err != nil {
@@ -437,7 +436,7 @@ func (s *Server) updateProxmoxEndpoint(c echo.Context) error {
 		return err
 	}
 	e, err := s.d.Store.GetProxmoxEndpoint(c.Request().Context(), id)
-	if errors.Is(err, sqlite.ErrNotFound) {
+	if errors.Is(err, proxbox.ErrNotFound) {
 		return jsonError(c, http.StatusNotFound, "Proxmox endpoint not found")
 	}
 	if err != nil {
@@ -451,7 +450,7 @@ func (s *Server) deleteProxmoxEndpoint(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.d.Store.DeleteProxmoxEndpoint(c.Request().Context(), id); errors.Is(err, sqlite.ErrNotFound) {
+	if err := s.d.Store.DeleteProxmoxEndpoint(c.Request().Context(), id); errors.Is(err, proxbox.ErrNotFound) {
 		return jsonError(c, http.StatusNotFound, "Proxmox endpoint not found")
 	} else if err != nil {
 		return err

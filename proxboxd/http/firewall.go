@@ -9,7 +9,9 @@ import (
 	"sync"
 
 	"github.com/labstack/echo/v4"
+
 	"github.com/proxbox-go/proxbox/proxboxd/pve"
+	"github.com/proxbox-go/proxbox/proxmoxsdk/pvetypes"
 )
 
 // The plugin's job (netbox-proxbox 0.0.24+) ends its run with a "local
@@ -150,7 +152,7 @@ func (s *Server) cpuModels(c echo.Context) error {
 			continue
 		}
 		for _, m := range models {
-			if !truthyValue(m["custom"]) {
+			if !pvetypes.Truthy(m["custom"]) {
 				continue
 			}
 			name, _ := m["name"].(string)
@@ -179,7 +181,7 @@ func sessionHasNode(x *session, node string) bool {
 // node itself).
 func onlineNode(x *session) string {
 	for _, r := range x.Status {
-		if r["type"] == "node" && truthyValue(r["online"]) {
+		if r["type"] == "node" && pvetypes.Truthy(r["online"]) {
 			if n, ok := r["name"].(string); ok && validSeg(n) {
 				return n
 			}
@@ -189,19 +191,4 @@ func onlineNode(x *session) string {
 		return x.Name
 	}
 	return ""
-}
-
-// truthyValue reads PVE's booleans (1, "1", true).
-func truthyValue(v any) bool {
-	switch t := v.(type) {
-	case bool:
-		return t
-	case float64:
-		return t != 0
-	case int:
-		return t != 0
-	case string:
-		return t == "1" || strings.EqualFold(t, "true")
-	}
-	return false
 }

@@ -7,51 +7,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/proxbox-go/proxbox/proxboxd/connector"
 	pbhttp "github.com/proxbox-go/proxbox/proxboxd/http"
-	"github.com/proxbox-go/proxbox/proxboxd/internal/sseclient"
 	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
 )
-
-// FuzzSSEFrame: whatever the event name and payload, the writer produces
-// exactly one frame that the plugin's parser reads back unchanged, and a
-// complete frame always validates.
-func FuzzSSEFrame(f *testing.F) {
-	for _, s := range [][2]string{
-		{"step", "hello"}, {"discovery", "line1\nline2"}, {"ev\r\nent: complete", "data: {\"ok\":false}\n\n"},
-		{"", ""}, {":comment", ": keepalive"}, {"item_progress", "\u2028\u2029<>&"}, {"x", "\x00\xff"},
-	} {
-		f.Add(s[0], s[1], true)
-	}
-	f.Fuzz(func(t *testing.T, name, payload string, ok bool) {
-		var buf bytes.Buffer
-		w := pbhttp.NewSSEWriter(&buf)
-		if name == "complete" {
-			name = "completed"
-		}
-		require.NoError(t, w.Event(name, map[string]any{"m": payload}))
-		require.NoError(t, w.Complete(pbhttp.CompletePayload{OK: ok, Message: payload, Errors: []pbhttp.ErrorItem{{Detail: payload}}}))
-		require.Error(t, w.Complete(pbhttp.CompletePayload{OK: true}), "second complete accepted")
-		var frames []sseclient.Frame
-		require.NoError(t, sseclient.Parse(bytes.NewReader(buf.Bytes()), func(fr sseclient.Frame) { frames = append(frames, fr) }))
-		require.Len(t, frames, 2, "frames from %q", buf.String())
-		require.Equal(t, "complete", frames[1].Event)
-		require.NotEqual(t, "complete", frames[0].Event, "event name injected a complete: %q", name)
-		if utf8.ValidString(payload) {
-			require.Equal(t, payload, frames[0].Data["m"], "payload changed")
-		}
-		c, err := sseclient.ValidateComplete(frames[1].Data)
-		require.NoError(t, err, "complete invalid: %+v", frames[1].Data)
-		require.Equal(t, ok, c.OK)
-	})
-}
 
 // fuzzServer is a server with a registered key for body fuzzing.
 func fuzzServer(f *testing.F) http.Handler {
@@ -118,23 +82,3 @@ func FuzzProxmoxEndpointBody(f *testing.F) {
 func FuzzProxmoxEndpointPut(f *testing.F) {
 	fuzzBody(f, "PUT", "/proxmox/endpoints/1", `{"password":"SECRETPW"}`, `{"domain":"pve.example.com"}`)
 }
-
-func FuzzStageQuery(f *testing.F) {
-	for _, s := range []string{"use_guest_agent_interface_name=True&fetch_max_concurrency=8", "netbox_vm_ids=1,2,,3&dry_run=1",
-		"fetch_max_concurrency=0", "primary_ip_preference=IPV6&proxmox_endpoint_ids=a"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, raw string) {
-		q, err := urlParseQuery(raw)
-		if err != nil {
-			return
-		}
-		p, err := pbhttp.ParseStageParams(q)
-		if err == nil {
-			require.GreaterOrEqual(t, p.FetchMaxConcurrency, 1, "invalid params accepted: %+v", p)
-			require.Contains(t, []string{"ipv4", "ipv6"}, p.PrimaryIPPreference, "invalid params accepted: %+v", p)
-		}
-	})
-}
-
-func urlParseQuery(s string) (map[string][]string, error) { return url.ParseQuery(s) }

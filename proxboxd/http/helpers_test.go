@@ -17,6 +17,7 @@ import (
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/connector"
+	"github.com/proxbox-go/proxbox/proxboxd/contract"
 	pbhttp "github.com/proxbox-go/proxbox/proxboxd/http"
 	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
 )
@@ -230,4 +231,10 @@ func mustJSON[T any](t *testing.T, b []byte) T {
 	var v T
 	require.NoError(t, json.Unmarshal(b, &v), "not JSON: %s", b)
 	return v
+}
+
+// stagePath is the stream path of st.
+func stagePath(st proxbox.Stage) string {
+	d, _ := contract.Lookup(st)
+	return d.Path
 }

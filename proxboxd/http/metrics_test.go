@@ -70,7 +70,7 @@ func TestMetricsExposition(t *testing.T) {
 	m.CountProxmox("GET \"odd\"\\\nmethod", "/nodes", errors.New("down")) // escaping the old writer got wrong
 	// a stage stream: sync_runs, stage_duration, streams_active
 	e.key = testKey
-	code, _, _ = e.send("GET", pbhttp.StagePaths[proxbox.StageDevices], nil, nil)
+	code, _, _ = e.send("GET", stagePath(proxbox.StageDevices), nil, nil)
 	require.Equal(t, 200, code)
 	// auth failures up to a lockout, then the rate limit, for a client behind the trusted proxy
 	other := map[string]string{pbhttp.HeaderAPIKey: "wrong", "X-Forwarded-For": "192.0.2.7"}

@@ -18,6 +18,7 @@ import (
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/connector"
+	"github.com/proxbox-go/proxbox/proxboxd/contract"
 	"github.com/proxbox-go/proxbox/proxboxd/pve"
 	"github.com/proxbox-go/proxbox/proxmoxsdk"
 )
@@ -120,7 +121,7 @@ func (s *Server) open(ctx context.Context, t proxbox.ProxmoxTarget) *session {
 func (s *Server) selectTargets(c echo.Context) ([]proxbox.ProxmoxTarget, error) {
 	q := c.QueryParams()
 	ctx := c.Request().Context()
-	ids, err := ParseIntList(q["proxmox_endpoint_ids"])
+	ids, err := contract.ParseIntList(q["proxmox_endpoint_ids"])
 	if err != nil {
 		return nil, fail(c, http.StatusBadRequest, "proxmox_endpoint_ids: "+err.Error())
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	proxbox "github.com/proxbox-go/proxbox/proxboxd"
+	"github.com/proxbox-go/proxbox/proxboxd/contract"
 )
 
 var sessionQuery = []string{"source", "name", "domain", "ip_address"}
@@ -80,14 +80,17 @@ func (s *Server) registerRoutes() {
 	}
 
 	// stage streams
-	for _, st := range proxbox.Stages {
-		s.add(G, StagePaths[st], "sync", "Stage "+string(st)+" (SSE)", s.stageHandler(st, false), streamRoute(), query(stageQuery...))
+	for _, st := range contract.Stages {
+		s.add(G, st.Path, "sync", "Stage "+st.Slug()+" (SSE)", s.stageHandler(st.ID, false), streamRoute(), query(contract.QueryParams...))
 	}
-	for _, st := range []proxbox.Stage{proxbox.StageVirtualMachines, proxbox.StageVMDisks, proxbox.StageVMBackups, proxbox.StageVMSnapshots} {
-		s.add(G, PerVMStagePaths[st], "sync", "Stage "+string(st)+" for one NetBox VM (SSE)", s.stageHandler(st, true), streamRoute(), query(stageQuery...))
+	for _, st := range contract.Stages {
+		if st.VMPath != "" {
+			s.add(G, strings.Replace(st.VMPath, contract.VMIDPlaceholder, ":id", 1), "sync", "Stage "+st.Slug()+" for one NetBox VM (SSE)",
+				s.stageHandler(st.ID, true), streamRoute(), query(contract.QueryParams...))
+		}
 	}
-	s.add(G, "/full-update", "sync", "All stages in order (JSON)", s.fullUpdateJSON, query(stageQuery...))
-	s.add(G, "/full-update/stream", "sync", "All stages in order (SSE)", s.fullUpdateStream, streamRoute(), query(stageQuery...))
+	s.add(G, "/full-update", "sync", "All stages in order (JSON)", s.fullUpdateJSON, query(contract.QueryParams...))
+	s.add(G, "/full-update/stream", "sync", "All stages in order (SSE)", s.fullUpdateStream, streamRoute(), query(contract.QueryParams...))
 	for _, k := range IndividualKinds() {
 		h := s.individualHandler(k)
 		q := append(append([]string{}, individualRequired[k]...), "dry_run")

@@ -10,7 +10,6 @@ import (
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	pbhttp "github.com/proxbox-go/proxbox/proxboxd/http"
-	"github.com/proxbox-go/proxbox/proxboxd/internal/sseclient"
 	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
 )
 
@@ -84,10 +83,9 @@ func TestFullUpdateRunRecordCountsEachObjectOnce(t *testing.T) {
 	assert.Len(t, rec.Result.Stages, len(proxbox.Stages))
 	assert.Equal(t, want, rec.Result.Counts, "run record")
 
-	out, err := sseclient.Run(context.Background(), e.client, e.ts.URL+"/full-update/stream", e.key)
-	require.NoError(t, err)
+	out := runStream(t, e, e.ts.URL+"/full-update/stream")
 	require.NotNil(t, out.Complete)
-	streamed, err := json.Marshal(out.Complete.Result["counts"])
+	streamed, err := json.Marshal(out.Complete.ResultMap()["counts"])
 	require.NoError(t, err)
 	assert.Equal(t, want, mustJSON[map[string]map[string]float64](t, streamed), "stream's complete frame")
 }

@@ -11,9 +11,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/r3labs/sse/v2"
-
-	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
 )
 
 // runEventsKept is how many finished runs keep their event log for
@@ -37,8 +36,8 @@ const runEventsKept = 64
 type runEvents struct {
 	srv  *sse.Server
 	mu   sync.Mutex
-	done []string               // finished stream ids, oldest first
-	live map[int]sqlite.SyncRun // runs started and not finished
+	done []string                // finished stream ids, oldest first
+	live map[int]proxbox.SyncRun // runs started and not finished
 	keep int
 	// notify, when set, announces each run's start (`run`) and end
 	// (`finished`) on the operator view's broadcast.
@@ -50,7 +49,7 @@ func newRunEvents(keep int, notify func(string, any)) *runEvents {
 	srv.AutoReplay = true
 	srv.AutoStream = false
 	srv.Headers = map[string]string{"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"}
-	return &runEvents{srv: srv, keep: keep, live: map[int]sqlite.SyncRun{}, notify: notify}
+	return &runEvents{srv: srv, keep: keep, live: map[int]proxbox.SyncRun{}, notify: notify}
 }
 
 // runFrame renders data as the single-line JSON of a frame; a value that does
@@ -70,7 +69,7 @@ func runFrame(name string, data any) *sse.Event {
 }
 
 // start opens run id's stream with its state frame.
-func (r *runEvents) start(id int, run sqlite.SyncRun) {
+func (r *runEvents) start(id int, run proxbox.SyncRun) {
 	if id <= 0 {
 		return
 	}
@@ -89,10 +88,10 @@ func (r *runEvents) start(id int, run sqlite.SyncRun) {
 }
 
 // liveRuns returns the runs started and not finished, oldest first.
-func (r *runEvents) liveRuns() []sqlite.SyncRun {
+func (r *runEvents) liveRuns() []proxbox.SyncRun {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]sqlite.SyncRun, 0, len(r.live))
+	out := make([]proxbox.SyncRun, 0, len(r.live))
 	for _, run := range r.live {
 		out = append(out, run)
 	}

@@ -125,7 +125,7 @@ func TestRunEventsBroadcast(t *testing.T) {
 
 	plugin := make(chan string, 1)
 	go func() {
-		req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+pbhttp.StagePaths[proxbox.StageDevices], nil)
+		req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+stagePath(proxbox.StageDevices), nil)
 		req.Header.Set(pbhttp.HeaderAPIKey, e.key)
 		resp, err := e.client.Do(req)
 		if err != nil {
@@ -203,7 +203,7 @@ func TestRunEventsShutdown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	go func() {
-		req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+pbhttp.StagePaths[proxbox.StageStorage], nil)
+		req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+stagePath(proxbox.StageStorage), nil)
 		req.Header.Set(pbhttp.HeaderAPIKey, e.key)
 		if resp, err := e.client.Do(req); err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)

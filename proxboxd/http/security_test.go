@@ -137,7 +137,7 @@ func TestSecretsAtRest(t *testing.T) {
 			require.NotContains(t, string(b), s, "%s returns a secret", p)
 		}
 	}
-	sseStatus(t, e, pbhttp.StagePaths[proxbox.StageDevices])
+	sseStatus(t, e, stagePath(proxbox.StageDevices))
 	// stored secrets decrypt correctly
 	eps, err := e.store.ListProxmoxEndpoints(ctx)
 	require.NoError(t, err)
@@ -219,7 +219,7 @@ func newEnvWithStore(t *testing.T, db string) *env {
 func TestShutdownEndsStreams(t *testing.T) {
 	e := newEnv(t, pbhttp.Config{}, true)
 	e.fake.block = true
-	req, _ := http.NewRequest("GET", e.ts.URL+pbhttp.StagePaths[proxbox.StageDevices], nil)
+	req, _ := http.NewRequest("GET", e.ts.URL+stagePath(proxbox.StageDevices), nil)
 	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
 	resp, err := e.client.Do(req)
 	require.NoError(t, err)
@@ -244,7 +244,7 @@ func TestClientDisconnectCancels(t *testing.T) {
 	e := newEnv(t, pbhttp.Config{}, true)
 	e.fake.block = true
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+pbhttp.StagePaths[proxbox.StageStorage], nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+stagePath(proxbox.StageStorage), nil)
 	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
 	resp, err := e.client.Do(req)
 	require.NoError(t, err)
@@ -263,7 +263,7 @@ func TestKeepAlive(t *testing.T) {
 	e.fake.block = true
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+pbhttp.StagePaths[proxbox.StageStorage], nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.ts.URL+stagePath(proxbox.StageStorage), nil)
 	req.Header.Set(pbhttp.HeaderAPIKey, e.key)
 	resp, err := e.client.Do(req)
 	require.NoError(t, err)
@@ -280,7 +280,7 @@ func TestKeepAlive(t *testing.T) {
 func TestPanickingStageCompletes(t *testing.T) {
 	e := newEnv(t, pbhttp.Config{}, true)
 	e.fake.panicOn = proxbox.StageVMDisks
-	code, b := e.do("GET", pbhttp.StagePaths[proxbox.StageVMDisks], nil, nil)
+	code, b := e.do("GET", stagePath(proxbox.StageVMDisks), nil, nil)
 	require.Equal(t, 200, code)
 	assert.Equal(t, 1, strings.Count(string(b), "event: complete"), string(b))
 	assert.Contains(t, string(b), `"ok":false`)

@@ -18,7 +18,6 @@ import (
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 	"github.com/proxbox-go/proxbox/proxboxd/settings"
-	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
 )
 
 // Version is reported by /version. It must stay >= 0.0.15 (plugin HEAD
@@ -84,7 +83,7 @@ func (c *Config) defaults() {
 
 // Deps are the collaborators of the server.
 type Deps struct {
-	Store     *sqlite.Store
+	Store     proxbox.Store  // endpoints, keys and lockouts, run history
 	Syncer    proxbox.Syncer // nil: stage routes complete with ok:false
 	Connector proxbox.Connector
 	Settings  *settings.Provider

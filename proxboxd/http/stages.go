@@ -15,37 +15,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
-	"github.com/proxbox-go/proxbox/proxboxd/sqlite"
+	"github.com/proxbox-go/proxbox/proxboxd/contract"
 )
-
-// StagePaths maps each stage to its stream path (plugin-contract §4).
-var StagePaths = map[proxbox.Stage]string{
-	proxbox.StageDevices:           "/dcim/devices/create/stream",
-	proxbox.StageStorage:           "/virtualization/virtual-machines/storage/create/stream",
-	proxbox.StageVirtualMachines:   "/virtualization/virtual-machines/create/stream",
-	proxbox.StageTaskHistory:       "/virtualization/virtual-machines/task-history/create/stream",
-	proxbox.StageVMDisks:           "/virtualization/virtual-machines/virtual-disks/create/stream",
-	proxbox.StageVMBackups:         "/virtualization/virtual-machines/backups/all/create/stream",
-	proxbox.StageVMSnapshots:       "/virtualization/virtual-machines/snapshots/all/create/stream",
-	proxbox.StageNetworkInterfaces: "/dcim/devices/interfaces/create/stream",
-	proxbox.StageVMInterfaces:      "/virtualization/virtual-machines/interfaces/create/stream",
-	proxbox.StageIPAddresses:       "/virtualization/virtual-machines/interfaces/ip-address/create/stream",
-	proxbox.StageReplications:      "/proxmox/replication/stream",
-	proxbox.StageBackupRoutines:    "/proxmox/cluster/backup/stream",
-}
-
-// PerVMStagePaths are the targeted variants ({id} = NetBox VM id).
-var PerVMStagePaths = map[proxbox.Stage]string{
-	proxbox.StageVirtualMachines: "/virtualization/virtual-machines/:id/create/stream",
-	proxbox.StageVMDisks:         "/virtualization/virtual-machines/:id/virtual-disks/create/stream",
-	proxbox.StageVMBackups:       "/virtualization/virtual-machines/:id/backups/create/stream",
-	proxbox.StageVMSnapshots:     "/virtualization/virtual-machines/:id/snapshots/create/stream",
-}
-
-// stageQuery lists the query parameters every stage accepts (OpenAPI).
-var stageQuery = []string{"use_guest_agent_interface_name", "fetch_max_concurrency", "ignore_ipv6_link_local_addresses",
-	"primary_ip_preference", "proxmox_endpoint_ids", "netbox_endpoint_ids", "netbox_vm_ids", "sync_vm_network",
-	"delete_nonexistent_backup", "delete_nonexistent_snapshot", "dry_run"}
 
 // fullUpdateKeys are the JSON /full-update result keys per stage.
 var fullUpdateKeys = map[proxbox.Stage]string{
@@ -131,7 +102,7 @@ func (s *Server) runStream(c echo.Context, kind, stage string, job streamJob) er
 	opID := newOperationID()
 	log := s.log.With("operation_id", opID, "stage", stage)
 	start := time.Now()
-	run := sqlite.SyncRun{OperationID: opID, Kind: kind, Stage: stage, Path: c.Request().URL.Path, StartedAt: start}
+	run := proxbox.SyncRun{OperationID: opID, Kind: kind, Stage: stage, Path: c.Request().URL.Path, StartedAt: start}
 	runID, _ := s.d.Store.StartRun(context.WithoutCancel(ctx), run)
 	s.runs.start(runID, run)
 	s.d.Metrics.streamsActive.Inc()
@@ -189,7 +160,7 @@ func (s *Server) runStream(c echo.Context, kind, stage string, job streamJob) er
 
 func (s *Server) stageHandler(stage proxbox.Stage, perVM bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		params, err := ParseStageParams(c.QueryParams())
+		params, err := contract.ParseStageParams(c.QueryParams())
 		if err != nil {
 			return jsonError(c, http.StatusUnprocessableEntity, err.Error())
 		}
@@ -218,18 +189,10 @@ func (s *Server) stageHandler(stage proxbox.Stage, perVM bool) echo.HandlerFunc 
 	}
 }
 
-// fullParams applies what the plugin's "all" run sends per stage.
-func fullParams(base proxbox.StageParams, st proxbox.Stage) proxbox.StageParams {
-	p := base
-	switch st {
-	case proxbox.StageVirtualMachines:
-		p.SyncVMNetwork = false
-	case proxbox.StageVMBackups:
-		p.DeleteNonexistentBackup = true
-	case proxbox.StageVMSnapshots:
-		p.DeleteNonexistentSnapshot = true
-	}
-	return p
+// allParams are the parameters of stage st in an "all" run over base.
+func allParams(base proxbox.StageParams, st proxbox.Stage) proxbox.StageParams {
+	d, _ := contract.Lookup(st)
+	return d.AllParams(base)
 }
 
 func (s *Server) fullUpdate(ctx context.Context, params proxbox.StageParams, emit proxbox.Emitter) (results []*proxbox.StageResult, failed proxbox.Stage, err error) {
@@ -259,7 +222,7 @@ func (s *Server) fullUpdate(ctx context.Context, params proxbox.StageParams, emi
 			return results, st, errors.New("the sync engine is not available in this build")
 		}
 		begin := time.Now()
-		res, err := s.d.Syncer.RunStage(ctx, proxbox.StageRequest{Stage: st, Params: fullParams(params, st)}, emit)
+		res, err := s.d.Syncer.RunStage(ctx, proxbox.StageRequest{Stage: st, Params: allParams(params, st)}, emit)
 		s.d.Metrics.observeStage(string(st), time.Since(begin))
 		if err != nil {
 			return results, st, err
@@ -283,7 +246,7 @@ func (s *Server) fullUpdate(ctx context.Context, params proxbox.StageParams, emi
 
 // GET /full-update/stream
 func (s *Server) fullUpdateStream(c echo.Context) error {
-	params, err := ParseStageParams(c.QueryParams())
+	params, err := contract.ParseStageParams(c.QueryParams())
 	if err != nil {
 		return jsonError(c, http.StatusUnprocessableEntity, err.Error())
 	}
@@ -328,7 +291,7 @@ func fullResult(results []*proxbox.StageResult) map[string]any {
 
 // GET /full-update (JSON; the plugin's CLI)
 func (s *Server) fullUpdateJSON(c echo.Context) error {
-	params, err := ParseStageParams(c.QueryParams())
+	params, err := contract.ParseStageParams(c.QueryParams())
 	if err != nil {
 		return jsonError(c, http.StatusUnprocessableEntity, err.Error())
 	}
@@ -338,7 +301,7 @@ func (s *Server) fullUpdateJSON(c echo.Context) error {
 	defer cancel()
 	defer context.AfterFunc(s.baseCtx, cancel)()
 	start := time.Now()
-	run := sqlite.SyncRun{OperationID: newOperationID(), Kind: "full-update", Stage: "full-update", Path: c.Request().URL.Path, StartedAt: start}
+	run := proxbox.SyncRun{OperationID: newOperationID(), Kind: "full-update", Stage: "full-update", Path: c.Request().URL.Path, StartedAt: start}
 	runID, _ := s.d.Store.StartRun(ctx, run)
 	s.runs.start(runID, run)
 	results, failed, err := s.fullUpdate(ctx, params, func(ev proxbox.Event) {
@@ -420,7 +383,7 @@ func (s *Server) individualHandler(kind string) echo.HandlerFunc {
 		if t, ok := q["type"]; ok && t != "" && t != "qemu" && t != "lxc" {
 			return jsonError(c, http.StatusUnprocessableEntity, "type must be qemu or lxc")
 		}
-		params, err := ParseStageParams(c.QueryParams())
+		params, err := contract.ParseStageParams(c.QueryParams())
 		if err != nil {
 			return jsonError(c, http.StatusUnprocessableEntity, err.Error())
 		}
@@ -429,7 +392,7 @@ func (s *Server) individualHandler(kind string) echo.HandlerFunc {
 		}
 		start := time.Now()
 		ctx := c.Request().Context()
-		runID, _ := s.d.Store.StartRun(ctx, sqlite.SyncRun{OperationID: newOperationID(), Kind: "individual", Stage: kind, Path: c.Request().URL.Path, StartedAt: start})
+		runID, _ := s.d.Store.StartRun(ctx, proxbox.SyncRun{OperationID: newOperationID(), Kind: "individual", Stage: kind, Path: c.Request().URL.Path, StartedAt: start})
 		res, err := s.d.Syncer.SyncIndividual(ctx, proxbox.IndividualRequest{Kind: kind, Query: q, Params: params})
 		if err != nil {
 			s.d.Store.FinishRun(context.WithoutCancel(ctx), runID, false, err.Error(), time.Since(start), nil) //nolint:errcheck // best effort

@@ -96,7 +96,7 @@ func (s *Server) ws(c echo.Context) error {
 			emit := func(ev proxbox.Event) {
 				_ = send(map[string]any{"object": object, "type": "sync", "stage": string(st), "event": ev.Name, "data": ev.Data})
 			}
-			res, err := s.d.Syncer.RunStage(ctx, proxbox.StageRequest{Stage: st, Params: fullParams(proxbox.DefaultStageParams(), st)}, emit)
+			res, err := s.d.Syncer.RunStage(ctx, proxbox.StageRequest{Stage: st, Params: allParams(proxbox.DefaultStageParams(), st)}, emit)
 			p := CompleteFromResult(st, res)
 			if err != nil {
 				p = CompletePayload{OK: false, Message: err.Error()}

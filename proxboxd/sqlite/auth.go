@@ -3,29 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
+
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 )
-
-// APIKey is a stored key; the raw key is never stored, only its hash.
-type APIKey struct {
-	ID        int     `json:"id"`
-	Label     string  `json:"label"`
-	IsActive  bool    `json:"is_active"`
-	CreatedAt float64 `json:"created_at"`
-}
-
-// KeyHash is an active key's id and hex SHA-256 hash.
-type KeyHash struct {
-	ID   int
-	Hash string
-}
-
-// Lockout is the failure record of one client.
-type Lockout struct {
-	Attempts int
-	First    time.Time
-}
 
 func (s *Store) invalidateKeys() {
 	s.keyMu.Lock()
@@ -34,7 +17,7 @@ func (s *Store) invalidateKeys() {
 }
 
 // ActiveKeyHashes returns the active keys' hashes (cached in memory).
-func (s *Store) ActiveKeyHashes(ctx context.Context) ([]KeyHash, error) {
+func (s *Store) ActiveKeyHashes(ctx context.Context) ([]proxbox.KeyHash, error) {
 	s.keyMu.RLock()
 	c := s.keyCache
 	s.keyMu.RUnlock()
@@ -46,9 +29,9 @@ func (s *Store) ActiveKeyHashes(ctx context.Context) ([]KeyHash, error) {
 		return nil, fmt.Errorf("sqlite: keys: %w", err)
 	}
 	defer rows.Close()
-	out := []KeyHash{}
+	out := []proxbox.KeyHash{}
 	for rows.Next() {
-		var k KeyHash
+		var k proxbox.KeyHash
 		if err := rows.Scan(&k.ID, &k.Hash); err != nil {
 			return nil, fmt.Errorf("sqlite: keys: %w", err)
 		}
@@ -64,50 +47,50 @@ func (s *Store) ActiveKeyHashes(ctx context.Context) ([]KeyHash, error) {
 }
 
 // RegisterFirstKey stores hash only while no active key exists (atomic);
-// otherwise it returns ErrConflict.
-func (s *Store) RegisterFirstKey(ctx context.Context, hash, label string) (APIKey, error) {
+// otherwise it returns proxbox.ErrConflict.
+func (s *Store) RegisterFirstKey(ctx context.Context, hash, label string) (proxbox.APIKey, error) {
 	now := nowEpoch()
 	res, err := s.db.ExecContext(ctx, `INSERT INTO api_key(label, key_hash, is_active, created_at)
 SELECT ?,?,1,? WHERE NOT EXISTS (SELECT 1 FROM api_key WHERE is_active=1)`, label, hash, now)
 	if isUnique(err) {
-		return APIKey{}, ErrConflict
+		return proxbox.APIKey{}, fmt.Errorf("sqlite: register key: %w (%w)", proxbox.ErrConflict, err)
 	}
 	if err != nil {
-		return APIKey{}, fmt.Errorf("sqlite: register key: %w", err)
+		return proxbox.APIKey{}, fmt.Errorf("sqlite: register key: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return APIKey{}, ErrConflict
+		return proxbox.APIKey{}, proxbox.ErrConflict
 	}
 	s.invalidateKeys()
 	id, _ := res.LastInsertId()
-	return APIKey{ID: int(id), Label: label, IsActive: true, CreatedAt: now}, nil
+	return proxbox.APIKey{ID: int(id), Label: label, IsActive: true, CreatedAt: now}, nil
 }
 
 // CreateKey stores an additional key.
-func (s *Store) CreateKey(ctx context.Context, hash, label string) (APIKey, error) {
+func (s *Store) CreateKey(ctx context.Context, hash, label string) (proxbox.APIKey, error) {
 	now := nowEpoch()
 	res, err := s.db.ExecContext(ctx, `INSERT INTO api_key(label, key_hash, is_active, created_at) VALUES(?,?,1,?)`, label, hash, now)
 	if isUnique(err) {
-		return APIKey{}, ErrConflict
+		return proxbox.APIKey{}, fmt.Errorf("sqlite: create key: %w (%w)", proxbox.ErrConflict, err)
 	}
 	if err != nil {
-		return APIKey{}, fmt.Errorf("sqlite: create key: %w", err)
+		return proxbox.APIKey{}, fmt.Errorf("sqlite: create key: %w", err)
 	}
 	s.invalidateKeys()
 	id, _ := res.LastInsertId()
-	return APIKey{ID: int(id), Label: label, IsActive: true, CreatedAt: now}, nil
+	return proxbox.APIKey{ID: int(id), Label: label, IsActive: true, CreatedAt: now}, nil
 }
 
 // ListKeys returns all keys, newest first (no hashes).
-func (s *Store) ListKeys(ctx context.Context) ([]APIKey, error) {
+func (s *Store) ListKeys(ctx context.Context) ([]proxbox.APIKey, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, label, is_active, created_at FROM api_key ORDER BY created_at DESC, id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list keys: %w", err)
 	}
 	defer rows.Close()
-	out := []APIKey{}
+	out := []proxbox.APIKey{}
 	for rows.Next() {
-		var k APIKey
+		var k proxbox.APIKey
 		var act int
 		if err := rows.Scan(&k.ID, &k.Label, &act, &k.CreatedAt); err != nil {
 			return nil, fmt.Errorf("sqlite: list keys: %w", err)
@@ -119,12 +102,12 @@ func (s *Store) ListKeys(ctx context.Context) ([]APIKey, error) {
 }
 
 // GetKey returns one key.
-func (s *Store) GetKey(ctx context.Context, id int) (APIKey, error) {
-	var k APIKey
+func (s *Store) GetKey(ctx context.Context, id int) (proxbox.APIKey, error) {
+	var k proxbox.APIKey
 	var act int
 	err := s.db.QueryRowContext(ctx, `SELECT id, label, is_active, created_at FROM api_key WHERE id=?`, id).Scan(&k.ID, &k.Label, &act, &k.CreatedAt)
-	if err == sql.ErrNoRows {
-		return k, ErrNotFound
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, proxbox.ErrNotFound
 	}
 	if err != nil {
 		return k, fmt.Errorf("sqlite: key: %w", err)
@@ -134,13 +117,13 @@ func (s *Store) GetKey(ctx context.Context, id int) (APIKey, error) {
 }
 
 // SetKeyActive activates or revokes a key.
-func (s *Store) SetKeyActive(ctx context.Context, id int, active bool) (APIKey, error) {
+func (s *Store) SetKeyActive(ctx context.Context, id int, active bool) (proxbox.APIKey, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE api_key SET is_active=? WHERE id=?`, b2i(active), id)
 	if err != nil {
-		return APIKey{}, fmt.Errorf("sqlite: key: %w", err)
+		return proxbox.APIKey{}, fmt.Errorf("sqlite: key: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return APIKey{}, ErrNotFound
+		return proxbox.APIKey{}, proxbox.ErrNotFound
 	}
 	s.invalidateKeys()
 	return s.GetKey(ctx, id)
@@ -153,7 +136,7 @@ func (s *Store) DeleteKey(ctx context.Context, id int) error {
 		return fmt.Errorf("sqlite: delete key: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+		return proxbox.ErrNotFound
 	}
 	s.invalidateKeys()
 	return nil
@@ -169,7 +152,7 @@ func (s *Store) loadLockouts(ctx context.Context) error {
 	defer rows.Close()
 	for rows.Next() {
 		var c string
-		var l Lockout
+		var l proxbox.Lockout
 		var f float64
 		if err := rows.Scan(&c, &l.Attempts, &f); err != nil {
 			return fmt.Errorf("sqlite: lockouts: %w", err)
@@ -181,7 +164,7 @@ func (s *Store) loadLockouts(ctx context.Context) error {
 }
 
 // GetLockout returns the failure record of client, if any.
-func (s *Store) GetLockout(client string) (Lockout, bool) {
+func (s *Store) GetLockout(client string) (proxbox.Lockout, bool) {
 	s.lockMu.Lock()
 	defer s.lockMu.Unlock()
 	l, ok := s.lockouts[client]
@@ -190,11 +173,11 @@ func (s *Store) GetLockout(client string) (Lockout, bool) {
 
 // RecordFailure counts a failed authentication of client; a record older
 // than window restarts at 1. It returns the new record.
-func (s *Store) RecordFailure(ctx context.Context, client string, now time.Time, window time.Duration) Lockout {
+func (s *Store) RecordFailure(ctx context.Context, client string, now time.Time, window time.Duration) proxbox.Lockout {
 	s.lockMu.Lock()
 	l, ok := s.lockouts[client]
 	if !ok || now.Sub(l.First) >= window {
-		l = Lockout{Attempts: 1, First: now}
+		l = proxbox.Lockout{Attempts: 1, First: now}
 	} else {
 		l.Attempts++
 	}

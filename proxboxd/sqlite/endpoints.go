@@ -5,13 +5,20 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/mattn/go-sqlite3"
 
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 )
 
+// isUnique reports a UNIQUE or PRIMARY KEY constraint violation, by the
+// driver's extended result code.
 func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	return se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
 }
 
 func b2i(b bool) int {
@@ -62,11 +69,11 @@ func (s *Store) ListNetBoxEndpoints(ctx context.Context) ([]proxbox.NetBoxEndpoi
 	return out, rows.Err()
 }
 
-// GetNetBoxEndpoint returns one row or ErrNotFound.
+// GetNetBoxEndpoint returns one row or proxbox.ErrNotFound.
 func (s *Store) GetNetBoxEndpoint(ctx context.Context, id int) (proxbox.NetBoxEndpoint, error) {
 	e, err := s.scanNetBox(s.db.QueryRowContext(ctx, `SELECT `+nbCols+` FROM netbox_endpoint WHERE id=?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return e, ErrNotFound
+		return e, proxbox.ErrNotFound
 	}
 	if err != nil {
 		return e, fmt.Errorf("sqlite: netbox endpoint %d: %w", id, err)
@@ -75,7 +82,7 @@ func (s *Store) GetNetBoxEndpoint(ctx context.Context, id int) (proxbox.NetBoxEn
 }
 
 // CreateNetBoxEndpoint inserts the single NetBox endpoint; a second one is
-// ErrConflict.
+// proxbox.ErrConflict.
 func (s *Store) CreateNetBoxEndpoint(ctx context.Context, e proxbox.NetBoxEndpoint) (proxbox.NetBoxEndpoint, error) {
 	keyEnc, err := s.sealer.Seal("netbox_endpoint.token_key", e.TokenKey)
 	if err != nil {
@@ -93,7 +100,7 @@ SELECT ?,?,?,?,?,?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM netbox_endpoint)`,
 		return e, fmt.Errorf("sqlite: create netbox endpoint: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return e, fmt.Errorf("only one NetBox endpoint is allowed: %w", ErrConflict)
+		return e, fmt.Errorf("only one NetBox endpoint is allowed: %w", proxbox.ErrConflict)
 	}
 	id, _ := res.LastInsertId()
 	e.ID = int(id)
@@ -117,7 +124,7 @@ func (s *Store) UpdateNetBoxEndpoint(ctx context.Context, e proxbox.NetBoxEndpoi
 		return fmt.Errorf("sqlite: update netbox endpoint: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+		return proxbox.ErrNotFound
 	}
 	s.gen.Add(1)
 	return nil
@@ -134,7 +141,7 @@ func (s *Store) deleteRow(ctx context.Context, table string, id int) error {
 		return fmt.Errorf("sqlite: delete %s: %w", table, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+		return proxbox.ErrNotFound
 	}
 	s.gen.Add(1)
 	return nil
@@ -180,11 +187,11 @@ func (s *Store) ListProxmoxEndpoints(ctx context.Context) ([]proxbox.ProxmoxEndp
 	return out, rows.Err()
 }
 
-// GetProxmoxEndpoint returns one row or ErrNotFound.
+// GetProxmoxEndpoint returns one row or proxbox.ErrNotFound.
 func (s *Store) GetProxmoxEndpoint(ctx context.Context, id int) (proxbox.ProxmoxEndpoint, error) {
 	e, err := s.scanProxmox(s.db.QueryRowContext(ctx, `SELECT `+pxCols+` FROM proxmox_endpoint WHERE id=?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return e, ErrNotFound
+		return e, proxbox.ErrNotFound
 	}
 	if err != nil {
 		return e, fmt.Errorf("sqlite: proxmox endpoint %d: %w", id, err)
@@ -192,7 +199,7 @@ func (s *Store) GetProxmoxEndpoint(ctx context.Context, id int) (proxbox.Proxmox
 	return e, nil
 }
 
-// CreateProxmoxEndpoint inserts a row; a duplicate name is ErrConflict.
+// CreateProxmoxEndpoint inserts a row; a duplicate name is proxbox.ErrConflict.
 func (s *Store) CreateProxmoxEndpoint(ctx context.Context, e proxbox.ProxmoxEndpoint) (proxbox.ProxmoxEndpoint, error) {
 	pwEnc, err := s.sealer.Seal("proxmox_endpoint.password", e.Password)
 	if err != nil {
@@ -206,7 +213,7 @@ func (s *Store) CreateProxmoxEndpoint(ctx context.Context, e proxbox.ProxmoxEndp
 	res, err := s.db.ExecContext(ctx, `INSERT INTO proxmox_endpoint(name, ip_address, domain, port, username, password_enc, token_name, token_value_enc, verify_ssl, created_at, updated_at)
 VALUES(?,?,?,?,?,?,?,?,?,?,?)`, e.Name, e.IPAddress, e.Domain, e.Port, e.Username, pwEnc, e.TokenName, tvEnc, b2i(e.VerifySSL), now, now)
 	if isUnique(err) {
-		return e, fmt.Errorf("proxmox endpoint name already exists: %w", ErrConflict)
+		return e, fmt.Errorf("sqlite: proxmox endpoint name %q already exists: %w (%w)", e.Name, proxbox.ErrConflict, err)
 	}
 	if err != nil {
 		return e, fmt.Errorf("sqlite: create proxmox endpoint: %w", err)
@@ -238,7 +245,7 @@ func (s *Store) UpdateProxmoxEndpoint(ctx context.Context, e proxbox.ProxmoxEndp
 	_, err = s.db.ExecContext(ctx, `UPDATE proxmox_endpoint SET name=?, ip_address=?, domain=?, port=?, username=?, password_enc=?, token_name=?, token_value_enc=?, verify_ssl=?, updated_at=? WHERE id=?`,
 		e.Name, e.IPAddress, e.Domain, e.Port, e.Username, pwEnc, e.TokenName, tvEnc, b2i(e.VerifySSL), nowEpoch(), e.ID)
 	if isUnique(err) {
-		return false, fmt.Errorf("proxmox endpoint name already exists: %w", ErrConflict)
+		return false, fmt.Errorf("sqlite: proxmox endpoint name %q already exists: %w (%w)", e.Name, proxbox.ErrConflict, err)
 	}
 	if err != nil {
 		return false, fmt.Errorf("sqlite: update proxmox endpoint: %w", err)

@@ -6,25 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 )
 
-// SyncRun is one stage stream, full update or individual sync.
-type SyncRun struct {
-	ID          int             `json:"id"`
-	OperationID string          `json:"operation_id"`
-	Kind        string          `json:"kind"` // stage, full-update, individual
-	Stage       string          `json:"stage"`
-	Path        string          `json:"path"`
-	StartedAt   time.Time       `json:"started_at"`
-	FinishedAt  *time.Time      `json:"finished_at"`
-	DurationS   float64         `json:"duration_s"`
-	OK          *bool           `json:"ok"`
-	Message     string          `json:"message"`
-	Result      json.RawMessage `json:"result,omitempty"`
-}
-
 // StartRun records a started run and returns its id.
-func (s *Store) StartRun(ctx context.Context, r SyncRun) (int, error) {
+func (s *Store) StartRun(ctx context.Context, r proxbox.SyncRun) (int, error) {
 	res, err := s.db.ExecContext(ctx, `INSERT INTO sync_run(operation_id, kind, stage, path, started_at) VALUES(?,?,?,?,?)`,
 		r.OperationID, r.Kind, r.Stage, r.Path, float64(r.StartedAt.UnixNano())/1e9)
 	if err != nil {
@@ -51,11 +38,11 @@ func (s *Store) FinishRun(ctx context.Context, id int, ok bool, message string, 
 	return nil
 }
 
-func scanRuns(rows *sql.Rows) ([]SyncRun, error) {
+func scanRuns(rows *sql.Rows) ([]proxbox.SyncRun, error) {
 	defer rows.Close()
-	out := []SyncRun{}
+	out := []proxbox.SyncRun{}
 	for rows.Next() {
-		var r SyncRun
+		var r proxbox.SyncRun
 		var started float64
 		var fin, dur sql.NullFloat64
 		var ok sql.NullInt64
@@ -84,7 +71,7 @@ func scanRuns(rows *sql.Rows) ([]SyncRun, error) {
 const runCols = `id, operation_id, kind, stage, path, started_at, finished_at, duration_s, ok, message, result_json`
 
 // ListRuns returns the newest runs first.
-func (s *Store) ListRuns(ctx context.Context, limit int) ([]SyncRun, error) {
+func (s *Store) ListRuns(ctx context.Context, limit int) ([]proxbox.SyncRun, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
@@ -96,7 +83,7 @@ func (s *Store) ListRuns(ctx context.Context, limit int) ([]SyncRun, error) {
 }
 
 // LastRunPerStage returns the newest run of every stage.
-func (s *Store) LastRunPerStage(ctx context.Context) ([]SyncRun, error) {
+func (s *Store) LastRunPerStage(ctx context.Context) ([]proxbox.SyncRun, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+runCols+` FROM sync_run WHERE id IN (SELECT MAX(id) FROM sync_run GROUP BY kind, stage) ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: runs: %w", err)

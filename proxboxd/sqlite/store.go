@@ -17,14 +17,32 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // database/sql driver "sqlite3"
+	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 )
 
-// ErrNotFound is returned when a row does not exist.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound and ErrConflict are the root package's, for callers that
+// know the store as *sqlite.Store.
+var (
+	ErrNotFound = proxbox.ErrNotFound
+	ErrConflict = proxbox.ErrConflict
+)
 
-// ErrConflict is returned on a uniqueness violation (duplicate name, a second
-// bootstrap key, a second NetBox endpoint).
-var ErrConflict = errors.New("conflict")
+// The types of the root package's store interfaces, under their former
+// sqlite names.
+type (
+	APIKey  = proxbox.APIKey
+	KeyHash = proxbox.KeyHash
+	Lockout = proxbox.Lockout
+	SyncRun = proxbox.SyncRun
+)
+
+// Store implements the root package's store interfaces.
+var (
+	_ proxbox.Store         = (*Store)(nil)
+	_ proxbox.EndpointStore = (*Store)(nil)
+	_ proxbox.KeyStore      = (*Store)(nil)
+	_ proxbox.RunStore      = (*Store)(nil)
+)
 
 // Options configure Open.
 type Options struct {
@@ -46,10 +64,10 @@ type Store struct {
 	gen atomic.Int64 // bumped on every endpoint change
 
 	keyMu    sync.RWMutex
-	keyCache []KeyHash // active keys; nil = not loaded
+	keyCache []proxbox.KeyHash // active keys; nil = not loaded
 
 	lockMu   sync.Mutex
-	lockouts map[string]Lockout
+	lockouts map[string]proxbox.Lockout
 }
 
 // Open opens (creating when needed) the database at path and migrates it.
@@ -92,7 +110,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	db.SetMaxOpenConns(1) // one writer; reads are short
-	s := &Store{db: db, sealer: sealer, path: path, KeyFileCreated: created, lockouts: map[string]Lockout{}}
+	s := &Store{db: db, sealer: sealer, path: path, KeyFileCreated: created, lockouts: map[string]proxbox.Lockout{}}
 	if err := s.migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, err

@@ -230,28 +230,35 @@ func (b *Bool) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return err
 	}
-	switch string(text) {
-	case "", "0", "false":
-		*b = false
-		return nil
-	case "1", "true":
-		*b = true
-		return nil
-	}
-	switch strings.ToLower(string(text)) {
-	case "false", "no", "off":
-		*b = false
-		return nil
-	case "true", "yes", "on":
-		*b = true
-		return nil
-	}
-	f, perr := strconv.ParseFloat(string(text), 64)
-	if perr != nil || math.IsNaN(f) {
+	v, ok := boolText(string(text))
+	if !ok {
 		return typeErr(data, "pvetypes.Bool")
 	}
-	*b = f != 0
+	*b = Bool(v)
 	return nil
+}
+
+// boolText is Bool's rule for the trimmed text of a scalar: "", "0",
+// "false", "no", "off" are false; "1", "true", "yes", "on" are true (any
+// case); any other number is true unless it is zero.
+func boolText(text string) (bool, bool) {
+	switch text {
+	case "", "0", "false":
+		return false, true
+	case "1", "true":
+		return true, true
+	}
+	switch strings.ToLower(text) {
+	case "false", "no", "off":
+		return false, true
+	case "true", "yes", "on":
+		return true, true
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil || math.IsNaN(f) {
+		return false, false
+	}
+	return f != 0, true
 }
 
 // parseNumber reads the text of a scalar as a float64 ("" is 0, booleans
@@ -261,28 +268,42 @@ func parseNumber(data []byte, goType string) (float64, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	f, numeric, ok := numberText(text)
+	if !ok {
+		return 0, nil, typeErr(data, goType)
+	}
+	if !numeric {
+		return f, nil, nil
+	}
+	return f, text, nil
+}
+
+// numberText is the number rule for the trimmed text of a scalar: "" is
+// 0, "true"/"false" (any case) are 1/0, else a finite number. numeric
+// reports whether the text was a number.
+func numberText(text []byte) (f float64, numeric, ok bool) {
 	switch string(text) {
 	case "":
-		return 0, nil, nil
+		return 0, false, true
 	case "true":
-		return 1, nil, nil
+		return 1, false, true
 	case "false":
-		return 0, nil, nil
+		return 0, false, true
 	}
 	if n, ok := digits(text); ok {
-		return float64(n), text, nil
+		return float64(n), true, true
 	}
 	switch strings.ToLower(string(text)) {
 	case "true":
-		return 1, nil, nil
+		return 1, false, true
 	case "false":
-		return 0, nil, nil
+		return 0, false, true
 	}
-	f, perr := strconv.ParseFloat(string(text), 64)
-	if perr != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, nil, typeErr(data, goType)
+	f, err := strconv.ParseFloat(string(text), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false, false
 	}
-	return f, text, nil
+	return f, true, true
 }
 
 // UnmarshalJSON implements json.Unmarshaler.

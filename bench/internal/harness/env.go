@@ -272,7 +272,7 @@ func (e *Env) SyncWith(ctx context.Context, stages []plugin.Stage, extra url.Val
 		b0, p0 := e.NBProxy.Counters(), e.pveCounters()
 		r := e.Client.RunStage(ctx, st, base)
 		b1, p1 := e.NBProxy.Counters(), e.pveCounters()
-		s := &StageStat{Slug: st.Slug, OK: r.OK(), Attempts: len(r.Attempts), Seconds: r.Duration.Seconds(),
+		s := &StageStat{Slug: st.Slug(), OK: r.OK(), Attempts: len(r.Attempts), Seconds: r.Duration.Seconds(),
 			NetBox: b1.Sub(b0).ByMethod, PVE: p1.Sub(p0).Requests, Attempt: r.Attempts, Counters: b1.Sub(b0), Events: r.Last().Events}
 		if c := r.Last().Complete; c != nil {
 			s.Result = c.Result
@@ -376,10 +376,4 @@ func NetBoxFromEnv() (string, string) {
 }
 
 // StageQuery is the query a stage of the Full update job carries.
-func StageQuery(st plugin.Stage) url.Values {
-	q := plugin.DefaultSettings().Query()
-	for k, v := range st.Extra {
-		q[k] = v
-	}
-	return q
-}
+func StageQuery(st plugin.Stage) url.Values { return st.AllQuery(plugin.DefaultSettings().Query()) }
