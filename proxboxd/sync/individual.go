@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/proxbox-go/proxbox/proxboxd/contract"
+
 	proxbox "github.com/proxbox-go/proxbox/proxboxd"
 )
 
@@ -17,7 +19,7 @@ func (e *Engine) SyncIndividual(ctx context.Context, req proxbox.IndividualReque
 	q := req.Query
 	p := normParams(req.Params)
 	if v, ok := q["dry_run"]; ok {
-		p.DryRun = truthy(v) || strings.EqualFold(v, "true")
+		p.DryRun, _ = contract.ParseBool(v) // the query rule of every stream
 	}
 	res := &proxbox.IndividualResult{ObjectType: req.Kind, DryRun: p.DryRun, ProxmoxResource: map[string]any{},
 		DependenciesSynced: []string{}}

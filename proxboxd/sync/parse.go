@@ -388,34 +388,6 @@ func orderIPs(ips []netip.Prefix, pref string) []netip.Prefix {
 	return out
 }
 
-// truthy parses a boolean of a decoded NetBox record or a query value
-// ("enabled=1" style values read their first token or enabled= key). PVE
-// data is not read with it: proxboxd/pve decodes it into typed models
-// (pvetypes), and pve.Config.AgentEnabled reads the qemu agent option.
-func truthy(v any) bool {
-	switch t := v.(type) {
-	case bool:
-		return t
-	case float64:
-		return t != 0
-	case int:
-		return t != 0
-	case json.Number:
-		f, _ := t.Float64()
-		return f != 0
-	case string:
-		bare, kv := parseProps(t)
-		if e, ok := kv["enabled"]; ok && bare == "" {
-			bare = e
-		}
-		switch strings.ToLower(strings.TrimSpace(bare)) {
-		case "1", "true", "yes", "on":
-			return true
-		}
-	}
-	return false
-}
-
 // vmStatus maps a Proxmox guest status to a NetBox VM status.
 func vmStatus(s string) string {
 	switch strings.ToLower(s) {
