@@ -171,7 +171,7 @@ func (e *Engine) RunStage(ctx context.Context, req proxbox.StageRequest, emit pr
 		ctx = j.observed(ctx, j.r)
 		j.r.refreshNetBox(ctx, j)
 	} else {
-		j = &job{key: key, seen: map[proxbox.Stage]bool{}, ours: map[string]string{}}
+		j = &job{key: key, at: -1, ours: map[string]string{}}
 		j.r = e.newRun(ctx, nb, targets, emit)
 		ctx = j.observed(ctx, j.r)
 	}

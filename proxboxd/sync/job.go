@@ -16,10 +16,12 @@ import (
 
 // A job is the netbox-proxbox plugin's run of the stages over one set of
 // Proxmox endpoints: the plugin opens one stream per stage, one after the
-// other, and says nothing that ties them together. proxboxd recognises a job
-// as consecutive stage streams (not per-VM, not dry runs) for the same
-// endpoint set, each starting within the job window of the previous one's
-// end, with no stage repeated. The stages of a job share one run: the
+// other, in its fixed stage order (proxbox.Stages, its _SYNC_STAGE_ORDER),
+// and says nothing that ties them together. proxboxd recognises a job as
+// consecutive stage streams (not per-VM, not dry runs) for the same endpoint
+// set, each a stage later in that order than the previous one and starting
+// within the job window of its end. A stage at or before the previous one
+// starts a new job. The stages of a job share one run: the
 // Proxmox reads are taken once (one consistent picture of the cluster for
 // every stage) and each NetBox object type is read once and kept current by
 // the engine's own writes, as a /full-update does within its one request.
@@ -30,8 +32,8 @@ import (
 // when nothing changed) and drops the tables of every object type changed by
 // a request that was not its own (X-Request-Id); they are read again.
 //
-// The snapshot is dropped when the job's last distinct stage has run, when a
-// stage repeats (a new job starts), when a stage fails, when the window
+// The snapshot is dropped when the job's last stage (backup-routines) has
+// run, when an earlier stage comes (a new job starts), when a stage fails, when the window
 // passes without a next stage, and when more than maxJobs jobs are kept
 // (the oldest goes first).
 
@@ -44,7 +46,7 @@ const maxJobs = 4
 type job struct {
 	key   string
 	r     *run
-	seen  map[proxbox.Stage]bool
+	at    int // position in proxbox.Stages of the last stage run
 	last  time.Time
 	timer *time.Timer
 
@@ -111,7 +113,7 @@ func jobKey(targets []proxbox.ProxmoxTarget) string {
 
 // resume returns the open job of key that stage can continue, removing it
 // from the cache while the stage runs (the endpoint lock is held); nil when
-// there is none: a stage that ran already starts a new job.
+// there is none: a stage not later in the plugin's order starts a new job.
 func (js *jobs) resume(key string, stage proxbox.Stage, now time.Time) *job {
 	if js == nil || js.window <= 0 {
 		return nil
@@ -124,7 +126,7 @@ func (js *jobs) resume(key string, stage proxbox.Stage, now time.Time) *job {
 	}
 	delete(js.m, key)
 	j.timer.Stop()
-	if j.seen[stage] || now.Sub(j.last) > js.window {
+	if stageIndex(stage) <= j.at || now.Sub(j.last) > js.window {
 		return nil
 	}
 	return j
@@ -135,10 +137,10 @@ func (js *jobs) keep(j *job, stage proxbox.Stage, res *proxbox.StageResult, now 
 	if js == nil || js.window <= 0 {
 		return
 	}
-	j.seen[stage] = true
+	j.at = stageIndex(stage)
 	j.last = now
-	if res == nil || !res.OK || len(j.seen) >= len(proxbox.Stages) {
-		return // failed, or every stage ran: the job is over
+	if res == nil || !res.OK || j.at >= len(proxbox.Stages)-1 {
+		return // failed, or the plugin's last stage ran: the job is over
 	}
 	js.mu.Lock()
 	defer js.mu.Unlock()
@@ -249,4 +251,14 @@ func (j *job) observed(ctx context.Context, r *run) context.Context {
 			j.observe(date)
 		}
 	})
+}
+
+// stageIndex is the position of stage in the plugin's order.
+func stageIndex(stage proxbox.Stage) int {
+	for i, s := range proxbox.Stages {
+		if s == stage {
+			return i
+		}
+	}
+	return len(proxbox.Stages)
 }
