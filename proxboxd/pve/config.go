@@ -37,7 +37,7 @@ func (c *Config) AgentEnabled() bool {
 	if c == nil || c.Qemu == nil {
 		return false
 	}
-	bare, kv := splitProps(c.Qemu.Agent.Get())
+	bare, kv := SplitProps(c.Qemu.Agent.Get())
 	if e, ok := kv["enabled"]; ok && bare == "" {
 		bare = e
 	}
@@ -124,9 +124,10 @@ func (c *Config) Family(prefix string) []Indexed {
 	return out
 }
 
-// splitProps splits a PVE property string into its first bare value and
-// its keyed values (keys lowercased).
-func splitProps(s string) (bare string, kv map[string]string) {
+// SplitProps splits a PVE property string "a=b,c=d" (or "bare,a=b") into its
+// first bare value (a value without "=", e.g. the volume of a disk) and its
+// keyed values. Keys are lowercased; later duplicates win. It never panics.
+func SplitProps(s string) (bare string, kv map[string]string) {
 	kv = map[string]string{}
 	for i, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)

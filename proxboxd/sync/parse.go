@@ -16,28 +16,6 @@ import (
 // This file holds the pure parsers for Proxmox configuration strings and
 // guest-agent output. None of them panics on any input (see the fuzz tests).
 
-// parseProps splits a Proxmox property string "a=b,c=d,bare" into its first
-// bare token (a value without "=", e.g. the volume of a disk) and the keyed
-// values. Keys are lowercased; later duplicates win.
-func parseProps(s string) (bare string, kv map[string]string) {
-	kv = map[string]string{}
-	for i, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(part, "=")
-		if !ok {
-			if i == 0 {
-				bare = part
-			}
-			continue
-		}
-		kv[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
-	}
-	return bare, kv
-}
-
 // parseSize converts a Proxmox size ("32G", "512M", "1T", "100K", "4096B";
 // a bare number is bytes, as in PVE's parse_size) into bytes. ok is false for
 // anything that is not a positive size.
@@ -106,7 +84,7 @@ func parseDisk(key, value string) (vmDisk, bool) {
 	if key != "rootfs" && !diskKeyRE.MatchString(key) {
 		return vmDisk{}, false
 	}
-	bare, kv := parseProps(value)
+	bare, kv := pve.SplitProps(value)
 	if bare == "" {
 		bare = kv["volume"]
 	}
@@ -200,7 +178,7 @@ func parseNIC(key, value string) (vmNIC, bool) {
 	if !netKeyRE.MatchString(key) {
 		return vmNIC{}, false
 	}
-	_, kv := parseProps(value)
+	_, kv := pve.SplitProps(value)
 	n := vmNIC{Key: key, Name: key, Bridge: kv["bridge"]}
 	if nm := kv["name"]; nm != "" {
 		n.Name = nm

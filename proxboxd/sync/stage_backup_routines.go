@@ -56,7 +56,7 @@ func (r *run) stageRoutines(ctx context.Context, cls []*cluster) (int, string, e
 		}
 		prune, ok := propMap(members, "prune-backups")
 		if !ok {
-			_, prune = parseProps(extraStr(members, "prune-backups"))
+			_, prune = pve.SplitProps(extraStr(members, "prune-backups"))
 		}
 		keep := func(k string) nullable.Nullable[int] {
 			v, ok := prune[k]

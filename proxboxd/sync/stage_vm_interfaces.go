@@ -12,6 +12,7 @@ import (
 	nbcommon "github.com/proxbox-go/proxbox/netboxsdk/gen/common"
 	"github.com/proxbox-go/proxbox/netboxsdk/gen/ipam"
 	"github.com/proxbox-go/proxbox/netboxsdk/gen/virtualization"
+	"github.com/proxbox-go/proxbox/proxboxd/pve"
 )
 
 // vlanIDs ensures VLAN <vid> objects (global, tagged proxbox) and returns their ids.
@@ -73,7 +74,7 @@ func (r *run) guestNICs(g *guest) []resolvedNIC {
 		if g.Type == "qemu" {
 			idx := strings.TrimPrefix(n.Key, "net")
 			if ic, _ := g.Config.Value("ipconfig" + idx); ic != "" {
-				_, kv := parseProps(ic)
+				_, kv := pve.SplitProps(ic)
 				for _, k := range []string{"ip", "ip6"} {
 					if p, err := netip.ParsePrefix(kv[k]); err == nil {
 						rn.nic.IPs = append(rn.nic.IPs, p.String())
