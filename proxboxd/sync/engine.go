@@ -161,10 +161,12 @@ func (e *Engine) RunStage(ctx context.Context, req proxbox.StageRequest, emit pr
 		return nil, err
 	}
 	defer unlock()
-	if req.VMID != 0 || p.DryRun || e.jobs.window <= 0 {
+	if req.VMID != 0 || len(p.NetBoxVMIDs) > 0 || p.DryRun || e.jobs.window <= 0 {
+		// per-VM and scoped runs read part of NetBox, dry runs write nothing:
+		// none of them is part of a job
 		return e.newRun(ctx, nb, targets, emit).stage(ctx, req.Stage, p, false), nil
 	}
-	key := jobKey(targets)
+	key := jobKey(targets, p)
 	j := e.jobs.resume(key, req.Stage, e.now())
 	if j != nil {
 		j.r.emit = emit

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -101,14 +102,16 @@ type jobs struct {
 
 func newJobs(window time.Duration) *jobs { return &jobs{m: map[string]*job{}, window: window} }
 
-// jobKey names the endpoint set of a run.
-func jobKey(targets []proxbox.ProxmoxTarget) string {
+// jobKey names the endpoint set of a run and the parameters that change
+// what is read (the plugin sends the same settings to every stage of a job).
+func jobKey(targets []proxbox.ProxmoxTarget, p proxbox.StageParams) string {
 	keys := make([]string, 0, len(targets))
 	for _, t := range targets {
 		keys = append(keys, endpointKey(t))
 	}
 	sort.Strings(keys)
-	return strings.Join(keys, ",")
+	return fmt.Sprintf("%s|agent-names=%t|no-link-local=%t|primary=%s", strings.Join(keys, ","),
+		p.UseGuestAgentInterfaceName, p.IgnoreIPv6LinkLocal, p.PrimaryIPPreference)
 }
 
 // resume returns the open job of key that stage can continue, removing it
