@@ -240,3 +240,16 @@ func TestFirewallSummaryLeavesOutUnreadable(t *testing.T) {
 	assert.Equal(t, `[{"cluster_name":"edge1","cputype":"custom-edge","custom":true,"endpoint_id":2,"name":"custom-edge","vendor_id":"GenuineIntel"}]`+"\n", string(body))
 	assert.Equal(t, 1, edge.requests()["GET /nodes/edge1/capabilities/qemu/cpu"])
 }
+
+// TestCPUModelsTolerateOddItems: the CPU models are read with the typed
+// model's rules (pvetypes): an item that is not an object is skipped, and a
+// field of the wrong shape is left zero, instead of failing the endpoint.
+func TestCPUModelsTolerateOddItems(t *testing.T) {
+	pve := labPVE()
+	pve.data["/nodes/pve1/capabilities/qemu/cpu"] = `["not an object",{"name":"custom-a","vendor":{"odd":1},"custom":"yes"},
+		{"name":"custom-b","vendor":5,"custom":1},{"name":["odd"],"custom":"no"}]`
+	e := newStubEnv(t, pve)
+	code, body := e.do("GET", "/proxmox/datacenter/cpu-models?proxmox_endpoint_ids=1", nil, nil)
+	require.Equal(t, http.StatusOK, code, "%s", body)
+	assert.Equal(t, `[{"cluster_name":"lab","cputype":"custom-a","custom":true,"endpoint_id":1,"name":"custom-a","vendor_id":null},{"cluster_name":"lab","cputype":"custom-b","custom":true,"endpoint_id":1,"name":"custom-b","vendor_id":"5"}]`+"\n", string(body))
+}
