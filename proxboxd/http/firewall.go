@@ -2,9 +2,9 @@ package http
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 
@@ -53,8 +53,8 @@ func (s *Server) firewallSummary(c echo.Context) error {
 }
 
 func readFirewall(ctx context.Context, x *session) (map[string]any, error) {
-	cl := x.t.Client
-	groups, err := callList(ctx, cl, "/cluster/firewall/groups", nil)
+	px := x.px
+	groups, err := records("/cluster/firewall/groups")(px.ClusterFirewallGroupsRaw(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -63,17 +63,17 @@ func readFirewall(ctx context.Context, x *session) (map[string]any, error) {
 		if !validSeg(name) {
 			return nil, fmt.Errorf("security group name %q is not a valid path segment", name)
 		}
-		rules, err := callList(ctx, cl, "/cluster/firewall/groups/"+url.PathEscape(name), nil)
+		rules, err := records("/cluster/firewall/groups/" + name)(px.ClusterFirewallGroupRulesRaw(ctx, name))
 		if err != nil {
 			return nil, err
 		}
 		g["name"], g["rules"] = name, rules
 	}
-	rules, err := callList(ctx, cl, "/cluster/firewall/rules", nil)
+	rules, err := records("/cluster/firewall/rules")(px.ClusterFirewallRulesRaw(ctx))
 	if err != nil {
 		return nil, err
 	}
-	ipsets, err := callList(ctx, cl, "/cluster/firewall/ipset", nil)
+	ipsets, err := records("/cluster/firewall/ipset")(px.ClusterFirewallIPSetsRaw(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -82,17 +82,17 @@ func readFirewall(ctx context.Context, x *session) (map[string]any, error) {
 		if !validSeg(name) {
 			return nil, fmt.Errorf("IP set name %q is not a valid path segment", name)
 		}
-		entries, err := callList(ctx, cl, "/cluster/firewall/ipset/"+url.PathEscape(name), nil)
+		entries, err := records("/cluster/firewall/ipset/" + name)(px.ClusterFirewallIPSetEntriesRaw(ctx, name))
 		if err != nil {
 			return nil, err
 		}
 		set["entries"] = entries
 	}
-	aliases, err := callList(ctx, cl, "/cluster/firewall/aliases", nil)
+	aliases, err := records("/cluster/firewall/aliases")(px.ClusterFirewallAliasesRaw(ctx))
 	if err != nil {
 		return nil, err
 	}
-	rawOpts, err := x.px.ClusterFirewallOptionsRaw(ctx)
+	rawOpts, err := px.ClusterFirewallOptionsRaw(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +101,23 @@ func readFirewall(ctx context.Context, x *session) (map[string]any, error) {
 		"cluster_name": x.Name, "endpoint_id": x.t.Endpoint.ID, "endpoint_name": x.t.Endpoint.Name,
 		"security_groups": groups, "rules": rules, "ip_sets": ipsets, "aliases": aliases, "options": options,
 	}, nil
+}
+
+// records decodes the answer of a pass-through list read into PVE's
+// records. what names the read in a decode error only (the answers have
+// always named it by its PVE path); the request itself went through the
+// navigator in pve.
+func records(what string) func(json.RawMessage, error) ([]map[string]any, error) {
+	return func(raw json.RawMessage, err error) ([]map[string]any, error) {
+		if err != nil {
+			return nil, err
+		}
+		out, err := pve.Records(raw)
+		if err != nil {
+			return nil, fmt.Errorf("proxmox %s: %w", what, err)
+		}
+		return out, nil
+	}
 }
 
 // GET /proxmox/firewall/nodes/{node}/rules -> the node's firewall rules, from
@@ -119,7 +136,7 @@ func (s *Server) nodeFirewallRules(c echo.Context) error {
 		if !sessionHasNode(x, node) {
 			continue
 		}
-		rules, err := callList(ctx, x.t.Client, "/nodes/"+node+"/firewall/rules", nil)
+		rules, err := records("/nodes/" + node + "/firewall/rules")(x.px.NodeFirewallRulesRaw(ctx, node))
 		if err != nil {
 			return jsonError(c, http.StatusBadGateway, "cannot read the firewall rules of node "+node+": "+err.Error())
 		}
@@ -146,19 +163,23 @@ func (s *Server) cpuModels(c echo.Context) error {
 			failed = append(failed, x.t.Endpoint.Name+": no online node")
 			continue
 		}
-		models, err := callList(ctx, x.t.Client, "/nodes/"+node+"/capabilities/qemu/cpu", nil)
+		models, err := x.px.CPUModels(ctx, node)
 		if err != nil {
 			failed = append(failed, x.t.Endpoint.Name+": "+err.Error())
 			continue
 		}
 		for _, m := range models {
-			if !pvetypes.Truthy(m["custom"]) {
+			if !m.Custom.Get() {
 				continue
 			}
-			name, _ := m["name"].(string)
+			var vendor any // null when PVE sent none
+			if m.Vendor.Set {
+				vendor = m.Vendor.Value
+			}
+			name := m.Name.Get()
 			out = append(out, map[string]any{
 				"cluster_name": x.Name, "endpoint_id": x.t.Endpoint.ID,
-				"cputype": name, "name": name, "vendor_id": m["vendor"], "custom": true,
+				"cputype": name, "name": name, "vendor_id": vendor, "custom": true,
 			})
 		}
 	}

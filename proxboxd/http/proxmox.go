@@ -68,21 +68,6 @@ func (c *sessionCache) put(s *session) {
 	c.mu.Unlock()
 }
 
-// callList reads a PVE list through the client as PVE sent it.
-//
-// Deprecated: http/firewall.go's reads; proxmox.go reads through pve.Reader.
-func callList(ctx context.Context, cl *proxmoxsdk.Client, path string, params any) ([]map[string]any, error) {
-	raw, err := cl.CallRaw(ctx, http.MethodGet, path, params)
-	if err != nil {
-		return nil, err
-	}
-	out, err := pve.Records(raw)
-	if err != nil {
-		return nil, fmt.Errorf("proxmox %s: %w", path, err)
-	}
-	return out, nil
-}
-
 // open reads the identity (pve.Reader.Identify: /cluster/status, or /nodes
 // for a token that may not read it) and /version of a target, cached for a
 // TTL.
@@ -555,6 +540,11 @@ func (s *Server) api2(c echo.Context) error {
 			params.Set(k, fmt.Sprint(v))
 		}
 	}
+	// Deliberately not a navigator call: this route forwards a method and
+	// a path the caller chose (checked segment by segment above), so there
+	// is no navigator node to name and no model to decode into, and PVE's
+	// data goes back as it came. The reads proxboxd makes on its own go
+	// through proxboxd/pve.
 	data, err := ts[0].Client.CallRaw(c.Request().Context(), method, "/"+strings.Join(segs, "/"), params)
 	if err != nil {
 		var ae *proxmoxsdk.APIError

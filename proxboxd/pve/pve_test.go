@@ -246,3 +246,125 @@ func TestOneRequestPerRead(t *testing.T) {
 	_, err = NewReader(nil).Nodes(ctx)
 	require.ErrorIs(t, err, ErrNotConfigured)
 }
+
+// TestFirewallReads: the firewall and CPU-model reads ask PVE for their
+// paths once each, with no parameters, and the pass-through ones hand the
+// data on as PVE sent it.
+func TestFirewallReads(t *testing.T) {
+	bodies := map[string]string{
+		"/cluster/firewall/groups":          `[{"group":"web","digest":"d1"}]`,
+		"/cluster/firewall/groups/web":      `[{"pos":0,"type":"in","action":"ACCEPT","enable":"1"}]`,
+		"/cluster/firewall/rules":           `[{"pos":0,"type":"group","action":"web"}]`,
+		"/cluster/firewall/ipset":           `[{"name":"trusted"}]`,
+		"/cluster/firewall/ipset/trusted":   `[{"cidr":"10.0.0.0/8","nomatch":0}]`,
+		"/cluster/firewall/aliases":         `[{"name":"gw","cidr":"10.0.0.1"}]`,
+		"/nodes/pve1/firewall/rules":        `[{"pos":0,"type":"out","action":"DROP","future":{"a":1}}]`,
+		"/nodes/pve1/capabilities/qemu/cpu": `[{"name":"host","vendor":"default","custom":0},{"name":"custom-a","vendor":"AuthenticAMD","custom":"1","reported-model":"EPYC"}, "not an object", {"name":"custom-b","custom":"on","vendor":{"odd":1}}]`,
+	}
+	var params []string
+	s := &stub{bodies: bodies}
+	tr := proxmoxsdk.TransportFunc(func(ctx context.Context, req *proxmoxsdk.Request) (*proxmoxsdk.Response, error) {
+		if req.Method != http.MethodGet || len(req.Params) > 0 {
+			params = append(params, req.Method+" "+req.Path+"?"+req.Params.Encode())
+		}
+		return s.RoundTrip(ctx, req)
+	})
+	r := reader(t, tr)
+	ctx := context.Background()
+
+	for path, read := range map[string]func() (json.RawMessage, error){
+		"/cluster/firewall/groups":        func() (json.RawMessage, error) { return r.ClusterFirewallGroupsRaw(ctx) },
+		"/cluster/firewall/groups/web":    func() (json.RawMessage, error) { return r.ClusterFirewallGroupRulesRaw(ctx, "web") },
+		"/cluster/firewall/rules":         func() (json.RawMessage, error) { return r.ClusterFirewallRulesRaw(ctx) },
+		"/cluster/firewall/ipset":         func() (json.RawMessage, error) { return r.ClusterFirewallIPSetsRaw(ctx) },
+		"/cluster/firewall/ipset/trusted": func() (json.RawMessage, error) { return r.ClusterFirewallIPSetEntriesRaw(ctx, "trusted") },
+		"/cluster/firewall/aliases":       func() (json.RawMessage, error) { return r.ClusterFirewallAliasesRaw(ctx) },
+		"/nodes/pve1/firewall/rules":      func() (json.RawMessage, error) { return r.NodeFirewallRulesRaw(ctx, "pve1") },
+	} {
+		raw, err := read()
+		require.NoError(t, err, path)
+		assert.JSONEq(t, bodies[path], string(raw), path)
+	}
+
+	models, err := r.CPUModels(ctx, "pve1")
+	require.NoError(t, err, "odd items and fields do not fail the read")
+	require.Len(t, models, 3, "the item that is not an object is skipped")
+	assert.Equal(t, "host", models[0].Name.Get())
+	assert.False(t, models[0].Custom.Get())
+	assert.Equal(t, "default", models[0].Vendor.Get())
+	assert.True(t, models[1].Custom.Get())
+	assert.Equal(t, "AuthenticAMD", models[1].Vendor.Get())
+	assert.True(t, models[1].Extra.Has("reported-model"))
+	assert.True(t, models[2].Custom.Get(), `"on" is true`)
+	assert.False(t, models[2].Vendor.Set, "a vendor of the wrong shape is left unset")
+	assert.True(t, models[2].Extra.Has("vendor"), "and kept raw in Extra")
+
+	want := map[string]int{}
+	for path := range bodies {
+		want[path] = 1
+	}
+	assert.Equal(t, want, s.seen)
+	assert.Empty(t, params, "only GETs without parameters")
+
+	// a refusal is PVE's error, unchanged
+	s = &stub{status: map[string]int{"/cluster/firewall/groups/web": http.StatusForbidden, "/nodes/pve1/capabilities/qemu/cpu": http.StatusInternalServerError}}
+	r = reader(t, s)
+	_, err = r.ClusterFirewallGroupRulesRaw(ctx, "web")
+	require.ErrorIs(t, err, proxmoxsdk.ErrPermission)
+	_, err = r.CPUModels(ctx, "pve1")
+	var ae *proxmoxsdk.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, http.StatusInternalServerError, ae.StatusCode)
+
+	for _, read := range []func() error{
+		func() error { _, err := NewReader(nil).ClusterFirewallGroupsRaw(ctx); return err },
+		func() error { _, err := NewReader(nil).ClusterFirewallGroupRulesRaw(ctx, "web"); return err },
+		func() error { _, err := NewReader(nil).ClusterFirewallRulesRaw(ctx); return err },
+		func() error { _, err := NewReader(nil).ClusterFirewallIPSetsRaw(ctx); return err },
+		func() error { _, err := NewReader(nil).ClusterFirewallIPSetEntriesRaw(ctx, "trusted"); return err },
+		func() error { _, err := NewReader(nil).ClusterFirewallAliasesRaw(ctx); return err },
+		func() error { _, err := NewReader(nil).NodeFirewallRulesRaw(ctx, "pve1"); return err },
+		func() error { _, err := NewReader(nil).CPUModels(ctx, "pve1"); return err },
+	} {
+		require.ErrorIs(t, read(), ErrNotConfigured)
+	}
+}
+
+// TestFirewallReadsOnMock: against pvemock, each firewall read is one
+// request of its PVE operation.
+func TestFirewallReadsOnMock(t *testing.T) {
+	m := pvemock.New(pvemock.Scenario{Name: "lab", Nodes: 2, QEMU: 1, LXC: 1, Seed: 5})
+	id, secret := m.Token()
+	px, err := proxmoxsdk.New(proxmoxsdk.WithTransport(m.Transport()), proxmoxsdk.WithAPIToken(id, secret))
+	require.NoError(t, err)
+	r := NewReader(px)
+	ctx := context.Background()
+
+	for _, read := range []func() (json.RawMessage, error){
+		func() (json.RawMessage, error) { return r.ClusterFirewallGroupsRaw(ctx) },
+		func() (json.RawMessage, error) { return r.ClusterFirewallGroupRulesRaw(ctx, "web") },
+		func() (json.RawMessage, error) { return r.ClusterFirewallRulesRaw(ctx) },
+		func() (json.RawMessage, error) { return r.ClusterFirewallIPSetsRaw(ctx) },
+		func() (json.RawMessage, error) { return r.ClusterFirewallIPSetEntriesRaw(ctx, "trusted") },
+		func() (json.RawMessage, error) { return r.ClusterFirewallAliasesRaw(ctx) },
+		func() (json.RawMessage, error) { return r.NodeFirewallRulesRaw(ctx, "pve1") },
+	} {
+		raw, err := read()
+		require.NoError(t, err)
+		_, err = Records(raw)
+		require.NoError(t, err, "a list: %s", raw)
+	}
+	_, err = r.CPUModels(ctx, "pve2")
+	require.NoError(t, err)
+
+	assert.Equal(t, map[string]int64{
+		"GET /cluster/firewall/groups":            1,
+		"GET /cluster/firewall/groups/{group}":    1,
+		"GET /cluster/firewall/rules":             1,
+		"GET /cluster/firewall/ipset":             1,
+		"GET /cluster/firewall/ipset/{name}":      1,
+		"GET /cluster/firewall/aliases":           1,
+		"GET /nodes/{node}/firewall/rules":        1,
+		"GET /nodes/{node}/capabilities/qemu/cpu": 1,
+	}, m.Requests())
+}

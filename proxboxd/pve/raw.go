@@ -94,6 +94,76 @@ func (r *Reader) ClusterFirewallOptionsRaw(ctx context.Context) (json.RawMessage
 	return px.Cluster().Firewall().Options().GetRaw(ctx)
 }
 
+// ClusterFirewallGroupsRaw reads the cluster's security groups
+// (/cluster/firewall/groups).
+func (r *Reader) ClusterFirewallGroupsRaw(ctx context.Context) (json.RawMessage, error) {
+	px, err := r.client()
+	if err != nil {
+		return nil, err
+	}
+	return px.Cluster().Firewall().GroupsIndex().GetRaw(ctx)
+}
+
+// ClusterFirewallGroupRulesRaw reads the rules of one security group
+// (/cluster/firewall/groups/{group}).
+func (r *Reader) ClusterFirewallGroupRulesRaw(ctx context.Context, group string) (json.RawMessage, error) {
+	px, err := r.client()
+	if err != nil {
+		return nil, err
+	}
+	return px.Cluster().Firewall().Groups(group).GetRaw(ctx)
+}
+
+// ClusterFirewallRulesRaw reads the cluster firewall rules
+// (/cluster/firewall/rules).
+func (r *Reader) ClusterFirewallRulesRaw(ctx context.Context) (json.RawMessage, error) {
+	px, err := r.client()
+	if err != nil {
+		return nil, err
+	}
+	return px.Cluster().Firewall().RulesIndex().GetRaw(ctx)
+}
+
+// ClusterFirewallIPSetsRaw reads the cluster's IP sets
+// (/cluster/firewall/ipset).
+func (r *Reader) ClusterFirewallIPSetsRaw(ctx context.Context) (json.RawMessage, error) {
+	px, err := r.client()
+	if err != nil {
+		return nil, err
+	}
+	return px.Cluster().Firewall().IpsetIndex().GetRaw(ctx)
+}
+
+// ClusterFirewallIPSetEntriesRaw reads the entries of one IP set
+// (/cluster/firewall/ipset/{name}).
+func (r *Reader) ClusterFirewallIPSetEntriesRaw(ctx context.Context, name string) (json.RawMessage, error) {
+	px, err := r.client()
+	if err != nil {
+		return nil, err
+	}
+	return px.Cluster().Firewall().Ipset(name).GetRaw(ctx)
+}
+
+// ClusterFirewallAliasesRaw reads the cluster firewall aliases
+// (/cluster/firewall/aliases).
+func (r *Reader) ClusterFirewallAliasesRaw(ctx context.Context) (json.RawMessage, error) {
+	px, err := r.client()
+	if err != nil {
+		return nil, err
+	}
+	return px.Cluster().Firewall().AliasesIndex().GetRaw(ctx)
+}
+
+// NodeFirewallRulesRaw reads a node's firewall rules
+// (/nodes/{node}/firewall/rules).
+func (r *Reader) NodeFirewallRulesRaw(ctx context.Context, node string) (json.RawMessage, error) {
+	px, err := r.client()
+	if err != nil {
+		return nil, err
+	}
+	return px.Nodes(node).Firewall().RulesIndex().GetRaw(ctx)
+}
+
 // Records decodes a pass-through list into PVE's records (nil for null).
 func Records(raw json.RawMessage) ([]map[string]any, error) {
 	if isNull(raw) {

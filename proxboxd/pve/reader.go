@@ -27,6 +27,7 @@ type (
 	VersionData    = gen.GetVersionData
 	QemuConfig     = gen.GetNodesNodeQemuVmidConfigData
 	LXCConfig      = gen.GetNodesNodeLxcVmidConfigData
+	CPUModel       = gen.GetNodesNodeCapabilitiesQemuCpuItem
 )
 
 // Guest types as PVE names them in paths and /cluster/resources.
@@ -333,6 +334,17 @@ func (r *Reader) Pool(ctx context.Context, poolid string) (PoolData, error) {
 		return PoolData{}, err
 	}
 	out, err := px.Pools(poolid).Get(ctx, nil)
+	return out, tolerate(err)
+}
+
+// CPUModels reads the QEMU CPU models a node offers, built-in and custom
+// (/nodes/{node}/capabilities/qemu/cpu, for the node's own architecture).
+func (r *Reader) CPUModels(ctx context.Context, node string) ([]CPUModel, error) {
+	px, err := r.client()
+	if err != nil {
+		return nil, err
+	}
+	out, err := px.Nodes(node).Capabilities().Qemu().Cpu().Get(ctx, nil)
 	return out, tolerate(err)
 }
 
