@@ -129,11 +129,11 @@ func jsonName(f reflect.StructField) (string, bool) {
 	return name, strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero")
 }
 
-var nullableKind = reflect.TypeOf(nullable.Nullable[int]{}).Kind()
+var nullablePkg = reflect.TypeFor[nullable.Nullable[int]]().PkgPath()
 
 // isNullable reports whether t is a nullable.Nullable[T] (a map[bool]T).
 func isNullable(t reflect.Type) bool {
-	return t.Kind() == nullableKind && t.Key().Kind() == reflect.Bool && t.PkgPath() == reflect.TypeOf(nullable.Nullable[int]{}).PkgPath()
+	return t.Kind() == reflect.Map && t.PkgPath() == nullablePkg
 }
 
 // jsonFields returns the JSON field names of a generated request type.

@@ -40,8 +40,9 @@ func nbErr(err error) error {
 	return err
 }
 
-// filterOf turns the engine's query into a netboxsdk.Filter.
-func filterOf(q url.Values) *netboxsdk.Filter {
+// filterOf turns the engine's query into a netboxsdk.Filter; fields= is
+// requested with Filter.Fields when withFields (a count asks for none).
+func filterOf(q url.Values, withFields bool) *netboxsdk.Filter {
 	f := netboxsdk.NewFilter()
 	for k, vs := range q {
 		if k == "fields" {
@@ -51,30 +52,19 @@ func filterOf(q url.Values) *netboxsdk.Filter {
 			f.Add(k, v)
 		}
 	}
-	if fs := q.Get("fields"); fs != "" {
+	if fs := q.Get("fields"); fs != "" && withFields {
 		f.Fields(splitComma(fs)...)
 	}
 	return f
 }
 
 func (a nbAdapter) List(ctx context.Context, k *kind, q url.Values) ([]obj, error) {
-	out, err := k.col(a.c).All(ctx, filterOf(q).Limit(1000))
-	if err != nil {
-		return nil, nbErr(err)
-	}
-	res := make([]obj, len(out))
-	copy(res, out)
-	return res, nil
+	out, err := k.col(a.c).All(ctx, filterOf(q, true).Limit(1000))
+	return out, nbErr(err)
 }
 
 func (a nbAdapter) Count(ctx context.Context, k *kind, q url.Values) (int, error) {
-	q2 := url.Values{}
-	for key, v := range q {
-		if key != "fields" {
-			q2[key] = v
-		}
-	}
-	n, err := k.col(a.c).Count(ctx, filterOf(q2))
+	n, err := k.col(a.c).Count(ctx, filterOf(q, false))
 	if err != nil {
 		return 0, nbErr(err)
 	}
@@ -82,27 +72,13 @@ func (a nbAdapter) Count(ctx context.Context, k *kind, q url.Values) (int, error
 }
 
 func (a nbAdapter) Create(ctx context.Context, k *kind, items []obj) ([]obj, error) {
-	in := make([]netboxsdk.Object, len(items))
-	copy(in, items)
-	out, err := k.col(a.c).BulkCreate(ctx, in)
-	if err != nil {
-		return nil, nbErr(err)
-	}
-	res := make([]obj, len(out))
-	copy(res, out)
-	return res, nil
+	out, err := k.col(a.c).BulkCreate(ctx, items) // obj is netboxsdk.Object
+	return out, nbErr(err)
 }
 
 func (a nbAdapter) Patch(ctx context.Context, k *kind, items []obj) ([]obj, error) {
-	in := make([]netboxsdk.Object, len(items))
-	copy(in, items)
-	out, err := k.col(a.c).BulkPatch(ctx, in)
-	if err != nil {
-		return nil, nbErr(err)
-	}
-	res := make([]obj, len(out))
-	copy(res, out)
-	return res, nil
+	out, err := k.col(a.c).BulkPatch(ctx, items) // obj is netboxsdk.Object
+	return out, nbErr(err)
 }
 
 func (a nbAdapter) Delete(ctx context.Context, k *kind, ids []int) error {

@@ -7,13 +7,6 @@ import (
 	"github.com/proxbox-go/proxbox/netboxsdk/gen/virtualization"
 )
 
-func (r *run) storageID(c *cluster, name string) any {
-	if id := r.storageRef(c, name); id != 0 {
-		return id
-	}
-	return nil
-}
-
 // storageRef is the NetBox id of cluster c's plugin storage name (0: unknown).
 func (r *run) storageRef(c *cluster, name string) int {
 	t := r.tables["storage"]
@@ -55,7 +48,11 @@ func (r *run) stageDisks(ctx context.Context, cls []*cluster) (int, string, erro
 			}
 			req := virtualization.VirtualDiskRequest{VirtualMachine: vg.vmID, Name: d.Name, Size: d.SizeMiB, Description: &desc}
 			if r.cfOK["proxbox_storage_id"] {
-				req.CustomFields = &map[string]any{"proxbox_storage_id": r.storageID(vg.c, d.Storage)}
+				var sid any // null when the storage is not in NetBox
+				if id := r.storageRef(vg.c, d.Storage); id != 0 {
+					sid = id
+				}
+				req.CustomFields = &map[string]any{"proxbox_storage_id": sid}
 			}
 			wants = append(wants, wantOf(strconv.Itoa(vg.vmID)+"|"+d.Name, vg.g.Name+"/"+d.Name, req))
 		}
